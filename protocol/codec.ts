@@ -1,0 +1,173 @@
+/**
+ * Pure parsing and formatting of protocol lines. Nothing here throws on
+ * untrusted input: parsers return a result object instead.
+ *
+ * @module
+ */
+
+import type { Ack, Command } from "./commands.ts";
+import { FAIL, type FailReason } from "./messages.ts";
+
+/** Result of {@linkcode parseCommand}. */
+export type ParseResult =
+  | { readonly ok: true; readonly command: Command }
+  | { readonly ok: false; readonly reason: FailReason };
+
+/** Result of {@linkcode parseAck}. */
+export type AckParseResult =
+  | { readonly ok: true; readonly ack: Ack }
+  | { readonly ok: false; readonly reason: string };
+
+/** Shape of an `EVENT` stream id: URL-safe, 1 to 64 characters. */
+const STREAM_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** Shape of a non-negative decimal integer. */
+const UINT_PATTERN = /^\d{1,16}$/;
+
+function fail(reason: FailReason): ParseResult {
+  return { ok: false, reason };
+}
+
+/** Splits off the first space-separated word; the rest keeps its spaces. */
+function word(text: string): [string, string] {
+  const space = text.indexOf(" ");
+  return space < 0 ? [text, ""] : [text.slice(0, space), text.slice(space + 1)];
+}
+
+/**
+ * Parses one protocol line (without its line terminator) into a command.
+ *
+ * Verbs are case-insensitive. Arguments are separated by single spaces; the
+ * last argument of LOGIN, REGISTER, BATCH_EVENT and EVENT takes the rest of
+ * the line, spaces included.
+ *
+ * @param line One line as received, with `\n` and any `\r` removed.
+ * @returns The command, or the `ACK FAIL` reason for a bad line.
+ * @example
+ * ```ts
+ * const r = parseCommand("LOGIN admin admin");
+ * if (r.ok && r.command.type === "LOGIN") console.log(r.command.username);
+ * ```
+ */
+export function parseCommand(line: string): ParseResult {
+  if (line.length === 0) return fail(FAIL.emptyLine);
+  if (line.includes("\0")) return fail(FAIL.nulByte);
+  const [rawVerb, rest] = word(line);
+  switch (rawVerb.toUpperCase()) {
+    case "BATCH_EVENT":
+      return rest.length === 0
+        ? fail(FAIL.usageBatchEvent)
+        : { ok: true, command: { type: "BATCH_EVENT", message: rest } };
+    case "EVENT":
+      return parseEvent(rest);
+    case "LOGIN": {
+      const [username, password] = word(rest);
+      if (username.length === 0 || password.length === 0) return fail(FAIL.usageLogin);
+      return { ok: true, command: { type: "LOGIN", username, password } };
+    }
+    case "REGISTER": {
+      const [version, afterVersion] = word(rest);
+      const [hostname, os] = word(afterVersion);
+      if (!version || !hostname || !os) return fail(FAIL.usageRegister);
+      return { ok: true, command: { type: "REGISTER", version, hostname, os } };
+    }
+    case "HEARTBEAT":
+      return parseHeartbeat(rest);
+    case "BYE":
+      return rest.length === 0 ? { ok: true, command: { type: "BYE" } } : fail(FAIL.usageBye);
+    default:
+      return fail(FAIL.unknownCommand);
+  }
+}
+
+function parseEvent(rest: string): ParseResult {
+  const [stream, afterStream] = word(rest);
+  const [position, message] = word(afterStream);
+  if (!STREAM_PATTERN.test(stream) || !UINT_PATTERN.test(position) || message.length === 0) {
+    return fail(FAIL.usageEvent);
+  }
+  const value = Number(position);
+  if (!Number.isSafeInteger(value)) return fail(FAIL.usageEvent);
+  return { ok: true, command: { type: "EVENT", stream, position: value, message } };
+}
+
+function parseHeartbeat(rest: string): ParseResult {
+  const parts = rest.split(" ");
+  const uptime = Number(parts[0]);
+  if (!parts[0] || !Number.isFinite(uptime) || uptime < 0 || parts.length > 2) {
+    return fail(FAIL.usageHeartbeat);
+  }
+  const uptimeSeconds = Math.floor(uptime);
+  if (parts.length === 1) return { ok: true, command: { type: "HEARTBEAT", uptimeSeconds } };
+  const lag = parts[1]!;
+  if (!lag.startsWith("lag=") || !UINT_PATTERN.test(lag.slice(4))) {
+    return fail(FAIL.usageHeartbeat);
+  }
+  return {
+    ok: true,
+    command: { type: "HEARTBEAT", uptimeSeconds, lagBytes: Number(lag.slice(4)) },
+  };
+}
+
+/**
+ * Formats a command as one protocol line, without the trailing newline.
+ *
+ * @param command The command to format.
+ * @returns The line, e.g. `HEARTBEAT 3600`.
+ * @example
+ * ```ts
+ * formatCommand({ type: "BATCH_EVENT", message: "sshd: session opened" });
+ * // "BATCH_EVENT sshd: session opened"
+ * ```
+ */
+export function formatCommand(command: Command): string {
+  switch (command.type) {
+    case "LOGIN":
+      return `LOGIN ${command.username} ${command.password}`;
+    case "REGISTER":
+      return `REGISTER ${command.version} ${command.hostname} ${command.os}`;
+    case "HEARTBEAT":
+      return command.lagBytes === undefined
+        ? `HEARTBEAT ${command.uptimeSeconds}`
+        : `HEARTBEAT ${command.uptimeSeconds} lag=${command.lagBytes}`;
+    case "BATCH_EVENT":
+      return `BATCH_EVENT ${command.message}`;
+    case "EVENT":
+      return `EVENT ${command.stream} ${command.position} ${command.message}`;
+    case "BYE":
+      return "BYE";
+  }
+}
+
+/**
+ * Formats an acknowledgement line, without the trailing newline.
+ *
+ * @param ok Whether the command succeeded.
+ * @param message The OK text or FAIL reason (see `messages.ts`).
+ * @returns `ACK OK <message>` or `ACK FAIL <message>`.
+ * @example
+ * ```ts
+ * formatAck(true, "Login successful"); // "ACK OK Login successful"
+ * ```
+ */
+export function formatAck(ok: boolean, message: string): string {
+  return `ACK ${ok ? "OK" : "FAIL"} ${message}`;
+}
+
+/**
+ * Parses a server line as an acknowledgement.
+ *
+ * @param line One line from the server, without its terminator.
+ * @returns The acknowledgement, or why the line is not one.
+ * @example
+ * ```ts
+ * const r = parseAck("ACK FAIL Invalid credentials");
+ * // r.ok && !r.ack.ok && r.ack.message === "Invalid credentials"
+ * ```
+ */
+export function parseAck(line: string): AckParseResult {
+  if (line.startsWith("ACK OK ")) return { ok: true, ack: { ok: true, message: line.slice(7) } };
+  if (line.startsWith("ACK FAIL ")) {
+    return { ok: true, ack: { ok: false, message: line.slice(9) } };
+  }
+  return { ok: false, reason: `Not an acknowledgement: ${JSON.stringify(line.slice(0, 80))}` };
+}

@@ -1,0 +1,75 @@
+/**
+ * The commands of the NMS protocol as plain data. A command is one line on the
+ * wire; {@linkcode parseCommand} and {@linkcode formatCommand} in `codec.ts`
+ * convert between the two.
+ *
+ * @module
+ */
+
+/** `LOGIN <username> <password>`: authenticate the connection. */
+export interface LoginCommand {
+  readonly type: "LOGIN";
+  readonly username: string;
+  /** Everything after the username, so a password may contain spaces. */
+  readonly password: string;
+}
+
+/** `REGISTER <version> <hostname> <os>`: announce this connection as an agent. */
+export interface RegisterCommand {
+  readonly type: "REGISTER";
+  readonly version: string;
+  readonly hostname: string;
+  /** Everything after the hostname, e.g. `Debian GNU/Linux 12 (bookworm)`. */
+  readonly os: string;
+}
+
+/** `HEARTBEAT <uptime_seconds> [lag=<bytes>]`: the agent is alive. */
+export interface HeartbeatCommand {
+  readonly type: "HEARTBEAT";
+  readonly uptimeSeconds: number;
+  /** Bytes the agent's followed files are ahead of what the server acknowledged. */
+  readonly lagBytes?: number;
+}
+
+/** `BATCH_EVENT <log_message>`: one log line, as in the paper. */
+export interface BatchEventCommand {
+  readonly type: "BATCH_EVENT";
+  readonly message: string;
+}
+
+/**
+ * `EVENT <stream> <position> <log_message>`: one log line with its origin.
+ * The server stores each (stream, position) pair at most once, which makes a
+ * resend after a lost acknowledgement harmless (docs/PROTOCOL.md).
+ */
+export interface EventCommand {
+  readonly type: "EVENT";
+  /** Globally unique id of one incarnation of one source, e.g. a followed file. */
+  readonly stream: string;
+  /** Position of the line in its stream; strictly increasing within the stream. */
+  readonly position: number;
+  readonly message: string;
+}
+
+/** `BYE`: a clean shutdown; the node is shown as Stopped rather than Disconnected. */
+export interface ByeCommand {
+  readonly type: "BYE";
+}
+
+/** Any command a client may send. */
+export type Command =
+  | LoginCommand
+  | RegisterCommand
+  | HeartbeatCommand
+  | BatchEventCommand
+  | EventCommand
+  | ByeCommand;
+
+/** The verb of a command, e.g. `"LOGIN"`. */
+export type CommandType = Command["type"];
+
+/** `ACK <OK|FAIL> <message>`: the server's answer to exactly one line. */
+export interface Ack {
+  readonly ok: boolean;
+  readonly message: string;
+}

@@ -1,0 +1,161 @@
+/**
+ * A byte-level line splitter with a maximum line length, shared by the server
+ * (socket bytes) and the agent (file bytes). Unlike a text stream splitter it
+ * never buffers more than `maxLineBytes` of one line, and it reports where in
+ * the byte stream each line ended.
+ *
+ * @module
+ */
+
+import { MAX_LINE_BYTES } from "./limits.ts";
+
+/** Receives what {@linkcode LineSplitter.push} finds. */
+export interface LineSink {
+  /**
+   * A complete line, decoded as UTF-8 (invalid bytes become U+FFFD), without
+   * its `\n` or a `\r` before it.
+   *
+   * @param text The line.
+   * @param endOffset Stream offset just after the line's `\n`.
+   */
+  line(text: string, endOffset: number): void;
+  /**
+   * A line longer than the limit ended; its bytes were discarded.
+   *
+   * @param bytes How many bytes the line had, newline excluded.
+   * @param endOffset Stream offset just after the line's `\n`.
+   */
+  overflow(bytes: number, endOffset: number): void;
+}
+
+/** Options of {@linkcode LineSplitter}. */
+export interface LineSplitterOptions {
+  /**
+   * Longest line in bytes, line terminator excluded.
+   * @default {MAX_LINE_BYTES} (64 KiB)
+   */
+  maxLineBytes?: number;
+  /**
+   * Stream offset of the first byte that will be pushed.
+   * @default {0}
+   */
+  startOffset?: number;
+}
+
+const LF = 10;
+const CR = 13;
+
+/**
+ * Splits a byte stream into lines at `\n`, accepting `\r\n`.
+ *
+ * @example
+ * ```ts
+ * const lines: string[] = [];
+ * const splitter = new LineSplitter();
+ * const sink = { line: (t: string) => lines.push(t), overflow: () => {} };
+ * splitter.push(new TextEncoder().encode("a\r\nb\nc"), sink);
+ * // lines: ["a", "b"]; "c" waits for its newline
+ * ```
+ */
+export class LineSplitter {
+  readonly #max: number;
+  readonly #decoder = new TextDecoder();
+  #carry: Uint8Array;
+  #carryLength = 0;
+  #discarding = false;
+  #discarded = 0;
+  #offset: number;
+
+  /**
+   * @param options Limits and the starting offset.
+   */
+  constructor(options: LineSplitterOptions = {}) {
+    this.#max = options.maxLineBytes ?? MAX_LINE_BYTES;
+    if (!Number.isInteger(this.#max) || this.#max < 1) {
+      throw new RangeError(`Cannot create a line splitter: invalid maxLineBytes ${this.#max}`);
+    }
+    this.#offset = options.startOffset ?? 0;
+    this.#carry = new Uint8Array(Math.min(this.#max + 1, 4096));
+  }
+
+  /** Stream offset just after the last complete line (the start of the held partial line). */
+  get offset(): number {
+    return this.#offset;
+  }
+
+  /** Bytes held for a line whose newline has not arrived yet (discarded bytes included). */
+  get pendingBytes(): number {
+    return this.#discarding ? this.#discarded : this.#carryLength;
+  }
+
+  /**
+   * Feeds bytes and reports every line they complete.
+   *
+   * @param chunk The next bytes of the stream.
+   * @param sink Receives lines and overflows, in stream order.
+   */
+  push(chunk: Uint8Array, sink: LineSink): void {
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf(LF, start);
+      if (newline < 0) break;
+      const length = newline - start;
+      const end = this.#offset + this.pendingBytes + length + 1;
+      if (this.#discarding) {
+        sink.overflow(this.#discarded + length, end);
+        this.#discarding = false;
+        this.#discarded = 0;
+      } else if (this.#carryLength > 0) {
+        const total = this.#carryLength + length;
+        if (this.#contentLength(total, chunk, newline) > this.#max) {
+          sink.overflow(total, end);
+        } else {
+          this.#append(chunk.subarray(start, newline));
+          sink.line(this.#decode(this.#carry, this.#carryLength), end);
+        }
+        this.#carryLength = 0;
+      } else if (this.#contentLength(length, chunk, newline) > this.#max) {
+        sink.overflow(length, end);
+      } else {
+        sink.line(this.#decode(chunk.subarray(start, newline), length), end);
+      }
+      this.#offset = end;
+      start = newline + 1;
+    }
+    const rest = chunk.length - start;
+    if (rest === 0) return;
+    if (this.#discarding) {
+      this.#discarded += rest;
+    } else if (this.#carryLength + rest > this.#max + 1) {
+      // +1 leaves room for a `\r` whose `\n` is in the next chunk.
+      this.#discarding = true;
+      this.#discarded = this.#carryLength + rest;
+      this.#carryLength = 0;
+    } else {
+      this.#append(chunk.subarray(start));
+    }
+  }
+
+  /** Length of a line's content: a final `\r` does not count against the limit. */
+  #contentLength(length: number, chunk: Uint8Array, newline: number): number {
+    if (length === 0) return 0;
+    const last = newline > 0 ? chunk[newline - 1] : this.#carry[this.#carryLength - 1];
+    return last === CR ? length - 1 : length;
+  }
+
+  #decode(bytes: Uint8Array, length: number): string {
+    const end = length > 0 && bytes[length - 1] === CR ? length - 1 : length;
+    return this.#decoder.decode(bytes.subarray(0, end));
+  }
+
+  #append(bytes: Uint8Array): void {
+    const needed = this.#carryLength + bytes.length;
+    if (needed > this.#carry.length) {
+      const grown = new Uint8Array(Math.max(needed, this.#carry.length * 2));
+      grown.set(this.#carry.subarray(0, this.#carryLength));
+      this.#carry = grown;
+    }
+    this.#carry.set(bytes, this.#carryLength);
+    this.#carryLength = needed;
+  }
+}

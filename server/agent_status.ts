@@ -1,0 +1,51 @@
+/**
+ * The status of a node, computed on the server from its own clock.
+ *
+ * @module
+ */
+
+import { HEARTBEAT_MISSES_BEFORE_SILENT } from "../protocol/mod.ts";
+import type { AgentRecord } from "./store/store.ts";
+
+/**
+ * - `alive`: heartbeat within one interval (plus grace);
+ * - `late`: one heartbeat missed;
+ * - `disconnected`: no heartbeat for 3 intervals, or its connection was lost;
+ * - `stopped`: said BYE on a clean shutdown;
+ * - `never_seen`: registered but never sent a heartbeat.
+ */
+export type AgentStatus = "alive" | "late" | "disconnected" | "stopped" | "never_seen";
+
+/** Slack added to one heartbeat interval before a node counts as late, as a fraction of it. */
+const GRACE_FRACTION = 0.5;
+
+/**
+ * Classifies a node.
+ *
+ * @param agent The stored node.
+ * @param now The server's current time, ms since the epoch.
+ * @param heartbeatSeconds The interval agents are configured with.
+ * @returns Its status.
+ * @example
+ * ```ts
+ * agentStatus(agent, Date.now(), 30); // "alive"
+ * ```
+ */
+export function agentStatus(
+  agent: AgentRecord,
+  now: number,
+  heartbeatSeconds: number,
+): AgentStatus {
+  if (agent.stoppedAt !== null) return "stopped";
+  const last = agent.lastHeartbeat ?? null;
+  if (last === null) {
+    return now - agent.lastSeen <= heartbeatSeconds * 1000 * HEARTBEAT_MISSES_BEFORE_SILENT
+      ? "alive"
+      : "never_seen";
+  }
+  const age = now - last;
+  const interval = heartbeatSeconds * 1000;
+  if (age <= interval * (1 + GRACE_FRACTION)) return "alive";
+  if (age <= interval * HEARTBEAT_MISSES_BEFORE_SILENT) return "late";
+  return "disconnected";
+}
