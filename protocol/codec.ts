@@ -171,3 +171,35 @@ export function parseAck(line: string): AckParseResult {
   }
   return { ok: false, reason: `Not an acknowledgement: ${JSON.stringify(line.slice(0, 80))}` };
 }
+
+const EVENT_PREFIX = [69, 86, 69, 78, 84, 32]; // "EVENT "
+const BATCH_EVENT_PREFIX = [66, 65, 84, 67, 72, 95, 69, 86, 69, 78, 84, 32]; // "BATCH_EVENT "
+
+function startsWithVerb(bytes: Uint8Array, verb: readonly number[]): boolean {
+  if (bytes.length <= verb.length) return false;
+  for (let i = 0; i < verb.length; i++) {
+    const byte = bytes[i]!;
+    // ASCII letters compare case-insensitively, as parseCommand's verbs do.
+    if (byte !== verb[i] && (byte & 0xdf) !== verb[i]) return false;
+  }
+  return true;
+}
+
+/**
+ * Tells from a line's first bytes whether it is an `EVENT` or `BATCH_EVENT`
+ * command, without decoding it: the server's hot path forwards such lines to
+ * a worker as bytes. The line is still fully validated by
+ * {@linkcode parseCommand} there.
+ *
+ * @param bytes One line, without its terminator.
+ * @returns `"EVENT"`, `"BATCH_EVENT"` or null for any other line.
+ * @example
+ * ```ts
+ * eventVerb(new TextEncoder().encode("EVENT s1 10 hello")); // "EVENT"
+ * ```
+ */
+export function eventVerb(bytes: Uint8Array): "EVENT" | "BATCH_EVENT" | null {
+  if (startsWithVerb(bytes, EVENT_PREFIX)) return "EVENT";
+  if (startsWithVerb(bytes, BATCH_EVENT_PREFIX)) return "BATCH_EVENT";
+  return null;
+}

@@ -28,6 +28,20 @@ export interface LineSink {
   overflow(bytes: number, endOffset: number): void;
 }
 
+/** Receives what {@linkcode LineSplitter.pushBytes} finds, undecoded. */
+export interface ByteLineSink {
+  /**
+   * A complete line's bytes, without its `\n` or a `\r` before it. The view is
+   * only valid during the call: copy what you keep.
+   *
+   * @param bytes The line.
+   * @param endOffset Stream offset just after the line's `\n`.
+   */
+  line(bytes: Uint8Array, endOffset: number): void;
+  /** Same as {@linkcode LineSink.overflow}. */
+  overflow(bytes: number, endOffset: number): void;
+}
+
 /** Options of {@linkcode LineSplitter}. */
 export interface LineSplitterOptions {
   /**
@@ -89,12 +103,26 @@ export class LineSplitter {
   }
 
   /**
-   * Feeds bytes and reports every line they complete.
+   * Feeds bytes and reports every line they complete, decoded as UTF-8.
    *
    * @param chunk The next bytes of the stream.
    * @param sink Receives lines and overflows, in stream order.
    */
   push(chunk: Uint8Array, sink: LineSink): void {
+    this.pushBytes(chunk, {
+      line: (bytes, end) => sink.line(this.#decoder.decode(bytes), end),
+      overflow: (bytes, end) => sink.overflow(bytes, end),
+    });
+  }
+
+  /**
+   * Feeds bytes and reports every line they complete as bytes, so a caller
+   * that only forwards lines never decodes them.
+   *
+   * @param chunk The next bytes of the stream.
+   * @param sink Receives line views and overflows, in stream order.
+   */
+  pushBytes(chunk: Uint8Array, sink: ByteLineSink): void {
     let start = 0;
     for (;;) {
       const newline = chunk.indexOf(LF, start);
@@ -111,13 +139,13 @@ export class LineSplitter {
           sink.overflow(total, end);
         } else {
           this.#append(chunk.subarray(start, newline));
-          sink.line(this.#decode(this.#carry, this.#carryLength), end);
+          sink.line(this.#trim(this.#carry, this.#carryLength), end);
         }
         this.#carryLength = 0;
       } else if (this.#contentLength(length, chunk, newline) > this.#max) {
         sink.overflow(length, end);
       } else {
-        sink.line(this.#decode(chunk.subarray(start, newline), length), end);
+        sink.line(this.#trim(chunk.subarray(start, newline), length), end);
       }
       this.#offset = end;
       start = newline + 1;
@@ -143,9 +171,10 @@ export class LineSplitter {
     return last === CR ? length - 1 : length;
   }
 
-  #decode(bytes: Uint8Array, length: number): string {
+  /** The first `length` bytes without a final `\r`. */
+  #trim(bytes: Uint8Array, length: number): Uint8Array {
     const end = length > 0 && bytes[length - 1] === CR ? length - 1 : length;
-    return this.#decoder.decode(bytes.subarray(0, end));
+    return bytes.subarray(0, end);
   }
 
   #append(bytes: Uint8Array): void {

@@ -40,7 +40,29 @@ export const FAIL = {
   forbidden: "Not allowed for this role",
   internalError: "Internal error",
   shuttingDown: "Server shutting down",
+  // --- Security (issue 5, docs/SECURITY.md) ---
+  /** LOGIN refused without checking the password: the user or address is cooling off. */
+  tooManyFailures: "Too many failed logins, try again later",
+  /** Sent instead of the welcome line when the server holds its most connections. */
+  tooManyConnections: "Too many connections, try again later",
+  /** Sent instead of the welcome line when the client's address holds its most connections. */
+  tooManyConnectionsFromAddress: "Too many connections from this address",
+  /** Sent before closing a connection that sent nothing for the idle timeout. */
+  idleTimeout: "Idle for too long, closing connection",
+  /** Sent before closing a connection that held a line incomplete for the line timeout. */
+  lineTimeout: "Line incomplete for too long, closing connection",
+  /** Sent before closing a connection whose agent token was revoked. */
+  credentialRevoked: "Credential revoked, closing connection",
+  /** REGISTER with a hostname the token or client certificate is not bound to. */
+  hostnameNotAllowed: "Hostname not allowed for this credential",
 } as const;
+
+/**
+ * User name of the token variant of LOGIN: `LOGIN @token nms_<id>_<secret>`
+ * authenticates with an agent enrollment token instead of a password. No
+ * user account can have this name (user names never start with `@`).
+ */
+export const TOKEN_LOGIN_USER = "@token";
 
 /** An `ACK OK` text. */
 export type OkMessage = typeof OK[keyof typeof OK];

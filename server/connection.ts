@@ -8,10 +8,11 @@
  */
 
 import {
+  type ByteLineSink,
+  eventVerb,
   FAIL,
   type FailReason,
   formatAck,
-  type LineSink,
   LineSplitter,
   MAX_CONSECUTIVE_BAD_LINES,
   OK,
@@ -22,6 +23,13 @@ import { AckQueue } from "./ack_queue.ts";
 import { type Logger, quote } from "./log.ts";
 import { APPEND_STATUS, type Role } from "./store/store.ts";
 import type { WorkerPool } from "./worker_pool.ts";
+import { WireBatch } from "./wire_batch.ts";
+import { failureReason } from "./worker_messages.ts";
+import type { ServerMetrics } from "./metrics.ts";
+// Security (issue 5): lockout, tokens, limits, TLS peers.
+import { CLOSE_GRACE_MS, type ConnectionLimits, RateLimiter } from "./connection_limits.ts";
+import type { LoginFailurePolicy } from "./store/security_store.ts";
+import type { LoginToken } from "./worker_messages.ts";
 
 /** Bytes read from the socket at once. */
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -34,7 +42,7 @@ export const MAX_BATCH_LINES = 1000;
  * have. At the limit the connection stops reading until the client has read
  * its ACKs, so a client that never reads cannot grow the server's memory.
  */
-export const MAX_PENDING_ACKS_PER_CONNECTION = 16;
+export const MAX_PENDING_ACKS_PER_CONNECTION = 64;
 
 const ACK_EVENT = formatAck(true, OK.event) + "\n";
 const ACK_DUPLICATE = formatAck(true, OK.duplicate) + "\n";
@@ -43,6 +51,26 @@ const ACK_DUPLICATE = formatAck(true, OK.duplicate) + "\n";
 export interface ConnectionContext {
   readonly pool: WorkerPool;
   readonly log: Logger;
+  /** Counters for `/metrics`, incremented once per batch. */
+  readonly metrics?: ServerMetrics;
+  // --- Security (issue 5, docs/SECURITY.md) ---
+  /** Login lockout policy; null or absent: no lockout. */
+  readonly lockout?: LoginFailurePolicy | null;
+  /** Rate limit and timeouts (server/connection_limits.ts); absent: none. */
+  readonly limits?: ConnectionLimits;
+}
+
+/**
+ * The socket a connection serves: a `Deno.Conn` (TCP or TLS), or the mutual
+ * TLS adapter of `server/tls.ts`.
+ */
+export interface ByteConn {
+  read(buffer: Uint8Array): Promise<number | null>;
+  write(bytes: Uint8Array): Promise<number>;
+  close(): void;
+  readonly remoteAddr: Deno.Addr;
+  /** Names (CN and DNS SANs) of the client's verified certificate, under mutual TLS. */
+  readonly peerNames?: readonly string[];
 }
 
 interface Session {
@@ -50,12 +78,8 @@ interface Session {
   role: Role | null;
   agentId: number | null;
   hostname: string | null;
-}
-
-interface PendingBatch {
-  lines: string[];
-  streams: (string | null)[] | null;
-  positions: number[] | null;
+  /** The agent token logged in with (`LOGIN @token`), or null. */
+  token: LoginToken | null;
 }
 
 /**
@@ -71,29 +95,53 @@ interface PendingBatch {
 export class Connection {
   /** Client address as `ip:port`. */
   readonly address: string;
-  readonly #conn: Deno.Conn;
+  readonly #conn: ByteConn;
   readonly #ctx: ConnectionContext;
   readonly #acks: AckQueue;
   readonly #splitter = new LineSplitter();
-  readonly #session: Session = { username: null, role: null, agentId: null, hostname: null };
+  readonly #session: Session = {
+    username: null,
+    role: null,
+    agentId: null,
+    hostname: null,
+    token: null,
+  };
   readonly #ip: string;
-  #batch: PendingBatch = { lines: [], streams: null, positions: null };
+  /** Event lines read but not yet sent to a worker, as bytes. */
+  readonly #batch = new WireBatch();
+  /** Whether this session may ship events (logged in, not a viewer): enables the byte path. */
+  #shipping = false;
+  readonly #decoder = new TextDecoder();
   #lines: (string | number)[] = [];
   #badInARow = 0;
   #stopping = false;
   #closed = false;
   #reading = false;
+  #saidBye = false;
   /** Pool worker of this connection's batches, and how many are in flight there. */
   #worker = 0;
   #batchesInFlight = 0;
   #inFlight = new Set<Promise<unknown>>();
   #served: Promise<void> = Promise.resolve();
+  // --- Security (issue 5): rate limit, timeouts, closing with a reason ---
+  readonly #rate: RateLimiter;
+  /** Lines split from the current chunk, for the rate limit. */
+  #chunkLines = 0;
+  /** When the current read() started (the client owes us bytes since then), ms. */
+  #readingSince = 0;
+  /** When the splitter started holding an incomplete line, or 0. */
+  #partialSince = 0;
+  /** Sent as a last `ACK FAIL` before closing (timeouts, revocation), or null. */
+  #finalReason: FailReason | null = null;
+  #finalSent = false;
+  /** Ends a rate-limit pause early (stop). */
+  #wakePause: (() => void) | null = null;
 
   /**
    * @param conn The accepted socket; the connection owns and closes it.
    * @param ctx The worker pool and logger.
    */
-  constructor(conn: Deno.Conn, ctx: ConnectionContext) {
+  constructor(conn: ByteConn, ctx: ConnectionContext) {
     this.#conn = conn;
     this.#ctx = ctx;
     const remote = conn.remoteAddr as Deno.NetAddr;
@@ -102,11 +150,114 @@ export class Connection {
       ? `[${remote.hostname}]:${remote.port}`
       : `${remote.hostname}:${remote.port}`;
     this.#acks = new AckQueue((bytes) => writeAll(conn, bytes));
+    this.#rate = new RateLimiter(ctx.limits?.maxEventsPerSecond ?? Infinity);
+  }
+
+  /** Client IP address, without port. */
+  get ip(): string {
+    return this.#ip;
+  }
+
+  /** Role of the logged-in user (`agent` for a token), or null before LOGIN. */
+  get role(): Role | null {
+    return this.#session.role;
+  }
+
+  /** Id of the agent token this connection logged in with, or null. */
+  get tokenId(): string | null {
+    return this.#session.token?.id ?? null;
+  }
+
+  /**
+   * Closes the connection when it has sent nothing for too long, or has held
+   * an incomplete line for too long. Called about once a second by the listener.
+   *
+   * @param now Ms since the epoch.
+   * @returns The reason it is being closed, or null.
+   */
+  checkTimeouts(now: number): FailReason | null {
+    const limits = this.#ctx.limits;
+    if (!limits || this.#stopping) return null;
+    if (this.#partialSince !== 0 && now - this.#partialSince > limits.lineTimeoutMs) {
+      void this.closeWith(FAIL.lineTimeout);
+      return FAIL.lineTimeout;
+    }
+    // Before LOGIN a connection gets the short (line) timeout: no slot held for free.
+    const idleMs = this.#session.username === null
+      ? Math.min(limits.idleTimeoutMs, limits.lineTimeoutMs)
+      : limits.idleTimeoutMs;
+    if (this.#reading && now - this.#readingSince > idleMs) {
+      void this.closeWith(FAIL.idleTimeout);
+      return FAIL.idleTimeout;
+    }
+    return null;
+  }
+
+  /**
+   * Stops reading, answers every line already read, sends `ACK FAIL <reason>`
+   * and closes: for timeouts and revoked credentials. Gives a client that does
+   * not read at most {@linkcode CLOSE_GRACE_MS} before closing anyway.
+   *
+   * @param reason The last line the client gets.
+   * @returns Resolves when the connection has closed.
+   */
+  async closeWith(reason: FailReason): Promise<void> {
+    if (this.#finalReason === null && !this.#closed) {
+      this.#finalReason = reason;
+      this.#ctx.log.info("Closing connection", { address: this.address, reason });
+    }
+    this.#stopping = true;
+    this.#wakePause?.();
+    if (this.#reading) {
+      await this.#finish();
+      this.#close();
+    }
+    await this.#served;
+  }
+
+  /** Answers what was read, then the final reason, within the grace period. */
+  async #finish(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => timer = setTimeout(resolve, CLOSE_GRACE_MS));
+    try {
+      await Promise.race([
+        (async () => {
+          await Promise.allSettled(this.#inFlight);
+          if (this.#finalReason !== null && !this.#finalSent) {
+            this.#finalSent = true;
+            this.#acks.pushText(formatAck(false, this.#finalReason) + "\n");
+          }
+          await this.#acks.drained();
+        })(),
+        grace,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Pauses reading for the rate limit; stop() ends the pause early. */
+  #pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wakePause = done;
+    }).then(() => {
+      this.#wakePause = null;
+    });
   }
 
   /** The authenticated user, or null before LOGIN. */
   get username(): string | null {
     return this.#session.username;
+  }
+
+  /** The node this connection registered as (REGISTER), or null. */
+  get agentId(): number | null {
+    return this.#session.agentId;
   }
 
   /** Sends the welcome line, then reads and answers lines until the end. */
@@ -119,14 +270,27 @@ export class Connection {
     this.#acks.pushText(WELCOME_LINE + "\n");
     const buffer = new Uint8Array(READ_BUFFER_BYTES);
     const lines = this.#lines;
-    const sink: LineSink = {
-      line: (text) => lines.push(text),
-      overflow: (bytes) => lines.push(bytes),
+    const sink: ByteLineSink = {
+      line: (bytes) => {
+        // Hot path: an event line, before any other line of this chunk, is
+        // copied as bytes; the pool worker decodes and validates it.
+        this.#chunkLines++;
+        if (lines.length === 0 && this.#shipping && eventVerb(bytes) !== null) {
+          this.#batch.append(bytes);
+        } else {
+          lines.push(this.#decoder.decode(bytes));
+        }
+      },
+      overflow: (bytes) => {
+        this.#chunkLines++;
+        lines.push(bytes);
+      },
     };
     try {
       while (!this.#stopping) {
         let n: number | null;
         this.#reading = true;
+        this.#readingSince = Date.now();
         try {
           n = await this.#conn.read(buffer);
         } catch {
@@ -135,15 +299,26 @@ export class Connection {
           this.#reading = false;
         }
         if (n === null) break;
-        this.#splitter.push(buffer.subarray(0, n), sink);
+        this.#chunkLines = 0;
+        this.#splitter.pushBytes(buffer.subarray(0, n), sink);
+        // Slow-loris: how long the splitter has held an incomplete line.
+        if (this.#splitter.pendingBytes === 0) this.#partialSince = 0;
+        else if (this.#partialSince === 0) this.#partialSince = Date.now();
         await this.#handleLines(lines);
         lines.length = 0;
         await this.#acks.waitBelow(MAX_PENDING_ACKS_PER_CONNECTION);
         if (this.#acks.broken) break;
+        // Rate limit: a fast sender is slowed by not reading, never refused.
+        const pauseMs = this.#rate.take(this.#chunkLines, performance.now());
+        if (pauseMs > 0 && !this.#stopping) await this.#pause(pauseMs);
       }
       // Everything read so far is answered before the socket closes.
-      await Promise.allSettled(this.#inFlight);
-      await this.#acks.drained();
+      if (this.#finalReason !== null) {
+        await this.#finish();
+      } else {
+        await Promise.allSettled(this.#inFlight);
+        await this.#acks.drained();
+      }
     } finally {
       this.#close();
     }
@@ -155,6 +330,7 @@ export class Connection {
    */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#wakePause?.();
     if (this.#reading) {
       // Blocked in read(): every line read so far has been dispatched, so
       // answer them all, then closing the socket ends the read.
@@ -183,6 +359,8 @@ export class Connection {
       } else {
         await this.#handleLine(line);
       }
+      // Nothing after BYE is read: the client said it was done.
+      if (this.#saidBye) break;
       if (this.#badInARow >= MAX_CONSECUTIVE_BAD_LINES) {
         this.#ctx.log.warn("Closing connection after too many bad lines", {
           address: this.address,
@@ -209,9 +387,12 @@ export class Connection {
     if (session.role === "viewer") return this.#bad(FAIL.forbidden, command.type);
     switch (command.type) {
       case "BATCH_EVENT":
-        return this.#addEvent(command.message, null, -1);
       case "EVENT":
-        return this.#addEvent(command.message, command.stream, command.position);
+        // Validated again by the worker, like the lines on the byte path.
+        this.#good();
+        this.#batch.appendText(line);
+        if (this.#batch.count >= MAX_BATCH_LINES) return this.#flushBatch();
+        return;
       case "REGISTER":
         await this.#flushBatch();
         return this.#register(command.version, command.hostname, command.os);
@@ -231,6 +412,7 @@ export class Connection {
         await this.#flushBatch();
         this.#good();
         this.#stopping = true;
+        this.#saidBye = true;
         if (session.agentId === null) {
           return this.#acks.pushText(formatAck(true, OK.goodbye) + "\n");
         }
@@ -260,13 +442,25 @@ export class Connection {
   async #login(username: string, password: string): Promise<void> {
     const slot = this.#acks.reserve();
     try {
-      const outcome = await this.#ctx.pool.login(username, password, this.address);
+      const outcome = await this.#ctx.pool.login(username, password, this.address, {
+        ip: this.#ip,
+        lockout: this.#ctx.lockout ?? null,
+      });
       if (outcome.ok) {
         this.#session.username = username;
         this.#session.role = outcome.role;
+        this.#session.token = outcome.token ?? null;
+        this.#shipping = outcome.role !== "viewer";
         this.#good();
         this.#acks.fill(slot, formatAck(true, OK.login) + "\n");
-        this.#ctx.log.info("Client logged in", { address: this.address, user: quote(username) });
+        this.#ctx.log.info("Client logged in", {
+          address: this.address,
+          user: quote(outcome.token ? `token ${outcome.token.name}` : username),
+        });
+      } else if (outcome.locked) {
+        // Refused before any password check: the user or address is cooling off.
+        this.#countBad(FAIL.tooManyFailures, quote(username));
+        this.#acks.fill(slot, formatAck(false, FAIL.tooManyFailures) + "\n");
       } else {
         this.#countBad(FAIL.invalidCredentials, quote(username));
         this.#acks.fill(slot, formatAck(false, FAIL.invalidCredentials) + "\n");
@@ -281,6 +475,12 @@ export class Connection {
   }
 
   async #register(version: string, hostname: string, os: string): Promise<void> {
+    // A token or client certificate bound to a name may only register as that name.
+    const bound = this.#session.token?.boundHostname ?? null;
+    const peers = this.#conn.peerNames;
+    if ((bound !== null && hostname !== bound) || (peers && !peers.includes(hostname))) {
+      return this.#bad(FAIL.hostnameNotAllowed, quote(hostname));
+    }
     const slot = this.#acks.reserve();
     try {
       const agentId = await this.#ctx.pool.registerAgent({
@@ -303,54 +503,60 @@ export class Connection {
     }
   }
 
-  #addEvent(message: string, stream: string | null, position: number): Promise<void> | void {
-    const batch = this.#batch;
-    if (stream !== null && batch.streams === null) {
-      batch.streams = new Array(batch.lines.length).fill(null);
-      batch.positions = new Array(batch.lines.length).fill(-1);
-    }
-    batch.lines.push(message);
-    if (batch.streams !== null) {
-      batch.streams.push(stream);
-      batch.positions!.push(position);
-    }
-    this.#good();
-    if (batch.lines.length >= MAX_BATCH_LINES) return this.#flushBatch();
-  }
-
   /** Sends the pending event lines to the pool as one batch, waiting for a credit. */
   async #flushBatch(): Promise<void> {
-    const batch = this.#batch;
-    if (batch.lines.length === 0) return;
-    this.#batch = { lines: [], streams: null, positions: null };
+    if (this.#batch.count === 0) return;
+    const wire = this.#batch.take();
+    const count = wire.ends.length;
     const slot = this.#acks.reserve();
     // Backpressure: without a credit this connection reads nothing more.
     await this.#ctx.pool.acquireBatchCredit();
     if (this.#batchesInFlight === 0) this.#worker = this.#ctx.pool.leastLoaded();
     this.#batchesInFlight++;
+    const metrics = this.#ctx.metrics;
+    if (metrics) metrics.eventsReceived += count;
     const work = this.#ctx.pool.appendEvents({
       receivedAt: Date.now(),
       agentId: this.#session.agentId,
       defaultHost: this.#session.hostname ?? this.#ip,
-      lines: batch.lines,
-      streams: batch.streams,
-      positions: batch.positions ? Float64Array.from(batch.positions) : null,
+      lines: [],
+      streams: null,
+      positions: null,
+      wire,
     }, this.#worker).finally(() => this.#batchesInFlight--).then(
-      (statuses) => this.#acks.fill(slot, ackText(statuses)),
+      (statuses) => {
+        if (metrics) countCommitted(metrics, statuses);
+        this.#countLineFailures(statuses);
+        this.#acks.fill(slot, ackText(statuses));
+      },
       (error) => {
         this.#ctx.log.error("Events not stored", {
           address: this.address,
-          events: batch.lines.length,
+          events: count,
           error: (error as Error).message,
         });
         this.#acks.fill(
           slot,
-          (formatAck(false, FAIL.internalError) + "\n").repeat(batch.lines.length),
+          (formatAck(false, FAIL.internalError) + "\n").repeat(count),
         );
+        if (metrics) metrics.eventsFailed += count;
       },
     );
     this.#inFlight.add(work);
     work.finally(() => this.#inFlight.delete(work));
+  }
+
+  /** Lines the worker rejected count as bad lines, in order with the good ones. */
+  #countLineFailures(statuses: Uint8Array): void {
+    for (const status of statuses) {
+      const reason = failureReason(status);
+      if (reason === null) {
+        this.#badInARow = 0;
+      } else {
+        this.#countBad(reason, "(event line)");
+        if (this.#badInARow >= MAX_CONSECUTIVE_BAD_LINES) this.#stopping = true;
+      }
+    }
   }
 
   #good(): void {
@@ -365,25 +571,41 @@ export class Connection {
   #bad(reason: FailReason, detail: string): Promise<void> | void {
     this.#countBad(reason, detail);
     // A failure is answered in order, after the events read before it.
-    if (this.#batch.lines.length > 0) {
+    if (this.#batch.count > 0) {
       return this.#flushBatch().then(() => this.#acks.pushText(formatAck(false, reason) + "\n"));
     }
     this.#acks.pushText(formatAck(false, reason) + "\n");
   }
 }
 
+/** Adds a stored batch's outcome to the metrics. */
+function countCommitted(metrics: ServerMetrics, statuses: Uint8Array): void {
+  let stored = 0;
+  let duplicates = 0;
+  for (const status of statuses) {
+    if (status === APPEND_STATUS.stored) stored++;
+    else if (status === APPEND_STATUS.duplicate) duplicates++;
+  }
+  metrics.eventsCommitted += stored;
+  metrics.eventsDuplicate += duplicates;
+}
+
 /** ACK lines for a stored batch: one per event, in order. */
 function ackText(statuses: Uint8Array): string {
-  if (!statuses.includes(APPEND_STATUS.duplicate)) return ACK_EVENT.repeat(statuses.length);
+  if (statuses.every((status) => status === APPEND_STATUS.stored)) {
+    return ACK_EVENT.repeat(statuses.length);
+  }
   let text = "";
   for (const status of statuses) {
-    text += status === APPEND_STATUS.duplicate ? ACK_DUPLICATE : ACK_EVENT;
+    if (status === APPEND_STATUS.stored) text += ACK_EVENT;
+    else if (status === APPEND_STATUS.duplicate) text += ACK_DUPLICATE;
+    else text += formatAck(false, failureReason(status) ?? FAIL.internalError) + "\n";
   }
   return text;
 }
 
 /** Writes every byte, looping over partial writes. */
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+async function writeAll(conn: ByteConn, bytes: Uint8Array): Promise<void> {
   let written = 0;
   while (written < bytes.length) written += await conn.write(bytes.subarray(written));
 }

@@ -5,7 +5,16 @@
  * @module
  */
 
-import { Connection, type ConnectionContext } from "./connection.ts";
+import { type ByteConn, Connection, type ConnectionContext } from "./connection.ts";
+// Security (issue 5): connection limits, timeouts, closing revoked credentials.
+import { FAIL, type FailReason, formatAck } from "../protocol/mod.ts";
+import { CLOSE_GRACE_MS, TIMEOUT_CHECK_INTERVAL_MS } from "./connection_limits.ts";
+
+/** Where connections come from: a `Deno.Listener`, or a listener of `server/tls.ts`. */
+export interface ConnectionSource {
+  accept(): Promise<ByteConn>;
+  close(): void;
+}
 
 /**
  * Accepts connections until the listener is closed.
@@ -18,16 +27,21 @@ import { Connection, type ConnectionContext } from "./connection.ts";
  * ```
  */
 export class Listener {
-  readonly #listener: Deno.Listener;
+  readonly #listener: ConnectionSource;
   readonly #ctx: ConnectionContext;
   readonly #connections = new Set<Connection>();
   #stopped = false;
+  /** Open connections per client IP (connection limits). */
+  readonly #perIp = new Map<string, number>();
+  /** Over-limit sockets being told why before they close. */
+  readonly #refusing = new Set<Promise<void>>();
+  #timeoutCheck: ReturnType<typeof setInterval> | undefined;
 
   /**
-   * @param listener A bound TCP listener; this object closes it.
+   * @param listener A bound TCP or TLS listener; this object closes it.
    * @param ctx What each connection needs.
    */
-  constructor(listener: Deno.Listener, ctx: ConnectionContext) {
+  constructor(listener: ConnectionSource, ctx: ConnectionContext) {
     this.#listener = listener;
     this.#ctx = ctx;
   }
@@ -37,10 +51,80 @@ export class Listener {
     return this.#connections.size;
   }
 
+  /**
+   * Nodes with an open, registered connection to this server right now. The
+   * web console uses it to show a node as Disconnected as soon as its
+   * connection drops without BYE.
+   *
+   * @returns The agent ids, read-only.
+   */
+  connectedAgentIds(): Set<number> {
+    const ids = new Set<number>();
+    for (const connection of this.#connections) {
+      const id = connection.agentId;
+      if (id !== null) ids.add(id);
+    }
+    return ids;
+  }
+
+  /**
+   * The connections that have logged in, for checks of their credentials
+   * (revoked tokens, removed users).
+   *
+   * @returns A snapshot.
+   */
+  loggedIn(): Connection[] {
+    return [...this.#connections].filter((c) => c.username !== null);
+  }
+
+  /**
+   * Closes, with `ACK FAIL <reason>`, every connection that matches.
+   *
+   * @param match Which connections.
+   * @param reason The last line they get.
+   * @returns How many are being closed.
+   */
+  closeWhere(match: (connection: Connection) => boolean, reason: FailReason): number {
+    let count = 0;
+    for (const connection of this.#connections) {
+      if (!match(connection)) continue;
+      count++;
+      void connection.closeWith(reason);
+    }
+    return count;
+  }
+
+  /** Answers an over-limit socket with one `ACK FAIL` line instead of the welcome, then closes it. */
+  #refuse(conn: ByteConn, reason: FailReason): void {
+    const address = (conn.remoteAddr as Deno.NetAddr).hostname;
+    this.#ctx.log.warn("Refused connection", { address, reason });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = Promise.race([
+      conn.write(new TextEncoder().encode(formatAck(false, reason) + "\n")).catch(() => 0),
+      new Promise((resolve) => timer = setTimeout(resolve, CLOSE_GRACE_MS)),
+    ]).then(() => {
+      clearTimeout(timer);
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    });
+    this.#refusing.add(done);
+    done.finally(() => this.#refusing.delete(done));
+  }
+
   /** Accepts until {@linkcode stop}; never rejects. */
   async run(): Promise<void> {
+    const limits = this.#ctx.limits;
+    if (limits && (limits.idleTimeoutMs !== Infinity || limits.lineTimeoutMs !== Infinity)) {
+      this.#timeoutCheck = setInterval(() => {
+        const now = Date.now();
+        for (const connection of this.#connections) connection.checkTimeouts(now);
+      }, TIMEOUT_CHECK_INTERVAL_MS);
+    }
     for (;;) {
-      let conn: Deno.Conn;
+      let conn: ByteConn;
       try {
         conn = await this.#listener.accept();
       } catch (error) {
@@ -54,6 +138,17 @@ export class Listener {
         conn.close();
         return;
       }
+      const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
+      const fromIp = this.#perIp.get(ip) ?? 0;
+      if (limits && this.#connections.size >= limits.maxConnections) {
+        this.#refuse(conn, FAIL.tooManyConnections);
+        continue;
+      }
+      if (limits && fromIp >= limits.maxConnectionsPerIp) {
+        this.#refuse(conn, FAIL.tooManyConnectionsFromAddress);
+        continue;
+      }
+      this.#perIp.set(ip, fromIp + 1);
       const connection = new Connection(conn, this.#ctx);
       this.#connections.add(connection);
       this.#ctx.log.debug("Client connected", { address: connection.address });
@@ -64,6 +159,9 @@ export class Listener {
         })
       ).finally(() => {
         this.#connections.delete(connection);
+        const left = (this.#perIp.get(ip) ?? 1) - 1;
+        if (left > 0) this.#perIp.set(ip, left);
+        else this.#perIp.delete(ip);
         this.#ctx.log.debug("Client disconnected", { address: connection.address });
       });
     }
@@ -73,7 +171,9 @@ export class Listener {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    clearInterval(this.#timeoutCheck);
     this.#listener.close();
     await Promise.all([...this.#connections].map((c) => c.stop()));
+    await Promise.all(this.#refusing);
   }
 }

@@ -12,10 +12,25 @@ import { agentStatus } from "./agent_status.ts";
 import { hashPassword } from "./auth/password.ts";
 import { formatEvent, parseSince, printable, table } from "./cli/format.ts";
 import { readPassword } from "./cli/read_password.ts";
+import {
+  addSecurityCommands,
+  audit,
+  type SecurityCommandContext,
+} from "./cli/security_commands.ts";
 import { createLogger, type LogLevel } from "./log.ts";
 import { DEFAULT_DB_PATH, startServer } from "./server.ts";
-import { openSqliteStore } from "./store/sqlite_store.ts";
+import { DEFAULT_HTTP_PORT } from "./dashboard/mod.ts";
+import {
+  DEFAULT_SOURCE_SILENT_AFTER_SECONDS,
+  DEFAULT_SYSLOG_ALLOW,
+  parseAllowList,
+  sourceStatus,
+} from "./syslog/mod.ts";
+import { openStore, parseStoreUrl } from "./store/open_store.ts";
 import { type Role, ROLES, type Store, StoreError } from "./store/store.ts";
+import { alertsTable } from "./cli/alerts_table.ts";
+import { loadRulesFile } from "./rules/rules_file.ts";
+import { webhookUrl } from "./rules/webhook.ts";
 
 /** Version printed by `--version`. */
 export const VERSION = "0.1.0";
@@ -28,8 +43,42 @@ function out(text: string): void {
   Deno.stdout.writeSync(encoder.encode(text + "\n"));
 }
 
+/** Who runs a CLI command, for the audit trail (issue 5): `cli:<OS user>`. */
+function cliActor(): string {
+  return `cli:${Deno.env.get("USER") ?? Deno.env.get("LOGNAME") ?? "unknown"}`;
+}
+
 /** A user error: printed as one line, exit code 1. */
 class UsageError extends Error {}
+
+/** `--syslog-allow`: validated at parse time, so a bad network is a one-line usage error. */
+function allowList(value: string): string {
+  try {
+    parseAllowList([value]);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return value;
+}
+
+/** Reads `--tls-cert` and `--tls-key` (both or neither). */
+async function readTlsFiles(
+  certPath: string | undefined,
+  keyPath: string | undefined,
+): Promise<{ cert: string; key: string } | undefined> {
+  if (certPath === undefined && keyPath === undefined) return undefined;
+  if (certPath === undefined || keyPath === undefined) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
+  const read = async (flag: string, path: string) => {
+    try {
+      return await Deno.readTextFile(path);
+    } catch (error) {
+      throw new UsageError(`Cannot read ${flag} ${path}: ${(error as Error).message}`);
+    }
+  };
+  return { cert: await read("--tls-cert", certPath), key: await read("--tls-key", keyPath) };
+}
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -51,13 +100,28 @@ function role(value: string): Role {
 const dbOption = () =>
   new Option("--db <path>", "SQLite database file").env("NMS_DB").default(DEFAULT_DB_PATH);
 
-async function withStore<T>(path: string, work: (store: Store) => Promise<T>): Promise<T> {
-  try {
-    await Deno.stat(path);
-  } catch {
-    throw new UsageError(`No database at ${path} (start the server once, or pass --db)`);
+// PostgreSQL (issue 9): --store / NMS_STORE selects the backend; --db stays the SQLite path.
+const storeOption = () =>
+  new Option("--store <url>", "store: postgres://user@host:port/db, sqlite:PATH or a path")
+    .env("NMS_STORE");
+
+/** The store a command uses: --store when given, else the SQLite file of --db. */
+function storeOf(options: { db: string; store?: string | undefined }): string {
+  return options.store ?? options.db;
+}
+
+async function withStore<T>(url: string, work: (store: Store) => Promise<T>): Promise<T> {
+  const location = parseStoreUrl(url);
+  if (location.kind === "sqlite") {
+    try {
+      await Deno.stat(location.path);
+    } catch {
+      throw new UsageError(
+        `No database at ${location.path} (start the server once, or pass --db or --store)`,
+      );
+    }
   }
-  const store = await openSqliteStore(path);
+  const store = await openStore(url, { maxConnections: 1 });
   try {
     return await work(store);
   } finally {
@@ -68,7 +132,9 @@ async function withStore<T>(path: string, work: (store: Store) => Promise<T>): P
 function buildProgram() {
   const program = new Command()
     .name("nms-server")
-    .description("NMS collector: receives agents' logs over TCP and stores them in SQLite")
+    .description(
+      "NMS collector: receives agents' logs over TCP and stores them in SQLite or PostgreSQL",
+    )
     .version(VERSION, "-V, --version")
     .configureOutput({
       writeErr: (text) => Deno.stderr.writeSync(encoder.encode(text)),
@@ -91,6 +157,7 @@ function buildProgram() {
       new Option("--host <address>", "address to listen on").env("NMS_HOST").default("0.0.0.0"),
     )
     .addOption(dbOption())
+    .addOption(storeOption())
     .addOption(
       new Option("-w, --workers <n>", "worker threads (default: number of CPUs)").env("NMS_WORKERS")
         .argParser(integer(1, 64)),
@@ -108,24 +175,107 @@ function buildProgram() {
       new Option("--log-format <format>", "diagnostics format").choices(["text", "json"] as const)
         .env("NMS_LOG_FORMAT").default("text" as const),
     )
+    // --- Standard syslog receiver (server/syslog/, docs/SYSLOG.md) ---
+    .addOption(
+      new Option("--syslog-udp <port>", "UDP port for syslog from devices (off unless set)")
+        .env("NMS_SYSLOG_UDP").argParser(integer(0, 65535)),
+    )
+    .addOption(
+      new Option("--syslog-tcp <port>", "TCP port for syslog, octet-counted or newline-framed")
+        .env("NMS_SYSLOG_TCP").argParser(integer(0, 65535)),
+    )
+    .addOption(
+      new Option("--syslog-tls <port>", "TLS port for syslog; needs --tls-cert, --tls-key")
+        .env("NMS_SYSLOG_TLS").argParser(integer(0, 65535)),
+    )
+    .addOption(
+      new Option("--syslog-allow <networks>", "networks that may send syslog, comma-separated CIDR")
+        .env("NMS_SYSLOG_ALLOW").argParser(allowList).default(DEFAULT_SYSLOG_ALLOW.join(",")),
+    )
+    .addOption(
+      new Option("--tls-cert <file>", "certificate chain (PEM) of the TLS listeners").env(
+        "NMS_TLS_CERT",
+      ),
+    )
+    .addOption(
+      new Option("--tls-key <file>", "private key (PEM) of the TLS listeners").env("NMS_TLS_KEY"),
+    )
+    // --- Web console (server/dashboard/, docs/API.md); HTTPS when --tls-cert/--tls-key are set ---
+    .addOption(
+      new Option("--http-port <port>", "HTTP port of the web console and API").env("NMS_HTTP_PORT")
+        .argParser(integer(0, 65535)).default(DEFAULT_HTTP_PORT),
+    )
+    .addOption(
+      new Option("--http-host <address>", "address of the web console (default: --host)").env(
+        "NMS_HTTP_HOST",
+      ),
+    )
+    .addOption(
+      new Option("--heartbeat <seconds>", "heartbeat interval the agents use, for node status")
+        .env("NMS_HEARTBEAT").argParser(integer(1, 86400)).default(DEFAULT_HEARTBEAT_SECONDS),
+    )
+    // --- Detection rules and alerts (server/rules/, docs/RULES.md) ---
+    .addOption(
+      new Option("--rules <file>", "user rules (YAML or JSON) added to the built-in ones; SIGHUP reloads")
+        .env("NMS_RULES"),
+    )
+    .option("--no-builtin-rules", "run only the rules of --rules (no rules at all without it)")
+    .addOption(
+      new Option("--alert-webhook <url>", "POST each new or updated alert as JSON to this URL")
+        .env("NMS_ALERT_WEBHOOK"),
+    )
+    .addOption(
+      new Option("--alert-webhook-level <n>", "only alerts of at least this level go to the webhook")
+        .env("NMS_ALERT_WEBHOOK_LEVEL").argParser(integer(0, 15)).default(0),
+    )
     .action(async (options) => {
       const log = createLogger({ level: options.logLevel as LogLevel, format: options.logFormat });
+      const builtin = options.builtinRules;
+      const rulesFile = options.rules;
+      let rules;
+      try {
+        rules = rulesFile === undefined
+          ? (builtin ? "builtin" as const : "off" as const)
+          : await loadRulesFile(rulesFile, { builtin });
+        if (options.alertWebhook !== undefined) webhookUrl(options.alertWebhook);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
       const controller = new AbortController();
+      const tls = await readTlsFiles(options.tlsCert, options.tlsKey);
+      if (options.syslogTls !== undefined && !tls) {
+        throw new UsageError("--syslog-tls needs --tls-cert and --tls-key");
+      }
       let server;
       try {
         server = await startServer({
           port: options.port,
           hostname: options.host,
           dbPath: options.db,
+          ...(options.store === undefined ? {} : { storeUrl: options.store }),
           sync: options.sync,
           log,
           adminPassword: Deno.env.get("NMS_ADMIN_PASSWORD"),
           signal: controller.signal,
           ...(options.workers === undefined ? {} : { workers: options.workers }),
+          syslogUdpPort: options.syslogUdp,
+          syslogTcpPort: options.syslogTcp,
+          syslogTlsPort: options.syslogTls,
+          syslogAllow: [options.syslogAllow],
+          tls,
+          httpPort: options.httpPort,
+          httpHostname: options.httpHost ?? options.host,
+          heartbeatSeconds: options.heartbeat,
+          rules,
+          ...(options.alertWebhook === undefined ? {} : {
+            alertWebhook: { url: options.alertWebhook, minLevel: options.alertWebhookLevel },
+          }),
         });
       } catch (error) {
         if (error instanceof Deno.errors.AddrInUse) {
-          throw new UsageError(`Port ${options.port} on ${options.host} is already in use`);
+          throw new UsageError(
+            `Port ${options.port} (agents) or ${options.httpPort} (web console) is already in use`,
+          );
         }
         if (error instanceof Deno.errors.PermissionDenied) {
           throw new UsageError(`Not allowed to listen on port ${options.port} (${error.message})`);
@@ -135,12 +285,35 @@ function buildProgram() {
       if (!["127.0.0.1", "::1", "localhost"].includes(options.host)) {
         log.warn("Agent protocol is plain TCP: passwords and logs cross the network unencrypted");
       }
+      if (!tls && !["127.0.0.1", "::1", "localhost"].includes(options.httpHost ?? options.host)) {
+        log.warn(
+          "Web console is plain HTTP: passwords cross the network unencrypted (set --tls-cert and --tls-key)",
+        );
+      }
+      const syslogOn = [options.syslogUdp, options.syslogTcp, options.syslogTls].some((p) =>
+        p !== undefined
+      );
+      const loopbackOnly = ["127.0.0.1", "::1", "localhost"].includes(options.host);
+      if (syslogOn && !loopbackOnly && options.syslogAllow === DEFAULT_SYSLOG_ALLOW.join(",")) {
+        log.warn(
+          "Syslog is accepted from loopback only: list your devices' networks in --syslog-allow",
+        );
+      }
       for (const signal of ["SIGINT", "SIGTERM"] as const) {
         Deno.addSignalListener(signal, () => {
           log.info(`Received ${signal}, shutting down`);
           controller.abort();
         });
       }
+      // SIGHUP reloads the rules file; a broken file keeps the rules in force.
+      const running = server;
+      Deno.addSignalListener("SIGHUP", () => {
+        if (rulesFile === undefined) return log.info("Received SIGHUP: no --rules file to reload");
+        loadRulesFile(rulesFile, { builtin }).then((next) => {
+          running.setRules(next);
+          log.info("Reloaded rules", { file: rulesFile, rules: next.rules.length });
+        }, (error) => log.error(`Kept the previous rules: ${(error as Error).message}`));
+      });
       await server.finished;
       Deno.exit(0);
     });
@@ -156,10 +329,12 @@ function buildProgram() {
     )
     .option("--password-file <file>", "read the password from this file")
     .addOption(dbOption())
+    .addOption(storeOption())
     .action(async (name, options) => {
-      if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(name)) {
+      // No leading "@": "@token" is the token variant of LOGIN (docs/SECURITY.md).
+      if (!/^[A-Za-z0-9_.-][A-Za-z0-9_.@-]{0,63}$/.test(name)) {
         throw new UsageError(
-          `Invalid user name ${JSON.stringify(name)}: use 1-64 letters, digits, _ . @ -`,
+          `Invalid user name ${JSON.stringify(name)}: use 1-64 letters, digits, _ . @ - (not first @)`,
         );
       }
       const password = await readPassword({
@@ -167,8 +342,15 @@ function buildProgram() {
         prompt: `Password for ${name}: `,
       });
       const hash = await hashPassword(password);
-      await withStore(options.db, async (store) => {
+      await withStore(storeOf(options), async (store) => {
         await store.createUser(name, hash, options.role);
+        await audit(store, {
+          at: Date.now(),
+          actor: cliActor(),
+          action: "user.add",
+          target: name,
+          detail: `role=${options.role}`,
+        }, `User ${name} (${options.role}) created by ${cliActor()}`);
         out(`Created user ${name} with role ${options.role}`);
       });
     });
@@ -177,22 +359,29 @@ function buildProgram() {
     .argument("<name>", "user name")
     .option("--password-file <file>", "read the password from this file")
     .addOption(dbOption())
+    .addOption(storeOption())
     .action(async (name, options) => {
       const password = await readPassword({
         file: options.passwordFile,
         prompt: `New password for ${name}: `,
       });
       const hash = await hashPassword(password);
-      await withStore(options.db, async (store) => {
+      await withStore(storeOf(options), async (store) => {
         if (!await store.setPasswordHash(name, hash)) throw new UsageError(`No user named ${name}`);
+        await audit(
+          store,
+          { at: Date.now(), actor: cliActor(), action: "user.passwd", target: name, detail: null },
+          `Password of user ${name} changed by ${cliActor()}`,
+        );
         out(`Changed the password of ${name}`);
       });
     });
   user.command("list")
     .description("List users and their roles")
     .addOption(dbOption())
+    .addOption(storeOption())
     .action(async (options) => {
-      await withStore(options.db, async (store) => {
+      await withStore(storeOf(options), async (store) => {
         const users = await store.listUsers();
         out(table(
           ["NAME", "ROLE", "CREATED"],
@@ -204,23 +393,40 @@ function buildProgram() {
     .description("Delete a user")
     .argument("<name>", "user name")
     .addOption(dbOption())
+    .addOption(storeOption())
     .action(async (name, options) => {
-      await withStore(options.db, async (store) => {
+      await withStore(storeOf(options), async (store) => {
         if (!await store.removeUser(name)) throw new UsageError(`No user named ${name}`);
+        await audit(
+          store,
+          { at: Date.now(), actor: cliActor(), action: "user.remove", target: name, detail: null },
+          `User ${name} removed by ${cliActor()}`,
+        );
         out(`Removed user ${name}`);
       });
     });
+  // Security (issue 5): token create|list|revoke, user role, audit, import-paper-db.
+  addSecurityCommands(program as unknown as SecurityProgram, user as unknown as SecurityProgram, {
+    storeOptions: (command) => {
+      (command as SecurityProgram).addOption(dbOption()).addOption(storeOption());
+      return command;
+    },
+    withStore: (options, work) => withStore(storeOf(options), work),
+    actor: cliActor(),
+    out,
+  });
 
   program.command("agents")
     .description("List registered nodes and their status")
     .addOption(dbOption())
+    .addOption(storeOption())
     .addOption(
       new Option("--heartbeat <seconds>", "heartbeat interval the agents use").env("NMS_HEARTBEAT")
         .argParser(integer(1, 86400)).default(DEFAULT_HEARTBEAT_SECONDS),
     )
     .option("--json", "print JSON instead of a table")
     .action(async (options) => {
-      await withStore(options.db, async (store) => {
+      await withStore(storeOf(options), async (store) => {
         const now = Date.now();
         const agents = (await store.listAgents()).map((a) => ({
           ...a,
@@ -243,9 +449,75 @@ function buildProgram() {
       });
     });
 
+  program.command("sources")
+    .description("List syslog senders (devices and relays) and their status")
+    .addOption(dbOption())
+    .addOption(storeOption())
+    .addOption(
+      new Option("--silent-after <seconds>", "seconds without a message before a source is silent")
+        .argParser(integer(1, 366 * 86400)).default(DEFAULT_SOURCE_SILENT_AFTER_SECONDS),
+    )
+    .option("--json", "print JSON instead of a table")
+    .action(async (options) => {
+      await withStore(storeOf(options), async (store) => {
+        const now = Date.now();
+        const sources = (await store.listSources()).map((s) => ({
+          ...s,
+          status: sourceStatus(s, now, options.silentAfter),
+        }));
+        if (options.json) return out(JSON.stringify(sources, null, 2));
+        const time = (t: number) => new Date(t).toISOString();
+        out(table(
+          ["ADDRESS", "HOSTNAME", "STATUS", "LAST MESSAGE", "EVENTS", "UNPARSED", "VIA", "SINCE"],
+          sources.map((s) => [
+            s.address,
+            s.hostname ?? "-",
+            s.status,
+            time(s.lastSeen),
+            String(s.events),
+            String(s.unparsed),
+            s.transport,
+            time(s.firstSeen),
+          ]),
+        ));
+      });
+    });
+
+  program.command("alerts")
+    .description("List alerts raised by the detection rules, most recently updated first")
+    .addOption(dbOption())
+    .addOption(storeOption())
+    .option("--since <when>", "only alerts raised or updated since: 30s, 15m, 2h, 7d or an ISO date")
+    .addOption(
+      new Option("--level <n>", "only alerts of at least this level (0-15)").argParser(
+        integer(0, 15),
+      ),
+    )
+    .addOption(
+      new Option("-n, --limit <n>", "most alerts printed").argParser(integer(1, 1000)).default(50),
+    )
+    .option("--json", "print JSON instead of a table")
+    .action(async (options) => {
+      const since = options.since === undefined ? undefined : parseSince(options.since, Date.now());
+      if (options.since !== undefined && since === undefined) {
+        throw new UsageError(
+          `Invalid --since ${JSON.stringify(options.since)}: use 30s, 15m, 2h, 7d or an ISO date`,
+        );
+      }
+      await withStore(storeOf(options), async (store) => {
+        const alerts = await store.listAlerts({
+          limit: options.limit,
+          ...(since === undefined ? {} : { sinceMs: since }),
+          ...(options.level === undefined ? {} : { minLevel: options.level }),
+        });
+        out(options.json ? JSON.stringify(alerts, null, 2) : alertsTable(alerts));
+      });
+    });
+
   program.command("logs")
     .description("Print stored logs, newest last")
     .addOption(dbOption())
+    .addOption(storeOption())
     .option("--host <host>", "only this host")
     .option("--program <name>", "only this program")
     .option("--grep <text>", "only messages containing this text (literally)")
@@ -269,7 +541,7 @@ function buildProgram() {
         ...(options.grep === undefined ? {} : { contains: options.grep }),
         ...(since === undefined ? {} : { sinceMs: since }),
       };
-      await withStore(options.db, async (store) => {
+      await withStore(storeOf(options), async (store) => {
         const events = await store.queryEvents({ ...filter, limit: options.limit });
         events.reverse().forEach((e) => out(formatEvent(e)));
         if (!options.follow) return;

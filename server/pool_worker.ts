@@ -8,9 +8,9 @@
 
 /// <reference lib="deno.worker" />
 
-import { verifyNobody, verifyPassword } from "./auth/password.ts";
+import { verifyLogin } from "./auth/verify_login.ts";
 import { parseLogLine } from "./log_formats/mod.ts";
-import { openSqliteStore } from "./store/sqlite_store.ts";
+import { openStore } from "./store/open_store.ts";
 import { EVENT_FLAGS, type EventBatch, type Store } from "./store/store.ts";
 import type {
   EventsJob,
@@ -21,9 +21,22 @@ import type {
 } from "./worker_messages.ts";
 import { NO_REPLY } from "./worker_messages.ts";
 import { securityEvent } from "./security_event.ts";
+import { decodeWireLines } from "./decode_wire.ts";
+import { SourceTally } from "./syslog/source_tally.ts";
+import { RuleEngine } from "./rules/engine.ts";
+import { matchBatch } from "./rules/match_batch.ts";
+
+/** Most PostgreSQL connections of one pool worker: it only reads users. */
+const POOL_WORKER_MAX_CONNECTIONS = 2;
+/** Seconds after which a pool worker's idle PostgreSQL connection is closed. */
+const POOL_WORKER_IDLE_SECONDS = 60;
 
 let store: Store | undefined;
 let writer: MessagePort | undefined;
+/** The password verification in progress; the next one starts after it. */
+let verifying: Promise<void> = Promise.resolve();
+/** Stateless detection rules (server/rules/), run on each parsed batch; null when off. */
+let rules: RuleEngine | null = null;
 
 function reply(message: PoolReply): void {
   self.postMessage(message);
@@ -59,44 +72,52 @@ function parseEvents(job: EventsJob): EventBatch {
     stream: job.streams ?? new Array(count).fill(null),
     position: job.positions ?? new Float64Array(count).fill(-1),
   };
+  // Syslog receiver: a line's sender is its host when it names none; senders are tallied.
+  const tally = job.syslog ? new SourceTally(job.syslog, job.receivedAt) : null;
+  let msgid: (string | null)[] | undefined;
+  let structuredData: (string | null)[] | undefined;
   for (let i = 0; i < count; i++) {
     const parsed = parseLogLine(job.lines[i]!, job.receivedAt);
     batch.ts[i] = parsed.ts ?? job.receivedAt;
-    batch.host[i] = parsed.host ?? job.defaultHost;
+    batch.host[i] = parsed.host ?? (tally ? tally.senderOf(i) : job.defaultHost);
     batch.program[i] = parsed.program;
     batch.pid[i] = parsed.pid ?? -1;
     batch.severity[i] = parsed.severity ?? -1;
     batch.facility[i] = parsed.facility ?? -1;
     batch.message[i] = parsed.message;
     if (parsed.format === "raw") batch.flags[i] = EVENT_FLAGS.unparsed;
+    const extra = parsed.extra;
+    if (extra?.msgid !== undefined) (msgid ??= new Array(count).fill(null))[i] = extra.msgid;
+    if (extra?.structuredData !== undefined) {
+      (structuredData ??= new Array(count).fill(null))[i] = extra.structuredData;
+    }
+    tally?.add(i, parsed.host, parsed.format === "raw");
   }
-  return batch;
+  for (const line of job.syslog?.truncated ?? []) {
+    batch.flags[line] = batch.flags[line]! | EVENT_FLAGS.truncated;
+  }
+  if (!tally && !msgid && !structuredData) return batch;
+  return {
+    ...batch,
+    ...(msgid ? { msgid } : {}),
+    ...(structuredData ? { structuredData } : {}),
+    ...(tally ? { sources: tally.updates() } : {}),
+  };
 }
 
 async function login(job: LoginJob): Promise<void> {
-  const user = await store!.findUser(job.username);
-  const ok = user
-    ? await verifyPassword(job.password, user.passwordHash)
-    : await verifyNobody(job.password);
-  reply({
-    kind: "login",
-    jobId: job.jobId,
-    ok,
-    userId: ok ? user!.id : null,
-    role: ok ? user!.role : null,
-  });
+  // Lockout first, then the password or token (server/auth/verify_login.ts, issue 5).
+  const { verdict, events, finish } = await verifyLogin(store!, job);
+  reply({ kind: "login", jobId: job.jobId, ...verdict });
   // Every login attempt is kept as a security event, so guessing shows in the logs.
-  sendToWriter({
-    kind: "events",
-    jobId: NO_REPLY,
-    batch: securityEvent({
-      at: job.at,
-      severity: ok ? 5 : 4,
-      message: ok
-        ? `Successful login for user ${job.username} from ${job.address}`
-        : `Failed login for user ${job.username} from ${job.address}`,
-    }),
-  });
+  for (const event of events) {
+    sendToWriter({
+      kind: "events",
+      jobId: NO_REPLY,
+      batch: securityEvent({ at: job.at, ...event }),
+    });
+  }
+  await finish();
 }
 
 self.onmessage = (event: MessageEvent<PoolRequest>) => {
@@ -104,7 +125,12 @@ self.onmessage = (event: MessageEvent<PoolRequest>) => {
   switch (request.kind) {
     case "init":
       writer = request.writer;
-      openSqliteStore(request.store.dbPath, { sync: request.store.sync }).then(
+      // Pool workers only read users (LOGIN): a small PostgreSQL pool, idle connections closed.
+      openStore(request.store.url, {
+        sync: request.store.sync,
+        maxConnections: POOL_WORKER_MAX_CONNECTIONS,
+        idleTimeoutSeconds: POOL_WORKER_IDLE_SECONDS,
+      }).then(
         (opened) => {
           store = opened;
           reply({ kind: "ready" });
@@ -114,13 +140,38 @@ self.onmessage = (event: MessageEvent<PoolRequest>) => {
       return;
     case "events":
       try {
-        sendToWriter({ kind: "events", jobId: request.jobId, batch: parseEvents(request) });
+        if (request.wire) {
+          // Agent lines arrive as protocol bytes: validate, then parse the log lines.
+          const decoded = decodeWireLines(request.wire);
+          const job = { ...request, ...decoded };
+          const batch = parseEvents(job);
+          sendToWriter({
+            kind: "events",
+            jobId: request.jobId,
+            batch,
+            ...(decoded.failures ? { failures: decoded.failures } : {}),
+            ...(rules ? { matches: matchBatch(rules, batch) } : {}),
+          });
+        } else {
+          const batch = parseEvents(request);
+          sendToWriter({
+            kind: "events",
+            jobId: request.jobId,
+            batch,
+            ...(rules ? { matches: matchBatch(rules, batch) } : {}),
+          });
+        }
       } catch (error) {
         reply({ kind: "failed", jobId: request.jobId, message: (error as Error).message });
       }
       return;
+    case "rules":
+      rules = request.rules ? new RuleEngine(request.rules) : null;
+      return;
     case "login":
-      login(request).catch((error) =>
+      // One verification at a time per worker: each scrypt holds 32 MiB, so a
+      // storm of logins must queue instead of multiplying the server's memory.
+      verifying = verifying.then(() => login(request)).catch((error) =>
         reply({ kind: "failed", jobId: request.jobId, message: (error as Error).message })
       );
       return;

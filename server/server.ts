@@ -11,9 +11,35 @@ import { DEFAULT_PORT } from "../protocol/mod.ts";
 import { bootstrapAdmin } from "./auth/bootstrap_admin.ts";
 import { Listener } from "./listener.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { openSqliteStore, type SyncMode } from "./store/sqlite_store.ts";
+import type { SyncMode } from "./store/sqlite_store.ts";
+import { openStore, parseStoreUrl } from "./store/open_store.ts";
+import { redactUrl } from "./store/_postgres_url.ts";
 import type { Store } from "./store/store.ts";
 import { WorkerPool } from "./worker_pool.ts";
+import { checkRetentionDays, type Retention, startRetention } from "./retention.ts";
+import { type Dashboard, startDashboard } from "./dashboard/mod.ts";
+import { ServerMetrics } from "./metrics.ts";
+import { securityEvent } from "./security_event.ts";
+import { DEFAULT_HEARTBEAT_SECONDS } from "../protocol/mod.ts";
+import { AlertFeed } from "./rules/alert_feed.ts";
+import type { RuleSet } from "./rules/rule.ts";
+import { builtinRuleSet } from "./rules/rules_file.ts";
+import { AgentSilenceWatch } from "./rules/silence_watch.ts";
+import { AlertWebhook, webhookUrl } from "./rules/webhook.ts";
+// Security (server/auth/, docs/SECURITY.md, issue 5).
+import { type LockoutOptions, lockoutPolicy } from "./auth/lockout.ts";
+import { type ConnectionLimitOptions, resolveLimits } from "./connection_limits.ts";
+import { watchCredentials } from "./credential_watch.ts";
+import { type AgentSocketListener, listenAgents } from "./tls.ts";
+import {
+  DEFAULT_SYSLOG_ALLOW,
+  parseAllowList,
+  startSyslogReceiver,
+  type SyslogAddrs,
+  type SyslogReceiver,
+  type SyslogStats,
+  type TlsCertificate,
+} from "./syslog/mod.ts";
 
 /** Options of {@linkcode startServer}. */
 export interface ServerOptions {
@@ -33,6 +59,13 @@ export interface ServerOptions {
    */
   dbPath?: string;
   /**
+   * Store URL: `postgres://user@host:port/db[?schema=NAME]` for PostgreSQL
+   * (several servers may share it), `sqlite:PATH` or a plain path for SQLite.
+   * Takes precedence over `dbPath`.
+   * @default {dbPath}
+   */
+  storeUrl?: string;
+  /**
    * Pool workers.
    * @default {navigator.hardwareConcurrency}
    */
@@ -51,6 +84,69 @@ export interface ServerOptions {
   log?: Logger;
   /** Aborting it shuts the server down. */
   signal?: AbortSignal;
+  // --- Standard syslog receiver (server/syslog/, docs/SYSLOG.md); each listener off unless given a port. ---
+  /** UDP port for syslog (RFC 5426); 0 picks a free one. */
+  syslogUdpPort?: number | undefined;
+  /** TCP port for syslog, both RFC 6587 framings; 0 picks a free one. */
+  syslogTcpPort?: number | undefined;
+  /** TLS port for syslog (RFC 5425); 0 picks a free one. Needs `tls`. */
+  syslogTlsPort?: number | undefined;
+  /**
+   * Networks (CIDR) that may send syslog; others are counted and dropped.
+   * @default {["127.0.0.0/8", "::1/128"]}
+   */
+  syslogAllow?: readonly string[] | undefined;
+  /** The server's certificate and key (PEM text), for the TLS listeners. */
+  tls?: TlsCertificate | undefined;
+  // --- Web console (server/dashboard/, docs/API.md); served over HTTPS when `tls` is given. ---
+  /** HTTP port of the web console; 0 picks a free one; undefined serves no console. */
+  httpPort?: number | undefined;
+  /**
+   * Address the web console listens on.
+   * @default {hostname}
+   */
+  httpHostname?: string | undefined;
+  /**
+   * Heartbeat interval the agents use, in seconds: the basis of node status.
+   * @default {DEFAULT_HEARTBEAT_SECONDS}
+   */
+  heartbeatSeconds?: number | undefined;
+  // --- Detection rules and alerts (server/rules/, docs/RULES.md). ---
+  /**
+   * Rules run on every stored event: the built-in rules, none, or a rule set
+   * from `loadRulesFile()` / `buildRuleSet()`.
+   * @default {"builtin"}
+   */
+  rules?: "builtin" | "off" | RuleSet | undefined;
+  /** POST each new or folded alert as JSON to this URL (`minLevel`: only alerts of at least that level). */
+  alertWebhook?: { readonly url: string; readonly minLevel?: number } | undefined;
+  // --- Retention (server/retention.ts, docs/PRODUCTION.md, issue 10). ---
+  /** Delete events received more than this many days ago; undefined keeps them. */
+  retentionDays?: number | undefined;
+  /** Delete the oldest events while the data takes more than this, in bytes; undefined: no limit. */
+  maxDbBytes?: number | undefined;
+  /**
+   * Pause between retention passes once nothing is left to delete, in ms.
+   * @default {60000}
+   */
+  retentionIntervalMs?: number | undefined;
+  // --- Security (server/auth/, docs/SECURITY.md, issue 5). ---
+  /**
+   * Serve the agent protocol over TLS with the certificate of `tls`.
+   * @default {false}
+   */
+  agentTls?: boolean | undefined;
+  /** CA certificate(s), PEM text, that sign agents' certificates: turns on mutual TLS. Needs `agentTls`. */
+  clientCa?: string | undefined;
+  /** Connection limits of the agent listener (each 0 for none). */
+  limits?: ConnectionLimitOptions | undefined;
+  /** Login lockout, shared by the agent protocol and the web console. */
+  lockout?: LockoutOptions | undefined;
+  /**
+   * How often the credentials of open connections are re-checked (revoked tokens), in ms.
+   * @default {5000}
+   */
+  credentialCheckIntervalMs?: number | undefined;
 }
 
 /** A running server. */
@@ -61,12 +157,29 @@ export interface NmsServer {
   readonly store: Store;
   /** The worker pool. */
   readonly pool: WorkerPool;
+  /** Where the web console listens, or null when `httpPort` was not given. */
+  readonly httpAddr: { readonly hostname: string; readonly port: number } | null;
+  /** Counters shown by `/metrics`. */
+  readonly metrics: ServerMetrics;
   /** Resolves when the server has fully shut down. */
   readonly finished: Promise<void>;
+  /** Bound addresses of the syslog listeners that run (none unless configured). */
+  readonly syslogAddrs: SyslogAddrs;
+  /** Counters of the syslog receiver (all zero when no syslog listener runs). */
+  syslogStats(): SyslogStats;
+  /** Alerts as they are raised or folded (server/rules/alert_feed.ts). */
+  readonly alerts: AlertFeed;
+  /** Replaces the detection rules in every worker without a restart (SIGHUP); null turns them off. */
+  setRules(rules: RuleSet | null): void;
+  /** The retention task (issue 10): counters, and `wake()` to run a pass now. */
+  readonly retention: Retention;
   /** Stops accepting, answers what was read, commits, closes the database. Idempotent. */
   shutdown(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
+
+/** Most PostgreSQL connections of the main thread's store (console reads, bootstrap). */
+const MAIN_STORE_MAX_CONNECTIONS = 4;
 
 /** Default database path, relative to the working directory. */
 export const DEFAULT_DB_PATH = "./data/nms.db";
@@ -86,13 +199,45 @@ export const DEFAULT_DB_PATH = "./data/nms.db";
 export async function startServer(options: ServerOptions = {}): Promise<NmsServer> {
   const log = options.log ?? createLogger();
   const dbPath = options.dbPath ?? DEFAULT_DB_PATH;
+  const storeUrl = options.storeUrl ?? dbPath;
+  const location = parseStoreUrl(storeUrl);
   const sync = options.sync ?? "full";
-  const store = await openSqliteStore(dbPath, { sync });
+  // A bad allow-list is a configuration error: report it before opening anything.
+  parseAllowList(options.syslogAllow ?? DEFAULT_SYSLOG_ALLOW);
+  const rules = options.rules === "off"
+    ? null
+    : options.rules === undefined || options.rules === "builtin"
+    ? builtinRuleSet()
+    : options.rules;
+  if (options.alertWebhook) webhookUrl(options.alertWebhook.url);
+  if (options.retentionDays !== undefined) checkRetentionDays(options.retentionDays);
+  // Security configuration errors, before anything is opened.
+  const limits = resolveLimits(options.limits);
+  const lockout = lockoutPolicy(options.lockout);
+  if (options.agentTls && !options.tls) {
+    throw new TypeError("Cannot serve agents over TLS: no certificate and key (tls)");
+  }
+  if (options.clientCa !== undefined && !options.agentTls) {
+    throw new TypeError("Cannot check client certificates: the agent protocol is not TLS");
+  }
+  const alerts = new AlertFeed();
+  // The main thread's store serves reads (console, CLI-like queries) and the admin bootstrap.
+  const store = await openStore(storeUrl, { sync, maxConnections: MAIN_STORE_MAX_CONNECTIONS });
   let pool: WorkerPool | undefined;
-  let tcp: Deno.TcpListener | undefined;
+  let tcp: AgentSocketListener | undefined;
+  let syslog: SyslogReceiver | undefined;
   try {
+    tcp = await listenAgents({
+      port: options.port ?? DEFAULT_PORT,
+      hostname: options.hostname ?? "0.0.0.0",
+      tls: options.agentTls && options.tls
+        ? { ...options.tls, clientCa: options.clientCa }
+        : undefined,
+    });
+    // Only once the agent port is ours: a busy port must not leave a new admin behind.
     const admin = await bootstrapAdmin(store, {
-      dataDir: dirname(dbPath),
+      // With PostgreSQL, a generated admin password still goes to the local data directory.
+      dataDir: dirname(location.kind === "sqlite" ? location.path : dbPath),
       adminPassword: options.adminPassword,
     });
     if (admin.created && admin.generated) {
@@ -100,15 +245,22 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
         `Created user admin with a generated password (also in ${admin.file}; change it with 'nms-server user passwd admin'): ${admin.password}`,
       );
     }
-    tcp = Deno.listen({
-      port: options.port ?? DEFAULT_PORT,
-      hostname: options.hostname ?? "0.0.0.0",
-      transport: "tcp",
-    });
     pool = await WorkerPool.start({
-      store: { dbPath, sync },
+      store: { url: storeUrl, sync },
       ...(options.workers === undefined ? {} : { workers: options.workers }),
       onWorkerError: (message) => log.error(message),
+      rules,
+      onAlerts: (notices) => alerts.publish(notices),
+    });
+    syslog = await startSyslogReceiver({
+      pool,
+      log,
+      hostname: options.hostname ?? "0.0.0.0",
+      udpPort: options.syslogUdpPort,
+      tcpPort: options.syslogTcpPort,
+      tlsPort: options.syslogTlsPort,
+      tls: options.tls,
+      allow: options.syslogAllow,
     });
   } catch (error) {
     tcp?.close();
@@ -116,13 +268,83 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     await store.close();
     throw error;
   }
-  const listener = new Listener(tcp, { pool, log });
+  const metrics = new ServerMetrics();
+  const listener = new Listener(tcp, { pool, log, metrics, limits, lockout });
   const accepting = listener.run();
-  const addr = tcp.addr as Deno.NetAddr;
+  const addr = tcp.addr;
+  const credentials = watchCredentials(listener, store, {
+    log,
+    ...(options.credentialCheckIntervalMs ? { intervalMs: options.credentialCheckIntervalMs } : {}),
+  });
+  let dashboard: Dashboard | undefined;
+  if (options.httpPort !== undefined) {
+    const workers = pool;
+    try {
+      dashboard = await startDashboard({
+        store,
+        port: options.httpPort,
+        hostname: options.httpHostname ?? options.hostname ?? "0.0.0.0",
+        ...(options.tls ? { tls: options.tls } : {}),
+        ...(options.heartbeatSeconds ? { heartbeatSeconds: options.heartbeatSeconds } : {}),
+        metrics,
+        log,
+        connectedAgentIds: () => listener.connectedAgentIds(),
+        protocolGauges: () => ({
+          queueDepth: workers.batchesInFlight,
+          connections: listener.connections,
+        }),
+        recordSecurityEvent: (event) =>
+          workers.recordEvents(securityEvent({ at: Date.now(), ...event })),
+      });
+    } catch (error) {
+      await credentials.stop();
+      await listener.stop();
+      await accepting;
+      await syslog.stop();
+      await pool.close();
+      await store.close();
+      throw error;
+    }
+    log.info("Web console listening", { url: dashboard.url });
+  }
   log.info("Listening for agents", {
     address: `${addr.hostname}:${addr.port}`,
+    transport: tcp.transport,
     workers: pool.size,
-    db: dbPath,
+    db: redactUrl(storeUrl),
+  });
+  const syslogAddrs = Object.entries(syslog.addrs);
+  if (syslogAddrs.length > 0) {
+    log.info("Listening for syslog", {
+      ...Object.fromEntries(syslogAddrs.map(([k, a]) => [k, `${a.hostname}:${a.port}`])),
+      allow: syslog.allow.networks.join(","),
+    });
+  }
+
+  // Alerts: the webhook, and the periodic check for agents that fell silent (rule 8804).
+  const webhook = options.alertWebhook
+    ? new AlertWebhook({
+      url: options.alertWebhook.url,
+      ...(options.alertWebhook.minLevel === undefined
+        ? {}
+        : { minLevel: options.alertWebhook.minLevel }),
+      onError: (message) => log.warn(message),
+    })
+    : null;
+  if (webhook) alerts.subscribe((notice) => webhook.enqueue(notice));
+  const silence = new AgentSilenceWatch({
+    store,
+    heartbeatSeconds: options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS,
+    record: (batch) => pool.recordEvents(batch),
+    onError: (message) => log.warn(message),
+  });
+  silence.start();
+  // Retention (issue 10): passes of small delete steps run by the writer between commits.
+  const retention = startRetention(pool, {
+    retentionDays: options.retentionDays,
+    maxDbBytes: options.maxDbBytes,
+    ...(options.retentionIntervalMs ? { intervalMs: options.retentionIntervalMs } : {}),
+    log,
   });
 
   let finish!: () => void;
@@ -130,9 +352,16 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
   let stopping: Promise<void> | undefined;
   const shutdown = () => {
     stopping ??= (async () => {
+      // The console reads the store: it stops first.
+      await dashboard?.shutdown();
+      await credentials.stop();
       await listener.stop();
       await accepting;
+      await syslog.stop();
+      await silence.stop();
+      await retention.stop();
       await pool.close();
+      await webhook?.close();
       await store.close();
       log.info("Server stopped");
       finish();
@@ -143,9 +372,16 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
 
   return {
     addr: { hostname: addr.hostname, port: addr.port },
+    httpAddr: dashboard ? dashboard.addr : null,
+    metrics,
     store,
     pool,
     finished,
+    syslogAddrs: syslog.addrs,
+    syslogStats: () => syslog.stats(),
+    alerts,
+    setRules: (next) => pool.setRules(next),
+    retention,
     shutdown,
     [Symbol.asyncDispose]: shutdown,
   };

@@ -11,24 +11,31 @@
  * @module
  */
 
-import type { AgentRegistration, HeartbeatRecord, Role } from "./store/store.ts";
+import type { AgentRegistration, EventBatch, HeartbeatRecord, Role } from "./store/store.ts";
 import { Semaphore } from "./semaphore.ts";
+import type { AlertNotice } from "./rules/alert_feed.ts";
+import type { RuleSet } from "./rules/rule.ts";
 import type {
   EventsJob,
   JobResult,
   PoolReply,
   PoolRequest,
+  RetentionOutcome,
+  RetentionPass,
   StoreLocation,
   WriterReply,
   WriterRequest,
 } from "./worker_messages.ts";
+import { NO_REPLY } from "./worker_messages.ts";
+import type { LoginToken } from "./worker_messages.ts";
+import type { LoginFailurePolicy } from "./store/security_store.ts";
 
 /**
  * Event batches queued or in progress across all workers. When every credit is
  * taken, connections stop reading from their sockets until one is returned, so
  * memory stays bounded however fast clients send.
  */
-export const MAX_BATCHES_IN_FLIGHT = 64;
+export const MAX_BATCHES_IN_FLIGHT = 256;
 
 /** How long a worker may take to open the store before start-up fails, in ms. */
 const WORKER_START_TIMEOUT_MS = 30_000;
@@ -44,6 +51,13 @@ export interface WorkerPoolOptions {
   readonly workers?: number;
   /** Called when a worker dies unexpectedly; the server logs it. */
   readonly onWorkerError?: (message: string) => void;
+  /**
+   * Detection rules the workers match and correlate (server/rules/).
+   * @default {null (no rules)}
+   */
+  readonly rules?: RuleSet | null;
+  /** Called with the alerts each group commit raised or folded. */
+  readonly onAlerts?: (notices: AlertNotice[]) => void;
 }
 
 /** Result of a LOGIN verified by a pool worker. */
@@ -51,6 +65,18 @@ export interface LoginOutcome {
   readonly ok: boolean;
   readonly userId: number | null;
   readonly role: Role | null;
+  /** Refused without checking the password: the user or address is locked out (issue 5). */
+  readonly locked?: boolean;
+  /** The agent token logged in with, or null. */
+  readonly token?: LoginToken | null;
+}
+
+/** Lockout inputs of {@linkcode WorkerPool.login} (server/auth/lockout.ts). */
+export interface LoginSecurity {
+  /** Client IP without port. */
+  readonly ip: string;
+  /** Lockout policy, or null when the lockout is off. */
+  readonly lockout: LoginFailurePolicy | null;
 }
 
 interface Pending {
@@ -65,7 +91,7 @@ interface Pending {
  *
  * @example
  * ```ts
- * const pool = await WorkerPool.start({ store: { dbPath: "nms.db", sync: "full" }, workers: 2 });
+ * const pool = await WorkerPool.start({ store: { url: "nms.db", sync: "full" }, workers: 2 });
  * const statuses = await pool.appendEvents({ ... });
  * await pool.close();
  * ```
@@ -81,6 +107,12 @@ export class WorkerPool {
   #writerClosed?: () => void;
   #onIdle?: () => void;
   readonly #onError: (message: string) => void;
+  #onAlerts: ((notices: AlertNotice[]) => void) | null = null;
+
+  /** Where a replacement pool worker opens the store. */
+  #store?: StoreLocation;
+  /** The rules in force, for a replacement pool worker. */
+  #rules: RuleSet | null = null;
 
   private constructor(pool: Worker[], writer: Worker, onError: (message: string) => void) {
     this.#pool = pool;
@@ -128,7 +160,10 @@ export class WorkerPool {
       throw error;
     }
     const instance = new WorkerPool(pool, writer, options.onWorkerError ?? (() => {}));
+    instance.#store = options.store;
     instance.#listen();
+    instance.#onAlerts = options.onAlerts ?? null;
+    if (options.rules) instance.setRules(options.rules);
     return instance;
   }
 
@@ -143,18 +178,51 @@ export class WorkerPool {
   }
 
   #listen(): void {
-    this.#pool.forEach((worker, index) => {
-      worker.onmessage = (event: MessageEvent<PoolReply>) => this.#onPoolReply(event.data);
-      worker.onerror = (event) => {
-        event.preventDefault();
-        this.#onError(`Pool worker ${index} failed: ${event.message}`);
-      };
-    });
+    this.#pool.forEach((worker, index) => this.#watch(worker, index));
     this.#writer.onmessage = (event: MessageEvent<WriterReply>) => this.#onWriterReply(event.data);
     this.#writer.onerror = (event) => {
       event.preventDefault();
-      this.#onError(`Writer worker failed: ${event.message}`);
+      this.#onError(`Writer worker failed: ${event.message}; failing every job in progress`);
+      // Nothing it held was committed or acknowledged: clients send it again.
+      for (const jobId of [...this.#pending.keys()]) {
+        this.#settle(jobId, undefined, "Writer worker failed");
+      }
     };
+  }
+
+  #watch(worker: Worker, index: number): void {
+    worker.onmessage = (event: MessageEvent<PoolReply>) => this.#onPoolReply(event.data);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.#onError(`Pool worker ${index} failed: ${event.message}; replacing it`);
+      this.#replace(index);
+    };
+  }
+
+  /**
+   * Replaces a failed pool worker. Its jobs fail (their lines get ACK FAIL and
+   * their credits return), so nothing waits forever on a dead thread.
+   */
+  #replace(index: number): void {
+    this.#pool[index]!.terminate();
+    for (const [jobId, pending] of [...this.#pending]) {
+      if (pending.worker === index) this.#settle(jobId, undefined, "Pool worker failed");
+    }
+    if (this.#closed || !this.#store) return;
+    const worker = new Worker(new URL("./pool_worker.ts", import.meta.url).href, {
+      type: "module",
+      name: "pool_worker",
+    });
+    const channel = new MessageChannel();
+    this.#writer.postMessage({ kind: "port", port: channel.port2 }, [channel.port2]);
+    // Messages posted before the worker has started wait in its queue, behind init.
+    worker.postMessage(
+      { kind: "init", store: this.#store, writer: channel.port1 } satisfies PoolRequest,
+      [channel.port1],
+    );
+    if (this.#rules) worker.postMessage({ kind: "rules", rules: this.#rules } satisfies PoolRequest);
+    this.#pool[index] = worker;
+    this.#watch(worker, index);
   }
 
   #settle(jobId: number, value: unknown, error?: string): void {
@@ -169,7 +237,13 @@ export class WorkerPool {
 
   #onPoolReply(reply: PoolReply): void {
     if (reply.kind === "login") {
-      this.#settle(reply.jobId, { ok: reply.ok, userId: reply.userId, role: reply.role });
+      this.#settle(reply.jobId, {
+        ok: reply.ok,
+        userId: reply.userId,
+        role: reply.role,
+        locked: reply.locked ?? false,
+        token: reply.token ?? null,
+      });
     } else if (reply.kind === "failed") {
       this.#settle(reply.jobId, undefined, reply.message);
     }
@@ -180,12 +254,29 @@ export class WorkerPool {
       for (const result of reply.results) this.#settleResult(result);
     } else if (reply.kind === "closed") {
       this.#writerClosed?.();
+    } else if (reply.kind === "alerts") {
+      this.#onAlerts?.(reply.notices);
+    } else if (reply.kind === "warning") {
+      this.#onError(reply.message);
     }
+  }
+
+  /**
+   * Replaces the detection rules in every worker (at start and on SIGHUP).
+   * Batches already parsed keep the matches of the rules they met.
+   *
+   * @param rules A validated rule set, or null for none.
+   */
+  setRules(rules: RuleSet | null): void {
+    if (this.#closed) return;
+    this.#rules = rules;
+    for (const worker of this.#pool) worker.postMessage({ kind: "rules", rules } satisfies PoolRequest);
+    this.#writer.postMessage({ kind: "rules", rules } satisfies WriterRequest);
   }
 
   #settleResult(result: JobResult): void {
     if (result.error !== undefined) this.#settle(result.jobId, undefined, result.error);
-    else this.#settle(result.jobId, result.statuses ?? result.agentId);
+    else this.#settle(result.jobId, result.statuses ?? result.agentId ?? result.retention);
   }
 
   #track<T>(worker: number): [number, Promise<T>] {
@@ -229,7 +320,9 @@ export class WorkerPool {
   async appendEvents(job: Omit<EventsJob, "kind" | "jobId">, worker: number): Promise<Uint8Array> {
     const [jobId, promise] = this.#track<Uint8Array>(worker);
     const request: EventsJob = { kind: "events", jobId, ...job };
-    this.#pool[worker]!.postMessage(request);
+    // Wire bytes move to the worker instead of being copied.
+    const transfer = job.wire ? [job.wire.bytes.buffer as ArrayBuffer, job.wire.ends.buffer as ArrayBuffer] : [];
+    this.#pool[worker]!.postMessage(request, transfer);
     try {
       return await promise;
     } finally {
@@ -240,9 +333,15 @@ export class WorkerPool {
   /**
    * Verifies a LOGIN in a pool worker (scrypt runs off the main thread).
    *
+   * @param security Client IP and lockout policy (checked before the password).
    * @returns Whether the credentials are valid, and the user's id and role.
    */
-  login(username: string, password: string, address: string): Promise<LoginOutcome> {
+  login(
+    username: string,
+    password: string,
+    address: string,
+    security: LoginSecurity = { ip: address, lockout: null },
+  ): Promise<LoginOutcome> {
     const worker = this.leastLoaded();
     const [jobId, promise] = this.#track<LoginOutcome>(worker);
     const request: PoolRequest = {
@@ -252,6 +351,8 @@ export class WorkerPool {
       password,
       address,
       at: Date.now(),
+      ip: security.ip,
+      lockout: security.lockout,
     };
     this.#pool[worker]!.postMessage(request);
     return promise;
@@ -271,6 +372,28 @@ export class WorkerPool {
   /** Records a heartbeat, after COMMIT. */
   recordHeartbeat(heartbeat: HeartbeatRecord): Promise<void> {
     return this.#write((jobId) => ({ kind: "heartbeat", jobId, heartbeat }));
+  }
+
+  /**
+   * Stores events NMS produced itself (e.g. web console logins) with the next
+   * group commit. Nobody awaits the commit; a failure is only logged by the writer.
+   *
+   * @param batch The events, e.g. from `securityEvent()`.
+   */
+  recordEvents(batch: EventBatch): void {
+    if (this.#closed) return;
+    this.#writer.postMessage({ kind: "events", jobId: NO_REPLY, batch } satisfies WriterRequest);
+  }
+
+  /**
+   * Retention (issue 10): runs one time-bounded pass of prune steps in the
+   * writer, between its group commits. Called by server/retention.ts.
+   *
+   * @param pass Limits and bounds of the pass.
+   * @returns What the pass deleted, and whether more is left.
+   */
+  retention(pass: RetentionPass): Promise<RetentionOutcome> {
+    return this.#write((jobId) => ({ kind: "retention", jobId, pass }));
   }
 
   /** Marks a node as cleanly stopped, after COMMIT. */

@@ -10,11 +10,15 @@
 
 /// <reference lib="deno.worker" />
 
-import { openSqliteStore } from "./store/sqlite_store.ts";
-import type { EventBatch, Store } from "./store/store.ts";
+import { openStore } from "./store/open_store.ts";
+import type { AlertUpsert, EventBatch, Store } from "./store/store.ts";
+import { AlertPipeline } from "./rules/alert_pipeline.ts";
+import type { BatchMatches } from "./rules/engine.ts";
+import { agentRegisteredEvent } from "./rules/nms_events.ts";
 import {
   type JobResult,
   NO_REPLY,
+  type RetentionPass,
   type WriterReply,
   type WriterRequest,
 } from "./worker_messages.ts";
@@ -27,7 +31,14 @@ import {
 const GROUP_COMMIT_MAX_ROWS = 20_000;
 
 let store: Store | undefined;
-let pendingEvents: { jobId: number; batch: EventBatch }[] = [];
+let pendingEvents: {
+  jobId: number;
+  batch: EventBatch;
+  failures: Uint8Array | undefined;
+  matches?: BatchMatches | null | undefined;
+}[] = [];
+/** Detection rules (server/rules/): matching of NMS's own events, correlation, folding; null when off. */
+let alerts: AlertPipeline | null = null;
 let pendingRows = 0;
 let pendingOther: WriterRequest[] = [];
 let scheduled = false;
@@ -35,6 +46,20 @@ let committing: Promise<void> = Promise.resolve();
 
 function reply(message: WriterReply): void {
   self.postMessage(message);
+}
+
+/**
+ * One status per line of the job: the lines a pool worker rejected keep their
+ * failure status, the others take the stored batch's statuses in order.
+ */
+function withFailures(statuses: Uint8Array, failures: Uint8Array | undefined): Uint8Array {
+  if (!failures) return statuses;
+  const merged = new Uint8Array(failures.length);
+  let next = 0;
+  for (let i = 0; i < failures.length; i++) {
+    merged[i] = failures[i] === 0 ? statuses[next++]! : failures[i]!;
+  }
+  return merged;
 }
 
 /** Commits everything pending as one group and reports the results. */
@@ -49,10 +74,17 @@ async function commitGroup(): Promise<void> {
   const results: JobResult[] = [];
   if (events.length > 0) {
     try {
-      const statuses = await store.appendEvents(events.map((e) => e.batch));
+      const eventIds = alerts?.prepare(events);
+      const statuses = await store.appendEvents(
+        events.map((e) => e.batch),
+        eventIds ? { eventIds } : {},
+      );
       events.forEach((e, i) => {
-        if (e.jobId !== NO_REPLY) results.push({ jobId: e.jobId, statuses: statuses[i]! });
+        if (e.jobId === NO_REPLY) return;
+        results.push({ jobId: e.jobId, statuses: withFailures(statuses[i]!, e.failures) });
       });
+      // Alerts are stored before the ACKs go out: an acknowledged attack is visible.
+      if (alerts && eventIds) await storeAlerts(store, alerts, events, statuses, eventIds);
     } catch (error) {
       const message = `Cannot store events: ${(error as Error).message}`;
       for (const e of events) {
@@ -64,14 +96,45 @@ async function commitGroup(): Promise<void> {
     results.push(await applyOther(store, request));
   }
   if (results.length > 0) reply({ kind: "done", results });
+  scheduleIndexing();
+}
+
+/** Correlates a committed group's matches, stores the alerts and reports them to the main thread. */
+async function storeAlerts(
+  store: Store,
+  pipeline: AlertPipeline,
+  events: typeof pendingEvents,
+  statuses: Uint8Array[],
+  eventIds: (Float64Array | null)[],
+): Promise<void> {
+  let upserts: AlertUpsert[] = [];
+  try {
+    upserts = pipeline.collect(events, statuses, eventIds);
+    if (upserts.length === 0) return;
+    const stored = await store.upsertAlerts(upserts, Date.now());
+    reply({
+      kind: "alerts",
+      notices: stored.map((alert, i) => ({ alert, created: alert.count === upserts[i]!.count })),
+    });
+  } catch (error) {
+    reply({ kind: "warning", message: `Cannot store alerts: ${(error as Error).message}` });
+  }
 }
 
 async function applyOther(store: Store, request: WriterRequest): Promise<JobResult> {
   const jobId = "jobId" in request ? request.jobId : NO_REPLY;
   try {
     switch (request.kind) {
-      case "register":
-        return { jobId, agentId: await store.registerAgent(request.registration) };
+      case "register": {
+        const { hostname } = request.registration;
+        const known = (await store.listAgents()).some((agent) => agent.hostname === hostname);
+        const agentId = await store.registerAgent(request.registration);
+        // A first registration is a security event (rule 8803); it joins the next group.
+        if (!known) {
+          handle({ kind: "events", jobId: NO_REPLY, batch: agentRegisteredEvent(request.registration) });
+        }
+        return { jobId, agentId };
+      }
       case "heartbeat":
         await store.recordHeartbeat(request.heartbeat);
         return { jobId };
@@ -86,6 +149,33 @@ async function applyOther(store: Store, request: WriterRequest): Promise<JobResu
   }
 }
 
+/**
+ * Events added to the full-text index per step when the writer is idle. A step
+ * takes about 25 ms here, so a batch arriving meanwhile waits at most that.
+ */
+const TEXT_INDEX_STEP_ROWS = 5_000;
+let indexScheduled = false;
+
+/** Indexes for full-text search behind ingest: only when no write is waiting. */
+function scheduleIndexing(): void {
+  if (indexScheduled || !store?.indexText) return;
+  indexScheduled = true;
+  setTimeout(() => {
+    indexScheduled = false;
+    committing = committing.then(indexStep);
+  }, 0);
+}
+
+async function indexStep(): Promise<void> {
+  // Ingest goes first; the next commit schedules indexing again.
+  if (!store?.indexText || pendingEvents.length > 0 || pendingOther.length > 0) return;
+  try {
+    if (await store.indexText(TEXT_INDEX_STEP_ROWS) > 0) scheduleIndexing();
+  } catch {
+    // Retried after the next commit; searches scan what the index lacks.
+  }
+}
+
 function schedule(): void {
   if (pendingRows >= GROUP_COMMIT_MAX_ROWS) {
     committing = committing.then(commitGroup);
@@ -96,10 +186,49 @@ function schedule(): void {
   }
 }
 
+// --- Retention (issue 10, server/retention.ts) ---
+
+/**
+ * Runs prune steps, each in its own turn of the event loop, so group commits
+ * of incoming events run between them: ingest waits for at most one step.
+ * Reports the totals when nothing is left or the pass is out of time.
+ */
+function runRetentionPass(jobId: number, pass: RetentionPass): void {
+  const started = Date.now();
+  let deleted = 0;
+  let reclaimedBytes = 0;
+  let steps = 0;
+  const finish = (more: boolean) =>
+    reply({ kind: "done", results: [{ jobId, retention: { deleted, reclaimedBytes, steps, more } }] });
+  const step = async () => {
+    if (!store?.pruneEvents) return finish(false);
+    try {
+      const result = await store.pruneEvents(pass.policy);
+      steps++;
+      deleted += result.deleted;
+      reclaimedBytes += result.reclaimedBytes;
+      if (!result.more) return finish(false);
+      if (Date.now() - started >= pass.maxPassMs) return finish(true);
+      setTimeout(() => committing = committing.then(step), 0);
+    } catch (error) {
+      reply({
+        kind: "done",
+        results: [{ jobId, error: `Cannot apply retention: ${(error as Error).message}` }],
+      });
+    }
+  };
+  committing = committing.then(step);
+}
+
 function handle(request: WriterRequest): void {
   switch (request.kind) {
     case "events":
-      pendingEvents.push({ jobId: request.jobId, batch: request.batch });
+      pendingEvents.push({
+        jobId: request.jobId,
+        batch: request.batch,
+        failures: request.failures,
+        matches: request.matches,
+      });
       pendingRows += request.batch.count;
       schedule();
       return;
@@ -109,11 +238,21 @@ function handle(request: WriterRequest): void {
       pendingOther.push(request);
       schedule();
       return;
+    case "retention":
+      runRetentionPass(request.jobId, request.pass);
+      return;
+    case "rules":
+      if (!request.rules) alerts = null;
+      else if (alerts) alerts.setRules(request.rules);
+      else alerts = new AlertPipeline(request.rules);
+      return;
     case "init":
-      openSqliteStore(request.store.dbPath, { sync: request.store.sync }).then(
+      // The only writer of this server: PostgreSQL needs one connection per group commit.
+      openStore(request.store.url, { sync: request.store.sync, maxConnections: 2 }).then(
         (opened) => {
           store = opened;
           reply({ kind: "ready" });
+          scheduleIndexing(); // catch up with what was stored before a restart
         },
         (error) => reply({ kind: "init-failed", message: (error as Error).message }),
       );

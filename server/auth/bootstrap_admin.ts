@@ -6,7 +6,7 @@
  */
 
 import { join } from "node:path";
-import type { Store } from "../store/store.ts";
+import { type Store, StoreError } from "../store/store.ts";
 import { hashPassword } from "./password.ts";
 
 /** Name of the file, in the data directory, that receives a generated admin password. */
@@ -42,7 +42,9 @@ export async function bootstrapAdmin(
 ): Promise<BootstrapResult> {
   if (await store.countUsers() > 0) return { created: false };
   if (options.adminPassword) {
-    await store.createUser("admin", await hashPassword(options.adminPassword), "admin");
+    if (!await createAdmin(store, await hashPassword(options.adminPassword))) {
+      return { created: false };
+    }
     return { created: true, generated: false };
   }
   const bytes = crypto.getRandomValues(new Uint8Array(18));
@@ -51,6 +53,23 @@ export async function bootstrapAdmin(
   await Deno.mkdir(options.dataDir, { recursive: true });
   await Deno.writeTextFile(file, password + "\n", { mode: 0o600 });
   await Deno.chmod(file, 0o600);
-  await store.createUser("admin", await hashPassword(password), "admin");
+  if (!await createAdmin(store, await hashPassword(password))) {
+    await Deno.remove(file);
+    return { created: false };
+  }
   return { created: true, generated: true, password, file };
+}
+
+/**
+ * Creates `admin`; false when it already exists because another server
+ * sharing the same PostgreSQL database created it first (issue 9).
+ */
+async function createAdmin(store: Store, hash: string): Promise<boolean> {
+  try {
+    await store.createUser("admin", hash, "admin");
+    return true;
+  } catch (error) {
+    if (error instanceof StoreError && error.code === "conflict") return false;
+    throw error;
+  }
 }

@@ -89,6 +89,27 @@ export async function verifyPassword(password: string, hash: string): Promise<bo
   return timingSafeEqual(actual, expected);
 }
 
+/**
+ * Whether a stored hash is weaker than what {@linkcode hashPassword} makes
+ * today, so that a successful login should store a fresh hash (transparent
+ * upgrade when the default cost is raised).
+ *
+ * @param hash A stored hash that just verified.
+ * @param options The cost in force.
+ * @returns True when its scrypt cost is below the current one.
+ * @example
+ * ```ts
+ * needsRehash(await hashPassword("pw", { logN: 12 })); // true
+ * ```
+ */
+export function needsRehash(hash: string, options: HashOptions = {}): boolean {
+  const parts = hash.split("$");
+  if (parts[0] !== "scrypt") return true;
+  const logN = Number(parts[1]);
+  const r = Number(parts[2]);
+  return !(logN >= (options.logN ?? DEFAULT_SCRYPT_LOG_N)) || !(r >= SCRYPT_R);
+}
+
 /** A valid hash of a random password, verified when a user does not exist so timing reveals nothing. */
 let dummyHash: Promise<string> | undefined;
 

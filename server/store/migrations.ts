@@ -50,8 +50,10 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         pid INTEGER,
         severity INTEGER,
         facility INTEGER,
-        message TEXT NOT NULL,
+        -- NULL when the message is the end of raw, from msg_start (UTF-16 index) on.
+        message TEXT,
         raw TEXT NOT NULL,
+        msg_start INTEGER NOT NULL DEFAULT 0,
         flags INTEGER NOT NULL DEFAULT 0,
         stream_id INTEGER,
         pos INTEGER
@@ -59,6 +61,89 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX logs_ts ON logs (ts);
       CREATE INDEX logs_host_ts ON logs (host, ts);
       CREATE UNIQUE INDEX logs_origin ON logs (stream_id, pos) WHERE stream_id IS NOT NULL;
+    `,
+  },
+  {
+    // Syslog receiver (server/syslog/, issue 8).
+    name: "syslog sources and fields",
+    sql: `
+      ALTER TABLE logs ADD COLUMN msgid TEXT;
+      ALTER TABLE logs ADD COLUMN structured_data TEXT;
+      CREATE TABLE sources (
+        id INTEGER PRIMARY KEY,
+        address TEXT NOT NULL UNIQUE,
+        hostname TEXT,
+        transport TEXT NOT NULL,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        events INTEGER NOT NULL DEFAULT 0,
+        unparsed INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
+  {
+    // Detection rules and alerts (server/rules/, issue 7).
+    name: "alerts",
+    sql: `
+      CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        rule_id INTEGER NOT NULL,
+        level INTEGER NOT NULL,
+        description TEXT NOT NULL,
+        fold_key TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        event_ids TEXT NOT NULL,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX alerts_fold_key ON alerts (fold_key, id);
+      CREATE INDEX alerts_updated_at ON alerts (updated_at, id);
+    `,
+  },
+  {
+    // Full-text search (issue 4): filled behind ingest by Store.indexText.
+    // Contentless with detail=none: keyword queries only, about 1.6x the
+    // insert rate of the default layout; contentless_delete allows retention.
+    name: "full-text index",
+    sql: `
+      CREATE VIRTUAL TABLE logs_fts USING fts5(
+        text, content = '', contentless_delete = 1, detail = none
+      );
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      INSERT INTO meta (key, value) VALUES ('fts_indexed_upto', 0);
+    `,
+  },
+  {
+    // Security (server/auth/, docs/SECURITY.md, issue 5): agent tokens,
+    // login lockout counters and the audit trail. See security_store.ts.
+    name: "agent tokens, login failures and audit log",
+    sql: `
+      CREATE TABLE agent_tokens (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        bound_hostname TEXT,
+        created_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        last_used_at INTEGER,
+        revoked_at INTEGER
+      );
+      CREATE TABLE login_failures (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        window_start INTEGER NOT NULL,
+        locked_until INTEGER
+      );
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        detail TEXT
+      );
     `,
   },
 ];

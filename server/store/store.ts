@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { SecurityStore } from "./security_store.ts";
+
 /** Role of a user account. `agent` may only ship events; `viewer` may read; `admin` may do everything. */
 export type Role = "admin" | "viewer" | "agent";
 
@@ -30,6 +32,8 @@ export const EVENT_FLAGS = {
   gap: 2,
   /** The event was produced by NMS itself (logins, registrations). */
   internal: 4,
+  /** The message was longer than the server keeps and was cut (syslog receiver). */
+  truncated: 8,
 } as const;
 
 /**
@@ -61,6 +65,49 @@ export interface EventBatch {
   readonly stream: (string | null)[];
   /** Origin position of each event within its stream, or -1 without a stream. */
   readonly position: Float64Array;
+  // --- Syslog receiver (server/syslog/): optional columns, absent for most batches. ---
+  /** RFC 5424 MSGID or Cisco mnemonic per event, or null; absent when no event has one. */
+  readonly msgid?: (string | null)[];
+  /** RFC 5424 STRUCTURED-DATA per event as received, or null; absent when no event has one. */
+  readonly structuredData?: (string | null)[];
+  /** Syslog senders of the batch, applied to the sources table in the same transaction. */
+  readonly sources?: readonly SourceUpdate[];
+}
+
+/** How a syslog sender reached the server. */
+export type SyslogTransport = "udp" | "tcp" | "tls";
+
+/** What one batch adds to a syslog sender's record; one entry per sender address. */
+export interface SourceUpdate {
+  /** The sender's IP address (no port). */
+  readonly address: string;
+  readonly transport: SyslogTransport;
+  /** The hostname the sender's last message of the batch reported, or null when none did. */
+  readonly hostname: string | null;
+  /** Events the batch holds from this sender. */
+  readonly events: number;
+  /** Of those, events no known format matched. */
+  readonly unparsed: number;
+  /** When they were received, ms since the epoch. */
+  readonly at: number;
+}
+
+/** A device or host that sends plain syslog, identified by its address. */
+export interface SourceRecord {
+  readonly id: number;
+  /** IP address the messages come from. */
+  readonly address: string;
+  /** Hostname reported in its latest message that named one, or null. */
+  readonly hostname: string | null;
+  /** Transport of its latest messages. */
+  readonly transport: SyslogTransport;
+  readonly firstSeen: number;
+  /** When its latest message arrived. */
+  readonly lastSeen: number;
+  /** Events stored from it. */
+  readonly events: number;
+  /** Of those, events no known format matched (stored raw). */
+  readonly unparsed: number;
 }
 
 /** Outcome of one event of an appended batch. */
@@ -119,14 +166,25 @@ export interface EventRecord {
   readonly message: string;
   readonly raw: string;
   readonly flags: number;
+  /** RFC 5424 MSGID or Cisco mnemonic (syslog receiver), or null. */
+  readonly msgid?: string | null;
+  /** RFC 5424 STRUCTURED-DATA as received (syslog receiver), or null. */
+  readonly structuredData?: string | null;
 }
 
 /** Filters of {@linkcode Store.queryEvents}; all optional and combined with AND. */
 export interface EventQuery {
   readonly host?: string;
   readonly program?: string;
-  /** Substring of the message, matched literally (no wildcards). */
+  /** Substring of the line, matched literally and case-sensitively (no wildcards). */
   readonly contains?: string;
+  /**
+   * Full-text keywords: every whitespace-separated word must appear in the
+   * line (case-insensitively), and each of its letter/digit runs must start a
+   * word of the program or message. Served by the full-text index, plus a scan
+   * of the newest events the index has not reached yet, so nothing is missed.
+   */
+  readonly text?: string;
   /** Only events at least this severe (numerically at most this value). */
   readonly maxSeverity?: number;
   /** Event time from, inclusive, ms since the epoch. */
@@ -144,15 +202,45 @@ export interface EventQuery {
   readonly limit?: number;
 }
 
+/** Options of {@linkcode Store.countEvents}. */
+export interface CountOptions {
+  /**
+   * Stop counting at this many matches.
+   * @default {unbounded}
+   */
+  readonly atMost?: number;
+}
+
+/** Options of {@linkcode Store.digestEvents}. */
+export interface DigestOptions {
+  /** Most digests returned. */
+  readonly limit: number;
+  /** Literal, case-sensitive substrings of the message that set {@linkcode EventDigest.marked}. */
+  readonly markSubstrings: readonly string[];
+}
+
+/** The fields of one event that statistics need. */
+export interface EventDigest {
+  readonly id: number;
+  readonly ts: number;
+  readonly host: string | null;
+  readonly program: string | null;
+  readonly severity: number | null;
+  readonly agentId: number | null;
+  /** Whether the message contains one of {@linkcode DigestOptions.markSubstrings}. */
+  readonly marked: boolean;
+}
+
 /** The storage backend of the server. Every method may be called from any thread that opened its own Store. */
 export interface Store {
   /**
    * Appends events in one transaction: all are stored or none is.
    *
    * @param batches Batches to store, in order.
+   * @param options `eventIds`: arrays to fill with the ids of the stored events.
    * @returns For each batch, one {@linkcode APPEND_STATUS} per event.
    */
-  appendEvents(batches: readonly EventBatch[]): Promise<Uint8Array[]>;
+  appendEvents(batches: readonly EventBatch[], options?: AppendOptions): Promise<Uint8Array[]>;
   /**
    * Creates or updates the node with this hostname; clears its stopped mark.
    *
@@ -165,6 +253,13 @@ export interface Store {
   markAgentStopped(agentId: number, at: number): Promise<void>;
   /** Lists all nodes, ordered by hostname. */
   listAgents(): Promise<AgentRecord[]>;
+  /**
+   * Lists the syslog senders (server/syslog/), ordered by hostname, then address.
+   *
+   * @returns The sources recorded from {@linkcode EventBatch.sources}; at most
+   * 10,000, the most recently seen.
+   */
+  listSources(): Promise<SourceRecord[]>;
 
   /** Finds a user by name. */
   findUser(username: string): Promise<UserRecord | undefined>;
@@ -185,11 +280,214 @@ export interface Store {
 
   /** Queries events, newest first (oldest first with `afterId`). */
   queryEvents(query: EventQuery): Promise<EventRecord[]>;
-  /** Counts all stored events. */
-  countEvents(): Promise<number>;
+  /**
+   * Counts stored events: all of them, or with a query only the matching ones
+   * (its `limit`, `beforeId` and `afterId` ignored), stopping at `atMost`.
+   *
+   * @param query Filters, as for {@linkcode queryEvents}.
+   * @param options `atMost`: stop counting there, so a count stays cheap on a large table.
+   * @returns The count, at most `atMost`.
+   */
+  countEvents(query?: EventQuery, options?: CountOptions): Promise<number>;
+
+  // --- Web console reads (server/dashboard/): all bounded and indexed. ---
+
+  /**
+   * Reads a compact digest of events with ids above `afterId`, oldest first:
+   * what the console's statistics need, without the message text.
+   *
+   * @param afterId Only ids above this one.
+   * @param options Page size and the substrings that mark an event (failed logins).
+   * @returns At most `limit` digests.
+   */
+  digestEvents(afterId: number, options: DigestOptions): Promise<EventDigest[]>;
+  /**
+   * The id of the earliest event (by event time) at or after `sinceMs`, found
+   * through the time index: where a scan of recent events starts.
+   *
+   * @returns The id, or null when no event is that recent.
+   */
+  firstEventIdSince(sinceMs: number): Promise<number | null>;
+  /** Changes a user's role. @returns Whether the user exists. */
+  setUserRole(username: string, role: Role): Promise<boolean>;
+
+  // --- Alerts (server/rules/, docs/RULES.md) ---
+
+  /**
+   * Stores alerts in one transaction. Each is folded into the newest stored
+   * alert with the same `foldKey` when that one's `lastSeen` is at most
+   * `foldWindowMs` before this one's `firstSeen` (count added, `lastSeen`
+   * raised, event ids appended up to {@linkcode MAX_ALERT_EVENT_IDS}); else it
+   * is inserted as a new alert.
+   *
+   * @param alerts Occurrences to store, in order.
+   * @param at Server time of the write, ms since the epoch (`updatedAt`).
+   * @returns The stored state of each alert, in the same order.
+   */
+  upsertAlerts(alerts: readonly AlertUpsert[], at: number): Promise<AlertRecord[]>;
+  /**
+   * Lists alerts, most recently raised or updated first.
+   *
+   * @param query Filters and page size.
+   * @returns At most `limit` alerts.
+   */
+  listAlerts(query?: AlertQuery): Promise<AlertRecord[]>;
+  /**
+   * Counts alerts matching the filters (for the console's badge).
+   *
+   * @param query `sinceMs` and `minLevel`, as for {@linkcode listAlerts}.
+   * @returns The count.
+   */
+  countAlerts(query?: AlertQuery): Promise<number>;
+
+  /**
+   * Adds up to `maxRows` stored events, oldest first, to the full-text index
+   * that {@linkcode EventQuery.text} uses. Run by the writer when it is idle, so
+   * full-text indexing never slows ingest down. Backends whose index is kept in
+   * the insert itself need not implement it.
+   *
+   * @returns How many events were indexed (0 when the index is complete).
+   */
+  indexText?(maxRows: number): Promise<number>;
+
+  // --- Retention and storage (issue 10, server/retention.ts, docs/PRODUCTION.md) ---
+
+  /**
+   * One bounded retention step, run by the writer between group commits: deletes
+   * at most `maxRows` of the oldest events (by receive order) that are too old
+   * or over the size limit, their full-text entries, and returns up to
+   * `reclaimPages` free pages to the file system. The newest event is always
+   * kept, so event ids are never reused. Backends without it keep everything.
+   *
+   * @param policy What is too old or too much, and the step's bounds.
+   * @returns What the step did and whether another step has work left.
+   */
+  pruneEvents?(policy: PrunePolicy): Promise<PruneStep>;
+  /**
+   * Size of the store and its oldest event, for the console and `/metrics`.
+   *
+   * @returns The figures; sizes are null when the backend cannot tell.
+   */
+  storageInfo?(): Promise<StorageInfo>;
+
+  // --- Security (server/auth/, docs/SECURITY.md, issue 5) ---
+
+  /** Agent tokens, login-failure counters and the audit trail (`security_store.ts`). */
+  readonly security: SecurityStore;
 
   /** Releases the connection. Idempotent. */
   close(): Promise<void>;
+}
+
+/** Options of {@linkcode Store.appendEvents}. */
+export interface AppendOptions {
+  /**
+   * One array per batch (null to skip a batch), sized to its event count by
+   * the caller: filled with the id of each stored event, left as is for
+   * duplicates. The rule engine uses it to link alerts to their events.
+   * @default {undefined}
+   */
+  readonly eventIds?: readonly (Float64Array | null)[];
+}
+
+/** Most event ids kept with one alert: the first ones; its count keeps rising past it. */
+export const MAX_ALERT_EVENT_IDS = 100;
+
+/** Largest page of {@linkcode Store.listAlerts}. */
+export const MAX_ALERT_QUERY_LIMIT = 1_000;
+
+/** Default page of {@linkcode Store.listAlerts}. */
+export const DEFAULT_ALERT_QUERY_LIMIT = 100;
+
+/** One or more occurrences of an alert, to store or fold (see {@linkcode Store.upsertAlerts}). */
+export interface AlertUpsert {
+  readonly ruleId: number;
+  /** 1-15, as the rule says. */
+  readonly level: number;
+  readonly description: string;
+  /** Identity for folding: rule id and the values of the rule's `foldBy` fields. */
+  readonly foldKey: string;
+  /** The values of the rule's `foldBy` fields, e.g. `{ "srcip": "203.0.113.7" }`. */
+  readonly fields: Readonly<Record<string, string>>;
+  /** Events that triggered it, oldest first. */
+  readonly eventIds: readonly number[];
+  /** Event time of the first and last triggering event, ms since the epoch. */
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+  /** Occurrences folded into this upsert. */
+  readonly count: number;
+  /** Fold into the previous alert with this key when it was last seen this recently; 0 never folds. */
+  readonly foldWindowMs: number;
+}
+
+/** A stored alert, as listed by the CLI, the console and the webhook (JSON shape in docs/RULES.md). */
+export interface AlertRecord {
+  readonly id: number;
+  readonly ruleId: number;
+  readonly level: number;
+  readonly description: string;
+  readonly fields: Readonly<Record<string, string>>;
+  /** The first triggering events' ids (at most {@linkcode MAX_ALERT_EVENT_IDS}). */
+  readonly eventIds: readonly number[];
+  /** Event time of the first and last occurrence, ms since the epoch. */
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+  /** Occurrences folded into this alert. */
+  readonly count: number;
+  /** Server time when it was raised or last folded, ms since the epoch. */
+  readonly updatedAt: number;
+}
+
+/** Filters of {@linkcode Store.listAlerts} and {@linkcode Store.countAlerts}. */
+export interface AlertQuery {
+  /** Only alerts raised or updated at or after this server time, ms since the epoch. */
+  readonly sinceMs?: number;
+  /** Only alerts of at least this level. */
+  readonly minLevel?: number;
+  /**
+   * Most alerts returned (up to {@linkcode MAX_ALERT_QUERY_LIMIT}).
+   * @default {100}
+   */
+  readonly limit?: number;
+}
+
+// --- Retention and storage (issue 10) ---
+
+/** What {@linkcode Store.pruneEvents} deletes in one step. */
+export interface PrunePolicy {
+  /** Delete events received before this time, ms since the epoch; absent: no age limit. */
+  readonly receivedBeforeMs?: number;
+  /** Delete the oldest events while the stored data takes more than this, in bytes; absent: no size limit. */
+  readonly maxBytes?: number;
+  /** Most events deleted by this step. */
+  readonly maxRows: number;
+  /**
+   * Most free pages handed back to the file system by this step.
+   * @default {0}
+   */
+  readonly reclaimPages?: number;
+}
+
+/** The outcome of one {@linkcode Store.pruneEvents} step. */
+export interface PruneStep {
+  /** Events deleted. */
+  readonly deleted: number;
+  /** Bytes the database file shrank by. */
+  readonly reclaimedBytes: number;
+  /** Whether another step would delete or reclaim more. */
+  readonly more: boolean;
+}
+
+/** Figures of {@linkcode Store.storageInfo}. */
+export interface StorageInfo {
+  /** Receive time of the oldest stored event, ms since the epoch, or null when there is none. */
+  readonly oldestReceivedAt: number | null;
+  /** Event time of the oldest stored event (by receive order), or null when there is none. */
+  readonly oldestEventTs: number | null;
+  /** Bytes the data takes (free pages excluded), or null when unknown. */
+  readonly usedBytes: number | null;
+  /** Bytes of the database file, or null when unknown. */
+  readonly fileBytes: number | null;
 }
 
 /** A storage failure that callers are expected to handle, e.g. a duplicate user name. */

@@ -21,6 +21,18 @@ export interface TestServerOptions {
   dataDir?: string;
   /** @default {silentLogger} */
   log?: Logger;
+  // Syslog receiver (server/syslog/): each listener off unless given a port (0 = free one).
+  syslogUdpPort?: number;
+  syslogTcpPort?: number;
+  syslogTlsPort?: number;
+  /** @default {loopback only} */
+  syslogAllow?: string[];
+  /** Certificate and key PEM text for TLS listeners. */
+  tls?: { cert: string; key: string };
+  // Web console (server/dashboard/): off unless given a port (0 = free one).
+  httpPort?: number;
+  /** Heartbeat interval (s) the console's node status assumes. @default {30} */
+  heartbeatSeconds?: number;
 }
 
 /** A running test server. */
@@ -32,6 +44,8 @@ export interface TestServer {
   /** Main-thread read access to the server's database. */
   readonly store: Store;
   readonly server: NmsServer;
+  /** Base URL of the web console (`http://127.0.0.1:PORT`), or null when it is off. */
+  readonly httpUrl: string | null;
   /** Shuts the server down (keeps the data directory). */
   stop(): Promise<void>;
   /** Shuts down and removes the data directory if this harness created it. */
@@ -62,6 +76,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       workers: options.workers ?? 2,
       adminPassword: options.adminPassword ?? "admin",
       log: options.log ?? silentLogger,
+      syslogUdpPort: options.syslogUdpPort,
+      syslogTcpPort: options.syslogTcpPort,
+      syslogTlsPort: options.syslogTlsPort,
+      syslogAllow: options.syslogAllow,
+      tls: options.tls,
+      httpPort: options.httpPort,
+      heartbeatSeconds: options.heartbeatSeconds,
     });
   } catch (error) {
     if (ownDir) await Deno.remove(dataDir, { recursive: true });
@@ -74,6 +95,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     dbPath,
     store: server.store,
     server,
+    httpUrl: server.httpAddr
+      ? `${options.tls ? "https" : "http"}://${server.httpAddr.hostname}:${server.httpAddr.port}`
+      : null,
     stop: () => server.shutdown(),
     async [Symbol.asyncDispose]() {
       await server.shutdown();

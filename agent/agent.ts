@@ -1,0 +1,723 @@
+/**
+ * The agent: wires file followers to a protocol session, keeps the session
+ * alive across server outages, checkpoints acknowledged offsets and reports
+ * its state (`connecting`, `connected`, `disconnected`) through the logger.
+ *
+ * Data path (one line, file to ACK):
+ * 1. `Deno.watchFs` reports a change in the file's directory (file_follower.ts).
+ * 2. The pump loop asks each follower to read while the window has room.
+ * 3. The follower reads new bytes into its reused buffer and splits them
+ *    (protocol/line_splitter.ts), handing each line with its end offset here.
+ * 4. The line is queued as `EVENT <stream> <position> <line>`; after each
+ *    read chunk the batch is written with one `conn.write` (client.ts).
+ * 5. The server's ACK, matched in order, advances the incarnation's
+ *    acknowledged offset (incarnation.ts), and a coalesced save writes it to
+ *    the state file (state_file.ts).
+ *
+ * On disconnect the agent retries with backoff (backoff.ts) and, once
+ * reconnected, rewinds every file to its first unacknowledged byte, so lines
+ * in flight are resent (the server drops duplicates by stream and position)
+ * and lines written meanwhile are read from the file.
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import { DEFAULT_HEARTBEAT_SECONDS } from "../protocol/mod.ts";
+import { Wake } from "./_wake.ts";
+import { Backoff, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from "./backoff.ts";
+import { AccessDeniedError, Client, type ClientHandler } from "./client.ts";
+import { type Clock, sleep, SYSTEM_CLOCK, type TimerId } from "./clock.ts";
+import { DEFAULT_POLL_INTERVAL_MS, FileFollower, type LineConsumer } from "./file_follower.ts";
+import { type HostInfo, readHostInfo } from "./host_info.ts";
+import type { Incarnation } from "./incarnation.ts";
+import {
+  DEFAULT_MAX_IN_FLIGHT_BYTES,
+  DEFAULT_MAX_IN_FLIGHT_LINES,
+  MAX_EVENT_MESSAGE_BYTES,
+} from "./limits.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { type FileState, StateFile } from "./state_file.ts";
+
+/** Longest wait at shutdown for lines in flight to be acknowledged, in milliseconds. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
+/** Longest wait for `ACK OK Goodbye` at shutdown, in milliseconds. */
+export const BYE_TIMEOUT_MS = 2_000;
+/** Commands unanswered this long close the session as dead, in milliseconds. */
+export const DEFAULT_ACK_TIMEOUT_MS = 60_000;
+/** Least time between two state file writes, in milliseconds (writes are coalesced). */
+export const DEFAULT_STATE_SAVE_INTERVAL_MS = 200;
+/** A session that lasted this long resets the reconnect backoff, in milliseconds. */
+export const BACKOFF_RESET_AFTER_MS = 10_000;
+/** Longest interval of the heartbeat and watchdog tick, in milliseconds. */
+export const MAX_TICK_MS = 1_000;
+/** Warnings of one kind (dropped lines, refused lines) logged before they are only counted. */
+export const MAX_REPEATED_WARNINGS = 10;
+
+/** What the agent is doing. */
+export type AgentState =
+  | "starting"
+  | "connecting"
+  | "connected"
+  | "disconnected"
+  | "stopping"
+  | "stopped";
+
+/** Options of {@linkcode Agent} and `runAgent()`. */
+export interface RunAgentOptions {
+  /** Server host name or IP address. */
+  hostname: string;
+  /** Server TCP port. */
+  port: number;
+  /** User to log in as. */
+  username: string;
+  /** That user's password. */
+  password: string;
+  /** Files to follow; relative paths are resolved against the working directory. */
+  paths: readonly string[];
+  /**
+   * Directory of the state file. Without it, acknowledged offsets live in
+   * memory only, so after a restart the agent starts at the end of each
+   * existing file again and lines written while it was down are not sent.
+   */
+  stateDir?: string;
+  /**
+   * Seconds between heartbeats.
+   * @default {DEFAULT_HEARTBEAT_SECONDS} (30 s)
+   */
+  heartbeatSeconds?: number;
+  /**
+   * Most lines sent and not yet acknowledged.
+   * @default {DEFAULT_MAX_IN_FLIGHT_LINES} (10,000)
+   */
+  maxInFlightLines?: number;
+  /**
+   * Most file bytes sent and not yet acknowledged.
+   * @default {DEFAULT_MAX_IN_FLIGHT_BYTES} (8 MiB)
+   */
+  maxInFlightBytes?: number;
+  /**
+   * First reconnect delay ceiling, in milliseconds.
+   * @default {DEFAULT_BACKOFF_INITIAL_MS} (100 ms)
+   */
+  backoffInitialMs?: number;
+  /**
+   * Largest reconnect delay, in milliseconds.
+   * @default {DEFAULT_BACKOFF_MAX_MS} (30 s)
+   */
+  backoffMaxMs?: number;
+  /**
+   * Longest wait at shutdown for lines in flight, in milliseconds.
+   * @default {DEFAULT_SHUTDOWN_TIMEOUT_MS} (5 s)
+   */
+  shutdownTimeoutMs?: number;
+  /**
+   * Unanswered commands older than this close the session, in milliseconds.
+   * @default {DEFAULT_ACK_TIMEOUT_MS} (60 s)
+   */
+  ackTimeoutMs?: number;
+  /**
+   * Fallback poll interval of the file followers, in milliseconds.
+   * @default {DEFAULT_POLL_INTERVAL_MS} (1 s)
+   */
+  pollIntervalMs?: number;
+  /**
+   * Least time between state file writes, in milliseconds.
+   * @default {DEFAULT_STATE_SAVE_INTERVAL_MS} (200 ms)
+   */
+  stateSaveIntervalMs?: number;
+  /**
+   * Start existing files without saved state at their end (as the paper's client).
+   * @default {true}
+   */
+  startAtEnd?: boolean;
+  /**
+   * REGISTER fields.
+   * @default {await readHostInfo()}
+   */
+  host?: HostInfo;
+  /**
+   * Where log lines go.
+   * @default {createLogger()} (info and above, to stderr)
+   */
+  logger?: Logger;
+  /**
+   * Timers and time.
+   * @default {SYSTEM_CLOCK}
+   */
+  clock?: Clock;
+  /**
+   * Random numbers in [0, 1) for backoff jitter.
+   * @default {Math.random}
+   */
+  random?: () => number;
+  /** Stops the agent when aborted, like `stop()`. */
+  signal?: AbortSignal;
+}
+
+/** Counters of a running agent. */
+export interface AgentStats {
+  /** Current state. */
+  readonly state: AgentState;
+  /** Lines read from files (each time, resends included). */
+  readonly linesRead: number;
+  /** EVENT lines written to the server (resends included). */
+  readonly linesSent: number;
+  /** Lines the server stored (`ACK OK Event received`). */
+  readonly linesStored: number;
+  /** Lines the server already had (`ACK OK Duplicate event`). */
+  readonly linesDuplicate: number;
+  /** Lines the server refused with `ACK FAIL` (not resent). */
+  readonly linesFailed: number;
+  /** Empty lines, not sent. */
+  readonly linesSkipped: number;
+  /** Lines over {@linkcode MAX_EVENT_MESSAGE_BYTES}, dropped. */
+  readonly linesTooLong: number;
+  /** Lines sent and not yet acknowledged. */
+  readonly inFlightLines: number;
+  /** Successful logins. */
+  readonly connects: number;
+  /** Connection attempts that failed before the session was ready. */
+  readonly connectFailures: number;
+  /** Sessions that ended other than by shutdown. */
+  readonly disconnects: number;
+  /** Lag in bytes at the last heartbeat. */
+  readonly lagBytes: number;
+  /** Truncations detected. */
+  readonly truncations: number;
+  /** Rotations detected. */
+  readonly rotations: number;
+  /** State file writes. */
+  readonly stateSaves: number;
+}
+
+/** A running agent. */
+export interface AgentHandle extends AsyncDisposable {
+  /** Current state. */
+  readonly state: AgentState;
+  /** A snapshot of the counters. */
+  readonly stats: AgentStats;
+  /**
+   * Settles when the agent has stopped: resolves after `stop()`, rejects with
+   * {@linkcode AccessDeniedError} when the server refused the credentials.
+   */
+  readonly done: Promise<void>;
+  /** Stops reading, waits (bounded) for ACKs, saves state, says BYE and closes. */
+  stop(): Promise<void>;
+}
+
+type MutableStats = { -readonly [K in keyof AgentStats]: AgentStats[K] };
+
+/**
+ * The agent's engine. Use `runAgent()` from mod.ts rather than this class.
+ *
+ * @example
+ * ```ts
+ * const agent = new Agent({ hostname: "127.0.0.1", port: 8080, username: "admin", password: "admin", paths: ["/var/log/syslog"] });
+ * await agent.start();
+ * await agent.stop();
+ * ```
+ */
+export class Agent implements AgentHandle {
+  readonly done: Promise<void>;
+  readonly #options: RunAgentOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #server: string;
+  readonly #heartbeatMs: number;
+  readonly #backoff: Backoff;
+  readonly #wake = new Wake();
+  readonly #stopController = new AbortController();
+  readonly #counters: MutableStats = {
+    state: "starting",
+    linesRead: 0,
+    linesSent: 0,
+    linesStored: 0,
+    linesDuplicate: 0,
+    linesFailed: 0,
+    linesSkipped: 0,
+    linesTooLong: 0,
+    inFlightLines: 0,
+    connects: 0,
+    connectFailures: 0,
+    disconnects: 0,
+    lagBytes: 0,
+    truncations: 0,
+    rotations: 0,
+    stateSaves: 0,
+  };
+  #followers: FileFollower[] = [];
+  #stateFile: StateFile | undefined;
+  #host: HostInfo | undefined;
+  #client: Client<Incarnation> | undefined;
+  #stopping = false;
+  #startedAt: number;
+  #resolveDone!: () => void;
+  #rejectDone!: (error: Error) => void;
+  #saveChain: Promise<void> = Promise.resolve();
+  #saveTimer: TimerId | undefined;
+  #lastSaveAt = -Infinity;
+  #tickTimer: TimerId | undefined;
+  #tickRunning: Promise<void> = Promise.resolve();
+  #lastHeartbeatAt = -Infinity;
+  #roundRobin = 0;
+  #ackedThisSession = 0;
+
+  /** The callbacks the followers hand lines to. */
+  readonly #consumer: LineConsumer = {
+    hasRoom: () => this.#client !== undefined && this.#client.hasRoom(),
+    line: (inc, text, endOffset, bytes) => this.#onLine(inc, text, endOffset, bytes),
+    overflow: (inc, bytes, endOffset) => this.#onOverflow(inc, bytes, endOffset),
+    endOfChunk: () => void this.#client?.flush(),
+  };
+
+  /** The callbacks the session reports ACKs to. */
+  readonly #handler: ClientHandler<Incarnation> = {
+    eventAcked: (inc, position, outcome, message) => {
+      inc.acknowledge(position);
+      this.#ackedThisSession++;
+      if (outcome === "stored") this.#counters.linesStored++;
+      else if (outcome === "duplicate") this.#counters.linesDuplicate++;
+      else {
+        this.#counters.linesFailed++;
+        if (this.#counters.linesFailed <= MAX_REPEATED_WARNINGS) {
+          this.#log.warn("server refused a line, not resending it", {
+            path: inc.path,
+            position,
+            reason: message,
+          });
+        }
+      }
+    },
+    acksProcessed: () => {
+      this.#wake.notify();
+      this.#scheduleSave();
+    },
+    heartbeatFailed: (reason) => this.#log.warn("server refused a heartbeat", { reason }),
+  };
+
+  /**
+   * @param options Server, credentials, files and tuning.
+   */
+  constructor(options: RunAgentOptions) {
+    validateOptions(options);
+    this.#options = options;
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
+    this.#log = options.logger ?? createLogger();
+    this.#server = `${options.hostname}:${options.port}`;
+    this.#heartbeatMs = (options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS) * 1000;
+    this.#backoff = new Backoff({
+      initialDelayMs: options.backoffInitialMs ?? DEFAULT_BACKOFF_INITIAL_MS,
+      maxDelayMs: options.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS,
+      ...(options.random ? { random: options.random } : {}),
+    });
+    this.#startedAt = this.#clock.now();
+    this.done = new Promise<void>((resolve, reject) => {
+      this.#resolveDone = resolve;
+      this.#rejectDone = reject;
+    });
+    // Callers that only use stop() must not see an unhandled rejection.
+    this.done.catch(() => {});
+  }
+
+  /** Current state. */
+  get state(): AgentState {
+    return this.#counters.state;
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): AgentStats {
+    let truncations = 0;
+    let rotations = 0;
+    for (const follower of this.#followers) {
+      truncations += follower.stats.truncations;
+      rotations += follower.stats.rotations;
+    }
+    return {
+      ...this.#counters,
+      inFlightLines: this.#client?.inFlightLines ?? 0,
+      truncations,
+      rotations,
+    };
+  }
+
+  /**
+   * Loads the state file, opens and watches every path, then starts
+   * connecting in the background.
+   *
+   * @returns Resolves once lines appended from now on will be delivered.
+   * @throws {Error} When the state file is from a newer agent or cannot be written,
+   *   or a path is a directory.
+   */
+  async start(): Promise<void> {
+    if (this.#counters.state !== "starting" || this.#followers.length > 0) {
+      throw new TypeError("Cannot start the agent twice");
+    }
+    try {
+      this.#host = this.#options.host ?? await readHostInfo();
+      const saved = await this.#loadState();
+      for (const path of new Set(this.#options.paths.map((p) => resolve(p)))) {
+        await assertNotDirectory(path);
+        const follower = new FileFollower(path, {
+          startAtEnd: this.#options.startAtEnd ?? true,
+          maxLineBytes: MAX_EVENT_MESSAGE_BYTES,
+          pollIntervalMs: this.#options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+          onChange: () => this.#wake.notify(),
+          clock: this.#clock,
+          logger: this.#log,
+          ...(saved.has(path) ? { resume: saved.get(path)! } : {}),
+        });
+        this.#followers.push(follower);
+        await follower.start();
+      }
+      // Saving now surfaces an unwritable state directory at start-up, and
+      // records where a first start began (the end of each file).
+      if (this.#stateFile !== undefined) await this.#stateFile.save(this.#fileStates());
+    } catch (error) {
+      await Promise.all(this.#followers.map((f) => f.close()));
+      this.#followers = [];
+      this.#counters.state = "stopped";
+      throw error;
+    }
+    this.#log.info("following files", {
+      paths: this.#followers.map((f) => f.path).join(","),
+      stateDir: this.#options.stateDir,
+    });
+    if (this.#options.signal?.aborted) {
+      void this.stop();
+    } else {
+      this.#options.signal?.addEventListener("abort", () => void this.stop(), { once: true });
+    }
+    void this.#run();
+  }
+
+  /**
+   * Stops the agent: stops reading, waits up to the shutdown timeout for ACKs,
+   * saves state, says BYE and closes everything. Idempotent.
+   *
+   * @returns Resolves when stopped (also after a fatal error).
+   */
+  async stop(): Promise<void> {
+    if (!this.#stopping) {
+      this.#stopping = true;
+      this.#stopController.abort();
+      this.#wake.notify();
+    }
+    try {
+      await this.done;
+    } catch {
+      // The error is reported through `done`.
+    }
+  }
+
+  /** Same as {@linkcode Agent.stop}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  async #loadState(): Promise<Map<string, FileState>> {
+    const byPath = new Map<string, FileState>();
+    if (this.#options.stateDir === undefined) return byPath;
+    const stateFile = new StateFile(this.#options.stateDir);
+    const loaded = await stateFile.load();
+    switch (loaded.status) {
+      case "missing":
+        break;
+      case "unsupported":
+        throw new Error(`Cannot use the agent state file ${stateFile.path}: ${loaded.reason}`);
+      case "corrupt": {
+        const movedTo = await stateFile.quarantine();
+        this.#log.warn("state file unusable, starting afresh", {
+          path: stateFile.path,
+          reason: loaded.reason,
+          movedTo,
+        });
+        break;
+      }
+      case "ok":
+        for (const entry of loaded.files) byPath.set(entry.path, entry);
+        break;
+    }
+    this.#stateFile = stateFile;
+    return byPath;
+  }
+
+  async #run(): Promise<void> {
+    let fatal: Error | undefined;
+    try {
+      while (!this.#stopping) {
+        this.#setState("connecting", { server: this.#server });
+        let client: Client<Incarnation>;
+        try {
+          client = await this.#connect();
+        } catch (error) {
+          if (error instanceof AccessDeniedError || error instanceof TypeError) throw error;
+          if (this.#stopping) break;
+          this.#counters.connectFailures++;
+          await this.#retryLater((error as Error).message);
+          continue;
+        }
+        const reason = await this.#session(client);
+        if (reason instanceof AccessDeniedError) throw reason;
+        if (this.#stopping) break;
+        this.#counters.disconnects++;
+        await this.#retryLater(reason.message);
+      }
+    } catch (error) {
+      // Reported through `done` (main.ts prints it as one line).
+      fatal = error as Error;
+    }
+    await this.#shutdown(fatal);
+  }
+
+  #connect(): Promise<Client<Incarnation>> {
+    const o = this.#options;
+    return Client.connect<Incarnation>({
+      hostname: o.hostname,
+      port: o.port,
+      username: o.username,
+      password: o.password,
+      host: this.#host!,
+      handler: this.#handler,
+      maxInFlightLines: o.maxInFlightLines ?? DEFAULT_MAX_IN_FLIGHT_LINES,
+      maxInFlightBytes: o.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES,
+      clock: this.#clock,
+      signal: this.#stopController.signal,
+    });
+  }
+
+  async #retryLater(reason: string): Promise<void> {
+    const delayMs = this.#backoff.nextDelayMs();
+    this.#setState("disconnected", { server: this.#server, reason, retryInMs: delayMs });
+    await sleep(this.#clock, delayMs, this.#stopController.signal);
+  }
+
+  /** Runs one connected session until it closes or the agent stops. */
+  async #session(client: Client<Incarnation>): Promise<Error> {
+    const startedAt = this.#clock.now();
+    this.#client = client;
+    this.#ackedThisSession = 0;
+    this.#counters.connects++;
+    // Resume every file at its first unacknowledged byte.
+    for (const follower of this.#followers) follower.rewind();
+    this.#setState("connected", { server: this.#server });
+    void client.done.then(() => this.#wake.notify());
+    this.#lastHeartbeatAt = -Infinity;
+    this.#startTicker(client);
+    try {
+      await this.#pump(client);
+      if (this.#stopping && !client.closed) await this.#finishSession(client);
+    } finally {
+      this.#stopTicker();
+      client.close();
+      await this.#tickRunning;
+    }
+    const reason = await client.done;
+    this.#client = undefined;
+    if (this.#ackedThisSession > 0 || this.#clock.now() - startedAt >= BACKOFF_RESET_AFTER_MS) {
+      this.#backoff.reset();
+    }
+    return reason;
+  }
+
+  /** Moves lines from files to the session while the window has room. */
+  async #pump(client: Client<Incarnation>): Promise<void> {
+    while (!client.closed && !this.#stopping) {
+      let readAny = false;
+      const count = this.#followers.length;
+      // Start with a different follower each round so a busy file cannot starve the others.
+      this.#roundRobin = (this.#roundRobin + 1) % count;
+      for (let i = 0; i < count; i++) {
+        if (!client.hasRoom()) break;
+        const follower = this.#followers[(this.#roundRobin + i) % count]!;
+        if (!follower.wantsRead) continue;
+        if (await follower.read(this.#consumer) > 0) readAny = true;
+        if (client.closed || this.#stopping) break;
+      }
+      void client.flush();
+      if (!readAny) await this.#wake.wait();
+    }
+  }
+
+  async #finishSession(client: Client<Incarnation>): Promise<void> {
+    const timeoutMs = this.#options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    if (!await client.waitForAcks(timeoutMs)) {
+      this.#log.warn("stopping with lines unacknowledged; they are resent on the next start", {
+        lines: client.inFlightLines,
+      });
+    }
+    await this.#saveNow();
+    if (!client.closed && !await client.bye(BYE_TIMEOUT_MS)) {
+      this.#log.warn("server did not acknowledge BYE", { server: this.#server });
+    }
+  }
+
+  #onLine(inc: Incarnation, text: string, endOffset: number, bytes: number): void {
+    this.#counters.linesRead++;
+    if (text.length === 0) {
+      inc.skip(endOffset);
+      this.#counters.linesSkipped++;
+      return;
+    }
+    // The server refuses lines with NUL; keep the rest of the line.
+    if (text.includes("\0")) text = text.replaceAll("\0", "\uFFFD");
+    // A line of invalid UTF-8 grows when decoded (U+FFFD is 3 bytes): recheck long ones.
+    if (text.length * 3 > MAX_EVENT_MESSAGE_BYTES && utf8Length(text) > MAX_EVENT_MESSAGE_BYTES) {
+      this.#onOverflow(inc, bytes, endOffset);
+      return;
+    }
+    const client = this.#client;
+    if (client === undefined) return;
+    client.queueEvent(inc, inc.stream, endOffset, text, bytes);
+    inc.inFlight++;
+    this.#counters.linesSent++;
+  }
+
+  #onOverflow(inc: Incarnation, bytes: number, endOffset: number): void {
+    this.#counters.linesTooLong++;
+    inc.skip(endOffset);
+    if (this.#counters.linesTooLong <= MAX_REPEATED_WARNINGS) {
+      this.#log.warn("line too long, dropped", {
+        path: inc.path,
+        endOffset,
+        bytes,
+        maxBytes: MAX_EVENT_MESSAGE_BYTES,
+      });
+    }
+  }
+
+  #startTicker(client: Client<Incarnation>): void {
+    const intervalMs = Math.min(MAX_TICK_MS, this.#heartbeatMs);
+    const tick = () => {
+      this.#tickTimer = this.#clock.setTimeout(tick, intervalMs);
+      this.#tickRunning = this.#tickRunning.then(() => this.#onTick(client)).catch(() => {});
+    };
+    tick();
+  }
+
+  #stopTicker(): void {
+    if (this.#tickTimer !== undefined) this.#clock.clearTimeout(this.#tickTimer);
+    this.#tickTimer = undefined;
+  }
+
+  async #onTick(client: Client<Incarnation>): Promise<void> {
+    if (client.closed) return;
+    const now = this.#clock.now();
+    const ackTimeoutMs = this.#options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+    if (client.unanswered > 0 && now - client.lastProgressAt > ackTimeoutMs) {
+      client.close(new Error(`No answer from the server for ${ackTimeoutMs} ms`));
+      return;
+    }
+    if (now - this.#lastHeartbeatAt < this.#heartbeatMs) return;
+    this.#lastHeartbeatAt = now;
+    let lag = 0;
+    for (const follower of this.#followers) lag += await follower.lagBytes();
+    this.#counters.lagBytes = lag;
+    if (client.closed || this.#stopping) return;
+    await client.heartbeat((this.#clock.now() - this.#startedAt) / 1000, lag);
+  }
+
+  #fileStates(): FileState[] {
+    const states: FileState[] = [];
+    for (const follower of this.#followers) {
+      const state = follower.state();
+      if (state !== undefined) states.push(state);
+    }
+    return states;
+  }
+
+  /** Schedules a coalesced state save at most every `stateSaveIntervalMs`. */
+  #scheduleSave(): void {
+    if (this.#stateFile === undefined || this.#saveTimer !== undefined || this.#stopping) return;
+    const intervalMs = this.#options.stateSaveIntervalMs ?? DEFAULT_STATE_SAVE_INTERVAL_MS;
+    const delayMs = Math.max(0, this.#lastSaveAt + intervalMs - this.#clock.now());
+    this.#saveTimer = this.#clock.setTimeout(() => {
+      this.#saveTimer = undefined;
+      void this.#saveNow();
+    }, delayMs);
+  }
+
+  /** Saves the state file now (after any save in progress). Never throws. */
+  #saveNow(): Promise<void> {
+    const stateFile = this.#stateFile;
+    if (stateFile === undefined) return Promise.resolve();
+    this.#saveChain = this.#saveChain.then(async () => {
+      this.#lastSaveAt = this.#clock.now();
+      try {
+        await stateFile.save(this.#fileStates());
+        this.#counters.stateSaves++;
+      } catch (error) {
+        this.#log.error("cannot save the state file", {
+          path: stateFile.path,
+          reason: (error as Error).message,
+        });
+      }
+    });
+    return this.#saveChain;
+  }
+
+  async #shutdown(fatal: Error | undefined): Promise<void> {
+    this.#stopping = true;
+    this.#setState("stopping");
+    this.#stopTicker();
+    if (this.#saveTimer !== undefined) this.#clock.clearTimeout(this.#saveTimer);
+    this.#saveTimer = undefined;
+    await this.#saveNow();
+    await Promise.all(this.#followers.map((f) => f.close()));
+    this.#setState("stopped");
+    if (fatal !== undefined) this.#rejectDone(fatal);
+    else this.#resolveDone();
+  }
+
+  #setState(state: AgentState, fields: Record<string, string | number> = {}): void {
+    if (this.#counters.state === state && state !== "disconnected") return;
+    this.#counters.state = state;
+    this.#log.info("state changed", { state, ...fields });
+  }
+}
+
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+async function assertNotDirectory(path: string): Promise<void> {
+  try {
+    if ((await Deno.stat(path)).isDirectory) {
+      throw new TypeError(`Cannot follow ${path}: it is a directory, not a file`);
+    }
+  } catch (error) {
+    if (error instanceof TypeError) throw error;
+    // Missing or unreadable: the follower waits for it and reports problems.
+  }
+}
+
+function validateOptions(options: RunAgentOptions): void {
+  if (options.hostname.length === 0) throw new TypeError("Cannot start the agent: empty hostname");
+  if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
+    throw new RangeError(`Cannot start the agent: invalid port ${options.port}`);
+  }
+  if (options.paths.length === 0) throw new TypeError("Cannot start the agent: no paths to follow");
+  const positive: [string, number | undefined][] = [
+    ["heartbeatSeconds", options.heartbeatSeconds],
+    ["maxInFlightLines", options.maxInFlightLines],
+    ["maxInFlightBytes", options.maxInFlightBytes],
+    ["shutdownTimeoutMs", options.shutdownTimeoutMs],
+    ["ackTimeoutMs", options.ackTimeoutMs],
+    ["pollIntervalMs", options.pollIntervalMs],
+  ];
+  for (const [name, value] of positive) {
+    if (value !== undefined && !(value > 0 && Number.isFinite(value))) {
+      throw new RangeError(`Cannot start the agent: invalid ${name} ${value}`);
+    }
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * The agent's command-line configuration: one table of flags with their
+ * defaults, units, help text and environment variables, and the validation
+ * that turns raw flag values into a typed {@linkcode AgentConfig}. Only this
+ * file and main.ts read the environment.
+ *
+ * @module
+ */
+
+import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT } from "../protocol/mod.ts";
+import { LOG_LEVELS, type LogLevel } from "./log.ts";
+
+/** Environment variable holding the password when `--password-file` is not given. */
+export const PASSWORD_ENV = "NMS_PASSWORD";
+/** Largest accepted password file, in bytes: anything bigger is not a password file. */
+export const MAX_PASSWORD_FILE_BYTES = 4096;
+/** Largest accepted `--heartbeat`, in seconds (one day). */
+export const MAX_HEARTBEAT_SECONDS = 86_400;
+
+/** One flag of `nms-agent run`. */
+export interface FlagSpec {
+  /** Commander flag syntax, e.g. `--server <host:port>`. */
+  readonly flags: string;
+  /** Help text. */
+  readonly help: string;
+  /** Default value as text, if any. */
+  readonly default?: string;
+  /** Unit of the value, if any. */
+  readonly unit?: string;
+  /** Environment variable consulted when the flag is absent. */
+  readonly env?: string;
+}
+
+/** The flags of `nms-agent run`: names, defaults, units, help and environment variables. */
+export const RUN_FLAGS = {
+  server: {
+    flags: "--server <host:port>",
+    help: `NMS server address; the port defaults to ${DEFAULT_PORT}`,
+  },
+  user: { flags: "--user <name>", help: "user name to log in with" },
+  passwordFile: {
+    flags: "--password-file <file>",
+    help: `file whose first line is the password (else the ${PASSWORD_ENV} environment variable)`,
+    env: PASSWORD_ENV,
+  },
+  path: {
+    flags: "--path <file>",
+    help: "log file to follow (repeat for more files); existing files are followed from their end",
+  },
+  stateDir: {
+    flags: "--state-dir <dir>",
+    help: "directory for acknowledged offsets, to resume exactly after a restart " +
+      "(without it, a restart starts again at the end of each file)",
+  },
+  heartbeat: {
+    flags: "--heartbeat <seconds>",
+    help: "seconds between heartbeats",
+    default: String(DEFAULT_HEARTBEAT_SECONDS),
+    unit: "seconds",
+  },
+  logLevel: {
+    flags: "--log-level <level>",
+    help: `least severe log level written to stderr (${LOG_LEVELS.join(", ")})`,
+    default: "info",
+  },
+} as const satisfies Record<string, FlagSpec>;
+
+/** Raw values of the `run` flags as commander parsed them. */
+export interface RawRunFlags {
+  readonly server?: string;
+  readonly user?: string;
+  readonly passwordFile?: string;
+  readonly path?: readonly string[];
+  readonly stateDir?: string;
+  readonly heartbeat?: string;
+  readonly logLevel?: string;
+}
+
+/** Validated configuration of `nms-agent run`. */
+export interface AgentConfig {
+  /** Server host name or IP address (IPv6 without brackets). */
+  readonly hostname: string;
+  /** Server TCP port. */
+  readonly port: number;
+  /** User name. */
+  readonly username: string;
+  /** Password (never from the command line). */
+  readonly password: string;
+  /** Files to follow. */
+  readonly paths: readonly string[];
+  /** State directory, if any. */
+  readonly stateDir: string | undefined;
+  /** Seconds between heartbeats. */
+  readonly heartbeatSeconds: number;
+  /** Log level. */
+  readonly logLevel: LogLevel;
+}
+
+/** A configuration mistake the user must fix; main.ts prints its message as one line. */
+export class ConfigError extends Error {
+  /**
+   * @param message What is wrong, naming the flag and the offending value.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Parses `host:port`, `host` (default port), `[v6]:port` or `[v6]`.
+ *
+ * @param text The `--server` value.
+ * @returns Host name and port.
+ * @throws {ConfigError} When the address is malformed.
+ * @example
+ * ```ts
+ * parseServerAddress("logs.example.com:8080"); // { hostname: "logs.example.com", port: 8080 }
+ * parseServerAddress("[::1]:9000"); // { hostname: "::1", port: 9000 }
+ * ```
+ */
+export function parseServerAddress(text: string): { hostname: string; port: number } {
+  const bad = (why: string) => new ConfigError(`Invalid --server ${JSON.stringify(text)}: ${why}`);
+  let hostname: string;
+  let portText: string | undefined;
+  if (text.startsWith("[")) {
+    const close = text.indexOf("]");
+    if (close < 0) throw bad("missing ] after the IPv6 address");
+    hostname = text.slice(1, close);
+    const rest = text.slice(close + 1);
+    if (rest.length > 0) {
+      if (!rest.startsWith(":")) throw bad("expected :port after ]");
+      portText = rest.slice(1);
+    }
+  } else {
+    const colon = text.lastIndexOf(":");
+    if (colon >= 0 && text.indexOf(":") !== colon) {
+      throw bad("put an IPv6 address in brackets, e.g. [::1]:8080");
+    }
+    hostname = colon < 0 ? text : text.slice(0, colon);
+    portText = colon < 0 ? undefined : text.slice(colon + 1);
+  }
+  if (hostname.length === 0) throw bad("missing host");
+  if (!/^[A-Za-z0-9._:%-]+$/.test(hostname)) throw bad("the host contains invalid characters");
+  let port = DEFAULT_PORT;
+  if (portText !== undefined) {
+    if (!/^\d{1,5}$/.test(portText)) throw bad("the port must be a number from 1 to 65535");
+    port = Number(portText);
+    if (port < 1 || port > 65535) throw bad("the port must be a number from 1 to 65535");
+  }
+  return { hostname, port };
+}
+
+/**
+ * Reads a password file: its content without one trailing line break.
+ *
+ * @param path The `--password-file` value.
+ * @returns The password.
+ * @throws {ConfigError} When the file cannot be read, is empty or holds more than one line.
+ * @example
+ * ```ts
+ * const password = await readPasswordFile("/etc/nms-agent/password");
+ * ```
+ */
+export async function readPasswordFile(path: string): Promise<string> {
+  let text: string;
+  try {
+    const info = await Deno.stat(path);
+    if (!info.isFile) throw new ConfigError(`Cannot read the password file ${path}: not a file`);
+    if (info.size > MAX_PASSWORD_FILE_BYTES) {
+      throw new ConfigError(
+        `Cannot read the password file ${path}: larger than ${MAX_PASSWORD_FILE_BYTES} bytes`,
+      );
+    }
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    const why = error instanceof Deno.errors.NotFound
+      ? "no such file"
+      : error instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : (error as Error).message;
+    throw new ConfigError(`Cannot read the password file ${path}: ${why}`);
+  }
+  return checkPassword(text.replace(/\r?\n$/, ""), `the password file ${path}`);
+}
+
+function checkPassword(password: string, source: string): string {
+  if (password.length === 0) throw new ConfigError(`Empty password in ${source}`);
+  if (/[\r\n\0]/.test(password)) {
+    throw new ConfigError(`Invalid password in ${source}: it must be one line without NUL`);
+  }
+  return password;
+}
+
+/**
+ * Validates raw flags into a typed configuration, reading the password from
+ * `--password-file` or the environment.
+ *
+ * @param flags Values as parsed by commander.
+ * @param getEnv Reads an environment variable (main.ts passes `Deno.env.get`).
+ * @returns The configuration.
+ * @throws {ConfigError} For any invalid or missing value.
+ * @example
+ * ```ts
+ * const config = await buildAgentConfig(
+ *   { server: "127.0.0.1:8080", user: "admin", path: ["/var/log/syslog"] },
+ *   (name) => Deno.env.get(name),
+ * );
+ * ```
+ */
+export async function buildAgentConfig(
+  flags: RawRunFlags,
+  getEnv: (name: string) => string | undefined,
+): Promise<AgentConfig> {
+  if (flags.server === undefined) throw new ConfigError("Missing --server <host:port>");
+  const { hostname, port } = parseServerAddress(flags.server);
+  const username = flags.user ?? "";
+  if (username.length === 0 || /[\s\0]/.test(username)) {
+    throw new ConfigError(`Invalid --user ${JSON.stringify(username)}: it must be one word`);
+  }
+  const paths = flags.path ?? [];
+  if (paths.length === 0) throw new ConfigError("Missing --path <file>: give at least one file");
+  for (const path of paths) {
+    if (path.length === 0 || path.includes("\0")) {
+      throw new ConfigError(`Invalid --path ${JSON.stringify(path)}`);
+    }
+  }
+  const heartbeatText = flags.heartbeat ?? RUN_FLAGS.heartbeat.default;
+  const heartbeatSeconds = Number(heartbeatText);
+  if (
+    !/^\d+(\.\d+)?$/.test(heartbeatText) || !(heartbeatSeconds > 0) ||
+    heartbeatSeconds > MAX_HEARTBEAT_SECONDS
+  ) {
+    throw new ConfigError(
+      `Invalid --heartbeat ${
+        JSON.stringify(heartbeatText)
+      }: expected seconds from 1 to ${MAX_HEARTBEAT_SECONDS}`,
+    );
+  }
+  const logLevel = flags.logLevel ?? RUN_FLAGS.logLevel.default;
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(
+      `Invalid --log-level ${JSON.stringify(logLevel)}: expected one of ${LOG_LEVELS.join(", ")}`,
+    );
+  }
+  let password: string;
+  if (flags.passwordFile !== undefined) {
+    password = await readPasswordFile(flags.passwordFile);
+  } else {
+    const fromEnv = getEnv(PASSWORD_ENV);
+    if (fromEnv === undefined) {
+      throw new ConfigError(`Missing password: use --password-file <file> or set ${PASSWORD_ENV}`);
+    }
+    password = checkPassword(fromEnv, `the ${PASSWORD_ENV} environment variable`);
+  }
+  if (flags.stateDir !== undefined && flags.stateDir.length === 0) {
+    throw new ConfigError("Invalid --state-dir: empty path");
+  }
+  return {
+    hostname,
+    port,
+    username,
+    password,
+    paths: [...paths],
+    stateDir: flags.stateDir,
+    heartbeatSeconds,
+    logLevel: logLevel as LogLevel,
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * One incarnation of a followed file: an open handle on one inode, named on
+ * the wire by one stream id, with its read, line and acknowledgement offsets.
+ * A path gets a new incarnation when the file appears, is truncated, or is
+ * replaced (rotation); the old one is kept until it has been read and
+ * acknowledged to its end.
+ *
+ * @module
+ */
+
+import { type LineSink, LineSplitter } from "../protocol/mod.ts";
+import { type FileIdentity, FINGERPRINT_BYTES, fingerprintOf } from "./file_identity.ts";
+
+/** Values of a new {@linkcode Incarnation}. */
+export interface IncarnationInit {
+  /** The followed path (for log messages). */
+  readonly path: string;
+  /** Stream id used in EVENT lines. */
+  readonly stream: string;
+  /** Open handle, owned by the incarnation from now on. */
+  readonly file: Deno.FsFile;
+  /** Device, inode and fingerprint of the file. */
+  readonly identity: FileIdentity;
+  /** The file's first bytes the fingerprint covers (at most {@linkcode FINGERPRINT_BYTES}). */
+  readonly head: Uint8Array;
+  /** Offset to start reading at; everything before it counts as acknowledged. */
+  readonly offset: number;
+  /** Longest line kept, in bytes; longer lines are reported as overflows. */
+  readonly maxLineBytes: number;
+  /** Current time in milliseconds (the follower's clock). */
+  readonly now: number;
+}
+
+/**
+ * Read and acknowledgement state of one incarnation of a file.
+ *
+ * @example
+ * ```ts
+ * const file = await Deno.open("/var/log/syslog");
+ * const identity = await readFileIdentity(file);
+ * const inc = new Incarnation({
+ *   path: "/var/log/syslog", stream: newStreamId(), file, identity, head: identity.head,
+ *   offset: 0, maxLineBytes: 65_000, now: 0,
+ * });
+ * inc.acknowledge(120); // the server stored the line ending at byte 120
+ * ```
+ */
+export class Incarnation {
+  /** The followed path (for log messages); the file may have been renamed since. */
+  readonly path: string;
+  /** Stream id used in EVENT lines. */
+  readonly stream: string;
+  /** The open file; never re-opened, so a renamed file is read to its end. */
+  readonly file: Deno.FsFile;
+  /** Device, inode and fingerprint (the fingerprint grows with the file). */
+  identity: FileIdentity;
+  /**
+   * The file's first bytes as this incarnation knows them: read at open, then
+   * extended from the bytes actually read, so comparing them with the file
+   * tells whether its content was replaced.
+   */
+  head: Uint8Array;
+  /** `head` grew since `identity.fingerprint` was computed. */
+  #headChanged = false;
+  /** Offset of the next byte to read from the file. */
+  readOffset: number;
+  /** Offset just after the last line the server acknowledged (or that was skipped). */
+  ackedOffset: number;
+  /** Splits the bytes read; its `offset` is the end of the last complete line. */
+  splitter: LineSplitter;
+  /** End offset of the last line handed out, to size the next one. */
+  lastLineEnd: number;
+  /** Where the OS file position is, or -1 when unknown (a seek is needed). */
+  filePosition = -1;
+  /** Lines handed to the current connection and not yet acknowledged. */
+  inFlight = 0;
+  /** The path no longer names this file: read it to its end, then retire it. */
+  rotated = false;
+  /** The follower's read pass that last read this file to its end, or -1. */
+  drainedPass = -1;
+  /** Largest file size seen, in bytes. */
+  knownSize: number;
+  /** When bytes were last read, in the follower's clock milliseconds. */
+  lastGrowthAt: number;
+  /** Sink bound to this incarnation, set by the follower. */
+  sink: LineSink | undefined;
+  readonly #maxLineBytes: number;
+  /** Offset of a skipped line that becomes acknowledged once nothing is in flight. */
+  #pendingSkip = -1;
+
+  /**
+   * @param init Stream id, handle, identity and starting offset.
+   */
+  constructor(init: IncarnationInit) {
+    this.path = init.path;
+    this.stream = init.stream;
+    this.file = init.file;
+    this.identity = init.identity;
+    this.head = init.head;
+    this.readOffset = init.offset;
+    this.ackedOffset = init.offset;
+    this.lastLineEnd = init.offset;
+    this.knownSize = init.offset;
+    this.lastGrowthAt = init.now;
+    this.#maxLineBytes = init.maxLineBytes;
+    this.splitter = new LineSplitter({ maxLineBytes: init.maxLineBytes, startOffset: init.offset });
+  }
+
+  /** Offset just after the last complete line read (a held partial line excluded). */
+  get lineOffset(): number {
+    return this.splitter.offset;
+  }
+
+  /** Whether every complete line read so far has been acknowledged. */
+  get fullyAcknowledged(): boolean {
+    return this.inFlight === 0 && this.ackedOffset >= this.splitter.offset;
+  }
+
+  /**
+   * Records the server's acknowledgement of the line ending at `position`.
+   * Lines of one incarnation are acknowledged in order.
+   *
+   * @param position End offset of the acknowledged line.
+   */
+  acknowledge(position: number): void {
+    if (position > this.ackedOffset) this.ackedOffset = position;
+    if (this.inFlight > 0) this.inFlight--;
+    if (this.inFlight === 0 && this.#pendingSkip > this.ackedOffset) {
+      this.ackedOffset = this.#pendingSkip;
+    }
+  }
+
+  /**
+   * Marks a line that was not sent (empty, or too long) as done: it counts as
+   * acknowledged once every line before it is.
+   *
+   * @param position End offset of the skipped line.
+   */
+  skip(position: number): void {
+    if (this.inFlight === 0) {
+      if (position > this.ackedOffset) this.ackedOffset = position;
+    } else if (position > this.#pendingSkip) {
+      this.#pendingSkip = position;
+    }
+  }
+
+  /**
+   * Forgets everything read beyond the acknowledged offset, so the next read
+   * starts at the first unacknowledged byte (after a reconnect).
+   */
+  rewind(): void {
+    this.inFlight = 0;
+    this.#pendingSkip = -1;
+    this.readOffset = this.ackedOffset;
+    this.lastLineEnd = this.ackedOffset;
+    this.splitter = new LineSplitter({
+      maxLineBytes: this.#maxLineBytes,
+      startOffset: this.ackedOffset,
+    });
+  }
+
+  /**
+   * Extends {@linkcode Incarnation.head} with the part of a chunk just read
+   * that lies within the first {@linkcode FINGERPRINT_BYTES} of the file.
+   *
+   * @param chunk Bytes read (copied where kept; the buffer is reused).
+   * @param start File offset of the chunk's first byte.
+   */
+  extendHead(chunk: Uint8Array, start: number): void {
+    const have = this.head.length;
+    if (have >= FINGERPRINT_BYTES || start > have || start + chunk.length <= have) return;
+    const take = chunk.subarray(have - start, Math.min(chunk.length, FINGERPRINT_BYTES - start));
+    const head = new Uint8Array(have + take.length);
+    head.set(this.head);
+    head.set(take, have);
+    this.head = head;
+    this.#headChanged = true;
+  }
+
+  /**
+   * Recomputes the fingerprint after {@linkcode Incarnation.extendHead}
+   * (from the bytes in memory, so a concurrent rewrite of the file cannot
+   * slip into it).
+   *
+   * @returns Resolves once `identity` is current.
+   */
+  async refreshFingerprint(): Promise<void> {
+    if (!this.#headChanged) return;
+    this.#headChanged = false;
+    const head = this.head;
+    const fingerprint = await fingerprintOf(head);
+    this.identity = { ...this.identity, fingerprint, fingerprintBytes: head.length };
+  }
+
+  /**
+   * Drops a held partial line and starts splitting afresh at the current read
+   * offset, after the partial line was sent on its own.
+   */
+  restartSplitter(): void {
+    this.lastLineEnd = this.readOffset;
+    this.splitter = new LineSplitter({
+      maxLineBytes: this.#maxLineBytes,
+      startOffset: this.readOffset,
+    });
+  }
+}

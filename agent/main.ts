@@ -1,0 +1,177 @@
+/**
+ * `nms-agent`: the command-line entry of the agent.
+ *
+ * ```
+ * nms-agent run --server HOST:PORT --user U --password-file F --path FILE [--path FILE ...]
+ *               [--state-dir DIR] [--heartbeat SECONDS] [--log-level LEVEL]
+ * nms-agent version
+ * ```
+ *
+ * Exit codes: 0 after a clean stop (SIGINT or SIGTERM), 1 when the agent
+ * cannot run (login refused, unusable state file), 2 for usage errors (bad
+ * flag, bad address, unreadable password file). Errors are one line on
+ * stderr. A server that is down is not an error: the agent retries.
+ *
+ * @module
+ */
+
+import { Command, CommanderError } from "@commander-js/extra-typings";
+import { PROTOCOL_VERSION } from "../protocol/mod.ts";
+import { buildAgentConfig, ConfigError, PASSWORD_ENV, RUN_FLAGS } from "./config.ts";
+import { AGENT_VERSION } from "./host_info.ts";
+import {
+  createLogger,
+  writeStderrLine,
+  writeStderrRaw,
+  writeStdoutLine,
+  writeStdoutRaw,
+} from "./log.ts";
+import { type AgentHandle, runAgent } from "./mod.ts";
+
+/** Exit code after a clean stop. */
+export const EXIT_OK = 0;
+/** Exit code when the agent cannot run (e.g. the server refused the login). */
+export const EXIT_FAILURE = 1;
+/** Exit code for usage errors (bad flags or values). */
+export const EXIT_USAGE = 2;
+
+/** The signals that stop the agent cleanly. */
+const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM"];
+
+function reportError(message: string): void {
+  writeStderrLine(`nms-agent: error: ${message}`);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function run(flags: {
+  server?: string;
+  user?: string;
+  passwordFile?: string;
+  path: string[];
+  stateDir?: string;
+  heartbeat: string;
+  logLevel: string;
+}): Promise<number> {
+  let config;
+  try {
+    config = await buildAgentConfig(flags, (name) => Deno.env.get(name));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    reportError(error.message);
+    return EXIT_USAGE;
+  }
+  let agent: AgentHandle;
+  try {
+    agent = await runAgent({
+      hostname: config.hostname,
+      port: config.port,
+      username: config.username,
+      password: config.password,
+      paths: config.paths,
+      heartbeatSeconds: config.heartbeatSeconds,
+      logger: createLogger({ level: config.logLevel }),
+      ...(config.stateDir !== undefined ? { stateDir: config.stateDir } : {}),
+    });
+  } catch (error) {
+    reportError((error as Error).message);
+    return error instanceof TypeError || error instanceof RangeError ? EXIT_USAGE : EXIT_FAILURE;
+  }
+  let signals = 0;
+  const onSignal = () => {
+    // A second signal while stopping means "now": skip waiting for ACKs.
+    if (++signals > 1) Deno.exit(EXIT_FAILURE);
+    void agent.stop();
+  };
+  for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, onSignal);
+  try {
+    await agent.done;
+    return EXIT_OK;
+  } catch (error) {
+    reportError((error as Error).message);
+    return EXIT_FAILURE;
+  } finally {
+    for (const signal of STOP_SIGNALS) Deno.removeSignalListener(signal, onSignal);
+  }
+}
+
+/**
+ * Builds the commander program of `nms-agent`.
+ *
+ * @param setExitCode Receives the exit code of the command that ran.
+ * @returns The program, configured to throw instead of exiting.
+ * @example
+ * ```ts
+ * let code = 0;
+ * await buildProgram((c) => (code = c)).parseAsync(["version"], { from: "user" });
+ * ```
+ */
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command()
+    .name("nms-agent")
+    .description("Follows log files and ships new lines to an NMS server.")
+    .exitOverride()
+    .configureOutput({ writeOut: writeStdoutRaw, writeErr: writeStderrRaw })
+    .showSuggestionAfterError(true);
+
+  program.command("version")
+    .description("print the agent and protocol versions")
+    .action(() => {
+      writeStdoutLine(`nms-agent ${AGENT_VERSION} (protocol ${PROTOCOL_VERSION})`);
+      setExitCode(EXIT_OK);
+    });
+
+  program.command("run")
+    .description("follow files and ship their new lines until stopped (SIGINT or SIGTERM)")
+    .option(RUN_FLAGS.server.flags, RUN_FLAGS.server.help)
+    .option(RUN_FLAGS.user.flags, RUN_FLAGS.user.help)
+    .option(RUN_FLAGS.passwordFile.flags, RUN_FLAGS.passwordFile.help)
+    .option(RUN_FLAGS.path.flags, RUN_FLAGS.path.help, collect, [] as string[])
+    .option(RUN_FLAGS.stateDir.flags, RUN_FLAGS.stateDir.help)
+    .option(RUN_FLAGS.heartbeat.flags, RUN_FLAGS.heartbeat.help, RUN_FLAGS.heartbeat.default)
+    .option(RUN_FLAGS.logLevel.flags, RUN_FLAGS.logLevel.help, RUN_FLAGS.logLevel.default)
+    .addHelpText(
+      "after",
+      `\nThe password is never taken from the command line: use --password-file or ${PASSWORD_ENV}.\n` +
+        "Exit codes: 0 clean stop, 1 cannot run (e.g. login refused), 2 usage error.\n",
+    )
+    .action(async (flags) => setExitCode(await run(flags)));
+
+  return program as unknown as Command;
+}
+
+/**
+ * Runs the CLI.
+ *
+ * @param args Arguments after the program name.
+ * @returns The process exit code.
+ * @example
+ * ```ts
+ * const code = await main(["version"]); // prints "nms-agent 0.1.0 (protocol 1)"
+ * ```
+ */
+export async function main(args: readonly string[]): Promise<number> {
+  let code = EXIT_OK;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync([...args], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version output end with code 0; everything else is a usage error.
+      return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    reportError((error as Error).message);
+    return EXIT_FAILURE;
+  }
+  if (args.length === 0) {
+    program.outputHelp({ error: true });
+    return EXIT_USAGE;
+  }
+  return code;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

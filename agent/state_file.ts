@@ -1,0 +1,275 @@
+/**
+ * The agent's checkpoint: for each followed path, which incarnation of the
+ * file it is reading (stream id, device, inode, fingerprint) and the offset
+ * just after the last line the server acknowledged. Restored on restart so the
+ * agent resumes exactly where the server's acknowledgements ended.
+ *
+ * Format (version 1), pretty-printed JSON in `<state dir>/agent-state.json`:
+ *
+ * ```json
+ * {
+ *   "version": 1,
+ *   "savedAt": "2025-12-11T16:00:00.000Z",
+ *   "files": [
+ *     {
+ *       "path": "/var/log/syslog",
+ *       "stream": "q8Jc0mRk3lq2wK0nTnVb3A",
+ *       "dev": 2049,
+ *       "ino": 1234567,
+ *       "fingerprint": "9f86d081884c7d659a2feaa0c55ad015",
+ *       "fingerprintBytes": 256,
+ *       "offset": 81234
+ *     }
+ *   ]
+ * }
+ * ```
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+
+/** Version written into new state files; files with a higher version are refused. */
+export const STATE_FILE_VERSION = 1;
+
+/** Name of the state file inside the state directory. */
+export const STATE_FILE_NAME = "agent-state.json";
+
+/** Largest state file read, in bytes; a bigger file is treated as corrupt. */
+export const MAX_STATE_FILE_BYTES = 16 * 1024 * 1024;
+
+/** Saved position of one followed path. */
+export interface FileState {
+  /** Absolute path as given on the command line. */
+  readonly path: string;
+  /** Stream id of the incarnation being read. */
+  readonly stream: string;
+  /** Device number of that incarnation. */
+  readonly dev: number;
+  /** Inode number of that incarnation. */
+  readonly ino: number;
+  /** Fingerprint of its first bytes (see `file_identity.ts`). */
+  readonly fingerprint: string;
+  /** Bytes the fingerprint covers. */
+  readonly fingerprintBytes: number;
+  /** Byte offset just after the last acknowledged line. */
+  readonly offset: number;
+}
+
+/** Result of {@linkcode StateFile.load}. */
+export type LoadStateResult =
+  /** No state file yet: a first start. */
+  | { readonly status: "missing" }
+  /** The saved positions. */
+  | { readonly status: "ok"; readonly files: readonly FileState[] }
+  /** The file exists but cannot be used; `reason` says why. */
+  | { readonly status: "corrupt"; readonly reason: string }
+  /** Written by a newer agent; refusing it avoids silently losing its positions. */
+  | { readonly status: "unsupported"; readonly reason: string };
+
+const STREAM_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+const HEX_PATTERN = /^[0-9a-f]{1,128}$/;
+
+function isUint(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+/**
+ * Validates one parsed `files[]` entry.
+ *
+ * @returns The entry, or a reason it is invalid.
+ */
+function parseEntry(value: unknown, index: number): FileState | string {
+  if (typeof value !== "object" || value === null) return `files[${index}] is not an object`;
+  const entry = value as Record<string, unknown>;
+  const { path, stream, dev, ino, fingerprint, fingerprintBytes, offset } = entry;
+  if (typeof path !== "string" || path.length === 0) return `files[${index}].path is invalid`;
+  if (typeof stream !== "string" || !STREAM_PATTERN.test(stream)) {
+    return `files[${index}].stream is invalid`;
+  }
+  if (!isUint(dev) || !isUint(ino)) return `files[${index}].dev or .ino is invalid`;
+  if (typeof fingerprint !== "string" || !HEX_PATTERN.test(fingerprint)) {
+    return `files[${index}].fingerprint is invalid`;
+  }
+  if (!isUint(fingerprintBytes) || !isUint(offset)) {
+    return `files[${index}].fingerprintBytes or .offset is invalid`;
+  }
+  return { path, stream, dev, ino, fingerprint, fingerprintBytes, offset };
+}
+
+/**
+ * Parses the text of a state file. Never throws.
+ *
+ * @param text The file's contents.
+ * @returns The positions, or why the text is unusable.
+ * @example
+ * ```ts
+ * parseState('{"version":1,"files":[]}'); // { status: "ok", files: [] }
+ * ```
+ */
+export function parseState(text: string): LoadStateResult {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    return { status: "corrupt", reason: `invalid JSON (${(error as Error).message})` };
+  }
+  if (typeof data !== "object" || data === null) {
+    return { status: "corrupt", reason: "not an object" };
+  }
+  const { version, files } = data as Record<string, unknown>;
+  if (!isUint(version) || version === 0) return { status: "corrupt", reason: "missing version" };
+  if (version > STATE_FILE_VERSION) {
+    return {
+      status: "unsupported",
+      reason: `version ${version} is newer than the supported version ${STATE_FILE_VERSION}`,
+    };
+  }
+  if (!Array.isArray(files)) return { status: "corrupt", reason: "files is not an array" };
+  const parsed: FileState[] = [];
+  for (let i = 0; i < files.length; i++) {
+    const entry = parseEntry(files[i], i);
+    if (typeof entry === "string") return { status: "corrupt", reason: entry };
+    parsed.push(entry);
+  }
+  return { status: "ok", files: parsed };
+}
+
+/**
+ * Formats positions as the text of a state file.
+ *
+ * @param files The positions to save.
+ * @param savedAt When they were saved, ms since the epoch (informational).
+ * @returns Pretty-printed JSON ending in a newline.
+ * @example
+ * ```ts
+ * formatState([], Date.now()); // '{\n  "version": 1, ...'
+ * ```
+ */
+export function formatState(files: readonly FileState[], savedAt: number): string {
+  return JSON.stringify(
+    { version: STATE_FILE_VERSION, savedAt: new Date(savedAt).toISOString(), files },
+    null,
+    2,
+  ) + "\n";
+}
+
+/**
+ * Loads and atomically saves the agent's state file in one directory.
+ * Saves must not overlap: the caller runs one at a time.
+ *
+ * @example
+ * ```ts
+ * const state = new StateFile("/var/lib/nms-agent");
+ * const loaded = await state.load();
+ * await state.save([]);
+ * ```
+ */
+export class StateFile {
+  /** Directory holding the state file. */
+  readonly dir: string;
+  /** Full path of the state file. */
+  readonly path: string;
+  readonly #tempPath: string;
+
+  /**
+   * @param dir Directory of the state file; created (mode 0700) on first save.
+   */
+  constructor(dir: string) {
+    if (dir.length === 0) throw new TypeError("Cannot use the state directory: empty path");
+    this.dir = dir;
+    this.path = join(dir, STATE_FILE_NAME);
+    this.#tempPath = `${this.path}.tmp`;
+  }
+
+  /**
+   * Reads the state file. Never throws for a missing or damaged file; the
+   * result says what was found. Throws only when the directory cannot be read
+   * at all (e.g. permission denied), which is a configuration error.
+   *
+   * @returns The positions, or the reason there are none.
+   */
+  async load(): Promise<LoadStateResult> {
+    let bytes: Uint8Array;
+    try {
+      const info = await Deno.stat(this.path);
+      if (!info.isFile) return { status: "corrupt", reason: "not a regular file" };
+      if (info.size > MAX_STATE_FILE_BYTES) {
+        return { status: "corrupt", reason: `larger than ${MAX_STATE_FILE_BYTES} bytes` };
+      }
+      bytes = await Deno.readFile(this.path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return { status: "missing" };
+      throw new Error(`Cannot read the agent state file ${this.path}: ${(error as Error).message}`);
+    }
+    return parseState(new TextDecoder().decode(bytes));
+  }
+
+  /**
+   * Moves an unusable state file aside to `<name>.corrupt` so it can be
+   * inspected, and so the next start does not trip over it again.
+   *
+   * @returns The path it was moved to.
+   */
+  async quarantine(): Promise<string> {
+    const target = `${this.path}.corrupt`;
+    await Deno.rename(this.path, target);
+    return target;
+  }
+
+  /**
+   * Replaces the state file atomically: readers see the old or the new
+   * contents, never a mix, whatever moment the process or machine dies.
+   *
+   * @param files The positions to save.
+   * @param savedAt When, in ms since the epoch.
+   * @returns Resolves once the new state is durable.
+   */
+  async save(files: readonly FileState[], savedAt: number = Date.now()): Promise<void> {
+    const bytes = new TextEncoder().encode(formatState(files, savedAt));
+    // The directory holds offsets and paths of log files: owner only.
+    await Deno.mkdir(this.dir, { recursive: true, mode: 0o700 });
+
+    // Step 1: write the whole new state into a temp file beside the real one.
+    // A crash here leaves the old state file untouched; the half-written temp
+    // file is ignored by load() and truncated by the next save.
+    const file = await Deno.open(this.#tempPath, {
+      write: true,
+      create: true,
+      truncate: true,
+      mode: 0o600,
+    });
+    try {
+      // `mode` applies only when the file is created; a leftover temp file
+      // from an older run might carry other bits.
+      await Deno.chmod(this.#tempPath, 0o600);
+      let written = 0;
+      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      // Step 2: fsync the temp file. After this its contents are on disk, so
+      // the rename below can never expose an empty or partial file after a
+      // power loss (the classic ext4 "zero-length file" failure).
+      await file.sync();
+    } finally {
+      file.close();
+    }
+
+    // Step 3: rename over the real file. rename(2) is atomic: a crash before
+    // it keeps the old state, a crash after it has the new state (if the
+    // directory entry reached the disk; see step 4).
+    await Deno.rename(this.#tempPath, this.path);
+
+    // Step 4: fsync the directory so the rename itself survives a power loss.
+    // Before this, a power loss may bring back the old state, which is still
+    // safe: the agent then resends lines the server deduplicates.
+    try {
+      const dir = await Deno.open(this.dir, { read: true });
+      try {
+        await dir.sync();
+      } finally {
+        dir.close();
+      }
+    } catch {
+      // Some filesystems refuse fsync on a directory; the rename is done anyway.
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  type FileState,
+  formatState,
+  parseState,
+  STATE_FILE_NAME,
+  STATE_FILE_VERSION,
+  StateFile,
+} from "./state_file.ts";
+
+const ENTRY: FileState = {
+  path: "/var/log/syslog",
+  stream: "q8Jc0mRk3lq2wK0nTnVb3A",
+  dev: 2049,
+  ino: 1234567,
+  fingerprint: "9f86d081884c7d659a2feaa0c55ad015",
+  fingerprintBytes: 256,
+  offset: 81234,
+};
+
+async function tempDir(): Promise<AsyncDisposable & { path: string }> {
+  const path = await Deno.makeTempDir({ prefix: "nms-state-test-" });
+  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
+}
+
+Deno.test("StateFile.load() reports a missing file as a first start", async () => {
+  await using dir = await tempDir();
+  assert.deepEqual(await new StateFile(dir.path).load(), { status: "missing" });
+});
+
+Deno.test("StateFile.save() then load() round-trips the positions", async () => {
+  await using dir = await tempDir();
+  const state = new StateFile(join(dir.path, "nested", "state"));
+  await state.save([ENTRY, { ...ENTRY, path: "/var/log/auth.log", offset: 0 }]);
+  const loaded = await state.load();
+  assert.equal(loaded.status, "ok");
+  assert.deepEqual(loaded.status === "ok" && loaded.files, [
+    ENTRY,
+    { ...ENTRY, path: "/var/log/auth.log", offset: 0 },
+  ]);
+});
+
+Deno.test("StateFile.save() writes atomically: mode 0600, versioned JSON, no temp file left", async () => {
+  await using dir = await tempDir();
+  const state = new StateFile(dir.path);
+  // A stale temp file from a crash must not matter.
+  await Deno.writeTextFile(`${state.path}.tmp`, "garbage", { mode: 0o644 });
+  await state.save([ENTRY], Date.UTC(2025, 11, 11, 16));
+  const info = await Deno.stat(state.path);
+  assert.equal(info.mode! & 0o777, 0o600);
+  const names = [];
+  for await (const entry of Deno.readDir(dir.path)) names.push(entry.name);
+  assert.deepEqual(names, [STATE_FILE_NAME]);
+  const json = JSON.parse(await Deno.readTextFile(state.path));
+  assert.equal(json.version, STATE_FILE_VERSION);
+  assert.equal(json.savedAt, "2025-12-11T16:00:00.000Z");
+  assert.deepEqual(json.files, [ENTRY]);
+});
+
+Deno.test("StateFile.save() replaces the previous state completely", async () => {
+  await using dir = await tempDir();
+  const state = new StateFile(dir.path);
+  await state.save([ENTRY, { ...ENTRY, path: "/b" }]);
+  await state.save([{ ...ENTRY, offset: 5 }]);
+  const loaded = await state.load();
+  assert.deepEqual(loaded.status === "ok" && loaded.files, [{ ...ENTRY, offset: 5 }]);
+});
+
+Deno.test("StateFile.load() reports a corrupt file instead of throwing", async () => {
+  await using dir = await tempDir();
+  const state = new StateFile(dir.path);
+  await Deno.writeTextFile(state.path, '{"version": 1, "files": [');
+  const loaded = await state.load();
+  assert.equal(loaded.status, "corrupt");
+  const movedTo = await state.quarantine();
+  assert.equal(movedTo, `${state.path}.corrupt`);
+  assert.deepEqual(await state.load(), { status: "missing" });
+});
+
+Deno.test("parseState() refuses a state file from a newer agent", () => {
+  const result = parseState(JSON.stringify({ version: STATE_FILE_VERSION + 1, files: [] }));
+  assert.equal(result.status, "unsupported");
+  assert.match(result.status === "unsupported" ? result.reason : "", /version 2 is newer/);
+});
+
+Deno.test("parseState() rejects entries with wrong types or negative offsets", () => {
+  const cases: unknown[] = [
+    null,
+    [],
+    { files: [] },
+    { version: 1, files: {} },
+    { version: 1, files: [{ ...ENTRY, offset: -1 }] },
+    { version: 1, files: [{ ...ENTRY, offset: "5" }] },
+    { version: 1, files: [{ ...ENTRY, stream: "has space" }] },
+    { version: 1, files: [{ ...ENTRY, fingerprint: "XYZ" }] },
+    { version: 1, files: [{ ...ENTRY, path: "" }] },
+    { version: 1, files: [null] },
+  ];
+  for (const value of cases) {
+    assert.equal(parseState(JSON.stringify(value)).status, "corrupt", JSON.stringify(value));
+  }
+});
+
+Deno.test("formatState() output is accepted by parseState()", () => {
+  assert.deepEqual(parseState(formatState([ENTRY], 0)), { status: "ok", files: [ENTRY] });
+});

@@ -1,0 +1,74 @@
+/**
+ * What every console route needs: the shared server parts and the request's
+ * authenticated user.
+ *
+ * @module
+ */
+
+import type { Logger } from "../log.ts";
+import type { ServerMetrics } from "../metrics.ts";
+import type { Store, UserRecord } from "../store/store.ts";
+import type { LiveHub } from "./live_stream.ts";
+import type { LoginThrottle } from "./login_throttle.ts";
+import type { Session, SessionStore } from "./session.ts";
+import type { StatsCollector } from "./stats_collector.ts";
+
+/** An event NMS records about itself (e.g. a console login), stored like collected logs. */
+export interface SecurityEventInput {
+  /** Syslog severity 0-7. */
+  readonly severity: number;
+  readonly message: string;
+}
+
+/** Gauges owned by the protocol side of the server. */
+export interface ProtocolGauges {
+  /** Event batches queued or in progress in the worker pool. */
+  readonly queueDepth: number;
+  /** Open agent connections. */
+  readonly connections: number;
+}
+
+/** The server parts shared by all console routes. */
+export interface DashboardContext {
+  readonly store: Store;
+  readonly sessions: SessionStore;
+  readonly throttle: LoginThrottle;
+  readonly live: LiveHub;
+  readonly stats: StatsCollector;
+  readonly metrics: ServerMetrics;
+  /** Heartbeat interval the agents use, in seconds. */
+  readonly heartbeatSeconds: number;
+  /** The console is served over TLS (cookies get `Secure`). */
+  readonly secure: boolean;
+  /** Name of the session cookie (`__Host-` prefixed under TLS). */
+  readonly cookieName: string;
+  /** Nodes with a registered connection to this server now. */
+  readonly connectedAgentIds: () => ReadonlySet<number>;
+  readonly protocolGauges: () => ProtocolGauges;
+  /** Stores an event about NMS itself; never awaited, never throws. */
+  readonly recordSecurityEvent: (event: SecurityEventInput) => void;
+  readonly log: Logger;
+  /** Aborted when the server shuts down: long responses (exports) end early. */
+  readonly shutdownSignal: AbortSignal;
+  readonly now: () => number;
+}
+
+/** The authenticated user of a request. */
+export interface Auth {
+  /** Null when the request authenticated with HTTP Basic (scripts, `/metrics`). */
+  readonly session: Session | null;
+  /** The user as stored now (current role). */
+  readonly user: UserRecord;
+}
+
+/** A request as a route handler sees it. */
+export interface RouteRequest {
+  readonly request: Request;
+  readonly url: URL;
+  /** Path parameters, e.g. `name` of `/api/users/:name`, already decoded. */
+  readonly params: Readonly<Record<string, string>>;
+  /** The user, for routes that require one. */
+  readonly auth: Auth | null;
+  /** Client IP address. */
+  readonly remoteAddress: string;
+}

@@ -1,0 +1,189 @@
+/**
+ * The NMS web console: a dark-themed live dashboard and a JSON API, served by
+ * nms-server itself with `Deno.serve` in the same process as the agent
+ * listener. Browser files live in `static/` and are embedded at build time
+ * (see `assets.ts`); the API is documented in docs/API.md.
+ *
+ * @example
+ * ```ts
+ * import { startDashboard } from "./server/dashboard/mod.ts";
+ * await using dashboard = await startDashboard({ port: 8081, store });
+ * console.log(`console at ${dashboard.url}`);
+ * ```
+ *
+ * @module
+ */
+
+import { type Logger, silentLogger } from "../log.ts";
+import { ServerMetrics } from "../metrics.ts";
+import type { Store } from "../store/store.ts";
+import { DEFAULT_HEARTBEAT_SECONDS } from "../../protocol/mod.ts";
+import { createDashboardHandler } from "./api.ts";
+import type { DashboardContext, ProtocolGauges, SecurityEventInput } from "./context.ts";
+import { LiveHub } from "./live_stream.ts";
+import { LoginThrottle } from "./login_throttle.ts";
+import { SessionStore, type SessionStoreOptions } from "./session.ts";
+import { StatsCollector } from "./stats_collector.ts";
+
+export { createDashboardHandler } from "./api.ts";
+export type { DashboardContext, ProtocolGauges, SecurityEventInput } from "./context.ts";
+export { type AgentView, consoleAgentStatus } from "./agent_view.ts";
+
+/** HTTP port of the console unless told otherwise. */
+export const DEFAULT_HTTP_PORT = 8081;
+
+/** TLS certificate and key, PEM-encoded (the text, not file paths). */
+export interface DashboardTls {
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** Options of {@linkcode startDashboard}. */
+export interface DashboardOptions {
+  /** The main thread's store (reads; user management writes). */
+  readonly store: Store;
+  /**
+   * TCP port; 0 picks a free one.
+   * @default {DEFAULT_HTTP_PORT}
+   */
+  readonly port?: number;
+  /**
+   * Address to listen on.
+   * @default {"0.0.0.0"}
+   */
+  readonly hostname?: string;
+  /** Serve HTTPS with this certificate; session cookies then get `Secure`. */
+  readonly tls?: DashboardTls;
+  /**
+   * Heartbeat interval the agents use, in seconds: the basis of node status.
+   * @default {DEFAULT_HEARTBEAT_SECONDS}
+   */
+  readonly heartbeatSeconds?: number;
+  /**
+   * Counters shown by `/metrics`.
+   * @default {a fresh ServerMetrics}
+   */
+  readonly metrics?: ServerMetrics;
+  /**
+   * Nodes with a registered connection now.
+   * @default {none}
+   */
+  readonly connectedAgentIds?: () => ReadonlySet<number>;
+  /**
+   * Queue depth and connection count of the protocol side.
+   * @default {zeros}
+   */
+  readonly protocolGauges?: () => ProtocolGauges;
+  /**
+   * Stores an event NMS records about itself (console logins, user changes).
+   * @default {does nothing}
+   */
+  readonly recordSecurityEvent?: (event: SecurityEventInput) => void;
+  /** Session expiry and clock. */
+  readonly sessions?: SessionStoreOptions;
+  /**
+   * Poll interval of the live stream, in ms.
+   * @default {400}
+   */
+  readonly livePollMs?: number;
+  /**
+   * Diagnostics sink.
+   * @default {silentLogger}
+   */
+  readonly log?: Logger;
+  /** Aborting it shuts the console down. */
+  readonly signal?: AbortSignal;
+}
+
+/** A running console. */
+export interface Dashboard {
+  /** The bound address (read the port from here when you passed port 0). */
+  readonly addr: { readonly hostname: string; readonly port: number };
+  /** Base URL, e.g. `http://127.0.0.1:8081`. */
+  readonly url: string;
+  /** Resolves when the console has shut down. */
+  readonly finished: Promise<void>;
+  /** Ends live streams and exports, then stops the HTTP server. Idempotent. */
+  shutdown(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Starts the web console.
+ *
+ * @param options Port, store and the server parts it shows.
+ * @returns The running console.
+ * @throws {Deno.errors.AddrInUse} When the port is taken.
+ * @example
+ * ```ts
+ * await using dashboard = await startDashboard({ port: 0, hostname: "127.0.0.1", store });
+ * await fetch(`${dashboard.url}/healthz`);
+ * ```
+ */
+export function startDashboard(options: DashboardOptions): Promise<Dashboard> {
+  const log = options.log ?? silentLogger;
+  const store = options.store;
+  const shutdownController = new AbortController();
+  const live = new LiveHub(store, options.livePollMs ? { pollMs: options.livePollMs } : {});
+  const stats = new StatsCollector(store, {
+    onError: (error) => log.warn("Statistics read failed", { error: error.message }),
+  });
+  const secure = options.tls !== undefined;
+  const ctx: DashboardContext = {
+    store,
+    sessions: new SessionStore(options.sessions),
+    throttle: new LoginThrottle(),
+    live,
+    stats,
+    metrics: options.metrics ?? new ServerMetrics(),
+    heartbeatSeconds: options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS,
+    secure,
+    // `__Host-` cookies must be Secure, host-only and Path=/: browsers enforce it.
+    cookieName: secure ? "__Host-nms_session" : "nms_session",
+    connectedAgentIds: options.connectedAgentIds ?? (() => new Set()),
+    protocolGauges: options.protocolGauges ?? (() => ({ queueDepth: 0, connections: 0 })),
+    recordSecurityEvent: (event) => {
+      try {
+        options.recordSecurityEvent?.(event);
+      } catch (error) {
+        log.warn("Security event not recorded", { error: (error as Error).message });
+      }
+    },
+    log,
+    shutdownSignal: shutdownController.signal,
+    now: Date.now,
+  };
+  const handle = createDashboardHandler(ctx);
+  const server = Deno.serve({
+    port: options.port ?? DEFAULT_HTTP_PORT,
+    hostname: options.hostname ?? "0.0.0.0",
+    ...(options.tls ? { cert: options.tls.cert, key: options.tls.key } : {}),
+    onListen: () => {},
+    onError: (error) => {
+      log.error("Console request failed", { error: (error as Error).message });
+      return new Response("Internal error", { status: 500 });
+    },
+  }, (request, info) => handle(request, (info.remoteAddr as Deno.NetAddr).hostname));
+  const addr = server.addr as Deno.NetAddr;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  const url = `${secure ? "https" : "http"}://${host}:${addr.port}`;
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = () => {
+    stopping ??= (async () => {
+      shutdownController.abort();
+      live.close();
+      stats.close();
+      await server.shutdown();
+    })();
+    return stopping;
+  };
+  options.signal?.addEventListener("abort", () => void shutdown(), { once: true });
+  return Promise.resolve({
+    addr: { hostname: addr.hostname, port: addr.port },
+    url,
+    finished: server.finished,
+    shutdown,
+    [Symbol.asyncDispose]: shutdown,
+  });
+}

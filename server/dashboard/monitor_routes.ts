@@ -1,0 +1,122 @@
+/**
+ * Monitoring endpoints: nodes and their status, statistics, health and
+ * Prometheus metrics.
+ *
+ * @module
+ */
+
+import type { AgentStatus } from "../agent_status.ts";
+import { toAgentView } from "./agent_view.ts";
+import type { DashboardContext, RouteRequest } from "./context.ts";
+import { json, problem } from "./http.ts";
+
+/** Every status, in the order the console lists them. */
+export const AGENT_STATUSES: readonly AgentStatus[] = [
+  "alive",
+  "late",
+  "disconnected",
+  "stopped",
+  "never_seen",
+];
+
+/**
+ * `GET /api/agents`: every registered node with its status, computed now.
+ *
+ * @param _req The request.
+ * @param ctx The console context.
+ * @returns `{now, heartbeatSeconds, agents: AgentView[]}`.
+ * @example
+ * ```ts
+ * await listAgents(req, ctx);
+ * ```
+ */
+export async function listAgents(_req: RouteRequest, ctx: DashboardContext): Promise<Response> {
+  ctx.stats.start();
+  const now = ctx.now();
+  const connected = ctx.connectedAgentIds();
+  const agents = (await ctx.store.listAgents()).map((agent) =>
+    toAgentView(agent, {
+      now,
+      heartbeatSeconds: ctx.heartbeatSeconds,
+      connected: connected.has(agent.id),
+      eventsLastHour: ctx.stats.eventsLastHour(agent.id),
+    })
+  );
+  return json({ now, heartbeatSeconds: ctx.heartbeatSeconds, agents });
+}
+
+/**
+ * `GET /api/stats?range=hour|day`: events per minute by severity, failed
+ * logins, top hosts and programs.
+ *
+ * @param req The request.
+ * @param ctx The console context.
+ * @returns A {@linkcode StatsSummary}.
+ * @example
+ * ```ts
+ * await getStats(req, ctx);
+ * ```
+ */
+export function getStats(req: RouteRequest, ctx: DashboardContext): Response {
+  const range = req.url.searchParams.get("range") ?? "hour";
+  if (range !== "hour" && range !== "day") return problem(400, "range must be hour or day");
+  ctx.stats.start();
+  return json(ctx.stats.summary(range));
+}
+
+/**
+ * `GET /healthz`: 200 while the server runs and its database answers.
+ *
+ * @param _req The request.
+ * @param ctx The console context.
+ * @returns `{status: "ok"}` or 503.
+ * @example
+ * ```ts
+ * await health(req, ctx);
+ * ```
+ */
+export async function health(_req: RouteRequest, ctx: DashboardContext): Promise<Response> {
+  try {
+    await ctx.store.queryEvents({ limit: 1 });
+    return json({ status: "ok" });
+  } catch {
+    return problem(503, "Database unavailable");
+  }
+}
+
+/**
+ * `GET /metrics`: Prometheus text format.
+ *
+ * @param _req The request.
+ * @param ctx The console context.
+ * @returns The metrics.
+ * @example
+ * ```ts
+ * await metrics(req, ctx);
+ * ```
+ */
+export async function metrics(_req: RouteRequest, ctx: DashboardContext): Promise<Response> {
+  const now = ctx.now();
+  const connected = ctx.connectedAgentIds();
+  const byStatus: Record<string, number> = Object.fromEntries(AGENT_STATUSES.map((s) => [s, 0]));
+  for (const agent of await ctx.store.listAgents()) {
+    const view = toAgentView(agent, {
+      now,
+      heartbeatSeconds: ctx.heartbeatSeconds,
+      connected: connected.has(agent.id),
+      eventsLastHour: null,
+    });
+    byStatus[view.status] = (byStatus[view.status] ?? 0) + 1;
+  }
+  const protocol = ctx.protocolGauges();
+  const text = ctx.metrics.render({
+    queueDepth: protocol.queueDepth,
+    connections: protocol.connections,
+    agentsByStatus: byStatus,
+    liveClients: ctx.live.clients,
+    sessions: ctx.sessions.size,
+  });
+  return new Response(text, {
+    headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+  });
+}

@@ -1,0 +1,216 @@
+/**
+ * Web console sessions: random tokens from `crypto.getRandomValues`, kept in
+ * memory only as their SHA-256 digest, with an idle and an absolute expiry.
+ * A stolen memory dump therefore holds no usable cookie, and a restart logs
+ * everyone out.
+ *
+ * @module
+ */
+
+import type { Role } from "../store/store.ts";
+
+/** Random bytes in a session token (256 bits). */
+const TOKEN_BYTES = 32;
+
+/** A session unused for this long expires, in seconds (1 hour). */
+export const SESSION_IDLE_SECONDS = 60 * 60;
+
+/** A session expires this long after login whatever its use, in seconds (12 hours). */
+export const SESSION_MAX_AGE_SECONDS = 12 * 60 * 60;
+
+/**
+ * Most live sessions. Creating one more evicts the least recently created, so
+ * a flood of logins cannot grow memory without bound.
+ */
+export const MAX_SESSIONS = 10_000;
+
+/** A logged-in console user. */
+export interface Session {
+  /** SHA-256 of the token, hex: the map key, safe to log. */
+  readonly id: string;
+  readonly userId: number;
+  readonly username: string;
+  /** Role at login; requests re-read the user and use the current one. */
+  readonly role: Role;
+  /**
+   * The user's password hash at login: a session ends when the password changes
+   * (in the console or with `nms-server user passwd`).
+   */
+  readonly passwordHash: string;
+  readonly createdAt: number;
+  lastUsedAt: number;
+}
+
+/** Options of {@linkcode SessionStore}. */
+export interface SessionStoreOptions {
+  /**
+   * Idle expiry, in seconds.
+   * @default {SESSION_IDLE_SECONDS}
+   */
+  idleSeconds?: number;
+  /**
+   * Absolute expiry, in seconds.
+   * @default {SESSION_MAX_AGE_SECONDS}
+   */
+  maxAgeSeconds?: number;
+  /**
+   * Clock, ms since the epoch.
+   * @default {Date.now}
+   */
+  now?: () => number;
+}
+
+/**
+ * In-memory sessions keyed by the digest of their token.
+ *
+ * @example
+ * ```ts
+ * const sessions = new SessionStore();
+ * const { token } = await sessions.create({ id: 1, username: "admin", role: "admin", passwordHash: "…" });
+ * const session = await sessions.get(token); // the session, or undefined once expired
+ * ```
+ */
+export class SessionStore {
+  readonly #sessions = new Map<string, Session>();
+  readonly #idleMs: number;
+  readonly #maxAgeMs: number;
+  readonly #now: () => number;
+
+  /** @param options Expiry and clock. */
+  constructor(options: SessionStoreOptions = {}) {
+    this.#idleMs = (options.idleSeconds ?? SESSION_IDLE_SECONDS) * 1000;
+    this.#maxAgeMs = (options.maxAgeSeconds ?? SESSION_MAX_AGE_SECONDS) * 1000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Sessions that have not expired (expired ones are dropped first). */
+  get size(): number {
+    this.#sweep();
+    return this.#sessions.size;
+  }
+
+  /** How long a fresh cookie should live in the browser, in seconds. */
+  get maxAgeSeconds(): number {
+    return Math.floor(this.#maxAgeMs / 1000);
+  }
+
+  /**
+   * Starts a session for a verified user.
+   *
+   * @param user The user, as read from the store.
+   * @returns The token for the cookie (never stored) and the session.
+   */
+  async create(
+    user: { id: number; username: string; role: Role; passwordHash: string },
+  ): Promise<{ token: string; session: Session }> {
+    this.#sweep();
+    while (this.#sessions.size >= MAX_SESSIONS) {
+      this.#sessions.delete(this.#sessions.keys().next().value!);
+    }
+    const bytes = crypto.getRandomValues(new Uint8Array(TOKEN_BYTES));
+    const token = base64Url(bytes);
+    const now = this.#now();
+    const session: Session = {
+      id: await digest(token),
+      userId: user.id,
+      username: user.username,
+      role: user.role,
+      passwordHash: user.passwordHash,
+      createdAt: now,
+      lastUsedAt: now,
+    };
+    this.#sessions.set(session.id, session);
+    return { token, session };
+  }
+
+  /**
+   * Finds the session of a token and marks it used.
+   *
+   * @param token The cookie value; anything a client sent.
+   * @returns The session, or undefined when unknown or expired.
+   */
+  async get(token: string | undefined): Promise<Session | undefined> {
+    if (!token || token.length > 128) return undefined;
+    const session = this.#sessions.get(await digest(token));
+    if (!session) return undefined;
+    if (!this.#alive(session)) {
+      this.#sessions.delete(session.id);
+      return undefined;
+    }
+    session.lastUsedAt = this.#now();
+    return session;
+  }
+
+  /**
+   * Whether a session still exists and has not expired (without marking it used).
+   *
+   * @param id The session's id.
+   * @returns True while it is valid.
+   */
+  isValid(id: string): boolean {
+    const session = this.#sessions.get(id);
+    return session !== undefined && this.#alive(session);
+  }
+
+  /**
+   * Marks a session used, e.g. while its live stream delivers events.
+   *
+   * @param id The session's id.
+   */
+  touch(id: string): void {
+    const session = this.#sessions.get(id);
+    if (session && this.#alive(session)) session.lastUsedAt = this.#now();
+  }
+
+  /**
+   * Ends one session (logout).
+   *
+   * @param id The session's id.
+   */
+  destroy(id: string): void {
+    this.#sessions.delete(id);
+  }
+
+  /**
+   * Ends every session of a user (removed, demoted or given a new password).
+   *
+   * @param username The user.
+   * @returns How many sessions ended.
+   */
+  destroyUser(username: string): number {
+    let ended = 0;
+    for (const [id, session] of this.#sessions) {
+      if (session.username === username) {
+        this.#sessions.delete(id);
+        ended++;
+      }
+    }
+    return ended;
+  }
+
+  #alive(session: Session): boolean {
+    const now = this.#now();
+    return now - session.lastUsedAt < this.#idleMs && now - session.createdAt < this.#maxAgeMs;
+  }
+
+  #sweep(): void {
+    for (const [id, session] of this.#sessions) {
+      if (!this.#alive(session)) this.#sessions.delete(id);
+    }
+  }
+}
+
+async function digest(token: string): Promise<string> {
+  const hash = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)),
+  );
+  let hex = "";
+  for (const byte of hash) hex += byte.toString(16).padStart(2, "0");
+  return hex;
+}
+
+function base64Url(bytes: Uint8Array): string {
+  let text = "";
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}

@@ -1,0 +1,99 @@
+// Agents: every registered node and a status the server computes from its own
+// clock and connection state. Refreshed every REFRESH_MS while visible.
+
+import { api } from "./api.js";
+import { byId, el, toast } from "./dom.js";
+import { ago, bytes, count, dateTime, duration } from "./format.js";
+
+const REFRESH_MS = 1000;
+
+const STATUS = {
+  alive: { label: "Alive", class: "status-alive", help: "heartbeat on time" },
+  late: { label: "Late", class: "status-late", help: "one heartbeat missed" },
+  disconnected: { label: "Disconnected", class: "status-disconnected", help: "connection lost without goodbye, or 3 heartbeats missed" },
+  stopped: { label: "Stopped", class: "status-stopped", help: "said goodbye on a clean shutdown" },
+  never_seen: { label: "Never seen", class: "status-never", help: "registered, never sent a heartbeat" },
+};
+
+export function createAgentsView() {
+  const tbody = byId("agents-table").tBodies[0];
+  const summary = byId("agent-summary");
+  const updated = byId("agents-updated");
+  const emptyNote = byId("agents-empty");
+  let timer = 0;
+  /** @type {Map<string, string> | null} status per hostname at the last refresh */
+  let previous = null;
+
+  async function refresh() {
+    try {
+      const data = await api("/api/agents");
+      render(data);
+      updated.textContent = `Updated ${new Date(data.now).toLocaleTimeString()}`;
+    } catch (e) {
+      updated.textContent = `Update failed: ${e.message}`;
+    }
+  }
+
+  function render(data) {
+    const counts = Object.fromEntries(Object.keys(STATUS).map((s) => [s, 0]));
+    for (const agent of data.agents) counts[agent.status]++;
+    summary.replaceChildren(
+      ...Object.entries(STATUS).map(([key, s]) =>
+        el("li", { class: `card ${s.class}` }, [
+          el("span", { class: "card-value", text: count(counts[key]) }),
+          el("span", { class: "card-label", text: s.label }),
+        ])
+      ),
+    );
+    // Announce status changes (toast is a polite live region), not every refresh.
+    const changes = [];
+    const statuses = new Map(data.agents.map((a) => [a.hostname, a.status]));
+    if (previous) {
+      for (const [host, status] of statuses) {
+        if (previous.get(host) !== status) changes.push(`${host} is ${STATUS[status]?.label ?? status}`);
+      }
+    }
+    previous = statuses;
+    if (changes.length > 0 && changes.length <= 3) toast(changes.join("; "));
+    else if (changes.length > 3) toast(`${changes.length} nodes changed status`);
+    const sorted = [...data.agents].sort((a, b) => order(a.status) - order(b.status) || a.hostname.localeCompare(b.hostname));
+    tbody.replaceChildren(...sorted.map((a) => row(a, data.now)));
+    emptyNote.hidden = data.agents.length > 0;
+    byId("agents-legend").textContent =
+      `Heartbeat every ${data.heartbeatSeconds} s. Late after one missed heartbeat; Disconnected when the connection drops without goodbye or after ${3 * data.heartbeatSeconds} s of silence.`;
+  }
+
+  function order(status) {
+    return ["disconnected", "late", "never_seen", "alive", "stopped"].indexOf(status);
+  }
+
+  function row(a, now) {
+    const s = STATUS[a.status] ?? STATUS.never_seen;
+    const tr = el("tr", { class: `agent-row ${s.class}` }, [
+      el("td", {}, [el("span", { class: `status ${s.class}`, text: s.label, attrs: { title: s.help } })]),
+      el("td", { class: "strong", text: a.hostname }),
+      el("td", { class: "mono", text: a.address }),
+      el("td", { text: a.os }),
+      el("td", { class: "mono", text: a.version }),
+      el("td", { text: dateTime(a.registeredAt), attrs: { title: new Date(a.registeredAt).toISOString() } }),
+      el("td", { text: ago(a.lastHeartbeat, now), attrs: a.lastHeartbeat ? { title: dateTime(a.lastHeartbeat) } : {} }),
+      el("td", { text: duration(a.uptimeSeconds) }),
+      el("td", { class: "num", text: count(a.eventsLastHour) }),
+      el("td", { class: "num", text: bytes(a.lagBytes) }),
+    ]);
+    tr.dataset.hostname = a.hostname;
+    tr.dataset.status = a.status;
+    return tr;
+  }
+
+  return {
+    enter() {
+      refresh();
+      timer = setInterval(refresh, REFRESH_MS);
+    },
+    leave() {
+      clearInterval(timer);
+      previous = null;
+    },
+  };
+}

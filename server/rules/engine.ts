@@ -1,0 +1,250 @@
+/**
+ * The stateless half of the rules: which rules one event matches, with the
+ * fields their regular expressions capture. Runs in the pool workers right
+ * after parsing, on every event, so it is built to be cheap when nothing
+ * matches, which is the case for most lines:
+ *
+ * 1. rules are bucketed by program, so a line from `CRON` only meets the
+ *    rules for `CRON` and those that name no program;
+ * 2. a rule's literal text (`contains`, or one derived from its regex) is
+ *    checked with `includes()` before the regex runs;
+ * 3. a regex without named groups runs as `test()`, which allocates nothing.
+ *
+ * Parent rules form trees: when a child matches, the child's match replaces
+ * its parent's (the most specific rule wins, as in Wazuh), which also lets a
+ * level-0 child silence a parent. Correlation rules are only reported as
+ * candidates here; `correlator.ts` decides in the writer whether they fire.
+ *
+ * @module
+ */
+
+import { requiredLiteral } from "./_regex_analysis.ts";
+import { isCorrelationRule, type Rule, type RuleSet } from "./rule.ts";
+
+/**
+ * The matches of one batch, in columns: match `k` is rule `rule[k]` on event
+ * `index[k]`, with the named groups `fields[k]` (null when it captured none).
+ * Small and plain, so it travels with the batch to the writer.
+ */
+export interface BatchMatches {
+  readonly index: number[];
+  readonly rule: number[];
+  readonly fields: (Record<string, string> | null)[];
+  /**
+   * Alerts of plain (not correlating) rules, folded per batch by `matchBatch()`:
+   * fold `f` is rule `rule[f]` with fold key `key[f]` and the values of its
+   * `foldBy` fields `fields[f]`, on the events `indexes[f]`.
+   */
+  readonly folds: {
+    readonly rule: number[];
+    readonly key: string[];
+    readonly fields: Record<string, string>[];
+    readonly indexes: number[][];
+  };
+}
+
+/** Fields of a match that captured nothing; compared by identity. */
+const NO_FIELDS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+interface CompiledRule {
+  readonly rule: Rule;
+  readonly id: number;
+  readonly programs: ReadonlySet<string> | null;
+  readonly contains: string | null;
+  readonly regex: RegExp | null;
+  readonly captures: boolean;
+  /** Highest severity number accepted, or 8 for any (unknown severities included). */
+  readonly maxSeverity: number;
+  readonly correlation: boolean;
+  /** Whether a final match of this rule is reported: it alerts, or correlation rules count it. */
+  emit: boolean;
+  readonly children: CompiledRule[];
+  readonly correlations: CompiledRule[];
+}
+
+function compile(rule: Rule): CompiledRule {
+  let contains = rule.contains;
+  if (contains === null && rule.regex !== null && !rule.ignoreCase) {
+    contains = requiredLiteral(rule.regex);
+  }
+  return {
+    rule,
+    id: rule.id,
+    programs: rule.programs === null ? null : new Set(rule.programs),
+    contains,
+    regex: rule.regex === null ? null : new RegExp(rule.regex, rule.ignoreCase ? "i" : ""),
+    captures: rule.captures.length > 0,
+    maxSeverity: rule.maxSeverity ?? 8,
+    correlation: isCorrelationRule(rule),
+    emit: rule.level > 0,
+    children: [],
+    correlations: [],
+  };
+}
+
+/** A new, empty {@linkcode BatchMatches}. */
+export function emptyMatches(): BatchMatches {
+  return { index: [], rule: [], fields: [], folds: { rule: [], key: [], fields: [], indexes: [] } };
+}
+
+/**
+ * Matches events against a rule set.
+ *
+ * @example
+ * ```ts
+ * const engine = new RuleEngine(buildRuleSet([], BUILTIN_RULES));
+ * const sink = emptyMatches();
+ * engine.match(0, "sshd", "Failed password for root from 203.0.113.7 port 22 ssh2", 6, sink);
+ * sink.rule; // [5700]
+ * ```
+ */
+export class RuleEngine {
+  /** Root rules per program, each list in rule-set order and including the program-less roots. */
+  readonly #byProgram = new Map<string, CompiledRule[]>();
+  /** Root rules that name no program. */
+  readonly #anyProgram: CompiledRule[] = [];
+  readonly #rules = new Map<number, Rule>();
+  /** Rules whose matches an `after` condition counts. */
+  readonly #counted = new Set<number>();
+
+  /**
+   * @param ruleSet A validated rule set (`buildRuleSet`); its order is evaluation order.
+   */
+  constructor(ruleSet: RuleSet) {
+    const compiled = ruleSet.rules.map(compile);
+    const byId = new Map(compiled.map((c) => [c.id, c]));
+    const roots: CompiledRule[] = [];
+    for (const c of compiled) {
+      this.#rules.set(c.id, c.rule);
+      for (const id of c.rule.after?.rules ?? []) {
+        byId.get(id)!.emit = true;
+        this.#counted.add(id);
+      }
+      if (c.rule.parents === null) {
+        roots.push(c);
+        continue;
+      }
+      for (const id of c.rule.parents) {
+        const parent = byId.get(id)!;
+        (c.correlation ? parent.correlations : parent.children).push(c);
+      }
+    }
+    for (const root of roots) {
+      if (root.programs === null) {
+        this.#anyProgram.push(root);
+        for (const list of this.#byProgram.values()) list.push(root);
+        continue;
+      }
+      for (const program of root.programs) {
+        let list = this.#byProgram.get(program);
+        if (!list) {
+          list = [...this.#anyProgram];
+          this.#byProgram.set(program, list);
+        }
+        list.push(root);
+      }
+    }
+  }
+
+  /** The rule with this id, or undefined. */
+  rule(id: number): Rule | undefined {
+    return this.#rules.get(id);
+  }
+
+  /** Whether some rule's `after` condition counts matches of this rule. */
+  counted(id: number): boolean {
+    return this.#counted.has(id);
+  }
+
+  /**
+   * Evaluates one event and appends its matches to `sink`.
+   *
+   * @param index Index of the event in its batch, recorded with each match.
+   * @param program The event's program, or null.
+   * @param message The event's message.
+   * @param severity Syslog severity 0-7, or -1 when unknown.
+   * @param sink Where matches are appended.
+   * @returns The number of matches appended.
+   */
+  match(
+    index: number,
+    program: string | null,
+    message: string,
+    severity: number,
+    sink: BatchMatches,
+  ): number {
+    const roots = program === null
+      ? this.#anyProgram
+      : (this.#byProgram.get(program) ?? this.#anyProgram);
+    let added = 0;
+    for (let r = 0; r < roots.length; r++) {
+      const root = roots[r]!;
+      let fields = test(root, program, message, severity);
+      if (fields === null) continue;
+      if (root.correlation) {
+        push(sink, index, root.id, fields);
+        added++;
+        continue;
+      }
+      let node = root;
+      descend: for (;;) {
+        for (const child of node.children) {
+          const childFields = test(child, program, message, severity);
+          if (childFields !== null) {
+            fields = merge(fields, childFields);
+            node = child;
+            continue descend;
+          }
+        }
+        break;
+      }
+      if (node.emit) {
+        push(sink, index, node.id, fields);
+        added++;
+      }
+      for (const correlation of node.correlations) {
+        const own = test(correlation, program, message, severity);
+        if (own === null) continue;
+        push(sink, index, correlation.id, merge(fields, own));
+        added++;
+      }
+    }
+    return added;
+  }
+}
+
+function test(
+  rule: CompiledRule,
+  program: string | null,
+  message: string,
+  severity: number,
+): Record<string, string> | null {
+  if (rule.maxSeverity < 8 && (severity < 0 || severity > rule.maxSeverity)) return null;
+  if (rule.programs !== null && (program === null || !rule.programs.has(program))) return null;
+  if (rule.contains !== null && !message.includes(rule.contains)) return null;
+  if (rule.regex === null) return NO_FIELDS;
+  if (!rule.captures) return rule.regex.test(message) ? NO_FIELDS : null;
+  const groups = rule.regex.exec(message)?.groups;
+  if (!groups) return null;
+  const fields: Record<string, string> = {};
+  for (const name in groups) {
+    const value = groups[name];
+    if (value !== undefined) fields[name] = value;
+  }
+  return fields;
+}
+
+function merge(
+  outer: Record<string, string>,
+  inner: Record<string, string>,
+): Record<string, string> {
+  if (inner === NO_FIELDS) return outer;
+  if (outer === NO_FIELDS) return inner;
+  return { ...outer, ...inner };
+}
+
+function push(sink: BatchMatches, index: number, rule: number, fields: Record<string, string>) {
+  sink.index.push(index);
+  sink.rule.push(rule);
+  sink.fields.push(fields === NO_FIELDS ? null : fields);
+}

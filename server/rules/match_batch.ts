@@ -1,0 +1,67 @@
+/**
+ * `matchBatch()`: runs the stateless rules over a parsed batch, in the pool
+ * worker that parsed it (or in the writer for NMS's own events), and shapes
+ * the result for the writer: the alerts of plain rules already folded per
+ * batch (a flood of one alert costs the writer one entry, not one per event),
+ * and one entry per event only where the correlator needs it.
+ *
+ * @module
+ */
+
+import type { EventBatch } from "../store/store.ts";
+import { foldKeyOf } from "./correlator.ts";
+import { type BatchMatches, emptyMatches, type RuleEngine } from "./engine.ts";
+import { isCorrelationRule } from "./rule.ts";
+
+/**
+ * Matches every event of a batch.
+ *
+ * @param engine The compiled rules.
+ * @param batch A parsed batch.
+ * @returns The matches, or null when no event matched (the common case).
+ * @example
+ * ```ts
+ * const matches = matchBatch(engine, parseEvents(job));
+ * ```
+ */
+export function matchBatch(engine: RuleEngine, batch: EventBatch): BatchMatches | null {
+  const raw = emptyMatches();
+  for (let i = 0; i < batch.count; i++) {
+    engine.match(i, batch.program[i] ?? null, batch.message[i]!, batch.severity[i]!, raw);
+  }
+  if (raw.index.length === 0) return null;
+  const out = emptyMatches();
+  const folds = new Map<string, number>();
+  for (let k = 0; k < raw.index.length; k++) {
+    const id = raw.rule[k]!;
+    const rule = engine.rule(id)!;
+    const i = raw.index[k]!;
+    const groups = raw.fields[k] ?? null;
+    if (isCorrelationRule(rule) || engine.counted(id)) {
+      out.index.push(i);
+      out.rule.push(id);
+      out.fields.push(groups);
+    }
+    if (isCorrelationRule(rule) || rule.level === 0) continue;
+    const value = (name: string) =>
+      name === "host"
+        ? batch.host[i] ?? ""
+        : name === "program"
+        ? batch.program[i] ?? ""
+        : groups?.[name] ?? "";
+    const key = foldKeyOf(rule, value);
+    const f = folds.get(key);
+    if (f !== undefined) {
+      out.folds.indexes[f]!.push(i);
+      continue;
+    }
+    const fields: Record<string, string> = {};
+    for (const name of rule.foldBy) fields[name] = value(name);
+    folds.set(key, out.folds.key.length);
+    out.folds.rule.push(id);
+    out.folds.key.push(key);
+    out.folds.fields.push(fields);
+    out.folds.indexes.push([i]);
+  }
+  return out;
+}

@@ -1,0 +1,104 @@
+/**
+ * Loading the user's rules file (`--rules FILE`): YAML or JSON, validated
+ * together with the built-in rules, at start and on SIGHUP.
+ *
+ * @module
+ */
+
+import { parse as parseYaml } from "yaml";
+import { BUILTIN_RULES } from "./builtin_rules.ts";
+import { buildRuleSet, type RuleSet } from "./rule.ts";
+
+/** Largest rules file read, in bytes. */
+export const MAX_RULES_FILE_BYTES = 4 * 1024 * 1024;
+
+/** Options of {@linkcode loadRulesFile} and {@linkcode parseRulesText}. */
+export interface RulesFileOptions {
+  /**
+   * Whether the built-in rules come first in the set (user rules may then
+   * refer to them as parents or replace them with `overwrite: true`).
+   * @default {true}
+   */
+  readonly builtin?: boolean;
+}
+
+/**
+ * Parses and validates the text of a rules file. `.json` files are read as
+ * JSON, anything else as YAML (which also accepts JSON).
+ *
+ * @param text The file's content.
+ * @param name The file's name, for the format and the error message.
+ * @param options Whether to include the built-in rules.
+ * @returns The validated rule set.
+ * @throws {SyntaxError} Naming the file, the rule and the field.
+ * @example
+ * ```ts
+ * parseRulesText("- id: 100001\n  level: 7\n  description: cron died\n  match: { program: cron, contains: died }\n", "rules.yaml");
+ * ```
+ */
+export function parseRulesText(
+  text: string,
+  name: string,
+  options: RulesFileOptions = {},
+): RuleSet {
+  let data: unknown;
+  try {
+    data = name.toLowerCase().endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new SyntaxError(
+      `Invalid rules file ${name}: ${(error as Error).message.split("\n")[0]}`,
+    );
+  }
+  if (data === null || data === undefined) data = []; // an empty file: no user rules
+  try {
+    return buildRuleSet(data, options.builtin === false ? [] : BUILTIN_RULES);
+  } catch (error) {
+    throw new SyntaxError(`Invalid rules file ${name}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Reads, parses and validates a rules file.
+ *
+ * @param path The file.
+ * @param options Whether to include the built-in rules.
+ * @returns The validated rule set.
+ * @throws {SyntaxError} When the file is invalid, naming it, the rule and the field.
+ * @throws {Deno.errors.NotFound} When the file does not exist (message names it).
+ * @example
+ * ```ts
+ * const rules = await loadRulesFile("/etc/nms/rules.yaml");
+ * ```
+ */
+export async function loadRulesFile(
+  path: string,
+  options: RulesFileOptions = {},
+): Promise<RuleSet> {
+  let text: string;
+  try {
+    const info = await Deno.stat(path);
+    if (info.size > MAX_RULES_FILE_BYTES) {
+      throw new RangeError(
+        `Cannot read rules file ${path}: larger than ${MAX_RULES_FILE_BYTES} bytes`,
+      );
+    }
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof RangeError) throw error;
+    throw new SyntaxError(`Cannot read rules file ${path}: ${(error as Error).message}`);
+  }
+  return parseRulesText(text, path, options);
+}
+
+/**
+ * The built-in rules alone, validated.
+ *
+ * @returns The rule set NMS uses without `--rules`.
+ * @example
+ * ```ts
+ * await startServer({ rules: builtinRuleSet() });
+ * ```
+ */
+export function builtinRuleSet(): RuleSet {
+  return buildRuleSet([], BUILTIN_RULES);
+}

@@ -1,0 +1,233 @@
+/**
+ * {@linkcode SecurityStore} on node:sqlite: tokens, lockout counters and the
+ * audit trail, with prepared, parameterized statements only.
+ *
+ * @module
+ */
+
+import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
+import {
+  type AuditEntry,
+  auditLimit,
+  type AuditQuery,
+  type AuditRecord,
+  type LoginFailurePolicy,
+  type NewTokenRecord,
+  type SecurityStore,
+  type TokenRecord,
+} from "./security_store.ts";
+import { StoreError } from "./store.ts";
+
+type Row = Record<string, SQLInputValue>;
+
+/** node:sqlite cuts text at a NUL: it is replaced, as the PostgreSQL store does. */
+function clean(text: string): string {
+  return text.includes("\0") ? text.replaceAll("\0", "\uFFFD") : text;
+}
+
+function cleanOrNull(text: string | null): string | null {
+  return text === null ? null : clean(text);
+}
+
+/** `true` when a counter's window or lock has passed, so a new failure starts again at 1. */
+const EXPIRED = "(window_start <= :at - :window OR locked_until <= :at)";
+
+/**
+ * The SQLite security store of one database connection.
+ *
+ * @example
+ * ```ts
+ * const security = new SqliteSecurityStore(new DatabaseSync("nms.db"));
+ * await security.listTokens();
+ * ```
+ */
+export class SqliteSecurityStore implements SecurityStore {
+  readonly #db: DatabaseSync;
+  readonly #statements: Record<string, StatementSync> = {};
+  readonly #lockedUntil = new Map<number, StatementSync>();
+
+  /** @param db An open, migrated database; its owner closes it. */
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  /** A statement prepared once, on first use (the tables exist only after migrating). */
+  #statement(name: string, sql: string): StatementSync {
+    return this.#statements[name] ??= this.#db.prepare(sql);
+  }
+
+  createToken(token: NewTokenRecord): Promise<void> {
+    try {
+      this.#statement(
+        "createToken",
+        `INSERT INTO agent_tokens (id, name, secret_hash, bound_hostname, created_at, created_by)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ).run(
+        clean(token.id),
+        clean(token.name),
+        token.secretHash,
+        cleanOrNull(token.boundHostname),
+        token.createdAt,
+        clean(token.createdBy),
+      );
+      return Promise.resolve();
+    } catch (error) {
+      if (String((error as Error).message).includes("UNIQUE")) {
+        return Promise.reject(new StoreError(`Token ${token.id} already exists`, "conflict"));
+      }
+      return Promise.reject(error);
+    }
+  }
+
+  findToken(id: string): Promise<TokenRecord | undefined> {
+    const row = this.#statement("findToken", "SELECT * FROM agent_tokens WHERE id = ?").get(clean(id)) as
+      | Row
+      | undefined;
+    return Promise.resolve(row ? toToken(row) : undefined);
+  }
+
+  listTokens(): Promise<TokenRecord[]> {
+    const rows = this.#statement(
+      "listTokens",
+      "SELECT * FROM agent_tokens ORDER BY created_at DESC, id",
+    ).all() as Row[];
+    return Promise.resolve(rows.map(toToken));
+  }
+
+  revokeToken(id: string, at: number): Promise<boolean> {
+    const result = this.#statement(
+      "revokeToken",
+      "UPDATE agent_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+    ).run(at, clean(id));
+    return Promise.resolve(Number(result.changes) > 0);
+  }
+
+  markTokenUsed(id: string, at: number): Promise<void> {
+    this.#statement("markTokenUsed", "UPDATE agent_tokens SET last_used_at = ? WHERE id = ?")
+      .run(at, clean(id));
+    return Promise.resolve();
+  }
+
+  lockedUntil(keys: readonly string[], at: number): Promise<number | null> {
+    if (keys.length === 0) return Promise.resolve(null);
+    let statement = this.#lockedUntil.get(keys.length);
+    if (!statement) {
+      statement = this.#db.prepare(
+        `SELECT max(locked_until) AS until FROM login_failures
+         WHERE key IN (${keys.map(() => "?").join(",")}) AND locked_until > ?`,
+      );
+      this.#lockedUntil.set(keys.length, statement);
+    }
+    const row = statement.get(...keys.map(clean), at) as Row;
+    return Promise.resolve(row.until === null ? null : Number(row.until));
+  }
+
+  recordLoginFailure(
+    keys: readonly string[],
+    at: number,
+    policy: LoginFailurePolicy,
+  ): Promise<string[]> {
+    // One atomic upsert per key: SET expressions see the row as it was.
+    const statement = this.#statement(
+      "recordFailure",
+      `INSERT INTO login_failures (key, failures, window_start, locked_until)
+       VALUES (:key, 1, :at, CASE WHEN :max <= 1 THEN :at + :lock END)
+       ON CONFLICT (key) DO UPDATE SET
+         failures = CASE WHEN ${EXPIRED} THEN 1 ELSE failures + 1 END,
+         window_start = CASE WHEN ${EXPIRED} THEN :at ELSE window_start END,
+         locked_until = CASE
+           WHEN (CASE WHEN ${EXPIRED} THEN 1 ELSE failures + 1 END) >= :max THEN :at + :lock
+           WHEN ${EXPIRED} THEN NULL
+           ELSE locked_until END
+       RETURNING failures`,
+    );
+    const locked: string[] = [];
+    for (const key of keys) {
+      const row = statement.get({
+        key: clean(key),
+        at,
+        window: policy.windowMs,
+        max: policy.maxFailures,
+        lock: policy.lockMs,
+      }) as Row;
+      if (Number(row.failures) === policy.maxFailures) locked.push(key);
+    }
+    return Promise.resolve(locked);
+  }
+
+  clearLoginFailures(keys: readonly string[]): Promise<void> {
+    const statement = this.#statement("clearFailures", "DELETE FROM login_failures WHERE key = ?");
+    for (const key of keys) statement.run(clean(key));
+    return Promise.resolve();
+  }
+
+  pruneLoginFailures(before: number): Promise<number> {
+    const result = this.#statement(
+      "pruneFailures",
+      `DELETE FROM login_failures
+       WHERE window_start < :before AND (locked_until IS NULL OR locked_until < :before)`,
+    ).run({ before });
+    return Promise.resolve(Number(result.changes));
+  }
+
+  replacePasswordHash(username: string, expected: string, next: string): Promise<boolean> {
+    const result = this.#statement(
+      "replaceHash",
+      "UPDATE users SET password_hash = ? WHERE username = ? AND password_hash = ?",
+    ).run(next, clean(username), expected);
+    return Promise.resolve(Number(result.changes) > 0);
+  }
+
+  appendAudit(entry: AuditEntry): Promise<void> {
+    this.#statement(
+      "appendAudit",
+      "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+    ).run(
+      entry.at,
+      clean(entry.actor),
+      clean(entry.action),
+      clean(entry.target),
+      cleanOrNull(entry.detail),
+    );
+    return Promise.resolve();
+  }
+
+  listAudit(query: AuditQuery = {}): Promise<AuditRecord[]> {
+    const limit = auditLimit(query.limit);
+    const rows = (query.beforeId === undefined
+      ? this.#statement("audit", "SELECT * FROM audit_log ORDER BY id DESC LIMIT ?").all(limit)
+      : this.#statement(
+        "auditBefore",
+        "SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?",
+      ).all(query.beforeId, limit)) as Row[];
+    return Promise.resolve(rows.map(toAudit));
+  }
+}
+
+function nullableNumber(value: SQLInputValue | undefined): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+function toToken(row: Row): TokenRecord {
+  return {
+    id: String(row.id),
+    name: String(row.name),
+    secretHash: String(row.secret_hash),
+    boundHostname: row.bound_hostname === null ? null : String(row.bound_hostname),
+    createdAt: Number(row.created_at),
+    createdBy: String(row.created_by),
+    lastUsedAt: nullableNumber(row.last_used_at),
+    revokedAt: nullableNumber(row.revoked_at),
+  };
+}
+
+function toAudit(row: Row): AuditRecord {
+  return {
+    id: Number(row.id),
+    at: Number(row.at),
+    actor: String(row.actor),
+    action: String(row.action),
+    target: String(row.target),
+    detail: row.detail === null ? null : String(row.detail),
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * `startSyslogReceiver()`: the standard syslog listeners of nms-server (UDP,
+ * TCP and TLS), each off unless given a port, feeding the same worker pool
+ * and store as the agent protocol.
+ *
+ * @module
+ */
+
+import type { Logger } from "../log.ts";
+import type { WorkerPool } from "../worker_pool.ts";
+import { type AllowList, DEFAULT_SYSLOG_ALLOW, parseAllowList } from "./allow_list.ts";
+import { createSyslogStats, type SyslogStats } from "./stats.ts";
+import { type TcpSyslogContext, TcpSyslogListener } from "./tcp_listener.ts";
+import { UdpSyslogListener } from "./udp_listener.ts";
+import { WarnThrottle } from "./_warn_throttle.ts";
+
+/** A certificate chain and its private key, both PEM text. */
+export interface TlsCertificate {
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** Options of {@linkcode startSyslogReceiver}. */
+export interface SyslogReceiverOptions {
+  /** The pool that parses and stores the messages. */
+  readonly pool: WorkerPool;
+  /** Diagnostics sink. */
+  readonly log: Logger;
+  /**
+   * Address the listeners bind.
+   * @default {"0.0.0.0"}
+   */
+  readonly hostname?: string;
+  /** UDP port (RFC 5426); 0 picks a free one; absent: no UDP listener. */
+  readonly udpPort?: number | undefined;
+  /** TCP port (RFC 6587); 0 picks a free one; absent: no TCP listener. */
+  readonly tcpPort?: number | undefined;
+  /** TLS port (RFC 5425); 0 picks a free one; absent: no TLS listener. Needs `tls`. */
+  readonly tlsPort?: number | undefined;
+  /** Certificate of the TLS listener. */
+  readonly tls?: TlsCertificate | undefined;
+  /**
+   * Networks that may send, in CIDR notation; others are counted and dropped.
+   * @default {DEFAULT_SYSLOG_ALLOW} (loopback only)
+   */
+  readonly allow?: readonly string[] | undefined;
+}
+
+/** Bound addresses of the syslog listeners that run. */
+export interface SyslogAddrs {
+  readonly udp?: { readonly hostname: string; readonly port: number };
+  readonly tcp?: { readonly hostname: string; readonly port: number };
+  readonly tls?: { readonly hostname: string; readonly port: number };
+}
+
+/** The running syslog listeners. */
+export interface SyslogReceiver {
+  /** Where each listener is bound. */
+  readonly addrs: SyslogAddrs;
+  /** The allow-list in force. */
+  readonly allow: AllowList;
+  /**
+   * A snapshot of the counters.
+   *
+   * @returns Copies of the counters.
+   */
+  stats(): SyslogStats;
+  /**
+   * Stops every listener; messages already received are still stored.
+   *
+   * @returns Resolves when they are committed. Idempotent.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * Binds a socket and turns a failure into a one-line error naming the listener.
+ *
+ * @param what `UDP`, `TCP` or `TLS`.
+ * @param hostname The address.
+ * @param port The port.
+ * @param bind Opens the socket.
+ * @returns The socket.
+ * @throws {Error} When the socket cannot be bound.
+ */
+function bindOrExplain<T>(what: string, hostname: string, port: number, bind: () => T): T {
+  try {
+    return bind();
+  } catch (error) {
+    let hint = "";
+    if (error instanceof Deno.errors.PermissionDenied && port > 0 && port < 1024) {
+      hint = " (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
+    } else if (error instanceof TypeError && what === "UDP") {
+      hint = " (Deno.listenDatagram needs --unstable-net)";
+    }
+    throw new Error(
+      `Cannot listen for syslog over ${what} on ${hostname}:${port}: ${
+        (error as Error).message
+      }${hint}`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Validates a port number.
+ *
+ * @param what The listener, for the message.
+ * @param port The port.
+ * @throws {RangeError} When it is not an integer from 0 to 65535.
+ */
+function checkPort(what: string, port: number): void {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`Cannot listen for syslog over ${what}: invalid port ${port}`);
+  }
+}
+
+/**
+ * Starts the configured syslog listeners.
+ *
+ * @param options Ports, certificate, allow-list, and the pool to feed.
+ * @returns The running receiver (with no listener when no port is given).
+ * @throws {SyntaxError} When the allow-list holds an invalid network.
+ * @throws {TypeError} When a TLS port is given without a certificate.
+ * @throws {Error} When a port cannot be bound (in use, or privileged).
+ * @example
+ * ```ts
+ * const syslog = await startSyslogReceiver({ pool, log, udpPort: 514, tcpPort: 601 });
+ * console.log(syslog.addrs.udp?.port);
+ * await syslog.stop();
+ * ```
+ */
+export function startSyslogReceiver(options: SyslogReceiverOptions): Promise<SyslogReceiver> {
+  const hostname = options.hostname ?? "0.0.0.0";
+  const allow = parseAllowList(options.allow ?? DEFAULT_SYSLOG_ALLOW);
+  for (const [what, port] of [["UDP", options.udpPort], ["TCP", options.tcpPort]] as const) {
+    if (port !== undefined) checkPort(what, port);
+  }
+  if (options.tlsPort !== undefined) {
+    checkPort("TLS", options.tlsPort);
+    if (!options.tls) {
+      throw new TypeError("Cannot listen for syslog over TLS: no certificate and key given");
+    }
+  }
+  const stats = createSyslogStats();
+  const ctx: TcpSyslogContext = {
+    pool: options.pool,
+    log: options.log,
+    stats,
+    allow,
+    warnings: new WarnThrottle(options.log),
+  };
+  const opened: { close(): void }[] = [];
+  let udp: UdpSyslogListener | undefined;
+  let tcp: TcpSyslogListener | undefined;
+  let tls: TcpSyslogListener | undefined;
+  try {
+    if (options.udpPort !== undefined) {
+      const port = options.udpPort;
+      const socket = bindOrExplain(
+        "UDP",
+        hostname,
+        port,
+        () => Deno.listenDatagram({ transport: "udp", hostname, port }),
+      );
+      opened.push(socket);
+      udp = new UdpSyslogListener(socket, ctx);
+    }
+    if (options.tcpPort !== undefined) {
+      const port = options.tcpPort;
+      const listener = bindOrExplain(
+        "TCP",
+        hostname,
+        port,
+        () => Deno.listen({ transport: "tcp", hostname, port }),
+      );
+      opened.push(listener);
+      tcp = new TcpSyslogListener(listener, "tcp", ctx);
+    }
+    if (options.tlsPort !== undefined) {
+      const port = options.tlsPort;
+      const { cert, key } = options.tls!;
+      const listener = bindOrExplain(
+        "TLS",
+        hostname,
+        port,
+        () => Deno.listenTls({ transport: "tcp", hostname, port, cert, key }),
+      );
+      opened.push(listener);
+      tls = new TcpSyslogListener(listener, "tls", ctx);
+    }
+  } catch (error) {
+    for (const socket of opened) socket.close();
+    return Promise.reject(error);
+  }
+
+  const running = [udp?.run(), tcp?.run(), tls?.run()];
+  const address = (addr: Deno.NetAddr) => ({ hostname: addr.hostname, port: addr.port });
+  const addrs: SyslogAddrs = {
+    ...(udp ? { udp: address(udp.addr) } : {}),
+    ...(tcp ? { tcp: address(tcp.addr) } : {}),
+    ...(tls ? { tls: address(tls.addr) } : {}),
+  };
+  let stopping: Promise<void> | undefined;
+  return Promise.resolve({
+    addrs,
+    allow,
+    stats: () => ({ ...stats }),
+    stop() {
+      stopping ??= (async () => {
+        await Promise.all([udp?.stop(), tcp?.stop(), tls?.stop()]);
+        await Promise.all(running);
+      })();
+      return stopping;
+    },
+  });
+}

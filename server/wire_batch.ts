@@ -1,0 +1,73 @@
+/**
+ * A batch of protocol event lines kept as bytes: the main thread copies each
+ * `EVENT` / `BATCH_EVENT` line into one growing buffer and hands the buffer to
+ * a pool worker as a transferable, without decoding or cloning any line.
+ *
+ * @module
+ */
+
+/** Starting capacity of a batch buffer, in bytes; it doubles as needed. */
+const INITIAL_BYTES = 64 * 1024;
+
+const encoder = new TextEncoder();
+
+/** The transferable form of a batch: all lines back to back, and where each ends. */
+export interface WireLines {
+  readonly bytes: Uint8Array;
+  /** `ends[i]` is the offset in `bytes` just after line i (lines have no terminator). */
+  readonly ends: Uint32Array;
+}
+
+/**
+ * Collects lines as bytes.
+ *
+ * @example
+ * ```ts
+ * const batch = new WireBatch();
+ * batch.append(new TextEncoder().encode("EVENT s1 10 hello"));
+ * const { bytes, ends } = batch.take();
+ * ```
+ */
+export class WireBatch {
+  #bytes = new Uint8Array(INITIAL_BYTES);
+  #length = 0;
+  #ends: number[] = [];
+
+  /** Lines collected. */
+  get count(): number {
+    return this.#ends.length;
+  }
+
+  #reserve(extra: number): void {
+    if (this.#length + extra <= this.#bytes.length) return;
+    const grown = new Uint8Array(Math.max(this.#bytes.length * 2, this.#length + extra));
+    grown.set(this.#bytes.subarray(0, this.#length));
+    this.#bytes = grown;
+  }
+
+  /** Copies one line's bytes (without terminator). */
+  append(line: Uint8Array): void {
+    this.#reserve(line.length);
+    this.#bytes.set(line, this.#length);
+    this.#length += line.length;
+    this.#ends.push(this.#length);
+  }
+
+  /** Appends one line given as text (the rare path, after a non-event line). */
+  appendText(line: string): void {
+    this.#reserve(line.length * 3);
+    this.#length += encoder.encodeInto(line, this.#bytes.subarray(this.#length)).written;
+    this.#ends.push(this.#length);
+  }
+
+  /** Hands over the collected lines and starts an empty batch. */
+  take(): WireLines {
+    const taken = {
+      bytes: this.#bytes.slice(0, this.#length),
+      ends: Uint32Array.from(this.#ends),
+    };
+    this.#length = 0;
+    this.#ends = [];
+    return taken;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * `spawnServerProcess()`: `nms-server serve` as a real subprocess on an
+ * ephemeral loopback port, for tests that kill a server mid-stream.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+
+/** How long dispose waits for a graceful stop before killing the server, in ms. */
+const STOP_TIMEOUT_MS = 10_000;
+
+/** Options of {@linkcode spawnServerProcess}. */
+export interface ServerProcessOptions {
+  /** Extra `serve` flags, e.g. `["--store", url]`. */
+  readonly args?: readonly string[];
+  /**
+   * Password of the bootstrapped `admin`.
+   * @default {"admin"}
+   */
+  readonly adminPassword?: string;
+  /**
+   * How long to wait for the server to listen, in ms.
+   * @default {30000}
+   */
+  readonly startTimeoutMs?: number;
+}
+
+/** A running server subprocess. */
+export interface ServerProcess {
+  readonly port: number;
+  readonly pid: number;
+  /** Everything the server wrote on stderr so far. */
+  stderr(): string;
+  /** Sends a signal (default SIGTERM) and waits for the process to exit. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Starts `nms-server serve --port 0 --host 127.0.0.1` plus `args`, and waits
+ * until it logs the port it listens on.
+ *
+ * @param options Flags and admin password.
+ * @returns The running process; dispose it with `await using`.
+ * @throws {Error} When the server exits or does not listen in time.
+ * @example
+ * ```ts
+ * await using server = await spawnServerProcess({ args: ["--store", url, "--workers", "1"] });
+ * ```
+ */
+export async function spawnServerProcess(
+  options: ServerProcessOptions = {},
+): Promise<ServerProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      join(import.meta.dirname!, "../../server/main.ts"),
+      "serve",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      ...(options.args ?? []),
+    ],
+    env: { NMS_ADMIN_PASSWORD: options.adminPassword ?? "admin", NMS_LOG_LEVEL: "info" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  let resolvePort!: (port: number) => void;
+  const listening = new Promise<number>((resolve) => resolvePort = resolve);
+  // Drains stderr for the whole life of the process, so it never blocks on a full pipe.
+  const draining = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      const match = /Listening for agents address=[^ ]*:(\d+)/.exec(text);
+      if (match) resolvePort(Number(match[1]));
+    }
+  })();
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  const stop = async (signal: Deno.Signal = "SIGTERM") => {
+    if (!exited) {
+      try {
+        child.kill(signal);
+      } catch {
+        // already gone
+      }
+    }
+    const result = await status;
+    await draining;
+    return result;
+  };
+  let timer: number | undefined;
+  try {
+    const port = await Promise.race([
+      listening,
+      status.then((s) => {
+        throw new Error(`Server exited (code ${s.code}) before listening:\n${text}`);
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`Server did not listen in time:\n${text}`)),
+          options.startTimeoutMs ?? 30_000,
+        );
+      }),
+    ]);
+    return {
+      port,
+      pid: child.pid,
+      stderr: () => text,
+      stop,
+      async [Symbol.asyncDispose]() {
+        // A graceful stop, or a kill when it takes too long.
+        const killer = setTimeout(() => {
+          if (!exited) child.kill("SIGKILL");
+        }, STOP_TIMEOUT_MS);
+        try {
+          await stop("SIGTERM");
+        } finally {
+          clearTimeout(killer);
+        }
+      },
+    };
+  } catch (error) {
+    await stop("SIGKILL");
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}

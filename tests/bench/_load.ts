@@ -1,0 +1,169 @@
+/**
+ * Load generation for the benchmarks: K protocol clients that pipeline EVENT
+ * lines as fast as the server acknowledges them, and the server as a real
+ * subprocess so that client and server do not share a thread.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+
+const encoder = new TextEncoder();
+
+/** Lines per second of log time in {@linkcode sampleLine}: times only move forward, as in a real log. */
+const SAMPLE_LINES_PER_SECOND = 2000;
+
+/** A realistic line: what /var/log/auth.log holds, in RFC 3164 form, with times in order. */
+export function sampleLine(client: number, i: number): string {
+  const second = Math.floor(i / SAMPLE_LINES_PER_SECOND);
+  const time = [Math.floor(second / 3600) % 24, Math.floor(second / 60) % 60, second % 60]
+    .map((n) => String(n).padStart(2, "0")).join(":");
+  return `Nov 23 ${time} web-${client} sshd[${
+    800 + (i % 97)
+  }]: Accepted publickey for deploy from 198.51.100.${i % 250} port ${
+    40000 + (i % 20000)
+  } ssh2: ED25519 SHA256:${i.toString(36)}`;
+}
+
+/** A server subprocess. */
+export interface ServerProcess {
+  readonly port: number;
+  readonly pid: number;
+  /** CPU seconds (user + system) the process has used so far. */
+  cpuSeconds(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `nms-server serve` on port 0 with a database in `dir`.
+ *
+ * @param dir Data directory.
+ * @param args Extra serve flags.
+ * @returns The running process.
+ */
+export async function spawnServer(dir: string, args: string[] = []): Promise<ServerProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      join(import.meta.dirname!, "../../server/main.ts"),
+      "serve",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--db",
+      join(dir, "nms.db"),
+      "--http-port",
+      "0",
+      ...args,
+    ],
+    env: { NMS_ADMIN_PASSWORD: "bench-password" },
+    stderr: "piped",
+    stdout: "null",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  let port = 0;
+  while (port === 0) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`Server exited before listening:\n${text}`);
+    text += value;
+    const match = /Listening for agents address=[^ ]*:(\d+)/.exec(text);
+    if (match) port = Number(match[1]);
+  }
+  // Keep draining stderr so the server never blocks on a full pipe.
+  (async () => {
+    try {
+      while (!(await reader.read()).done);
+    } catch { /* closed */ }
+  })();
+  return {
+    port,
+    pid: child.pid,
+    async cpuSeconds() {
+      const stat = await Deno.readTextFile(`/proc/${child.pid}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      return ticks / 100;
+    },
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+/**
+ * Runs `clients` pipelined clients sending `perClient` EVENT lines each and
+ * waits until every line is acknowledged.
+ *
+ * @returns Elapsed milliseconds from the first byte sent to the last ACK.
+ */
+export async function runClients(
+  port: number,
+  clients: number,
+  perClient: number,
+  command: "EVENT" | "BATCH_EVENT" = "EVENT",
+): Promise<number> {
+  // Payloads are built before the clock starts.
+  const payloads = Array.from({ length: clients }, (_, c) => {
+    const chunks: Uint8Array[] = [];
+    let text = "";
+    const stream = `bench-${crypto.randomUUID()}`;
+    for (let i = 0; i < perClient; i++) {
+      text += command === "EVENT"
+        ? `EVENT ${stream} ${i + 1} ${sampleLine(c, i)}\n`
+        : `BATCH_EVENT ${sampleLine(c, i)}\n`;
+      if (text.length > 1 << 20) {
+        chunks.push(encoder.encode(text));
+        text = "";
+      }
+    }
+    if (text) chunks.push(encoder.encode(text));
+    return chunks;
+  });
+  const conns = await Promise.all(
+    payloads.map(async () => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await conn.write(encoder.encode("LOGIN admin bench-password\n"));
+      // Welcome + login ACK.
+      await countLines(conn, 2);
+      return conn;
+    }),
+  );
+  const start = performance.now();
+  await Promise.all(conns.map(async (conn, c) => {
+    const writing = (async () => {
+      for (const chunk of payloads[c]!) {
+        let written = 0;
+        while (written < chunk.length) written += await conn.write(chunk.subarray(written));
+      }
+    })();
+    const failed = await countLines(conn, perClient);
+    await writing;
+    if (failed > 0) throw new Error(`${failed} events were not acknowledged OK`);
+    conn.close();
+  }));
+  return performance.now() - start;
+}
+
+/** Reads until `count` lines arrived; returns how many were not `ACK OK`. */
+async function countLines(conn: Deno.Conn, count: number): Promise<number> {
+  const buffer = new Uint8Array(1 << 16);
+  let lines = 0;
+  let failed = 0;
+  let lineStart = true;
+  while (lines < count) {
+    const n = await conn.read(buffer);
+    if (n === null) throw new Error(`Connection closed after ${lines} of ${count} lines`);
+    for (let i = 0; i < n; i++) {
+      const byte = buffer[i]!;
+      // "ACK F..." at the start of a line is a failure.
+      if (lineStart && byte === 65 && buffer[i + 4] === 70) failed++;
+      lineStart = byte === 10;
+      if (lineStart) lines++;
+    }
+  }
+  return failed;
+}

@@ -1,0 +1,136 @@
+/**
+ * `deno task bench`: ingest throughput over the real protocol into a real
+ * SQLite file, against the raw node:sqlite insert rate of the same schema
+ * measured in the same run.
+ *
+ * Usage: deno task bench [--events N] [--clients K] [--workers 1,2,4] [--runs R]
+ *
+ * @module
+ */
+
+import { DatabaseSync } from "node:sqlite";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { parseLogLine } from "../../server/log_formats/mod.ts";
+import { openSqliteStore } from "../../server/store/sqlite_store.ts";
+import { runClients, sampleLine, spawnServer } from "./_load.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    events: { type: "string", default: "1000000" },
+    clients: { type: "string", default: "4" },
+    workers: { type: "string", default: "1,2,4" },
+    runs: { type: "string", default: "1" },
+  },
+});
+const EVENTS = Number(values.events);
+const CLIENTS = Number(values.clients);
+const WORKERS = values.workers.split(",").map(Number);
+const RUNS = Number(values.runs);
+
+/** Rows per multi-row INSERT and per transaction of the raw baseline. */
+const RAW_ROWS_PER_INSERT = 500;
+const RAW_ROWS_PER_TRANSACTION = 10_000;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function format(rate: number): string {
+  return `${Math.round(rate).toLocaleString("en-US")} events/s`;
+}
+
+/** Raw node:sqlite: multi-row INSERTs into the server's own schema, no protocol, no threads. */
+async function rawInsertRate(dir: string): Promise<number> {
+  const path = join(dir, "raw.db");
+  await (await openSqliteStore(path)).close(); // creates the exact schema, indexes included
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = FULL");
+  const columns =
+    "received_at, ts, host, agent_id, program, pid, severity, facility, message, raw, flags, stream_id, pos, msg_start";
+  const tuple = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  const insert = db.prepare(
+    `INSERT INTO logs (${columns}) VALUES ${Array(RAW_ROWS_PER_INSERT).fill(tuple).join(",")}`,
+  );
+  db.exec("INSERT INTO streams (key) VALUES ('raw')");
+  const width = 14;
+  const params: (string | number | null)[] = new Array(RAW_ROWS_PER_INSERT * width);
+  // The same rows the server stores: the bench's lines, parsed before the clock starts.
+  const now = Date.now();
+  const rows = Array.from({ length: EVENTS }, (_, i) => {
+    const line = sampleLine(i % CLIENTS, Math.floor(i / CLIENTS));
+    return { line, parsed: parseLogLine(line, now) };
+  });
+  const start = performance.now();
+  let pos = 0;
+  for (let t = 0; t < EVENTS / RAW_ROWS_PER_TRANSACTION; t++) {
+    db.exec("BEGIN");
+    for (let s = 0; s < RAW_ROWS_PER_TRANSACTION / RAW_ROWS_PER_INSERT; s++) {
+      for (let r = 0; r < RAW_ROWS_PER_INSERT; r++) {
+        const o = r * width;
+        const { line, parsed } = rows[pos]!;
+        params[o] = now;
+        params[o + 1] = parsed.ts;
+        params[o + 2] = parsed.host;
+        params[o + 3] = 1;
+        params[o + 4] = parsed.program;
+        params[o + 5] = parsed.pid;
+        params[o + 6] = parsed.severity;
+        params[o + 7] = parsed.facility;
+        params[o + 8] = null; // the message is the end of raw, as the server stores it
+        params[o + 9] = line;
+        params[o + 10] = 0;
+        params[o + 11] = 1;
+        params[o + 12] = ++pos;
+        params[o + 13] = line.length - parsed.message.length;
+      }
+      insert.run(...params);
+    }
+    db.exec("COMMIT");
+  }
+  const elapsed = performance.now() - start;
+  db.close();
+  return EVENTS / (elapsed / 1000);
+}
+
+const dir = await Deno.makeTempDir({ prefix: "nms-bench-" });
+try {
+  console.log(
+    `NMS ingest benchmark: ${EVENTS.toLocaleString("en-US")} events, ${CLIENTS} pipelining clients, ` +
+      `${navigator.hardwareConcurrency} CPUs, Deno ${Deno.version.deno}, durable commits (synchronous=FULL)`,
+  );
+  const raw: number[] = [];
+  for (let r = 0; r < RUNS; r++) raw.push(await rawInsertRate(await Deno.makeTempDir({ dir })));
+  const baseline = median(raw);
+  console.log(`baseline  raw node:sqlite multi-row INSERT, same schema: ${format(baseline)}`);
+  let best = 0;
+  for (const workers of WORKERS) {
+    const rates: number[] = [];
+    const perCpu: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      const server = await spawnServer(await Deno.makeTempDir({ dir }), ["--workers", String(workers)]);
+      try {
+        const cpuBefore = await server.cpuSeconds();
+        const ms = await runClients(server.port, CLIENTS, Math.floor(EVENTS / CLIENTS));
+        const cpu = (await server.cpuSeconds()) - cpuBefore;
+        rates.push(EVENTS / (ms / 1000));
+        perCpu.push(EVENTS / cpu);
+      } finally {
+        await server.stop();
+      }
+    }
+    const rate = median(rates);
+    best = Math.max(best, rate);
+    console.log(
+      `nms       --workers ${workers}: ${format(rate)} (min ${format(Math.min(...rates))}, max ${
+        format(Math.max(...rates))
+      }), ratio to raw ${(rate / baseline).toFixed(2)}, ${format(median(perCpu))} per server CPU-second`,
+    );
+  }
+  console.log(`result    best ${format(best)}, ${(best / baseline).toFixed(2)} x raw`);
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}

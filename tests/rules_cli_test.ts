@@ -1,0 +1,114 @@
+/**
+ * Issue 7 from the command line: `serve --rules FILE` refuses a bad file with
+ * one clear line, reloads the file on SIGHUP without a restart (keeping the
+ * old rules when the new file is broken), and `nms-server alerts` lists what
+ * was raised.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LineClient } from "./_harness/line_client.ts";
+import { spawnServerProcess } from "./_harness/server_process.ts";
+import { waitFor } from "./_harness/wait_for.ts";
+
+const MAIN = fileURLToPath(new URL("../server/main.ts", import.meta.url));
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = Object.fromEntries(
+    Object.entries(Deno.env.toObject()).filter(([name]) => !name.startsWith("NMS_")),
+  );
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    clearEnv: true,
+    env: { ...env, NO_COLOR: "1" },
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+const rule = (id: number, word: string) => `
+- id: ${id}
+  level: 8
+  description: "app: ${word}"
+  match:
+    program: app
+    regex: '${word} (?<thing>\\S+)'
+`;
+
+Deno.test("nms-server serve refuses a rules file with a bad regex in one line naming rule and field", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nms-rules-cli-" });
+  try {
+    const file = join(dir, "rules.yaml");
+    await Deno.writeTextFile(file, rule(100001, "broke") + rule(100002, "(unclosed"));
+    const result = await cli(["serve", "--db", join(dir, "nms.db"), "--rules", file]);
+    assert.equal(result.code, 1);
+    const lines = result.stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 1, result.stderr);
+    assert.match(
+      lines[0]!,
+      /^nms-server: Invalid rules file .*rules\.yaml: Invalid rule 100002: match\.regex: /,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("nms-server reloads --rules on SIGHUP, keeps them when the file breaks, and lists alerts", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nms-rules-cli-" });
+  try {
+    const file = join(dir, "rules.yaml");
+    const db = join(dir, "nms.db");
+    await Deno.writeTextFile(file, rule(100001, "broke"));
+    await using server = await spawnServerProcess({
+      args: ["--db", db, "--http-port", "0", "--workers", "1", "--rules", file],
+    });
+    await using client = await LineClient.connect(server.port);
+    await client.readLine();
+    await client.send("LOGIN admin admin");
+    await client.readLine();
+    const send = async (message: string) => {
+      await client.send(`BATCH_EVENT Nov 23 19:43:33 web-01 app[1]: ${message}`);
+      assert.equal(await client.readLine(), "ACK OK Event received");
+    };
+    const ruleIds = async () => {
+      const listed = await cli(["alerts", "--db", db, "--json"]);
+      assert.equal(listed.code, 0, listed.stderr);
+      return (JSON.parse(listed.stdout) as { ruleId: number }[]).map((a) => a.ruleId).sort();
+    };
+    await send("broke pipe");
+    assert.deepEqual(await ruleIds(), [100001]);
+
+    await Deno.writeTextFile(file, rule(100001, "broke") + rule(100003, "melted"));
+    Deno.kill(server.pid, "SIGHUP");
+    await waitFor(() => server.stderr().includes("Reloaded rules"), { timeoutMs: 20_000 });
+    await waitFor(async () => {
+      await send("melted core");
+      return (await ruleIds()).includes(100003);
+    }, { timeoutMs: 20_000, message: "the reloaded rule's alert" });
+
+    await Deno.writeTextFile(file, "- id: nope\n");
+    Deno.kill(server.pid, "SIGHUP");
+    await waitFor(() => server.stderr().includes("Kept the previous rules"), { timeoutMs: 20_000 });
+    assert.match(
+      server.stderr(),
+      /Kept the previous rules: Invalid rules file .*: Invalid rule #1 \(no valid id\): id: /,
+    );
+    await send("broke pipe"); // the same alert: folded, count 2
+    const table = await cli(["alerts", "--db", db, "--level", "8", "--since", "1h"]);
+    assert.equal(table.code, 0);
+    assert.match(table.stdout, /^LAST SEEN +LEVEL +RULE +COUNT +DESCRIPTION +FIELDS\n/);
+    assert.match(table.stdout, /100001 +2 +app: broke +host=web-01 thing=/);
+    assert.equal(
+      (await cli(["alerts", "--db", db, "--level", "9"])).stdout.trim().split("\n").length,
+      1,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
