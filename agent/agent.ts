@@ -26,7 +26,7 @@ import { resolve } from "node:path";
 import { DEFAULT_HEARTBEAT_SECONDS } from "../protocol/mod.ts";
 import { Wake } from "./_wake.ts";
 import { Backoff, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from "./backoff.ts";
-import { AccessDeniedError, Client, type ClientHandler } from "./client.ts";
+import { AccessDeniedError, Client, type ClientHandler, type ClientTls } from "./client.ts";
 import { type Clock, sleep, SYSTEM_CLOCK, type TimerId } from "./clock.ts";
 import { DEFAULT_POLL_INTERVAL_MS, FileFollower, type LineConsumer } from "./file_follower.ts";
 import { type HostInfo, readHostInfo } from "./host_info.ts";
@@ -96,6 +96,8 @@ export interface RunAgentOptions {
    * @default {DEFAULT_MAX_IN_FLIGHT_BYTES} (8 MiB)
    */
   maxInFlightBytes?: number;
+  /** Connect with TLS (docs/SECURITY.md); absent: plain TCP. */
+  tls?: ClientTls;
   /**
    * First reconnect delay ceiling, in milliseconds.
    * @default {DEFAULT_BACKOFF_INITIAL_MS} (100 ms)
@@ -204,6 +206,17 @@ export interface AgentHandle extends AsyncDisposable {
   readonly done: Promise<void>;
   /** Stops reading, waits (bounded) for ACKs, saves state, says BYE and closes. */
   stop(): Promise<void>;
+  /**
+   * Bytes not yet acknowledged per followed path, measured now (issue 10:
+   * `--metrics-port`, agent/metrics_server.ts).
+   */
+  fileLag(): Promise<FileLag[]>;
+}
+
+/** Bytes a followed path is behind: in the file(s) beyond the acknowledged offsets. */
+export interface FileLag {
+  readonly path: string;
+  readonly lagBytes: number;
 }
 
 type MutableStats = { -readonly [K in keyof AgentStats]: AgentStats[K] };
@@ -266,7 +279,7 @@ export class Agent implements AgentHandle {
   /** The callbacks the followers hand lines to. */
   readonly #consumer: LineConsumer = {
     hasRoom: () => this.#client !== undefined && this.#client.hasRoom(),
-    line: (inc, text, endOffset, bytes) => this.#onLine(inc, text, endOffset, bytes),
+    line: (inc, line, endOffset, bytes) => this.#onLine(inc, line, endOffset, bytes),
     overflow: (inc, bytes, endOffset) => this.#onOverflow(inc, bytes, endOffset),
     endOfChunk: () => void this.#client?.flush(),
   };
@@ -323,6 +336,13 @@ export class Agent implements AgentHandle {
   /** Current state. */
   get state(): AgentState {
     return this.#counters.state;
+  }
+
+  /** Bytes behind per followed path (issue 10). */
+  fileLag(): Promise<FileLag[]> {
+    return Promise.all(
+      this.#followers.map(async (f) => ({ path: f.path, lagBytes: await f.lagBytes() })),
+    );
   }
 
   /** A snapshot of the counters. */
@@ -483,6 +503,7 @@ export class Agent implements AgentHandle {
       maxInFlightBytes: o.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES,
       clock: this.#clock,
       signal: this.#stopController.signal,
+      ...(o.tls ? { tls: o.tls } : {}),
     });
   }
 
@@ -552,23 +573,26 @@ export class Agent implements AgentHandle {
     }
   }
 
-  #onLine(inc: Incarnation, text: string, endOffset: number, bytes: number): void {
+  #onLine(inc: Incarnation, line: Uint8Array, endOffset: number, bytes: number): void {
     this.#counters.linesRead++;
-    if (text.length === 0) {
+    if (line.length === 0) {
       inc.skip(endOffset);
       this.#counters.linesSkipped++;
       return;
     }
     // The server refuses lines with NUL; keep the rest of the line.
-    if (text.includes("\0")) text = text.replaceAll("\0", "\uFFFD");
-    // A line of invalid UTF-8 grows when decoded (U+FFFD is 3 bytes): recheck long ones.
-    if (text.length * 3 > MAX_EVENT_MESSAGE_BYTES && utf8Length(text) > MAX_EVENT_MESSAGE_BYTES) {
-      this.#onOverflow(inc, bytes, endOffset);
-      return;
+    if (line.indexOf(0) >= 0) {
+      line = replaceNul(line);
+      if (line.length > MAX_EVENT_MESSAGE_BYTES) {
+        this.#onOverflow(inc, bytes, endOffset);
+        return;
+      }
     }
     const client = this.#client;
     if (client === undefined) return;
-    client.queueEvent(inc, inc.stream, endOffset, text, bytes);
+    // The line's bytes go to the socket as read: no decoding on the hot path.
+    // Invalid UTF-8 is the server's to replace (it decodes with U+FFFD).
+    client.queueEvent(inc, inc.streamBytes, endOffset, line, bytes);
     inc.inFlight++;
     this.#counters.linesSent++;
   }
@@ -676,18 +700,24 @@ export class Agent implements AgentHandle {
   }
 }
 
-function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) bytes += 1;
-    else if (code < 0x800) bytes += 2;
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
+/** U+FFFD REPLACEMENT CHARACTER in UTF-8. */
+const REPLACEMENT = [0xef, 0xbf, 0xbd];
+
+/** Copies a line with every NUL byte replaced by U+FFFD (rare, so it may allocate). */
+function replaceNul(line: Uint8Array): Uint8Array {
+  let nuls = 0;
+  for (const byte of line) if (byte === 0) nuls++;
+  const out = new Uint8Array(line.length + nuls * 2);
+  let at = 0;
+  for (const byte of line) {
+    if (byte === 0) {
+      out.set(REPLACEMENT, at);
+      at += 3;
+    } else {
+      out[at++] = byte;
+    }
   }
-  return bytes;
+  return out;
 }
 
 async function assertNotDirectory(path: string): Promise<void> {

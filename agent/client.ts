@@ -5,8 +5,10 @@
  *
  * The server answers every line with exactly one `ACK`, in order, so the
  * client keeps a ring of what each in-flight line was and matches ACKs to it.
- * Lines are written in batches: many lines are joined into one string,
- * encoded once into a reused buffer and written with one `conn.write`.
+ * Lines are written in batches: each line's bytes, as read from the file,
+ * are copied behind their `EVENT <stream> <position> ` prefix into a reused
+ * buffer (no decoding, no string per line), and the whole batch goes out
+ * with one `conn.write` while the next batch fills a second buffer.
  *
  * @module
  */
@@ -30,19 +32,20 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Size of the reused buffer that ACKs are read into, in bytes. */
 export const ACK_READ_BUFFER_BYTES = 64 * 1024;
-/** Initial size of the reused buffer batches are encoded into, in bytes; it grows on demand. */
-export const INITIAL_WRITE_BUFFER_BYTES = 1024 * 1024;
 /**
- * Largest reused write buffer, in bytes. A batch that needs more (only when
- * the byte window is raised a lot) is encoded into a one-off buffer instead.
+ * Initial size of each of the two reused batch buffers, in bytes. They grow
+ * on demand; their size is bounded by the byte window plus one read chunk,
+ * since only lines inside the window are ever queued.
  */
-export const MAX_WRITE_BUFFER_BYTES = 64 * 1024 * 1024;
+export const INITIAL_WRITE_BUFFER_BYTES = 256 * 1024;
 /** Initial capacity of the ring of in-flight lines; it doubles on demand. */
 const INITIAL_RING_CAPACITY = 1024;
 
 /** The server refused the credentials or the user's role: retrying cannot help. */
 export class AccessDeniedError extends Error {
   /**
+   * Creates the error.
+   *
    * @param message What was refused, naming the user and the server.
    * @param reason The server's `ACK FAIL` reason.
    */
@@ -119,6 +122,18 @@ export interface ClientOptions<T> {
   clock?: Clock;
   /** Aborts connecting and the handshake. */
   signal?: AbortSignal;
+  /** Connect with TLS (docs/SECURITY.md); absent: plain TCP, as in the paper. */
+  tls?: ClientTls;
+}
+
+/** TLS settings of the agent's connection (issue 5). */
+export interface ClientTls {
+  /** CA certificates (PEM) trusted for the server; absent: the system's roots. */
+  readonly caCerts?: readonly string[];
+  /** Client certificate chain (PEM), for a server that requires mutual TLS. */
+  readonly cert?: string;
+  /** Private key (PEM) of `cert`. */
+  readonly key?: string;
 }
 
 const KIND_EVENT = 0;
@@ -138,6 +153,12 @@ const RETRYABLE_FAILURES: ReadonlySet<string> = new Set([
   FAIL.notLoggedIn,
   FAIL.notRegistered,
   FAIL.tooManyBadLines,
+  // The server closes the connection after these (issue 5): reconnect, resend.
+  FAIL.idleTimeout,
+  FAIL.lineTimeout,
+  FAIL.credentialRevoked,
+  FAIL.tooManyConnections,
+  FAIL.tooManyConnectionsFromAddress,
 ]);
 
 /** LOGIN failures that retrying cannot fix. */
@@ -153,6 +174,11 @@ interface Waiter<V> {
 }
 
 const encoder = new TextEncoder();
+const EVENT_PREFIX = encoder.encode("EVENT ");
+const SPACE = 0x20;
+const LF = 0x0a;
+/** Longest decimal position: 2^53 has 16 digits. */
+const MAX_POSITION_DIGITS = 16;
 
 /**
  * A logged-in, registered protocol session.
@@ -164,7 +190,8 @@ const encoder = new TextEncoder();
  *   host: await readHostInfo(),
  *   handler: { eventAcked: (ref, position, outcome) => console.log(ref, position, outcome) },
  * });
- * client.queueEvent("syslog", "q8Jc0mRk3lq2wK0nTnVb3A", 42, "sshd: session opened", 42);
+ * const encode = (text: string) => new TextEncoder().encode(text);
+ * client.queueEvent("syslog", encode("q8Jc0mRk3lq2wK0nTnVb3A"), 42, encode("sshd: session opened"), 42);
  * await client.flush();
  * await client.waitForAcks(5_000);
  * await client.bye(2_000);
@@ -176,7 +203,7 @@ export class Client<T> {
   welcome = "";
   /** Resolves with the reason once the connection is closed and its loops have ended. */
   readonly done: Promise<Error>;
-  readonly #conn: Deno.TcpConn;
+  readonly #conn: Deno.Conn;
   readonly #handler: ClientHandler<T>;
   readonly #clock: Clock;
   readonly #maxLines: number;
@@ -198,14 +225,15 @@ export class Client<T> {
   #inFlightLines = 0;
   #inFlightBytes = 0;
   #lastProgressAt: number;
-  // Write side.
-  #pending = "";
+  // Write side: the batch being filled, and the one being written.
+  #out = new Uint8Array(INITIAL_WRITE_BUFFER_BYTES);
+  #outLength = 0;
+  #spare = new Uint8Array(INITIAL_WRITE_BUFFER_BYTES);
   #writing = false;
   #writeDone: Promise<void> = Promise.resolve();
-  #writeBuffer = new Uint8Array(INITIAL_WRITE_BUFFER_BYTES);
   #readLoop: Promise<void>;
 
-  private constructor(conn: Deno.TcpConn, options: ClientOptions<T>) {
+  private constructor(conn: Deno.Conn, options: ClientOptions<T>) {
     this.#conn = conn;
     this.#handler = options.handler;
     this.#clock = options.clock ?? SYSTEM_CLOCK;
@@ -295,14 +323,34 @@ export class Client<T> {
    * Queues `EVENT <stream> <position> <message>`; {@linkcode Client.flush} sends it.
    *
    * @param ref Opaque reference handed back with the line's ACK.
-   * @param stream Stream id.
-   * @param position End offset of the line in its stream.
-   * @param message The line: non-empty, without line breaks or NUL.
+   * @param stream Stream id as ASCII bytes (`[A-Za-z0-9_-]`).
+   * @param position End offset of the line in its stream (a safe integer).
+   * @param message The line's bytes: non-empty, without line breaks or NUL;
+   *   copied, so the caller may reuse the memory afterwards.
    * @param bytes The line's size in the file, for the byte window.
    */
-  queueEvent(ref: T, stream: string, position: number, message: string, bytes: number): void {
+  queueEvent(
+    ref: T,
+    stream: Uint8Array,
+    position: number,
+    message: Uint8Array,
+    bytes: number,
+  ): void {
     if (this.#closedReason !== undefined) return;
-    this.#pending += `EVENT ${stream} ${position} ${message}\n`;
+    const needed = EVENT_PREFIX.length + stream.length + MAX_POSITION_DIGITS + message.length + 3;
+    const out = this.#reserve(needed);
+    let at = this.#outLength;
+    out.set(EVENT_PREFIX, at);
+    at += EVENT_PREFIX.length;
+    out.set(stream, at);
+    at += stream.length;
+    out[at++] = SPACE;
+    at = writeDigits(out, at, position);
+    out[at++] = SPACE;
+    out.set(message, at);
+    at += message.length;
+    out[at++] = LF;
+    this.#outLength = at;
     this.#push(KIND_EVENT, ref, position, bytes);
     this.#inFlightLines++;
     this.#inFlightBytes += bytes;
@@ -317,11 +365,11 @@ export class Client<T> {
    */
   heartbeat(uptimeSeconds: number, lagBytes: number): Promise<void> {
     if (this.#closedReason !== undefined) return Promise.resolve();
-    this.#pending += formatCommand({
+    this.#queueText(formatCommand({
       type: "HEARTBEAT",
       uptimeSeconds: Math.max(0, Math.floor(uptimeSeconds)),
       lagBytes: Math.max(0, Math.floor(lagBytes)),
-    }) + "\n";
+    }));
     this.#push(KIND_HEARTBEAT, undefined, 0, 0);
     return this.flush();
   }
@@ -334,7 +382,7 @@ export class Client<T> {
    */
   flush(): Promise<void> {
     if (this.#writing) return this.#writeDone;
-    if (this.#pending.length === 0 || this.#closedReason !== undefined) return Promise.resolve();
+    if (this.#outLength === 0 || this.#closedReason !== undefined) return Promise.resolve();
     this.#writing = true;
     this.#writeDone = this.#writeLoop();
     return this.#writeDone;
@@ -430,7 +478,7 @@ export class Client<T> {
       os: options.host.os,
     }));
     if (!register.ok) {
-      if (register.message === FAIL.forbidden) {
+      if (register.message === FAIL.forbidden || register.message === FAIL.hostnameNotAllowed) {
         throw new AccessDeniedError(
           `User ${options.username} may not register as an agent on ${server}: ${register.message}`,
           register.message,
@@ -445,7 +493,7 @@ export class Client<T> {
     const answer = new Promise<Ack>((resolve, reject) => {
       this.#controlWaiter = { resolve, reject };
     });
-    this.#pending += line + "\n";
+    this.#queueText(line);
     this.#push(KIND_CONTROL, undefined, 0, 0);
     void this.flush();
     return answer;
@@ -582,13 +630,16 @@ export class Client<T> {
 
   async #writeLoop(): Promise<void> {
     try {
-      while (this.#pending.length > 0 && this.#closedReason === undefined) {
-        const text = this.#pending;
-        this.#pending = "";
-        const bytes = this.#encode(text);
+      while (this.#outLength > 0 && this.#closedReason === undefined) {
+        // Swap buffers: lines queued during this write fill the other one.
+        const batch = this.#out;
+        const length = this.#outLength;
+        this.#out = this.#spare;
+        this.#outLength = 0;
+        this.#spare = batch;
         let written = 0;
-        while (written < bytes.length) {
-          written += await this.#conn.write(bytes.subarray(written));
+        while (written < length) {
+          written += await this.#conn.write(batch.subarray(written, length));
         }
       }
     } catch (error) {
@@ -598,21 +649,30 @@ export class Client<T> {
     }
   }
 
-  /** Encodes a batch into the reused buffer (a UTF-16 unit is at most 3 UTF-8 bytes). */
-  #encode(text: string): Uint8Array {
-    const worst = text.length * 3;
-    if (worst > this.#writeBuffer.length) {
-      if (worst > MAX_WRITE_BUFFER_BYTES) return encoder.encode(text);
-      this.#writeBuffer = new Uint8Array(Math.max(worst, this.#writeBuffer.length * 2));
+  /** Makes room for `needed` more bytes in the batch being filled. */
+  #reserve(needed: number): Uint8Array {
+    const total = this.#outLength + needed;
+    if (total > this.#out.length) {
+      const grown = new Uint8Array(Math.max(total, this.#out.length * 2));
+      grown.set(this.#out.subarray(0, this.#outLength));
+      this.#out = grown;
     }
-    const { written } = encoder.encodeInto(text, this.#writeBuffer);
-    return this.#writeBuffer.subarray(0, written);
+    return this.#out;
+  }
+
+  /** Queues one text line (a control command or heartbeat) and its newline. */
+  #queueText(line: string): void {
+    // A UTF-16 unit is at most 3 UTF-8 bytes.
+    const out = this.#reserve(line.length * 3 + 1);
+    const { written } = encoder.encodeInto(line, out.subarray(this.#outLength));
+    this.#outLength += written;
+    out[this.#outLength++] = LF;
   }
 
   #fail(error: Error): void {
     if (this.#closedReason !== undefined) return;
     this.#closedReason = error;
-    this.#pending = "";
+    this.#outLength = 0;
     try {
       this.#conn.close();
     } catch {
@@ -624,6 +684,26 @@ export class Client<T> {
     this.#controlWaiter = undefined;
     for (const waiter of this.#drainWaiters) waiter();
   }
+}
+
+/**
+ * Writes a non-negative safe integer as ASCII decimal digits.
+ *
+ * @returns The index after the last digit.
+ */
+function writeDigits(out: Uint8Array, at: number, value: number): number {
+  if (value < 10) {
+    out[at] = 0x30 + value;
+    return at + 1;
+  }
+  let digits = 0;
+  for (let v = value; v >= 1; v = Math.floor(v / 10)) digits++;
+  let v = value;
+  for (let i = at + digits - 1; i >= at; i--) {
+    out[i] = 0x30 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  return at + digits;
 }
 
 function validateCredentials(username: string, password: string): void {
@@ -638,7 +718,7 @@ function validateCredentials(username: string, password: string): void {
 async function connectWithTimeout<T>(
   options: ClientOptions<T>,
   clock: Clock,
-): Promise<Deno.TcpConn> {
+): Promise<Deno.Conn> {
   const controller = new AbortController();
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const timer = clock.setTimeout(
@@ -649,6 +729,7 @@ async function connectWithTimeout<T>(
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
+    if (options.tls) return await connectTls(options, options.tls, controller.signal);
     const conn = await Deno.connect({
       hostname: options.hostname,
       port: options.port,
@@ -666,5 +747,49 @@ async function connectWithTimeout<T>(
   } finally {
     clock.clearTimeout(timer);
     options.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * Opens a TLS connection and completes the handshake, so that a server whose
+ * certificate does not verify is reported as such at once (issue 5).
+ */
+async function connectTls<T>(
+  options: ClientOptions<T>,
+  tls: ClientTls,
+  signal: AbortSignal,
+): Promise<Deno.Conn> {
+  const connecting = Deno.connectTls({
+    hostname: options.hostname,
+    port: options.port,
+    ...(tls.caCerts ? { caCerts: [...tls.caCerts] } : {}),
+    ...(tls.cert !== undefined && tls.key !== undefined ? { cert: tls.cert, key: tls.key } : {}),
+  });
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    const conn = await Promise.race([connecting, aborted]);
+    try {
+      await Promise.race([conn.handshake(), aborted]);
+    } catch (error) {
+      conn.close();
+      throw error;
+    }
+    return conn;
+  } catch (error) {
+    // A connection that completes after the abort is closed, not leaked.
+    connecting.then((conn) => {
+      try {
+        conn.close();
+      } catch {
+        // already closed after a failed handshake
+      }
+    }, () => {});
+    throw error;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
   }
 }

@@ -4,6 +4,7 @@ import { waitFor } from "../tests/_harness/wait_for.ts";
 import { AccessDeniedError, Client, type ClientOptions, type EventOutcome } from "./client.ts";
 
 const encoder = new TextEncoder();
+const enc = (text: string) => encoder.encode(text);
 const HOST = { version: "0.1.0", hostname: "test-host", os: "Test OS 1.0" };
 
 /** Decides the server's answer lines to one client line; null closes the connection. */
@@ -143,10 +144,10 @@ Deno.test("Client.queueEvent() sends EVENT lines and reports each ACK in order",
   const acked: Acked[] = [];
   const client = await Client.connect(options(server.port, acked));
   try {
-    client.queueEvent("a", "S1", 10, "first line", 10);
-    client.queueEvent("b", "S1", 25, "second  line ", 15);
-    client.queueEvent("c", "S2", 7, "third", 7);
-    client.queueEvent("d", "S2", 9, "x", 2);
+    client.queueEvent("a", enc("S1"), 10, enc("first line"), 10);
+    client.queueEvent("b", enc("S1"), 25, enc("second  line "), 15);
+    client.queueEvent("c", enc("S2"), 7, enc("third"), 7);
+    client.queueEvent("d", enc("S2"), 9, enc("x"), 2);
     assert.equal(client.inFlightLines, 4);
     assert.equal(client.inFlightBytes, 34);
     await client.flush();
@@ -176,9 +177,9 @@ Deno.test("Client keeps heartbeats and events in ACK order", async () => {
   const acked: Acked[] = [];
   const client = await Client.connect(options(server.port, acked));
   try {
-    client.queueEvent("a", "S", 1, "one", 1);
+    client.queueEvent("a", enc("S"), 1, enc("one"), 1);
     await client.heartbeat(3600.7, 42);
-    client.queueEvent("b", "S", 2, "two", 1);
+    client.queueEvent("b", enc("S"), 2, enc("two"), 1);
     assert.equal(await client.waitForAcks(5_000), true);
     assert.deepEqual(server.received.slice(2), [
       "EVENT S 1 one",
@@ -206,13 +207,13 @@ Deno.test("Client.hasRoom() is false while the window of lines is full", async (
   const acked: Acked[] = [];
   const client = await Client.connect(options(server.port, acked, { maxInFlightLines: 3 }));
   try {
-    for (let i = 1; i <= 3; i++) client.queueEvent(`r${i}`, "S", i, `line ${i}`, 1);
+    for (let i = 1; i <= 3; i++) client.queueEvent(`r${i}`, enc("S"), i, enc(`line ${i}`), 1);
     assert.equal(client.hasRoom(), false);
     await client.flush();
     await waitFor(() => held.length === 3);
     release = true;
     // The server answers held lines late, all at once.
-    client.queueEvent("r4", "S", 4, "line 4", 1);
+    client.queueEvent("r4", enc("S"), 4, enc("line 4"), 1);
     await client.flush();
     await waitFor(() => acked.length === 1);
     assert.equal(client.inFlightLines, 3);
@@ -227,9 +228,9 @@ Deno.test("Client.hasRoom() respects the byte window", async () => {
   await using server = fakeServer(happyPath);
   const client = await Client.connect(options(server.port, [], { maxInFlightBytes: 100 }));
   try {
-    client.queueEvent("a", "S", 60, "x".repeat(59), 60);
+    client.queueEvent("a", enc("S"), 60, enc("x".repeat(59)), 60);
     assert.equal(client.hasRoom(), true);
-    client.queueEvent("b", "S", 120, "x".repeat(59), 60);
+    client.queueEvent("b", enc("S"), 120, enc("x".repeat(59)), 60);
     assert.equal(client.hasRoom(), false);
     assert.equal(await client.waitForAcks(5_000), true);
     assert.equal(client.hasRoom(), true);
@@ -244,7 +245,9 @@ Deno.test("Client pipelines 20,000 events in large writes and matches every ACK"
   const acked: Acked[] = [];
   const client = await Client.connect(options(server.port, acked, { maxInFlightLines: 50_000 }));
   try {
-    for (let i = 1; i <= 20_000; i++) client.queueEvent(`r${i}`, "S", i * 10, `line ${i}`, 10);
+    for (let i = 1; i <= 20_000; i++) {
+      client.queueEvent(`r${i}`, enc("S"), i * 10, enc(`line ${i}`), 10);
+    }
     assert.equal(await client.waitForAcks(10_000), true);
     assert.equal(acked.length, 20_000);
     assert.ok(acked.every((a, i) => a.position === (i + 1) * 10 && a.outcome === "stored"));
@@ -316,7 +319,7 @@ Deno.test("Client closes and keeps the line unacknowledged on ACK FAIL Server sh
   );
   const acked: Acked[] = [];
   const client = await Client.connect(options(server.port, acked));
-  client.queueEvent("a", "S", 1, "one", 1);
+  client.queueEvent("a", enc("S"), 1, enc("one"), 1);
   await client.flush();
   const reason = await client.done;
   assert.match(reason.message, /Server shutting down/);
@@ -365,9 +368,28 @@ Deno.test("Client.done reports the server closing the connection", async () => {
     line,
   ) => (line.startsWith("EVENT") ? null : happyPath(line)));
   const client = await Client.connect(options(server.port, []));
-  client.queueEvent("a", "S", 1, "one", 1);
+  client.queueEvent("a", enc("S"), 1, enc("one"), 1);
   await client.flush();
   const reason = await client.done;
   assert.match(reason.message, /closed by the server|reset|Broken pipe/i);
   assert.equal(client.inFlightLines, 1);
+});
+
+Deno.test("Client.queueEvent() writes positions of every size in decimal and copies the line", async () => {
+  await using server = fakeServer(happyPath);
+  const client = await Client.connect(options(server.port, []));
+  try {
+    const positions = [0, 7, 10, 99, 100, 1_234_567_890_123, Number.MAX_SAFE_INTEGER];
+    const line = enc("reused buffer");
+    for (const position of positions) client.queueEvent("r", enc("S"), position, line, 1);
+    line.fill(0x21); // The caller may reuse its buffer at once.
+    assert.equal(await client.waitForAcks(5_000), true);
+    assert.deepEqual(
+      server.received.slice(2),
+      positions.map((p) => `EVENT S ${p} reused buffer`),
+    );
+  } finally {
+    client.close();
+    await client.done;
+  }
 });

@@ -63,6 +63,25 @@ export const RUN_FLAGS = {
     help: `least severe log level written to stderr (${LOG_LEVELS.join(", ")})`,
     default: "info",
   },
+  // --- Security (docs/SECURITY.md, issue 5) ---
+  tokenFile: {
+    flags: "--token-file <file>",
+    help:
+      "file holding an enrollment token from 'nms-server token create' (replaces --user and the password)",
+  },
+  tls: {
+    flags: "--tls",
+    help: "connect with TLS, verifying the server against the system's roots (or --ca-file)",
+  },
+  caFile: {
+    flags: "--ca-file <file>",
+    help: "CA certificate (PEM) that signed the server's certificate; implies --tls",
+  },
+  clientCert: {
+    flags: "--client-cert <file>",
+    help: "client certificate (PEM) for a server that requires mutual TLS; implies --tls",
+  },
+  clientKey: { flags: "--client-key <file>", help: "private key (PEM) of --client-cert" },
 } as const satisfies Record<string, FlagSpec>;
 
 /** Raw values of the `run` flags as commander parsed them. */
@@ -74,6 +93,11 @@ export interface RawRunFlags {
   readonly stateDir?: string;
   readonly heartbeat?: string;
   readonly logLevel?: string;
+  readonly tokenFile?: string;
+  readonly tls?: boolean;
+  readonly caFile?: string;
+  readonly clientCert?: string;
+  readonly clientKey?: string;
 }
 
 /** Validated configuration of `nms-agent run`. */
@@ -94,6 +118,83 @@ export interface AgentConfig {
   readonly heartbeatSeconds: number;
   /** Log level. */
   readonly logLevel: LogLevel;
+  /** TLS settings, or undefined for plain TCP. */
+  readonly tls: AgentTlsConfig | undefined;
+}
+
+/** The agent's TLS settings, files already read. */
+export interface AgentTlsConfig {
+  /** CA certificates trusted for the server; absent: the system's roots. */
+  readonly caCerts?: readonly string[];
+  /** Client certificate chain and key (mutual TLS). */
+  readonly cert?: string;
+  readonly key?: string;
+}
+
+/** User name that selects the token variant of LOGIN (`LOGIN @token <token>`). */
+export const TOKEN_USER = "@token";
+/** Largest accepted PEM file (certificate or key), in bytes. */
+export const MAX_PEM_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Reads a PEM file (certificate or key).
+ *
+ * @param flag The flag that named it, for the error.
+ * @param path The file.
+ * @returns Its text.
+ * @throws {ConfigError} When it cannot be read or holds no PEM block.
+ * @example
+ * ```ts
+ * const ca = await readPemFile("--ca-file", "/etc/nms-agent/ca.pem");
+ * ```
+ */
+export async function readPemFile(flag: string, path: string): Promise<string> {
+  let text: string;
+  try {
+    const info = await Deno.stat(path);
+    if (!info.isFile || info.size > MAX_PEM_FILE_BYTES) {
+      throw new ConfigError(`Cannot read ${flag} ${path}: not a PEM file`);
+    }
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`Cannot read ${flag} ${path}: ${(error as Error).message}`);
+  }
+  if (!text.includes("-----BEGIN ")) throw new ConfigError(`Cannot read ${flag} ${path}: not PEM`);
+  return text;
+}
+
+async function buildTlsConfig(flags: RawRunFlags): Promise<AgentTlsConfig | undefined> {
+  if ((flags.clientCert === undefined) !== (flags.clientKey === undefined)) {
+    throw new ConfigError("--client-cert and --client-key go together");
+  }
+  const on = flags.tls === true || flags.caFile !== undefined || flags.clientCert !== undefined;
+  if (!on) return undefined;
+  return {
+    ...(flags.caFile === undefined
+      ? {}
+      : { caCerts: [await readPemFile("--ca-file", flags.caFile)] }),
+    ...(flags.clientCert === undefined || flags.clientKey === undefined ? {} : {
+      cert: await readPemFile("--client-cert", flags.clientCert),
+      key: await readPemFile("--client-key", flags.clientKey),
+    }),
+  };
+}
+
+/** Reads `--token-file`: one line, a token as `nms-server token create` prints it. */
+async function readTokenFile(path: string): Promise<string> {
+  let token: string;
+  try {
+    token = await readPasswordFile(path);
+  } catch (error) {
+    throw new ConfigError((error as Error).message.replace("password file", "token file"));
+  }
+  if (!/^nms_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/.test(token.trim())) {
+    throw new ConfigError(
+      `Invalid token in ${path}: expected nms_<id>_<secret> from 'nms-server token create'`,
+    );
+  }
+  return token.trim();
 }
 
 /** A configuration mistake the user must fix; main.ts prints its message as one line. */
@@ -215,7 +316,14 @@ export async function buildAgentConfig(
 ): Promise<AgentConfig> {
   if (flags.server === undefined) throw new ConfigError("Missing --server <host:port>");
   const { hostname, port } = parseServerAddress(flags.server);
-  const username = flags.user ?? "";
+  if (
+    flags.tokenFile !== undefined && (flags.user !== undefined || flags.passwordFile !== undefined)
+  ) {
+    throw new ConfigError(
+      "--token-file replaces --user and --password-file: give one or the other",
+    );
+  }
+  const username = flags.tokenFile !== undefined ? TOKEN_USER : flags.user ?? "";
   if (username.length === 0 || /[\s\0]/.test(username)) {
     throw new ConfigError(`Invalid --user ${JSON.stringify(username)}: it must be one word`);
   }
@@ -245,7 +353,9 @@ export async function buildAgentConfig(
     );
   }
   let password: string;
-  if (flags.passwordFile !== undefined) {
+  if (flags.tokenFile !== undefined) {
+    password = await readTokenFile(flags.tokenFile);
+  } else if (flags.passwordFile !== undefined) {
     password = await readPasswordFile(flags.passwordFile);
   } else {
     const fromEnv = getEnv(PASSWORD_ENV);
@@ -266,5 +376,6 @@ export async function buildAgentConfig(
     stateDir: flags.stateDir,
     heartbeatSeconds,
     logLevel: logLevel as LogLevel,
+    tls: await buildTlsConfig(flags),
   };
 }

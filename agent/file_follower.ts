@@ -33,7 +33,7 @@ import {
   sameFile,
 } from "./file_identity.ts";
 import { Incarnation } from "./incarnation.ts";
-import type { LineSink } from "../protocol/mod.ts";
+import type { ByteLineSink } from "../protocol/mod.ts";
 import { type Logger, SILENT_LOGGER } from "./log.ts";
 import type { FileState } from "./state_file.ts";
 import { newStreamId } from "./stream_id.ts";
@@ -53,14 +53,15 @@ export interface LineConsumer {
   /** Whether more lines may be handed out now; reading pauses while false. */
   hasRoom(): boolean;
   /**
-   * A complete line.
+   * A complete line, as bytes: forwarding them needs no decoding.
    *
    * @param incarnation The file incarnation it came from.
-   * @param text The line without its terminator, decoded as UTF-8.
+   * @param line The line without its `\n` (or `\r\n`); a view valid only
+   *   during the call (the read buffer is reused): copy what you keep.
    * @param endOffset Offset just after the line's newline.
    * @param bytes Bytes the line took in the file, terminator included.
    */
-  line(incarnation: Incarnation, text: string, endOffset: number, bytes: number): void;
+  line(incarnation: Incarnation, line: Uint8Array, endOffset: number, bytes: number): void;
   /**
    * A line longer than the limit; its bytes were dropped.
    *
@@ -396,7 +397,7 @@ export class FileFollower {
       if (inc.readOffset > inc.knownSize) inc.knownSize = inc.readOffset;
       inc.lastGrowthAt = this.#clock.now();
       bytes += n;
-      inc.splitter.push(this.#buffer.subarray(0, n), sink);
+      inc.splitter.pushBytes(this.#buffer.subarray(0, n), sink);
       consumer.endOfChunk?.();
       // A short read means the end of the file for now: skip the extra read
       // that would return nothing (one syscall less per appended line).
@@ -407,12 +408,12 @@ export class FileFollower {
     }
   }
 
-  #sinkFor(inc: Incarnation): LineSink {
+  #sinkFor(inc: Incarnation): ByteLineSink {
     return {
-      line: (text, endOffset) => {
+      line: (line, endOffset) => {
         const bytes = endOffset - inc.lastLineEnd;
         inc.lastLineEnd = endOffset;
-        this.#consumer!.line(inc, text, endOffset, bytes);
+        this.#consumer!.line(inc, line, endOffset, bytes);
       },
       overflow: (bytes, endOffset) => {
         inc.lastLineEnd = endOffset;
@@ -611,9 +612,8 @@ export class FileFollower {
         filled += n;
       }
       inc.filePosition = start + filled;
-      let text = new TextDecoder().decode(bytes.subarray(0, filled));
-      if (text.endsWith("\r")) text = text.slice(0, -1);
-      consumer.line(inc, text, inc.readOffset, length);
+      const end = filled > 0 && bytes[filled - 1] === 13 ? filled - 1 : filled;
+      consumer.line(inc, bytes.subarray(0, end), inc.readOffset, length);
     }
     inc.restartSplitter();
   }

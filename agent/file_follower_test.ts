@@ -5,6 +5,8 @@ import { FileFollower, type FileFollowerOptions, lineStartBefore } from "./file_
 import type { Incarnation } from "./incarnation.ts";
 import type { FileState } from "./state_file.ts";
 
+const decoder = new TextDecoder();
+
 interface Line {
   stream: string;
   text: string;
@@ -19,8 +21,8 @@ class Collector {
   hasRoom(): boolean {
     return this.room;
   }
-  line(inc: Incarnation, text: string, end: number): void {
-    this.lines.push({ stream: inc.stream, text, end });
+  line(inc: Incarnation, bytes: Uint8Array, end: number): void {
+    this.lines.push({ stream: inc.stream, text: decoder.decode(bytes), end });
     inc.inFlight++;
     inc.acknowledge(end);
   }
@@ -245,8 +247,8 @@ Deno.test("FileFollower reports lines longer than the limit as overflows", async
 Deno.test("FileFollower.rewind() resends everything after the acknowledged offset", async () => {
   await using t = await setup({ create: "" });
   // Acknowledge nothing: lines stay in flight.
-  t.collector.line = function (inc, text, end) {
-    this.lines.push({ stream: inc.stream, text, end });
+  t.collector.line = function (inc, bytes, end) {
+    this.lines.push({ stream: inc.stream, text: decoder.decode(bytes), end });
     inc.inFlight++;
   };
   await append(t.path, "a\nb\n");
@@ -268,7 +270,8 @@ Deno.test("FileFollower resumes from a saved state that still matches the file",
       await using first = new FileFollower(path, { startAtEnd: false });
       await first.start();
       const collector = new Collector();
-      collector.line = function (inc, text, end) {
+      collector.line = function (inc, bytes, end) {
+        const text = decoder.decode(bytes);
         this.lines.push({ stream: inc.stream, text, end });
         if (text === "seen") inc.acknowledge(end);
       };

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { type LineSink, LineSplitter } from "../protocol/mod.ts";
+import { type ByteLineSink, LineSplitter } from "../protocol/mod.ts";
 import { type FileIdentity, FINGERPRINT_BYTES, fingerprintOf } from "./file_identity.ts";
 
 /** Values of a new {@linkcode Incarnation}. */
@@ -50,6 +50,8 @@ export class Incarnation {
   readonly path: string;
   /** Stream id used in EVENT lines. */
   readonly stream: string;
+  /** The stream id as ASCII bytes, copied into every EVENT line. */
+  readonly streamBytes: Uint8Array;
   /** The open file; never re-opened, so a renamed file is read to its end. */
   readonly file: Deno.FsFile;
   /** Device, inode and fingerprint (the fingerprint grows with the file). */
@@ -83,7 +85,7 @@ export class Incarnation {
   /** When bytes were last read, in the follower's clock milliseconds. */
   lastGrowthAt: number;
   /** Sink bound to this incarnation, set by the follower. */
-  sink: LineSink | undefined;
+  sink: ByteLineSink | undefined;
   readonly #maxLineBytes: number;
   /** Offset of a skipped line that becomes acknowledged once nothing is in flight. */
   #pendingSkip = -1;
@@ -94,6 +96,7 @@ export class Incarnation {
   constructor(init: IncarnationInit) {
     this.path = init.path;
     this.stream = init.stream;
+    this.streamBytes = new TextEncoder().encode(init.stream);
     this.file = init.file;
     this.identity = init.identity;
     this.head = init.head;

@@ -48,7 +48,19 @@ export interface LoggerOptions {
    * @default {Date.now}
    */
   now?: () => number;
+  /**
+   * `text` for people, `json` (one object per line: time, level, message and
+   * the fields) for log pipelines (issue 10, `--log-format`).
+   * @default {"text"}
+   */
+  format?: LogFormat;
 }
+
+/** Formats of log lines. */
+export type LogFormat = "text" | "json";
+
+/** Every {@linkcode LogFormat}. */
+export const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
 
 const encoder = new TextEncoder();
 const SAFE_VALUE = /^[^\s"=]*$/;
@@ -150,9 +162,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (threshold < 0) throw new RangeError(`Cannot create a logger: unknown level ${options.level}`);
   const write = options.write ?? writeStderrLine;
   const now = options.now ?? Date.now;
+  const json = options.format === "json";
   const emit = (level: LogLevel, label: string) => (message: string, fields?: LogFields) => {
     if (LOG_LEVELS.indexOf(level) < threshold) return;
-    write(`${new Date(now()).toISOString()} ${label} ${message}${formatFields(fields)}`);
+    const time = new Date(now()).toISOString();
+    // JSON.stringify escapes control characters: untrusted text cannot forge a line.
+    if (json) write(JSON.stringify({ time, level, message, ...fields }));
+    else write(`${time} ${label} ${message}${formatFields(fields)}`);
   };
   return {
     debug: emit("debug", "DEBUG"),

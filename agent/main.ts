@@ -4,6 +4,8 @@
  * ```
  * nms-agent run --server HOST:PORT --user U --password-file F --path FILE [--path FILE ...]
  *               [--state-dir DIR] [--heartbeat SECONDS] [--log-level LEVEL]
+ * nms-agent run --server HOST:PORT --token-file F [--tls] [--ca-file CA]
+ *               [--client-cert CERT --client-key KEY] --path FILE ...
  * nms-agent version
  * ```
  *
@@ -54,6 +56,11 @@ async function run(flags: {
   stateDir?: string;
   heartbeat: string;
   logLevel: string;
+  tokenFile?: string;
+  tls?: boolean;
+  caFile?: string;
+  clientCert?: string;
+  clientKey?: string;
 }): Promise<number> {
   let config;
   try {
@@ -74,6 +81,7 @@ async function run(flags: {
       heartbeatSeconds: config.heartbeatSeconds,
       logger: createLogger({ level: config.logLevel }),
       ...(config.stateDir !== undefined ? { stateDir: config.stateDir } : {}),
+      ...(config.tls !== undefined ? { tls: config.tls } : {}),
     });
   } catch (error) {
     reportError((error as Error).message);
@@ -132,6 +140,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option(RUN_FLAGS.stateDir.flags, RUN_FLAGS.stateDir.help)
     .option(RUN_FLAGS.heartbeat.flags, RUN_FLAGS.heartbeat.help, RUN_FLAGS.heartbeat.default)
     .option(RUN_FLAGS.logLevel.flags, RUN_FLAGS.logLevel.help, RUN_FLAGS.logLevel.default)
+    .option(RUN_FLAGS.tokenFile.flags, RUN_FLAGS.tokenFile.help)
+    .option(RUN_FLAGS.tls.flags, RUN_FLAGS.tls.help)
+    .option(RUN_FLAGS.caFile.flags, RUN_FLAGS.caFile.help)
+    .option(RUN_FLAGS.clientCert.flags, RUN_FLAGS.clientCert.help)
+    .option(RUN_FLAGS.clientKey.flags, RUN_FLAGS.clientKey.help)
     .addHelpText(
       "after",
       `\nThe password is never taken from the command line: use --password-file or ${PASSWORD_ENV}.\n` +

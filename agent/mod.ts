@@ -30,12 +30,20 @@ export {
   DEFAULT_ACK_TIMEOUT_MS,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   DEFAULT_STATE_SAVE_INTERVAL_MS,
+  type FileLag,
   type RunAgentOptions,
 } from "./agent.ts";
-export { AccessDeniedError } from "./client.ts";
+export { AccessDeniedError, type ClientTls } from "./client.ts";
 export { AGENT_VERSION, type HostInfo } from "./host_info.ts";
-export { createLogger, type Logger, type LogLevel, SILENT_LOGGER } from "./log.ts";
-export type { Clock } from "./clock.ts";
+export {
+  createLogger,
+  type LogFields,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  SILENT_LOGGER,
+} from "./log.ts";
+export type { Clock, TimerId } from "./clock.ts";
 export { type FileState, STATE_FILE_NAME, STATE_FILE_VERSION } from "./state_file.ts";
 export {
   DEFAULT_MAX_IN_FLIGHT_BYTES,

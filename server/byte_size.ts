@@ -42,7 +42,9 @@ export function parseByteSize(text: string): number {
   const bytes = match && factor !== undefined ? Math.floor(Number(match[1]) * factor) : NaN;
   if (!(bytes > 0) || !Number.isSafeInteger(bytes)) {
     throw new RangeError(
-      `Invalid size ${JSON.stringify(text)}: expected a number and a unit such as 500MB, 2GB or 1GiB`,
+      `Invalid size ${
+        JSON.stringify(text)
+      }: expected a number and a unit such as 500MB, 2GB or 1GiB`,
     );
   }
   return bytes;

@@ -6,17 +6,26 @@
  * @module
  */
 
-import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import {
+  Command,
+  type CommandUnknownOpts,
+  InvalidArgumentError,
+  Option,
+} from "@commander-js/extra-typings";
 import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT } from "../protocol/mod.ts";
 import { agentStatus } from "./agent_status.ts";
 import { hashPassword } from "./auth/password.ts";
 import { formatEvent, parseSince, printable, table } from "./cli/format.ts";
 import { readPassword } from "./cli/read_password.ts";
+import { addSecurityCommands, audit } from "./cli/security_commands.ts";
+import { DEFAULT_LOCKOUT_SECONDS, DEFAULT_MAX_LOGIN_FAILURES } from "./auth/lockout.ts";
 import {
-  addSecurityCommands,
-  audit,
-  type SecurityCommandContext,
-} from "./cli/security_commands.ts";
+  DEFAULT_IDLE_TIMEOUT_SECONDS,
+  DEFAULT_LINE_TIMEOUT_SECONDS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_IP,
+  DEFAULT_MAX_EVENTS_PER_SECOND,
+} from "./connection_limits.ts";
 import { createLogger, type LogLevel } from "./log.ts";
 import { DEFAULT_DB_PATH, startServer } from "./server.ts";
 import { DEFAULT_HTTP_PORT } from "./dashboard/mod.ts";
@@ -31,9 +40,11 @@ import { type Role, ROLES, type Store, StoreError } from "./store/store.ts";
 import { alertsTable } from "./cli/alerts_table.ts";
 import { loadRulesFile } from "./rules/rules_file.ts";
 import { webhookUrl } from "./rules/webhook.ts";
+import { addOpsCommands, byteSizeArg, retentionDaysArg } from "./cli/ops_commands.ts";
+import { SERVER_VERSION, versionLine } from "./version.ts";
 
 /** Version printed by `--version`. */
-export const VERSION = "0.1.0";
+export const VERSION: string = SERVER_VERSION;
 
 /** Poll interval of `logs --follow`, in ms. */
 const FOLLOW_POLL_MS = 250;
@@ -135,7 +146,7 @@ function buildProgram() {
     .description(
       "NMS collector: receives agents' logs over TCP and stores them in SQLite or PostgreSQL",
     )
-    .version(VERSION, "-V, --version")
+    .version(versionLine(), "-V, --version")
     .configureOutput({
       writeErr: (text) => Deno.stderr.writeSync(encoder.encode(text)),
       // One line, prefixed with the program's name, pointing at --help.
@@ -200,6 +211,44 @@ function buildProgram() {
     .addOption(
       new Option("--tls-key <file>", "private key (PEM) of the TLS listeners").env("NMS_TLS_KEY"),
     )
+    // --- Security (docs/SECURITY.md, issue 5): with --tls-cert the agent port is TLS ---
+    .option("--plain-agents", "keep the agent port plain TCP even with --tls-cert (paper agents)")
+    .addOption(
+      new Option("--client-ca <file>", "require agents' certificates signed by this CA (mutual TLS)")
+        .env("NMS_CLIENT_CA"),
+    )
+    .addOption(
+      new Option("--max-connections <n>", "most open agent connections (0: no limit)")
+        .env("NMS_MAX_CONNECTIONS").argParser(integer(0, 1_000_000))
+        .default(DEFAULT_MAX_CONNECTIONS),
+    )
+    .addOption(
+      new Option("--max-connections-per-ip <n>", "most open agent connections per address (0: no limit)")
+        .env("NMS_MAX_CONNECTIONS_PER_IP").argParser(integer(0, 1_000_000))
+        .default(DEFAULT_MAX_CONNECTIONS_PER_IP),
+    )
+    .addOption(
+      new Option("--idle-timeout <seconds>", "close a logged-in connection silent this long (0: never)")
+        .env("NMS_IDLE_TIMEOUT").argParser(integer(0, 7 * 86400))
+        .default(DEFAULT_IDLE_TIMEOUT_SECONDS),
+    )
+    .addOption(
+      new Option("--line-timeout <seconds>", "close a connection holding an incomplete line this long, or not logged in (0: never)")
+        .env("NMS_LINE_TIMEOUT").argParser(integer(0, 86400)).default(DEFAULT_LINE_TIMEOUT_SECONDS),
+    )
+    .addOption(
+      new Option("--max-events-per-second <n>", "lines per second per connection before reading pauses (0: no limit)")
+        .env("NMS_MAX_EVENTS_PER_SECOND").argParser(integer(0, 100_000_000))
+        .default(DEFAULT_MAX_EVENTS_PER_SECOND),
+    )
+    .addOption(
+      new Option("--max-login-failures <n>", "failed logins per user or address in 15 minutes before a lockout (0: off)")
+        .env("NMS_MAX_LOGIN_FAILURES").argParser(integer(0, 1000)).default(DEFAULT_MAX_LOGIN_FAILURES),
+    )
+    .addOption(
+      new Option("--lockout-seconds <seconds>", "how long a locked user or address is refused")
+        .env("NMS_LOCKOUT_SECONDS").argParser(integer(1, 7 * 86400)).default(DEFAULT_LOCKOUT_SECONDS),
+    )
     // --- Web console (server/dashboard/, docs/API.md); HTTPS when --tls-cert/--tls-key are set ---
     .addOption(
       new Option("--http-port <port>", "HTTP port of the web console and API").env("NMS_HTTP_PORT")
@@ -228,6 +277,15 @@ function buildProgram() {
       new Option("--alert-webhook-level <n>", "only alerts of at least this level go to the webhook")
         .env("NMS_ALERT_WEBHOOK_LEVEL").argParser(integer(0, 15)).default(0),
     )
+    // --- Retention (server/retention.ts, docs/PRODUCTION.md, issue 10) ---
+    .addOption(
+      new Option("--retention-days <days>", "delete events received more than this many days ago (default: keep all)")
+        .env("NMS_RETENTION_DAYS").argParser(retentionDaysArg),
+    )
+    .addOption(
+      new Option("--max-db-size <size>", "delete the oldest events while the SQLite data is larger, e.g. 2GB")
+        .env("NMS_MAX_DB_SIZE").argParser(byteSizeArg),
+    )
     .action(async (options) => {
       const log = createLogger({ level: options.logLevel as LogLevel, format: options.logFormat });
       const builtin = options.builtinRules;
@@ -246,9 +304,32 @@ function buildProgram() {
       if (options.syslogTls !== undefined && !tls) {
         throw new UsageError("--syslog-tls needs --tls-cert and --tls-key");
       }
+      if (options.clientCa !== undefined && (!tls || options.plainAgents)) {
+        throw new UsageError("--client-ca needs --tls-cert and --tls-key (and no --plain-agents)");
+      }
+      const agentTls = tls !== undefined && !options.plainAgents;
+      let clientCa: string | undefined;
+      if (options.clientCa !== undefined) {
+        try {
+          clientCa = await Deno.readTextFile(options.clientCa);
+        } catch (error) {
+          throw new UsageError(`Cannot read --client-ca ${options.clientCa}: ${(error as Error).message}`);
+        }
+      }
       let server;
       try {
         server = await startServer({
+          // Security (issue 5): TLS agents, limits, lockout.
+          agentTls,
+          ...(clientCa === undefined ? {} : { clientCa }),
+          limits: {
+            maxConnections: options.maxConnections,
+            maxConnectionsPerIp: options.maxConnectionsPerIp,
+            idleTimeoutSeconds: options.idleTimeout,
+            lineTimeoutSeconds: options.lineTimeout,
+            maxEventsPerSecond: options.maxEventsPerSecond,
+          },
+          lockout: { maxFailures: options.maxLoginFailures, lockSeconds: options.lockoutSeconds },
           port: options.port,
           hostname: options.host,
           dbPath: options.db,
@@ -270,6 +351,8 @@ function buildProgram() {
           ...(options.alertWebhook === undefined ? {} : {
             alertWebhook: { url: options.alertWebhook, minLevel: options.alertWebhookLevel },
           }),
+          retentionDays: options.retentionDays,
+          maxDbBytes: options.maxDbSize,
         });
       } catch (error) {
         if (error instanceof Deno.errors.AddrInUse) {
@@ -282,8 +365,10 @@ function buildProgram() {
         }
         throw error;
       }
-      if (!["127.0.0.1", "::1", "localhost"].includes(options.host)) {
-        log.warn("Agent protocol is plain TCP: passwords and logs cross the network unencrypted");
+      if (!agentTls && !["127.0.0.1", "::1", "localhost"].includes(options.host)) {
+        log.warn(
+          "Agent protocol is plain TCP: passwords and logs cross the network unencrypted (set --tls-cert and --tls-key)",
+        );
       }
       if (!tls && !["127.0.0.1", "::1", "localhost"].includes(options.httpHost ?? options.host)) {
         log.warn(
@@ -406,9 +491,9 @@ function buildProgram() {
       });
     });
   // Security (issue 5): token create|list|revoke, user role, audit, import-paper-db.
-  addSecurityCommands(program as unknown as SecurityProgram, user as unknown as SecurityProgram, {
+  addSecurityCommands(program, user, {
     storeOptions: (command) => {
-      (command as SecurityProgram).addOption(dbOption()).addOption(storeOption());
+      (command as unknown as Command).addOption(dbOption()).addOption(storeOption());
       return command;
     },
     withStore: (options, work) => withStore(storeOf(options), work),
@@ -558,6 +643,13 @@ function buildProgram() {
         }
       });
     });
+  // Operations (issue 10): --config, config check|keys, backup. Keep this last.
+  addOpsCommands(program as unknown as CommandUnknownOpts, {
+    out,
+    err: (text) => Deno.stderr.writeSync(encoder.encode(`nms-server: ${printable(text)}\n`)),
+    rebuild: () => buildProgram() as unknown as CommandUnknownOpts,
+    env: (name) => Deno.env.get(name),
+  });
   return program;
 }
 

@@ -157,7 +157,9 @@ export class ServerMetrics {
     for (const [route, h] of this.#latency) {
       const label = `route="${route.replace(/["\\\n]/g, "_")}"`;
       REQUEST_LATENCY_BUCKETS_SECONDS.forEach((bound, i) =>
-        lines.push(`nms_http_request_duration_seconds_bucket{${label},le="${bound}"} ${h.counts[i]}`)
+        lines.push(
+          `nms_http_request_duration_seconds_bucket{${label},le="${bound}"} ${h.counts[i]}`,
+        )
       );
       lines.push(
         `nms_http_request_duration_seconds_bucket{${label},le="+Inf"} ${h.count}`,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { agentStatus, type AgentStatus } from "../agent_status.ts";
+import { type AgentStatus, agentStatus } from "../agent_status.ts";
 import type { AgentRecord } from "../store/store.ts";
 
 /** One row of `GET /api/agents`. */

@@ -73,7 +73,7 @@ export async function login(req: RouteRequest, ctx: DashboardContext): Promise<R
     typeof username !== "string" || typeof password !== "string" || username === "" ||
     username.length > MAX_CREDENTIAL_CHARS || password.length > MAX_CREDENTIAL_CHARS
   ) {
-    return problem(400, "Expected {\"username\": string, \"password\": string}");
+    return problem(400, 'Expected {"username": string, "password": string}');
   }
   const user = await checkPassword(ctx, username, password);
   // The name is the client's text: the security event shows it JSON-quoted.

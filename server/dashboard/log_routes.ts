@@ -43,7 +43,11 @@ export async function searchLogs(req: RouteRequest, ctx: DashboardContext): Prom
     fallback: DEFAULT_PAGE_EVENTS,
   });
   if (!limit.ok) return problem(400, limit.reason);
-  const cursor = parseIntParam(params, "cursor", { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
+  const cursor = parseIntParam(params, "cursor", {
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    fallback: 0,
+  });
   if (!cursor.ok) return problem(400, "cursor must be a value returned as nextCursor");
   const events = await ctx.store.queryEvents({
     ...toEventQuery(filter.value),

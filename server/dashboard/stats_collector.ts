@@ -35,13 +35,20 @@ export const OTHER_KEY = "(other)";
 /** Most nodes whose last-hour count is kept; events of further nodes are not counted per node. */
 const MAX_AGENTS_TRACKED = 10_000;
 /** Digests read per store call. Each page is one short, indexed query on the main thread. */
-export const STATS_PAGE_EVENTS = 5_000;
+export const STATS_PAGE_EVENTS = 2_000;
 /**
  * Most digests read per tick. At one tick a second this follows up to 50,000
  * events/s; faster ingest makes statistics lag (shown as `complete: false`)
  * rather than stall the sockets.
  */
 export const STATS_MAX_EVENTS_PER_TICK = 50_000;
+/**
+ * Events read before the earliest event of the last day (by event time) when
+ * the collector starts. Events arrive roughly, not strictly, in time order
+ * (clocks of hosts differ, agents catch up): this margin lets such events
+ * count too; events outside the day are ignored anyway.
+ */
+const STATS_BACKFILL_MARGIN_EVENTS = 10_000;
 /** Time between two reads once caught up, in ms. */
 export const STATS_POLL_MS = 1_000;
 /** Time between two reads while catching up on the backlog, in ms. */
@@ -176,7 +183,7 @@ export class StatsCollector {
       const since = this.#now() - MINUTES_KEPT * 60_000;
       const first = await this.#store.firstEventIdSince(since);
       if (first !== null) {
-        this.#lastId = first - 1;
+        this.#lastId = Math.max(0, first - 1 - STATS_BACKFILL_MARGIN_EVENTS);
       } else {
         const [newest] = await this.#store.queryEvents({ limit: 1 });
         this.#lastId = newest?.id ?? 0;

@@ -143,7 +143,8 @@ export async function updateUser(req: RouteRequest, ctx: DashboardContext): Prom
     await ctx.store.setUserRole(name, role);
     ctx.recordSecurityEvent({
       severity: 5,
-      message: `Role of user ${name} changed from ${user.role} to ${role} by ${actor} (web console)`,
+      message:
+        `Role of user ${name} changed from ${user.role} to ${role} by ${actor} (web console)`,
     });
   }
   // The user's sessions end; an admin changing their own password stays signed in.

@@ -89,6 +89,8 @@ export const BUILTIN_RULES: readonly RuleDefinition[] = [
       program: "sshd",
       regex: String.raw`^Accepted (?<method>\S+) for (?<user>.*) from (?<srcip>${IP}) port \d+`,
     },
+    // Routine and frequent: one alert per user and host, its count rising (addresses in its events).
+    foldBy: ["host", "user"],
   },
   {
     id: R.sshdPreauthDisconnect,

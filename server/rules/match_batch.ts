@@ -9,7 +9,6 @@
  */
 
 import type { EventBatch } from "../store/store.ts";
-import { foldKeyOf } from "./correlator.ts";
 import { type BatchMatches, emptyMatches, type RuleEngine } from "./engine.ts";
 import { isCorrelationRule } from "./rule.ts";
 
@@ -37,26 +36,30 @@ export function matchBatch(engine: RuleEngine, batch: EventBatch): BatchMatches 
     const rule = engine.rule(id)!;
     const i = raw.index[k]!;
     const groups = raw.fields[k] ?? null;
-    if (isCorrelationRule(rule) || engine.counted(id)) {
+    const correlation = isCorrelationRule(rule);
+    if (correlation || engine.counted(id)) {
       out.index.push(i);
       out.rule.push(id);
       out.fields.push(groups);
     }
-    if (isCorrelationRule(rule) || rule.level === 0) continue;
-    const value = (name: string) =>
-      name === "host"
-        ? batch.host[i] ?? ""
-        : name === "program"
-        ? batch.program[i] ?? ""
-        : groups?.[name] ?? "";
-    const key = foldKeyOf(rule, value);
+    if (correlation || rule.level === 0) continue;
+    // The fold key as foldKeyOf() builds it, without a closure on this per-match path.
+    const host = batch.host[i] ?? "";
+    const program = batch.program[i] ?? "";
+    let key = String(id);
+    for (const name of rule.foldBy) {
+      key += "\u0001" +
+        (name === "host" ? host : name === "program" ? program : groups?.[name] ?? "");
+    }
     const f = folds.get(key);
     if (f !== undefined) {
       out.folds.indexes[f]!.push(i);
       continue;
     }
     const fields: Record<string, string> = {};
-    for (const name of rule.foldBy) fields[name] = value(name);
+    for (const name of rule.foldBy) {
+      fields[name] = name === "host" ? host : name === "program" ? program : groups?.[name] ?? "";
+    }
     folds.set(key, out.folds.key.length);
     out.folds.rule.push(id);
     out.folds.key.push(key);

@@ -63,8 +63,8 @@ export function parseRulesText(
  * @param path The file.
  * @param options Whether to include the built-in rules.
  * @returns The validated rule set.
- * @throws {SyntaxError} When the file is invalid, naming it, the rule and the field.
- * @throws {Deno.errors.NotFound} When the file does not exist (message names it).
+ * @throws {SyntaxError} When the file cannot be read or is invalid, naming it, the rule and the field.
+ * @throws {RangeError} When the file is larger than {@linkcode MAX_RULES_FILE_BYTES}.
  * @example
  * ```ts
  * const rules = await loadRulesFile("/etc/nms/rules.yaml");

@@ -113,27 +113,21 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX logs_host_ts ON logs (host, ts);
 
-      -- Substring search: a trigram GIN index serves "message LIKE '%term%'".
-      -- pg_trgm ships with PostgreSQL (contrib) and is a trusted extension;
-      -- where it cannot be created the search still works, without the index.
-      DO $$
-      DECLARE
-        trgm_schema text;
-      BEGIN
-        BEGIN
-          CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
-        EXCEPTION WHEN OTHERS THEN
-          RAISE NOTICE 'pg_trgm unavailable (%), message search runs without an index', SQLERRM;
-        END;
-        SELECT n.nspname INTO trgm_schema FROM pg_extension e
-          JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
-        IF trgm_schema IS NOT NULL THEN
-          EXECUTE format(
-            'CREATE INDEX logs_message_trgm ON logs USING gin (message %I.gin_trgm_ops)',
-            trgm_schema);
-        END IF;
-      END
-      $$;
+      -- Full-text index of EventQuery.text: the letter/digit runs of program
+      -- and message as a tsvector, filled behind ingest by indexText() (so it
+      -- never slows a group commit) up to nms_meta.text_indexed_upto.
+      -- Partitioned like logs, so retention drops it by the day too.
+      CREATE TABLE logs_text (
+        id bigint NOT NULL,
+        received_at bigint NOT NULL,
+        words tsvector NOT NULL
+      ) PARTITION BY RANGE (received_at);
+      CREATE INDEX logs_text_words ON logs_text USING gin (words);
+      CREATE TABLE nms_meta (
+        key text PRIMARY KEY,
+        value bigint NOT NULL
+      );
+      INSERT INTO nms_meta (key, value) VALUES ('text_indexed_upto', 0);
 
       -- Creates the daily partitions covering [first_day, last_day] (days since
       -- the epoch, UTC) that do not exist yet.
@@ -146,10 +140,14 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         PERFORM pg_advisory_xact_lock(${ADVISORY_LOCK_CLASS}, hashtext(current_schema() || ':partitions'));
         -- A WHILE loop: a FOR loop variable would be an integer, and day * ms overflows it.
         WHILE day <= last_day LOOP
-          name := 'logs_' || to_char(to_timestamp(day * 86400) AT TIME ZONE 'UTC', 'YYYYMMDD');
-          IF to_regclass(quote_ident(current_schema()) || '.' || quote_ident(name)) IS NULL THEN
+          name := to_char(to_timestamp(day * 86400) AT TIME ZONE 'UTC', 'YYYYMMDD');
+          IF to_regclass(quote_ident(current_schema()) || '.' || quote_ident('logs_' || name)) IS NULL THEN
             EXECUTE format('CREATE TABLE %I PARTITION OF logs FOR VALUES FROM (%s) TO (%s)',
-              name, day * ${PARTITION_MS}, (day + 1) * ${PARTITION_MS});
+              'logs_' || name, day * ${PARTITION_MS}, (day + 1) * ${PARTITION_MS});
+          END IF;
+          IF to_regclass(quote_ident(current_schema()) || '.' || quote_ident('logs_text_' || name)) IS NULL THEN
+            EXECUTE format('CREATE TABLE %I PARTITION OF logs_text FOR VALUES FROM (%s) TO (%s)',
+              'logs_text_' || name, day * ${PARTITION_MS}, (day + 1) * ${PARTITION_MS});
           END IF;
           day := day + 1;
         END LOOP;
@@ -166,14 +164,17 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       BEGIN
         PERFORM pg_advisory_xact_lock(${ADVISORY_LOCK_CLASS}, hashtext(current_schema() || ':partitions'));
         FOR part IN
-          SELECT c.relname FROM pg_inherits i
+          SELECT c.relname, i.inhparent = 'logs'::regclass AS is_log FROM pg_inherits i
             JOIN pg_class c ON c.oid = i.inhrelid
-            WHERE i.inhparent = 'logs'::regclass AND c.relname ~ '^logs_[0-9]{8}$'
+            WHERE (i.inhparent = 'logs'::regclass AND c.relname ~ '^logs_[0-9]{8}$')
+              OR (i.inhparent = 'logs_text'::regclass AND c.relname ~ '^logs_text_[0-9]{8}$')
         LOOP
-          IF (extract(epoch FROM to_date(substr(part.relname, 6), 'YYYYMMDD'))::bigint + 86400)
+          IF (extract(epoch FROM to_date(right(part.relname, 8), 'YYYYMMDD'))::bigint + 86400)
               * 1000 <= cutoff_ms THEN
             EXECUTE format('DROP TABLE %I', part.relname);
-            dropped := dropped + 1;
+            IF part.is_log THEN
+              dropped := dropped + 1;
+            END IF;
           END IF;
         END LOOP;
         DELETE FROM origins WHERE received_at < cutoff_ms;

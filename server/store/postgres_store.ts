@@ -24,6 +24,7 @@ import {
   PARTITION_MS,
 } from "./postgres_migrations.ts";
 import type { SyncMode } from "./sqlite_store.ts";
+import { postgresStorageInfo, prunePostgres } from "./postgres_retention.ts";
 import {
   type AgentRecord,
   type AgentRegistration,
@@ -31,6 +32,7 @@ import {
   type AlertRecord,
   type AlertUpsert,
   APPEND_STATUS,
+  type AppendOptions,
   DEFAULT_ALERT_QUERY_LIMIT,
   MAX_ALERT_EVENT_IDS,
   MAX_ALERT_QUERY_LIMIT,
@@ -41,6 +43,9 @@ import {
   type EventQuery,
   type EventRecord,
   type HeartbeatRecord,
+  type PrunePolicy,
+  type PruneStep,
+  type StorageInfo,
   type Role,
   type SourceRecord,
   type SourceUpdate,
@@ -114,6 +119,23 @@ function cleanOrNull(text: string | null | undefined): string | null {
 function likeLiteral(term: string): string {
   return "%" + clean(term).replace(/[\\%_]/g, (c) => "\\" + c) + "%";
 }
+
+/** Most words of a full-text query that are used; the rest are ignored (as in the SQLite store). */
+const MAX_TEXT_WORDS = 8;
+
+/**
+ * Turns user keywords into a tsquery of prefix terms built only from letter
+ * and digit runs (so no tsquery syntax in the input is ever interpreted) and
+ * the words that each line must contain, case-insensitively.
+ */
+function fullTextQuery(text: string): { tsquery: string | null; words: string[] } {
+  const words = text.toLowerCase().split(/\s+/).filter((w) => w !== "").slice(0, MAX_TEXT_WORDS);
+  const terms = words.flatMap((w) => w.match(/[\p{L}\p{N}]+/gu) ?? []).map((t) => `'${t}':*`);
+  return { tsquery: terms.length > 0 ? terms.join(" & ") : null, words };
+}
+
+/** Which half of a full-text query to filter for (see `#textParts`), or null for no split. */
+type TextPart = { part: "indexed" | "tail"; upto: number } | null;
 
 type Row = Record<string, unknown>;
 
@@ -228,7 +250,10 @@ export class PostgresStore implements Store {
     for (const key of missing) this.#streams.set(key, byCleanKey.get(clean(key))!);
   }
 
-  async appendEvents(batches: readonly EventBatch[]): Promise<Uint8Array[]> {
+  async appendEvents(
+    batches: readonly EventBatch[],
+    options: AppendOptions = {},
+  ): Promise<Uint8Array[]> {
     const keys = new Set<string>();
     const receiveTimes = new Set<number>();
     for (const batch of batches) {
@@ -242,7 +267,7 @@ export class PostgresStore implements Store {
     for (let attempt = 1;; attempt++) {
       for (const at of receiveTimes) await this.ensurePartitions(at);
       try {
-        return await this.#sql.begin((tx) => this.#append(tx, batches));
+        return await this.#sql.begin((tx) => this.#append(tx, batches, options.eventIds));
       } catch (error) {
         const code = (error as { code?: string }).code;
         if (attempt >= MAX_APPEND_ATTEMPTS || !code || !RETRY_CODES.has(code)) throw error;
@@ -252,7 +277,11 @@ export class PostgresStore implements Store {
     }
   }
 
-  async #append(tx: TransactionSql, batches: readonly EventBatch[]): Promise<Uint8Array[]> {
+  async #append(
+    tx: TransactionSql,
+    batches: readonly EventBatch[],
+    eventIds: AppendOptions["eventIds"],
+  ): Promise<Uint8Array[]> {
     const statuses = batches.map((batch) => new Uint8Array(batch.count));
     // 1. Claim every origin in origins; the ones PostgreSQL returns are new.
     //    Within the group only an origin's first occurrence may be stored.
@@ -300,11 +329,14 @@ export class PostgresStore implements Store {
     await tx`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_CLASS}, hashtext(current_schema() || ':ingest'))`;
     // 3. Insert the new events, column by column.
     let columns = emptyColumns();
+    /** Batch and index of each row of `columns`, when ids are wanted. */
+    let origin: number[] = [];
     const inserts: Promise<unknown>[] = [];
     const flush = () => {
       if (columns.ts.length === 0) return;
       const c = columns;
-      inserts.push(tx`
+      const rows = origin;
+      const insert = tx`
         INSERT INTO logs (received_at, ts, host, agent_id, program, pid, severity, facility,
           message, raw, flags, stream_id, pos, msgid, structured_data)
         SELECT * FROM unnest(${tx.array(c.receivedAt, INT8)}::bigint[],
@@ -314,9 +346,22 @@ export class PostgresStore implements Store {
           ${tx.array(c.facility, INT2)}::smallint[], ${tx.array(c.message, TEXT)}::text[],
           ${tx.array(c.raw, TEXT)}::text[], ${tx.array(c.flags, INT2)}::smallint[],
           ${tx.array(c.streamId, INT8)}::bigint[], ${tx.array(c.pos, INT8)}::bigint[],
-          ${tx.array(c.msgid, TEXT)}::text[], ${tx.array(c.structuredData, TEXT)}::text[])`);
+          ${tx.array(c.msgid, TEXT)}::text[], ${tx.array(c.structuredData, TEXT)}::text[])
+        ${eventIds ? tx`RETURNING id` : tx``}`;
+      // RETURNING gives the rows in insertion order, which is unnest's order.
+      inserts.push(
+        eventIds
+          ? insert.then((ids) =>
+            ids.forEach((row, k) => {
+              const target = eventIds[rows[2 * k]!];
+              if (target) target[rows[2 * k + 1]!] = Number(row.id);
+            })
+          )
+          : insert,
+      );
       // The driver reads the arrays when the statement runs: start new ones.
       columns = emptyColumns();
+      origin = [];
     };
     batches.forEach((batch, b) => {
       const status = statuses[b]!;
@@ -343,6 +388,7 @@ export class PostgresStore implements Store {
         columns.pos.push(streamId === null ? null : batch.position[i]!);
         columns.msgid.push(cleanOrNull(batch.msgid?.[i]));
         columns.structuredData.push(cleanOrNull(batch.structuredData?.[i]));
+        if (eventIds) origin.push(b, i);
         if (columns.ts.length >= MAX_ROWS_PER_INSERT) flush();
       }
     });
@@ -430,26 +476,106 @@ export class PostgresStore implements Store {
 
   async queryEvents(query: EventQuery): Promise<EventRecord[]> {
     const sql = this.#sql;
-    const where = eventFilter(sql, query);
-    if (query.beforeId !== undefined) where.push(sql`id < ${Math.ceil(query.beforeId)}`);
-    if (query.afterId !== undefined) where.push(sql`id > ${Math.floor(query.afterId)}`);
     const limit = Math.max(1, Math.min(query.limit ?? DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT));
-    const order = query.afterId !== undefined ? sql`id ASC` : sql`id DESC`;
-    const rows = await sql`SELECT * FROM logs WHERE ${and(sql, where)} ORDER BY ${order}
-      LIMIT ${limit}`;
-    return rows.map(toEvent);
+    const ascending = query.afterId !== undefined;
+    const select = async (part: TextPart) => {
+      const where = eventFilter(sql, query, part);
+      if (query.beforeId !== undefined) where.push(sql`id < ${Math.ceil(query.beforeId)}`);
+      if (query.afterId !== undefined) where.push(sql`id > ${Math.floor(query.afterId)}`);
+      const order = ascending ? sql`id ASC` : sql`id DESC`;
+      const rows = await sql`SELECT * FROM logs WHERE ${and(sql, where)} ORDER BY ${order}
+        LIMIT ${limit}`;
+      return rows.map(toEvent);
+    };
+    const parts = await this.#textParts(query);
+    if (parts === null) return await select(null);
+    // Indexed ids are all below the tail's: newest first means tail first.
+    const [first, second] = ascending ? parts : [parts[1], parts[0]];
+    const rows = await select(first);
+    if (rows.length < limit) rows.push(...(await select(second)).slice(0, limit - rows.length));
+    return rows;
+  }
+
+  /**
+   * A full-text query runs as two queries that each use an index: the events
+   * the full-text index covers (ids from `logs_text`), and the newer ones it
+   * has not reached yet (a scan of the id range above it).
+   */
+  async #textParts(query: EventQuery): Promise<[TextPart, TextPart] | null> {
+    if (query.text === undefined || fullTextQuery(query.text).tsquery === null) return null;
+    const [row] = await this.#sql`SELECT value FROM nms_meta WHERE key = 'text_indexed_upto'`;
+    const upto = Number(row?.value ?? 0);
+    return [{ part: "indexed", upto }, { part: "tail", upto }];
   }
 
   async countEvents(query?: EventQuery, options: CountOptions = {}): Promise<number> {
     const sql = this.#sql;
-    const where = query ? eventFilter(sql, query) : [];
-    const atMost = options.atMost;
-    // The inner LIMIT stops the scan at `atMost` matches.
-    const [row] = atMost === undefined
-      ? await sql`SELECT count(*) AS n FROM logs WHERE ${and(sql, where)}`
-      : await sql`SELECT count(*) AS n FROM (SELECT 1 FROM logs WHERE ${and(sql, where)}
-          LIMIT ${Math.max(0, Math.trunc(atMost))}) AS matches`;
-    return Number(row!.n);
+    const count = async (part: TextPart, atMost: number | undefined) => {
+      const where = query ? eventFilter(sql, query, part) : [];
+      // The inner LIMIT stops the scan at `atMost` matches.
+      const [row] = atMost === undefined
+        ? await sql`SELECT count(*) AS n FROM logs WHERE ${and(sql, where)}`
+        : await sql`SELECT count(*) AS n FROM (SELECT 1 FROM logs WHERE ${and(sql, where)}
+            LIMIT ${Math.max(0, Math.trunc(atMost))}) AS matches`;
+      return Number(row!.n);
+    };
+    const parts = query ? await this.#textParts(query) : null;
+    if (parts === null) return await count(null, options.atMost);
+    const tail = await count(parts[1], options.atMost);
+    const rest = options.atMost === undefined ? undefined : Math.max(0, options.atMost - tail);
+    return tail + (rest === 0 ? 0 : await count(parts[0], rest));
+  }
+
+  /**
+   * Adds up to `maxRows` events, oldest first, to the full-text index
+   * (`logs_text`). Several servers may call it at once: an advisory lock
+   * makes them take turns, and ids become visible in commit order (see
+   * `#append`), so no event is skipped.
+   *
+   * @param maxRows Most events indexed by this step.
+   * @returns How many were indexed (0 when the index is complete).
+   * @example
+   * ```ts
+   * while (await store.indexText(5_000) > 0);
+   * ```
+   */
+  async indexText(maxRows: number): Promise<number> {
+    const limit = Math.max(1, Math.trunc(maxRows));
+    return await this.#sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_CLASS}, hashtext(current_schema() || ':text'))`;
+      const [meta] = await tx`SELECT value FROM nms_meta WHERE key = 'text_indexed_upto'`;
+      const upto = Number(meta?.value ?? 0);
+      // Letter/digit runs only, as FTS5's unicode61 tokenizer sees them (SQLite store).
+      const [done] = await tx`
+        WITH batch AS (
+          SELECT id, received_at, program, message FROM logs WHERE id > ${upto}
+          ORDER BY id LIMIT ${limit}
+        ), added AS (
+          INSERT INTO logs_text (id, received_at, words)
+          SELECT id, received_at, to_tsvector('simple',
+            regexp_replace(coalesce(program, '') || ' ' || message, '[^[:alnum:]]+', ' ', 'g'))
+          FROM batch
+          RETURNING id
+        )
+        SELECT count(*) AS n, max(id) AS last FROM added`;
+      const indexed = Number(done!.n);
+      if (indexed > 0) {
+        await tx`UPDATE nms_meta SET value = ${Number(done!.last)}
+          WHERE key = 'text_indexed_upto'`;
+      }
+      return indexed;
+    }) as number;
+  }
+
+  async eventHistogram(
+    range: { sinceMs: number; untilMs: number; bucketMs: number },
+  ): Promise<{ start: number; count: number }[]> {
+    const bucket = Math.max(1, Math.trunc(range.bucketMs));
+    const rows = await this.#sql`
+      SELECT (ts / ${bucket}) * ${bucket} AS start, count(*) AS n FROM logs
+      WHERE ts >= ${Math.floor(range.sinceMs)} AND ts < ${Math.floor(range.untilMs)}
+      GROUP BY 1 ORDER BY 1`;
+    return rows.map((row) => ({ start: Number(row.start), count: Number(row.n) }));
   }
 
   // --- Web console reads (server/dashboard/) ---
@@ -548,6 +674,16 @@ export class PostgresStore implements Store {
     return Number(row!.n);
   }
 
+  // --- Retention and storage (issue 10): whole daily partitions, see postgres_retention.ts ---
+
+  pruneEvents(policy: PrunePolicy): Promise<PruneStep> {
+    return prunePostgres(this.#sql, policy).finally(() => this.#days.clear());
+  }
+
+  storageInfo(): Promise<StorageInfo> {
+    return postgresStorageInfo(this.#sql);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -584,12 +720,30 @@ function toAlert(row: Row): AlertRecord {
  * Conditions (to be joined with AND) for the filters of an {@linkcode EventQuery},
  * cursors excluded. Shared by queries and counts.
  */
-function eventFilter(sql: Sql, query: EventQuery): PendingQuery<SqlRow[]>[] {
+function eventFilter(
+  sql: Sql,
+  query: EventQuery,
+  textPart: TextPart = null,
+): PendingQuery<SqlRow[]>[] {
   const where: PendingQuery<SqlRow[]>[] = [];
   if (query.host !== undefined) where.push(sql`host = ${clean(query.host)}`);
   if (query.program !== undefined) where.push(sql`program = ${clean(query.program)}`);
   if (query.contains !== undefined && query.contains !== "") {
-    where.push(sql`message LIKE ${likeLiteral(query.contains)}`);
+    // strpos() is literal: no wildcard or escape in the term means anything.
+    where.push(sql`strpos(raw, ${clean(query.contains)}) > 0`);
+  }
+  if (query.text !== undefined) {
+    const text = fullTextQuery(query.text);
+    if (text.tsquery !== null && textPart?.part === "indexed") {
+      where.push(sql`id <= ${textPart.upto}`);
+      where.push(sql`id IN (SELECT id FROM logs_text
+        WHERE words @@ to_tsquery('simple', ${text.tsquery}))`);
+    } else if (textPart?.part === "tail") {
+      where.push(sql`id > ${textPart.upto}`);
+    }
+    for (const word of text.words) {
+      where.push(sql`strpos(lower(raw), lower(${clean(word)})) > 0`);
+    }
   }
   if (query.maxSeverity !== undefined) where.push(sql`severity <= ${query.maxSeverity}`);
   if (query.sinceMs !== undefined) where.push(sql`ts >= ${Math.ceil(query.sinceMs)}`);

@@ -97,7 +97,10 @@ Deno.test("pruneEvents() with maxBytes deletes the oldest events and shrinks the
     assert.match(newest!.message, / 19999 /);
     const db = new DatabaseSync(path, { readOnly: true });
     try {
-      assert.equal((db.prepare("PRAGMA auto_vacuum").get() as { auto_vacuum: number }).auto_vacuum, 2);
+      assert.equal(
+        (db.prepare("PRAGMA auto_vacuum").get() as { auto_vacuum: number }).auto_vacuum,
+        2,
+      );
     } finally {
       db.close();
     }
@@ -118,7 +121,10 @@ Deno.test("backupSqliteFile() writes a readable private copy and refuses to over
       await copy.close();
     }
     await assert.rejects(backupSqliteFile(path, target), /the file exists/);
-    await assert.rejects(backupSqliteFile(join(dir, "absent.db"), join(dir, "x.db")), /No database/);
+    await assert.rejects(
+      backupSqliteFile(join(dir, "absent.db"), join(dir, "x.db")),
+      /No database/,
+    );
     // No temporary file is left behind.
     const names = [];
     for await (const entry of Deno.readDir(dir)) names.push(entry.name);

@@ -185,11 +185,18 @@ class SqliteStore implements Store {
       removeUser: prepare("DELETE FROM users WHERE username = ?"),
       countUsers: prepare("SELECT count(*) AS n FROM users"),
       countEvents: prepare("SELECT count(*) AS n FROM logs"),
-      ftsUpto: prepare("SELECT value FROM meta WHERE key = 'fts_indexed_upto'"),
-      ftsPending: prepare(
-        "SELECT id, program, message, raw, msg_start FROM logs WHERE id > ? ORDER BY id LIMIT ?",
+      histogram: prepare(
+        // node:sqlite binds numbers as REAL: cast, or the division is not an integer one.
+        "SELECT (ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS start, count(*) AS n FROM logs WHERE ts >= ? AND ts < ? GROUP BY start ORDER BY start",
       ),
-      ftsInsert: prepare("INSERT INTO logs_fts (rowid, text) VALUES (?, ?)"),
+      ftsUpto: prepare("SELECT value FROM meta WHERE key = 'fts_indexed_upto'"),
+      ftsLast: prepare(
+        "SELECT max(id) AS last FROM (SELECT id FROM logs WHERE id > ? ORDER BY id LIMIT ?)",
+      ),
+      ftsFill: prepare(`
+        INSERT INTO logs_fts (rowid, text)
+        SELECT id, coalesce(program || ' ', '') || coalesce(message, substr(raw, msg_start + 1))
+        FROM logs WHERE id > ? AND id <= ? ORDER BY id`),
       ftsSetUpto: prepare("UPDATE meta SET value = ? WHERE key = 'fts_indexed_upto'"),
       maxEventId: prepare("SELECT coalesce(max(id), 0) AS id FROM logs"),
       // Web console (server/dashboard/).
@@ -462,18 +469,65 @@ class SqliteStore implements Store {
   }
 
   queryEvents(query: EventQuery): Promise<EventRecord[]> {
-    const { where, params } = eventFilter(query);
-    const add = (clause: string, value: SQLInputValue) => {
-      where.push(clause);
-      params.push(value);
-    };
-    if (query.beforeId !== undefined) add("id < ?", query.beforeId);
-    if (query.afterId !== undefined) add("id > ?", query.afterId);
     const limit = Math.max(1, Math.min(query.limit ?? DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT));
-    const order = query.afterId !== undefined ? "ASC" : "DESC";
-    const sql = `SELECT * FROM logs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY id ${order} LIMIT ${limit}`;
-    return Promise.resolve((this.#db.prepare(sql).all(...params) as Row[]).map(toEvent));
+    const ascending = query.afterId !== undefined;
+    const select = (part: TextPart) => {
+      const { where, params } = eventFilter(query, part);
+      if (query.beforeId !== undefined) (where.push("id < ?"), params.push(query.beforeId));
+      if (query.afterId !== undefined) (where.push("id > ?"), params.push(query.afterId));
+      const sql = `SELECT * FROM logs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+        ORDER BY id ${ascending ? "ASC" : "DESC"} LIMIT ${limit}`;
+      return (this.#db.prepare(sql).all(...params) as Row[]).map(toEvent);
+    };
+    const parts = this.#textParts(query);
+    if (parts === null) return Promise.resolve(select(null));
+    // Indexed ids are all below the tail's: newest first means tail first.
+    const [first, second] = ascending ? parts : [parts[1], parts[0]];
+    const rows = select(first);
+    if (rows.length < limit) rows.push(...select(second).slice(0, limit - rows.length));
+    return Promise.resolve(rows);
+  }
+
+  /**
+   * A full-text query runs as two queries that each use an index: the events
+   * the full-text index covers (ids from FTS5), and the newer ones it has not
+   * reached yet (a scan of the id range above it). One query with an OR of
+   * both would scan the whole table.
+   */
+  #textParts(query: EventQuery): [TextPart, TextPart] | null {
+    if (query.text === undefined || fullTextQuery(query.text).match === null) return null;
+    const upto = Number((this.#statements.ftsUpto!.get() as Row).value);
+    return [{ part: "indexed", upto }, { part: "tail", upto }];
+  }
+
+  countEvents(query?: EventQuery, options: CountOptions = {}): Promise<number> {
+    const atMost = options.atMost;
+    const count = (part: TextPart, cap: number | undefined) => {
+      const { where, params } = query ? eventFilter(query, part) : { where: [], params: [] };
+      if (where.length === 0 && cap === undefined) {
+        return Number((this.#statements.countEvents!.get() as Row).n);
+      }
+      const filter = where.length ? `WHERE ${where.join(" AND ")}` : "";
+      // The inner LIMIT stops the scan at `cap` matches.
+      const sql = cap === undefined
+        ? `SELECT count(*) AS n FROM logs ${filter}`
+        : `SELECT count(*) AS n FROM (SELECT 1 FROM logs ${filter} LIMIT ?)`;
+      if (cap !== undefined) params.push(Math.max(0, Math.trunc(cap)));
+      return Number((this.#db.prepare(sql).get(...params) as Row).n);
+    };
+    const parts = query ? this.#textParts(query) : null;
+    if (parts === null) return Promise.resolve(count(null, atMost));
+    const tail = count(parts[1], atMost);
+    const rest = atMost === undefined ? undefined : Math.max(0, atMost - tail);
+    return Promise.resolve(tail + (rest === 0 ? 0 : count(parts[0], rest)));
+  }
+
+  eventHistogram(
+    range: { sinceMs: number; untilMs: number; bucketMs: number },
+  ): Promise<{ start: number; count: number }[]> {
+    const bucket = Math.max(1, Math.trunc(range.bucketMs));
+    const rows = this.#statements.histogram!.all(bucket, bucket, range.sinceMs, range.untilMs) as Row[];
+    return Promise.resolve(rows.map((r) => ({ start: Number(r.start), count: Number(r.n) })));
   }
 
   indexText(maxRows: number): Promise<number> {
@@ -481,33 +535,16 @@ class SqliteStore implements Store {
     let indexed = 0;
     transaction(this.#db, () => {
       const upto = Number((statements.ftsUpto!.get() as Row).value);
-      let last = upto;
-      for (const row of statements.ftsPending!.iterate(upto, maxRows) as Iterable<Row>) {
-        const raw = String(row.raw);
-        const message = row.message === null ? raw.slice(Number(row.msg_start)) : String(row.message);
-        const text = row.program === null ? message : `${row.program} ${message}`;
-        statements.ftsInsert!.run(Number(row.id), text);
-        last = Number(row.id);
-        indexed++;
-      }
-      if (last !== upto) statements.ftsSetUpto!.run(last);
+      const last = (statements.ftsLast!.get(upto, maxRows) as Row | undefined)?.last;
+      if (last === null || last === undefined) return;
+      // One statement, no row crosses into JavaScript. substr() counts code
+      // points where msg_start counts UTF-16 units: they differ only after an
+      // astral character before the message, and then by a character or two
+      // of indexed text, never in what is stored or shown.
+      indexed = Number(statements.ftsFill!.run(upto, Number(last)).changes);
+      statements.ftsSetUpto!.run(Number(last));
     });
     return Promise.resolve(indexed);
-  }
-
-  countEvents(query?: EventQuery, options: CountOptions = {}): Promise<number> {
-    const { where, params } = query ? eventFilter(query) : { where: [], params: [] };
-    const atMost = options.atMost;
-    if (where.length === 0 && atMost === undefined) {
-      return Promise.resolve(Number((this.#statements.countEvents!.get() as Row).n));
-    }
-    const filter = where.length ? `WHERE ${where.join(" AND ")}` : "";
-    // The inner LIMIT stops the scan at `atMost` matches.
-    const sql = atMost === undefined
-      ? `SELECT count(*) AS n FROM logs ${filter}`
-      : `SELECT count(*) AS n FROM (SELECT 1 FROM logs ${filter} LIMIT ?)`;
-    if (atMost !== undefined) params.push(Math.max(0, Math.trunc(atMost)));
-    return Promise.resolve(Number((this.#db.prepare(sql).get(...params) as Row).n));
   }
 
   // --- Web console reads (server/dashboard/) ---
@@ -680,7 +717,13 @@ function fullTextQuery(text: string): { match: string | null; words: string[] } 
   return { match: terms.length > 0 ? terms.join(" AND ") : null, words };
 }
 
-function eventFilter(query: EventQuery): { where: string[]; params: SQLInputValue[] } {
+/** Which half of a full-text query to filter for (see `#textParts`), or null for no split. */
+type TextPart = { part: "indexed" | "tail"; upto: number } | null;
+
+function eventFilter(
+  query: EventQuery,
+  textPart: TextPart = null,
+): { where: string[]; params: SQLInputValue[] } {
   const where: string[] = [];
   const params: SQLInputValue[] = [];
   const add = (clause: string, value: SQLInputValue) => {
@@ -694,12 +737,11 @@ function eventFilter(query: EventQuery): { where: string[]; params: SQLInputValu
   }
   if (query.text !== undefined) {
     const text = fullTextQuery(query.text);
-    if (text.match !== null) {
-      // Indexed events come from the index; newer ones are scanned.
-      where.push(
-        `(id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?) OR id > (SELECT value FROM meta WHERE key = 'fts_indexed_upto'))`,
-      );
-      params.push(text.match);
+    if (text.match !== null && textPart?.part === "indexed") {
+      add("id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?)", text.match);
+      add("id <= ?", textPart.upto);
+    } else if (textPart?.part === "tail") {
+      add("id > ?", textPart.upto);
     }
     for (const word of text.words) add("instr(lower(raw), ?) > 0", word);
   }

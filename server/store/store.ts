@@ -341,6 +341,17 @@ export interface Store {
   countAlerts(query?: AlertQuery): Promise<number>;
 
   /**
+   * Counts events per time bucket (e.g. per minute for the last hour), using
+   * the event-time index only.
+   *
+   * @param range Time range (ms since the epoch) and bucket width in ms.
+   * @returns One entry per non-empty bucket, oldest first; `start` is the bucket's start.
+   */
+  eventHistogram(
+    range: { sinceMs: number; untilMs: number; bucketMs: number },
+  ): Promise<{ start: number; count: number }[]>;
+
+  /**
    * Adds up to `maxRows` stored events, oldest first, to the full-text index
    * that {@linkcode EventQuery.text} uses. Run by the writer when it is idle, so
    * full-text indexing never slows ingest down. Backends whose index is kept in

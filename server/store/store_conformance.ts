@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import {
+  type AlertUpsert,
   APPEND_STATUS,
   EVENT_FLAGS,
   type EventBatch,
@@ -686,6 +687,192 @@ const CASES: [string, Case][] = [
       await reopened.close();
     }
   }],
+  // --- Ids, histogram and full-text search ---
+  ["appendEvents() fills eventIds with the id of each stored event", async ({ store }) => {
+    await store.appendEvents([makeBatch([{ stream: "s", position: 2, message: "old" }])]);
+    const eventIds = [new Float64Array(3).fill(-1), null, new Float64Array(1).fill(-1)];
+    await store.appendEvents([
+      makeBatch([
+        { stream: "s", position: 1, message: "one" },
+        { stream: "s", position: 2, message: "dup" },
+        { message: "no origin" },
+      ]),
+      makeBatch([{ message: "skipped batch" }]),
+      makeBatch([{ message: "last" }]),
+    ], { eventIds });
+    const byMessage = new Map((await store.queryEvents({})).map((e) => [e.message, e.id]));
+    assert.deepEqual([...eventIds[0]!], [byMessage.get("one"), -1, byMessage.get("no origin")]);
+    assert.deepEqual([...eventIds[2]!], [byMessage.get("last")]);
+  }],
+
+  ["eventHistogram() counts events per time bucket", async ({ store }) => {
+    const t = 1_700_000_040_000; // a whole minute
+    await store.appendEvents([makeBatch([
+      { ts: t - 1 },
+      { ts: t },
+      { ts: t + 59_999 },
+      { ts: t + 60_000 },
+      { ts: t + 180_000 },
+      { ts: t + 300_000 },
+    ])]);
+    assert.deepEqual(
+      await store.eventHistogram({ sinceMs: t, untilMs: t + 300_000, bucketMs: 60_000 }),
+      [
+        { start: t, count: 2 },
+        { start: t + 60_000, count: 1 },
+        { start: t + 180_000, count: 1 },
+      ],
+    );
+  }],
+
+  [
+    "queryEvents() matches `contains` in the whole line, not only the message",
+    async ({ store }) => {
+      await store.appendEvents([makeBatch([
+        { raw: "<13>Nov 14 web-1 sshd[1]: hello", message: "hello", host: "web-1" },
+      ])]);
+      assert.equal((await store.queryEvents({ contains: "sshd[1]" })).length, 1);
+      assert.equal(await store.countEvents({ contains: "<13>" }), 1);
+    },
+  ],
+
+  [
+    "queryEvents() finds `text` keywords before and after the full-text index",
+    async ({ store }) => {
+      const line = (message: string) => ({ message, raw: `web-1 app: ${message}`, program: "app" });
+      await store.appendEvents([makeBatch([
+        line("Failed password for root from 203.0.113.7"),
+        line("Accepted publickey for deploy"),
+        line("FAILED to start unit nginx.service"),
+      ])]);
+      const find = async (text: string) =>
+        (await store.queryEvents({ text })).map((e) => e.message).reverse();
+      const check = async () => {
+        assert.deepEqual(await find("failed"), [
+          "Failed password for root from 203.0.113.7",
+          "FAILED to start unit nginx.service",
+        ]);
+        assert.deepEqual(await find("fail root"), ["Failed password for root from 203.0.113.7"]);
+        assert.deepEqual(await find("203.0.113"), ["Failed password for root from 203.0.113.7"]);
+        assert.deepEqual(await find("nginx.service"), ["FAILED to start unit nginx.service"]);
+        assert.deepEqual(await find("deploy nothing"), []);
+        assert.deepEqual(await find("\"' & | ! :* ("), [], "query syntax is never interpreted");
+        assert.equal(await store.countEvents({ text: "failed" }), 2);
+        assert.equal(await store.countEvents({ text: "failed" }, { atMost: 1 }), 1);
+      };
+      await check(); // nothing indexed yet: the tail scan finds them
+      if (store.indexText) {
+        assert.equal(await store.indexText(2), 2);
+        await check(); // half indexed
+        while (await store.indexText(100) > 0);
+        assert.deepEqual(await find("ailed"), [], "an indexed keyword starts a word");
+        await store.appendEvents([makeBatch([line("failed again, after indexing")])]);
+        assert.deepEqual(
+          (await store.queryEvents({ text: "failed", limit: 2 })).map((e) => e.message),
+          [
+            "failed again, after indexing",
+            "FAILED to start unit nginx.service",
+          ],
+        );
+        assert.equal(await store.countEvents({ text: "FAILED" }), 3);
+      }
+    },
+  ],
+
+  [
+    "pruneEvents() removes events received before the cutoff, storageInfo() tells the oldest",
+    async ({ store }) => {
+      if (!store.pruneEvents || !store.storageInfo) return; // optional methods
+      const day = 86_400_000;
+      const d = 19_700 * day;
+      await store.appendEvents([
+        makeBatch([{ message: "d0 a" }, { message: "d0 b" }], { receivedAt: d + 3_600_000 }),
+        makeBatch([{ message: "d1 early" }], { receivedAt: d + day + 1_800_000 }),
+        makeBatch([{ message: "d1 late" }], { receivedAt: d + day + 7_200_000 }),
+        makeBatch([{ message: "d3" }], { receivedAt: d + 3 * day }),
+      ]);
+      assert.equal((await store.storageInfo()).oldestReceivedAt, d + 3_600_000);
+      for (let step = 0; step < 10; step++) {
+        const result = await store.pruneEvents({
+          receivedBeforeMs: d + day + 3_600_000,
+          maxRows: 1,
+        });
+        if (!result.more) break;
+      }
+      assert.deepEqual(await messages(store), ["d1 late", "d3"]);
+      const info = await store.storageInfo();
+      assert.equal(info.oldestReceivedAt, d + day + 7_200_000);
+      assert.equal(info.oldestEventTs, d + day + 7_200_000);
+      // The newest event is kept whatever the cutoff.
+      for (let step = 0; step < 10; step++) {
+        if (
+          !(await store.pruneEvents({ receivedBeforeMs: d + 10 * day, maxRows: 100 })).more
+        ) break;
+      }
+      assert.deepEqual(await messages(store), ["d3"]);
+    },
+  ],
+
+  // --- Alerts (server/rules/) ---
+  [
+    "upsertAlerts() inserts, folds within the window, and listAlerts()/countAlerts() filter",
+    async ({ store }) => {
+      const alert = (over: Partial<AlertUpsert> = {}): AlertUpsert => ({
+        ruleId: 5710,
+        level: 10,
+        description: "sshd: brute force",
+        foldKey: "5710\u0001203.0.113.7",
+        fields: { srcip: "203.0.113.7" },
+        eventIds: [1, 2, 3],
+        firstSeen: 1_000,
+        lastSeen: 2_000,
+        count: 1,
+        foldWindowMs: 60_000,
+        ...over,
+      });
+      const [first] = await store.upsertAlerts([alert()], 10);
+      assert.deepEqual({ ...first!, id: 0 }, {
+        id: 0,
+        ruleId: 5710,
+        level: 10,
+        description: "sshd: brute force",
+        fields: { srcip: "203.0.113.7" },
+        eventIds: [1, 2, 3],
+        firstSeen: 1_000,
+        lastSeen: 2_000,
+        count: 1,
+        updatedAt: 10,
+      });
+      // Within the window: folded, count and ids grow.
+      const [folded] = await store.upsertAlerts(
+        [alert({ eventIds: [4], firstSeen: 30_000, lastSeen: 31_000, count: 2 })],
+        20,
+      );
+      assert.equal(folded!.id, first!.id);
+      assert.equal(folded!.count, 3);
+      assert.deepEqual(folded!.eventIds, [1, 2, 3, 4]);
+      assert.equal(folded!.firstSeen, 1_000);
+      assert.equal(folded!.lastSeen, 31_000);
+      assert.equal(folded!.updatedAt, 20);
+      // Past the window, or another key: a new alert.
+      const [later, other] = await store.upsertAlerts([
+        alert({ firstSeen: 500_000, lastSeen: 500_000 }),
+        alert({ foldKey: "5702\u0001web-1\u0001deploy", ruleId: 5702, level: 3, fields: {} }),
+      ], 30);
+      assert.notEqual(later!.id, first!.id);
+      assert.equal(later!.count, 1);
+      assert.notEqual(other!.id, later!.id);
+      const listed = await store.listAlerts();
+      assert.deepEqual(listed.map((a) => a.id), [other!.id, later!.id, first!.id]);
+      assert.deepEqual(await store.listAlerts({ minLevel: 10, limit: 1 }), [later]);
+      assert.deepEqual((await store.listAlerts({ sinceMs: 25 })).map((a) => a.id), [
+        other!.id,
+        later!.id,
+      ]);
+      assert.equal(await store.countAlerts(), 3);
+      assert.equal(await store.countAlerts({ minLevel: 10, sinceMs: 15 }), 2);
+    },
+  ],
 ];
 
 /**

@@ -117,7 +117,9 @@ export function sampleLines(count: number, now: number, spreadMinutes = 50): str
     const [program, severity, message] = templates[(i * 7) % templates.length]!;
     const host = hosts[(i * 3) % hosts.length]!;
     const ts = new Date(now - Math.floor(((count - i) / count) * spreadMinutes * 60_000));
-    lines.push(`<${4 * 8 + severity}>1 ${ts.toISOString()} ${host} ${program} ${100 + i} - - ${message}`);
+    lines.push(
+      `<${4 * 8 + severity}>1 ${ts.toISOString()} ${host} ${program} ${100 + i} - - ${message}`,
+    );
   }
   return lines;
 }
@@ -144,7 +146,11 @@ export interface ApiClient {
  * await api.json("/api/agents");
  * ```
  */
-export async function signIn(baseUrl: string, username: string, password: string): Promise<ApiClient> {
+export async function signIn(
+  baseUrl: string,
+  username: string,
+  password: string,
+): Promise<ApiClient> {
   const response = await fetch(`${baseUrl}/api/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },

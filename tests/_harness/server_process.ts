@@ -38,7 +38,7 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `nms-server serve --port 0 --host 127.0.0.1` plus `args`, and waits
+ * Starts `nms-server serve --port 0 --host 127.0.0.1 --http-port 0` plus `args`, and waits
  * until it logs the port it listens on.
  *
  * @param options Flags and admin password.
@@ -62,6 +62,8 @@ export async function spawnServerProcess(
       "0",
       "--host",
       "127.0.0.1",
+      "--http-port",
+      "0",
       ...(options.args ?? []),
     ],
     env: { NMS_ADMIN_PASSWORD: options.adminPassword ?? "admin", NMS_LOG_LEVEL: "info" },
@@ -97,7 +99,7 @@ export async function spawnServerProcess(
     await draining;
     return result;
   };
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const port = await Promise.race([
       listening,

@@ -3,7 +3,8 @@
  * SQLite file, against the raw node:sqlite insert rate of the same schema
  * measured in the same run.
  *
- * Usage: deno task bench [--events N] [--clients K] [--workers 1,2,4] [--runs R]
+ * Usage: deno run -A tests/bench/ingest.ts [--events N] [--clients K] [--workers 1,2,4]
+ *          [--runs R] [--rules on|off]
  *
  * @module
  */
@@ -22,12 +23,15 @@ const { values } = parseArgs({
     clients: { type: "string", default: "4" },
     workers: { type: "string", default: "1,2,4" },
     runs: { type: "string", default: "1" },
+    rules: { type: "string", default: "on" },
   },
 });
 const EVENTS = Number(values.events);
 const CLIENTS = Number(values.clients);
 const WORKERS = values.workers.split(",").map(Number);
 const RUNS = Number(values.runs);
+/** The built-in detection rules run on every event unless turned off. */
+const RULES_ON = values.rules !== "off";
 
 /** Rows per multi-row INSERT and per transaction of the raw baseline. */
 const RAW_ROWS_PER_INSERT = 500;
@@ -111,7 +115,11 @@ try {
     const rates: number[] = [];
     const perCpu: number[] = [];
     for (let r = 0; r < RUNS; r++) {
-      const server = await spawnServer(await Deno.makeTempDir({ dir }), ["--workers", String(workers)]);
+      const server = await spawnServer(await Deno.makeTempDir({ dir }), [
+        "--workers",
+        String(workers),
+        ...(RULES_ON ? [] : ["--no-builtin-rules"]),
+      ]);
       try {
         const cpuBefore = await server.cpuSeconds();
         const ms = await runClients(server.port, CLIENTS, Math.floor(EVENTS / CLIENTS));
@@ -125,7 +133,7 @@ try {
     const rate = median(rates);
     best = Math.max(best, rate);
     console.log(
-      `nms       --workers ${workers}: ${format(rate)} (min ${format(Math.min(...rates))}, max ${
+      `nms       --workers ${workers}, rules ${RULES_ON ? "on" : "off"}: ${format(rate)} (min ${format(Math.min(...rates))}, max ${
         format(Math.max(...rates))
       }), ratio to raw ${(rate / baseline).toFixed(2)}, ${format(median(perCpu))} per server CPU-second`,
     );

@@ -10,9 +10,17 @@ const REFRESH_MS = 1000;
 const STATUS = {
   alive: { label: "Alive", class: "status-alive", help: "heartbeat on time" },
   late: { label: "Late", class: "status-late", help: "one heartbeat missed" },
-  disconnected: { label: "Disconnected", class: "status-disconnected", help: "connection lost without goodbye, or 3 heartbeats missed" },
+  disconnected: {
+    label: "Disconnected",
+    class: "status-disconnected",
+    help: "connection lost without goodbye, or 3 heartbeats missed",
+  },
   stopped: { label: "Stopped", class: "status-stopped", help: "said goodbye on a clean shutdown" },
-  never_seen: { label: "Never seen", class: "status-never", help: "registered, never sent a heartbeat" },
+  "never_seen": {
+    label: "Never seen",
+    class: "status-never",
+    help: "registered, never sent a heartbeat",
+  },
 };
 
 export function createAgentsView() {
@@ -50,17 +58,23 @@ export function createAgentsView() {
     const statuses = new Map(data.agents.map((a) => [a.hostname, a.status]));
     if (previous) {
       for (const [host, status] of statuses) {
-        if (previous.get(host) !== status) changes.push(`${host} is ${STATUS[status]?.label ?? status}`);
+        if (previous.get(host) !== status) {
+          changes.push(`${host} is ${STATUS[status]?.label ?? status}`);
+        }
       }
     }
     previous = statuses;
     if (changes.length > 0 && changes.length <= 3) toast(changes.join("; "));
     else if (changes.length > 3) toast(`${changes.length} nodes changed status`);
-    const sorted = [...data.agents].sort((a, b) => order(a.status) - order(b.status) || a.hostname.localeCompare(b.hostname));
+    const sorted = [...data.agents].sort((a, b) =>
+      order(a.status) - order(b.status) || a.hostname.localeCompare(b.hostname)
+    );
     tbody.replaceChildren(...sorted.map((a) => row(a, data.now)));
     emptyNote.hidden = data.agents.length > 0;
     byId("agents-legend").textContent =
-      `Heartbeat every ${data.heartbeatSeconds} s. Late after one missed heartbeat; Disconnected when the connection drops without goodbye or after ${3 * data.heartbeatSeconds} s of silence.`;
+      `Heartbeat every ${data.heartbeatSeconds} s. Late after one missed heartbeat; Disconnected when the connection drops without goodbye or after ${
+        3 * data.heartbeatSeconds
+      } s of silence.`;
   }
 
   function order(status) {
@@ -69,17 +83,27 @@ export function createAgentsView() {
 
   function row(a, now) {
     const s = STATUS[a.status] ?? STATUS.never_seen;
-    const tr = el("tr", { class: `agent-row ${s.class}` }, [
-      el("td", {}, [el("span", { class: `status ${s.class}`, text: s.label, attrs: { title: s.help } })]),
+    const cell = (label, options, children) =>
+      el("td", { ...options, attrs: { ...options.attrs, "data-label": label } }, children);
+    const tr = el("tr", { class: "agent-row" }, [
+      el("td", { class: "first" }, [
+        el("span", { class: `status ${s.class}`, text: s.label, attrs: { title: s.help } }),
+      ]),
       el("td", { class: "strong", text: a.hostname }),
-      el("td", { class: "mono", text: a.address }),
-      el("td", { text: a.os }),
-      el("td", { class: "mono", text: a.version }),
-      el("td", { text: dateTime(a.registeredAt), attrs: { title: new Date(a.registeredAt).toISOString() } }),
-      el("td", { text: ago(a.lastHeartbeat, now), attrs: a.lastHeartbeat ? { title: dateTime(a.lastHeartbeat) } : {} }),
-      el("td", { text: duration(a.uptimeSeconds) }),
-      el("td", { class: "num", text: count(a.eventsLastHour) }),
-      el("td", { class: "num", text: bytes(a.lagBytes) }),
+      cell("Address", { class: "mono", text: a.address }),
+      cell("OS", { text: a.os }),
+      cell("Agent", { class: "mono", text: a.version }),
+      cell("Registered", {
+        text: dateTime(a.registeredAt),
+        attrs: { title: new Date(a.registeredAt).toISOString() },
+      }),
+      cell("Last heartbeat", {
+        text: ago(a.lastHeartbeat, now),
+        attrs: a.lastHeartbeat ? { title: dateTime(a.lastHeartbeat) } : {},
+      }),
+      cell("Uptime", { text: duration(a.uptimeSeconds) }),
+      cell("Events (1 h)", { class: "num", text: count(a.eventsLastHour) }),
+      cell("Lag", { class: "num", text: bytes(a.lagBytes) }),
     ]);
     tr.dataset.hostname = a.hostname;
     tr.dataset.status = a.status;

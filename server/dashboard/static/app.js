@@ -12,7 +12,9 @@ import { createUsersView } from "./users.js";
 const me = await api("/api/me");
 byId("whoami").textContent = `${me.username} · ${me.role}`;
 document.body.dataset.role = me.role;
-for (const item of document.querySelectorAll("[data-admin-only]")) item.hidden = me.role !== "admin";
+for (const item of document.querySelectorAll("[data-admin-only]")) {
+  item.hidden = me.role !== "admin";
+}
 
 const views = {
   live: createLiveView(),
@@ -43,7 +45,7 @@ function show() {
   if (document.activeElement?.closest?.("nav")) byId("main").focus({ preventScroll: true });
 }
 
-window.addEventListener("hashchange", show);
+globalThis.addEventListener("hashchange", show);
 show();
 
 byId("logout").addEventListener("click", async () => {
@@ -58,7 +60,9 @@ byId("logout").addEventListener("click", async () => {
 document.addEventListener("keydown", (event) => {
   if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
   const target = event.target;
-  if (target instanceof HTMLElement && target.closest("input, select, textarea, [contenteditable]")) return;
+  if (
+    target instanceof HTMLElement && target.closest("input, select, textarea, [contenteditable]")
+  ) return;
   const field = document.querySelector(`#view-${current} input[name="q"]`);
   if (field) {
     event.preventDefault();

@@ -1,7 +1,16 @@
 // Formatting of times, severities, sizes and durations for display.
 
 /** Syslog severity names, index = severity. */
-export const SEVERITY_NAMES = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
+export const SEVERITY_NAMES = [
+  "emerg",
+  "alert",
+  "crit",
+  "err",
+  "warning",
+  "notice",
+  "info",
+  "debug",
+];
 
 /** @param {number | null} severity */
 export function severityName(severity) {
@@ -24,14 +33,18 @@ const pad = (n, w = 2) => String(n).padStart(w, "0");
 /** Local time of day with milliseconds, e.g. 14:03:07.120. */
 export function clockTime(ms) {
   const d = new Date(ms);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${
+    pad(d.getMilliseconds(), 3)
+  }`;
 }
 
 /** Local date and time, e.g. 2025-12-11 16:00:00. */
 export function dateTime(ms) {
   if (ms === null || ms === undefined) return "—";
   const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${
+    pad(d.getMinutes())
+  }:${pad(d.getSeconds())}`;
 }
 
 /** Short time: time of day when today, else the date and time. */
@@ -87,4 +100,5 @@ export function count(n) {
  * Failed login patterns (OpenSSH, PAM, login, su, NMS itself). The server's
  * statistics count the same ones (FAILED_LOGIN_MARKERS in stats_collector.ts).
  */
-export const FAILED_LOGIN = /failed password|failed publickey|authentication failure|invalid user|failed login|failed su/i;
+export const FAILED_LOGIN =
+  /failed password|failed publickey|authentication failure|invalid user|failed login|failed su/i;

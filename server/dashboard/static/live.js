@@ -65,7 +65,10 @@ export function createLiveView() {
     const params = filters();
     source = new EventSource(`/api/logs/stream${params.size ? `?${params}` : ""}`);
     setState("Connecting…", "muted");
-    source.addEventListener("open", () => setState(paused ? "Paused" : "Live", paused ? "warn" : "ok"));
+    source.addEventListener(
+      "open",
+      () => setState(paused ? "Paused" : "Live", paused ? "warn" : "ok"),
+    );
     source.addEventListener("events", (message) => {
       const data = JSON.parse(message.data);
       received += data.events.length;
@@ -116,7 +119,11 @@ export function createLiveView() {
     const parts = [];
     if (paused) parts.push(`Paused: ${count(pending.length + missed)} new event(s) waiting.`);
     if (skippedByServer > 0) {
-      parts.push(`${count(skippedByServer)} event(s) arrived too fast to show; use Search to see all of them.`);
+      parts.push(
+        `${
+          count(skippedByServer)
+        } event(s) arrived too fast to show; use Search to see all of them.`,
+      );
     }
     notice.textContent = parts.join(" ");
     notice.hidden = parts.length === 0;

@@ -14,16 +14,27 @@ const FLAG_INTERNAL = 4;
  */
 export function eventRow(event) {
   const failed = FAILED_LOGIN.test(event.message);
-  const program = event.program === null ? "—" : event.pid === null ? event.program : `${event.program}[${event.pid}]`;
-  const time = el("time", { text: shortTime(event.ts), attrs: { datetime: new Date(event.ts).toISOString(), title: dateTime(event.ts) } });
+  const program = event.program === null
+    ? "—"
+    : event.pid === null
+    ? event.program
+    : `${event.program}[${event.pid}]`;
+  const time = el("time", {
+    text: shortTime(event.ts),
+    attrs: { datetime: new Date(event.ts).toISOString(), title: dateTime(event.ts) },
+  });
   const message = el("td", { class: "msg" });
   if (failed) message.append(el("span", { class: "badge badge-alert", text: "failed login" }), " ");
-  if (event.flags & FLAG_INTERNAL) message.append(el("span", { class: "badge badge-nms", text: "NMS" }), " ");
+  if (event.flags & FLAG_INTERNAL) {
+    message.append(el("span", { class: "badge badge-nms", text: "NMS" }), " ");
+  }
   message.append(document.createTextNode(event.message));
   const row = el("tr", { class: failed ? "failed-login" : "" }, [
     el("td", { class: "time" }, [time]),
     el("td", { class: "host", text: event.host ?? "—" }),
-    el("td", { class: "severity" }, [el("span", { class: severityClass(event.severity), text: severityName(event.severity) })]),
+    el("td", { class: "severity" }, [
+      el("span", { class: severityClass(event.severity), text: severityName(event.severity) }),
+    ]),
     el("td", { class: "program", text: program }),
     message,
   ]);

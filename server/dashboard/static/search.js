@@ -75,7 +75,9 @@ export function createSearchView() {
     try {
       const result = await api("/api/logs/count", { params: Object.fromEntries(params) });
       if (mine !== generation) return;
-      countPill.textContent = `${count(result.count)}${result.capped ? "+" : ""} match${result.count === 1 ? "" : "es"}`;
+      countPill.textContent = `${count(result.count)}${result.capped ? "+" : ""} match${
+        result.count === 1 ? "" : "es"
+      }`;
     } catch {
       countPill.textContent = "";
     }
@@ -85,10 +87,20 @@ export function createSearchView() {
     if (suggested) return;
     suggested = true;
     try {
-      const [agents, stats] = await Promise.all([api("/api/agents"), api("/api/stats", { params: { range: "day" } })]);
-      const hosts = new Set([...agents.agents.map((a) => a.hostname), ...stats.topHosts.map((h) => h.name)]);
-      byId("known-hosts").replaceChildren(...[...hosts].sort().map((h) => el("option", { attrs: { value: h } })));
-      byId("known-programs").replaceChildren(...stats.topPrograms.map((p) => el("option", { attrs: { value: p.name } })));
+      const [agents, stats] = await Promise.all([
+        api("/api/agents"),
+        api("/api/stats", { params: { range: "day" } }),
+      ]);
+      const hosts = new Set([
+        ...agents.agents.map((a) => a.hostname),
+        ...stats.topHosts.map((h) => h.name),
+      ]);
+      byId("known-hosts").replaceChildren(
+        ...[...hosts].sort().map((h) => el("option", { attrs: { value: h } })),
+      );
+      byId("known-programs").replaceChildren(
+        ...stats.topPrograms.map((p) => el("option", { attrs: { value: p.name } })),
+      );
     } catch {
       suggested = false;
     }

@@ -52,42 +52,60 @@ export function createStatsView() {
   function drawSeverity(summary) {
     const data = [xs(summary)];
     for (const [, , severities] of GROUPS) {
-      data.push(summary.failedLogins.map((_, i) => severities.reduce((sum, s) => sum + summary.perMinuteBySeverity[s][i], 0)));
+      data.push(
+        summary.failedLogins.map((_, i) =>
+          severities.reduce((sum, s) => sum + summary.perMinuteBySeverity[s][i], 0)
+        ),
+      );
     }
     const series = [{}].concat(GROUPS.map(([label, colour]) => ({
       label,
       stroke: colour,
       width: 1.5,
-      fill: `${colour}22`,
+      fill: `${colour}1f`,
+      points: { show: false },
       value: (_, v) => (v === null ? "—" : v.toFixed(v < 10 ? 1 : 0)),
     })));
     severityChart?.destroy();
-    severityChart = new uPlot({
-      ...size(severityBox),
-      series,
-      scales: { x: { time: true }, y: { range: (_, min, max) => [0, Math.max(1, max * 1.1)] } },
-      axes: [AXIS, { ...AXIS, label: "events / min", labelFont: AXIS.font, size: 60 }],
-      legend: { live: true },
-      cursor: { drag: { x: false, y: false } },
-    }, data, severityBox);
+    severityChart = new uPlot(
+      {
+        ...size(severityBox),
+        series,
+        scales: { x: { time: true }, y: { range: (_, _min, max) => [0, Math.max(1, max * 1.1)] } },
+        axes: [AXIS, { ...AXIS, label: "events / min", labelFont: AXIS.font, size: 60 }],
+        legend: { live: true },
+        cursor: { drag: { x: false, y: false } },
+      },
+      data,
+      severityBox,
+    );
   }
 
   function drawFailed(summary) {
     const data = [xs(summary), summary.failedLogins];
     failedChart?.destroy();
-    failedChart = new uPlot({
-      ...size(failedBox),
-      series: [{}, {
-        label: "failed logins",
-        stroke: "#ff7b72",
-        fill: "rgba(255,123,114,0.45)",
-        paths: uPlot.paths.bars({ size: [0.8, 40] }),
-        points: { show: false },
-      }],
-      scales: { x: { time: true }, y: { range: (_, min, max) => [0, Math.max(1, max * 1.15)] } },
-      axes: [AXIS, { ...AXIS, size: 50 }],
-      cursor: { drag: { x: false, y: false } },
-    }, data, failedBox);
+    failedChart = new uPlot(
+      {
+        ...size(failedBox),
+        series: [{}, {
+          label: "failed logins",
+          stroke: "#ff7b72",
+          fill: "rgba(255,123,114,0.45)",
+          paths: uPlot.paths.bars({ size: [0.8, 40] }),
+          points: { show: false },
+        }],
+        scales: { x: { time: true }, y: { range: (_, _min, max) => [0, Math.max(1, max * 1.15)] } },
+        // Counts are whole numbers: no fractional ticks.
+        axes: [AXIS, {
+          ...AXIS,
+          size: 50,
+          incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 10000],
+        }],
+        cursor: { drag: { x: false, y: false } },
+      },
+      data,
+      failedBox,
+    );
   }
 
   function topList(id, items) {
@@ -110,7 +128,10 @@ export function createStatsView() {
   }
 
   function totals(summary) {
-    const errors = [0, 1, 2, 3].reduce((sum, s) => sum + summary.perMinuteBySeverity[s].reduce((a, v) => a + v, 0), 0) *
+    const errors = [0, 1, 2, 3].reduce(
+      (sum, s) => sum + summary.perMinuteBySeverity[s].reduce((a, v) => a + v, 0),
+      0,
+    ) *
       (summary.bucketMs / 60000);
     const failed = summary.failedLogins.reduce((a, v) => a + v, 0);
     const minutes = summary.range === "hour" ? 60 : 1440;
@@ -120,9 +141,14 @@ export function createStatsView() {
       ["Errors and worse", count(Math.round(errors)), errors > 0 ? "card-err" : ""],
       ["Failed logins", count(failed), failed > 0 ? "card-alert" : ""],
     ];
-    byId("stats-totals").replaceChildren(...cards.map(([label, value, cls]) =>
-      el("li", { class: `card ${cls}` }, [el("span", { class: "card-value", text: value }), el("span", { class: "card-label", text: label })])
-    ));
+    byId("stats-totals").replaceChildren(
+      ...cards.map(([label, value, cls]) =>
+        el("li", { class: `card ${cls}` }, [
+          el("span", { class: "card-value", text: value }),
+          el("span", { class: "card-label", text: label }),
+        ])
+      ),
+    );
   }
 
   async function refresh() {
@@ -148,7 +174,9 @@ export function createStatsView() {
   for (const button of document.querySelectorAll("[data-range]")) {
     button.addEventListener("click", () => {
       range = button.dataset.range;
-      for (const b of document.querySelectorAll("[data-range]")) b.setAttribute("aria-pressed", String(b === button));
+      for (const b of document.querySelectorAll("[data-range]")) {
+        b.setAttribute("aria-pressed", String(b === button));
+      }
       refresh();
     });
   }

@@ -32,12 +32,18 @@ export function createUsersView(me) {
 
   function row(user) {
     const self = user.username === me.username;
-    const select = el("select", { attrs: { "aria-label": `Role of ${user.username}` } },
-      ROLES.map((r) => el("option", { text: r, attrs: { value: r } })));
+    const select = el(
+      "select",
+      { attrs: { "aria-label": `Role of ${user.username}` } },
+      ROLES.map((r) => el("option", { text: r, attrs: { value: r } })),
+    );
     select.value = user.role;
     select.addEventListener("change", async () => {
       try {
-        await api(`/api/users/${encodeURIComponent(user.username)}`, { method: "PATCH", body: { role: select.value } });
+        await api(`/api/users/${encodeURIComponent(user.username)}`, {
+          method: "PATCH",
+          body: { role: select.value },
+        });
         toast(`${user.username} is now ${select.value}`);
         if (self) location.reload();
       } catch (e) {
@@ -45,14 +51,22 @@ export function createUsersView(me) {
         say(e.message, true);
       }
     });
-    const reset = el("button", { text: "Reset password", attrs: { type: "button", "aria-label": `Reset password of ${user.username}` } });
+    const reset = el("button", {
+      text: "Reset password",
+      attrs: { type: "button", "aria-label": `Reset password of ${user.username}` },
+    });
     reset.addEventListener("click", () => {
       resetting = user.username;
-      byId("password-dialog-user").textContent = `New password for ${user.username}. Their sessions will end.`;
+      byId("password-dialog-user").textContent =
+        `New password for ${user.username}. Their sessions will end.`;
       passwordForm.reset();
       dialog.showModal();
     });
-    const remove = el("button", { class: "danger", text: "Remove", attrs: { type: "button", "aria-label": `Remove ${user.username}` } });
+    const remove = el("button", {
+      class: "danger",
+      text: "Remove",
+      attrs: { type: "button", "aria-label": `Remove ${user.username}` },
+    });
     remove.disabled = self;
     if (self) remove.title = "You cannot remove your own account";
     remove.addEventListener("click", async () => {
@@ -66,7 +80,10 @@ export function createUsersView(me) {
       }
     });
     return el("tr", {}, [
-      el("td", { class: "strong" }, [user.username, self ? el("span", { class: "muted", text: " (you)" }) : null]),
+      el("td", { class: "strong" }, [
+        user.username,
+        self ? el("span", { class: "muted", text: " (you)" }) : null,
+      ]),
       el("td", {}, [select]),
       el("td", { text: dateTime(user.createdAt) }),
       el("td", { class: "actions" }, [reset, remove]),
@@ -78,7 +95,10 @@ export function createUsersView(me) {
     event.preventDefault();
     const password = passwordForm.elements.password.value;
     try {
-      await api(`/api/users/${encodeURIComponent(resetting)}`, { method: "PATCH", body: { password } });
+      await api(`/api/users/${encodeURIComponent(resetting)}`, {
+        method: "PATCH",
+        body: { password },
+      });
       dialog.close();
       toast(`Password of ${resetting} changed`);
     } catch (e) {

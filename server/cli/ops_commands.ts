@@ -1,0 +1,205 @@
+/**
+ * The operations side of the nms-server command line (issue 10,
+ * docs/PRODUCTION.md): `--config FILE` on every command that opens the store,
+ * `config check`, `config keys` and `backup FILE`, and the parsers of
+ * `--retention-days` and `--max-db-size`. main.ts calls
+ * {@linkcode addOpsCommands} once its other commands are defined.
+ *
+ * @module
+ */
+
+import {
+  Command,
+  CommanderError,
+  type CommandUnknownOpts,
+  InvalidArgumentError,
+  Option,
+} from "@commander-js/extra-typings";
+import { formatByteSize, parseByteSize } from "../byte_size.ts";
+import {
+  applyConfigValues,
+  ConfigFileError,
+  configKeys,
+  effectiveConfig,
+  formatConfigKeys,
+  formatEffectiveConfig,
+  readConfigFile,
+} from "../config_file.ts";
+import { checkRetentionDays } from "../retention.ts";
+import { DEFAULT_DB_PATH } from "../server.ts";
+import { parseStoreUrl } from "../store/open_store.ts";
+import { backupSqliteFile } from "../store/sqlite_maintenance.ts";
+
+/** Environment variable naming the configuration file when `--config` is absent. */
+export const CONFIG_ENV = "NMS_CONFIG";
+
+/** Keys a command other than `serve` takes from the file: where the store is. */
+const STORE_ATTRIBUTES: ReadonlySet<string> = new Set(["db", "store"]);
+
+/** What the operations commands need from main.ts. */
+export interface OpsCommandContext {
+  /** Writes one line to stdout. */
+  readonly out: (text: string) => void;
+  /** Writes one line to stderr. */
+  readonly err: (text: string) => void;
+  /** Builds a fresh program, so `config check` can parse `serve`'s flags without running it. */
+  readonly rebuild: () => CommandUnknownOpts;
+  /** Reads an environment variable (main.ts passes `Deno.env.get`). */
+  readonly env: (name: string) => string | undefined;
+}
+
+/** A mistake of the user, printed as one line by main.ts. */
+export class OpsCommandError extends Error {}
+
+/**
+ * Parser of `--retention-days`.
+ *
+ * @param value The flag's text.
+ * @returns The number of days.
+ * @throws {InvalidArgumentError} When it is not a number of days.
+ * @example
+ * ```ts
+ * retentionDaysArg("30"); // 30
+ * ```
+ */
+export function retentionDaysArg(value: string): number {
+  try {
+    return checkRetentionDays(/^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : NaN);
+  } catch {
+    throw new InvalidArgumentError("expected a number of days above 0, e.g. 30");
+  }
+}
+
+/**
+ * Parser of `--max-db-size`.
+ *
+ * @param value The flag's text.
+ * @returns The size in bytes.
+ * @throws {InvalidArgumentError} When it is not a size.
+ * @example
+ * ```ts
+ * byteSizeArg("2GB"); // 2000000000
+ * ```
+ */
+export function byteSizeArg(value: string): number {
+  try {
+    return parseByteSize(value);
+  } catch {
+    throw new InvalidArgumentError("expected a size such as 500MB, 2GB or 1GiB");
+  }
+}
+
+function leafCommands(command: CommandUnknownOpts): CommandUnknownOpts[] {
+  return command.commands.length === 0
+    ? [command]
+    : command.commands.flatMap((sub) => leafCommands(sub));
+}
+
+function serveOf(program: CommandUnknownOpts): CommandUnknownOpts {
+  const serve = program.commands.find((c) => c.name() === "serve");
+  if (!serve) throw new TypeError("Cannot find the serve command");
+  return serve;
+}
+
+function configOption(): Option {
+  return new Option("-c, --config <file>", "configuration file (YAML), see docs/PRODUCTION.md")
+    .env(CONFIG_ENV);
+}
+
+/**
+ * Adds `--config`, `config check`, `config keys` and `backup` to the program,
+ * and the hook that applies the file before a command runs.
+ *
+ * @param program The nms-server program, with its other commands defined.
+ * @param context Output, environment and a way to build a fresh program.
+ * @example
+ * ```ts
+ * addOpsCommands(program, { out, err, rebuild: buildProgram, env: (n) => Deno.env.get(n) });
+ * ```
+ */
+export function addOpsCommands(program: CommandUnknownOpts, context: OpsCommandContext): void {
+  const serve = serveOf(program);
+  const config = program.command("config").description("Check or describe the configuration file");
+  config.command("check")
+    .description(
+      "Print the effective configuration of serve (flag > env > file > default; secrets masked), or one error per bad key",
+    )
+    .usage("[--config FILE] [serve flags...]")
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .helpOption("-h, --help", "display help for command")
+    .action(async function (this: Command) {
+      await checkConfig(this.args, context);
+    });
+  config.command("keys")
+    .description("List the keys of the configuration file: type, default, environment variable")
+    .action(() => context.out(formatConfigKeys(configKeys(serve))));
+
+  program.command("backup")
+    .description("Copy the SQLite database to FILE while the server runs (VACUUM INTO)")
+    .argument("<file>", "the copy; must not exist")
+    .addOption(
+      new Option("--db <path>", "SQLite database file").env("NMS_DB").default(DEFAULT_DB_PATH),
+    )
+    .addOption(new Option("--store <url>", "store URL (sqlite:PATH or a path)").env("NMS_STORE"))
+    .action(async (file, options) => {
+      const location = parseStoreUrl(options.store ?? options.db);
+      if (location.kind !== "sqlite") {
+        throw new OpsCommandError(
+          "backup copies SQLite databases: for PostgreSQL use pg_dump (docs/PRODUCTION.md)",
+        );
+      }
+      const bytes = await backupSqliteFile(location.path, file);
+      context.out(`Backed up ${location.path} to ${file} (${formatByteSize(bytes)})`);
+    });
+
+  // --config on serve and on every command that opens the store.
+  for (const command of leafCommands(program)) {
+    const named = (name: string) => command.options.some((o) => o.long === name);
+    if (command === serve || named("--db")) command.addOption(configOption());
+  }
+  program.hook("preAction", async (_program, action) => {
+    const path = action.getOptionValue("config");
+    if (typeof path !== "string") return;
+    const keys = configKeys(serve);
+    let values;
+    try {
+      values = await readConfigFile(path, keys);
+    } catch (error) {
+      if (!(error instanceof ConfigFileError)) throw error;
+      for (const line of error.errors) context.err(line);
+      throw new CommanderError(1, "commander.invalidConfig", error.message);
+    }
+    applyConfigValues(action, values, action === serve ? undefined : STORE_ATTRIBUTES);
+  });
+}
+
+/**
+ * `config check [--config FILE] [serve flags...]`: parses `serve` exactly as it
+ * would run, then prints instead of serving.
+ */
+async function checkConfig(args: readonly string[], context: OpsCommandContext): Promise<void> {
+  const fresh = context.rebuild();
+  const override = (command: CommandUnknownOpts) => {
+    command.exitOverride();
+    for (const sub of command.commands) override(sub);
+  };
+  override(fresh);
+  const serve = serveOf(fresh);
+  serve.action(() => {
+    const file = serve.getOptionValue("config");
+    const keys = configKeys(serve);
+    context.out(
+      "# nms-server serve: effective configuration (flag > environment > file > default)",
+    );
+    context.out(`# configuration file: ${typeof file === "string" ? file : "none"}`);
+    context.out(formatEffectiveConfig(effectiveConfig(serve, keys)));
+    const admin = context.env("NMS_ADMIN_PASSWORD");
+    context.out(
+      `# admin password (NMS_ADMIN_PASSWORD): ${
+        admin === undefined ? "not set (generated on first start)" : "set, ********"
+      }`,
+    );
+  });
+  await fresh.parseAsync(["serve", ...args], { from: "user" });
+}

@@ -1,0 +1,55 @@
+/**
+ * `deno task bench`: every benchmark of NMS in one run on one machine, each
+ * printing its figures beside the baseline it is judged against.
+ *
+ * Usage: deno task bench [--quick] [--store postgres://user@host:port/db]
+ *
+ * - ingest: K pipelining clients over the real protocol vs raw node:sqlite,
+ *   with --workers 1, 2 and 4, and with the built-in rules on and off;
+ * - flood: server RSS with 200 connections flooding;
+ * - agent: single-line latency, a 1,000,000-line burst, RSS idle and with a backlog;
+ * - search: a rare keyword, host + time range and per-minute counts on 10 M events;
+ * - console: the web console's API on 5 M events;
+ * - syslog: TCP and UDP syslog ingest;
+ * - postgres: 1 and 2 servers on one PostgreSQL, beside SQLite (with --store).
+ *
+ * `--quick` runs every part at a tenth of its size, for a smoke test.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { quick: { type: "boolean", default: false }, store: { type: "string" } },
+});
+const quick = values.quick;
+const size = (n: number) => String(quick ? Math.max(1, Math.floor(n / 10)) : n);
+
+const parts: [string, string[]][] = [
+  ["ingest.ts", ["--events", size(1_000_000), "--workers", "1,2,4", "--runs", quick ? "1" : "3"]],
+  ["ingest.ts", ["--events", size(1_000_000), "--workers", "2", "--runs", quick ? "1" : "3", "--rules", "off"]],
+  ["flood.ts", ["--connections", "200", "--seconds", quick ? "3" : "10"]],
+  ["agent.ts", ["--burst", size(1_000_000), "--latency", quick ? "50" : "200", "--backlog-mb", quick ? "64" : "1024"]],
+  ["search.ts", ["--events", size(10_000_000)]],
+  ["console.ts", ["--events", size(5_000_000)]],
+  ["syslog.ts", ["--events", size(500_000)]],
+];
+if (values.store) parts.push(["postgres.ts", ["--store", values.store, "--events", size(500_000)]]);
+else console.log("postgres  skipped: pass --store postgres://user@host:port/db to compare");
+
+let failed = 0;
+for (const [script, args] of parts) {
+  const status = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(import.meta.dirname!, script), ...args],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn().status;
+  if (!status.success) {
+    failed++;
+    console.log(`${script} failed with exit code ${status.code}`);
+  }
+}
+Deno.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,111 @@
+/**
+ * Issue 5: connection limits of the agent listener: total and per-address
+ * connection counts, the idle timeout, the slow-loris line timeout, the short
+ * timeout before LOGIN, and the per-connection rate limit (backpressure, never
+ * loss).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { FAIL, formatAck, OK, WELCOME_LINE } from "../protocol/mod.ts";
+import { clientEvents } from "./_harness/events.ts";
+import { LineClient } from "./_harness/line_client.ts";
+import { startSecureServer } from "./_harness/secure_server.ts";
+import { waitFor } from "./_harness/wait_for.ts";
+
+const encoder = new TextEncoder();
+
+Deno.test("the listener refuses a connection over the per-address limit with one ACK FAIL line, and accepts again when one closes", async () => {
+  await using srv = await startSecureServer({ limits: { maxConnectionsPerIp: 2 } });
+  await using a = await LineClient.connect(srv.port);
+  await using b = await LineClient.connect(srv.port);
+  assert.equal(await a.readLine(), WELCOME_LINE);
+  assert.equal(await b.readLine(), WELCOME_LINE);
+  await using c = await LineClient.connect(srv.port);
+  assert.equal(await c.readLine(), formatAck(false, FAIL.tooManyConnectionsFromAddress));
+  assert.equal(await c.readLine(), null);
+  a.close();
+  const d = await waitFor(async () => {
+    const client = await LineClient.connect(srv.port);
+    if (await client.readLine() === WELCOME_LINE) return client;
+    client.close();
+    return null;
+  });
+  d.close();
+});
+
+Deno.test("the listener refuses a connection over the total limit", async () => {
+  await using srv = await startSecureServer({ limits: { maxConnections: 1 } });
+  await using a = await LineClient.connect(srv.port);
+  assert.equal(await a.readLine(), WELCOME_LINE);
+  await using b = await LineClient.connect(srv.port);
+  assert.equal(await b.readLine(), formatAck(false, FAIL.tooManyConnections));
+  assert.equal(await b.readLine(), null);
+});
+
+Deno.test("a logged-in connection that sends nothing for the idle timeout is told why and closed", async () => {
+  await using srv = await startSecureServer({
+    limits: { idleTimeoutSeconds: 0.5, lineTimeoutSeconds: 30 },
+  });
+  await using client = await LineClient.connect(srv.port);
+  await client.readLine();
+  await client.send("LOGIN admin admin");
+  assert.equal(await client.readLine(), formatAck(true, OK.login));
+  assert.equal(await client.readLine(), formatAck(false, FAIL.idleTimeout));
+  assert.equal(await client.readLine(), null);
+});
+
+Deno.test("a connection that does not log in is closed after the (short) line timeout", async () => {
+  await using srv = await startSecureServer({
+    limits: { idleTimeoutSeconds: 300, lineTimeoutSeconds: 0.5 },
+  });
+  await using client = await LineClient.connect(srv.port);
+  assert.equal(await client.readLine(), WELCOME_LINE);
+  assert.equal(await client.readLine(), formatAck(false, FAIL.idleTimeout));
+  assert.equal(await client.readLine(), null);
+});
+
+Deno.test("a connection that trickles an incomplete line (slow-loris) is closed after the line timeout, while its complete lines are answered", async () => {
+  await using srv = await startSecureServer({
+    limits: { idleTimeoutSeconds: 300, lineTimeoutSeconds: 1 },
+  });
+  await using client = await LineClient.connect(srv.port);
+  await client.readLine();
+  await client.send("LOGIN admin admin");
+  assert.equal(await client.readLine(), formatAck(true, OK.login));
+  await client.sendRaw(encoder.encode("BATCH_EVENT complete\nBATCH_EVENT never ends"));
+  assert.equal(await client.readLine(), formatAck(true, OK.event));
+  // One byte at a time keeps the connection busy but never finishes the line.
+  const trickle = setInterval(() => client.sendRaw(encoder.encode(".")).catch(() => {}), 100);
+  try {
+    assert.equal(await client.readLine(), formatAck(false, FAIL.lineTimeout));
+    assert.equal(await client.readLine(), null);
+  } finally {
+    clearInterval(trickle);
+  }
+  const stored = await clientEvents(srv.server.store);
+  assert.deepEqual(stored.map((e) => e.raw), ["complete"]);
+});
+
+Deno.test("a connection over the events-per-second limit is slowed down, and every event is still stored", async () => {
+  const perSecond = 500;
+  await using srv = await startSecureServer({ limits: { maxEventsPerSecond: perSecond } });
+  await using client = await LineClient.connect(srv.port);
+  await client.readLine();
+  await client.send("LOGIN admin admin");
+  await client.readLine();
+  const count = 2_000;
+  const started = performance.now();
+  // 1 KiB lines: the server reads them in many chunks of about 64 lines.
+  const padding = "x".repeat(1000);
+  const lines = Array.from({ length: count }, (_, i) => `EVENT rate-test ${i + 1} ${i} ${padding}\n`);
+  const sending = client.sendRaw(encoder.encode(lines.join("")));
+  const acks = await client.readLines(count);
+  await sending;
+  const elapsedMs = performance.now() - started;
+  assert.ok(acks.every((a) => a === formatAck(true, OK.event)));
+  assert.equal((await clientEvents(srv.server.store)).length, count);
+  // One second's worth (and one read) may burst; the rest takes at least (count - burst) / rate.
+  assert.ok(elapsedMs >= ((count - perSecond - 100) / perSecond) * 1000, `${elapsedMs} ms`);
+});
