@@ -17,12 +17,16 @@ RUN deno install --frozen
 COPY protocol/ protocol/
 COPY server/ server/
 COPY agent/ agent/
+# tools/build_info.ts records the version and commit for --version (issue 10):
+#   docker build --build-arg NMS_BUILD_COMMIT=$(git rev-parse --short HEAD) -t nms .
+COPY tools/ tools/
+ARG NMS_BUILD_COMMIT=""
 # The compile task --includes the Worker modules, which `deno compile` would otherwise
 # leave out; the console's static files are text imports, already in the module graph
 # (tests/compile_includes_test.ts checks both).
 RUN deno task compile \
   && ./dist/nms-server --version \
-  && mkdir -p /out/data
+  && mkdir -p /out/data /out/agent-state
 
 # --- run: glibc and libgcc only, no shell, non-root -------------------------------------
 FROM gcr.io/distroless/cc-debian12:nonroot
@@ -32,6 +36,8 @@ COPY --from=busybox:1.36-musl /bin/busybox /usr/local/bin/busybox
 # The data directory must belong to the non-root user before the volume is mounted,
 # so a fresh named volume inherits that ownership. 65532 = distroless "nonroot".
 COPY --from=build --chown=65532:65532 /out/data /data
+# The agent's state directory, for compose.yaml's agent service (named volume nms-agent-state).
+COPY --from=build --chown=65532:65532 /out/agent-state /var/lib/nms-agent
 USER 65532:65532
 ENV NMS_DB=/data/nms.db
 VOLUME /data

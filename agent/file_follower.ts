@@ -244,13 +244,21 @@ export class FileFollower {
 
   /**
    * Reads what is new, oldest incarnation first, handing complete lines to the
-   * consumer while it has room. Calls never overlap (they are queued).
+   * consumer while it has room. Calls never overlap (they are queued). Never
+   * rejects: file system errors are logged and retried on the next poll.
    *
    * @param consumer Receives the lines.
    * @returns The number of bytes read.
    */
   read(consumer: LineConsumer): Promise<number> {
-    const run = this.#lock.then(() => this.#read(consumer));
+    const run = this.#lock.then(() => this.#read(consumer)).catch((error) => {
+      // A file system error (EIO, a vanished mount) must not stop the agent:
+      // report it, forget the file positions, and look again on the next poll.
+      this.#problem(`Cannot read ${this.path}: ${(error as Error).message}`);
+      for (const inc of this.#incarnations) inc.filePosition = -1;
+      this.#checkPath = true;
+      return 0;
+    });
     this.#lock = run.catch(() => {});
     return run;
   }
@@ -491,6 +499,10 @@ export class FileFollower {
 
   #detach(inc: Incarnation, why: string): void {
     inc.rotated = true;
+    // The idle time before closing counts from now: a writer may still append
+    // to the renamed file until it reopens (rsyslog after its HUP), even if
+    // the file had been quiet for long before the rotation.
+    inc.lastGrowthAt = this.#clock.now();
     this.stats.rotations++;
     if (this.#current === inc) this.#current = undefined;
     this.#log.info(`${why}, reading the old file to its end`, { path: this.path });

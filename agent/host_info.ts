@@ -5,8 +5,10 @@
  * @module
  */
 
-/** Version of this agent, sent in REGISTER and printed by `nms-agent version`. */
-export const AGENT_VERSION = "0.1.0";
+import { BUILD_VERSION } from "./build_info.ts";
+
+/** Version of this agent, sent in REGISTER and printed by `nms-agent version` (deno.json `version`). */
+export const AGENT_VERSION: string = BUILD_VERSION;
 
 /** Where Linux distributions describe themselves (os-release(5)). */
 export const OS_RELEASE_PATHS: readonly string[] = ["/etc/os-release", "/usr/lib/os-release"];

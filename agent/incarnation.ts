@@ -82,7 +82,7 @@ export class Incarnation {
   drainedPass = -1;
   /** Largest file size seen, in bytes. */
   knownSize: number;
-  /** When bytes were last read, in the follower's clock milliseconds. */
+  /** When bytes were last read (or the file was found rotated), in the follower's clock milliseconds. */
   lastGrowthAt: number;
   /** Sink bound to this incarnation, set by the follower. */
   sink: ByteLineSink | undefined;

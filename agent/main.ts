@@ -17,10 +17,9 @@
  * @module
  */
 
-import { Command, CommanderError } from "@commander-js/extra-typings";
-import { PROTOCOL_VERSION } from "../protocol/mod.ts";
+import { Command, CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
+import { addAgentOps, agentVersionLine, startMetricsFromFlags } from "./cli_ops.ts";
 import { buildAgentConfig, ConfigError, PASSWORD_ENV, RUN_FLAGS } from "./config.ts";
-import { AGENT_VERSION } from "./host_info.ts";
 import {
   createLogger,
   writeStderrLine,
@@ -61,6 +60,10 @@ async function run(flags: {
   caFile?: string;
   clientCert?: string;
   clientKey?: string;
+  // Operations (agent/cli_ops.ts, issue 10).
+  logFormat?: string;
+  metricsPort?: number;
+  metricsHost?: string;
 }): Promise<number> {
   let config;
   try {
@@ -79,13 +82,24 @@ async function run(flags: {
       password: config.password,
       paths: config.paths,
       heartbeatSeconds: config.heartbeatSeconds,
-      logger: createLogger({ level: config.logLevel }),
+      logger: createLogger({
+        level: config.logLevel,
+        format: flags.logFormat === "json" ? "json" : "text",
+      }),
       ...(config.stateDir !== undefined ? { stateDir: config.stateDir } : {}),
       ...(config.tls !== undefined ? { tls: config.tls } : {}),
     });
   } catch (error) {
     reportError((error as Error).message);
     return error instanceof TypeError || error instanceof RangeError ? EXIT_USAGE : EXIT_FAILURE;
+  }
+  let metrics;
+  try {
+    metrics = startMetricsFromFlags(agent, flags);
+  } catch (error) {
+    reportError(`Cannot serve metrics on port ${flags.metricsPort}: ${(error as Error).message}`);
+    await agent.stop();
+    return EXIT_USAGE;
   }
   let signals = 0;
   const onSignal = () => {
@@ -102,6 +116,7 @@ async function run(flags: {
     return EXIT_FAILURE;
   } finally {
     for (const signal of STOP_SIGNALS) Deno.removeSignalListener(signal, onSignal);
+    await metrics?.close();
   }
 }
 
@@ -127,7 +142,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   program.command("version")
     .description("print the agent and protocol versions")
     .action(() => {
-      writeStdoutLine(`nms-agent ${AGENT_VERSION} (protocol ${PROTOCOL_VERSION})`);
+      writeStdoutLine(agentVersionLine());
       setExitCode(EXIT_OK);
     });
 
@@ -152,6 +167,12 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .action(async (flags) => setExitCode(await run(flags)));
 
+  // Operations (issue 10): --version, env vars, --config, config check|keys, metrics. Keep last.
+  addAgentOps(program as unknown as CommandUnknownOpts, {
+    out: writeStdoutLine,
+    error: (text) => reportError(text),
+    rebuild: () => buildProgram(() => {}) as unknown as CommandUnknownOpts,
+  });
   return program as unknown as Command;
 }
 
@@ -162,7 +183,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
  * @returns The process exit code.
  * @example
  * ```ts
- * const code = await main(["version"]); // prints "nms-agent 0.1.0 (protocol 1)"
+ * const code = await main(["version"]); // prints "nms-agent 0.1.0 (commit dev, protocol 1)"
  * ```
  */
 export async function main(args: readonly string[]): Promise<number> {

@@ -214,8 +214,10 @@ function buildProgram() {
     // --- Security (docs/SECURITY.md, issue 5): with --tls-cert the agent port is TLS ---
     .option("--plain-agents", "keep the agent port plain TCP even with --tls-cert (paper agents)")
     .addOption(
-      new Option("--client-ca <file>", "require agents' certificates signed by this CA (mutual TLS)")
-        .env("NMS_CLIENT_CA"),
+      new Option(
+        "--client-ca <file>",
+        "require agents' certificates signed by this CA (mutual TLS)",
+      ).env("NMS_CLIENT_CA"),
     )
     .addOption(
       new Option("--max-connections <n>", "most open agent connections (0: no limit)")
@@ -223,31 +225,43 @@ function buildProgram() {
         .default(DEFAULT_MAX_CONNECTIONS),
     )
     .addOption(
-      new Option("--max-connections-per-ip <n>", "most open agent connections per address (0: no limit)")
-        .env("NMS_MAX_CONNECTIONS_PER_IP").argParser(integer(0, 1_000_000))
+      new Option(
+        "--max-connections-per-ip <n>",
+        "most open agent connections per address (0: no limit)",
+      ).env("NMS_MAX_CONNECTIONS_PER_IP").argParser(integer(0, 1_000_000))
         .default(DEFAULT_MAX_CONNECTIONS_PER_IP),
     )
     .addOption(
-      new Option("--idle-timeout <seconds>", "close a logged-in connection silent this long (0: never)")
-        .env("NMS_IDLE_TIMEOUT").argParser(integer(0, 7 * 86400))
+      new Option(
+        "--idle-timeout <seconds>",
+        "close a logged-in connection silent this long (0: never)",
+      ).env("NMS_IDLE_TIMEOUT").argParser(integer(0, 7 * 86400))
         .default(DEFAULT_IDLE_TIMEOUT_SECONDS),
     )
     .addOption(
-      new Option("--line-timeout <seconds>", "close a connection holding an incomplete line this long, or not logged in (0: never)")
-        .env("NMS_LINE_TIMEOUT").argParser(integer(0, 86400)).default(DEFAULT_LINE_TIMEOUT_SECONDS),
+      new Option(
+        "--line-timeout <seconds>",
+        "close a connection holding an incomplete line this long, or not logged in (0: never)",
+      ).env("NMS_LINE_TIMEOUT").argParser(integer(0, 86400)).default(DEFAULT_LINE_TIMEOUT_SECONDS),
     )
     .addOption(
-      new Option("--max-events-per-second <n>", "lines per second per connection before reading pauses (0: no limit)")
-        .env("NMS_MAX_EVENTS_PER_SECOND").argParser(integer(0, 100_000_000))
+      new Option(
+        "--max-events-per-second <n>",
+        "lines per second per connection before reading pauses (0: no limit)",
+      ).env("NMS_MAX_EVENTS_PER_SECOND").argParser(integer(0, 100_000_000))
         .default(DEFAULT_MAX_EVENTS_PER_SECOND),
     )
     .addOption(
-      new Option("--max-login-failures <n>", "failed logins per user or address in 15 minutes before a lockout (0: off)")
-        .env("NMS_MAX_LOGIN_FAILURES").argParser(integer(0, 1000)).default(DEFAULT_MAX_LOGIN_FAILURES),
+      new Option(
+        "--max-login-failures <n>",
+        "failed logins per user or address in 15 minutes before a lockout (0: off)",
+      ).env("NMS_MAX_LOGIN_FAILURES").argParser(integer(0, 1000))
+        .default(DEFAULT_MAX_LOGIN_FAILURES),
     )
     .addOption(
       new Option("--lockout-seconds <seconds>", "how long a locked user or address is refused")
-        .env("NMS_LOCKOUT_SECONDS").argParser(integer(1, 7 * 86400)).default(DEFAULT_LOCKOUT_SECONDS),
+        .env("NMS_LOCKOUT_SECONDS").argParser(integer(1, 7 * 86400))
+        .default(DEFAULT_LOCKOUT_SECONDS),
     )
     // --- Web console (server/dashboard/, docs/API.md); HTTPS when --tls-cert/--tls-key are set ---
     .addOption(
@@ -279,12 +293,16 @@ function buildProgram() {
     )
     // --- Retention (server/retention.ts, docs/PRODUCTION.md, issue 10) ---
     .addOption(
-      new Option("--retention-days <days>", "delete events received more than this many days ago (default: keep all)")
-        .env("NMS_RETENTION_DAYS").argParser(retentionDaysArg),
+      new Option(
+        "--retention-days <days>",
+        "delete events received more than this many days ago (default: keep all)",
+      ).env("NMS_RETENTION_DAYS").argParser(retentionDaysArg),
     )
     .addOption(
-      new Option("--max-db-size <size>", "delete the oldest events while the SQLite data is larger, e.g. 2GB")
-        .env("NMS_MAX_DB_SIZE").argParser(byteSizeArg),
+      new Option(
+        "--max-db-size <size>",
+        "delete the oldest events while the stored data is larger, e.g. 2GB",
+      ).env("NMS_MAX_DB_SIZE").argParser(byteSizeArg),
     )
     .action(async (options) => {
       const log = createLogger({ level: options.logLevel as LogLevel, format: options.logFormat });
@@ -313,7 +331,9 @@ function buildProgram() {
         try {
           clientCa = await Deno.readTextFile(options.clientCa);
         } catch (error) {
-          throw new UsageError(`Cannot read --client-ca ${options.clientCa}: ${(error as Error).message}`);
+          throw new UsageError(
+            `Cannot read --client-ca ${options.clientCa}: ${(error as Error).message}`,
+          );
         }
       }
       let server;
@@ -419,7 +439,9 @@ function buildProgram() {
       // No leading "@": "@token" is the token variant of LOGIN (docs/SECURITY.md).
       if (!/^[A-Za-z0-9_.-][A-Za-z0-9_.@-]{0,63}$/.test(name)) {
         throw new UsageError(
-          `Invalid user name ${JSON.stringify(name)}: use 1-64 letters, digits, _ . @ - (not first @)`,
+          `Invalid user name ${
+            JSON.stringify(name)
+          }: use 1-64 letters, digits, _ . @ - (not first @)`,
         );
       }
       const password = await readPassword({

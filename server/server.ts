@@ -288,6 +288,8 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
         ...(options.heartbeatSeconds ? { heartbeatSeconds: options.heartbeatSeconds } : {}),
         metrics,
         log,
+        lockout, // shared with the agent protocol (issue 5)
+        alerts, // pushed to the console's live stream (docs/API.md)
         connectedAgentIds: () => listener.connectedAgentIds(),
         protocolGauges: () => ({
           queueDepth: workers.batchesInFlight,
@@ -346,6 +348,12 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     ...(options.retentionIntervalMs ? { intervalMs: options.retentionIntervalMs } : {}),
     log,
   });
+  if (retention.enabled) {
+    log.info("Retention on", {
+      ...(options.retentionDays === undefined ? {} : { days: options.retentionDays }),
+      ...(options.maxDbBytes === undefined ? {} : { maxDbBytes: options.maxDbBytes }),
+    });
+  }
 
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => finish = resolve);

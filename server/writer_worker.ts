@@ -199,7 +199,10 @@ function runRetentionPass(jobId: number, pass: RetentionPass): void {
   let reclaimedBytes = 0;
   let steps = 0;
   const finish = (more: boolean) =>
-    reply({ kind: "done", results: [{ jobId, retention: { deleted, reclaimedBytes, steps, more } }] });
+    reply({
+      kind: "done",
+      results: [{ jobId, retention: { deleted, reclaimedBytes, steps, more } }],
+    });
   const step = async () => {
     if (!store?.pruneEvents) return finish(false);
     try {

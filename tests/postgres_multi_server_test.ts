@@ -215,7 +215,7 @@ Deno.test({
     assert.equal(shown.trimEnd().split("\n").length, CLIENTS * EVENTS_PER_CLIENT);
     const users = await cli(["user", "list", "--store", schema.url]);
     assert.match(users, /^admin\s+admin/m);
-    assert.ok(!b.stderr().includes("Cannot store events"), b.stderr());
+    assert.doesNotMatch(b.stderr(), / ERROR /, "the surviving server logged no error");
   },
 });
 

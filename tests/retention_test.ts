@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { silentLogger, startServer } from "../server/mod.ts";
 import { openSqliteStore } from "../server/store/sqlite_store.ts";
 import { makeBatch } from "../server/store/store_conformance.ts";
+import type { StorageView } from "../server/dashboard/storage_routes.ts";
+import { signIn } from "./_harness/console.ts";
 import { LineClient } from "./_harness/line_client.ts";
 import { waitFor } from "./_harness/wait_for.ts";
 
@@ -59,6 +61,8 @@ Deno.test("retention deletes events older than retentionDays while ingest goes o
       adminPassword: "admin",
       log: silentLogger,
       retentionDays: 1,
+      httpPort: 0,
+      httpHostname: "127.0.0.1",
     });
     const client = await login(server.addr.port);
     try {
@@ -79,6 +83,11 @@ Deno.test("retention deletes events older than retentionDays while ingest goes o
       const stats = server.retention.stats();
       assert.equal(stats.deletedEvents, 20_000);
       assert.ok(stats.passes >= 1);
+      // The console shows how far back the kept events go.
+      const api = await signIn(`http://127.0.0.1:${server.httpAddr!.port}`, "admin", "admin");
+      const storage = await api.json<StorageView>("/api/storage");
+      assert.ok(storage.oldestReceivedAt! > Date.now() - DAY_MS, "the oldest kept event is recent");
+      assert.ok(storage.fileBytes! > 0);
     } finally {
       client.close();
     }

@@ -99,7 +99,10 @@ Deno.test("a connection over the events-per-second limit is slowed down, and eve
   const started = performance.now();
   // 1 KiB lines: the server reads them in many chunks of about 64 lines.
   const padding = "x".repeat(1000);
-  const lines = Array.from({ length: count }, (_, i) => `EVENT rate-test ${i + 1} ${i} ${padding}\n`);
+  const lines = Array.from(
+    { length: count },
+    (_, i) => `EVENT rate-test ${i + 1} ${i} ${padding}\n`,
+  );
   const sending = client.sendRaw(encoder.encode(lines.join("")));
   const acks = await client.readLines(count);
   await sending;

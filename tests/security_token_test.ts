@@ -10,6 +10,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { FAIL, formatAck, OK } from "../protocol/mod.ts";
+import { DatabaseSync } from "node:sqlite";
+import { verifyPassword } from "../server/auth/password.ts";
 import { generateToken } from "../server/auth/tokens.ts";
 import { LineClient } from "./_harness/line_client.ts";
 import { startSecureServer } from "./_harness/secure_server.ts";
@@ -127,6 +129,37 @@ Deno.test("nms-server user add refuses a name starting with @, and user role cha
       ["user.role", "erin", "viewer->agent"],
       ["user.add", "erin", "role=viewer"],
     ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("nms-server import-paper-db imports the paper's plaintext users as scrypt hashes and skips existing names", async () => {
+  await using srv = await startSecureServer();
+  const dir = await Deno.makeTempDir();
+  try {
+    const paper = join(dir, "nms_romania.db");
+    const db = new DatabaseSync(paper);
+    db.exec(`
+      CREATE TABLE Utilizatori (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        nume_utilizator TEXT UNIQUE NOT NULL,
+        parola TEXT NOT NULL
+      );
+      INSERT INTO Utilizatori (nume_utilizator, parola) VALUES ('admin', 'admin'), ('ion', 'parola123'),
+        ('bad name', 'x');
+    `);
+    db.close();
+    const result = await cli(["import-paper-db", paper, "--db", srv.dbPath]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Imported 1 of 3 users/);
+    const ion = await srv.server.store.findUser("ion");
+    assert.equal(ion?.role, "viewer");
+    assert.ok(ion!.passwordHash.startsWith("scrypt$") && !ion!.passwordHash.includes("parola123"));
+    assert.ok(await verifyPassword("parola123", ion!.passwordHash));
+    const missing = await cli(["import-paper-db", join(dir, "none.db"), "--db", srv.dbPath]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^nms-server: Cannot open .*none\.db/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

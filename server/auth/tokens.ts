@@ -76,7 +76,9 @@ export async function generateToken(
   }
   const bound = options.boundHostname ?? null;
   if (bound !== null && !TOKEN_NAME_PATTERN.test(bound)) {
-    throw new TypeError(`Invalid hostname ${JSON.stringify(bound)}: use 1-64 letters, digits, _ . : -`);
+    throw new TypeError(
+      `Invalid hostname ${JSON.stringify(bound)}: use 1-64 letters, digits, _ . : -`,
+    );
   }
   const id = toHex(crypto.getRandomValues(new Uint8Array(TOKEN_ID_BYTES)));
   const secret = toBase64Url(crypto.getRandomValues(new Uint8Array(TOKEN_SECRET_BYTES)));

@@ -109,7 +109,8 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
       verdict = { ok: true, userId: null, role: "agent", locked: false, token: summary };
       events.push({
         severity: 5,
-        message: `Successful login with token ${token.name} (id ${token.id}) from ${attempt.address}${via}`,
+        message:
+          `Successful login with token ${token.name} (id ${token.id}) from ${attempt.address}${via}`,
       });
       finish = () => store.security.markTokenUsed(token.id, attempt.at);
     }
@@ -153,7 +154,19 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
   };
 }
 
-function lockMessage(key: string, policy: LoginFailurePolicy, at: number): string {
+/**
+ * The security event's text when a failure locks a user or address.
+ *
+ * @param key `user:<name>` or `addr:<ip>`.
+ * @param policy The lockout policy.
+ * @param at When, ms since the epoch.
+ * @returns E.g. `Logins locked for user admin after 5 failures until 2026-…`.
+ * @example
+ * ```ts
+ * lockMessage("addr:10.0.0.9", policy, Date.now());
+ * ```
+ */
+export function lockMessage(key: string, policy: LoginFailurePolicy, at: number): string {
   const what = key.startsWith("user:") ? `user ${key.slice(5)}` : `address ${key.slice(5)}`;
   return `Logins locked for ${what} after ${policy.maxFailures} failures until ${
     new Date(at + policy.lockMs).toISOString()

@@ -154,7 +154,9 @@ export function addSecurityCommands(
   });
   ctx.storeOptions(
     token.command("revoke")
-      .description("Revoke a token by id, or every active token with that name; agents using it are disconnected")
+      .description(
+        "Revoke a token by id, or every active token with that name; agents using it are disconnected",
+      )
       .argument("<id-or-name>", "token id (from token list) or name"),
   ).action(async (which, options) => {
     const opts = options as typeof options & { db: string; store?: string };
@@ -254,7 +256,9 @@ export function addSecurityCommands(
       let imported = 0;
       for (const { username, password } of users) {
         if (!/^[A-Za-z0-9_.-][A-Za-z0-9_.@-]{0,63}$/.test(username) || password.length === 0) {
-          ctx.out(`Skipped ${JSON.stringify(printable(username))}: invalid user name or empty password`);
+          ctx.out(
+            `Skipped ${JSON.stringify(printable(username))}: invalid user name or empty password`,
+          );
           continue;
         }
         try {
@@ -279,7 +283,9 @@ export function addSecurityCommands(
           `User ${username} (${opts.role}) imported from the paper's database by ${ctx.actor}`,
         );
       }
-      ctx.out(`Imported ${imported} of ${users.length} users; their passwords are now scrypt hashes`);
+      ctx.out(
+        `Imported ${imported} of ${users.length} users; their passwords are now scrypt hashes`,
+      );
     });
   });
 }

@@ -158,9 +158,15 @@ async function authenticate(
   const credentials = basicCredentials(request);
   if (!credentials) return null;
   if (ctx.throttle.retryAfterSeconds(remoteAddress) > 0) return null;
+  // The lockout shared with the agent protocol (issue 5).
+  const now = ctx.now();
+  if ((await ctx.lockout?.retryAfterSeconds(credentials.username, remoteAddress, now) ?? 0) > 0) {
+    return null;
+  }
   const user = await checkPassword(ctx, credentials.username, credentials.password);
   if (!user) {
     ctx.throttle.fail(remoteAddress);
+    await ctx.lockout?.fail(credentials.username, remoteAddress, now);
     return null;
   }
   return { session: null, user };

@@ -12,6 +12,8 @@
  */
 
 import agentsJs from "./static/agents.js" with { type: "text" };
+import alertBadgeJs from "./static/alert_badge.js" with { type: "text" };
+import alertsJs from "./static/alerts.js" with { type: "text" };
 import apiJs from "./static/api.js" with { type: "text" };
 import appJs from "./static/app.js" with { type: "text" };
 import domJs from "./static/dom.js" with { type: "text" };
@@ -23,6 +25,7 @@ import loginHtml from "./static/login.html" with { type: "text" };
 import loginJs from "./static/login.js" with { type: "text" };
 import rowsJs from "./static/rows.js" with { type: "text" };
 import searchJs from "./static/search.js" with { type: "text" };
+import sourcesJs from "./static/sources.js" with { type: "text" };
 import statsJs from "./static/stats.js" with { type: "text" };
 import styleCss from "./static/style.css" with { type: "text" };
 import usersJs from "./static/users.js" with { type: "text" };
@@ -67,6 +70,9 @@ const FILES: [path: string, text: string, type: string, isPublic: boolean][] = [
   ["/static/live.js", liveJs, JS, false],
   ["/static/search.js", searchJs, JS, false],
   ["/static/agents.js", agentsJs, JS, false],
+  ["/static/alerts.js", alertsJs, JS, false],
+  ["/static/alert_badge.js", alertBadgeJs, JS, false],
+  ["/static/sources.js", sourcesJs, JS, false],
   ["/static/stats.js", statsJs, JS, false],
   ["/static/users.js", usersJs, JS, false],
   ["/static/uPlot.iife.min.js", uplotJs, JS, false],

@@ -9,6 +9,7 @@
  */
 
 import { verifyNobody, verifyPassword } from "../auth/password.ts";
+import { lockMessage } from "../auth/verify_login.ts";
 import type { UserRecord } from "../store/store.ts";
 import type { DashboardContext, RouteRequest } from "./context.ts";
 import { json, problem, readJsonObject, sessionCookie } from "./http.ts";
@@ -75,11 +76,25 @@ export async function login(req: RouteRequest, ctx: DashboardContext): Promise<R
   ) {
     return problem(400, 'Expected {"username": string, "password": string}');
   }
+  // The lockout shared with the agent protocol (issue 5): checked before any hashing.
+  const lockedFor = await ctx.lockout?.retryAfterSeconds(username, address, ctx.now()) ?? 0;
+  if (lockedFor > 0) {
+    ctx.metrics.consoleLogins.throttled++;
+    return problem(429, "Too many failed logins; try again later", {
+      "retry-after": String(lockedFor),
+    });
+  }
   const user = await checkPassword(ctx, username, password);
   // The name is the client's text: the security event shows it JSON-quoted.
   const who = JSON.stringify(username.slice(0, 64));
   if (!user) {
     ctx.throttle.fail(address);
+    for (const key of await ctx.lockout?.fail(username, address, ctx.now()) ?? []) {
+      ctx.recordSecurityEvent({
+        severity: 4,
+        message: lockMessage(key, ctx.lockout!.policy, ctx.now()) + " (web console)",
+      });
+    }
     ctx.metrics.consoleLogins.failed++;
     ctx.recordSecurityEvent({
       severity: 4,
@@ -88,6 +103,7 @@ export async function login(req: RouteRequest, ctx: DashboardContext): Promise<R
     return problem(401, INVALID_CREDENTIALS);
   }
   ctx.throttle.succeed(address);
+  await ctx.lockout?.succeed(user.username);
   if (user.role === "agent") {
     ctx.metrics.consoleLogins.failed++;
     ctx.recordSecurityEvent({

@@ -10,6 +10,7 @@ import type { ServerMetrics } from "../metrics.ts";
 import type { Store, UserRecord } from "../store/store.ts";
 import type { LiveHub } from "./live_stream.ts";
 import type { LoginThrottle } from "./login_throttle.ts";
+import type { Lockout } from "../auth/lockout.ts";
 import type { Session, SessionStore } from "./session.ts";
 import type { StatsCollector } from "./stats_collector.ts";
 
@@ -33,6 +34,8 @@ export interface DashboardContext {
   readonly store: Store;
   readonly sessions: SessionStore;
   readonly throttle: LoginThrottle;
+  /** The login lockout shared with the agent protocol (issue 5); null or absent: none. */
+  readonly lockout?: Lockout | null;
   readonly live: LiveHub;
   readonly stats: StatsCollector;
   readonly metrics: ServerMetrics;

@@ -7,13 +7,20 @@
  * path keeps ingest untouched and also works when several servers share one
  * database.
  *
+ * Alerts are pushed rather than polled: given the server's alert feed, the
+ * hub holds the alerts raised or folded since the last tick and sends every
+ * client one `alerts` message per tick (the badge and the Alerts view of the
+ * console). The console polls `GET /api/alerts` too, which also covers alerts
+ * raised by other servers sharing the database.
+ *
  * Everything is bounded: events read per tick, events sent per message,
- * bytes buffered per slow client, and clients.
+ * alerts held per tick, bytes buffered per slow client, and clients.
  *
  * @module
  */
 
-import type { EventRecord, Store } from "../store/store.ts";
+import type { AlertRecord, EventRecord, Store } from "../store/store.ts";
+import type { AlertListener } from "../rules/alert_feed.ts";
 import type { LogFilter } from "./log_filter.ts";
 import { liveMatcher } from "./log_filter.ts";
 
@@ -39,6 +46,19 @@ export const LIVE_CLIENT_BUFFER_BYTES = 1024 * 1024;
 export const MAX_LIVE_CLIENTS = 100;
 /** Interval of the keep-alive comment that detects gone clients, in ms. */
 const KEEPALIVE_MS = 15_000;
+/**
+ * Most alerts pushed in one `alerts` message (one per tick). Past this, new
+ * alerts of the tick are left out and the message says `more: true`, so the
+ * console re-reads `GET /api/alerts`; updates of alerts already held still
+ * replace them.
+ */
+export const LIVE_MAX_ALERTS_PER_MESSAGE = 50;
+
+/** Where the hub learns of alerts as they are raised or folded (`server.alerts`). */
+export interface LiveAlertSource {
+  /** Adds a listener; returns the function that removes it. */
+  subscribe(listener: AlertListener): () => void;
+}
 
 /** One event as the live stream sends it (the raw line is left out). */
 export interface LiveEvent {
@@ -82,14 +102,20 @@ export class LiveHub {
   #keepalive: ReturnType<typeof setInterval> | undefined;
   #polling = false;
   #closed = false;
+  // Alerts pushed since the last tick, by id (a folded alert replaces its older state).
+  readonly #alerts = new Map<number, AlertRecord>();
+  #alertsOverflow = false;
+  readonly #stopAlerts: (() => void) | undefined;
 
   /**
    * @param store The main thread's store.
-   * @param options Poll interval, in ms.
+   * @param options Poll interval, in ms, and the alert feed whose alerts
+   *   every client also receives as `alerts` messages.
    */
-  constructor(store: Store, options: { pollMs?: number } = {}) {
+  constructor(store: Store, options: { pollMs?: number; alerts?: LiveAlertSource } = {}) {
     this.#store = store;
     this.#pollMs = options.pollMs ?? LIVE_POLL_MS;
+    this.#stopAlerts = options.alerts?.subscribe(({ alert }) => this.#holdAlert(alert));
   }
 
   /** Clients listening now. */
@@ -143,6 +169,8 @@ export class LiveHub {
   /** Ends every stream and stops polling. Idempotent. */
   close(): void {
     this.#closed = true;
+    this.#stopAlerts?.();
+    this.#alerts.clear();
     for (const client of this.#clients) this.#end(client);
     this.#stop();
   }
@@ -161,6 +189,8 @@ export class LiveHub {
   }
 
   #stop(): void {
+    this.#alerts.clear();
+    this.#alertsOverflow = false;
     clearInterval(this.#timer);
     clearInterval(this.#keepalive);
     this.#timer = undefined;
@@ -176,6 +206,7 @@ export class LiveHub {
         if (!client.stillAllowed()) this.#end(client);
       }
       if (this.#clients.size === 0) return this.#stop();
+      this.#sendAlerts();
       const [newest] = await this.#store.queryEvents({ limit: 1 });
       const newestId = newest?.id ?? 0;
       if (newestId <= this.#lastId) return;
@@ -219,6 +250,36 @@ export class LiveHub {
     const data = JSON.stringify({ events, skipped: client.skipped });
     client.skipped = 0;
     this.#write(client, `id: ${this.#lastId}\nevent: events\ndata: ${data}\n\n`);
+  }
+
+  /** Keeps an alert for the next tick; runs on the ingest path, so O(1) and only while someone listens. */
+  #holdAlert(alert: AlertRecord): void {
+    if (this.#clients.size === 0) return;
+    if (this.#alerts.has(alert.id) || this.#alerts.size < LIVE_MAX_ALERTS_PER_MESSAGE) {
+      this.#alerts.set(alert.id, alert);
+    } else {
+      this.#alertsOverflow = true;
+    }
+  }
+
+  /**
+   * Sends the alerts held since the last tick to every client, newest update
+   * first. A client that does not keep up misses them: the console also polls
+   * `GET /api/alerts`, so nothing is lost for good.
+   */
+  #sendAlerts(): void {
+    if (this.#alerts.size === 0 && !this.#alertsOverflow) return;
+    const alerts = [...this.#alerts.values()].sort((a, b) =>
+      b.updatedAt - a.updatedAt || b.id - a.id
+    );
+    // No `id:` line: Last-Event-ID keeps naming the last event sent.
+    const data = JSON.stringify({ alerts, more: this.#alertsOverflow });
+    const text = `event: alerts\ndata: ${data}\n\n`;
+    this.#alerts.clear();
+    this.#alertsOverflow = false;
+    for (const client of this.#clients) {
+      if ((client.controller.desiredSize ?? 0) > 0) this.#write(client, text);
+    }
   }
 
   #write(client: Client, text: string): void {

@@ -20,8 +20,10 @@ import type { Store } from "../store/store.ts";
 import { DEFAULT_HEARTBEAT_SECONDS } from "../../protocol/mod.ts";
 import { createDashboardHandler } from "./api.ts";
 import type { DashboardContext, ProtocolGauges, SecurityEventInput } from "./context.ts";
-import { LiveHub } from "./live_stream.ts";
+import { type LiveAlertSource, LiveHub } from "./live_stream.ts";
 import { LoginThrottle } from "./login_throttle.ts";
+import { Lockout } from "../auth/lockout.ts";
+import type { LoginFailurePolicy } from "../store/security_store.ts";
 import { SessionStore, type SessionStoreOptions } from "./session.ts";
 import { StatsCollector } from "./stats_collector.ts";
 
@@ -87,10 +89,21 @@ export interface DashboardOptions {
    */
   readonly livePollMs?: number;
   /**
+   * Alerts as they are raised or folded (`server.alerts`): pushed to the
+   * console's live stream as `alerts` messages.
+   * @default {none: the console only polls GET /api/alerts}
+   */
+  readonly alerts?: LiveAlertSource;
+  /**
    * Diagnostics sink.
    * @default {silentLogger}
    */
   readonly log?: Logger;
+  /**
+   * Login lockout shared with the agent protocol (server/auth/lockout.ts, issue 5).
+   * @default {null} (only the in-memory per-address throttle)
+   */
+  readonly lockout?: LoginFailurePolicy | null;
   /** Aborting it shuts the console down. */
   readonly signal?: AbortSignal;
 }
@@ -124,7 +137,10 @@ export function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const log = options.log ?? silentLogger;
   const store = options.store;
   const shutdownController = new AbortController();
-  const live = new LiveHub(store, options.livePollMs ? { pollMs: options.livePollMs } : {});
+  const live = new LiveHub(store, {
+    ...(options.livePollMs ? { pollMs: options.livePollMs } : {}),
+    ...(options.alerts ? { alerts: options.alerts } : {}),
+  });
   const stats = new StatsCollector(store, {
     onError: (error) => log.warn("Statistics read failed", { error: error.message }),
   });
@@ -133,6 +149,7 @@ export function startDashboard(options: DashboardOptions): Promise<Dashboard> {
     store,
     sessions: new SessionStore(options.sessions),
     throttle: new LoginThrottle(),
+    lockout: options.lockout ? new Lockout(store.security, options.lockout) : null,
     live,
     stats,
     metrics: options.metrics ?? new ServerMetrics(),

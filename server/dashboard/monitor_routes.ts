@@ -9,6 +9,7 @@ import type { AgentStatus } from "../agent_status.ts";
 import { toAgentView } from "./agent_view.ts";
 import type { DashboardContext, RouteRequest } from "./context.ts";
 import { json, problem } from "./http.ts";
+import { storageMetrics } from "./storage_routes.ts";
 
 /** Every status, in the order the console lists them. */
 export const AGENT_STATUSES: readonly AgentStatus[] = [
@@ -116,7 +117,8 @@ export async function metrics(_req: RouteRequest, ctx: DashboardContext): Promis
     liveClients: ctx.live.clients,
     sessions: ctx.sessions.size,
   });
-  return new Response(text, {
+  // Database size and the oldest event kept (issue 10, storage_routes.ts).
+  return new Response(text + await storageMetrics(ctx), {
     headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
   });
 }

@@ -12,6 +12,7 @@ import { getStats, health, listAgents, metrics } from "./monitor_routes.ts";
 import { addUser, listUsers, removeUser, updateUser } from "./user_routes.ts";
 import { listSources } from "./source_routes.ts";
 import { listAlerts } from "./alert_routes.ts";
+import { getStorage } from "./storage_routes.ts";
 
 /**
  * Who may call a route: anyone (`public`), any signed-in console user
@@ -47,6 +48,8 @@ export const ROUTES: readonly Route[] = [
   // Detection rules' alerts (server/rules/, docs/RULES.md).
   { method: "GET", path: "/api/alerts", access: "viewer", handle: listAlerts },
   { method: "GET", path: "/api/stats", access: "viewer", handle: getStats },
+  // Oldest event kept and database size (issue 10, retention).
+  { method: "GET", path: "/api/storage", access: "viewer", handle: getStorage },
   { method: "GET", path: "/api/users", access: "admin", handle: listUsers },
   { method: "POST", path: "/api/users", access: "admin", handle: addUser },
   { method: "PATCH", path: "/api/users/:name", access: "admin", handle: updateUser },

@@ -247,8 +247,8 @@ export class StatsCollector {
         this.#hosts[blockSlot]!.clear();
         this.#programs[blockSlot]!.clear();
       }
-      increment(this.#hosts[blockSlot]!, d.host ?? "-");
-      increment(this.#programs[blockSlot]!, d.program ?? "-");
+      increment(this.#hosts[blockSlot]!, d.host ?? "(unknown)");
+      increment(this.#programs[blockSlot]!, d.program ?? "(unknown)");
     }
 
     if (d.agentId !== null && minute > nowMinute - 60) {

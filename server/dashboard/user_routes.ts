@@ -87,6 +87,7 @@ export async function addUser(req: RouteRequest, ctx: DashboardContext): Promise
   if (bad) return problem(400, bad);
   try {
     const user = await ctx.store.createUser(username, await hashPassword(password as string), role);
+    await auditConsole(ctx, req.auth!.user.username, "user.add", username, `role=${role}`);
     ctx.recordSecurityEvent({
       severity: 5,
       message: `User ${username} (${role}) created by ${req.auth!.user.username} (web console)`,
@@ -134,6 +135,7 @@ export async function updateUser(req: RouteRequest, ctx: DashboardContext): Prom
   const actor = req.auth!.user.username;
   if (password !== undefined) {
     await ctx.store.setPasswordHash(name, await hashPassword(password as string));
+    await auditConsole(ctx, actor, "user.passwd", name, null);
     ctx.recordSecurityEvent({
       severity: 5,
       message: `Password of user ${name} reset by ${actor} (web console)`,
@@ -141,6 +143,7 @@ export async function updateUser(req: RouteRequest, ctx: DashboardContext): Prom
   }
   if (role !== undefined && role !== user.role) {
     await ctx.store.setUserRole(name, role);
+    await auditConsole(ctx, actor, "user.role", name, `${user.role}->${role}`);
     ctx.recordSecurityEvent({
       severity: 5,
       message:
@@ -186,9 +189,27 @@ export async function removeUser(req: RouteRequest, ctx: DashboardContext): Prom
   }
   await ctx.store.removeUser(name);
   ctx.sessions.destroyUser(name);
+  await auditConsole(ctx, actor, "user.remove", name, null);
   ctx.recordSecurityEvent({
     severity: 5,
     message: `User ${name} removed by ${actor} (web console)`,
   });
   return json({});
+}
+
+/** Appends a console user change to the audit trail (issue 5, docs/SECURITY.md). */
+async function auditConsole(
+  ctx: DashboardContext,
+  actor: string,
+  action: string,
+  target: string,
+  detail: string | null,
+): Promise<void> {
+  await ctx.store.security.appendAudit({
+    at: ctx.now(),
+    actor: `console:${actor}`,
+    action,
+    target,
+    detail,
+  });
 }

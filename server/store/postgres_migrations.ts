@@ -252,9 +252,17 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
  * ```
  */
 export async function migratePostgres(sql: Sql, schema: string): Promise<number> {
+  // Fast path, no lock and no DDL (so no CREATE privilege needed): already up to date.
+  const [table] = await sql`SELECT to_regclass(${schema + ".nms_migrations"}) IS NOT NULL AS found`;
+  if (table?.found) {
+    const [current] = await sql<{ version: number | null }[]>`
+      SELECT max(version) AS version FROM ${sql(schema)}.nms_migrations`;
+    if (current?.version === POSTGRES_MIGRATIONS.length) return POSTGRES_MIGRATIONS.length;
+  }
   return await sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_CLASS}, ${MIGRATION_LOCK_KEY})`;
-    await tx`CREATE SCHEMA IF NOT EXISTS ${tx(schema)}`;
+    const [exists] = await tx`SELECT to_regnamespace(${schema}) IS NOT NULL AS found`;
+    if (!exists?.found) await tx`CREATE SCHEMA ${tx(schema)}`;
     await tx`CREATE TABLE IF NOT EXISTS ${tx(schema)}.nms_migrations (
       version integer PRIMARY KEY,
       name text NOT NULL,

@@ -33,22 +33,22 @@ import {
   type AlertUpsert,
   APPEND_STATUS,
   type AppendOptions,
-  DEFAULT_ALERT_QUERY_LIMIT,
-  MAX_ALERT_EVENT_IDS,
-  MAX_ALERT_QUERY_LIMIT,
   type CountOptions,
+  DEFAULT_ALERT_QUERY_LIMIT,
   type DigestOptions,
   type EventBatch,
   type EventDigest,
   type EventQuery,
   type EventRecord,
   type HeartbeatRecord,
+  MAX_ALERT_EVENT_IDS,
+  MAX_ALERT_QUERY_LIMIT,
   type PrunePolicy,
   type PruneStep,
-  type StorageInfo,
   type Role,
   type SourceRecord,
   type SourceUpdate,
+  type StorageInfo,
   type Store,
   StoreError,
   type UserRecord,
@@ -78,6 +78,11 @@ export interface PostgresStoreOptions {
    * @default {10}
    */
   connectTimeoutSeconds?: number;
+  /**
+   * Days of log partitions created ahead of the day being written.
+   * @default {PARTITION_DAYS_AHEAD}
+   */
+  partitionDaysAhead?: number;
 }
 
 /** Largest page {@linkcode Store.queryEvents} returns whatever the caller asks. */
@@ -181,7 +186,7 @@ export async function openPostgresStore(
       "invalid",
     );
   }
-  return new PostgresStore(sql);
+  return new PostgresStore(sql, options.partitionDaysAhead ?? PARTITION_DAYS_AHEAD);
 }
 
 /** The PostgreSQL {@linkcode Store}; also offers partition retention. */
@@ -191,10 +196,12 @@ export class PostgresStore implements Store {
   readonly #streams = new Map<string, number>();
   /** Days (since the epoch) whose log partition is known to exist. */
   readonly #days = new Set<number>();
+  readonly #daysAhead: number;
   #closed = false;
 
   /** Use {@linkcode openPostgresStore}. */
-  constructor(sql: Sql) {
+  constructor(sql: Sql, partitionDaysAhead: number = PARTITION_DAYS_AHEAD) {
+    this.#daysAhead = Math.max(0, Math.trunc(partitionDaysAhead));
     this.#sql = sql;
     this.security = new PostgresSecurityStore(sql);
   }
@@ -204,7 +211,7 @@ export class PostgresStore implements Store {
 
   /**
    * Makes sure the daily partitions from the day of `atMs` to
-   * {@linkcode PARTITION_DAYS_AHEAD} days later exist.
+   * `partitionDaysAhead` days later exist.
    *
    * @param atMs A receive time, ms since the epoch.
    * @example
@@ -214,8 +221,8 @@ export class PostgresStore implements Store {
    */
   async ensurePartitions(atMs: number): Promise<void> {
     const day = Math.floor(atMs / PARTITION_MS);
-    if (this.#days.has(day) && this.#days.has(day + PARTITION_DAYS_AHEAD)) return;
-    const last = day + PARTITION_DAYS_AHEAD;
+    if (this.#days.has(day) && this.#days.has(day + this.#daysAhead)) return;
+    const last = day + this.#daysAhead;
     await this.#sql`SELECT nms_ensure_log_partitions(${day}, ${last})`;
     for (let d = day; d <= last; d++) this.#days.add(d);
   }
@@ -348,6 +355,8 @@ export class PostgresStore implements Store {
           ${tx.array(c.streamId, INT8)}::bigint[], ${tx.array(c.pos, INT8)}::bigint[],
           ${tx.array(c.msgid, TEXT)}::text[], ${tx.array(c.structuredData, TEXT)}::text[])
         ${eventIds ? tx`RETURNING id` : tx``}`;
+      // Sent at once, so that PostgreSQL inserts this chunk while the next one is built.
+      insert.execute();
       // RETURNING gives the rows in insertion order, which is unnest's order.
       inserts.push(
         eventIds

@@ -13,7 +13,6 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { pgTestTarget, requirePg, testSchema } from "../../tests/_harness/postgres.ts";
-import { openStore } from "./open_store.ts";
 import { openPostgresStore } from "./postgres_store.ts";
 import { PARTITION_DAYS_AHEAD, PARTITION_MS, POSTGRES_MIGRATIONS } from "./postgres_migrations.ts";
 import { APPEND_STATUS, StoreError } from "./store.ts";
@@ -23,12 +22,15 @@ const pg = await pgTestTarget();
 const ignoreReason = requirePg(pg);
 const ignore = ignoreReason !== undefined;
 
+/** Fewer partitions ahead than in production: each case creates a new schema. */
+const TEST_OPTIONS = { maxConnections: 2, partitionDaysAhead: 1 };
+
 storeConformance("PostgresStore", async () => {
   const schema = testSchema(pg);
-  const store = await openStore(schema.url, { maxConnections: 2 });
+  const store = await openPostgresStore(schema.url, TEST_OPTIONS);
   return {
     store,
-    openAnother: () => openStore(schema.url, { maxConnections: 2 }),
+    openAnother: () => openPostgresStore(schema.url, TEST_OPTIONS),
     async cleanup() {
       await store.close();
       await schema.drop();

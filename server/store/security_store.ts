@@ -158,5 +158,7 @@ export interface SecurityStore {
  */
 export function auditLimit(limit: number | undefined): number {
   const n = Math.trunc(limit ?? DEFAULT_AUDIT_QUERY_LIMIT);
-  return Number.isFinite(n) ? Math.max(1, Math.min(n, MAX_AUDIT_QUERY_LIMIT)) : DEFAULT_AUDIT_QUERY_LIMIT;
+  return Number.isFinite(n)
+    ? Math.max(1, Math.min(n, MAX_AUDIT_QUERY_LIMIT))
+    : DEFAULT_AUDIT_QUERY_LIMIT;
 }

@@ -80,7 +80,9 @@ export class SqliteSecurityStore implements SecurityStore {
   }
 
   findToken(id: string): Promise<TokenRecord | undefined> {
-    const row = this.#statement("findToken", "SELECT * FROM agent_tokens WHERE id = ?").get(clean(id)) as
+    const row = this.#statement("findToken", "SELECT * FROM agent_tokens WHERE id = ?").get(
+      clean(id),
+    ) as
       | Row
       | undefined;
     return Promise.resolve(row ? toToken(row) : undefined);
@@ -194,12 +196,13 @@ export class SqliteSecurityStore implements SecurityStore {
 
   listAudit(query: AuditQuery = {}): Promise<AuditRecord[]> {
     const limit = auditLimit(query.limit);
-    const rows = (query.beforeId === undefined
-      ? this.#statement("audit", "SELECT * FROM audit_log ORDER BY id DESC LIMIT ?").all(limit)
-      : this.#statement(
-        "auditBefore",
-        "SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?",
-      ).all(query.beforeId, limit)) as Row[];
+    const rows =
+      (query.beforeId === undefined
+        ? this.#statement("audit", "SELECT * FROM audit_log ORDER BY id DESC LIMIT ?").all(limit)
+        : this.#statement(
+          "auditBefore",
+          "SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?",
+        ).all(query.beforeId, limit)) as Row[];
     return Promise.resolve(rows.map(toAudit));
   }
 }

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark prints its results
 /**
  * The web console's API on a large store: search pages (keyword, host + time
  * range, severity), counts, the statistics backlog, timed over real HTTP.

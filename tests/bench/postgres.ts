@@ -28,7 +28,9 @@ const { values } = parseArgs({
   },
 });
 if (!values.store.startsWith("postgres://") && !values.store.startsWith("postgresql://")) {
-  console.error("Usage: tests/bench/postgres.ts --store postgres://user@host:port/db [--events N]");
+  Deno.stderr.writeSync(new TextEncoder().encode(
+    "Usage: tests/bench/postgres.ts --store postgres://user@host:port/db [--events N]\n",
+  ));
   Deno.exit(2);
 }
 const BASE_URL = values.store;
@@ -38,6 +40,11 @@ const WORKERS = values.workers;
 
 /** Rows per transaction of the raw baseline, like a busy group commit. */
 const RAW_ROWS_PER_TRANSACTION = 10_000;
+
+/** Writes one line of the report on stdout. */
+function print(line: string): void {
+  Deno.stdout.writeSync(new TextEncoder().encode(line + "\n"));
+}
 
 function format(rate: number): string {
   return `${Math.round(rate).toLocaleString("en-US")} events/s`;
@@ -79,15 +86,22 @@ function benchSchema(): { url: string; drop(): Promise<void> } {
   };
 }
 
-/** The store's own appendEvents into a fresh schema, in 10,000-row groups: no protocol, no workers. */
-async function rawPostgresRate(): Promise<number> {
+/**
+ * The store's own appendEvents into a fresh schema, in 10,000-row groups: no
+ * protocol, no workers. With 2 writers, two stores (as two servers would)
+ * append at once, each its own stream.
+ */
+async function rawPostgresRate(writers: number): Promise<number> {
   const schema = benchSchema();
-  const store = await openPostgresStore(schema.url, { maxConnections: 1 });
+  const stores = [];
+  for (let w = 0; w < writers; w++) {
+    stores.push(await openPostgresStore(schema.url, { maxConnections: 1 }));
+  }
   try {
     const now = Date.now();
     const lines = Array.from({ length: RAW_ROWS_PER_TRANSACTION }, (_, i) => sampleLine(0, i));
-    let position = 0;
-    const batch = (): EventBatch => {
+    const positions = new Array(writers).fill(0);
+    const batch = (writer: number): EventBatch => {
       const n = RAW_ROWS_PER_TRANSACTION;
       return {
         count: n,
@@ -102,16 +116,19 @@ async function rawPostgresRate(): Promise<number> {
         message: lines.map((line) => line.slice(32)),
         raw: lines,
         flags: new Uint8Array(n),
-        stream: new Array(n).fill("raw"),
-        position: Float64Array.from({ length: n }, () => ++position),
+        stream: new Array(n).fill(`raw-${writer}`),
+        position: Float64Array.from({ length: n }, () => ++positions[writer]),
       };
     };
-    await store.ensurePartitions(now);
+    await stores[0]!.ensurePartitions(now);
+    const groups = Math.max(1, Math.floor(EVENTS / RAW_ROWS_PER_TRANSACTION / writers));
     const start = performance.now();
-    for (let t = 0; t < EVENTS / RAW_ROWS_PER_TRANSACTION; t++) await store.appendEvents([batch()]);
-    return EVENTS / ((performance.now() - start) / 1000);
+    await Promise.all(stores.map(async (store, w) => {
+      for (let t = 0; t < groups; t++) await store.appendEvents([batch(w)]);
+    }));
+    return (groups * writers * RAW_ROWS_PER_TRANSACTION) / ((performance.now() - start) / 1000);
   } finally {
-    await store.close();
+    for (const store of stores) await store.close();
     await schema.drop();
   }
 }
@@ -145,7 +162,7 @@ async function measure(servers: ServerProcess[]): Promise<Measure> {
 }
 
 function line(label: string, m: Measure): void {
-  console.log(
+  print(
     `${label.padEnd(36)} ${format(m.rate).padStart(18)}   wall ${m.wallSeconds.toFixed(1)} s, ` +
       `CPU: nms-server ${m.serverCpu.toFixed(1)} s, postgres ${m.postgresCpu.toFixed(1)} s`,
   );
@@ -154,15 +171,18 @@ function line(label: string, m: Measure): void {
 const dir = await Deno.makeTempDir({ prefix: "nms-bench-pg-" });
 const extra = ["--workers", WORKERS, "--http-port", "0"];
 try {
-  console.log(
+  print(
     `NMS PostgreSQL ingest benchmark: ${EVENTS.toLocaleString("en-US")} events, ${CLIENTS} ` +
       `pipelining clients, --workers ${WORKERS}, ${navigator.hardwareConcurrency} CPUs, durable commits`,
   );
-  console.log(
-    `${"raw PostgresStore.appendEvents".padEnd(36)} ${
-      format(await rawPostgresRate()).padStart(18)
-    }   (10,000-row groups, no protocol)`,
-  );
+  for (const writers of [1, 2]) {
+    const label = `raw appendEvents, ${writers} writer${writers > 1 ? "s" : ""}`;
+    print(
+      `${label.padEnd(36)} ${
+        format(await rawPostgresRate(writers)).padStart(18)
+      }   (10,000-row groups, no protocol)`,
+    );
+  }
 
   const sqlite = await spawnServer(await Deno.makeTempDir({ dir }), extra);
   try {

@@ -22,6 +22,12 @@ import { EVENT_FLAGS, openSqliteStore, type Store } from "../../server/mod.ts";
 
 const encoder = new TextEncoder();
 
+/** Bound of the server's resident memory during the fuzz, in MiB (measured: about 195). */
+export const MAX_SERVER_RSS_MIB = 512;
+
+/** `serve` flags of the server under test: a short line timeout ends half-open connections fast. */
+export const FUZZ_SERVER_ARGS = ["--workers", "2", "--line-timeout", "2", "--http-port", "0"];
+
 /** The legitimate agent's stream id: the only stream the server may store. */
 export const LEGIT_STREAM = "fuzzlegit0000000000001";
 /** The legitimate agent's hostname. */
@@ -473,8 +479,18 @@ function mib(bytes: number): string {
   return (bytes / 2 ** 20).toFixed(0);
 }
 
-/** RSS of another process from /proc, in bytes. */
-async function procRss(pid: number): Promise<number> {
+/**
+ * Resident memory of another process (all its threads, so the server's
+ * workers too), from /proc.
+ *
+ * @param pid Process id.
+ * @returns Bytes, or 0 when the process is gone.
+ * @example
+ * ```ts
+ * await procRss(server.pid);
+ * ```
+ */
+export async function procRss(pid: number): Promise<number> {
   const status = await Deno.readTextFile(`/proc/${pid}/status`).catch(() => "");
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
   return match ? Number(match[1]) * 1024 : 0;
@@ -494,13 +510,13 @@ if (import.meta.main) {
   const { spawnServerProcess } = await import("../_harness/server_process.ts");
   const lines = flag(Deno.args, "--lines", 50_000);
   const seed = flag(Deno.args, "--seed", Date.now() % 1_000_000);
-  const maxRssMib = flag(Deno.args, "--max-rss-mib", 512);
+  const maxRssMib = flag(Deno.args, "--max-rss-mib", MAX_SERVER_RSS_MIB);
   const dir = await Deno.makeTempDir({ prefix: "nms-fuzz-" });
   const dbPath = join(dir, "nms.db");
   let code = 1;
   try {
     await using server = await spawnServerProcess({
-      args: ["--db", dbPath, "--workers", "2", "--line-timeout", "3", "--http-port", "0"],
+      args: ["--db", dbPath, ...FUZZ_SERVER_ARGS],
     });
     const store = await openSqliteStore(dbPath);
     try {

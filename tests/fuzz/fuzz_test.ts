@@ -1,40 +1,48 @@
 /**
  * The short form of the hostile-input fuzz (issue 5) for `deno task test`:
- * a few thousand hostile lines against an in-process server while a
- * legitimate agent sends. `deno task fuzz` runs the long form against a
- * server subprocess.
+ * a few thousand hostile lines against a real `nms-server serve` subprocess
+ * (so that its RSS is its own) while a legitimate agent sends. `deno task
+ * fuzz` runs the long form.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { startSecureServer } from "../_harness/secure_server.ts";
-import { fuzzFailures, runFuzz } from "./fuzz.ts";
-
-/**
- * Bound of this test process's RSS, in bytes. The server runs in-process, so
- * the test runner and the fuzz clients count too; `deno task fuzz` checks
- * the server alone against a tighter bound.
- */
-const MAX_RSS_BYTES = 768 * 2 ** 20;
+import { join } from "node:path";
+import { openSqliteStore } from "../../server/mod.ts";
+import { spawnServerProcess } from "../_harness/server_process.ts";
+import { FUZZ_SERVER_ARGS, fuzzFailures, MAX_SERVER_RSS_MIB, procRss, runFuzz } from "./fuzz.ts";
 
 Deno.test("the server survives random, mutated and oversized lines, garbage, half-open connections and resets, storing every legitimate event and nothing else", async () => {
-  await using srv = await startSecureServer({
-    workers: 2,
-    limits: { lineTimeoutSeconds: 1 },
-  });
-  const legitEvents = 600;
-  const seed = 20_261_125;
-  const report = await runFuzz({
-    port: srv.port,
-    store: srv.server.store,
-    lines: 6_000,
-    attackers: 8,
-    legitEvents,
-    seed,
-    rss: () => Deno.memoryUsage().rss,
-    timeoutMs: 60_000,
-  });
-  assert.ok(report.hostileLines >= 6_000, `only ${report.hostileLines} hostile lines sent`);
-  assert.deepEqual(fuzzFailures(report, legitEvents, MAX_RSS_BYTES), [], `seed ${seed}`);
+  const dir = await Deno.makeTempDir({ prefix: "nms-fuzz-test-" });
+  try {
+    const dbPath = join(dir, "nms.db");
+    await using server = await spawnServerProcess({ args: ["--db", dbPath, ...FUZZ_SERVER_ARGS] });
+    const store = await openSqliteStore(dbPath);
+    try {
+      const legitEvents = 600;
+      const seed = 20_261_125;
+      const report = await runFuzz({
+        port: server.port,
+        store,
+        lines: 6_000,
+        attackers: 8,
+        legitEvents,
+        seed,
+        rss: () => procRss(server.pid),
+        timeoutMs: 60_000,
+      });
+      assert.ok(report.hostileLines >= 6_000, `only ${report.hostileLines} hostile lines sent`);
+      assert.ok(report.maxRssBytes > 0, "the server's RSS was read");
+      assert.deepEqual(
+        fuzzFailures(report, legitEvents, MAX_SERVER_RSS_MIB * 2 ** 20),
+        [],
+        `seed ${seed}`,
+      );
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -1,9 +1,11 @@
 // Agents: every registered node and a status the server computes from its own
 // clock and connection state. Refreshed every REFRESH_MS while visible.
+// Syslog sources are listed below them (sources.js).
 
 import { api } from "./api.js";
 import { byId, el, toast } from "./dom.js";
 import { ago, bytes, count, dateTime, duration } from "./format.js";
+import { createSourcesTable } from "./sources.js";
 
 const REFRESH_MS = 1000;
 
@@ -28,6 +30,7 @@ export function createAgentsView() {
   const summary = byId("agent-summary");
   const updated = byId("agents-updated");
   const emptyNote = byId("agents-empty");
+  const sources = createSourcesTable();
   let timer = 0;
   /** @type {Map<string, string> | null} status per hostname at the last refresh */
   let previous = null;
@@ -114,9 +117,11 @@ export function createAgentsView() {
     enter() {
       refresh();
       timer = setInterval(refresh, REFRESH_MS);
+      sources.start();
     },
     leave() {
       clearInterval(timer);
+      sources.stop();
       previous = null;
     },
   };

@@ -1,9 +1,12 @@
 // The console's entry point: who is signed in, navigation between views
-// (#/live, #/search, #/agents, #/stats, #/users), sign-out.
+// (#/live, #/alerts, #/search, #/agents, #/stats, #/users; a view may take
+// parameters, e.g. #/search?q=203.0.113.7), the alerts badge, sign-out.
 
 import { api } from "./api.js";
 import { byId } from "./dom.js";
 import { createLiveView } from "./live.js";
+import { createAlertBadge } from "./alert_badge.js";
+import { createAlertsView } from "./alerts.js";
 import { createSearchView } from "./search.js";
 import { createAgentsView } from "./agents.js";
 import { createStatsView } from "./stats.js";
@@ -16,8 +19,10 @@ for (const item of document.querySelectorAll("[data-admin-only]")) {
   item.hidden = me.role !== "admin";
 }
 
+const badge = createAlertBadge();
 const views = {
   live: createLiveView(),
+  alerts: createAlertsView(badge),
   search: createSearchView(),
   agents: createAgentsView(me),
   stats: createStatsView(),
@@ -25,10 +30,20 @@ const views = {
 };
 let current = null;
 
+// Alerts pushed on the live stream (live.js).
+document.addEventListener("nms:alerts", (event) => {
+  badge.pushed(event.detail);
+  views.alerts.pushed(event.detail);
+});
+
 function show() {
-  const name = location.hash.replace(/^#\//, "").split("?")[0] || "live";
-  const next = views[name] ? name : "live";
-  if (next === current) return;
+  const [name, query] = location.hash.replace(/^#\//, "").split("?");
+  const params = new URLSearchParams(query ?? "");
+  const next = Object.hasOwn(views, name) ? name : "live";
+  if (next === current) {
+    views[current].route?.(params);
+    return;
+  }
   if (current) views[current].leave?.();
   current = next;
   for (const section of document.querySelectorAll("section.view")) {
@@ -40,7 +55,7 @@ function show() {
   }
   const title = document.querySelector(`#view-${next} h1`);
   document.title = `${title?.textContent ?? "NMS"} · NMS console`;
-  views[next].enter?.();
+  views[next].enter?.(params);
   // Move focus to the new view for keyboard and screen reader users.
   if (document.activeElement?.closest?.("nav")) byId("main").focus({ preventScroll: true });
 }

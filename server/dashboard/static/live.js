@@ -75,6 +75,10 @@ export function createLiveView() {
       skippedByServer += data.skipped;
       enqueue(data.events);
     });
+    // Alerts ride the same stream: the badge and the Alerts view listen (app.js).
+    source.addEventListener("alerts", (message) => {
+      document.dispatchEvent(new CustomEvent("nms:alerts", { detail: JSON.parse(message.data) }));
+    });
     source.addEventListener("error", async () => {
       setState("Reconnecting…", "warn");
       // A closed stream may mean the session ended: check, and go to login if so.

@@ -1,5 +1,8 @@
 // Search: stored events by time range, host, program, severity and keyword,
 // newest first, a page at a time, with a count of matches and exports.
+// Opened as #/search?host=&program=&severity=&q=&from=&to=&ids= (from the
+// Alerts view), it fills the form from those parameters (from/to as local
+// datetime-local values), searches, and highlights the events listed in ids.
 
 import { api } from "./api.js";
 import { byId, el } from "./dom.js";
@@ -7,6 +10,10 @@ import { count } from "./format.js";
 import { eventRow } from "./rows.js";
 
 const PAGE = 100;
+/** Form fields a #/search link may fill. */
+const LINK_FIELDS = ["host", "program", "severity", "q", "from", "to"];
+/** Most event ids a link may ask to highlight (an alert keeps at most 100). */
+const MAX_MARKED = 100;
 
 export function createSearchView() {
   const form = byId("search-form");
@@ -19,6 +26,8 @@ export function createSearchView() {
   let params = new URLSearchParams();
   let generation = 0;
   let suggested = false;
+  /** Ids of events to highlight (an alert's triggering events). */
+  let marked = new Set();
 
   function readForm() {
     const data = new FormData(form);
@@ -55,7 +64,14 @@ export function createSearchView() {
       if (mine !== generation) return;
       if (reset) tbody.replaceChildren();
       const fragment = document.createDocumentFragment();
-      for (const event of page.events) fragment.append(eventRow(event));
+      for (const event of page.events) {
+        const row = eventRow(event);
+        if (marked.has(event.id)) {
+          row.classList.add("marked");
+          row.title = "One of the events that raised the alert";
+        }
+        fragment.append(row);
+      }
       tbody.append(fragment);
       cursor = page.nextCursor;
       more.hidden = cursor === null;
@@ -115,9 +131,24 @@ export function createSearchView() {
   });
   more.addEventListener("click", () => load(false));
 
+  /** Fills the form from a #/search link and searches; false when the link has no filters. */
+  function route(link) {
+    if (!LINK_FIELDS.some((name) => link.has(name)) && !link.has("ids")) return false;
+    for (const name of LINK_FIELDS) form.elements.namedItem(name).value = link.get(name) ?? "";
+    marked = new Set(
+      (link.get("ids") ?? "").split(",").slice(0, MAX_MARKED).map(Number).filter(
+        Number.isSafeInteger,
+      ),
+    );
+    form.requestSubmit();
+    return true;
+  }
+
   return {
-    enter() {
+    route,
+    enter(link) {
       suggest();
+      if (link && route(link)) return;
       if (tbody.rows.length === 0) {
         params = readForm();
         updateExports();

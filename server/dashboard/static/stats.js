@@ -127,7 +127,7 @@ export function createStatsView() {
     }));
   }
 
-  function totals(summary) {
+  function totals(summary, storage) {
     const errors = [0, 1, 2, 3].reduce(
       (sum, s) => sum + summary.perMinuteBySeverity[s].reduce((a, v) => a + v, 0),
       0,
@@ -141,6 +141,10 @@ export function createStatsView() {
       ["Errors and worse", count(Math.round(errors)), errors > 0 ? "card-err" : ""],
       ["Failed logins", count(failed), failed > 0 ? "card-alert" : ""],
     ];
+    // Retention (issue 10): how far back the stored events go.
+    if (storage?.oldestReceivedAt) {
+      cards.push(["Oldest event kept", new Date(storage.oldestReceivedAt).toLocaleString(), ""]);
+    }
     byId("stats-totals").replaceChildren(
       ...cards.map(([label, value, cls]) =>
         el("li", { class: `card ${cls}` }, [
@@ -154,7 +158,8 @@ export function createStatsView() {
   async function refresh() {
     try {
       const summary = await api("/api/stats", { params: { range } });
-      totals(summary);
+      const storage = await api("/api/storage").catch(() => null);
+      totals(summary, storage);
       drawSeverity(summary);
       drawFailed(summary);
       topList("top-hosts", summary.topHosts);
