@@ -17,7 +17,10 @@
  *   of `copytruncate`).
  * - Rotation (the path names another inode, or no file) keeps reading the old
  *   file through its open handle to its end, then retires it once it has been
- *   idle and fully acknowledged; the new file is read from offset 0.
+ *   idle (counted from the rotation) and fully acknowledged; the new file is
+ *   read from offset 0. A file created and renamed away again before the
+ *   follower opened it (two rotations within milliseconds) cannot be found
+ *   under its new name and is missed.
  *
  * @module
  */

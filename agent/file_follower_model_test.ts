@@ -5,6 +5,9 @@
  * delete-and-recreate, against a model of which lines were written. Every
  * line must arrive exactly once, and each stream's positions must increase.
  *
+ * Replay or widen the search with `MODEL_SEEDS=7,8,9 MODEL_STEPS=500 deno
+ * test -A agent/file_follower_model_test.ts`.
+ *
  * @module
  */
 
@@ -62,6 +65,13 @@ async function runModel(seed: number, steps: number): Promise<void> {
     waitFor(() => received.length === expected.length, {
       message: `seed ${seed}: ${expected.length} lines, got ${received.length}`,
     });
+  // A file renamed away before the follower ever opened it cannot be found
+  // again (its new name is unknown): rotate only files the follower holds.
+  const opened = () =>
+    waitFor(async () => {
+      const ino = (await Deno.stat(path)).ino;
+      return follower.current !== undefined && follower.current.identity.ino === ino;
+    }, { message: `seed ${seed}: follower opened the current file` });
   const finishPartial = async () => {
     if (partial === undefined) return;
     await write(" done\n");
@@ -71,7 +81,6 @@ async function runModel(seed: number, steps: number): Promise<void> {
   try {
     for (let step = 0; step < steps; step++) {
       const action = pick(10);
-      if (Deno.env.get("MODEL_DEBUG")) console.log("step", step, "action", action, "expected", expected.length, "received", received.length, follower.incarnations.map((i) => [i.stream.slice(0, 4), i.readOffset, i.rotated]));
       if (action < 4) {
         // Append complete lines, sometimes many at once.
         const count = 1 + pick(action === 0 ? 500 : 20);
@@ -94,6 +103,7 @@ async function runModel(seed: number, steps: number): Promise<void> {
       } else if (action === 6) {
         // Rotate: rename, the writer keeps appending to the old file a bit, then reopens.
         await finishPartial();
+        await opened();
         await Deno.rename(path, `${path}.${++rotations}`);
         const late = `seed ${seed} late ${next++}`;
         expected.push(late);
@@ -105,12 +115,18 @@ async function runModel(seed: number, steps: number): Promise<void> {
         await finishPartial();
         await caughtUp();
         const before = changes();
+        const emptyAlready = (await Deno.stat(path)).size === 0;
         await Deno.truncate(path, 0);
-        await waitFor(() => changes() > before, { message: `seed ${seed}: truncation` });
+        // Wait until the follower noticed, as a copytruncate between two reads
+        // of a fast-growing file is an inherent race (see file_follower.ts).
+        if (!emptyAlready) {
+          await waitFor(() => changes() > before, { message: `seed ${seed}: truncation` });
+        }
       } else if (action === 8) {
         // Delete and recreate (the inode number may be reused).
         await finishPartial();
         await caughtUp();
+        await opened();
         const before = changes();
         writer.close();
         await Deno.remove(path);
@@ -135,8 +151,8 @@ async function runModel(seed: number, steps: number): Promise<void> {
   }
 }
 
-for (const seed of [1, 2, 3, 42]) {
+for (const seed of (Deno.env.get("MODEL_SEEDS") ?? "1,2,3,42").split(",").map(Number)) {
   Deno.test(`FileFollower delivers every line exactly once in a random scenario (seed ${seed})`, async () => {
-    await runModel(seed, 60);
+    await runModel(seed, Number(Deno.env.get("MODEL_STEPS") ?? 60));
   });
 }

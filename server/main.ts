@@ -56,7 +56,7 @@ function out(text: string): void {
 
 /** Who runs a CLI command, for the audit trail (issue 5): `cli:<OS user>`. */
 function cliActor(): string {
-  return `cli:${Deno.env.get("USER") ?? Deno.env.get("LOGNAME") ?? "unknown"}`;
+  return `cli:${Deno.env.get("USER") ?? Deno.env.get("LOGNAME") ?? `uid ${Deno.uid() ?? "?"}`}`;
 }
 
 /** A user error: printed as one line, exit code 1. */

@@ -52,6 +52,11 @@ Deno.test("LOGIN is refused with a distinct reason after 5 failures for a user, 
       });
       assert.equal(messages.filter((m) => m.startsWith("Failed login for user admin")).length, 5);
       assert.ok(messages.some((m) => m.startsWith("Logins locked for address 127.0.0.1")));
+      await waitFor(async () =>
+        (await securityMessages(srv.server.store)).some((m) =>
+          /^Refused login for user admin from 127\.0\.0\.1:\d+: locked out$/.test(m)
+        )
+      );
     }
     // A restart on the same database keeps the counters.
     await using again = await startSecureServer({}, dir);

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { FAIL, formatAck, OK } from "../protocol/mod.ts";
 import { DatabaseSync } from "node:sqlite";
-import { verifyPassword } from "../server/auth/password.ts";
+import { hashPassword, verifyPassword } from "../server/auth/password.ts";
 import { generateToken } from "../server/auth/tokens.ts";
 import { LineClient } from "./_harness/line_client.ts";
 import { startSecureServer } from "./_harness/secure_server.ts";
@@ -162,5 +162,28 @@ Deno.test("nms-server import-paper-db imports the paper's plaintext users as scr
     assert.match(missing.stderr, /^nms-server: Cannot open .*none\.db/);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("removing a user or changing its role closes its open agent connections", async () => {
+  await using srv = await startSecureServer({ credentialCheckIntervalMs: 100 });
+  const store = srv.server.store;
+  const hash = await hashPassword("agent password", { logN: 10 });
+  await store.createUser("a1", hash, "agent");
+  await store.createUser("a2", hash, "agent");
+  const connect = async (user: string) => {
+    const client = await LineClient.connect(srv.port);
+    await client.readLine();
+    await client.send(`LOGIN ${user} agent password`);
+    assert.equal(await client.readLine(), formatAck(true, OK.login));
+    return client;
+  };
+  await using one = await connect("a1");
+  await using two = await connect("a2");
+  await store.removeUser("a1");
+  await store.setUserRole("a2", "viewer");
+  for (const client of [one, two]) {
+    assert.equal(await client.readLine(), formatAck(false, FAIL.credentialRevoked));
+    assert.equal(await client.readLine(), null);
   }
 });

@@ -26,7 +26,7 @@ function randomPassword(): string {
 }
 
 /** Tries the usual port first; another program may hold it. */
-async function freePort(preferred: number): Promise<number> {
+function freePort(preferred: number): number {
   for (const port of [preferred, 0]) {
     try {
       const listener = Deno.listen({ hostname: "127.0.0.1", port });
@@ -78,8 +78,8 @@ await Deno.mkdir(DIR, { recursive: true });
 await Deno.writeTextFile(LOG_FILE, "");
 const adminPassword = randomPassword();
 const agentPassword = randomPassword();
-const port = await freePort(8080);
-const httpPort = await freePort(8081);
+const port = freePort(8080);
+const httpPort = freePort(8081);
 const controller = new AbortController();
 
 const server = await startServer({

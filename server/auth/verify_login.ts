@@ -72,6 +72,22 @@ export interface LoginResult {
 
 const NO_WORK = () => Promise.resolve();
 
+/** Least time between two recorded refusals (locked out) of one user or address, in ms. */
+export const REFUSAL_EVENT_INTERVAL_MS = 60_000;
+/** Users and addresses whose last recorded refusal is remembered; beyond it all are forgotten. */
+const MAX_REFUSALS_TRACKED = 10_000;
+const lastRefusal = new Map<string, number>();
+
+/** Whether a refused (locked-out) attempt should be stored as an event now. */
+function refusalWorthRecording(username: string | null, ip: string, at: number): boolean {
+  const key = `${username ?? ""}\0${ip}`;
+  const last = lastRefusal.get(key);
+  if (last !== undefined && at - last < REFUSAL_EVENT_INTERVAL_MS) return false;
+  if (lastRefusal.size >= MAX_REFUSALS_TRACKED) lastRefusal.clear();
+  lastRefusal.set(key, at);
+  return true;
+}
+
 /**
  * Verifies one login attempt against the store.
  *
@@ -95,8 +111,16 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
   const lockout = attempt.lockout ? new Lockout(store.security, attempt.lockout) : null;
   const refused: LoginVerdict = { ok: false, userId: null, role: null, locked: false, token: null };
   if (lockout && await lockout.retryAfterSeconds(who, attempt.ip, attempt.at) > 0) {
-    // No hashing, no event per refused guess: the lock itself was recorded.
-    return { verdict: { ...refused, locked: true }, events: [], finish: NO_WORK };
+    // No hashing. Refused guesses are recorded, but at most one per user or
+    // address a minute: a cheap refusal must not become a flood of stored rows.
+    const events = refusalWorthRecording(who, attempt.ip, attempt.at)
+      ? [{
+        severity: 4,
+        message:
+          `Refused login for user ${attempt.username} from ${attempt.address}${via}: locked out`,
+      }]
+      : [];
+    return { verdict: { ...refused, locked: true }, events, finish: NO_WORK };
   }
 
   let verdict = refused;

@@ -13,16 +13,56 @@ const encoder = new TextEncoder();
 /** Lines per second of log time in {@linkcode sampleLine}: times only move forward, as in a real log. */
 const SAMPLE_LINES_PER_SECOND = 2000;
 
-/** A realistic line: what /var/log/auth.log holds, in RFC 3164 form, with times in order. */
+/**
+ * Message templates of a busy web server's /var/log/syslog, in proportion: out
+ * of 50 lines, 10 systemd, 10 cron, 10 nginx, 5 kernel firewall, 5 postfix,
+ * 5 DHCP/DNS, 3 accepted SSH logins, 1 closed pre-auth SSH connection and
+ * 1 failed SSH password. The detection rules match about 10% of them.
+ */
+const TEMPLATES: ((i: number) => string)[] = [
+  ...Array(10).fill((i: number) => `systemd[1]: Started Session ${i} of User deploy.`),
+  ...Array(10).fill((i: number) =>
+    `CRON[${2000 + (i % 3000)}]: (root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)`
+  ),
+  ...Array(10).fill((i: number) =>
+    `nginx[${900 + (i % 8)}]: 10.0.${i % 250}.${i % 199} - - "GET /api/orders/${i} HTTP/1.1" 200 ${
+      300 + (i % 900)
+    } "-" "curl/8.5.0"`
+  ),
+  ...Array(5).fill((i: number) =>
+    `kernel: [${(i / 1000).toFixed(6)}] [UFW BLOCK] IN=eth0 OUT= MAC= SRC=192.0.2.${
+      i % 250
+    } DST=198.51.100.10 LEN=40 TOS=0x00 PREC=0x00 TTL=244 ID=${i % 65535} PROTO=TCP SPT=${
+      40000 + (i % 20000)
+    } DPT=23 WINDOW=1024 RES=0x00 SYN URGP=0`
+  ),
+  ...Array(5).fill((i: number) =>
+    `postfix/smtpd[${3000 + (i % 500)}]: connect from unknown[203.0.113.${i % 250}]`
+  ),
+  ...Array(5).fill((i: number) =>
+    `systemd-resolved[611]: Clock change detected. Flushing caches. (${i})`
+  ),
+  ...Array(3).fill((i: number) =>
+    `sshd[${800 + (i % 97)}]: Accepted publickey for deploy from 198.51.100.${i % 250} port ${
+      40000 + (i % 20000)
+    } ssh2: ED25519 SHA256:${i.toString(36)}`
+  ),
+  (i: number) =>
+    `sshd[${800 + (i % 97)}]: Connection closed by authenticating user root 203.0.113.${
+      i % 250
+    } port ${40000 + (i % 20000)} [preauth]`,
+  (i: number) =>
+    `sshd[${800 + (i % 97)}]: Failed password for invalid user admin from 203.0.113.${
+      i % 250
+    } port ${40000 + (i % 20000)} ssh2`,
+];
+
+/** A realistic line in RFC 3164 form, as /var/log/syslog holds it, with times in order. */
 export function sampleLine(client: number, i: number): string {
   const second = Math.floor(i / SAMPLE_LINES_PER_SECOND);
   const time = [Math.floor(second / 3600) % 24, Math.floor(second / 60) % 60, second % 60]
     .map((n) => String(n).padStart(2, "0")).join(":");
-  return `Nov 23 ${time} web-${client} sshd[${
-    800 + (i % 97)
-  }]: Accepted publickey for deploy from 198.51.100.${i % 250} port ${
-    40000 + (i % 20000)
-  } ssh2: ED25519 SHA256:${i.toString(36)}`;
+  return `Nov 23 ${time} web-${client} ${TEMPLATES[i % TEMPLATES.length]!(i)}`;
 }
 
 /** A server subprocess. */

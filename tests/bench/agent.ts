@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark's output is its result, printed for the person running it
 /**
  * Agent benchmarks, with real processes: a file followed by `nms-agent`, the
  * server as a subprocess, the database polled for commits.

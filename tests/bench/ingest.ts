@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark's output is its result, printed for the person running it
 /**
  * `deno task bench`: ingest throughput over the real protocol into a real
  * SQLite file, against the raw node:sqlite insert rate of the same schema
@@ -54,13 +55,14 @@ async function rawInsertRate(dir: string): Promise<number> {
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = FULL");
   const columns =
-    "received_at, ts, host, agent_id, program, pid, severity, facility, message, raw, flags, stream_id, pos, msg_start";
-  const tuple = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    "received_at, ts, host, agent_id, program, pid, severity, facility, message, raw, flags, stream_id, pos, msg_start, msgid, structured_data";
+  // The same 16 columns the server's INSERT binds (the last two are NULL for agent lines).
+  const tuple = `(${Array(16).fill("?").join(",")})`;
   const insert = db.prepare(
     `INSERT INTO logs (${columns}) VALUES ${Array(RAW_ROWS_PER_INSERT).fill(tuple).join(",")}`,
   );
   db.exec("INSERT INTO streams (key) VALUES ('raw')");
-  const width = 14;
+  const width = 16;
   const params: (string | number | null)[] = new Array(RAW_ROWS_PER_INSERT * width);
   // The same rows the server stores: the bench's lines, parsed before the clock starts.
   const now = Date.now();
@@ -90,6 +92,8 @@ async function rawInsertRate(dir: string): Promise<number> {
         params[o + 11] = 1;
         params[o + 12] = ++pos;
         params[o + 13] = line.length - parsed.message.length;
+        params[o + 14] = null;
+        params[o + 15] = null;
       }
       insert.run(...params);
     }

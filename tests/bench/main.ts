@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark's output is its result, printed for the person running it
 /**
  * `deno task bench`: every benchmark of NMS in one run on one machine, each
  * printing its figures beside the baseline it is judged against.

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark's output is its result, printed for the person running it
 /**
  * Search on a large store: a rare keyword, a host + time range, and
  * per-minute counts for the last hour, each timed over repeated runs.

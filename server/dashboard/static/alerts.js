@@ -69,7 +69,7 @@ export function createAlertsView(badge) {
   const updated = byId("alerts-updated");
   /** @type {Map<number, object>} */
   const alerts = new Map();
-  /** Ids raised or folded while the view is open: highlighted. */
+  /** Ids raised or folded since the last render: their rows flash. */
   const fresh = new Set();
   let minLevel = 0;
   let total = 0;
@@ -151,11 +151,10 @@ export function createAlertsView(badge) {
 
   function render() {
     const sorted = [...alerts.values()].sort((a, b) => b.updatedAt - a.updatedAt || b.id - a.id);
-    for (const old of sorted.splice(MAX_ROWS)) {
-      alerts.delete(old.id);
-      fresh.delete(old.id);
-    }
+    for (const old of sorted.splice(MAX_ROWS)) alerts.delete(old.id);
     tbody.replaceChildren(...sorted.map(row));
+    // Rows flash once, when drawn: the next render must not flash them again.
+    fresh.clear();
     empty.hidden = sorted.length > 0;
     empty.textContent = minLevel > 0
       ? `No alert of level ${minLevel} or more yet.`
@@ -214,7 +213,7 @@ export function createAlertsView(badge) {
         text: shortTime(alert.lastSeen),
         attrs: { title: `${dateTime(alert.lastSeen)} (updated ${dateTime(alert.updatedAt)})` },
       }),
-      el("td", { class: "actions" }, [link]),
+      el("td", { class: "link-cell" }, [link]),
     ]);
     tr.dataset.id = String(alert.id);
     tr.dataset.rule = String(alert.ruleId);
@@ -254,6 +253,12 @@ export function createAlertsView(badge) {
       if (!open) return;
       if (merge(message.alerts, true) > 0) render();
       if (message.more) poll();
+      // Shown now: leaving the view must not count them on the badge.
+      const newest = Math.max(serverNow ?? 0, ...message.alerts.map((a) => a.updatedAt + 1));
+      if (newest > (serverNow ?? 0)) {
+        serverNow = newest;
+        badge.seen(newest);
+      }
     },
   };
 }
