@@ -15,6 +15,7 @@ WORKDIR /src
 COPY deno.json deno.lock ./
 RUN deno install --frozen
 COPY protocol/ protocol/
+COPY common/ common/
 COPY server/ server/
 COPY agent/ agent/
 # tools/build_info.ts records the version and commit for --version (issue 10):

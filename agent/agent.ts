@@ -19,6 +19,13 @@
  * in flight are resent (the server drops duplicates by stream and position)
  * and lines written meanwhile are read from the file.
  *
+ * Sources, filters and failover (issues 3 and 9): glob paths add and drop
+ * followers as files appear and go (glob_watcher.ts); the journal is one more
+ * source (journal_source.ts, its cursor saved beside the state file); filtered
+ * lines are marked done in order instead of sent (line_filter.ts); and with
+ * several servers a failed connection or dropped session moves on to the
+ * next server at once, the backoff applying once every server failed.
+ *
  * @module
  */
 
@@ -28,9 +35,15 @@ import { Wake } from "./_wake.ts";
 import { Backoff, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from "./backoff.ts";
 import { AccessDeniedError, Client, type ClientHandler, type ClientTls } from "./client.ts";
 import { type Clock, sleep, SYSTEM_CLOCK, type TimerId } from "./clock.ts";
-import { DEFAULT_POLL_INTERVAL_MS, FileFollower, type LineConsumer } from "./file_follower.ts";
+import { DEFAULT_POLL_INTERVAL_MS, FileFollower } from "./file_follower.ts";
 import { type HostInfo, readHostInfo } from "./host_info.ts";
-import type { Incarnation } from "./incarnation.ts";
+// Sources, filters and failover (issue 3, issue 9).
+import { GlobWatcher } from "./glob_watcher.ts";
+import { JournalCursorFile } from "./journal_cursor_file.ts";
+import { JournalSource } from "./journal_source.ts";
+import { LineFilter, type LineFilterOptions } from "./line_filter.ts";
+import type { LineConsumer, LineOrigin, LineSource } from "./line_source.ts";
+import { ExcludeList, hasGlobMagic } from "./path_glob.ts";
 import {
   DEFAULT_MAX_IN_FLIGHT_BYTES,
   DEFAULT_MAX_IN_FLIGHT_LINES,
@@ -155,6 +168,50 @@ export interface RunAgentOptions {
   random?: () => number;
   /** Stops the agent when aborted, like `stop()`. */
   signal?: AbortSignal;
+  // --- Sources, filters and failover (issue 3, issue 9) ---
+  /**
+   * Further servers, tried in turn after `hostname:port` when a connection
+   * fails or drops (round robin; the backoff applies once all failed).
+   * @default {[]}
+   */
+  failoverServers?: readonly AgentServerAddress[];
+  /**
+   * Patterns removing files from what glob `paths` match (`*.gz`; with a `/`,
+   * matched against the whole path). Literal paths are always followed.
+   * @default {[]}
+   */
+  exclude?: readonly string[];
+  /** Follow the systemd journal too (journal_source.ts); absent: no journal. */
+  journal?: AgentJournalOptions;
+  /** Drop lines before sending them (line_filter.ts); absent: send every line. */
+  filter?: LineFilterOptions;
+}
+
+/** One server of {@linkcode RunAgentOptions.failoverServers}. */
+export interface AgentServerAddress {
+  /** Host name or IP address. */
+  readonly hostname: string;
+  /** TCP port. */
+  readonly port: number;
+}
+
+/** The journal source of {@linkcode RunAgentOptions.journal}. */
+export interface AgentJournalOptions {
+  /**
+   * Units to read (`journalctl --unit`); every entry when empty.
+   * @default {[]}
+   */
+  readonly units?: readonly string[];
+  /**
+   * The journalctl executable.
+   * @default {"journalctl"} (found through PATH)
+   */
+  readonly command?: string;
+  /**
+   * First delay before restarting journalctl after it exited, in milliseconds.
+   * @default {1000}
+   */
+  readonly restartDelayMs?: number;
 }
 
 /** Counters of a running agent. */
@@ -191,6 +248,12 @@ export interface AgentStats {
   readonly rotations: number;
   /** State file writes. */
   readonly stateSaves: number;
+  /** Lines dropped by the filter (`--include`, `--exclude-line`, `--min-severity`). */
+  readonly linesFiltered: number;
+  /** Files followed now (literal paths and glob matches). */
+  readonly followedFiles: number;
+  /** Journal entries read from journalctl. */
+  readonly journalEntries: number;
 }
 
 /** A running agent. */
@@ -236,7 +299,10 @@ export class Agent implements AgentHandle {
   readonly #options: RunAgentOptions;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #server: string;
+  readonly #servers: readonly AgentServerAddress[];
+  #serverIndex = 0;
+  /** Servers that failed in a row since the last good session or backoff (issue 9). */
+  #roundFailures = 0;
   readonly #heartbeatMs: number;
   readonly #backoff: Backoff;
   readonly #wake = new Wake();
@@ -258,11 +324,27 @@ export class Agent implements AgentHandle {
     truncations: 0,
     rotations: 0,
     stateSaves: 0,
+    linesFiltered: 0,
+    followedFiles: 0,
+    journalEntries: 0,
   };
   #followers: FileFollower[] = [];
+  /** Everything the pump reads from: the followers, then the journal. */
+  #sources: LineSource[] = [];
+  #globs: GlobWatcher[] = [];
+  #globDirty = false;
+  #exclude = new ExcludeList();
+  #journal: JournalSource | undefined;
+  #journalCursorFile: JournalCursorFile | undefined;
+  #savedJournalCursor: string | undefined;
+  #filter: LineFilter | undefined;
+  /** Saved positions by path, for followers started later (glob matches). */
+  #saved = new Map<string, FileState>();
+  /** Whether a state file was found: glob matches without a position are then new files. */
+  #stateFound = false;
   #stateFile: StateFile | undefined;
   #host: HostInfo | undefined;
-  #client: Client<Incarnation> | undefined;
+  #client: Client<LineOrigin> | undefined;
   #stopping = false;
   #startedAt: number;
   #resolveDone!: () => void;
@@ -279,13 +361,14 @@ export class Agent implements AgentHandle {
   /** The callbacks the followers hand lines to. */
   readonly #consumer: LineConsumer = {
     hasRoom: () => this.#client !== undefined && this.#client.hasRoom(),
-    line: (inc, line, endOffset, bytes) => this.#onLine(inc, line, endOffset, bytes),
+    line: (inc, line, endOffset, bytes, stream) =>
+      this.#onLine(inc, line, endOffset, bytes, stream),
     overflow: (inc, bytes, endOffset) => this.#onOverflow(inc, bytes, endOffset),
     endOfChunk: () => void this.#client?.flush(),
   };
 
   /** The callbacks the session reports ACKs to. */
-  readonly #handler: ClientHandler<Incarnation> = {
+  readonly #handler: ClientHandler<LineOrigin> = {
     eventAcked: (inc, position, outcome, message) => {
       inc.acknowledge(position);
       this.#ackedThisSession++;
@@ -317,7 +400,12 @@ export class Agent implements AgentHandle {
     this.#options = options;
     this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#log = options.logger ?? createLogger();
-    this.#server = `${options.hostname}:${options.port}`;
+    this.#servers = [
+      { hostname: options.hostname, port: options.port },
+      ...(options.failoverServers ?? []),
+    ];
+    const filter = options.filter ? new LineFilter(options.filter) : undefined;
+    this.#filter = filter?.active ? filter : undefined;
     this.#heartbeatMs = (options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS) * 1000;
     this.#backoff = new Backoff({
       initialDelayMs: options.backoffInitialMs ?? DEFAULT_BACKOFF_INITIAL_MS,
@@ -349,15 +437,21 @@ export class Agent implements AgentHandle {
   get stats(): AgentStats {
     let truncations = 0;
     let rotations = 0;
+    // Lines over the limit: counted by the followers, which send gap events for them.
+    let linesTooLong = this.#counters.linesTooLong;
     for (const follower of this.#followers) {
       truncations += follower.stats.truncations;
       rotations += follower.stats.rotations;
+      linesTooLong += follower.stats.linesTooLong;
     }
     return {
       ...this.#counters,
       inFlightLines: this.#client?.inFlightLines ?? 0,
       truncations,
       rotations,
+      linesTooLong,
+      followedFiles: this.#followers.length,
+      journalEntries: this.#journal?.stats.entries ?? 0,
     };
   }
 
@@ -375,32 +469,37 @@ export class Agent implements AgentHandle {
     }
     try {
       this.#host = this.#options.host ?? await readHostInfo();
-      const saved = await this.#loadState();
+      this.#saved = await this.#loadState();
+      this.#exclude = new ExcludeList(this.#options.exclude ?? []);
       for (const path of new Set(this.#options.paths.map((p) => resolve(p)))) {
+        // A glob (issue 3) follows what it matches now and what appears later.
+        if (hasGlobMagic(path)) {
+          await this.#startGlob(path);
+          continue;
+        }
         await assertNotDirectory(path);
-        const follower = new FileFollower(path, {
-          startAtEnd: this.#options.startAtEnd ?? true,
-          maxLineBytes: MAX_EVENT_MESSAGE_BYTES,
-          pollIntervalMs: this.#options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
-          onChange: () => this.#wake.notify(),
-          clock: this.#clock,
-          logger: this.#log,
-          ...(saved.has(path) ? { resume: saved.get(path)! } : {}),
-        });
-        this.#followers.push(follower);
-        await follower.start();
+        // A glob before it may have matched it already.
+        if (this.#followers.some((f) => f.path === path)) continue;
+        await this.#addFollower(path, this.#options.startAtEnd ?? true);
       }
+      if (this.#options.journal !== undefined) await this.#startJournal(this.#options.journal);
       // Saving now surfaces an unwritable state directory at start-up, and
       // records where a first start began (the end of each file).
       if (this.#stateFile !== undefined) await this.#stateFile.save(this.#fileStates());
+      // And where the journal starts, when journalctl found its newest entry.
+      await this.#saveJournalCursor();
     } catch (error) {
-      await Promise.all(this.#followers.map((f) => f.close()));
+      await Promise.all(this.#globs.map((g) => g.close()));
+      await Promise.all(this.#sources.map((s) => s.close()));
       this.#followers = [];
+      this.#sources = [];
       this.#counters.state = "stopped";
       throw error;
     }
     this.#log.info("following files", {
       paths: this.#followers.map((f) => f.path).join(","),
+      ...(this.#globs.length > 0 ? { patterns: this.#globs.map((g) => g.pattern).join(",") } : {}),
+      ...(this.#journal !== undefined ? { journal: true } : {}),
       stateDir: this.#options.stateDir,
     });
     if (this.#options.signal?.aborted) {
@@ -456,6 +555,7 @@ export class Agent implements AgentHandle {
       }
       case "ok":
         for (const entry of loaded.files) byPath.set(entry.path, entry);
+        this.#stateFound = true;
         break;
     }
     this.#stateFile = stateFile;
@@ -467,21 +567,21 @@ export class Agent implements AgentHandle {
     try {
       while (!this.#stopping) {
         this.#setState("connecting", { server: this.#server });
-        let client: Client<Incarnation>;
+        let client: Client<LineOrigin>;
         try {
           client = await this.#connect();
         } catch (error) {
           if (error instanceof AccessDeniedError || error instanceof TypeError) throw error;
           if (this.#stopping) break;
           this.#counters.connectFailures++;
-          await this.#retryLater((error as Error).message);
+          await this.#nextServer((error as Error).message);
           continue;
         }
         const reason = await this.#session(client);
         if (reason instanceof AccessDeniedError) throw reason;
         if (this.#stopping) break;
         this.#counters.disconnects++;
-        await this.#retryLater(reason.message);
+        await this.#nextServer(reason.message);
       }
     } catch (error) {
       // Reported through `done` (main.ts prints it as one line).
@@ -490,11 +590,35 @@ export class Agent implements AgentHandle {
     await this.#shutdown(fatal);
   }
 
-  #connect(): Promise<Client<Incarnation>> {
+  /** The server connected to, or tried next, as `host:port`. */
+  get #server(): string {
+    const server = this.#servers[this.#serverIndex]!;
+    return `${server.hostname}:${server.port}`;
+  }
+
+  /**
+   * After a failed connection or a dropped session: moves on to the next
+   * server (issue 9), at once while some server of this round is untried,
+   * else after the backoff. With one server, always after the backoff.
+   */
+  async #nextServer(reason: string): Promise<void> {
+    const failed = this.#server;
+    this.#roundFailures++;
+    this.#serverIndex = (this.#serverIndex + 1) % this.#servers.length;
+    if (this.#roundFailures < this.#servers.length) {
+      this.#setState("disconnected", { server: failed, reason, next: this.#server });
+      return;
+    }
+    this.#roundFailures = 0;
+    await this.#retryLater(reason, failed);
+  }
+
+  #connect(): Promise<Client<LineOrigin>> {
     const o = this.#options;
-    return Client.connect<Incarnation>({
-      hostname: o.hostname,
-      port: o.port,
+    const server = this.#servers[this.#serverIndex]!;
+    return Client.connect<LineOrigin>({
+      hostname: server.hostname,
+      port: server.port,
       username: o.username,
       password: o.password,
       host: this.#host!,
@@ -507,20 +631,21 @@ export class Agent implements AgentHandle {
     });
   }
 
-  async #retryLater(reason: string): Promise<void> {
+  async #retryLater(reason: string, server: string = this.#server): Promise<void> {
     const delayMs = this.#backoff.nextDelayMs();
-    this.#setState("disconnected", { server: this.#server, reason, retryInMs: delayMs });
+    this.#setState("disconnected", { server, reason, retryInMs: delayMs });
     await sleep(this.#clock, delayMs, this.#stopController.signal);
   }
 
   /** Runs one connected session until it closes or the agent stops. */
-  async #session(client: Client<Incarnation>): Promise<Error> {
+  async #session(client: Client<LineOrigin>): Promise<Error> {
     const startedAt = this.#clock.now();
     this.#client = client;
     this.#ackedThisSession = 0;
     this.#counters.connects++;
-    // Resume every file at its first unacknowledged byte.
-    for (const follower of this.#followers) follower.rewind();
+    // Resume every file at its first unacknowledged byte (and the journal at
+    // its first unacknowledged entry): on this server, or on the next one after a failover.
+    for (const source of this.#sources) source.rewind();
     this.#setState("connected", { server: this.#server });
     void client.done.then(() => this.#wake.notify());
     this.#lastHeartbeatAt = -Infinity;
@@ -537,22 +662,26 @@ export class Agent implements AgentHandle {
     this.#client = undefined;
     if (this.#ackedThisSession > 0 || this.#clock.now() - startedAt >= BACKOFF_RESET_AFTER_MS) {
       this.#backoff.reset();
+      this.#roundFailures = 0;
     }
     return reason;
   }
 
-  /** Moves lines from files to the session while the window has room. */
-  async #pump(client: Client<Incarnation>): Promise<void> {
+  /** Moves lines from files (and the journal) to the session while the window has room. */
+  async #pump(client: Client<LineOrigin>): Promise<void> {
     while (!client.closed && !this.#stopping) {
       let readAny = false;
-      const count = this.#followers.length;
-      // Start with a different follower each round so a busy file cannot starve the others.
-      this.#roundRobin = (this.#roundRobin + 1) % count;
+      // Glob patterns (issue 3): start following files that appeared, drop finished ones.
+      if (this.#globDirty) await this.#syncGlobs();
+      const sources = this.#sources;
+      const count = sources.length;
+      // Start with a different source each round so a busy file cannot starve the others.
+      this.#roundRobin = count === 0 ? 0 : (this.#roundRobin + 1) % count;
       for (let i = 0; i < count; i++) {
         if (!client.hasRoom()) break;
-        const follower = this.#followers[(this.#roundRobin + i) % count]!;
-        if (!follower.wantsRead) continue;
-        if (await follower.read(this.#consumer) > 0) readAny = true;
+        const source = sources[(this.#roundRobin + i) % count]!;
+        if (!source.wantsRead) continue;
+        if (await source.read(this.#consumer) > 0) readAny = true;
         if (client.closed || this.#stopping) break;
       }
       void client.flush();
@@ -560,7 +689,7 @@ export class Agent implements AgentHandle {
     }
   }
 
-  async #finishSession(client: Client<Incarnation>): Promise<void> {
+  async #finishSession(client: Client<LineOrigin>): Promise<void> {
     const timeoutMs = this.#options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     if (!await client.waitForAcks(timeoutMs)) {
       this.#log.warn("stopping with lines unacknowledged; they are resent on the next start", {
@@ -573,11 +702,25 @@ export class Agent implements AgentHandle {
     }
   }
 
-  #onLine(inc: Incarnation, line: Uint8Array, endOffset: number, bytes: number): void {
+  #onLine(
+    inc: LineOrigin,
+    line: Uint8Array,
+    endOffset: number,
+    bytes: number,
+    stream?: Uint8Array,
+  ): void {
     this.#counters.linesRead++;
     if (line.length === 0) {
       inc.skip(endOffset);
       this.#counters.linesSkipped++;
+      return;
+    }
+    // Filtered out (issue 3): consumed, not lost. The line is marked done in
+    // order, so the acknowledged offset moves past it once every line before
+    // it is acknowledged. Gap events (`stream` set) are never filtered.
+    if (this.#filter !== undefined && stream === undefined && !this.#filter.accepts(line)) {
+      inc.skip(endOffset);
+      this.#counters.linesFiltered++;
       return;
     }
     // The server refuses lines with NUL; keep the rest of the line.
@@ -592,12 +735,13 @@ export class Agent implements AgentHandle {
     if (client === undefined) return;
     // The line's bytes go to the socket as read: no decoding on the hot path.
     // Invalid UTF-8 is the server's to replace (it decodes with U+FFFD).
-    client.queueEvent(inc, inc.streamBytes, endOffset, line, bytes);
+    // Gap events go on the incarnation's gap stream (protocol/gap_event.ts).
+    client.queueEvent(inc, stream ?? inc.streamBytes, endOffset, line, bytes);
     inc.inFlight++;
     this.#counters.linesSent++;
   }
 
-  #onOverflow(inc: Incarnation, bytes: number, endOffset: number): void {
+  #onOverflow(inc: LineOrigin, bytes: number, endOffset: number): void {
     this.#counters.linesTooLong++;
     inc.skip(endOffset);
     if (this.#counters.linesTooLong <= MAX_REPEATED_WARNINGS) {
@@ -610,7 +754,7 @@ export class Agent implements AgentHandle {
     }
   }
 
-  #startTicker(client: Client<Incarnation>): void {
+  #startTicker(client: Client<LineOrigin>): void {
     const intervalMs = Math.min(MAX_TICK_MS, this.#heartbeatMs);
     const tick = () => {
       this.#tickTimer = this.#clock.setTimeout(tick, intervalMs);
@@ -624,7 +768,7 @@ export class Agent implements AgentHandle {
     this.#tickTimer = undefined;
   }
 
-  async #onTick(client: Client<Incarnation>): Promise<void> {
+  async #onTick(client: Client<LineOrigin>): Promise<void> {
     if (client.closed) return;
     const now = this.#clock.now();
     const ackTimeoutMs = this.#options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
@@ -639,6 +783,133 @@ export class Agent implements AgentHandle {
     this.#counters.lagBytes = lag;
     if (client.closed || this.#stopping) return;
     await client.heartbeat((this.#clock.now() - this.#startedAt) / 1000, lag);
+  }
+
+  // --- Sources: files, glob patterns and the journal (issue 3) ---
+
+  /** Starts following one file (a literal path, or a glob match). */
+  async #addFollower(path: string, startAtEnd: boolean): Promise<FileFollower> {
+    const saved = this.#saved.get(path);
+    const follower = new FileFollower(path, {
+      startAtEnd,
+      maxLineBytes: MAX_EVENT_MESSAGE_BYTES,
+      pollIntervalMs: this.#options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+      onChange: () => this.#wake.notify(),
+      clock: this.#clock,
+      logger: this.#log,
+      ...(saved !== undefined ? { resume: saved } : {}),
+    });
+    this.#followers.push(follower);
+    // Files before the journal, so the pump's order stays stable.
+    this.#sources.splice(this.#followers.length - 1, 0, follower);
+    await follower.start();
+    return follower;
+  }
+
+  /** Expands a glob path now and watches for files that match later. */
+  async #startGlob(pattern: string): Promise<void> {
+    const glob = new GlobWatcher(pattern, {
+      exclude: this.#exclude,
+      rescanIntervalMs: this.#options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+      onChange: () => {
+        this.#globDirty = true;
+        this.#wake.notify();
+      },
+      clock: this.#clock,
+      logger: this.#log,
+    });
+    this.#globs.push(glob);
+    // Files there now start like literal paths: at the saved position, or at
+    // their end on a first start. With a state file, a match without a saved
+    // position appeared while the agent was stopped: it is read from its start.
+    const startAtEnd = (this.#options.startAtEnd ?? true) && !this.#stateFound;
+    for (const path of await glob.scan()) {
+      if (!this.#followers.some((f) => f.path === path)) await this.#addFollower(path, startAtEnd);
+    }
+    glob.start();
+  }
+
+  /**
+   * Follows new glob matches from their first byte, and stops following
+   * matches that are gone once their follower holds nothing (rotated files
+   * read, acknowledged and closed).
+   */
+  async #syncGlobs(): Promise<void> {
+    this.#globDirty = false;
+    const matched = new Set<string>();
+    for (const glob of this.#globs) for (const path of await glob.scan()) matched.add(path);
+    if (this.#stopping) return;
+    const followed = new Set(this.#followers.map((f) => f.path));
+    for (const path of matched) {
+      if (followed.has(path)) continue;
+      this.#log.info("following a new file matching a pattern", { path });
+      await this.#addFollower(path, false);
+    }
+    const literal = new Set(
+      this.#options.paths.filter((p) => !hasGlobMagic(p)).map((p) => resolve(p)),
+    );
+    for (const follower of [...this.#followers]) {
+      if (literal.has(follower.path) || matched.has(follower.path)) continue;
+      if (follower.current !== undefined || follower.incarnations.length > 0) continue;
+      this.#followers = this.#followers.filter((f) => f !== follower);
+      this.#sources = this.#sources.filter((s) => s !== follower);
+      await follower.close();
+      this.#log.info("stopped following a file no pattern matches", { path: follower.path });
+    }
+  }
+
+  /** Starts journalctl, resuming after the saved cursor (issue 3). */
+  async #startJournal(options: AgentJournalOptions): Promise<void> {
+    let cursor: string | undefined;
+    if (this.#options.stateDir !== undefined) {
+      const file = new JournalCursorFile(this.#options.stateDir);
+      const loaded = await file.load();
+      if (loaded.status === "unsupported") {
+        throw new Error(`Cannot use the journal cursor file ${file.path}: ${loaded.reason}`);
+      }
+      if (loaded.status === "corrupt") {
+        const movedTo = await file.quarantine();
+        this.#log.warn("journal cursor file unusable, starting at the journal's end", {
+          path: file.path,
+          reason: loaded.reason,
+          movedTo,
+        });
+      }
+      if (loaded.status === "ok") cursor = loaded.cursor;
+      this.#journalCursorFile = file;
+      this.#savedJournalCursor = cursor;
+    }
+    const journal = new JournalSource({
+      fallbackHostname: this.#host!.hostname,
+      onChange: () => this.#wake.notify(),
+      clock: this.#clock,
+      logger: this.#log,
+      ...(options.units !== undefined ? { units: options.units } : {}),
+      ...(options.command !== undefined ? { command: options.command } : {}),
+      ...(options.restartDelayMs !== undefined ? { restartDelayMs: options.restartDelayMs } : {}),
+      ...(cursor !== undefined ? { cursor } : {}),
+      // Without a state directory nothing is saved: no need to find the end first.
+      probeStart: this.#journalCursorFile !== undefined,
+    });
+    await journal.start();
+    this.#journal = journal;
+    this.#sources.push(journal);
+  }
+
+  /** Saves the journal's acknowledged cursor when it moved. Never throws. */
+  async #saveJournalCursor(): Promise<void> {
+    const file = this.#journalCursorFile;
+    const cursor = this.#journal?.ackedCursor;
+    if (file === undefined || cursor === undefined || cursor === this.#savedJournalCursor) return;
+    try {
+      await file.save(cursor);
+      this.#savedJournalCursor = cursor;
+    } catch (error) {
+      this.#log.error("cannot save the journal cursor", {
+        path: file.path,
+        reason: (error as Error).message,
+      });
+    }
   }
 
   #fileStates(): FileState[] {
@@ -676,6 +947,7 @@ export class Agent implements AgentHandle {
           reason: (error as Error).message,
         });
       }
+      await this.#saveJournalCursor();
     });
     return this.#saveChain;
   }
@@ -687,7 +959,8 @@ export class Agent implements AgentHandle {
     if (this.#saveTimer !== undefined) this.#clock.clearTimeout(this.#saveTimer);
     this.#saveTimer = undefined;
     await this.#saveNow();
-    await Promise.all(this.#followers.map((f) => f.close()));
+    await Promise.all(this.#globs.map((g) => g.close()));
+    await Promise.all(this.#sources.map((s) => s.close()));
     this.#setState("stopped");
     if (fatal !== undefined) this.#rejectDone(fatal);
     else this.#resolveDone();
@@ -736,7 +1009,19 @@ function validateOptions(options: RunAgentOptions): void {
   if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
     throw new RangeError(`Cannot start the agent: invalid port ${options.port}`);
   }
-  if (options.paths.length === 0) throw new TypeError("Cannot start the agent: no paths to follow");
+  if (options.paths.length === 0 && options.journal === undefined) {
+    throw new TypeError("Cannot start the agent: no paths to follow and no journal");
+  }
+  for (const server of options.failoverServers ?? []) {
+    if (
+      server.hostname.length === 0 || !Number.isInteger(server.port) || server.port < 1 ||
+      server.port > 65535
+    ) {
+      throw new RangeError(
+        `Cannot start the agent: invalid failover server ${server.hostname}:${server.port}`,
+      );
+    }
+  }
   const positive: [string, number | undefined][] = [
     ["heartbeatSeconds", options.heartbeatSeconds],
     ["maxInFlightLines", options.maxInFlightLines],

@@ -25,7 +25,7 @@ import {
   formatConfigKeys,
   formatEffectiveConfig,
   readConfigFile,
-} from "./config_file.ts";
+} from "../common/mod.ts";
 import { MAX_HEARTBEAT_SECONDS } from "./config.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
 import {
@@ -53,6 +53,8 @@ export const AGENT_FLAG_ENV: Readonly<Record<string, string>> = {
   "--ca-file": "NMS_CA_FILE",
   "--client-cert": "NMS_CLIENT_CERT",
   "--client-key": "NMS_CLIENT_KEY",
+  // Sources and filters (issue 3); NMS_SERVER may list several servers, comma-separated (issue 9).
+  "--min-severity": "NMS_MIN_SEVERITY",
 };
 
 /**

@@ -9,6 +9,7 @@
 
 import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT } from "../protocol/mod.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { parseSeverityName } from "./severity.ts";
 
 /** Environment variable holding the password when `--password-file` is not given. */
 export const PASSWORD_ENV = "NMS_PASSWORD";
@@ -16,6 +17,10 @@ export const PASSWORD_ENV = "NMS_PASSWORD";
 export const MAX_PASSWORD_FILE_BYTES = 4096;
 /** Largest accepted `--heartbeat`, in seconds (one day). */
 export const MAX_HEARTBEAT_SECONDS = 86_400;
+/** Most `--server` addresses (issue 9): more is a mistake, not a cluster. */
+export const MAX_SERVERS = 16;
+/** Longest `--include` / `--exclude-line` regular expression, in characters. */
+export const MAX_FILTER_PATTERN_CHARS = 1_000;
 
 /** One flag of `nms-agent run`. */
 export interface FlagSpec {
@@ -35,7 +40,8 @@ export interface FlagSpec {
 export const RUN_FLAGS = {
   server: {
     flags: "--server <host:port>",
-    help: `NMS server address; the port defaults to ${DEFAULT_PORT}`,
+    help: `NMS server address; the port defaults to ${DEFAULT_PORT}. ` +
+      "Repeat it (or separate addresses with commas) to fail over between servers",
   },
   user: { flags: "--user <name>", help: "user name to log in with" },
   passwordFile: {
@@ -45,7 +51,9 @@ export const RUN_FLAGS = {
   },
   path: {
     flags: "--path <file>",
-    help: "log file to follow (repeat for more files); existing files are followed from their end",
+    help:
+      "log file to follow (repeat for more files); existing files are followed from their end. " +
+      "A quoted glob such as '/var/log/*.log' follows every match, and files that match later from their start",
   },
   stateDir: {
     flags: "--state-dir <dir>",
@@ -82,6 +90,34 @@ export const RUN_FLAGS = {
     help: "client certificate (PEM) for a server that requires mutual TLS; implies --tls",
   },
   clientKey: { flags: "--client-key <file>", help: "private key (PEM) of --client-cert" },
+  // --- Sources and filters (issue 3) ---
+  exclude: {
+    flags: "--exclude <glob>",
+    help: "leave out files a --path glob matches: a name pattern such as '*.gz', " +
+      "or a whole-path pattern containing / (repeatable)",
+  },
+  journal: {
+    flags: "--journal",
+    help: "also follow the systemd journal through journalctl; with --state-dir its cursor " +
+      "is kept, to resume exactly after a restart",
+  },
+  journalUnit: {
+    flags: "--journal-unit <unit>",
+    help: "only journal entries of this systemd unit (repeatable; implies --journal)",
+  },
+  include: {
+    flags: "--include <regex>",
+    help: "send only lines matching this regular expression (repeatable: any of them)",
+  },
+  excludeLine: {
+    flags: "--exclude-line <regex>",
+    help: "do not send lines matching this regular expression (repeatable)",
+  },
+  minSeverity: {
+    flags: "--min-severity <level>",
+    help: "do not send lines less severe than this: emerg, alert, crit, err, warning, notice, " +
+      "info or debug (or 0-7); lines without a syslog PRI are judged by keywords",
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 /** Raw values of the `run` flags as commander parsed them. */
@@ -98,6 +134,13 @@ export interface RawRunFlags {
   readonly caFile?: string;
   readonly clientCert?: string;
   readonly clientKey?: string;
+  // Sources and filters (issue 3).
+  readonly exclude?: readonly string[];
+  readonly journal?: boolean;
+  readonly journalUnit?: readonly string[];
+  readonly include?: readonly string[];
+  readonly excludeLine?: readonly string[];
+  readonly minSeverity?: string;
 }
 
 /** Validated configuration of `nms-agent run`. */
@@ -120,6 +163,24 @@ export interface AgentConfig {
   readonly logLevel: LogLevel;
   /** TLS settings, or undefined for plain TCP. */
   readonly tls: AgentTlsConfig | undefined;
+  /** Further `--server` addresses to fail over to, in order (issue 9). */
+  readonly failoverServers: readonly { readonly hostname: string; readonly port: number }[];
+  /** `--exclude` patterns for glob paths. */
+  readonly exclude: readonly string[];
+  /** Journal units when `--journal` (an empty list: every entry), or undefined. */
+  readonly journal: { readonly units: readonly string[] } | undefined;
+  /** Line filter, or undefined when no filter flag is given. */
+  readonly filter: AgentFilterConfig | undefined;
+}
+
+/** The agent's line filter (issue 3). */
+export interface AgentFilterConfig {
+  /** `--include` patterns. */
+  readonly include: readonly RegExp[];
+  /** `--exclude-line` patterns. */
+  readonly exclude: readonly RegExp[];
+  /** `--min-severity` as 0..7, or undefined. */
+  readonly minSeverity: number | undefined;
 }
 
 /** The agent's TLS settings, files already read. */
@@ -315,7 +376,8 @@ export async function buildAgentConfig(
   getEnv: (name: string) => string | undefined,
 ): Promise<AgentConfig> {
   if (flags.server === undefined) throw new ConfigError("Missing --server <host:port>");
-  const { hostname, port } = parseServerAddress(flags.server);
+  const servers = parseServerList(flags.server);
+  const { hostname, port } = servers[0]!;
   if (
     flags.tokenFile !== undefined && (flags.user !== undefined || flags.passwordFile !== undefined)
   ) {
@@ -328,7 +390,11 @@ export async function buildAgentConfig(
     throw new ConfigError(`Invalid --user ${JSON.stringify(username)}: it must be one word`);
   }
   const paths = flags.path ?? [];
-  if (paths.length === 0) throw new ConfigError("Missing --path <file>: give at least one file");
+  const journalUnits = [...(flags.journalUnit ?? [])];
+  const journal = flags.journal === true || journalUnits.length > 0;
+  if (paths.length === 0 && !journal) {
+    throw new ConfigError("Missing --path <file>: give at least one file (or --journal)");
+  }
   for (const path of paths) {
     if (path.length === 0 || path.includes("\0")) {
       throw new ConfigError(`Invalid --path ${JSON.stringify(path)}`);
@@ -377,5 +443,96 @@ export async function buildAgentConfig(
     heartbeatSeconds,
     logLevel: logLevel as LogLevel,
     tls: await buildTlsConfig(flags),
+    failoverServers: servers.slice(1),
+    exclude: checkExcludes(flags.exclude ?? []),
+    journal: journal ? { units: checkUnits(journalUnits) } : undefined,
+    filter: buildFilter(flags),
   };
+}
+
+/**
+ * Parses the `--server` value: one address, or several separated by commas
+ * (repeated `--server` flags arrive joined this way, like `NMS_SERVER=a:8080,b:8080`).
+ *
+ * @param text The value.
+ * @returns The addresses in order, without duplicates.
+ * @throws {ConfigError} When an address is malformed, none is given, or more than {@linkcode MAX_SERVERS}.
+ * @example
+ * ```ts
+ * parseServerList("collector-1:8080,collector-2:8080").length; // 2
+ * ```
+ */
+export function parseServerList(text: string): { hostname: string; port: number }[] {
+  const servers: { hostname: string; port: number }[] = [];
+  const seen = new Set<string>();
+  for (const part of text.split(",")) {
+    const trimmed = part.trim();
+    if (trimmed.length === 0) continue;
+    const server = parseServerAddress(trimmed);
+    const key = `${server.hostname}:${server.port}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    servers.push(server);
+  }
+  if (servers.length === 0) throw new ConfigError("Missing --server <host:port>");
+  if (servers.length > MAX_SERVERS) {
+    throw new ConfigError(`Too many --server addresses: at most ${MAX_SERVERS}`);
+  }
+  return servers;
+}
+
+function checkExcludes(patterns: readonly string[]): string[] {
+  for (const pattern of patterns) {
+    if (pattern.length === 0 || pattern.includes("\0")) {
+      throw new ConfigError(`Invalid --exclude ${JSON.stringify(pattern)}`);
+    }
+  }
+  return [...patterns];
+}
+
+function checkUnits(units: readonly string[]): string[] {
+  for (const unit of units) {
+    // systemd unit names (and the globs journalctl accepts for them); never an option.
+    if (!/^[A-Za-z0-9@._:\\*?[\]-]{1,256}$/.test(unit) || unit.startsWith("-")) {
+      throw new ConfigError(`Invalid --journal-unit ${JSON.stringify(unit)}: not a unit name`);
+    }
+  }
+  return [...units];
+}
+
+function compilePatterns(flag: string, patterns: readonly string[]): RegExp[] {
+  return patterns.map((pattern) => {
+    if (pattern.length === 0 || pattern.length > MAX_FILTER_PATTERN_CHARS) {
+      throw new ConfigError(
+        `Invalid ${flag} ${
+          JSON.stringify(pattern.slice(0, 80))
+        }: expected 1 to ${MAX_FILTER_PATTERN_CHARS} characters`,
+      );
+    }
+    try {
+      return new RegExp(pattern);
+    } catch (error) {
+      throw new ConfigError(
+        `Invalid ${flag} ${JSON.stringify(pattern)}: ${(error as Error).message}`,
+      );
+    }
+  });
+}
+
+function buildFilter(flags: RawRunFlags): AgentFilterConfig | undefined {
+  const include = compilePatterns("--include", flags.include ?? []);
+  const exclude = compilePatterns("--exclude-line", flags.excludeLine ?? []);
+  let minSeverity: number | undefined;
+  if (flags.minSeverity !== undefined) {
+    minSeverity = parseSeverityName(flags.minSeverity);
+    if (minSeverity === undefined) {
+      throw new ConfigError(
+        `Invalid --min-severity ${
+          JSON.stringify(flags.minSeverity)
+        }: expected emerg, alert, crit, err, warning, notice, info, debug or 0-7`,
+      );
+    }
+  }
+  if (include.length === 0 && exclude.length === 0 && minSeverity === undefined) return undefined;
+  return { include, exclude, minSeverity };
 }

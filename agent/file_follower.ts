@@ -15,12 +15,23 @@
  *   and on every poll after that: a big file truncated and rewritten past the
  *   old offset between two polls may yield fragments first (an inherent race
  *   of `copytruncate`).
+ *   Before the old incarnation is given up, its siblings are searched for a
+ *   copy of it (`copytruncate`): the rest is read from the copy, on the same
+ *   stream. Without a copy, what was not read becomes a gap event.
  * - Rotation (the path names another inode, or no file) keeps reading the old
  *   file through its open handle to its end, then retires it once it has been
  *   idle (counted from the rotation) and fully acknowledged; the new file is
- *   read from offset 0. A file created and renamed away again before the
- *   follower opened it (two rotations within milliseconds) cannot be found
- *   under its new name and is missed.
+ *   read from offset 0. The path is checked on every watch event and poll,
+ *   also while nothing is being read (server down), so a rotated file is
+ *   opened before it can be rotated away again. A file created and renamed
+ *   away again within the same few milliseconds is still missed.
+ * - Every incarnation not yet read and acknowledged to its end is in
+ *   {@linkcode FileFollower.state}. On a restart each is looked for by
+ *   device and inode, then by fingerprint, at the path and among its
+ *   siblings (`syslog.1`, `syslog.1.gz`: see find_rotated.ts), and read on
+ *   from its acknowledged offset before the newer ones. One that is nowhere
+ *   becomes a gap event (docs/DELIVERY.md).
+ * - A line longer than the limit is replaced by a gap event at its position.
  *
  * @module
  */
@@ -29,16 +40,17 @@ import { basename, dirname, resolve } from "node:path";
 import { type Clock, SYSTEM_CLOCK, type TimerId } from "./clock.ts";
 import {
   FINGERPRINT_BYTES,
-  fingerprintMatches,
   fingerprintOf,
   headMatches,
+  readFileHead,
   readFileIdentity,
   sameFile,
 } from "./file_identity.ts";
 import { Incarnation } from "./incarnation.ts";
-import type { ByteLineSink } from "../protocol/mod.ts";
+import { type ByteLineSink, formatGapEvent } from "../protocol/mod.ts";
 import { type Logger, SILENT_LOGGER } from "./log.ts";
-import type { FileState } from "./state_file.ts";
+import type { FileState, IncarnationState } from "./state_file.ts";
+import { fileKey, findCopy, findIncarnation } from "./find_rotated.ts";
 import { newStreamId } from "./stream_id.ts";
 import { MAX_EVENT_MESSAGE_BYTES } from "./limits.ts";
 
@@ -50,6 +62,14 @@ export const DEFAULT_POLL_INTERVAL_MS = 1_000;
 export const DEFAULT_ROTATED_IDLE_MS = 5_000;
 /** How far back from the end a first start looks for the start of the last line, in bytes. */
 export const LINE_START_SEARCH_BYTES = 64 * 1024;
+/** Gap reason of a saved file that is nowhere after a restart. */
+export const GAP_REASON_GONE =
+  "the file was rotated and removed, truncated or replaced while the agent was stopped; " +
+  "lines written before that may be missing too";
+/** Gap reason of a rotated file that is nowhere after a restart. */
+export const GAP_REASON_ROTATED_GONE = "rotated and removed while the agent was stopped";
+/** Gap reason of a file truncated before it was read to its end, with no copy found. */
+export const GAP_REASON_TRUNCATED = "truncated before it was read to its end";
 
 /** Receives the lines a {@linkcode FileFollower} reads. */
 export interface LineConsumer {
@@ -63,16 +83,26 @@ export interface LineConsumer {
    *   during the call (the read buffer is reused): copy what you keep.
    * @param endOffset Offset just after the line's newline.
    * @param bytes Bytes the line took in the file, terminator included.
+   * @param stream The stream to send it on, when not the incarnation's own:
+   *   gap events go on `<stream>.gap` (protocol/gap_event.ts).
    */
-  line(incarnation: Incarnation, line: Uint8Array, endOffset: number, bytes: number): void;
+  line(
+    incarnation: Incarnation,
+    line: Uint8Array,
+    endOffset: number,
+    bytes: number,
+    stream?: Uint8Array,
+  ): void;
   /**
-   * A line longer than the limit; its bytes were dropped.
+   * A line longer than the limit; its bytes were dropped. No longer called by
+   * {@linkcode FileFollower}: such a line is replaced by a gap event, handed
+   * to `line()` on the gap stream.
    *
    * @param incarnation The file incarnation it came from.
    * @param bytes The line's length in bytes.
    * @param endOffset Offset just after the line's newline.
    */
-  overflow(incarnation: Incarnation, bytes: number, endOffset: number): void;
+  overflow?(incarnation: Incarnation, bytes: number, endOffset: number): void;
   /** Called after each chunk read, e.g. to start sending what was handed out. */
   endOfChunk?(): void;
 }
@@ -128,6 +158,10 @@ export interface FollowerStats {
   truncations: number;
   /** Times the path was found to name a different file, or none. */
   rotations: number;
+  /** Gap events handed out (lost content, lines over the limit), resends included. */
+  gaps: number;
+  /** Lines over the limit, replaced by gap events. */
+  linesTooLong: number;
 }
 
 interface ReadResult {
@@ -157,7 +191,7 @@ export class FileFollower {
   /** The followed path, made absolute. */
   readonly path: string;
   /** Counters. */
-  readonly stats: FollowerStats = { truncations: 0, rotations: 0 };
+  readonly stats: FollowerStats = { truncations: 0, rotations: 0, gaps: 0, linesTooLong: 0 };
   readonly #dir: string;
   readonly #name: string;
   readonly #options: FileFollowerOptions;
@@ -183,6 +217,8 @@ export class FileFollower {
   #lastProblem = "";
   /** Number of the current read pass, to know which incarnations it read to their end. */
   #pass = 0;
+  /** A path check is queued under the lock (see {@linkcode FileFollower.#refreshSoon}). */
+  #refreshQueued = false;
 
   /**
    * @param path The file to follow; it need not exist yet.
@@ -238,11 +274,99 @@ export class FileFollower {
     // Watch before looking at the file, so a file created in between is not missed.
     this.#startWatching();
     this.#schedulePoll();
-    const info = await this.#statPath();
-    if (info === undefined) return;
-    await this.#openAt(info, "start");
-    this.#checkPath = false;
     this.#dirty = true;
+    await this.#restoreSaved();
+    if (this.#current === undefined) {
+      const info = await this.#statPath();
+      if (info === undefined) return;
+      await this.#openAt(info, "start");
+    }
+    this.#checkPath = false;
+  }
+
+  /**
+   * Finds every saved incarnation again (at the path, renamed among its
+   * siblings, copied, or compressed) and reopens it at its acknowledged
+   * offset; one that is nowhere becomes a gap event.
+   */
+  async #restoreSaved(): Promise<void> {
+    const saved = this.#options.resume?.incarnations ?? [];
+    const claimed = new Set<string>();
+    for (const entry of saved) {
+      if (entry.lost !== undefined) {
+        // Its gap event was not acknowledged before the stop: send it again
+        // (the server drops it if it was stored after all).
+        this.#pushLost(entry, entry.lost, true);
+        continue;
+      }
+      const found = await findIncarnation(this.path, entry, { claimed }).catch(() => undefined);
+      if (found === undefined) {
+        // A rotated file read to its end owes nothing; anything else is a gap.
+        if (entry.rotated && entry.size <= entry.offset) continue;
+        const reason = entry.rotated ? GAP_REASON_ROTATED_GONE : GAP_REASON_GONE;
+        this.#log.warn("file not found again after a restart, reporting a gap", {
+          path: this.path,
+          stream: entry.stream,
+          offset: entry.offset,
+          knownUnreadBytes: entry.size - entry.offset,
+        });
+        this.#pushLost(entry, reason, !entry.rotated);
+        continue;
+      }
+      claimed.add(fileKey(found.identity));
+      const inc = new Incarnation({
+        path: this.path,
+        stream: entry.stream,
+        file: found.file,
+        identity: found.identity,
+        head: found.identity.head,
+        offset: entry.offset,
+        maxLineBytes: this.#maxLineBytes,
+        now: this.#clock.now(),
+        knownSize: found.size,
+      });
+      if (found.how === "same" && found.foundAt === this.path && this.#current === undefined) {
+        this.#current = inc;
+      } else {
+        inc.rotated = true;
+      }
+      this.#incarnations.push(inc);
+      this.#log.info("resuming file", {
+        path: this.path,
+        stream: entry.stream,
+        offset: entry.offset,
+        foundAt: found.foundAt,
+        how: found.how,
+      });
+    }
+    // The current file is read last, after what was rotated before it.
+    const current = this.#current;
+    if (current !== undefined && this.#incarnations.at(-1) !== current) {
+      this.#incarnations.splice(this.#incarnations.indexOf(current), 1);
+      this.#incarnations.push(current);
+    }
+  }
+
+  /** Adds a saved incarnation whose content is gone, owing its gap event. */
+  #pushLost(entry: IncarnationState, reason: string, always: boolean): void {
+    const inc = new Incarnation({
+      path: this.path,
+      stream: entry.stream,
+      file: undefined,
+      identity: {
+        dev: entry.dev,
+        ino: entry.ino,
+        fingerprint: entry.fingerprint,
+        fingerprintBytes: entry.fingerprintBytes,
+      },
+      head: new Uint8Array(),
+      offset: entry.offset,
+      maxLineBytes: this.#maxLineBytes,
+      now: this.#clock.now(),
+      knownSize: entry.size,
+    });
+    inc.markLost(reason, entry.size, always);
+    this.#incarnations.push(inc);
   }
 
   /**
@@ -276,23 +400,32 @@ export class FileFollower {
   }
 
   /**
-   * The position to save for this path: the current incarnation's stream,
-   * identity and acknowledged offset.
+   * The positions to save for this path: every incarnation that still owes
+   * lines or a gap event, oldest first, with its stream, identity,
+   * acknowledged offset and size. With no incarnation at all the list is
+   * empty, which still records that the path was followed: a file that
+   * appears while the agent is stopped is then read from its start.
    *
-   * @returns The state, or undefined when no file is open for the path.
+   * @returns The state of the path.
    */
-  state(): FileState | undefined {
-    const inc = this.#current;
-    if (inc === undefined) return undefined;
-    return {
-      path: this.path,
-      stream: inc.stream,
-      dev: inc.identity.dev,
-      ino: inc.identity.ino,
-      fingerprint: inc.identity.fingerprint,
-      fingerprintBytes: inc.identity.fingerprintBytes,
-      offset: inc.ackedOffset,
-    };
+  state(): FileState {
+    const incarnations: IncarnationState[] = [];
+    for (const inc of this.#incarnations) {
+      if (inc.lostAndSettled) continue;
+      const size = inc.lost?.end ?? Math.max(inc.knownSize, inc.readOffset);
+      incarnations.push({
+        stream: inc.stream,
+        dev: inc.identity.dev,
+        ino: inc.identity.ino,
+        fingerprint: inc.identity.fingerprint,
+        fingerprintBytes: inc.identity.fingerprintBytes,
+        offset: inc.ackedOffset,
+        size: Math.max(size, inc.ackedOffset),
+        rotated: inc !== this.#current,
+        ...(inc.lost !== undefined ? { lost: inc.lost.reason } : {}),
+      });
+    }
+    return { path: this.path, incarnations };
   }
 
   /**
@@ -303,11 +436,16 @@ export class FileFollower {
   async lagBytes(): Promise<number> {
     let lag = 0;
     for (const inc of this.#incarnations) {
+      if (inc.file === undefined) continue;
       let size = Math.max(inc.knownSize, inc.readOffset);
       if (inc === this.#current) {
         // Stat by path: the handle may be busy with a read right now.
         const info = await this.#statPath(true);
-        if (info !== undefined && sameFile(info, inc.identity)) size = Math.max(size, info.size);
+        if (info !== undefined && sameFile(info, inc.identity)) {
+          size = Math.max(size, info.size);
+          // Sizes seen tell truncation (and the bytes it lost) even before any read.
+          if (info.size > inc.knownSize) inc.knownSize = info.size;
+        }
       }
       lag += Math.max(0, size - inc.ackedOffset);
     }
@@ -323,7 +461,7 @@ export class FileFollower {
     this.#stopWatching();
     await this.#watchLoop;
     await this.#lock;
-    for (const inc of this.#incarnations) closeQuietly(inc.file);
+    for (const inc of this.#incarnations) if (inc.file !== undefined) closeQuietly(inc.file);
     this.#incarnations = [];
     this.#current = undefined;
   }
@@ -374,25 +512,40 @@ export class FileFollower {
   async #readIncarnation(inc: Incarnation, consumer: LineConsumer): Promise<ReadResult> {
     let bytes = 0;
     this.#consumer = consumer;
+    const file = inc.file;
+    if (file === undefined) return this.#sendGap(inc, consumer);
     const sink = inc.sink ??= this.#sinkFor(inc);
     for (;;) {
       if (!consumer.hasRoom()) return { bytes, drained: false, replaced: false };
       inc.drainedPass = -1;
       if (inc.filePosition !== inc.readOffset) {
-        await inc.file.seek(inc.readOffset, Deno.SeekMode.Start);
+        await file.seek(inc.readOffset, Deno.SeekMode.Start);
         inc.filePosition = inc.readOffset;
       }
       let n: number | null;
       try {
-        n = await inc.file.read(this.#buffer);
+        n = await file.read(this.#buffer);
       } catch (error) {
         this.#problem(`Cannot read ${this.path}: ${(error as Error).message}`);
         return { bytes, drained: true, replaced: false };
       }
+      const got = n ?? 0;
+      if (got < this.#buffer.length && inc.readOffset + got < inc.knownSize) {
+        // The file ends before bytes seen earlier: it was truncated, and what
+        // was just read may be new content. Nothing of it is handed out.
+        inc.filePosition = -1;
+        const size = (await file.stat()).size;
+        if (size < inc.knownSize) {
+          await this.#truncated(inc, size);
+          return { bytes, drained: true, replaced: true };
+        }
+        // It grew back past the known size in between: read again.
+        continue;
+      }
       if (n === null || n === 0) {
         if (bytes === 0) {
-          const size = (await inc.file.stat()).size;
-          if (size < inc.readOffset) {
+          const size = (await file.stat()).size;
+          if (size < Math.max(inc.readOffset, inc.knownSize)) {
             await this.#truncated(inc, size);
             return { bytes, drained: true, replaced: true };
           }
@@ -419,6 +572,20 @@ export class FileFollower {
     }
   }
 
+  /** A lost incarnation: hands out its gap event once, if it owes one. */
+  #sendGap(inc: Incarnation, consumer: LineConsumer): ReadResult {
+    const message = inc.pendingGap();
+    if (message !== undefined) {
+      if (!consumer.hasRoom()) return { bytes: 0, drained: false, replaced: false };
+      this.stats.gaps++;
+      consumer.line(inc, message, inc.lost!.end, message.length, inc.gapStreamBytes);
+      inc.gapSent();
+      consumer.endOfChunk?.();
+    }
+    inc.drainedPass = this.#pass;
+    return { bytes: 0, drained: true, replaced: false };
+  }
+
   #sinkFor(inc: Incarnation): ByteLineSink {
     return {
       line: (line, endOffset) => {
@@ -426,46 +593,100 @@ export class FileFollower {
         inc.lastLineEnd = endOffset;
         this.#consumer!.line(inc, line, endOffset, bytes);
       },
-      overflow: (bytes, endOffset) => {
+      overflow: (_bytes, endOffset) => {
+        const start = inc.lastLineEnd;
         inc.lastLineEnd = endOffset;
-        this.#consumer!.overflow(inc, bytes, endOffset);
+        this.#tooLong(inc, start, endOffset);
       },
     };
   }
 
-  /** The file at `inc` shrank below what was read: its content was replaced. */
+  /** Replaces a line over the limit by a gap event at its position, so it is not lost silently. */
+  #tooLong(inc: Incarnation, start: number, endOffset: number): void {
+    this.stats.linesTooLong++;
+    this.stats.gaps++;
+    if (this.stats.linesTooLong <= MAX_TOO_LONG_WARNINGS) {
+      this.#log.warn("line too long, sending a gap event instead", {
+        path: this.path,
+        endOffset,
+        bytes: endOffset - start,
+        maxBytes: this.#maxLineBytes,
+      });
+    }
+    const message = ENCODER.encode(formatGapEvent({
+      path: this.path,
+      stream: inc.stream,
+      fromOffset: start,
+      toOffset: endOffset,
+      reason: `line longer than ${this.#maxLineBytes} bytes`,
+    }));
+    this.#consumer!.line(inc, message, endOffset, endOffset - start, inc.gapStreamBytes);
+  }
+
+  /**
+   * The file at `inc` shrank below what was read, or its first bytes changed:
+   * its content was replaced. The rest of the old content is read from a
+   * copy when a sibling holds one (`copytruncate`), else it becomes a gap;
+   * the file itself starts a new incarnation at offset 0.
+   */
   async #truncated(inc: Incarnation, size: number): Promise<void> {
     const index = this.#incarnations.indexOf(inc);
     if (index < 0) return;
     this.stats.truncations++;
     this.#dirty = true;
-    if (inc.rotated) {
-      // A rotated file that shrinks has nothing more to give.
-      this.#incarnations.splice(index, 1);
-      closeQuietly(inc.file);
+    const handle = inc.file;
+    const identity = inc.identity;
+    const wasCurrent = this.#current === inc;
+    const exclude = new Set<string>();
+    for (const other of this.#incarnations) {
+      if (other.file !== undefined) exclude.add(fileKey(other.identity));
+    }
+    const copy = await findCopy(this.path, inc.head, inc.readOffset, exclude).catch(() =>
+      undefined
+    );
+    inc.rotated = true;
+    inc.lastGrowthAt = this.#clock.now();
+    if (copy !== undefined) {
+      // The copy holds the same bytes at the same offsets: same stream, read on.
+      const { head, ...copyIdentity } = copy.identity;
+      inc.file = copy.file;
+      inc.filePosition = -1;
+      inc.identity = copyIdentity;
+      inc.head = head;
+      if (copy.size > inc.knownSize) inc.knownSize = copy.size;
+      this.#log.info("file truncated, reading the rest of the old content from its copy", {
+        path: this.path,
+        copy: copy.foundAt,
+        offset: inc.readOffset,
+      });
+    } else {
+      inc.markLost(GAP_REASON_TRUNCATED, inc.knownSize);
+      this.#log.warn("file truncated, reading it from the start", {
+        path: this.path,
+        size,
+        offset: inc.readOffset,
+        unreadBytes: inc.lost!.end - inc.lost!.from,
+      });
+    }
+    if (!wasCurrent) {
+      // A rotated file that shrinks: its handle has nothing more to give.
+      if (handle !== undefined) closeQuietly(handle);
       return;
     }
-    this.#log.warn("file truncated, reading it from the start", {
-      path: this.path,
-      size,
-      offset: inc.readOffset,
-      unacknowledgedBytes: Math.max(0, inc.readOffset - inc.ackedOffset),
-    });
     const empty = new Uint8Array();
     const fresh = new Incarnation({
       path: this.path,
       stream: newStreamId(),
-      file: inc.file,
+      file: handle,
       // The first bytes are learnt again while reading from offset 0.
-      identity: { ...inc.identity, fingerprint: await fingerprintOf(empty), fingerprintBytes: 0 },
+      identity: { ...identity, fingerprint: await fingerprintOf(empty), fingerprintBytes: 0 },
       head: empty,
       offset: 0,
       maxLineBytes: this.#maxLineBytes,
       now: this.#clock.now(),
     });
-    // The old incarnation shares the handle; it is dropped, not closed.
-    this.#incarnations[index] = fresh;
-    if (this.#current === inc) this.#current = fresh;
+    this.#incarnations.splice(index + 1, 0, fresh);
+    this.#current = fresh;
   }
 
   /** Compares the file the path names with the current incarnation. */
@@ -477,11 +698,25 @@ export class FileFollower {
       return;
     }
     if (cur !== undefined && sameFile(info, cur.identity)) {
-      if (this.#checkFingerprint) await this.#verifyHead(cur);
+      // A file only shrinks when it is truncated, even below what was read.
+      if (info.size < Math.max(cur.readOffset, cur.knownSize)) {
+        await this.#truncated(cur, info.size);
+        return;
+      }
+      if (info.size > cur.knownSize) cur.knownSize = info.size;
+      if (cur.head.length < FINGERPRINT_BYTES && info.size > cur.head.length) {
+        // Learn the first bytes before reading them (the window may be full),
+        // so a copy made by copytruncate can be recognised.
+        await this.#learnHead(cur);
+      } else if (this.#checkFingerprint) {
+        await this.#verifyHead(cur);
+      }
       return;
     }
     // The path came back to a file we still hold open (renamed back).
-    const previous = this.#incarnations.find((inc) => sameFile(info, inc.identity));
+    const previous = this.#incarnations.find((inc) =>
+      inc.file !== undefined && sameFile(info, inc.identity)
+    );
     if (previous !== undefined && cur === undefined) {
       previous.rotated = false;
       this.#current = previous;
@@ -491,11 +726,30 @@ export class FileFollower {
     await this.#openAt(info, "appeared");
   }
 
+  async #learnHead(inc: Incarnation): Promise<void> {
+    const file = inc.file;
+    if (file === undefined) return;
+    inc.filePosition = -1;
+    const known = inc.head;
+    const head = await readFileHead(file, FINGERPRINT_BYTES);
+    for (let i = 0; i < known.length; i++) {
+      if (head[i] !== known[i] || i >= head.length) {
+        this.#log.warn("file content replaced in place", { path: this.path });
+        await this.#truncated(inc, head.length);
+        return;
+      }
+    }
+    inc.extendHead(head, 0);
+    await inc.refreshFingerprint();
+  }
+
   async #verifyHead(inc: Incarnation): Promise<void> {
     this.#checkFingerprint = false;
+    const file = inc.file;
+    if (file === undefined) return;
     inc.filePosition = -1;
-    if (await headMatches(inc.file, inc.head)) return;
-    const size = (await inc.file.stat()).size;
+    if (await headMatches(file, inc.head)) return;
+    const size = (await file.stat()).size;
     this.#log.warn("file content replaced in place", { path: this.path });
     await this.#truncated(inc, size);
   }
@@ -532,19 +786,17 @@ export class FileFollower {
       return;
     }
     let offset = 0;
-    let stream = newStreamId();
+    const stream = newStreamId();
     let identity: Awaited<ReturnType<typeof readFileIdentity>>;
     try {
       const opened = await file.stat();
       identity = await readFileIdentity(file, opened);
-      if (why === "start") {
-        const resumed = await this.#resumeOffset(opened, identity.head);
-        if (resumed !== undefined) {
-          offset = resumed.offset;
-          stream = resumed.stream;
-        } else if (this.#options.resume === undefined && (this.#options.startAtEnd ?? true)) {
-          offset = await lineStartBefore(file, opened.size);
-        }
+      // With saved state the path was followed before: a file there that is
+      // none of the saved ones appeared while the agent was stopped.
+      if (
+        why === "start" && this.#options.resume === undefined && (this.#options.startAtEnd ?? true)
+      ) {
+        offset = await lineStartBefore(file, opened.size);
       }
     } catch (error) {
       closeQuietly(file);
@@ -567,36 +819,16 @@ export class FileFollower {
     this.#log.debug("following file", { path: this.path, stream, offset });
   }
 
-  /** The saved position, if it still describes this file; else undefined. */
-  async #resumeOffset(
-    info: Deno.FileInfo,
-    head: Uint8Array,
-  ): Promise<{ offset: number; stream: string } | undefined> {
-    const saved = this.#options.resume;
-    if (saved === undefined) return undefined;
-    if (!sameFile(info, saved) || info.size < saved.offset) {
-      this.#log.info("file changed while the agent was stopped, reading it from the start", {
-        path: this.path,
-      });
-      return undefined;
-    }
-    if (!await fingerprintMatches(head, saved)) {
-      this.#log.info(
-        "file content replaced while the agent was stopped, reading it from the start",
-        {
-          path: this.path,
-        },
-      );
-      return undefined;
-    }
-    return { offset: saved.offset, stream: saved.stream };
-  }
-
   /** Closes rotated incarnations that are read, idle and acknowledged to their end. */
   async #retireRotated(consumer: LineConsumer): Promise<void> {
     const now = this.#clock.now();
     for (let i = 0; i < this.#incarnations.length; i++) {
       const inc = this.#incarnations[i]!;
+      if (inc.lost !== undefined) {
+        // Lost content: done once its gap event (if any) is acknowledged.
+        if (inc.lostAndSettled) this.#incarnations.splice(i--, 1);
+        continue;
+      }
       if (!inc.rotated || now - inc.lastGrowthAt < this.#rotatedIdleMs) continue;
       // Only when this very pass read it to its end: there may be more otherwise.
       if (inc.drainedPass !== this.#pass) continue;
@@ -607,7 +839,7 @@ export class FileFollower {
       }
       if (!inc.fullyAcknowledged) continue;
       this.#incarnations.splice(i--, 1);
-      closeQuietly(inc.file);
+      if (inc.file !== undefined) closeQuietly(inc.file);
       this.#log.debug("closed rotated file", { path: this.path, stream: inc.stream });
     }
   }
@@ -615,14 +847,17 @@ export class FileFollower {
   async #flushPartial(inc: Incarnation, consumer: LineConsumer): Promise<void> {
     const start = inc.splitter.offset;
     const length = inc.readOffset - start;
+    const file = inc.file;
+    if (file === undefined) return;
     if (length > this.#maxLineBytes) {
-      consumer.overflow(inc, length, inc.readOffset);
+      this.#consumer = consumer;
+      this.#tooLong(inc, start, inc.readOffset);
     } else {
       const bytes = new Uint8Array(length);
-      await inc.file.seek(start, Deno.SeekMode.Start);
+      await file.seek(start, Deno.SeekMode.Start);
       let filled = 0;
       while (filled < length) {
-        const n = await inc.file.read(bytes.subarray(filled));
+        const n = await file.read(bytes.subarray(filled));
         if (n === null) break;
         filled += n;
       }
@@ -682,13 +917,17 @@ export class FileFollower {
       for await (const event of watcher) {
         if (event.flag === "rescan") {
           this.#checkPath = true;
+          this.#refreshSoon();
           this.#changed();
           continue;
         }
         if (!event.paths.some((path) => basename(path) === this.#name)) continue;
         // Writers that close after each write add an `access` event: nothing new.
         if (event.kind === "access") continue;
-        if (event.kind !== "modify") this.#checkPath = true;
+        if (event.kind !== "modify") {
+          this.#checkPath = true;
+          this.#refreshSoon();
+        }
         this.#changed();
       }
     } catch (error) {
@@ -696,6 +935,26 @@ export class FileFollower {
     } finally {
       if (this.#watcher === watcher) this.#stopWatching();
     }
+  }
+
+  /**
+   * Checks the path now under the lock, without reading: a rotation or
+   * truncation is acted on even while nothing is read (server down, window
+   * full), so a renamed file is opened before a second rotation moves it on.
+   */
+  #refreshSoon(): void {
+    if (this.#refreshQueued || this.#closed || !this.#started) return;
+    this.#refreshQueued = true;
+    const run = this.#lock.then(async () => {
+      this.#refreshQueued = false;
+      if (this.#closed || !this.#checkPath) return;
+      this.#checkPath = false;
+      await this.#checkIdentity();
+    }).catch((error) => {
+      this.#checkPath = true;
+      this.#problem(`Cannot check ${this.path}: ${(error as Error).message}`);
+    });
+    this.#lock = run;
   }
 
   #changed(): void {
@@ -711,11 +970,17 @@ export class FileFollower {
       if (this.#watcher === undefined) this.#startWatching();
       this.#checkPath = true;
       this.#checkFingerprint = true;
+      this.#refreshSoon();
       this.#changed();
       this.#schedulePoll();
     }, this.#pollIntervalMs);
   }
 }
+
+/** Warnings about lines over the limit logged per follower before they are only counted. */
+const MAX_TOO_LONG_WARNINGS = 10;
+
+const ENCODER = new TextEncoder();
 
 function closeQuietly(file: Deno.FsFile): void {
   try {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { type ByteLineSink, LineSplitter } from "../protocol/mod.ts";
+import { type ByteLineSink, formatGapEvent, gapStreamOf, LineSplitter } from "../protocol/mod.ts";
 import { type FileIdentity, FINGERPRINT_BYTES, fingerprintOf } from "./file_identity.ts";
 
 /** Values of a new {@linkcode Incarnation}. */
@@ -17,8 +17,8 @@ export interface IncarnationInit {
   readonly path: string;
   /** Stream id used in EVENT lines. */
   readonly stream: string;
-  /** Open handle, owned by the incarnation from now on. */
-  readonly file: Deno.FsFile;
+  /** Open handle, owned by the incarnation from now on; none when its content is lost. */
+  readonly file: Deno.FsFile | undefined;
   /** Device, inode and fingerprint of the file. */
   readonly identity: FileIdentity;
   /** The file's first bytes the fingerprint covers (at most {@linkcode FINGERPRINT_BYTES}). */
@@ -29,7 +29,28 @@ export interface IncarnationInit {
   readonly maxLineBytes: number;
   /** Current time in milliseconds (the follower's clock). */
   readonly now: number;
+  /**
+   * Largest size of the file known, in bytes.
+   * @default {offset}
+   */
+  readonly knownSize?: number;
 }
+
+/** Content of an incarnation that can no longer be read, owed to the server as a gap event. */
+export interface LostContent {
+  /** Why, for the gap event, e.g. `truncated before it was read to its end`. */
+  readonly reason: string;
+  /** Offset of the first byte not delivered. */
+  from: number;
+  /** Offset just after the last byte known to exist; the gap event's position. */
+  end: number;
+}
+
+/**
+ * Where the gap event of a lost incarnation stands: `none` when nothing
+ * unread was lost, `pending` until it is handed out, `sent` once handed out.
+ */
+export type GapState = "none" | "pending" | "sent";
 
 /**
  * Read and acknowledgement state of one incarnation of a file.
@@ -52,8 +73,12 @@ export class Incarnation {
   readonly stream: string;
   /** The stream id as ASCII bytes, copied into every EVENT line. */
   readonly streamBytes: Uint8Array;
-  /** The open file; never re-opened, so a renamed file is read to its end. */
-  readonly file: Deno.FsFile;
+  /**
+   * The open file; never re-opened by path, so a renamed file is read to its
+   * end. Replaced by a copy of the same content after `copytruncate`, and
+   * undefined once the content is lost.
+   */
+  file: Deno.FsFile | undefined;
   /** Device, inode and fingerprint (the fingerprint grows with the file). */
   identity: FileIdentity;
   /**
@@ -86,6 +111,11 @@ export class Incarnation {
   lastGrowthAt: number;
   /** Sink bound to this incarnation, set by the follower. */
   sink: ByteLineSink | undefined;
+  /** Set once the content cannot be read any more (see {@linkcode Incarnation.markLost}). */
+  lost: LostContent | undefined;
+  /** Where the gap event of lost content stands. */
+  gapState: GapState = "none";
+  #gapStreamBytes: Uint8Array | undefined;
   readonly #maxLineBytes: number;
   /** Offset of a skipped line that becomes acknowledged once nothing is in flight. */
   #pendingSkip = -1;
@@ -103,7 +133,7 @@ export class Incarnation {
     this.readOffset = init.offset;
     this.ackedOffset = init.offset;
     this.lastLineEnd = init.offset;
-    this.knownSize = init.offset;
+    this.knownSize = Math.max(init.offset, init.knownSize ?? 0);
     this.lastGrowthAt = init.now;
     this.#maxLineBytes = init.maxLineBytes;
     this.splitter = new LineSplitter({ maxLineBytes: init.maxLineBytes, startOffset: init.offset });
@@ -152,6 +182,16 @@ export class Incarnation {
    * starts at the first unacknowledged byte (after a reconnect).
    */
   rewind(): void {
+    const lost = this.lost;
+    if (lost !== undefined) {
+      // Lines of lost content that were in flight cannot be read again:
+      // they join the gap, which is (re)sent.
+      if (this.ackedOffset < lost.from) lost.from = this.ackedOffset;
+      if (this.gapState === "sent" && this.inFlight > 0) this.gapState = "pending";
+      if (this.ackedOffset < this.readOffset && this.gapState === "none") {
+        this.gapState = "pending";
+      }
+    }
     this.inFlight = 0;
     this.#pendingSkip = -1;
     this.readOffset = this.ackedOffset;
@@ -160,6 +200,64 @@ export class Incarnation {
       maxLineBytes: this.#maxLineBytes,
       startOffset: this.ackedOffset,
     });
+  }
+
+  /** The stream gap events of this incarnation are sent on, as ASCII bytes. */
+  get gapStreamBytes(): Uint8Array {
+    return this.#gapStreamBytes ??= new TextEncoder().encode(gapStreamOf(this.stream));
+  }
+
+  /**
+   * Marks the content as unreadable from now on (truncated without a copy,
+   * or not found after a restart). What was read but not acknowledged, and
+   * what is known to exist beyond it, becomes a gap event.
+   *
+   * @param reason Why, for the gap event.
+   * @param end Offset just after the last byte known to exist.
+   * @param always Send a gap event even when no unread byte is known
+   *   (the file changed while the agent was stopped).
+   */
+  markLost(reason: string, end: number, always = false): void {
+    const from = Math.min(this.splitter.offset, this.readOffset);
+    const to = Math.max(end, this.readOffset, from);
+    this.file = undefined;
+    this.filePosition = -1;
+    this.rotated = true;
+    this.lost = { reason, from, end: to };
+    this.gapState = always || to > from ? "pending" : "none";
+  }
+
+  /**
+   * The message of the gap event still owed, if any.
+   *
+   * @returns The message bytes, or undefined when none is pending.
+   */
+  pendingGap(): Uint8Array | undefined {
+    const lost = this.lost;
+    if (lost === undefined || this.gapState !== "pending") return undefined;
+    return new TextEncoder().encode(formatGapEvent({
+      path: this.path,
+      stream: this.stream,
+      fromOffset: lost.from,
+      toOffset: lost.end,
+      reason: lost.reason,
+    }));
+  }
+
+  /**
+   * Records that the pending gap event was handed out: everything up to its
+   * end counts as read.
+   */
+  gapSent(): void {
+    const end = this.lost?.end ?? this.readOffset;
+    this.gapState = "sent";
+    this.readOffset = Math.max(this.readOffset, end);
+    this.restartSplitter();
+  }
+
+  /** Whether a lost incarnation owes nothing more: its gap (if any) is acknowledged. */
+  get lostAndSettled(): boolean {
+    return this.lost !== undefined && this.gapState !== "pending" && this.inFlight === 0;
   }
 
   /**

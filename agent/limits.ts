@@ -27,11 +27,11 @@ export const MAX_EVENT_MESSAGE_BYTES = MAX_LINE_BYTES - EVENT_PREFIX_RESERVE_BYT
  * agent stops reading files until ACKs arrive (the files are the buffer), so
  * memory stays bounded however far behind the agent is.
  */
-export const DEFAULT_MAX_IN_FLIGHT_LINES = 10_000;
+export const DEFAULT_MAX_IN_FLIGHT_LINES = 50_000;
 
 /**
  * Default window of file bytes sent and not yet acknowledged; a second bound
  * next to {@linkcode DEFAULT_MAX_IN_FLIGHT_LINES} for long lines. A read may
  * overshoot it by one read buffer.
  */
-export const DEFAULT_MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024;

@@ -6,6 +6,9 @@
  *               [--state-dir DIR] [--heartbeat SECONDS] [--log-level LEVEL]
  * nms-agent run --server HOST:PORT --token-file F [--tls] [--ca-file CA]
  *               [--client-cert CERT --client-key KEY] --path FILE ...
+ * nms-agent run --server A:PORT --server B:PORT ... --path '/var/log/*.log' [--exclude '*.gz']
+ *               [--journal [--journal-unit UNIT ...]] [--include RE] [--exclude-line RE]
+ *               [--min-severity LEVEL]
  * nms-agent version
  * ```
  *
@@ -47,6 +50,11 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** Repeated `--server` flags, joined with commas like `NMS_SERVER=a:8080,b:8080` (issue 9). */
+function joinServers(value: string, previous?: string): string {
+  return previous === undefined ? value : `${previous},${value}`;
+}
+
 async function run(flags: {
   server?: string;
   user?: string;
@@ -60,6 +68,13 @@ async function run(flags: {
   caFile?: string;
   clientCert?: string;
   clientKey?: string;
+  // Sources and filters (issue 3).
+  exclude: string[];
+  journal?: boolean;
+  journalUnit: string[];
+  include: string[];
+  excludeLine: string[];
+  minSeverity?: string;
   // Operations (agent/cli_ops.ts, issue 10).
   logFormat?: string;
   metricsPort?: number;
@@ -88,6 +103,11 @@ async function run(flags: {
       }),
       ...(config.stateDir !== undefined ? { stateDir: config.stateDir } : {}),
       ...(config.tls !== undefined ? { tls: config.tls } : {}),
+      // Sources, filters and failover (issue 3, issue 9).
+      failoverServers: config.failoverServers,
+      exclude: config.exclude,
+      ...(config.journal !== undefined ? { journal: config.journal } : {}),
+      ...(config.filter !== undefined ? { filter: config.filter } : {}),
     });
   } catch (error) {
     reportError((error as Error).message);
@@ -148,7 +168,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   program.command("run")
     .description("follow files and ship their new lines until stopped (SIGINT or SIGTERM)")
-    .option(RUN_FLAGS.server.flags, RUN_FLAGS.server.help)
+    .option(RUN_FLAGS.server.flags, RUN_FLAGS.server.help, joinServers)
     .option(RUN_FLAGS.user.flags, RUN_FLAGS.user.help)
     .option(RUN_FLAGS.passwordFile.flags, RUN_FLAGS.passwordFile.help)
     .option(RUN_FLAGS.path.flags, RUN_FLAGS.path.help, collect, [] as string[])
@@ -160,6 +180,13 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option(RUN_FLAGS.caFile.flags, RUN_FLAGS.caFile.help)
     .option(RUN_FLAGS.clientCert.flags, RUN_FLAGS.clientCert.help)
     .option(RUN_FLAGS.clientKey.flags, RUN_FLAGS.clientKey.help)
+    // Sources and filters (issue 3).
+    .option(RUN_FLAGS.exclude.flags, RUN_FLAGS.exclude.help, collect, [] as string[])
+    .option(RUN_FLAGS.journal.flags, RUN_FLAGS.journal.help)
+    .option(RUN_FLAGS.journalUnit.flags, RUN_FLAGS.journalUnit.help, collect, [] as string[])
+    .option(RUN_FLAGS.include.flags, RUN_FLAGS.include.help, collect, [] as string[])
+    .option(RUN_FLAGS.excludeLine.flags, RUN_FLAGS.excludeLine.help, collect, [] as string[])
+    .option(RUN_FLAGS.minSeverity.flags, RUN_FLAGS.minSeverity.help)
     .addHelpText(
       "after",
       `\nThe password is never taken from the command line: use --password-file or ${PASSWORD_ENV}.\n` +

@@ -93,6 +93,21 @@ export function renderAgentMetrics(
     "Lines dropped for being too long.",
     stats.linesTooLong,
   );
+  // Sources and filters (issue 3).
+  counter(
+    "nms_agent_lines_filtered_total",
+    "Lines dropped by --include, --exclude-line or --min-severity (consumed, not sent).",
+    stats.linesFiltered,
+  );
+  counter(
+    "nms_agent_journal_entries_total",
+    "Journal entries read from journalctl (--journal).",
+    stats.journalEntries,
+  );
+  metric("nms_agent_followed_files", "gauge", "Files followed now (paths and glob matches).", [[
+    "",
+    stats.followedFiles,
+  ]]);
   metric("nms_agent_lines_in_flight", "gauge", "Lines sent and not yet acknowledged.", [[
     "",
     stats.inFlightLines,

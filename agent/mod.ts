@@ -34,6 +34,10 @@ export {
   type RunAgentOptions,
 } from "./agent.ts";
 export { AccessDeniedError, type ClientTls } from "./client.ts";
+// Sources, filters and failover (issue 3, issue 9).
+export type { AgentJournalOptions, AgentServerAddress } from "./agent.ts";
+export type { LineFilterOptions } from "./line_filter.ts";
+export { JOURNAL_CURSOR_FILE_NAME } from "./journal_cursor_file.ts";
 export { AGENT_VERSION, type HostInfo } from "./host_info.ts";
 export {
   createLogger,

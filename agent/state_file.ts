@@ -1,28 +1,51 @@
 /**
- * The agent's checkpoint: for each followed path, which incarnation of the
- * file it is reading (stream id, device, inode, fingerprint) and the offset
- * just after the last line the server acknowledged. Restored on restart so the
- * agent resumes exactly where the server's acknowledgements ended.
+ * The agent's checkpoint: for each followed path, every incarnation of the
+ * file it still owes the server lines from (the current file and rotated ones
+ * not yet read to their end), each with its stream id, device, inode,
+ * fingerprint, the offset just after the last line the server acknowledged,
+ * and the largest size seen. Restored on restart so the agent resumes exactly
+ * where the server's acknowledgements ended, finds rotated files under their
+ * new names (docs/DELIVERY.md), and reports what it can no longer read.
  *
- * Format (version 1), pretty-printed JSON in `<state dir>/agent-state.json`:
+ * Format (version 2), pretty-printed JSON in `<state dir>/agent-state.json`:
  *
  * ```json
  * {
- *   "version": 1,
+ *   "version": 2,
  *   "savedAt": "2025-12-11T16:00:00.000Z",
  *   "files": [
  *     {
  *       "path": "/var/log/syslog",
- *       "stream": "q8Jc0mRk3lq2wK0nTnVb3A",
- *       "dev": 2049,
- *       "ino": 1234567,
- *       "fingerprint": "9f86d081884c7d659a2feaa0c55ad015",
- *       "fingerprintBytes": 256,
- *       "offset": 81234
+ *       "incarnations": [
+ *         {
+ *           "stream": "Zx1c0mRk3lq2wK0nTnVb3A",
+ *           "dev": 2049,
+ *           "ino": 1234500,
+ *           "fingerprint": "0d1e6a3c5b2a4f8e9d7c6b5a4f3e2d1c",
+ *           "fingerprintBytes": 256,
+ *           "offset": 52000,
+ *           "size": 61000,
+ *           "rotated": true
+ *         },
+ *         {
+ *           "stream": "q8Jc0mRk3lq2wK0nTnVb3A",
+ *           "dev": 2049,
+ *           "ino": 1234567,
+ *           "fingerprint": "9f86d081884c7d659a2feaa0c55ad015",
+ *           "fingerprintBytes": 256,
+ *           "offset": 81234,
+ *           "size": 81234,
+ *           "rotated": false
+ *         }
+ *       ]
  *     }
  *   ]
  * }
  * ```
+ *
+ * An incarnation whose content could not be found any more carries `lost`
+ * (the reason): the agent still owes the server the gap event for it.
+ * Version 1 files (one flat entry per path) are read and upgraded.
  *
  * @module
  */
@@ -30,7 +53,7 @@
 import { join } from "node:path";
 
 /** Version written into new state files; files with a higher version are refused. */
-export const STATE_FILE_VERSION = 1;
+export const STATE_FILE_VERSION = 2;
 
 /** Name of the state file inside the state directory. */
 export const STATE_FILE_NAME = "agent-state.json";
@@ -38,15 +61,16 @@ export const STATE_FILE_NAME = "agent-state.json";
 /** Largest state file read, in bytes; a bigger file is treated as corrupt. */
 export const MAX_STATE_FILE_BYTES = 16 * 1024 * 1024;
 
-/** Saved position of one followed path. */
-export interface FileState {
-  /** Absolute path as given on the command line. */
-  readonly path: string;
-  /** Stream id of the incarnation being read. */
+/** Longest `lost` reason kept, in characters; a longer one is cut. */
+export const MAX_LOST_REASON_CHARS = 200;
+
+/** Saved position of one incarnation of a followed file. */
+export interface IncarnationState {
+  /** Stream id of the incarnation. */
   readonly stream: string;
-  /** Device number of that incarnation. */
+  /** Device number of its file. */
   readonly dev: number;
-  /** Inode number of that incarnation. */
+  /** Inode number of its file. */
   readonly ino: number;
   /** Fingerprint of its first bytes (see `file_identity.ts`). */
   readonly fingerprint: string;
@@ -54,6 +78,20 @@ export interface FileState {
   readonly fingerprintBytes: number;
   /** Byte offset just after the last acknowledged line. */
   readonly offset: number;
+  /** Largest size of the file seen, in bytes (at least `offset`). */
+  readonly size: number;
+  /** The path no longer names this file (rotated, replaced or removed). */
+  readonly rotated: boolean;
+  /** Set when the content cannot be read any more: why; its gap event is still owed. */
+  readonly lost?: string;
+}
+
+/** Saved positions of one followed path. */
+export interface FileState {
+  /** Absolute path as given on the command line. */
+  readonly path: string;
+  /** Incarnations, oldest first; the last one is the current file unless it is rotated. */
+  readonly incarnations: readonly IncarnationState[];
 }
 
 /** Result of {@linkcode StateFile.load}. */
@@ -75,36 +113,78 @@ function isUint(value: unknown): value is number {
 }
 
 /**
- * Validates one parsed `files[]` entry.
+ * Validates one incarnation (or a version 1 entry, which has the same fields
+ * but `size`, `rotated` and `lost`).
  *
- * @returns The entry, or a reason it is invalid.
+ * @returns The incarnation, or a reason it is invalid.
  */
-function parseEntry(value: unknown, index: number): FileState | string {
-  if (typeof value !== "object" || value === null) return `files[${index}] is not an object`;
+function parseIncarnation(value: unknown, where: string): IncarnationState | string {
+  if (typeof value !== "object" || value === null) return `${where} is not an object`;
   const entry = value as Record<string, unknown>;
-  const { path, stream, dev, ino, fingerprint, fingerprintBytes, offset } = entry;
-  if (typeof path !== "string" || path.length === 0) return `files[${index}].path is invalid`;
+  const { stream, dev, ino, fingerprint, fingerprintBytes, offset } = entry;
   if (typeof stream !== "string" || !STREAM_PATTERN.test(stream)) {
-    return `files[${index}].stream is invalid`;
+    return `${where}.stream is invalid`;
   }
-  if (!isUint(dev) || !isUint(ino)) return `files[${index}].dev or .ino is invalid`;
+  if (!isUint(dev) || !isUint(ino)) return `${where}.dev or .ino is invalid`;
   if (typeof fingerprint !== "string" || !HEX_PATTERN.test(fingerprint)) {
-    return `files[${index}].fingerprint is invalid`;
+    return `${where}.fingerprint is invalid`;
   }
   if (!isUint(fingerprintBytes) || !isUint(offset)) {
-    return `files[${index}].fingerprintBytes or .offset is invalid`;
+    return `${where}.fingerprintBytes or .offset is invalid`;
   }
-  return { path, stream, dev, ino, fingerprint, fingerprintBytes, offset };
+  const size = entry.size ?? offset;
+  if (!isUint(size)) return `${where}.size is invalid`;
+  const rotated = entry.rotated ?? false;
+  if (typeof rotated !== "boolean") return `${where}.rotated is invalid`;
+  const lost = entry.lost;
+  if (lost !== undefined && typeof lost !== "string") return `${where}.lost is invalid`;
+  return {
+    stream,
+    dev,
+    ino,
+    fingerprint,
+    fingerprintBytes,
+    offset,
+    size: Math.max(size, offset),
+    rotated,
+    ...(lost === undefined ? {} : { lost: lost.slice(0, MAX_LOST_REASON_CHARS) }),
+  };
 }
 
 /**
- * Parses the text of a state file. Never throws.
+ * Validates one parsed `files[]` entry of either version.
+ *
+ * @returns The entry, or a reason it is invalid.
+ */
+function parseEntry(value: unknown, index: number, version: number): FileState | string {
+  const where = `files[${index}]`;
+  if (typeof value !== "object" || value === null) return `${where} is not an object`;
+  const entry = value as Record<string, unknown>;
+  const path = entry.path;
+  if (typeof path !== "string" || path.length === 0) return `${where}.path is invalid`;
+  if (version === 1) {
+    // Version 1: one flat entry, the current incarnation.
+    const inc = parseIncarnation(entry, where);
+    return typeof inc === "string" ? inc : { path, incarnations: [inc] };
+  }
+  if (!Array.isArray(entry.incarnations)) return `${where}.incarnations is not an array`;
+  const incarnations: IncarnationState[] = [];
+  for (let i = 0; i < entry.incarnations.length; i++) {
+    const inc = parseIncarnation(entry.incarnations[i], `${where}.incarnations[${i}]`);
+    if (typeof inc === "string") return inc;
+    incarnations.push(inc);
+  }
+  return { path, incarnations };
+}
+
+/**
+ * Parses the text of a state file (version 1 or 2). Never throws.
  *
  * @param text The file's contents.
  * @returns The positions, or why the text is unusable.
  * @example
  * ```ts
- * parseState('{"version":1,"files":[]}'); // { status: "ok", files: [] }
+ * parseState('{"version":2,"files":[]}'); // { status: "ok", files: [] }
  * ```
  */
 export function parseState(text: string): LoadStateResult {
@@ -128,7 +208,7 @@ export function parseState(text: string): LoadStateResult {
   if (!Array.isArray(files)) return { status: "corrupt", reason: "files is not an array" };
   const parsed: FileState[] = [];
   for (let i = 0; i < files.length; i++) {
-    const entry = parseEntry(files[i], i);
+    const entry = parseEntry(files[i], i, version);
     if (typeof entry === "string") return { status: "corrupt", reason: entry };
     parsed.push(entry);
   }
@@ -143,7 +223,7 @@ export function parseState(text: string): LoadStateResult {
  * @returns Pretty-printed JSON ending in a newline.
  * @example
  * ```ts
- * formatState([], Date.now()); // '{\n  "version": 1, ...'
+ * formatState([], Date.now()); // '{\n  "version": 2, ...'
  * ```
  */
 export function formatState(files: readonly FileState[], savedAt: number): string {

@@ -15,6 +15,7 @@
 
 export * from "./commands.ts";
 export * from "./codec.ts";
+export * from "./gap_event.ts";
 export * from "./limits.ts";
 export * from "./line_splitter.ts";
 export * from "./messages.ts";

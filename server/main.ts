@@ -12,7 +12,7 @@ import {
   InvalidArgumentError,
   Option,
 } from "@commander-js/extra-typings";
-import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT } from "../protocol/mod.ts";
+import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT, GAP_EVENT_PREFIX } from "../protocol/mod.ts";
 import { agentStatus } from "./agent_status.ts";
 import { hashPassword } from "./auth/password.ts";
 import { formatEvent, parseSince, printable, table } from "./cli/format.ts";
@@ -36,7 +36,14 @@ import {
   sourceStatus,
 } from "./syslog/mod.ts";
 import { openStore, parseStoreUrl } from "./store/open_store.ts";
-import { type Role, ROLES, type Store, StoreError } from "./store/store.ts";
+import {
+  EVENT_FLAGS,
+  type EventRecord,
+  type Role,
+  ROLES,
+  type Store,
+  StoreError,
+} from "./store/store.ts";
 import { alertsTable } from "./cli/alerts_table.ts";
 import { loadRulesFile } from "./rules/rules_file.ts";
 import { webhookUrl } from "./rules/webhook.ts";
@@ -279,7 +286,10 @@ function buildProgram() {
     )
     // --- Detection rules and alerts (server/rules/, docs/RULES.md) ---
     .addOption(
-      new Option("--rules <file>", "user rules (YAML or JSON) added to the built-in ones; SIGHUP reloads")
+      new Option(
+        "--rules <file>",
+        "user rules (YAML or JSON) added to the built-in ones; SIGHUP reloads",
+      )
         .env("NMS_RULES"),
     )
     .option("--no-builtin-rules", "run only the rules of --rules (no rules at all without it)")
@@ -288,7 +298,10 @@ function buildProgram() {
         .env("NMS_ALERT_WEBHOOK"),
     )
     .addOption(
-      new Option("--alert-webhook-level <n>", "only alerts of at least this level go to the webhook")
+      new Option(
+        "--alert-webhook-level <n>",
+        "only alerts of at least this level go to the webhook",
+      )
         .env("NMS_ALERT_WEBHOOK_LEVEL").argParser(integer(0, 15)).default(0),
     )
     // --- Retention (server/retention.ts, docs/PRODUCTION.md, issue 10) ---
@@ -594,7 +607,10 @@ function buildProgram() {
     .description("List alerts raised by the detection rules, most recently updated first")
     .addOption(dbOption())
     .addOption(storeOption())
-    .option("--since <when>", "only alerts raised or updated since: 30s, 15m, 2h, 7d or an ISO date")
+    .option(
+      "--since <when>",
+      "only alerts raised or updated since: 30s, 15m, 2h, 7d or an ISO date",
+    )
     .addOption(
       new Option("--level <n>", "only alerts of at least this level (0-15)").argParser(
         integer(0, 15),
@@ -635,6 +651,7 @@ function buildProgram() {
       ),
     )
     .option("-f, --follow", "keep printing new events until interrupted")
+    .option("--gaps", "only gap events: lines agents could not deliver (docs/DELIVERY.md)")
     .action(async (options) => {
       const since = options.since === undefined ? undefined : parseSince(options.since, Date.now());
       if (options.since !== undefined && since === undefined) {
@@ -647,9 +664,13 @@ function buildProgram() {
         ...(options.program === undefined ? {} : { program: options.program }),
         ...(options.grep === undefined ? {} : { contains: options.grep }),
         ...(since === undefined ? {} : { sinceMs: since }),
+        // --gaps: gap events carry this text; the flag check below drops look-alikes.
+        ...(options.gaps && options.grep === undefined ? { contains: GAP_EVENT_PREFIX } : {}),
       };
+      // --gaps also keeps only events flagged as gaps.
+      const shown = (e: EventRecord) => !options.gaps || (e.flags & EVENT_FLAGS.gap) !== 0;
       await withStore(storeOf(options), async (store) => {
-        const events = await store.queryEvents({ ...filter, limit: options.limit });
+        const events = (await store.queryEvents({ ...filter, limit: options.limit })).filter(shown);
         events.reverse().forEach((e) => out(formatEvent(e)));
         if (!options.follow) return;
         let last = events.at(-1)?.id ?? (await store.queryEvents({ limit: 1 }))[0]?.id ?? 0;
@@ -659,7 +680,7 @@ function buildProgram() {
         Deno.addSignalListener("SIGTERM", stop);
         while (running) {
           const fresh = await store.queryEvents({ ...filter, afterId: last, limit: 1000 });
-          for (const e of fresh) out(formatEvent(e));
+          for (const e of fresh) if (shown(e)) out(formatEvent(e));
           last = fresh.at(-1)?.id ?? last;
           if (fresh.length < 1000) await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
         }

@@ -25,6 +25,8 @@ import { decodeWireLines } from "./decode_wire.ts";
 import { SourceTally } from "./syslog/source_tally.ts";
 import { RuleEngine } from "./rules/engine.ts";
 import { matchBatch } from "./rules/match_batch.ts";
+import { isGapEvent } from "../protocol/mod.ts";
+import { markGap } from "./gap_event.ts";
 
 /** Most PostgreSQL connections of one pool worker: it only reads users. */
 const POOL_WORKER_MAX_CONNECTIONS = 2;
@@ -86,6 +88,8 @@ function parseEvents(job: EventsJob): EventBatch {
     batch.facility[i] = parsed.facility ?? -1;
     batch.message[i] = parsed.message;
     if (parsed.format === "raw") batch.flags[i] = EVENT_FLAGS.unparsed;
+    // Gap events: an agent reports bytes it could not deliver (docs/DELIVERY.md).
+    if (isGapEvent(batch.stream[i] ?? null, job.lines[i]!)) markGap(batch, i);
     const extra = parsed.extra;
     if (extra?.msgid !== undefined) (msgid ??= new Array(count).fill(null))[i] = extra.msgid;
     if (extra?.structuredData !== undefined) {

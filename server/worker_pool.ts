@@ -220,7 +220,9 @@ export class WorkerPool {
       { kind: "init", store: this.#store, writer: channel.port1 } satisfies PoolRequest,
       [channel.port1],
     );
-    if (this.#rules) worker.postMessage({ kind: "rules", rules: this.#rules } satisfies PoolRequest);
+    if (this.#rules) {
+      worker.postMessage({ kind: "rules", rules: this.#rules } satisfies PoolRequest);
+    }
     this.#pool[index] = worker;
     this.#watch(worker, index);
   }
@@ -270,7 +272,9 @@ export class WorkerPool {
   setRules(rules: RuleSet | null): void {
     if (this.#closed) return;
     this.#rules = rules;
-    for (const worker of this.#pool) worker.postMessage({ kind: "rules", rules } satisfies PoolRequest);
+    for (const worker of this.#pool) {
+      worker.postMessage({ kind: "rules", rules } satisfies PoolRequest);
+    }
     this.#writer.postMessage({ kind: "rules", rules } satisfies WriterRequest);
   }
 
@@ -321,7 +325,9 @@ export class WorkerPool {
     const [jobId, promise] = this.#track<Uint8Array>(worker);
     const request: EventsJob = { kind: "events", jobId, ...job };
     // Wire bytes move to the worker instead of being copied.
-    const transfer = job.wire ? [job.wire.bytes.buffer as ArrayBuffer, job.wire.ends.buffer as ArrayBuffer] : [];
+    const transfer = job.wire
+      ? [job.wire.bytes.buffer as ArrayBuffer, job.wire.ends.buffer as ArrayBuffer]
+      : [];
     this.#pool[worker]!.postMessage(request, transfer);
     try {
       return await promise;

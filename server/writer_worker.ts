@@ -131,7 +131,11 @@ async function applyOther(store: Store, request: WriterRequest): Promise<JobResu
         const agentId = await store.registerAgent(request.registration);
         // A first registration is a security event (rule 8803); it joins the next group.
         if (!known) {
-          handle({ kind: "events", jobId: NO_REPLY, batch: agentRegisteredEvent(request.registration) });
+          handle({
+            kind: "events",
+            jobId: NO_REPLY,
+            batch: agentRegisteredEvent(request.registration),
+          });
         }
         return { jobId, agentId };
       }

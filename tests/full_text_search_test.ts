@@ -27,7 +27,9 @@ Deno.test("queryEvents({ text }) finds events before and after the full-text ind
   assert.deepEqual(await search("oracle"), [FAILED_MSG]);
   assert.deepEqual(await search("FAILED 203.0.113.7"), [FAILED_MSG]);
   assert.deepEqual(await search("publickey deploy"), [ACCEPTED_MSG]);
-  await waitFor(async () => (await srv.store.indexText?.(100)) === 0, { message: "index complete" });
+  await waitFor(async () => (await srv.store.indexText?.(100)) === 0, {
+    message: "index complete",
+  });
   assert.deepEqual(await search("oracle"), [FAILED_MSG]);
   assert.deepEqual(await search("fail"), [FAILED_MSG], "a word prefix matches");
   assert.deepEqual(await search("203.0.113.7"), [FAILED_MSG]);

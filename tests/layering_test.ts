@@ -2,12 +2,13 @@
  * The dependency rule (STYLE.md practice 2, docs/ARCHITECTURE.md):
  *
  * ```
- * protocol/  ←  server/
- * protocol/  ←  agent/
+ * protocol/, common/  ←  server/
+ * protocol/, common/  ←  agent/
  * ```
  *
- * `protocol/` imports nothing outside itself except `node:` and `npm:`
- * modules, and `server/` and `agent/` never import each other. This test scans
+ * `protocol/` and `common/` import nothing of the project outside themselves
+ * (only `node:` and `npm:` modules), and `server/` and `agent/` never import
+ * each other. This test scans
  * the import and export specifiers (and `new URL(..., import.meta.url)`
  * references, which is how Workers and assets are loaded) of every `.ts` file
  * in those folders, resolves relative ones, and fails on any edge that breaks
@@ -23,12 +24,13 @@ import { fileURLToPath } from "node:url";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Top-level folders whose code the rule governs. */
-const LAYERS = ["protocol", "server", "agent"] as const;
+const LAYERS = ["protocol", "common", "server", "agent"] as const;
 type Layer = typeof LAYERS[number];
 
 /** What each layer may not depend on. */
 const FORBIDDEN: Record<Layer, readonly string[]> = {
-  protocol: ["server", "agent", "tests", "<root>", "<outside>"],
+  protocol: ["common", "server", "agent", "tests", "<root>", "<outside>"],
+  common: ["protocol", "server", "agent", "tests", "<root>", "<outside>"],
   server: ["agent"],
   agent: ["server"],
 };

@@ -42,7 +42,20 @@ function freePort(preferred: number): number {
 
 const encoder = new TextEncoder();
 function bsdTime(date: Date): string {
-  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const months = [
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+  ];
   const pad = (n: number) => String(n).padStart(2, "0");
   return `${months[date.getUTCMonth()]} ${String(date.getUTCDate()).padStart(2, " ")} ${
     pad(date.getUTCHours())
@@ -62,11 +75,15 @@ function* demoLines(): Generator<string> {
       continue;
     }
     const choices = [
-      `${t} ${host} sshd[${pid}]: Accepted publickey for deploy from 198.51.100.4 port ${50000 + i} ssh2: ED25519 SHA256:x`,
+      `${t} ${host} sshd[${pid}]: Accepted publickey for deploy from 198.51.100.4 port ${
+        50000 + i
+      } ssh2: ED25519 SHA256:x`,
       `${t} ${host} CRON[${pid}]: (root) CMD (run-parts /etc/cron.hourly)`,
       `${t} ${host} systemd[1]: Started Daily apt download activities.`,
       `${t} ${host} nginx[${pid}]: 10.0.0.${i % 200} "GET /api/orders HTTP/1.1" 200 512`,
-      `${t} ${host} kernel: [${(i * 1.7).toFixed(6)}] TCP: request_sock_TCP: Possible SYN flooding on port 443.`,
+      `${t} ${host} kernel: [${
+        (i * 1.7).toFixed(6)
+      }] TCP: request_sock_TCP: Possible SYN flooding on port 443.`,
       `${t} ${host} sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/apt update`,
     ];
     yield choices[i % choices.length]!;

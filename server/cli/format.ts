@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { EventRecord } from "../store/store.ts";
+import { EVENT_FLAGS, type EventRecord } from "../store/store.ts";
 
 /** Syslog severity names, index = severity number. */
 export const SEVERITY_NAMES = [
@@ -51,10 +51,12 @@ export function formatEvent(event: EventRecord): string {
   const program = event.program === null
     ? ""
     : `${event.program}${event.pid === null ? "" : `[${event.pid}]`}: `;
+  // Gap events (docs/DELIVERY.md): lines an agent could not deliver.
+  const gap = event.flags & EVENT_FLAGS.gap ? "[GAP] " : "";
   return printable(
     `${new Date(event.ts).toISOString()} ${
       event.host ?? "-"
-    } ${severity} ${program}${event.message}`,
+    } ${severity} ${gap}${program}${event.message}`,
   );
 }
 

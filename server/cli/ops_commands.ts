@@ -24,7 +24,7 @@ import {
   formatConfigKeys,
   formatEffectiveConfig,
   readConfigFile,
-} from "../config_file.ts";
+} from "../../common/mod.ts";
 import { checkRetentionDays } from "../retention.ts";
 import { DEFAULT_DB_PATH } from "../server.ts";
 import { parseStoreUrl } from "../store/open_store.ts";

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { nullableNumber, nullableString, toAgent, toAlert, toUser } from "./_rows.ts";
 import postgres, {
   type PendingQuery,
   type Row as SqlRow,
@@ -710,21 +711,6 @@ function alertFilter(sql: Sql, query: AlertQuery): PendingQuery<SqlRow[]>[] {
   return where;
 }
 
-function toAlert(row: Row): AlertRecord {
-  return {
-    id: Number(row.id),
-    ruleId: Number(row.rule_id),
-    level: Number(row.level),
-    description: String(row.description),
-    fields: JSON.parse(String(row.fields)) as Record<string, string>,
-    eventIds: JSON.parse(String(row.event_ids)) as number[],
-    firstSeen: Number(row.first_seen),
-    lastSeen: Number(row.last_seen),
-    count: Number(row.count),
-    updatedAt: Number(row.updated_at),
-  };
-}
-
 /**
  * Conditions (to be joined with AND) for the filters of an {@linkcode EventQuery},
  * cursors excluded. Shared by queries and counts.
@@ -831,40 +817,6 @@ function emptyColumns() {
     pos: [] as (number | null)[],
     msgid: [] as (string | null)[],
     structuredData: [] as (string | null)[],
-  };
-}
-
-function nullableNumber(value: unknown): number | null {
-  return value === null || value === undefined ? null : Number(value);
-}
-
-function nullableString(value: unknown): string | null {
-  return value === null || value === undefined ? null : String(value);
-}
-
-function toUser(row: Row): UserRecord {
-  return {
-    id: Number(row.id),
-    username: String(row.username),
-    passwordHash: String(row.password_hash),
-    role: String(row.role) as Role,
-    createdAt: Number(row.created_at),
-  };
-}
-
-function toAgent(row: Row): AgentRecord {
-  return {
-    id: Number(row.id),
-    hostname: String(row.hostname),
-    version: String(row.version),
-    os: String(row.os),
-    address: String(row.address),
-    firstSeen: Number(row.first_seen),
-    lastSeen: Number(row.last_seen),
-    lastHeartbeat: nullableNumber(row.last_heartbeat),
-    uptimeSeconds: nullableNumber(row.uptime_seconds),
-    lagBytes: nullableNumber(row.lag_bytes),
-    stoppedAt: nullableNumber(row.stopped_at),
   };
 }
 

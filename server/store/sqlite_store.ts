@@ -9,6 +9,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlit
 import { dirname } from "node:path";
 import { SQLITE_MIGRATIONS } from "./migrations.ts";
 import { transaction } from "./transaction.ts";
+import { nullableNumber, toAgent, toAlert, toUser } from "./_rows.ts";
 import type { SecurityStore } from "./security_store.ts";
 import { SqliteSecurityStore } from "./sqlite_security_store.ts";
 // Retention, size figures and backups (issue 10).
@@ -22,16 +23,16 @@ import {
   type AlertUpsert,
   APPEND_STATUS,
   type AppendOptions,
-  DEFAULT_ALERT_QUERY_LIMIT,
-  MAX_ALERT_EVENT_IDS,
-  MAX_ALERT_QUERY_LIMIT,
   type CountOptions,
+  DEFAULT_ALERT_QUERY_LIMIT,
   type DigestOptions,
-  type EventDigest,
   type EventBatch,
+  type EventDigest,
   type EventQuery,
   type EventRecord,
   type HeartbeatRecord,
+  MAX_ALERT_EVENT_IDS,
+  MAX_ALERT_QUERY_LIMIT,
   type Role,
   type SourceRecord,
   type SourceUpdate,
@@ -526,7 +527,12 @@ class SqliteStore implements Store {
     range: { sinceMs: number; untilMs: number; bucketMs: number },
   ): Promise<{ start: number; count: number }[]> {
     const bucket = Math.max(1, Math.trunc(range.bucketMs));
-    const rows = this.#statements.histogram!.all(bucket, bucket, range.sinceMs, range.untilMs) as Row[];
+    const rows = this.#statements.histogram!.all(
+      bucket,
+      bucket,
+      range.sinceMs,
+      range.untilMs,
+    ) as Row[];
     return Promise.resolve(rows.map((r) => ({ start: Number(r.start), count: Number(r.n) })));
   }
 
@@ -649,8 +655,7 @@ class SqliteStore implements Store {
         }
         changed.set(alert.foldKey, record);
         return record;
-      })
-    );
+      }));
     // Published only after COMMIT; the oldest entries go when the cache is full.
     for (const [key, record] of changed) {
       this.#alertCache.delete(key);
@@ -751,36 +756,6 @@ function eventFilter(
   return { where, params };
 }
 
-function nullableNumber(value: SQLInputValue | undefined): number | null {
-  return value === null || value === undefined ? null : Number(value);
-}
-
-function toUser(row: Row): UserRecord {
-  return {
-    id: Number(row.id),
-    username: String(row.username),
-    passwordHash: String(row.password_hash),
-    role: String(row.role) as Role,
-    createdAt: Number(row.created_at),
-  };
-}
-
-function toAgent(row: Row): AgentRecord {
-  return {
-    id: Number(row.id),
-    hostname: String(row.hostname),
-    version: String(row.version),
-    os: String(row.os),
-    address: String(row.address),
-    firstSeen: Number(row.first_seen),
-    lastSeen: Number(row.last_seen),
-    lastHeartbeat: nullableNumber(row.last_heartbeat),
-    uptimeSeconds: nullableNumber(row.uptime_seconds),
-    lagBytes: nullableNumber(row.lag_bytes),
-    stoppedAt: nullableNumber(row.stopped_at),
-  };
-}
-
 function toEvent(row: Row): EventRecord {
   return {
     id: Number(row.id),
@@ -835,19 +810,4 @@ function alertFilter(query: AlertQuery): { where: string; params: SQLInputValue[
     params.push(query.minLevel);
   }
   return { where: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
-}
-
-function toAlert(row: Row): AlertRecord {
-  return {
-    id: Number(row.id),
-    ruleId: Number(row.rule_id),
-    level: Number(row.level),
-    description: String(row.description),
-    fields: JSON.parse(String(row.fields)) as Record<string, string>,
-    eventIds: JSON.parse(String(row.event_ids)) as number[],
-    firstSeen: Number(row.first_seen),
-    lastSeen: Number(row.last_seen),
-    count: Number(row.count),
-    updatedAt: Number(row.updated_at),
-  };
 }

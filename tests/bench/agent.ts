@@ -131,7 +131,9 @@ export async function runAgentBench(options: AgentBenchOptions = {}): Promise<vo
       }
       latencies.sort((a, b) => a - b);
       console.log(
-        `agent     single appended line to commit: median ${percentile(latencies, 0.5).toFixed(1)} ms, ` +
+        `agent     single appended line to commit: median ${
+          percentile(latencies, 0.5).toFixed(1)
+        } ms, ` +
           `p99 ${percentile(latencies, 0.99).toFixed(1)} ms (${latencyLines} lines)`,
       );
 
@@ -174,7 +176,9 @@ export async function runAgentBench(options: AgentBenchOptions = {}): Promise<vo
         backlogPeak = Math.max(backlogPeak, await rss(agent.pid).catch(() => 0));
       }, 100);
       const block = encoder.encode((sampleLine(2, 0) + "\n").repeat(Math.floor(4 * MB / 130)));
-      for (let written = 0; written < backlogMb * MB; written += block.length) await file.write(block);
+      for (let written = 0; written < backlogMb * MB; written += block.length) {
+        await file.write(block);
+      }
       await new Promise((r) => setTimeout(r, 2000));
       clearInterval(backlogSampler);
       console.log(

@@ -32,7 +32,9 @@ async function rssBytes(pid: number): Promise<number> {
  * @param options Connections and duration.
  * @returns Peak RSS in bytes and events acknowledged.
  */
-export async function runFlood(options: FloodOptions = {}): Promise<{ peakRss: number; acked: number }> {
+export async function runFlood(
+  options: FloodOptions = {},
+): Promise<{ peakRss: number; acked: number }> {
   const connections = options.connections ?? 200;
   const seconds = options.seconds ?? 10;
   const dir = await Deno.makeTempDir({ prefix: "nms-flood-" });
@@ -85,7 +87,10 @@ export async function runFlood(options: FloodOptions = {}): Promise<{ peakRss: n
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { connections: { type: "string", default: "200" }, seconds: { type: "string", default: "10" } },
+    options: {
+      connections: { type: "string", default: "200" },
+      seconds: { type: "string", default: "10" },
+    },
   });
   await runFlood({ connections: Number(values.connections), seconds: Number(values.seconds) });
 }

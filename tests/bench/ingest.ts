@@ -107,7 +107,9 @@ async function rawInsertRate(dir: string): Promise<number> {
 const dir = await Deno.makeTempDir({ prefix: "nms-bench-" });
 try {
   console.log(
-    `NMS ingest benchmark: ${EVENTS.toLocaleString("en-US")} events, ${CLIENTS} pipelining clients, ` +
+    `NMS ingest benchmark: ${
+      EVENTS.toLocaleString("en-US")
+    } events, ${CLIENTS} pipelining clients, ` +
       `${navigator.hardwareConcurrency} CPUs, Deno ${Deno.version.deno}, durable commits (synchronous=FULL)`,
   );
   const raw: number[] = [];
@@ -137,9 +139,11 @@ try {
     const rate = median(rates);
     best = Math.max(best, rate);
     console.log(
-      `nms       --workers ${workers}, rules ${RULES_ON ? "on" : "off"}: ${format(rate)} (min ${format(Math.min(...rates))}, max ${
-        format(Math.max(...rates))
-      }), ratio to raw ${(rate / baseline).toFixed(2)}, ${format(median(perCpu))} per server CPU-second`,
+      `nms       --workers ${workers}, rules ${RULES_ON ? "on" : "off"}: ${format(rate)} (min ${
+        format(Math.min(...rates))
+      }, max ${format(Math.max(...rates))}), ratio to raw ${(rate / baseline).toFixed(2)}, ${
+        format(median(perCpu))
+      } per server CPU-second`,
     );
   }
   console.log(`result    best ${format(best)}, ${(best / baseline).toFixed(2)} x raw`);

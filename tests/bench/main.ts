@@ -11,7 +11,8 @@
  * - agent: single-line latency, a 1,000,000-line burst, RSS idle and with a backlog;
  * - search: a rare keyword, host + time range and per-minute counts on 10 M events;
  * - console: the web console's API on 5 M events;
- * - syslog: TCP and UDP syslog ingest;
+ * - syslog: TCP and UDP syslog ingest, and the same load through rsyslog and
+ *   syslog-ng when they are installed;
  * - postgres: 1 and 2 servers on one PostgreSQL, beside SQLite (with --store).
  *
  * `--quick` runs every part at a tenth of its size, for a smoke test.
@@ -31,12 +32,29 @@ const size = (n: number) => String(quick ? Math.max(1, Math.floor(n / 10)) : n);
 
 const parts: [string, string[]][] = [
   ["ingest.ts", ["--events", size(1_000_000), "--workers", "1,2,4", "--runs", quick ? "1" : "3"]],
-  ["ingest.ts", ["--events", size(1_000_000), "--workers", "2", "--runs", quick ? "1" : "3", "--rules", "off"]],
+  ["ingest.ts", [
+    "--events",
+    size(1_000_000),
+    "--workers",
+    "2",
+    "--runs",
+    quick ? "1" : "3",
+    "--rules",
+    "off",
+  ]],
   ["flood.ts", ["--connections", "200", "--seconds", quick ? "3" : "10"]],
-  ["agent.ts", ["--burst", size(1_000_000), "--latency", quick ? "50" : "200", "--backlog-mb", quick ? "64" : "1024"]],
+  ["agent.ts", [
+    "--burst",
+    size(1_000_000),
+    "--latency",
+    quick ? "50" : "200",
+    "--backlog-mb",
+    quick ? "64" : "1024",
+  ]],
   ["search.ts", ["--events", size(10_000_000)]],
   ["console.ts", ["--events", size(5_000_000)]],
   ["syslog.ts", ["--events", size(500_000)]],
+  ["compare_syslog.ts", ["--events", size(500_000)]],
 ];
 if (values.store) parts.push(["postgres.ts", ["--store", values.store, "--events", size(500_000)]]);
 else console.log("postgres  skipped: pass --store postgres://user@host:port/db to compare");

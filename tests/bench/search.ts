@@ -51,9 +51,11 @@ function batchOf(start: number, count: number, total: number, now: number): Even
     const ts = now - span + Math.floor((i / total) * span);
     const host = `host-${i % HOSTS}`;
     const word = i % RARE_EVERY === 7 ? "zanzibar" : "deploy";
-    const raw = `${new Date(ts).toISOString()} ${host} sshd[${i % 30000}]: Accepted publickey for ${word} from 10.${
-      i % 250
-    }.${(i >> 8) % 250}.${i % 7} port ${40000 + (i % 20000)} ssh2`;
+    const raw = `${new Date(ts).toISOString()} ${host} sshd[${
+      i % 30000
+    }]: Accepted publickey for ${word} from 10.${i % 250}.${(i >> 8) % 250}.${i % 7} port ${
+      40000 + (i % 20000)
+    } ssh2`;
     const parsed = parseLogLine(raw, now);
     batch.ts[k] = parsed.ts ?? ts;
     batch.host[k] = parsed.host;
@@ -74,7 +76,8 @@ async function time(runs: number, query: () => Promise<unknown>): Promise<string
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
-  const at = (p: number) => times[Math.min(times.length - 1, Math.floor(times.length * p))]!.toFixed(1);
+  const at = (p: number) =>
+    times[Math.min(times.length - 1, Math.floor(times.length * p))]!.toFixed(1);
   return `median ${at(0.5)} ms, p95 ${at(0.95)} ms`;
 }
 
@@ -106,26 +109,35 @@ export async function runSearchBench(options: SearchBenchOptions = {}): Promise<
     );
     const rare = await store.queryEvents({ text: "zanzibar", limit: 100 });
     console.log(
-      `search    rare keyword (${rare.length} hits): ${
-        await time(runs, () => store.queryEvents({ text: "zanzibar", limit: 100 }))
-      }`,
+      `search    rare keyword (${rare.length} hits): ${await time(
+        runs,
+        () => store.queryEvents({ text: "zanzibar", limit: 100 }),
+      )}`,
     );
     console.log(
-      `search    host + last 6 hours, newest 100: ${
-        await time(runs, () =>
-          store.queryEvents({ host: "host-42", sinceMs: now - 6 * 3_600_000, untilMs: now, limit: 100 })
-        )
-      }`,
+      `search    host + last 6 hours, newest 100: ${await time(
+        runs,
+        () =>
+          store.queryEvents({
+            host: "host-42",
+            sinceMs: now - 6 * 3_600_000,
+            untilMs: now,
+            limit: 100,
+          }),
+      )}`,
     );
-    const minutes = await store.eventHistogram({ sinceMs: now - 3_600_000, untilMs: now, bucketMs: 60_000 });
+    const minutes = await store.eventHistogram({
+      sinceMs: now - 3_600_000,
+      untilMs: now,
+      bucketMs: 60_000,
+    });
     console.log(
       `search    per-minute counts, last hour (${
         minutes.reduce((n, m) => n + m.count, 0).toLocaleString("en-US")
-      } events): ${
-        await time(runs, () =>
-          store.eventHistogram({ sinceMs: now - 3_600_000, untilMs: now, bucketMs: 60_000 })
-        )
-      }`,
+      } events): ${await time(
+        runs,
+        () => store.eventHistogram({ sinceMs: now - 3_600_000, untilMs: now, bucketMs: 60_000 }),
+      )}`,
     );
   } finally {
     await store.close();
@@ -136,7 +148,10 @@ export async function runSearchBench(options: SearchBenchOptions = {}): Promise<
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { events: { type: "string", default: "10000000" }, runs: { type: "string", default: "20" } },
+    options: {
+      events: { type: "string", default: "10000000" },
+      runs: { type: "string", default: "20" },
+    },
   });
   await runSearchBench({ events: Number(values.events), runs: Number(values.runs) });
 }

@@ -1,15 +1,16 @@
 /**
- * The configuration file of nms-server (issue 10): a flat YAML mapping whose
- * keys are the long names of the `serve` flags (`port: 8080`,
- * `retention-days: 30`). The command's own option table is the schema, so
- * every flag is a key with the same validation, default, environment
- * variable and help text, and `config check` and `config keys` print from it.
+ * The configuration files of nms-server and nms-agent (issue 10): a flat YAML
+ * mapping whose keys are the long names of a command's flags (`port: 8080`,
+ * `retention-days: 30` for `serve`; `server: logs.example.com:8080`,
+ * `path: [/var/log/syslog]` for `run`). The command's own option table is the
+ * schema, so every flag is a key with the same validation, default,
+ * environment variable and help text, and `config check` and `config keys`
+ * print from it.
  *
  * Precedence is flag > environment > file > default: commander already gives
  * flag > environment > default, and a file value is applied only where the
- * option's value still comes from its default. Unknown keys are errors. The
- * agent has its own copy of this loader (agent/config_file.ts): the two
- * binaries share no code but the protocol.
+ * option's value still comes from its default. Unknown keys are errors. It lives
+ * in common/ because both binaries use it, and common/ depends on neither.
  *
  * @module
  */

@@ -1,0 +1,197 @@
+/**
+ * The journal's checkpoint (issue 3): the cursor of the last journal entry
+ * the server acknowledged (with every entry before it), so that after a
+ * restart `journalctl --after-cursor=<cursor>` resumes exactly there.
+ *
+ * It is a file of its own beside the file offsets' state file
+ * (state_file.ts), written the same atomic way: temp file, fsync, rename,
+ * fsync of the directory, mode 0600. Format (version 1),
+ * `<state dir>/journal-cursor.json`:
+ *
+ * ```json
+ * {
+ *   "version": 1,
+ *   "savedAt": "2026-11-23T19:43:33.000Z",
+ *   "cursor": "s=0123456789abcdef0123456789abcdef;i=1c2;b=…;m=…;t=…;x=…"
+ * }
+ * ```
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+
+/** Version written into new cursor files; files with a higher version are refused. */
+export const JOURNAL_CURSOR_FILE_VERSION = 1;
+/** Name of the cursor file inside the state directory. */
+export const JOURNAL_CURSOR_FILE_NAME = "journal-cursor.json";
+/** Largest cursor file read, in bytes; a bigger file is treated as corrupt. */
+export const MAX_JOURNAL_CURSOR_FILE_BYTES = 64 * 1024;
+/** Longest cursor accepted, in characters (real ones are about 140). */
+export const MAX_JOURNAL_CURSOR_CHARS = 1024;
+
+/** Result of {@linkcode JournalCursorFile.load}. */
+export type LoadJournalCursorResult =
+  | { readonly status: "missing" }
+  | { readonly status: "ok"; readonly cursor: string }
+  | { readonly status: "corrupt"; readonly reason: string }
+  | { readonly status: "unsupported"; readonly reason: string };
+
+/**
+ * Parses the text of a cursor file. Never throws.
+ *
+ * @param text The file's contents.
+ * @returns The cursor, or why the text is unusable.
+ * @example
+ * ```ts
+ * parseJournalCursorFile('{"version":1,"cursor":"s=ab;i=1"}'); // { status: "ok", cursor: "s=ab;i=1" }
+ * ```
+ */
+export function parseJournalCursorFile(text: string): LoadJournalCursorResult {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    return { status: "corrupt", reason: `invalid JSON (${(error as Error).message})` };
+  }
+  if (typeof data !== "object" || data === null) {
+    return { status: "corrupt", reason: "not an object" };
+  }
+  const { version, cursor } = data as Record<string, unknown>;
+  if (typeof version !== "number" || !Number.isInteger(version) || version < 1) {
+    return { status: "corrupt", reason: "missing version" };
+  }
+  if (version > JOURNAL_CURSOR_FILE_VERSION) {
+    return {
+      status: "unsupported",
+      reason:
+        `version ${version} is newer than the supported version ${JOURNAL_CURSOR_FILE_VERSION}`,
+    };
+  }
+  if (
+    typeof cursor !== "string" || cursor.length === 0 || cursor.length > MAX_JOURNAL_CURSOR_CHARS ||
+    // A cursor goes on journalctl's command line: printable ASCII only.
+    !/^[\x21-\x7e]+$/.test(cursor)
+  ) {
+    return { status: "corrupt", reason: "cursor is invalid" };
+  }
+  return { status: "ok", cursor };
+}
+
+/**
+ * Loads and atomically saves the journal cursor in one directory. Saves must
+ * not overlap: the caller runs one at a time.
+ *
+ * @example
+ * ```ts
+ * const file = new JournalCursorFile("/var/lib/nms-agent");
+ * const loaded = await file.load();
+ * await file.save("s=0123456789abcdef0123456789abcdef;i=1c2");
+ * ```
+ */
+export class JournalCursorFile {
+  /** Directory holding the file. */
+  readonly dir: string;
+  /** Full path of the file. */
+  readonly path: string;
+  readonly #tempPath: string;
+
+  /**
+   * @param dir The state directory; created (mode 0700) on first save.
+   */
+  constructor(dir: string) {
+    if (dir.length === 0) throw new TypeError("Cannot use the state directory: empty path");
+    this.dir = dir;
+    this.path = join(dir, JOURNAL_CURSOR_FILE_NAME);
+    this.#tempPath = `${this.path}.tmp`;
+  }
+
+  /**
+   * Reads the cursor. Never throws for a missing or damaged file.
+   *
+   * @returns The cursor, or why there is none.
+   * @throws {Error} When the directory cannot be read at all (a configuration error).
+   */
+  async load(): Promise<LoadJournalCursorResult> {
+    let bytes: Uint8Array;
+    try {
+      const info = await Deno.stat(this.path);
+      if (!info.isFile) return { status: "corrupt", reason: "not a regular file" };
+      if (info.size > MAX_JOURNAL_CURSOR_FILE_BYTES) {
+        return { status: "corrupt", reason: `larger than ${MAX_JOURNAL_CURSOR_FILE_BYTES} bytes` };
+      }
+      bytes = await Deno.readFile(this.path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return { status: "missing" };
+      throw new Error(
+        `Cannot read the journal cursor file ${this.path}: ${(error as Error).message}`,
+      );
+    }
+    return parseJournalCursorFile(new TextDecoder().decode(bytes));
+  }
+
+  /**
+   * Moves an unusable file aside to `<name>.corrupt`.
+   *
+   * @returns The path it was moved to.
+   */
+  async quarantine(): Promise<string> {
+    const target = `${this.path}.corrupt`;
+    await Deno.rename(this.path, target);
+    return target;
+  }
+
+  /**
+   * Replaces the cursor atomically: readers see the old or the new one,
+   * whatever moment the process or machine dies.
+   *
+   * @param cursor The cursor of the last acknowledged entry.
+   * @param savedAt When, in ms since the epoch (informational).
+   * @returns Resolves once the new cursor is durable.
+   */
+  async save(cursor: string, savedAt: number = Date.now()): Promise<void> {
+    const text = JSON.stringify(
+      {
+        version: JOURNAL_CURSOR_FILE_VERSION,
+        savedAt: new Date(savedAt).toISOString(),
+        cursor,
+      },
+      null,
+      2,
+    ) + "\n";
+    const bytes = new TextEncoder().encode(text);
+    await Deno.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    // Step 1: write the new cursor into a temp file. A crash here leaves the
+    // old cursor file untouched; the next save truncates the temp file.
+    const file = await Deno.open(this.#tempPath, {
+      write: true,
+      create: true,
+      truncate: true,
+      mode: 0o600,
+    });
+    try {
+      // `mode` applies only on creation; a leftover temp file may carry other bits.
+      await Deno.chmod(this.#tempPath, 0o600);
+      let written = 0;
+      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      // Step 2: fsync, so the rename below can never expose an empty file after a power loss.
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    // Step 3: rename(2) is atomic: a crash before it keeps the old cursor (the
+    // agent then resends entries the server drops as duplicates), after it the new one.
+    await Deno.rename(this.#tempPath, this.path);
+    // Step 4: fsync the directory so the rename survives a power loss.
+    try {
+      const dir = await Deno.open(this.dir, { read: true });
+      try {
+        await dir.sync();
+      } finally {
+        dir.close();
+      }
+    } catch {
+      // Some filesystems refuse fsync on a directory; the rename is done anyway.
+    }
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The severity of a log line as the agent's `--min-severity` filter sees it
+ * (issue 3): the syslog PRI when the line opens with one (`<13>…`, as RFC 3164
+ * and RFC 5424 lines and the agent's journal lines do), else the same
+ * conservative keyword rules the server applies to lines without PRI.
+ *
+ * The keyword table is a copy of `server/log_formats/severity.ts`, which is
+ * the source of truth: the agent may not import the server (docs/ARCHITECTURE.md),
+ * and the table is not part of the wire protocol. Change both together;
+ * `tests/agent_filter_test.ts` checks that the copy still agrees.
+ *
+ * One difference: the server infers from the message part of a parsed line,
+ * the agent from the whole line (it does not parse formats), so a keyword in
+ * a host or program name counts too, and `^debug` only matches at the very
+ * start of the line.
+ *
+ * @module
+ */
+
+/** Syslog severity levels (RFC 5424 §6.2.1), as in server/log_formats/severity.ts. */
+export const SEVERITY = {
+  emergency: 0,
+  alert: 1,
+  critical: 2,
+  error: 3,
+  warning: 4,
+  notice: 5,
+  informational: 6,
+  debug: 7,
+} as const;
+
+/** Severity inferred for a line with no PRI that matches no keyword rule. */
+export const DEFAULT_INFERRED_SEVERITY: number = SEVERITY.informational;
+
+/**
+ * Keyword rules, most severe first; the first that matches decides.
+ * Copied from `SEVERITY_RULES` in server/log_formats/severity.ts
+ * (tests/agent_filter_test.ts checks that the two agree).
+ */
+export const SEVERITY_RULES: readonly { readonly severity: number; readonly pattern: RegExp }[] = [
+  { severity: SEVERITY.emergency, pattern: /\b(?:panic|emerg|emergency)\b/i },
+  { severity: SEVERITY.critical, pattern: /\b(?:crit|critical|fatal)\b/i },
+  {
+    severity: SEVERITY.error,
+    pattern: /\b(?:error|failed|failure|denied|segfault|oom|out of memory)\b/i,
+  },
+  { severity: SEVERITY.warning, pattern: /\b(?:warn|warning)\b/i },
+  // Only level markers: a bare word would catch paths such as /sys/kernel/debug.
+  {
+    severity: SEVERITY.debug,
+    pattern: /^debug\b|\[debug\]|<debug>|\bdebug:|\blevel=debug\b/i,
+  },
+];
+
+/** All rules in one pattern: most lines match none, and one pass is cheaper. */
+const ANY_RULE = new RegExp(
+  SEVERITY_RULES.map((rule) => `(?:${rule.pattern.source})`).join("|"),
+  "i",
+);
+
+/** Largest PRI value: facility 23 × 8 + severity 7. */
+const MAX_PRI = 191;
+
+/**
+ * Reads a leading syslog PRI `<N>` (1 to 3 digits, N ≤ 191).
+ *
+ * @param line The line.
+ * @returns N, or -1 when the line does not open with a valid PRI.
+ * @example
+ * ```ts
+ * readPri("<34>Oct 11 22:14:15 mymachine su: 'su root' failed"); // 34
+ * readPri("Oct 11 22:14:15 mymachine su: hello"); // -1
+ * ```
+ */
+export function readPri(line: string): number {
+  if (line.charCodeAt(0) !== 0x3c /* < */) return -1;
+  let value = 0;
+  let i = 1;
+  for (; i <= 4; i++) {
+    const d = line.charCodeAt(i) - 48;
+    if (!(d >= 0 && d <= 9)) break;
+    value = value * 10 + d;
+  }
+  if (i === 1 || i > 4 || value > MAX_PRI) return -1;
+  return line.charCodeAt(i) === 0x3e /* > */ ? value : -1;
+}
+
+/**
+ * Infers a severity from the words of a line, as the server does for lines
+ * without PRI.
+ *
+ * @param text The line (or its message).
+ * @returns 0..7: the first matching keyword rule, else 6 (info).
+ * @example
+ * ```ts
+ * inferSeverity("Failed password for root from 203.0.113.7"); // 3
+ * inferSeverity("Accepted publickey for deploy"); // 6
+ * ```
+ */
+export function inferSeverity(text: string): number {
+  if (!ANY_RULE.test(text)) return DEFAULT_INFERRED_SEVERITY;
+  for (const rule of SEVERITY_RULES) {
+    if (rule.pattern.test(text)) return rule.severity;
+  }
+  return DEFAULT_INFERRED_SEVERITY;
+}
+
+/**
+ * The severity of a line: from its PRI when it has one, else inferred.
+ *
+ * @param line The whole line.
+ * @returns 0 (emergency) to 7 (debug).
+ * @example
+ * ```ts
+ * lineSeverity("<11>Nov 23 19:43:33 web-01 app: all good"); // 3 (PRI 11 = user.err)
+ * lineSeverity("2026-11-23T19:43:33Z web-01 app: warning: disk 91% full"); // 4
+ * ```
+ */
+export function lineSeverity(line: string): number {
+  const pri = readPri(line);
+  return pri >= 0 ? pri & 7 : inferSeverity(line);
+}
+
+/** Names accepted by `--min-severity`, with their level: syslog's and common spellings. */
+export const SEVERITY_NAMES: Readonly<Record<string, number>> = {
+  emerg: 0,
+  emergency: 0,
+  panic: 0,
+  alert: 1,
+  crit: 2,
+  critical: 2,
+  err: 3,
+  error: 3,
+  warning: 4,
+  warn: 4,
+  notice: 5,
+  info: 6,
+  informational: 6,
+  debug: 7,
+};
+
+/**
+ * Parses a `--min-severity` value: a name of {@linkcode SEVERITY_NAMES}
+ * (case-insensitive) or a number from 0 to 7.
+ *
+ * @param text The value.
+ * @returns The level, or undefined when the text names none.
+ * @example
+ * ```ts
+ * parseSeverityName("warning"); // 4
+ * parseSeverityName("3"); // 3
+ * parseSeverityName("loud"); // undefined
+ * ```
+ */
+export function parseSeverityName(text: string): number | undefined {
+  if (/^[0-7]$/.test(text)) return Number(text);
+  const key = text.toLowerCase();
+  return Object.hasOwn(SEVERITY_NAMES, key) ? SEVERITY_NAMES[key] : undefined;
+}
