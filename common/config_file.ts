@@ -16,7 +16,6 @@
  */
 
 import { InvalidArgumentError, type Option } from "@commander-js/extra-typings";
-import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 
 /** Largest configuration file read, in bytes: anything bigger is a mistake. */
 export const MAX_CONFIG_FILE_BYTES = 1 << 20;
@@ -221,6 +220,9 @@ export async function readConfigFile(
       : (error as Error).message;
     throw new ConfigFileError([`Cannot read configuration file ${path}: ${why}`]);
   }
+  // Loaded only when a file is read: the YAML parser costs the agent about
+  // 10 MB of resident memory, and most agents run without a config file.
+  const { isMap, isScalar, LineCounter, parseDocument } = await import("yaml");
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {

@@ -423,14 +423,26 @@ function buildProgram() {
           controller.abort();
         });
       }
-      // SIGHUP reloads the rules file; a broken file keeps the rules in force.
+      // SIGHUP reloads the rules file and the TLS certificate and key; a broken
+      // file keeps what is in force.
       const running = server;
       Deno.addSignalListener("SIGHUP", () => {
-        if (rulesFile === undefined) return log.info("Received SIGHUP: no --rules file to reload");
-        loadRulesFile(rulesFile, { builtin }).then((next) => {
-          running.setRules(next);
-          log.info("Reloaded rules", { file: rulesFile, rules: next.rules.length });
-        }, (error) => log.error(`Kept the previous rules: ${(error as Error).message}`));
+        if (rulesFile === undefined) log.info("Received SIGHUP: no --rules file to reload");
+        else {
+          loadRulesFile(rulesFile, { builtin }).then((next) => {
+            running.setRules(next);
+            log.info("Reloaded rules", { file: rulesFile, rules: next.rules.length });
+          }, (error) => log.error(`Kept the previous rules: ${(error as Error).message}`));
+        }
+        if (options.tlsCert !== undefined) {
+          readTlsFiles(options.tlsCert, options.tlsKey)
+            .then((fresh) => fresh && running.reloadTls(fresh))
+            .then(
+              () => log.info("Reloaded the TLS certificate", { file: options.tlsCert }),
+              (error) =>
+                log.error(`Kept the previous TLS certificate: ${(error as Error).message}`),
+            );
+        }
       });
       await server.finished;
       Deno.exit(0);

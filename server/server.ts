@@ -30,7 +30,7 @@ import { AlertWebhook, webhookUrl } from "./rules/webhook.ts";
 import { type LockoutOptions, lockoutPolicy } from "./auth/lockout.ts";
 import { type ConnectionLimitOptions, resolveLimits } from "./connection_limits.ts";
 import { watchCredentials } from "./credential_watch.ts";
-import { type AgentSocketListener, listenAgents } from "./tls.ts";
+import { ReloadableListener } from "./reloadable_listener.ts";
 import {
   DEFAULT_SYSLOG_ALLOW,
   parseAllowList,
@@ -175,6 +175,16 @@ export interface NmsServer {
   readonly retention: Retention;
   /** Stops accepting, answers what was read, commits, closes the database. Idempotent. */
   shutdown(): Promise<void>;
+  /**
+   * Switches the TLS listeners (agent port and web console) to a new
+   * certificate and key, e.g. on SIGHUP after a renewal. Open connections keep
+   * their sessions. A certificate that cannot be used is refused and the old
+   * one stays in force. Without TLS it does nothing.
+   *
+   * @param tls New PEM certificate chain and key.
+   * @throws {Error} When the new certificate or key cannot be used.
+   */
+  reloadTls(tls: { readonly cert: string; readonly key: string }): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -224,10 +234,10 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
   // The main thread's store serves reads (console, CLI-like queries) and the admin bootstrap.
   const store = await openStore(storeUrl, { sync, maxConnections: MAIN_STORE_MAX_CONNECTIONS });
   let pool: WorkerPool | undefined;
-  let tcp: AgentSocketListener | undefined;
+  let tcp: ReloadableListener | undefined;
   let syslog: SyslogReceiver | undefined;
   try {
-    tcp = await listenAgents({
+    tcp = await ReloadableListener.listen({
       port: options.port ?? DEFAULT_PORT,
       hostname: options.hostname ?? "0.0.0.0",
       tls: options.agentTls && options.tls
@@ -391,6 +401,11 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     setRules: (next) => pool.setRules(next),
     retention,
     shutdown,
+    reloadTls: async (tls) => {
+      // Syslog over TLS keeps its certificate until a restart (docs/PRODUCTION.md).
+      if (options.agentTls) await tcp.reload({ ...tls, clientCa: options.clientCa });
+      await dashboard?.reloadTls(tls);
+    },
     [Symbol.asyncDispose]: shutdown,
   };
 }

@@ -118,8 +118,21 @@ export interface Dashboard {
   readonly finished: Promise<void>;
   /** Ends live streams and exports, then stops the HTTP server. Idempotent. */
   shutdown(): Promise<void>;
+  /**
+   * Serves HTTPS with a new certificate and key from now on (SIGHUP after a
+   * renewal); open connections finish on the old one. No-op without TLS.
+   *
+   * @throws {Error} When the new certificate or key cannot be used; the old one stays.
+   */
+  reloadTls(tls: DashboardTls): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
+
+/**
+ * How long re-binding the console's port with a new certificate may take, in
+ * ms; a browser connecting in between is refused once and retries.
+ */
+const REBIND_TIMEOUT_MS = 2_000;
 
 /**
  * Starts the web console.
@@ -171,16 +184,20 @@ export function startDashboard(options: DashboardOptions): Promise<Dashboard> {
     now: Date.now,
   };
   const handle = createDashboardHandler(ctx);
-  const server = Deno.serve({
-    port: options.port ?? DEFAULT_HTTP_PORT,
-    hostname: options.hostname ?? "0.0.0.0",
-    ...(options.tls ? { cert: options.tls.cert, key: options.tls.key } : {}),
-    onListen: () => {},
-    onError: (error) => {
-      log.error("Console request failed", { error: (error as Error).message });
-      return new Response("Internal error", { status: 500 });
-    },
-  }, (request, info) => handle(request, (info.remoteAddr as Deno.NetAddr).hostname));
+  const serve = (port: number, tls: DashboardTls | undefined) =>
+    Deno.serve({
+      port,
+      hostname: options.hostname ?? "0.0.0.0",
+      ...(tls ? { cert: tls.cert, key: tls.key } : {}),
+      onListen: () => {},
+      onError: (error) => {
+        log.error("Console request failed", { error: (error as Error).message });
+        return new Response("Internal error", { status: 500 });
+      },
+    }, (request, info) => handle(request, (info.remoteAddr as Deno.NetAddr).hostname));
+  let server = serve(options.port ?? DEFAULT_HTTP_PORT, options.tls);
+  /** Servers replaced by a certificate reload, still finishing their open requests. */
+  const retired: Deno.HttpServer[] = [];
   const addr = server.addr as Deno.NetAddr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   const url = `${secure ? "https" : "http"}://${host}:${addr.port}`;
@@ -191,16 +208,43 @@ export function startDashboard(options: DashboardOptions): Promise<Dashboard> {
       shutdownController.abort();
       live.close();
       stats.close();
-      await server.shutdown();
+      await Promise.all([server, ...retired].map((s) => s.shutdown()));
     })();
     return stopping;
+  };
+  const reloadTls = async (tls: DashboardTls) => {
+    if (!secure || stopping) return;
+    // A bad certificate must not take the console down: try it on a spare port first.
+    const probe = serve(0, tls);
+    await probe.shutdown();
+    const old = server;
+    retired.push(old);
+    // Stops accepting at once; requests in progress (live streams) finish on it.
+    void old.shutdown();
+    const deadline = Date.now() + REBIND_TIMEOUT_MS;
+    for (;;) {
+      try {
+        server = serve(addr.port, tls);
+        return;
+      } catch (error) {
+        if (!(error instanceof Deno.errors.AddrInUse) || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
   };
   options.signal?.addEventListener("abort", () => void shutdown(), { once: true });
   return Promise.resolve({
     addr: { hostname: addr.hostname, port: addr.port },
     url,
-    finished: server.finished,
+    finished: (async () => {
+      // The current server may be replaced by reloads: wait for shutdown itself.
+      await new Promise<void>((resolve) =>
+        shutdownController.signal.addEventListener("abort", () => resolve(), { once: true })
+      );
+      await stopping;
+    })(),
     shutdown,
+    reloadTls,
     [Symbol.asyncDispose]: shutdown,
   });
 }
