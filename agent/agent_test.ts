@@ -42,8 +42,8 @@ Deno.test("runAgent() saves the end of each existing file as its starting offset
   assert.equal(state.version, STATE_FILE_VERSION);
   assert.equal(state.files.length, 1);
   assert.equal(state.files[0].path, path);
-  assert.equal(state.files[0].offset, 22);
-  assert.match(state.files[0].stream, /^[A-Za-z0-9_-]{22}$/);
+  assert.equal(state.files[0].incarnations[0].offset, 22);
+  assert.match(state.files[0].incarnations[0].stream, /^[A-Za-z0-9_-]{22}$/);
 });
 
 Deno.test("runAgent() keeps retrying while the server is down and stop() ends it promptly", async () => {
@@ -69,7 +69,7 @@ Deno.test("runAgent() moves a corrupt state file aside and starts afresh", async
   await using _agent = await runAgent(options([path], { stateDir }));
   assert.equal(await Deno.readTextFile(join(stateDir, `${STATE_FILE_NAME}.corrupt`)), "{ not json");
   const state = JSON.parse(await Deno.readTextFile(join(stateDir, STATE_FILE_NAME)));
-  assert.equal(state.files[0].offset, 2);
+  assert.equal(state.files[0].incarnations[0].offset, 2);
 });
 
 Deno.test("runAgent() refuses a state file written by a newer agent", async () => {

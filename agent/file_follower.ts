@@ -9,12 +9,11 @@
  * docs/PLATFORM-NOTES), plus a slow poll for missed events, rotated files and
  * directories that do not exist yet.
  *
- * - Truncation (`size < offset`, or changed first bytes on the same inode)
- *   starts a new incarnation (new stream id) at offset 0. The first bytes
- *   are compared before every read while the file is shorter than 256 bytes,
- *   and on every poll after that: a big file truncated and rewritten past the
- *   old offset between two polls may yield fragments first (an inherent race
- *   of `copytruncate`).
+ * - Truncation (the size below one seen before, or changed first bytes on
+ *   the same inode) starts a new incarnation (new stream id) at offset 0.
+ *   The first bytes are compared before every read pass, so new content
+ *   written past the old offset is never read as the old file's rest (unless
+ *   its first 256 bytes equal the old ones).
  *   Before the old incarnation is given up, its siblings are searched for a
  *   copy of it (`copytruncate`): the rest is read from the copy, on the same
  *   stream. Without a copy, what was not read becomes a gap event.
@@ -483,10 +482,12 @@ export class FileFollower {
     let total = 0;
     for (let i = 0; i < this.#incarnations.length; i++) {
       let inc = this.#incarnations[i]!;
-      if (inc === this.#current && inc.head.length > 0 && inc.head.length < FINGERPRINT_BYTES) {
-        // A young file: compare its first bytes before every read, so a small
-        // file rewritten in place is caught before any fragment of it is sent.
-        // Costs a seek and a short read per pass, only until 256 bytes.
+      if (inc === this.#current && inc.head.length > 0) {
+        // Compare the first bytes before every read pass, so a file truncated
+        // and rewritten past the old offset (copytruncate of a busy file) is
+        // caught before any of its new content is read at the old offset.
+        // Costs a seek and a short read per pass (a pass reads up to the
+        // window), which only matters for single-line passes, i.e. when idle.
         await this.#verifyHead(inc);
         if (this.#closed) return total;
         inc = this.#incarnations[i]!;

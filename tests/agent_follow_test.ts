@@ -199,7 +199,7 @@ Deno.test("nms-agent run ships lines, logs its state on stderr and exits 0 on SI
   assert.notEqual(node?.stoppedAt, null);
   // The state file records the acknowledged offset.
   const state = JSON.parse(await Deno.readTextFile(join(dir.path, "state", "agent-state.json")));
-  assert.equal(state.files[0].offset, (await Deno.stat(path)).size);
+  assert.equal(state.files[0].incarnations[0].offset, (await Deno.stat(path)).size);
 });
 
 Deno.test("nms-agent run exits 1 with one clear line when the password is wrong", async () => {

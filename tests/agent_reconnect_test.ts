@@ -187,7 +187,7 @@ Deno.test("runAgent() resends lines whose ACK was lost, and the server stores th
   // their ACKs: put the saved offset back to the start of the file.
   const statePath = join(stateDir, "agent-state.json");
   const state = JSON.parse(await Deno.readTextFile(statePath));
-  state.files[0].offset = 0;
+  state.files[0].incarnations[0].offset = 0;
   await Deno.writeTextFile(statePath, JSON.stringify(state));
 
   await using second = await runAgent(options);

@@ -235,7 +235,10 @@ const LINE_PATTERN = /^line (\S+)-(\d+)(?: |$)/;
  * @param expected Lines written per file name.
  * @returns The counts.
  */
-export function checkDelivery(dbPath: string, expected: ReadonlyMap<string, number>): DeliveryReport {
+export function checkDelivery(
+  dbPath: string,
+  expected: ReadonlyMap<string, number>,
+): DeliveryReport {
   const db = new DatabaseSync(dbPath, { readOnly: true });
   try {
     // Iterated, not loaded at once: a soak run stores millions of lines.

@@ -17,7 +17,7 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { spawnServerProcess, type ServerProcess } from "../_harness/server_process.ts";
+import { type ServerProcess, spawnServerProcess } from "../_harness/server_process.ts";
 import { waitFor } from "../_harness/wait_for.ts";
 import {
   type AgentProcess,
@@ -46,7 +46,12 @@ const minutes = Number(values.minutes);
 const seed = values.seed === undefined ? Date.now() % 1_000_000 : Number(values.seed);
 const rate = Number(values.rate);
 const faultEverySeconds = Number(values["fault-every"]);
-for (const [name, value] of [["minutes", minutes], ["rate", rate], ["fault-every", faultEverySeconds]] as const) {
+for (
+  const [name, value] of [["minutes", minutes], ["rate", rate], [
+    "fault-every",
+    faultEverySeconds,
+  ]] as const
+) {
   if (!(value > 0)) {
     Deno.stderr.writeSync(new TextEncoder().encode(`soak: invalid --${name}\n`));
     Deno.exit(2);
@@ -98,7 +103,6 @@ const spawnAgent = () =>
     paths: files.map((f) => f.path),
     stateDir,
     workDir: dir,
-
   });
 
 let server: ServerProcess = await spawnServer();
@@ -252,7 +256,10 @@ try {
   const total = [...expected.values()].reduce((a, b) => a + b, 0);
   out(`soak: writing stopped after ${total} lines; waiting for the rest to be stored`);
   const drainStart = Date.now();
-  await waitFor(() => countStored(dbPath) >= total, { timeoutMs: DRAIN_TIMEOUT_MS, intervalMs: 500 })
+  await waitFor(() => countStored(dbPath) >= total, {
+    timeoutMs: DRAIN_TIMEOUT_MS,
+    intervalMs: 500,
+  })
     .catch(() => {});
   report(Date.now());
   out(`soak: drained in ${((Date.now() - drainStart) / 1000).toFixed(1)} s`);

@@ -4,6 +4,8 @@
 import { el } from "./dom.js";
 import { dateTime, FAILED_LOGIN, severityClass, severityName, shortTime } from "./format.js";
 
+/** Marks a gap: bytes an agent could not deliver (EVENT_FLAGS.gap, docs/DELIVERY.md). */
+const FLAG_GAP = 2;
 /** Marks events NMS recorded about itself (EVENT_FLAGS.internal). */
 const FLAG_INTERNAL = 4;
 
@@ -25,6 +27,9 @@ export function eventRow(event) {
   });
   const message = el("td", { class: "msg" });
   if (failed) message.append(el("span", { class: "badge badge-alert", text: "failed login" }), " ");
+  if (event.flags & FLAG_GAP) {
+    message.append(el("span", { class: "badge badge-alert", text: "gap: lines lost" }), " ");
+  }
   if (event.flags & FLAG_INTERNAL) {
     message.append(el("span", { class: "badge badge-nms", text: "NMS" }), " ");
   }
