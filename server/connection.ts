@@ -40,6 +40,14 @@ import type { LoginToken } from "./worker_messages.ts";
 const READ_BUFFER_BYTES = 64 * 1024;
 /** Read buffer of a connection that filled {@linkcode READ_BUFFER_BYTES} in one read. */
 const BUSY_READ_BUFFER_BYTES = 256 * 1024;
+/**
+ * Connections that may hold a {@linkcode BUSY_READ_BUFFER_BYTES} buffer at
+ * once. A few busy agents gain from it; when hundreds of connections flood at
+ * once, the rest keep 64 KiB, so the larger buffers (and the larger batches
+ * they make) add at most 16 × 256 KiB to the server's memory.
+ */
+const MAX_BUSY_READ_BUFFERS = 16;
+let busyReadBuffers = 0;
 
 /** Most event lines sent to a worker as one batch. */
 export const MAX_BATCH_LINES = 1000;
@@ -49,7 +57,7 @@ export const MAX_BATCH_LINES = 1000;
  * have. At the limit the connection stops reading until the client has read
  * its ACKs, so a client that never reads cannot grow the server's memory.
  */
-export const MAX_PENDING_ACKS_PER_CONNECTION = 64;
+export const MAX_PENDING_ACKS_PER_CONNECTION = 32;
 
 const ACK_EVENT = formatAck(true, OK.event) + "\n";
 const ACK_DUPLICATE = formatAck(true, OK.duplicate) + "\n";
@@ -308,7 +316,11 @@ export class Connection {
         if (n === null) break;
         this.#chunkLines = 0;
         this.#splitter.pushBytes(buffer.subarray(0, n), sink);
-        if (n === buffer.length && buffer.length < BUSY_READ_BUFFER_BYTES) {
+        if (
+          n === buffer.length && buffer.length < BUSY_READ_BUFFER_BYTES &&
+          busyReadBuffers < MAX_BUSY_READ_BUFFERS
+        ) {
+          busyReadBuffers++;
           buffer = new Uint8Array(BUSY_READ_BUFFER_BYTES);
         }
         // Slow-loris: how long the splitter has held an incomplete line.
@@ -330,6 +342,7 @@ export class Connection {
         await this.#acks.drained();
       }
     } finally {
+      if (buffer.length === BUSY_READ_BUFFER_BYTES) busyReadBuffers--;
       this.#close();
     }
   }

@@ -35,7 +35,7 @@ import type { LoginFailurePolicy } from "./store/security_store.ts";
  * taken, connections stop reading from their sockets until one is returned, so
  * memory stays bounded however fast clients send.
  */
-export const MAX_BATCHES_IN_FLIGHT = 256;
+export const MAX_BATCHES_IN_FLIGHT = 128;
 
 /** How long a worker may take to open the store before start-up fails, in ms. */
 const WORKER_START_TIMEOUT_MS = 30_000;
