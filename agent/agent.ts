@@ -340,6 +340,8 @@ export class Agent implements AgentHandle {
   #filter: LineFilter | undefined;
   /** Saved positions by path, for followers started later (glob matches). */
   #saved = new Map<string, FileState>();
+  /** When the loaded state file was saved (ms since the epoch), if known. */
+  #savedAtMs: number | undefined;
   /** Whether a state file was found: glob matches without a position are then new files. */
   #stateFound = false;
   #stateFile: StateFile | undefined;
@@ -555,6 +557,7 @@ export class Agent implements AgentHandle {
       }
       case "ok":
         for (const entry of loaded.files) byPath.set(entry.path, entry);
+        this.#savedAtMs = loaded.savedAtMs;
         this.#stateFound = true;
         break;
     }
@@ -798,6 +801,7 @@ export class Agent implements AgentHandle {
       clock: this.#clock,
       logger: this.#log,
       ...(saved !== undefined ? { resume: saved } : {}),
+      ...(this.#savedAtMs !== undefined ? { resumeSavedAtMs: this.#savedAtMs } : {}),
     });
     this.#followers.push(follower);
     // Files before the journal, so the pump's order stays stable.

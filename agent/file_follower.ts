@@ -29,7 +29,10 @@
  *   device and inode, then by fingerprint, at the path and among its
  *   siblings (`syslog.1`, `syslog.1.gz`: see find_rotated.ts), and read on
  *   from its acknowledged offset before the newer ones. One that is nowhere
- *   becomes a gap event (docs/DELIVERY.md).
+ *   becomes a gap event (docs/DELIVERY.md). Rotated siblings that no saved
+ *   incarnation claims and that were modified after the state was saved
+ *   (created and rotated away while the agent was stopped) are read from
+ *   their start, after the saved ones and before the current file.
  * - A line longer than the limit is replaced by a gap event at its position.
  *
  * @module
@@ -49,7 +52,13 @@ import { Incarnation } from "./incarnation.ts";
 import { type ByteLineSink, formatGapEvent } from "../protocol/mod.ts";
 import { type Logger, SILENT_LOGGER } from "./log.ts";
 import type { FileState, IncarnationState } from "./state_file.ts";
-import { fileKey, findCopy, findIncarnation } from "./find_rotated.ts";
+import {
+  fileKey,
+  findBornWhileStopped,
+  findCopy,
+  findIncarnation,
+  openWhole,
+} from "./find_rotated.ts";
 import { newStreamId } from "./stream_id.ts";
 import { MAX_EVENT_MESSAGE_BYTES } from "./limits.ts";
 
@@ -67,6 +76,9 @@ export const GAP_REASON_GONE =
   "lines written before that may be missing too";
 /** Gap reason of a rotated file that is nowhere after a restart. */
 export const GAP_REASON_ROTATED_GONE = "rotated and removed while the agent was stopped";
+/** Gap reason of a file created and rotated while the agent was stopped that cannot be read. */
+export const GAP_REASON_BORN_UNREADABLE =
+  "created and rotated while the agent was stopped, and cannot be opened or decompressed";
 /** Gap reason of a file truncated before it was read to its end, with no copy found. */
 export const GAP_REASON_TRUNCATED = "truncated before it was read to its end";
 
@@ -117,6 +129,13 @@ export interface FileFollowerOptions {
   startAtEnd?: boolean;
   /** Saved position to resume from, when it still matches the file. */
   resume?: FileState;
+  /**
+   * When the state holding `resume` was saved, in ms since the epoch. With
+   * `resume`, rotated siblings modified after it and claimed by no saved
+   * incarnation (born and rotated away while the agent was stopped) are read
+   * from their start. Without it, no such search is done.
+   */
+  resumeSavedAtMs?: number;
   /**
    * Longest line in bytes; longer lines are reported as overflows.
    * @default {MAX_EVENT_MESSAGE_BYTES}
@@ -291,6 +310,7 @@ export class FileFollower {
   async #restoreSaved(): Promise<void> {
     const saved = this.#options.resume?.incarnations ?? [];
     const claimed = new Set<string>();
+    const claimedPaths = new Set<string>();
     for (const entry of saved) {
       if (entry.lost !== undefined) {
         // Its gap event was not acknowledged before the stop: send it again
@@ -313,6 +333,7 @@ export class FileFollower {
         continue;
       }
       claimed.add(fileKey(found.identity));
+      claimedPaths.add(found.foundAt);
       const inc = new Incarnation({
         path: this.path,
         stream: entry.stream,
@@ -338,11 +359,75 @@ export class FileFollower {
         how: found.how,
       });
     }
+    const savedAtMs = this.#options.resumeSavedAtMs;
+    if (this.#options.resume !== undefined && savedAtMs !== undefined) {
+      await this.#restoreBornWhileStopped(claimed, claimedPaths, savedAtMs);
+    }
     // The current file is read last, after what was rotated before it.
     const current = this.#current;
     if (current !== undefined && this.#incarnations.at(-1) !== current) {
       this.#incarnations.splice(this.#incarnations.indexOf(current), 1);
       this.#incarnations.push(current);
+    }
+  }
+
+  /**
+   * Adds, after the saved incarnations, the rotated siblings created and
+   * rotated away entirely while the agent was stopped (two rotations during
+   * one stop), oldest first, each read from its start on a new stream. One
+   * that cannot be opened or decompressed becomes a gap event naming it.
+   */
+  async #restoreBornWhileStopped(
+    claimed: ReadonlySet<string>,
+    claimedPaths: ReadonlySet<string>,
+    savedAtMs: number,
+  ): Promise<void> {
+    const born = await findBornWhileStopped(this.path, {
+      claimed,
+      claimedPaths,
+      modifiedAfterMs: savedAtMs,
+    }).catch(() => []);
+    for (const candidate of born) {
+      const stream = newStreamId();
+      const found = await openWhole(candidate).catch(() => undefined);
+      if (found === undefined) {
+        const info = await Deno.stat(candidate.path).catch(() => undefined);
+        this.#log.warn("file rotated while stopped cannot be read, reporting a gap", {
+          path: this.path,
+          rotatedFile: candidate.path,
+          stream,
+        });
+        this.#pushLost({
+          stream,
+          dev: info?.dev ?? 0,
+          ino: info?.ino ?? 0,
+          fingerprint: await fingerprintOf(new Uint8Array(0)),
+          fingerprintBytes: 0,
+          offset: 0,
+          size: info?.size ?? 0,
+          rotated: true,
+        }, `${GAP_REASON_BORN_UNREADABLE} (${basename(candidate.path)})`, true);
+        continue;
+      }
+      const inc = new Incarnation({
+        path: this.path,
+        stream,
+        file: found.file,
+        identity: found.identity,
+        head: found.identity.head,
+        offset: 0,
+        maxLineBytes: this.#maxLineBytes,
+        now: this.#clock.now(),
+        knownSize: found.size,
+      });
+      inc.rotated = true;
+      this.#incarnations.push(inc);
+      this.#log.info("reading a file created and rotated while the agent was stopped", {
+        path: this.path,
+        stream,
+        foundAt: found.foundAt,
+        how: found.how,
+      });
     }
   }
 

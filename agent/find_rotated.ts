@@ -19,12 +19,19 @@ import {
   FINGERPRINT_BYTES,
   fingerprintMatches,
   headMatches,
+  readFileHead,
   readFileIdentity,
   sameFile,
 } from "./file_identity.ts";
 
 /** Most sibling names looked at in one search; the rest are ignored (logged by the caller). */
 export const MAX_SIBLINGS_SEARCHED = 256;
+
+/**
+ * Name suffix (after the followed file's name) of a rotated file: `.1`,
+ * `.2`, `-20261125`, `-2026-11-25`, each optionally followed by `.gz`.
+ */
+export const ROTATION_SUFFIX_PATTERN = /^(?:[.-][0-9]+)+(?:\.gz)?$/;
 
 /** Bytes copied at once when decompressing a rotated `.gz` file. */
 const GZIP_COPY_BYTES = 256 * 1024;
@@ -251,12 +258,14 @@ export async function findCopy(
  * Decompresses a `.gz` sibling whose start matches the target into an
  * unlinked temp file: the first {@linkcode FINGERPRINT_BYTES} and everything
  * from the target's offset on, at the same offsets (the part in between is
- * left as a hole), so the incarnation reads on at its saved offset.
+ * left as a hole), so the incarnation reads on at its saved offset. Without
+ * a target, the whole content is kept.
  */
 async function decompressMatching(
   candidate: string,
-  target: SearchTarget,
+  target: SearchTarget | undefined,
 ): Promise<FoundFile | undefined> {
+  const keepFrom = target?.offset ?? 0;
   const source = await openQuietly(candidate);
   if (source === undefined) return undefined;
   let out: Deno.FsFile | undefined;
@@ -271,24 +280,24 @@ async function decompressMatching(
       if (out === undefined) {
         head = concat(head, value);
         if (head.length < FINGERPRINT_BYTES) continue;
-        if (!await fingerprintMatches(head, target)) return undefined;
+        if (target !== undefined && !await fingerprintMatches(head, target)) return undefined;
         out = await openUnlinkedTemp();
-        await writeKept(out, 0, head, target.offset);
+        await writeKept(out, 0, head, keepFrom);
         position = head.length;
         continue;
       }
-      await writeKept(out, position, value, target.offset);
+      await writeKept(out, position, value, keepFrom);
       position += value.length;
     }
     reader = undefined;
     if (out === undefined) {
       // Shorter than the fingerprint: the whole content is the head.
-      if (!await fingerprintMatches(head, target)) return undefined;
+      if (target !== undefined && !await fingerprintMatches(head, target)) return undefined;
       out = await openUnlinkedTemp();
-      await writeKept(out, 0, head, target.offset);
+      await writeKept(out, 0, head, keepFrom);
       position = head.length;
     }
-    if (position < target.offset) return undefined;
+    if (position < keepFrom) return undefined;
     await out.truncate(position);
     const opened = await out.stat();
     const identity = await readFileIdentity(out, opened);
@@ -350,4 +359,126 @@ async function writeKept(
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   let written = 0;
   while (written < bytes.length) written += await file.write(bytes.subarray(written));
+}
+
+/** Options of {@linkcode findBornWhileStopped}. */
+export interface BornWhileStoppedOptions {
+  /** `dev:ino` keys of files taken by saved incarnations; skipped. */
+  readonly claimed: ReadonlySet<string>;
+  /** Sibling paths taken by saved incarnations (`.gz` files they were found in); skipped. */
+  readonly claimedPaths: ReadonlySet<string>;
+  /**
+   * When the agent last saved its state, in ms since the epoch: only files
+   * modified after it count, so rotated files older than the stop are not read again.
+   */
+  readonly modifiedAfterMs: number;
+}
+
+/** A sibling born and rotated away while the agent was stopped. */
+export interface BornFile {
+  /** Its path. */
+  readonly path: string;
+  /** Its modification time, in ms since the epoch. */
+  readonly mtimeMs: number;
+  /** Whether it is gzip-compressed (name ends in `.gz`). */
+  readonly compressed: boolean;
+}
+
+/**
+ * Lists the rotated siblings of a path (name = its name + a
+ * {@linkcode ROTATION_SUFFIX_PATTERN} suffix) that no saved incarnation
+ * claimed, that are not the file at the path (by device and inode, or by
+ * first bytes), and that were modified after the state was saved: files
+ * created and rotated away entirely while the agent was stopped. Oldest
+ * first (by modification time; `.N` ties by number, highest first). Never throws.
+ *
+ * @param path The followed path.
+ * @param options Claimed files and the state file's save time.
+ * @returns The files, oldest first.
+ * @example
+ * ```ts
+ * await findBornWhileStopped("/var/log/app.log", {
+ *   claimed: new Set(), claimedPaths: new Set(), modifiedAfterMs: Date.parse(savedAt),
+ * }); // [{ path: "/var/log/app.log.1", mtimeMs: 1795000000000, compressed: false }]
+ * ```
+ */
+export async function findBornWhileStopped(
+  path: string,
+  options: BornWhileStoppedOptions,
+): Promise<BornFile[]> {
+  const name = basename(path);
+  const current = await statQuietly(path);
+  const currentHead = current === undefined ? new Uint8Array(0) : await headOfQuietly(path);
+  const found: BornFile[] = [];
+  for (const candidate of await siblingsOf(path)) {
+    if (!ROTATION_SUFFIX_PATTERN.test(basename(candidate).slice(name.length))) continue;
+    if (options.claimedPaths.has(candidate)) continue;
+    const info = await statQuietly(candidate);
+    if (info === undefined || options.claimed.has(fileKey(info))) continue;
+    const mtimeMs = info.mtime?.getTime();
+    if (mtimeMs === undefined || !(mtimeMs > options.modifiedAfterMs)) continue;
+    if (current !== undefined && sameFile(info, current)) continue;
+    const compressed = candidate.endsWith(".gz");
+    if (!compressed && currentHead.length > 0) {
+      // A copy of the file at the path (same first bytes) is read there.
+      const head = await headOfQuietly(candidate);
+      const n = Math.min(head.length, currentHead.length);
+      if (n > 0 && bytesEqual(head.subarray(0, n), currentHead.subarray(0, n))) continue;
+    }
+    found.push({ path: candidate, mtimeMs, compressed });
+  }
+  return found.sort((a, b) => a.mtimeMs - b.mtimeMs || rotationNumberOrder(name, a.path, b.path));
+}
+
+/** Among equal times: `.N` suffixes by number, highest (oldest) first; else by name. */
+function rotationNumberOrder(name: string, a: string, b: string): number {
+  const na = /^\.([0-9]+)(?:\.gz)?$/.exec(basename(a).slice(name.length));
+  const nb = /^\.([0-9]+)(?:\.gz)?$/.exec(basename(b).slice(name.length));
+  if (na !== null && nb !== null) return Number(nb[1]) - Number(na[1]);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Opens a rotated file to read it whole: the file itself, or for a `.gz`
+ * file a decompressed copy in an unlinked temp file.
+ *
+ * @param born The file, from {@linkcode findBornWhileStopped}.
+ * @returns The open file (`how` is `same` or `gzip`), or undefined when it
+ *   cannot be opened or decompressed.
+ * @example
+ * ```ts
+ * const found = await openWhole(born);
+ * ```
+ */
+export async function openWhole(born: BornFile): Promise<FoundFile | undefined> {
+  if (born.compressed) return await decompressMatching(born.path, undefined);
+  const file = await openQuietly(born.path);
+  if (file === undefined) return undefined;
+  try {
+    const opened = await file.stat();
+    if (!opened.isFile) throw new Error("not a file");
+    const identity = await readFileIdentity(file, opened);
+    return { file, foundAt: born.path, identity, size: opened.size, how: "same" };
+  } catch {
+    closeQuietly(file);
+    return undefined;
+  }
+}
+
+async function headOfQuietly(path: string): Promise<Uint8Array> {
+  const file = await openQuietly(path);
+  if (file === undefined) return new Uint8Array(0);
+  try {
+    return await readFileHead(file, FINGERPRINT_BYTES);
+  } catch {
+    return new Uint8Array(0);
+  } finally {
+    closeQuietly(file);
+  }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -98,8 +98,11 @@ export interface FileState {
 export type LoadStateResult =
   /** No state file yet: a first start. */
   | { readonly status: "missing" }
-  /** The saved positions. */
-  | { readonly status: "ok"; readonly files: readonly FileState[] }
+  /**
+   * The saved positions, and when they were saved (ms since the epoch; absent
+   * when the file has no valid `savedAt`).
+   */
+  | { readonly status: "ok"; readonly files: readonly FileState[]; readonly savedAtMs?: number }
   /** The file exists but cannot be used; `reason` says why. */
   | { readonly status: "corrupt"; readonly reason: string }
   /** Written by a newer agent; refusing it avoids silently losing its positions. */
@@ -197,7 +200,7 @@ export function parseState(text: string): LoadStateResult {
   if (typeof data !== "object" || data === null) {
     return { status: "corrupt", reason: "not an object" };
   }
-  const { version, files } = data as Record<string, unknown>;
+  const { version, files, savedAt } = data as Record<string, unknown>;
   if (!isUint(version) || version === 0) return { status: "corrupt", reason: "missing version" };
   if (version > STATE_FILE_VERSION) {
     return {
@@ -212,14 +215,17 @@ export function parseState(text: string): LoadStateResult {
     if (typeof entry === "string") return { status: "corrupt", reason: entry };
     parsed.push(entry);
   }
-  return { status: "ok", files: parsed };
+  // Used to tell files born while the agent was stopped from older ones;
+  // unusable when missing or invalid (then no such search is done).
+  const savedAtMs = typeof savedAt === "string" ? Date.parse(savedAt) : NaN;
+  return { status: "ok", files: parsed, ...(Number.isFinite(savedAtMs) ? { savedAtMs } : {}) };
 }
 
 /**
  * Formats positions as the text of a state file.
  *
  * @param files The positions to save.
- * @param savedAt When they were saved, ms since the epoch (informational).
+ * @param savedAt When they were saved, ms since the epoch (read back as `savedAtMs`).
  * @returns Pretty-printed JSON ending in a newline.
  * @example
  * ```ts

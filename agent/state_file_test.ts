@@ -144,5 +144,9 @@ Deno.test("parseState() rejects entries with wrong types or negative offsets", (
 });
 
 Deno.test("formatState() output is accepted by parseState()", () => {
-  assert.deepEqual(parseState(formatState([ENTRY], 0)), { status: "ok", files: [ENTRY] });
+  assert.deepEqual(parseState(formatState([ENTRY], 0)), {
+    status: "ok",
+    files: [ENTRY],
+    savedAtMs: 0,
+  });
 });

@@ -2,7 +2,8 @@
  * Fault injection, issue 3: what happens to a followed file while the agent
  * is stopped. Rotation (found again under its new name, compressed or not),
  * `copytruncate`, truncation, deletion with inode reuse, a file that does not
- * exist yet, zero-byte and tiny files, and a partial last line at the stop.
+ * exist yet, zero-byte and tiny files, a partial last line at the stop, and
+ * files created and rotated away entirely while the agent was stopped.
  * Where lines truly cannot be found again (rotated, compressed and removed),
  * a gap event must be stored and flagged, naming the file.
  *
@@ -91,6 +92,56 @@ Deno.test("runAgent() reads a file rotated while it was stopped under its new na
   await s.writer.write(100);
   await s.runUntilStored();
   assertExactlyOnce(s.server, s.writer.written);
+});
+
+Deno.test("runAgent() reads a file created and rotated away entirely while it was stopped (two rotations), before the current file", async () => {
+  await using s = await scenario("app.log");
+  await s.writer.write(50);
+  await s.runUntilStored();
+  await s.writer.write(30);
+  // Rotation 1: the followed file becomes app.log.1, a new app.log gets lines.
+  await Deno.rename(s.path, `${s.path}.1`);
+  await s.writer.reopen();
+  await s.writer.write(100);
+  // Rotation 2: the file born while stopped is rotated away too.
+  await Deno.rename(`${s.path}.1`, `${s.path}.2`);
+  await Deno.rename(s.path, `${s.path}.1`);
+  await s.writer.reopen();
+  await s.writer.write(100);
+  await s.runUntilStored();
+  assertExactlyOnce(s.server, s.writer.written);
+});
+
+Deno.test("runAgent() reads files created and rotated while it was stopped oldest first, a compressed one decompressed, and reports an unreadable one as a gap naming it", async () => {
+  await using s = await scenario("app.log");
+  await s.writer.write(50);
+  await s.runUntilStored();
+  // An undecompressable rotated file written after the stop: a gap, not silence.
+  await Deno.writeTextFile(`${s.path}.9.gz`, "not gzip at all\n");
+  // Three rotations; the first file born while stopped is compressed
+  // (gzip keeps the modification time, so the order is still by age).
+  await Deno.rename(s.path, `${s.path}.1`);
+  await s.writer.reopen();
+  await s.writer.write(100);
+  await Deno.rename(`${s.path}.1`, `${s.path}.2`);
+  await Deno.rename(s.path, `${s.path}.1`);
+  await s.writer.reopen();
+  await s.writer.write(100);
+  await Deno.rename(`${s.path}.2`, `${s.path}.3`);
+  await Deno.rename(`${s.path}.1`, `${s.path}.2`);
+  const mtime = (await Deno.stat(`${s.path}.2`)).mtime!;
+  await gzipFile(`${s.path}.2`);
+  await Deno.utime(`${s.path}.2.gz`, mtime, mtime);
+  await Deno.rename(s.path, `${s.path}.1`);
+  await s.writer.reopen();
+  await s.writer.write(100);
+  await s.runUntilStored();
+  await waitFor(async () =>
+    (await clientEvents(s.server.store)).some((e) => e.flags & EVENT_FLAGS.gap)
+  );
+  assertExactlyOnce(s.server, s.writer.written, 1);
+  const report = checkDelivery(s.server.dbPath, new Map([["w", s.writer.written]]));
+  assert.match(report.gapMessages[0]!, /app\.log\.9\.gz/);
 });
 
 Deno.test("runAgent() reads the rest of a file rotated and compressed while it was stopped", async () => {
