@@ -397,7 +397,7 @@ export class FileFollower {
           rotatedFile: candidate.path,
           stream,
         });
-        this.#pushLost({
+        const entry: IncarnationState = {
           stream,
           dev: info?.dev ?? 0,
           ino: info?.ino ?? 0,
@@ -406,7 +406,8 @@ export class FileFollower {
           offset: 0,
           size: info?.size ?? 0,
           rotated: true,
-        }, `${GAP_REASON_BORN_UNREADABLE} (${basename(candidate.path)})`, true);
+        };
+        this.#pushLost(entry, `${GAP_REASON_BORN_UNREADABLE} (${basename(candidate.path)})`, true);
         continue;
       }
       const inc = new Incarnation({

@@ -33,6 +33,16 @@ export const MAX_SIBLINGS_SEARCHED = 256;
  */
 export const ROTATION_SUFFIX_PATTERN = /^(?:[.-][0-9]+)+(?:\.gz)?$/;
 
+/**
+ * How far before the state file's save time a file's modification time may
+ * lie and still count as after it, in ms: file system timestamps come from a
+ * coarse kernel clock (up to a tick, ~10 ms, behind the wall clock), so a
+ * file written just after the save can carry an earlier time. A rotated file
+ * the agent read and let go of was idle for 5 s before that
+ * (`DEFAULT_ROTATED_IDLE_MS`), so it never falls inside this margin.
+ */
+export const BORN_MTIME_SLACK_MS = 1_000;
+
 /** Bytes copied at once when decompressing a rotated `.gz` file. */
 const GZIP_COPY_BYTES = 256 * 1024;
 
@@ -369,7 +379,8 @@ export interface BornWhileStoppedOptions {
   readonly claimedPaths: ReadonlySet<string>;
   /**
    * When the agent last saved its state, in ms since the epoch: only files
-   * modified after it count, so rotated files older than the stop are not read again.
+   * modified after it (less {@linkcode BORN_MTIME_SLACK_MS}) count, so
+   * rotated files older than the stop are not read again.
    */
   readonly modifiedAfterMs: number;
 }
@@ -388,7 +399,8 @@ export interface BornFile {
  * Lists the rotated siblings of a path (name = its name + a
  * {@linkcode ROTATION_SUFFIX_PATTERN} suffix) that no saved incarnation
  * claimed, that are not the file at the path (by device and inode, or by
- * first bytes), and that were modified after the state was saved: files
+ * first bytes), and that were modified after the state was saved (less
+ * {@linkcode BORN_MTIME_SLACK_MS}): files
  * created and rotated away entirely while the agent was stopped. Oldest
  * first (by modification time; `.N` ties by number, highest first). Never throws.
  *
@@ -416,7 +428,9 @@ export async function findBornWhileStopped(
     const info = await statQuietly(candidate);
     if (info === undefined || options.claimed.has(fileKey(info))) continue;
     const mtimeMs = info.mtime?.getTime();
-    if (mtimeMs === undefined || !(mtimeMs > options.modifiedAfterMs)) continue;
+    if (mtimeMs === undefined || !(mtimeMs > options.modifiedAfterMs - BORN_MTIME_SLACK_MS)) {
+      continue;
+    }
     if (current !== undefined && sameFile(info, current)) continue;
     const compressed = candidate.endsWith(".gz");
     if (!compressed && currentHead.length > 0) {

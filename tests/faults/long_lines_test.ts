@@ -14,6 +14,9 @@ import { startTestServer } from "../_harness/server.ts";
 import { waitFor } from "../_harness/wait_for.ts";
 import { checkDelivery, countStored, NumberedWriter, prng, tempDir } from "./_harness.ts";
 
+/** Deadline for a condition that waits on the agent and the server, generous for a loaded CI machine. */
+const SLOW_TIMEOUT_MS = 60_000;
+
 Deno.test("runAgent() delivers lines near the size limit whole and reports a longer one as a gap", async () => {
   await using dir = await tempDir();
   const dataDir = join(dir.path, "server");
@@ -36,7 +39,7 @@ Deno.test("runAgent() delivers lines near the size limit whole and reports a lon
       backoffInitialMs: 20,
       backoffMaxMs: 200,
     });
-    await waitFor(() => agent.state === "connected");
+    await waitFor(() => agent.state === "connected", { timeoutMs: SLOW_TIMEOUT_MS });
     // Lines just under the limit: "line l-<n> " plus padding.
     const pad = MAX_EVENT_MESSAGE_BYTES - 20;
     const writer = new NumberedWriter(path, "l", {

@@ -71,7 +71,7 @@ Deno.test("runAgent() loses no line across several rename rotations in quick suc
   const path = join(dir.path, "syslog");
   await Deno.writeTextFile(path, "");
   await using agent = await runAgent(agentOptions(server.port, [path], join(dir.path, "state")));
-  await waitFor(() => agent.state === "connected");
+  await waitFor(() => agent.state === "connected", { timeoutMs: SLOW_TIMEOUT_MS });
   const writer = new NumberedWriter(path, "r", {
     linesPerWrite: 10,
     intervalMs: 2,
@@ -81,7 +81,9 @@ Deno.test("runAgent() loses no line across several rename rotations in quick suc
   try {
     let n = 0;
     for (let burst = 0; burst < 3; burst++) {
-      await waitFor(() => countStored(server.dbPath) >= 200 * (burst + 1));
+      await waitFor(() => countStored(server.dbPath) >= 200 * (burst + 1), {
+        timeoutMs: SLOW_TIMEOUT_MS,
+      });
       // Three rotations back to back, lines written in between.
       for (let k = 0; k < 3; k++) await rotate(path, writer, ++n);
     }
@@ -103,7 +105,7 @@ Deno.test("runAgent() reads the rest of a copytruncate'd file from the copy when
     ...agentOptions(server.port, [path], join(dir.path, "state")),
     maxInFlightLines: 20,
   });
-  await waitFor(() => agent.state === "connected");
+  await waitFor(() => agent.state === "connected", { timeoutMs: SLOW_TIMEOUT_MS });
   const writer = new NumberedWriter(path, "c", {
     linesPerWrite: 50,
     intervalMs: 2,
@@ -141,7 +143,7 @@ Deno.test("runAgent() finishes a rotated file that is compressed and removed whi
     ...agentOptions(server.port, [path], join(dir.path, "state")),
     maxInFlightLines: 20,
   });
-  await waitFor(() => agent.state === "connected");
+  await waitFor(() => agent.state === "connected", { timeoutMs: SLOW_TIMEOUT_MS });
   const writer = new NumberedWriter(path, "z", {
     linesPerWrite: 50,
     intervalMs: 2,
@@ -179,9 +181,9 @@ Deno.test("runAgent() loses no line while the server is down and the file grows 
     random: prng(6),
   });
   try {
-    await waitFor(() => agent.state === "connected");
+    await waitFor(() => agent.state === "connected", { timeoutMs: SLOW_TIMEOUT_MS });
     writer.start();
-    await waitFor(() => countStored(dbPath) >= 300);
+    await waitFor(() => countStored(dbPath) >= 300, { timeoutMs: SLOW_TIMEOUT_MS });
     await server.stop();
     // Unreachable for a while: the file grows, and is rotated twice meanwhile.
     await pause(500);

@@ -239,10 +239,10 @@ Deno.test("runAgent() reads a file from its start when it did not exist at start
   const options = agentOptions(server.port, [early, late], stateDir);
   {
     await using agent = await runAgent(options);
-    await waitFor(() => agent.state === "connected");
+    await waitFor(() => agent.state === "connected", { timeoutMs: SLOW_TIMEOUT_MS });
     // Appears while the agent runs.
     await Deno.writeTextFile(early, "line e-0\nline e-1\n");
-    await waitFor(() => countStored(server.dbPath) === 2);
+    await waitFor(() => countStored(server.dbPath) === 2, { timeoutMs: SLOW_TIMEOUT_MS });
   }
   // Appears while the agent is stopped; a zero-byte file and a tiny one.
   await Deno.writeTextFile(late, "line l-0\n");
