@@ -565,6 +565,8 @@ export class FileFollower {
       await this.#checkIdentity();
       if (this.#closed) return 0;
     }
+    await this.#learnCurrentHead();
+    if (this.#closed) return 0;
     let total = 0;
     for (let i = 0; i < this.#incarnations.length; i++) {
       let inc = this.#incarnations[i]!;
@@ -594,6 +596,29 @@ export class FileFollower {
     }
     await this.#retireRotated(consumer);
     return total;
+  }
+
+  /**
+   * Learns the first bytes and the size of the current file before reading
+   * it. While an older incarnation (a rotated file, or the copy of a
+   * copytruncate) is read to its end first, the current one may wait unread;
+   * without its first bytes and size, a second copytruncate in that time
+   * could not be noticed, and the lines written between the two would be lost.
+   */
+  async #learnCurrentHead(): Promise<void> {
+    const inc = this.#current;
+    const file = inc?.file;
+    if (inc === undefined || file === undefined || inc.head.length >= FINGERPRINT_BYTES) return;
+    let size: number;
+    try {
+      size = (await file.stat()).size;
+    } catch {
+      return;
+    }
+    if (size > inc.knownSize) inc.knownSize = size;
+    if (size <= inc.head.length) return;
+    inc.filePosition = -1;
+    inc.extendHead(await readFileHead(file, Math.min(size, FINGERPRINT_BYTES)), 0);
   }
 
   async #readIncarnation(inc: Incarnation, consumer: LineConsumer): Promise<ReadResult> {
@@ -639,6 +664,23 @@ export class FileFollower {
         }
         inc.drainedPass = this.#pass;
         return { bytes, drained: true, replaced: false };
+      }
+      if (inc === this.#current && inc.readOffset > 0 && inc.head.length > 0) {
+        // The check before the pass is not enough: a copytruncate can happen
+        // between it and this read, and a busy writer can refill the file past
+        // our offset, so these bytes would be new content read from its middle.
+        // Checking the first bytes after the read closes that window: new
+        // content is written from offset 0, so it has replaced the head first.
+        const readTo = inc.readOffset + n;
+        inc.filePosition = -1;
+        if (!await headMatches(file, inc.head)) {
+          this.#log.warn("file truncated and rewritten while being read", { path: this.path });
+          await this.#truncated(inc, (await file.stat()).size);
+          return { bytes, drained: true, replaced: true };
+        }
+        inc.filePosition = -1;
+        await file.seek(readTo, Deno.SeekMode.Start);
+        inc.filePosition = readTo - n;
       }
       if (inc.head.length < FINGERPRINT_BYTES) {
         inc.extendHead(this.#buffer.subarray(0, n), inc.readOffset);
