@@ -7,6 +7,7 @@
  * @module
  */
 
+import { waitFor } from "./_harness/wait_for.ts";
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { chromiumMissing, launchBrowser } from "./_harness/browser.ts";
@@ -68,7 +69,10 @@ Deno.test({
     await page.getByLabel("User name").fill("admin");
     await page.getByLabel("Password").fill("admin-pass-1");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(/#\/live$/);
+    await waitFor(() => /#\/live$/.test(page.url()), {
+      timeoutMs: 15_000,
+      message: `URL matching ${/#\/live$/}`,
+    });
     await page.locator("#live-state", { hasText: "Live" }).waitFor();
     const badge = page.locator("#alerts-badge");
 
@@ -122,7 +126,10 @@ Deno.test({
     await t.step("an alert's Events link opens Search on its source address", async () => {
       await page.locator('#alerts-table tr[data-rule="5710"]').getByRole("link", { name: "Events" })
         .click();
-      await page.waitForURL(/#\/search\?/);
+      await waitFor(() => /#\/search\?/.test(page.url()), {
+        timeoutMs: 15_000,
+        message: `URL matching ${/#\/search\?/}`,
+      });
       assert.equal(
         await page.locator("#search-form").getByLabel("Keyword").inputValue(),
         "203.0.113.7",

@@ -31,7 +31,10 @@ async function signInUi(page: Page, base: string, username: string, password: st
   await page.getByLabel("User name").fill(username);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(/#\/live$/);
+  await waitFor(() => /#\/live$/.test(page.url()), {
+    timeoutMs: 15_000,
+    message: `URL matching ${/#\/live$/}`,
+  });
 }
 
 Deno.test({
@@ -65,7 +68,10 @@ Deno.test({
 
     await t.step("only the login page is reachable without a session", async () => {
       await page.goto(`${base}/#/users`);
-      await page.waitForURL(/\/login\b/);
+      await waitFor(() => /\/login\b/.test(page.url()), {
+        timeoutMs: 15_000,
+        message: `URL matching ${/\/login\b/}`,
+      });
       await page.getByLabel("User name").fill("admin");
       await page.getByLabel("Password").fill("wrong password");
       await page.getByRole("button", { name: "Sign in" }).click();
@@ -73,7 +79,10 @@ Deno.test({
       await screenshot(page, "01-login");
       await page.getByLabel("Password").fill("admin-pass-1");
       await page.getByRole("button", { name: "Sign in" }).click();
-      await page.waitForURL(/#\/live$/);
+      await waitFor(() => /#\/live$/.test(page.url()), {
+        timeoutMs: 15_000,
+        message: `URL matching ${/#\/live$/}`,
+      });
       await page.locator("#live-state", { hasText: "Live" }).waitFor();
     });
 
@@ -234,7 +243,11 @@ Deno.test({
 
     await t.step("a viewer cannot reach the Users page", async () => {
       await page.getByRole("button", { name: "Sign out" }).click();
-      await page.waitForURL(/\/login\b/);
+      await waitFor(() => /\/login\b/.test(page.url()), {
+        timeoutMs: 15_000,
+        message: `URL matching ${/\/login\b/}`,
+      });
+      await page.getByLabel("User name").waitFor();
       await signInUi(page, base, "viewer1", "viewer-pass-1");
       assert.equal(await page.getByRole("link", { name: "Users" }).count(), 0);
       await page.goto(`${base}/#/users`);
