@@ -119,10 +119,10 @@ Deno.test("retention with maxDbBytes keeps the database file from growing", asyn
       for (let round = 0; round < 40; round++) await sendBatch(client, 500, `r${round}`, pad);
       // Retention catches up once ingest stops.
       await waitFor(async () => (await server.store.storageInfo!()).usedBytes! <= maxDbBytes, {
-        timeoutMs: 20_000,
+        timeoutMs: 60_000,
       });
       await waitFor(async () => (await Deno.stat(dbPath)).size <= maxDbBytes * 1.25, {
-        timeoutMs: 20_000,
+        timeoutMs: 60_000,
       });
       const kept = await server.store.countEvents();
       assert.ok(kept > 0 && kept < 20_000, `${kept} events kept`);

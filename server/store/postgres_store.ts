@@ -248,7 +248,9 @@ export class PostgresStore implements Store {
 
   /** Finds or creates the row ids of stream keys not in the cache yet. */
   async #resolveStreams(keys: Set<string>): Promise<void> {
-    const missing = [...keys].filter((key) => !this.#streams.has(key));
+    // Sorted: two servers inserting overlapping keys take their locks in the
+    // same order, so they cannot deadlock each other.
+    const missing = [...keys].filter((key) => !this.#streams.has(key)).sort();
     if (missing.length === 0) return;
     const array = this.#sql.array(missing.map(clean), TEXT);
     await this.#sql`INSERT INTO streams (key) SELECT unnest(${array}::text[])
