@@ -19,6 +19,7 @@
  * @module
  */
 
+import { writeFileAtomically } from "./atomic_write.ts";
 import { join } from "node:path";
 
 /** Version written into new cursor files; files with a higher version are refused. */
@@ -94,7 +95,6 @@ export class JournalCursorFile {
   readonly dir: string;
   /** Full path of the file. */
   readonly path: string;
-  readonly #tempPath: string;
 
   /**
    * @param dir The state directory; created (mode 0700) on first save.
@@ -103,7 +103,6 @@ export class JournalCursorFile {
     if (dir.length === 0) throw new TypeError("Cannot use the state directory: empty path");
     this.dir = dir;
     this.path = join(dir, JOURNAL_CURSOR_FILE_NAME);
-    this.#tempPath = `${this.path}.tmp`;
   }
 
   /**
@@ -160,38 +159,6 @@ export class JournalCursorFile {
       2,
     ) + "\n";
     const bytes = new TextEncoder().encode(text);
-    await Deno.mkdir(this.dir, { recursive: true, mode: 0o700 });
-    // Step 1: write the new cursor into a temp file. A crash here leaves the
-    // old cursor file untouched; the next save truncates the temp file.
-    const file = await Deno.open(this.#tempPath, {
-      write: true,
-      create: true,
-      truncate: true,
-      mode: 0o600,
-    });
-    try {
-      // `mode` applies only on creation; a leftover temp file may carry other bits.
-      await Deno.chmod(this.#tempPath, 0o600);
-      let written = 0;
-      while (written < bytes.length) written += await file.write(bytes.subarray(written));
-      // Step 2: fsync, so the rename below can never expose an empty file after a power loss.
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    // Step 3: rename(2) is atomic: a crash before it keeps the old cursor (the
-    // agent then resends entries the server drops as duplicates), after it the new one.
-    await Deno.rename(this.#tempPath, this.path);
-    // Step 4: fsync the directory so the rename survives a power loss.
-    try {
-      const dir = await Deno.open(this.dir, { read: true });
-      try {
-        await dir.sync();
-      } finally {
-        dir.close();
-      }
-    } catch {
-      // Some filesystems refuse fsync on a directory; the rename is done anyway.
-    }
+    await writeFileAtomically(this.path, bytes);
   }
 }

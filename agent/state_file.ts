@@ -50,6 +50,7 @@
  * @module
  */
 
+import { writeFileAtomically } from "./atomic_write.ts";
 import { join } from "node:path";
 
 /** Version written into new state files; files with a higher version are refused. */
@@ -256,7 +257,6 @@ export class StateFile {
   readonly dir: string;
   /** Full path of the state file. */
   readonly path: string;
-  readonly #tempPath: string;
 
   /**
    * @param dir Directory of the state file; created (mode 0700) on first save.
@@ -265,7 +265,6 @@ export class StateFile {
     if (dir.length === 0) throw new TypeError("Cannot use the state directory: empty path");
     this.dir = dir;
     this.path = join(dir, STATE_FILE_NAME);
-    this.#tempPath = `${this.path}.tmp`;
   }
 
   /**
@@ -313,49 +312,6 @@ export class StateFile {
    */
   async save(files: readonly FileState[], savedAt: number = Date.now()): Promise<void> {
     const bytes = new TextEncoder().encode(formatState(files, savedAt));
-    // The directory holds offsets and paths of log files: owner only.
-    await Deno.mkdir(this.dir, { recursive: true, mode: 0o700 });
-
-    // Step 1: write the whole new state into a temp file beside the real one.
-    // A crash here leaves the old state file untouched; the half-written temp
-    // file is ignored by load() and truncated by the next save.
-    const file = await Deno.open(this.#tempPath, {
-      write: true,
-      create: true,
-      truncate: true,
-      mode: 0o600,
-    });
-    try {
-      // `mode` applies only when the file is created; a leftover temp file
-      // from an older run might carry other bits.
-      await Deno.chmod(this.#tempPath, 0o600);
-      let written = 0;
-      while (written < bytes.length) written += await file.write(bytes.subarray(written));
-      // Step 2: fsync the temp file. After this its contents are on disk, so
-      // the rename below can never expose an empty or partial file after a
-      // power loss (the classic ext4 "zero-length file" failure).
-      await file.sync();
-    } finally {
-      file.close();
-    }
-
-    // Step 3: rename over the real file. rename(2) is atomic: a crash before
-    // it keeps the old state, a crash after it has the new state (if the
-    // directory entry reached the disk; see step 4).
-    await Deno.rename(this.#tempPath, this.path);
-
-    // Step 4: fsync the directory so the rename itself survives a power loss.
-    // Before this, a power loss may bring back the old state, which is still
-    // safe: the agent then resends lines the server deduplicates.
-    try {
-      const dir = await Deno.open(this.dir, { read: true });
-      try {
-        await dir.sync();
-      } finally {
-        dir.close();
-      }
-    } catch {
-      // Some filesystems refuse fsync on a directory; the rename is done anyway.
-    }
+    await writeFileAtomically(this.path, bytes);
   }
 }
