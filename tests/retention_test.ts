@@ -119,9 +119,13 @@ Deno.test("retention with maxDbBytes keeps the database file from growing", asyn
       for (let round = 0; round < 40; round++) await sendBatch(client, 500, `r${round}`, pad);
       // Retention catches up once ingest stops.
       await waitFor(async () => (await server.store.storageInfo!()).usedBytes! <= maxDbBytes, {
+        message: "the data to fit the limit",
         timeoutMs: 60_000,
       });
       await waitFor(async () => (await Deno.stat(dbPath)).size <= maxDbBytes * 1.25, {
+        message: `the file to shrink (size ${(await Deno.stat(dbPath)).size}, used ${
+          (await server.store.storageInfo!()).usedBytes
+        })`,
         timeoutMs: 60_000,
       });
       const kept = await server.store.countEvents();

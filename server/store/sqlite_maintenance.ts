@@ -161,7 +161,12 @@ export function reclaimSqlite(db: DatabaseSync, pages: number): number {
   const before = pragmaNumber(db, "page_count");
   // exec() would run only the first step of the pragma (one page): step through it all.
   db.prepare(`PRAGMA incremental_vacuum(${Math.trunc(pages)})`).all();
-  return (before - pragmaNumber(db, "page_count")) * pragmaNumber(db, "page_size");
+  const reclaimed = (before - pragmaNumber(db, "page_count")) * pragmaNumber(db, "page_size");
+  // In WAL mode the shorter file reaches the disk at the next checkpoint, and
+  // when ingest has stopped none comes by itself. PASSIVE never waits for
+  // readers: what it cannot copy yet is copied by a later checkpoint.
+  if (reclaimed > 0) db.prepare("PRAGMA wal_checkpoint(PASSIVE)").all();
+  return reclaimed;
 }
 
 async function exists(path: string): Promise<boolean> {
