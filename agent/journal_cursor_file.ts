@@ -19,7 +19,7 @@
  * @module
  */
 
-import { writeFileAtomically } from "./atomic_write.ts";
+import { readSmallFile, writeFileAtomically } from "./small_file.ts";
 import { join } from "node:path";
 
 /** Version written into new cursor files; files with a higher version are refused. */
@@ -112,21 +112,11 @@ export class JournalCursorFile {
    * @throws {Error} When the directory cannot be read at all (a configuration error).
    */
   async load(): Promise<LoadJournalCursorResult> {
-    let bytes: Uint8Array;
-    try {
-      const info = await Deno.stat(this.path);
-      if (!info.isFile) return { status: "corrupt", reason: "not a regular file" };
-      if (info.size > MAX_JOURNAL_CURSOR_FILE_BYTES) {
-        return { status: "corrupt", reason: `larger than ${MAX_JOURNAL_CURSOR_FILE_BYTES} bytes` };
-      }
-      bytes = await Deno.readFile(this.path);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return { status: "missing" };
-      throw new Error(
-        `Cannot read the journal cursor file ${this.path}: ${(error as Error).message}`,
-      );
-    }
-    return parseJournalCursorFile(new TextDecoder().decode(bytes));
+    const read = await readSmallFile(this.path, {
+      maxBytes: MAX_JOURNAL_CURSOR_FILE_BYTES,
+      what: "journal cursor file",
+    });
+    return read.status === "ok" ? parseJournalCursorFile(read.text) : read;
   }
 
   /**

@@ -50,7 +50,7 @@
  * @module
  */
 
-import { writeFileAtomically } from "./atomic_write.ts";
+import { readSmallFile, writeFileAtomically } from "./small_file.ts";
 import { join } from "node:path";
 
 /** Version written into new state files; files with a higher version are refused. */
@@ -275,19 +275,11 @@ export class StateFile {
    * @returns The positions, or the reason there are none.
    */
   async load(): Promise<LoadStateResult> {
-    let bytes: Uint8Array;
-    try {
-      const info = await Deno.stat(this.path);
-      if (!info.isFile) return { status: "corrupt", reason: "not a regular file" };
-      if (info.size > MAX_STATE_FILE_BYTES) {
-        return { status: "corrupt", reason: `larger than ${MAX_STATE_FILE_BYTES} bytes` };
-      }
-      bytes = await Deno.readFile(this.path);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return { status: "missing" };
-      throw new Error(`Cannot read the agent state file ${this.path}: ${(error as Error).message}`);
-    }
-    return parseState(new TextDecoder().decode(bytes));
+    const read = await readSmallFile(this.path, {
+      maxBytes: MAX_STATE_FILE_BYTES,
+      what: "agent state file",
+    });
+    return read.status === "ok" ? parseState(read.text) : read;
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
- * Replacing a small file so that, whatever moment the process or the machine
- * dies, a reader finds either the old contents or the new ones, never a mix:
- * the state file and the journal cursor file are written this way.
+ * The agent's small files (the state file, the journal cursor file): read
+ * with a size bound, and replaced so that, whatever moment the process or
+ * the machine dies, a reader finds either the old contents or the new ones,
+ * never a mix.
  *
  * @module
  */
@@ -66,5 +67,41 @@ export async function writeFileAtomically(path: string, bytes: Uint8Array): Prom
     }
   } catch {
     // Some filesystems refuse fsync on a directory; the rename is done anyway.
+  }
+}
+
+/** What {@linkcode readSmallFile} found. */
+export type SmallFileRead =
+  | { readonly status: "missing" }
+  | { readonly status: "corrupt"; readonly reason: string }
+  | { readonly status: "ok"; readonly text: string };
+
+/**
+ * Reads a small text file. A missing, oversized or non-regular file is a
+ * result, not an error: the caller starts fresh or moves the file aside.
+ *
+ * @param path The file.
+ * @param options Largest size accepted, and what the file is (for the error).
+ * @returns Its text, or why there is none.
+ * @throws {Error} When it cannot be read at all (e.g. permission denied), a configuration error.
+ * @example
+ * ```ts
+ * const read = await readSmallFile("/var/lib/nms-agent/agent-state.json", { maxBytes: 1 << 20, what: "agent state file" });
+ * ```
+ */
+export async function readSmallFile(
+  path: string,
+  options: { maxBytes: number; what: string },
+): Promise<SmallFileRead> {
+  try {
+    const info = await Deno.stat(path);
+    if (!info.isFile) return { status: "corrupt", reason: "not a regular file" };
+    if (info.size > options.maxBytes) {
+      return { status: "corrupt", reason: `larger than ${options.maxBytes} bytes` };
+    }
+    return { status: "ok", text: new TextDecoder().decode(await Deno.readFile(path)) };
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { status: "missing" };
+    throw new Error(`Cannot read the ${options.what} ${path}: ${(error as Error).message}`);
   }
 }
