@@ -22,6 +22,7 @@ import type {
 import { NO_REPLY } from "./worker_messages.ts";
 import { securityEvent } from "./security_event.ts";
 import { decodeWireLines } from "./decode_wire.ts";
+import { packBatch } from "./packed_batch.ts";
 import { SourceTally } from "./syslog/source_tally.ts";
 import { RuleEngine } from "./rules/engine.ts";
 import { matchBatch } from "./rules/match_batch.ts";
@@ -44,15 +45,19 @@ function reply(message: PoolReply): void {
   self.postMessage(message);
 }
 
+/** Hands a request to the writer; an events batch travels packed (server/packed_batch.ts). */
 function sendToWriter(request: WriterRequest): void {
-  const transfer: Transferable[] = [];
-  if (request.kind === "events") {
-    const b = request.batch;
-    for (const column of [b.ts, b.pid, b.severity, b.facility, b.flags, b.position]) {
-      transfer.push(column.buffer as ArrayBuffer);
-    }
+  if (request.kind !== "events") {
+    writer!.postMessage(request);
+    return;
   }
-  writer!.postMessage(request, transfer);
+  const { batch, ...fields } = request;
+  const { packed, transfer } = packBatch(batch);
+  if (fields.failures) transfer.push(fields.failures.buffer as ArrayBuffer);
+  writer!.postMessage(
+    { ...fields, kind: "packed-events", packed } satisfies WriterRequest,
+    transfer,
+  );
 }
 
 /** Parses every line of a job into columns. */

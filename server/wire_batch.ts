@@ -11,10 +11,16 @@ const INITIAL_BYTES = 64 * 1024;
 
 const encoder = new TextEncoder();
 
-/** The transferable form of a batch: all lines back to back, and where each ends. */
+/** Byte that follows every line in a batch, so a worker can decode the whole batch at once. */
+export const WIRE_LINE_END = 10; // "\n"
+
+/**
+ * The transferable form of a batch: all lines back to back, each followed by
+ * {@linkcode WIRE_LINE_END}, and where each ends.
+ */
 export interface WireLines {
   readonly bytes: Uint8Array;
-  /** `ends[i]` is the offset in `bytes` just after line i (lines have no terminator). */
+  /** `ends[i]` is the offset in `bytes` just after line i, before its `\n`. */
   readonly ends: Uint32Array;
 }
 
@@ -45,19 +51,21 @@ export class WireBatch {
     this.#bytes = grown;
   }
 
-  /** Copies one line's bytes (without terminator). */
+  /** Copies one line's bytes (given without terminator; it must not contain `\n`). */
   append(line: Uint8Array): void {
-    this.#reserve(line.length);
+    this.#reserve(line.length + 1);
     this.#bytes.set(line, this.#length);
     this.#length += line.length;
     this.#ends.push(this.#length);
+    this.#bytes[this.#length++] = WIRE_LINE_END;
   }
 
   /** Appends one line given as text (the rare path, after a non-event line). */
   appendText(line: string): void {
-    this.#reserve(line.length * 3);
+    this.#reserve(line.length * 3 + 1);
     this.#length += encoder.encodeInto(line, this.#bytes.subarray(this.#length)).written;
     this.#ends.push(this.#length);
+    this.#bytes[this.#length++] = WIRE_LINE_END;
   }
 
   /** Hands over the collected lines and starts an empty batch. */

@@ -18,6 +18,7 @@ import type { LoginFailurePolicy } from "./store/security_store.ts";
 import type { PrunePolicy } from "./store/store.ts";
 import { FAIL, type FailReason } from "../protocol/mod.ts";
 import type { WireLines } from "./wire_batch.ts";
+import type { PackedBatch } from "./packed_batch.ts";
 import type { BatchMatches } from "./rules/engine.ts";
 import type { RuleSet } from "./rules/rule.ts";
 import type { AlertNotice } from "./rules/alert_feed.ts";
@@ -131,6 +132,17 @@ export type WriterRequest =
      * Rules the events matched (server/rules/): null when none did; absent when
      * not matched yet (NMS's own events), then the writer matches them.
      */
+    readonly matches?: BatchMatches | null;
+  }
+  /**
+   * The same as `events`, from a pool worker: the batch packed for transfer
+   * (server/packed_batch.ts).
+   */
+  | {
+    readonly kind: "packed-events";
+    readonly jobId: number;
+    readonly packed: PackedBatch;
+    readonly failures?: Uint8Array;
     readonly matches?: BatchMatches | null;
   }
   /** Detection rules to correlate with from now on (null: none). */

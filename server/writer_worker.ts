@@ -11,6 +11,7 @@
 /// <reference lib="deno.worker" />
 
 import { openStore } from "./store/open_store.ts";
+import { unpackBatch } from "./packed_batch.ts";
 import type { AlertUpsert, EventBatch, Store } from "./store/store.ts";
 import { AlertPipeline } from "./rules/alert_pipeline.ts";
 import type { BatchMatches } from "./rules/engine.ts";
@@ -229,6 +230,11 @@ function runRetentionPass(jobId: number, pass: RetentionPass): void {
 
 function handle(request: WriterRequest): void {
   switch (request.kind) {
+    case "packed-events": {
+      const { packed, ...fields } = request;
+      handle({ ...fields, kind: "events", batch: unpackBatch(packed) });
+      return;
+    }
     case "events":
       pendingEvents.push({
         jobId: request.jobId,
