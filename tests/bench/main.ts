@@ -49,7 +49,7 @@ const parts: [string, string[]][] = [
     "--latency",
     quick ? "50" : "200",
     "--backlog-mb",
-    quick ? "64" : "1024",
+    quick ? "64" : "10240",
   ]],
   ["search.ts", ["--events", size(10_000_000)]],
   ["console.ts", ["--events", size(5_000_000)]],
