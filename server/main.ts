@@ -48,6 +48,7 @@ import { alertsTable } from "./cli/alerts_table.ts";
 import { loadRulesFile } from "./rules/rules_file.ts";
 import { webhookUrl } from "./rules/webhook.ts";
 import { addOpsCommands, byteSizeArg, retentionDaysArg } from "./cli/ops_commands.ts";
+import { DEFAULT_TEXT_INDEX_MAX_LAG } from "./worker_pool.ts";
 import { SERVER_VERSION, versionLine } from "./version.ts";
 
 /** Version printed by `--version`. */
@@ -179,6 +180,13 @@ function buildProgram() {
     .addOption(
       new Option("-w, --workers <n>", "worker threads (default: number of CPUs)").env("NMS_WORKERS")
         .argParser(integer(1, 64)),
+    )
+    .addOption(
+      new Option(
+        "--text-index-max-lag <events>",
+        "events not yet full-text indexed beyond which ingest gives the indexer a turn (0: only when idle)",
+      ).env("NMS_TEXT_INDEX_MAX_LAG").argParser(integer(0, 1_000_000_000))
+        .default(DEFAULT_TEXT_INDEX_MAX_LAG),
     )
     .addOption(
       new Option("--sync <mode>", "commit durability: full (survives power loss) or normal")
@@ -368,6 +376,7 @@ function buildProgram() {
           dbPath: options.db,
           ...(options.store === undefined ? {} : { storeUrl: options.store }),
           sync: options.sync,
+          textIndexMaxLag: options.textIndexMaxLag,
           log,
           adminPassword: Deno.env.get("NMS_ADMIN_PASSWORD"),
           signal: controller.signal,

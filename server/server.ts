@@ -75,6 +75,12 @@ export interface ServerOptions {
    * @default {"full"}
    */
   sync?: SyncMode;
+  /**
+   * Unindexed events beyond which ingest gives the full-text indexer a turn;
+   * 0 indexes only when idle (see `WorkerPoolOptions.textIndexMaxLag`).
+   * @default {DEFAULT_TEXT_INDEX_MAX_LAG}
+   */
+  textIndexMaxLag?: number;
   /** Password of the `admin` created on first start; random when absent. */
   adminPassword?: string | undefined;
   /**
@@ -258,6 +264,9 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     pool = await WorkerPool.start({
       store: { url: storeUrl, sync },
       ...(options.workers === undefined ? {} : { workers: options.workers }),
+      ...(options.textIndexMaxLag === undefined
+        ? {}
+        : { textIndexMaxLag: options.textIndexMaxLag }),
       onWorkerError: (message) => log.error(message),
       rules,
       onAlerts: (notices) => alerts.publish(notices),

@@ -118,7 +118,12 @@ export const NO_REPLY = -1;
 
 /** Messages to the writer worker, from the main thread or a pool worker's port. */
 export type WriterRequest =
-  | { readonly kind: "init"; readonly store: StoreLocation }
+  | {
+    readonly kind: "init";
+    readonly store: StoreLocation;
+    /** See `WorkerPoolOptions.textIndexMaxLag` (worker_pool.ts); 0: index only when idle. */
+    readonly textIndexMaxLag: number;
+  }
   | {
     readonly kind: "events";
     readonly jobId: number;

@@ -58,7 +58,21 @@ export interface WorkerPoolOptions {
   readonly rules?: RuleSet | null;
   /** Called with the alerts each group commit raised or folded. */
   readonly onAlerts?: (notices: AlertNotice[]) => void;
+  /**
+   * Events stored but not yet in the full-text index beyond which each group
+   * commit is followed by an indexing step as large as the group, so the lag
+   * stops growing; 0 indexes only when the writer is idle.
+   * @default {DEFAULT_TEXT_INDEX_MAX_LAG}
+   */
+  readonly textIndexMaxLag?: number;
 }
+
+/**
+ * Default of {@linkcode WorkerPoolOptions.textIndexMaxLag}: searches scan the
+ * events the index has not reached, and 2,000,000 of them take about half a
+ * second, so the lag is kept below that; shorter bursts never wait for indexing.
+ */
+export const DEFAULT_TEXT_INDEX_MAX_LAG = 2_000_000;
 
 /** Result of a LOGIN verified by a pool worker. */
 export interface LoginOutcome {
@@ -138,7 +152,14 @@ export class WorkerPool {
     const pool: Worker[] = [];
     const started: Promise<void>[] = [];
     try {
-      started.push(ready(writer, { kind: "init", store: options.store } satisfies WriterRequest));
+      started.push(ready(
+        writer,
+        {
+          kind: "init",
+          store: options.store,
+          textIndexMaxLag: options.textIndexMaxLag ?? DEFAULT_TEXT_INDEX_MAX_LAG,
+        } satisfies WriterRequest,
+      ));
       await started[0];
       for (let i = 0; i < size; i++) {
         const worker = spawn("pool_worker");

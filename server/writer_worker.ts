@@ -12,6 +12,8 @@
 
 import { openStore } from "./store/open_store.ts";
 import { unpackBatch } from "./packed_batch.ts";
+import { Checkpointer, WRITER_SAFETY_CHECKPOINT_PAGES } from "./checkpointer.ts";
+import { keepTextIndexLagBounded, TEXT_INDEX_STEP_ROWS } from "./text_index_lag.ts";
 import type { AlertUpsert, EventBatch, Store } from "./store/store.ts";
 import { AlertPipeline } from "./rules/alert_pipeline.ts";
 import type { BatchMatches } from "./rules/engine.ts";
@@ -32,6 +34,8 @@ import {
 const GROUP_COMMIT_MAX_ROWS = 20_000;
 
 let store: Store | undefined;
+/** Checkpoints the SQLite log on another thread (server/checkpointer.ts); null otherwise. */
+let checkpointer: Checkpointer | null = null;
 let pendingEvents: {
   jobId: number;
   batch: EventBatch;
@@ -73,6 +77,7 @@ async function commitGroup(): Promise<void> {
   pendingRows = 0;
   if (!store || (events.length === 0 && others.length === 0)) return;
   const results: JobResult[] = [];
+  let rows = 0;
   if (events.length > 0) {
     try {
       const eventIds = alerts?.prepare(events);
@@ -80,6 +85,7 @@ async function commitGroup(): Promise<void> {
         events.map((e) => e.batch),
         eventIds ? { eventIds } : {},
       );
+      for (const e of events) rows += e.batch.count;
       events.forEach((e, i) => {
         if (e.jobId === NO_REPLY) return;
         results.push({ jobId: e.jobId, statuses: withFailures(statuses[i]!, e.failures) });
@@ -96,7 +102,12 @@ async function commitGroup(): Promise<void> {
   for (const request of others) {
     results.push(await applyOther(store, request));
   }
+  checkpointer?.request();
   if (results.length > 0) reply({ kind: "done", results });
+  // After the ACKs: a load longer than the lag bound waits for indexing here.
+  await keepTextIndexLagBounded(store, rows, textIndexMaxLag).catch(() => {
+    // Retried after the next commit; searches scan what the index lacks.
+  });
   scheduleIndexing();
 }
 
@@ -154,11 +165,6 @@ async function applyOther(store: Store, request: WriterRequest): Promise<JobResu
   }
 }
 
-/**
- * Events added to the full-text index per step when the writer is idle. A step
- * takes about 25 ms here, so a batch arriving meanwhile waits at most that.
- */
-const TEXT_INDEX_STEP_ROWS = 5_000;
 let indexScheduled = false;
 
 /** Indexes for full-text search behind ingest: only when no write is waiting. */
@@ -180,6 +186,9 @@ async function indexStep(): Promise<void> {
     // Retried after the next commit; searches scan what the index lacks.
   }
 }
+
+/** Unindexed events beyond which ingest gives the indexer a turn (0: only when idle). */
+let textIndexMaxLag = 0;
 
 function schedule(): void {
   if (pendingRows >= GROUP_COMMIT_MAX_ROWS) {
@@ -260,10 +269,18 @@ function handle(request: WriterRequest): void {
       else alerts = new AlertPipeline(request.rules);
       return;
     case "init":
+      textIndexMaxLag = request.textIndexMaxLag;
       // The only writer of this server: PostgreSQL needs one connection per group commit.
       openStore(request.store.url, { sync: request.store.sync, maxConnections: 2 }).then(
         (opened) => {
           store = opened;
+          const file = opened.deferCheckpoints?.(WRITER_SAFETY_CHECKPOINT_PAGES) ?? null;
+          if (file !== null) {
+            checkpointer = new Checkpointer(
+              file,
+              (message) => reply({ kind: "warning", message }),
+            );
+          }
           reply({ kind: "ready" });
           scheduleIndexing(); // catch up with what was stored before a restart
         },
@@ -272,6 +289,8 @@ function handle(request: WriterRequest): void {
       return;
     case "shutdown":
       committing = committing.then(commitGroup).then(async () => {
+        await checkpointer?.close();
+        checkpointer = null;
         await store?.close();
         store = undefined;
         reply({ kind: "closed" });

@@ -148,6 +148,8 @@ class SqliteStore implements Store {
   /** Tokens, lockout counters and audit trail (issue 5), on the same connection. */
   readonly security: SecurityStore;
   #closed = false;
+  /** The `synchronous` mode of event commits. */
+  readonly #sync: "FULL" | "NORMAL";
 
   constructor(db: DatabaseSync, options: SqliteStoreOptions) {
     this.#db = db;
@@ -157,7 +159,8 @@ class SqliteStore implements Store {
     db.exec("PRAGMA auto_vacuum = INCREMENTAL");
     db.exec("PRAGMA journal_mode = WAL");
     // WAL silently means synchronous=FULL in this build unless set after it.
-    db.exec(`PRAGMA synchronous = ${options.sync === "normal" ? "NORMAL" : "FULL"}`);
+    this.#sync = options.sync === "normal" ? "NORMAL" : "FULL";
+    db.exec(`PRAGMA synchronous = ${this.#sync}`);
     this.#migrate();
     this.security = new SqliteSecurityStore(db);
     const prepare = (sql: string) => db.prepare(sql);
@@ -536,21 +539,46 @@ class SqliteStore implements Store {
     return Promise.resolve(rows.map((r) => ({ start: Number(r.start), count: Number(r.n) })));
   }
 
+  textIndexLag(): Promise<number> {
+    const upto = Number((this.#statements.ftsUpto!.get() as Row).value);
+    const newest = Number((this.#statements.maxEventId!.get() as Row).id);
+    return Promise.resolve(Math.max(0, newest - upto));
+  }
+
+  deferCheckpoints(safetyPages: number): string | null {
+    const file = this.#db.location();
+    if (file === null || file === "") return null;
+    this.#db.exec(`PRAGMA wal_autocheckpoint = ${Math.trunc(safetyPages)}`);
+    return file;
+  }
+
   indexText(maxRows: number): Promise<number> {
+    // The index is derived data: its steps need not wait for fsync. A crash
+    // can only undo the last steps, together with their fts_indexed_upto, and
+    // the next event commit (synchronous FULL) syncs them to disk anyway.
+    this.#db.exec("PRAGMA synchronous = NORMAL");
+    try {
+      return Promise.resolve(this.#indexStep(maxRows));
+    } finally {
+      this.#db.exec(`PRAGMA synchronous = ${this.#sync}`);
+    }
+  }
+
+  /** One transaction of {@linkcode indexText}; returns how many events it indexed. */
+  #indexStep(maxRows: number): number {
     const statements = this.#statements;
-    let indexed = 0;
-    transaction(this.#db, () => {
+    return transaction(this.#db, () => {
       const upto = Number((statements.ftsUpto!.get() as Row).value);
       const last = (statements.ftsLast!.get(upto, maxRows) as Row | undefined)?.last;
-      if (last === null || last === undefined) return;
+      if (last === null || last === undefined) return 0;
       // One statement, no row crosses into JavaScript. substr() counts code
       // points where msg_start counts UTF-16 units: they differ only after an
       // astral character before the message, and then by a character or two
       // of indexed text, never in what is stored or shown.
-      indexed = Number(statements.ftsFill!.run(upto, Number(last)).changes);
+      const indexed = Number(statements.ftsFill!.run(upto, Number(last)).changes);
       statements.ftsSetUpto!.run(Number(last));
+      return indexed;
     });
-    return Promise.resolve(indexed);
   }
 
   // --- Web console reads (server/dashboard/) ---

@@ -360,6 +360,23 @@ export interface Store {
    * @returns How many events were indexed (0 when the index is complete).
    */
   indexText?(maxRows: number): Promise<number>;
+  /**
+   * How many stored events the full-text index has not reached yet (with
+   * {@linkcode indexText}).
+   *
+   * @returns The number of events behind.
+   */
+  textIndexLag?(): Promise<number>;
+  /**
+   * SQLite only: the writer's connection stops checkpointing its write-ahead
+   * log until the log reaches `safetyPages`, because another connection
+   * (server/checkpointer.ts) takes over. Returns the database file for that
+   * connection, or null (in-memory database) when checkpoints stay here.
+   *
+   * @param safetyPages Log size at which this connection checkpoints anyway.
+   * @returns The database file, or null.
+   */
+  deferCheckpoints?(safetyPages: number): string | null;
 
   // --- Retention and storage (issue 10, server/retention.ts, docs/PRODUCTION.md) ---
 

@@ -5,7 +5,10 @@
  * measured in the same run.
  *
  * Usage: deno run -A tests/bench/ingest.ts [--events N] [--clients K] [--workers 1,2,4]
- *          [--runs R] [--rules on|off]
+ *          [--runs R] [--rules on|off] [--text-index-max-lag EVENTS]
+ *
+ * Besides the rate, each run reports how far the full-text index trailed when
+ * the last event was acknowledged, and how long it took to catch up after.
  *
  * @module
  */
@@ -25,6 +28,7 @@ const { values } = parseArgs({
     workers: { type: "string", default: "1,2,4" },
     runs: { type: "string", default: "1" },
     rules: { type: "string", default: "on" },
+    "text-index-max-lag": { type: "string" },
   },
 });
 const EVENTS = Number(values.events);
@@ -33,6 +37,24 @@ const WORKERS = values.workers.split(",").map(Number);
 const RUNS = Number(values.runs);
 /** The built-in detection rules run on every event unless turned off. */
 const RULES_ON = values.rules !== "off";
+/** The server's `--text-index-max-lag`, when given. */
+const TEXT_INDEX_MAX_LAG = values["text-index-max-lag"];
+
+/** How far the full-text index trails, read from the server's database. */
+function textIndexLag(dbPath: string): () => number {
+  const db = new DatabaseSync(dbPath, { readOnly: true });
+  const statement = db.prepare(
+    "SELECT (SELECT coalesce(max(id), 0) FROM logs) - value AS lag FROM meta WHERE key = 'fts_indexed_upto'",
+  );
+  return () => Number((statement.get() as { lag: number }).lag);
+}
+
+/** Polls until the full-text index has reached the newest event; returns the seconds it took. */
+async function textIndexCatchUp(lag: () => number): Promise<number> {
+  const start = performance.now();
+  while (lag() > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  return (performance.now() - start) / 1000;
+}
 
 /** Rows per multi-row INSERT and per transaction of the raw baseline. */
 const RAW_ROWS_PER_INSERT = 500;
@@ -120,11 +142,15 @@ try {
   for (const workers of WORKERS) {
     const rates: number[] = [];
     const perCpu: number[] = [];
+    const lagsAtStop: number[] = [];
+    const catchUps: number[] = [];
     for (let r = 0; r < RUNS; r++) {
-      const server = await spawnServer(await Deno.makeTempDir({ dir }), [
+      const serverDir = await Deno.makeTempDir({ dir });
+      const server = await spawnServer(serverDir, [
         "--workers",
         String(workers),
         ...(RULES_ON ? [] : ["--no-builtin-rules"]),
+        ...(TEXT_INDEX_MAX_LAG === undefined ? [] : ["--text-index-max-lag", TEXT_INDEX_MAX_LAG]),
       ]);
       try {
         const cpuBefore = await server.cpuSeconds();
@@ -132,6 +158,9 @@ try {
         const cpu = (await server.cpuSeconds()) - cpuBefore;
         rates.push(EVENTS / (ms / 1000));
         perCpu.push(EVENTS / cpu);
+        const lag = textIndexLag(join(serverDir, "nms.db"));
+        lagsAtStop.push(lag());
+        catchUps.push(await textIndexCatchUp(lag));
       } finally {
         await server.stop();
       }
@@ -144,6 +173,15 @@ try {
       }, max ${format(Math.max(...rates))}), ratio to raw ${(rate / baseline).toFixed(2)}, ${
         format(median(perCpu))
       } per server CPU-second`,
+    );
+    console.log(
+      `          full-text index when the load stopped: ${
+        median(lagsAtStop).toLocaleString("en-US")
+      } events behind, caught up ${median(catchUps).toFixed(1)} s later (max ${
+        Math.max(...catchUps).toFixed(1)
+      } s)${
+        TEXT_INDEX_MAX_LAG === undefined ? "" : `, --text-index-max-lag ${TEXT_INDEX_MAX_LAG}`
+      }`,
     );
   }
   console.log(`result    best ${format(best)}, ${(best / baseline).toFixed(2)} x raw`);
