@@ -74,7 +74,7 @@ function unpackColumn(column: PackedColumn, count: number): (string | null)[] {
  * ```
  */
 export function packBatch(batch: EventBatch): { packed: PackedBatch; transfer: ArrayBuffer[] } {
-  const { host, program, message, stream, ...rest } = batch;
+  const { host, program, message, stream, messageStart: _known, ...rest } = batch;
   const count = batch.count;
   const messageStart = new Int32Array(count);
   const otherMessages: string[] = [];
@@ -137,5 +137,6 @@ export function unpackBatch(packed: PackedBatch): EventBatch {
     program: unpackColumn(packed.program, count),
     stream: unpackColumn(packed.stream, count),
     message,
+    messageStart: packed.messageStart,
   };
 }

@@ -314,6 +314,7 @@ class SqliteStore implements Store {
         if (eventIds) lastId = Number((this.#statements.maxEventId!.get() as Row).id);
         batches.forEach((batch, b) => {
           const ids = eventIds?.[b] ?? null;
+          const messageStart = batch.messageStart;
           for (let i = 0; i < batch.count; i++) {
             const key = batch.stream[i] ?? null;
             let streamId: number | null = null;
@@ -353,7 +354,8 @@ class SqliteStore implements Store {
             // (it almost always is): rows are a third smaller, inserts ~20% faster.
             const raw = batch.raw[i]!;
             const message = batch.message[i]!;
-            const suffix = raw.endsWith(message);
+            const start = messageStart ? messageStart[i]! : raw.length - message.length;
+            const suffix = messageStart ? start >= 0 : raw.endsWith(message);
             params[o + 8] = suffix ? null : message;
             params[o + 9] = raw;
             params[o + 10] = batch.flags[i]!;
@@ -361,7 +363,7 @@ class SqliteStore implements Store {
             params[o + 12] = streamId === null ? null : batch.position[i]!;
             params[o + 13] = batch.msgid?.[i] ?? null;
             params[o + 14] = batch.structuredData?.[i] ?? null;
-            params[o + 15] = suffix ? raw.length - message.length : 0;
+            params[o + 15] = suffix ? start : 0;
             if (eventIds) {
               lastId++;
               if (ids) ids[i] = lastId;

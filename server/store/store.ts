@@ -65,6 +65,11 @@ export interface EventBatch {
   readonly stream: (string | null)[];
   /** Origin position of each event within its stream, or -1 without a stream. */
   readonly position: Float64Array;
+  /**
+   * Where each message starts in its raw line, or -1 when it is not the raw
+   * line's end; absent when not known (stores then compare the two).
+   */
+  readonly messageStart?: Int32Array;
   // --- Syslog receiver (server/syslog/): optional columns, absent for most batches. ---
   /** RFC 5424 MSGID or Cisco mnemonic per event, or null; absent when no event has one. */
   readonly msgid?: (string | null)[];
