@@ -579,6 +579,19 @@ export class PostgresStore implements Store {
     }) as number;
   }
 
+  /**
+   * Events the full-text index has not reached: ids above its mark. Ids from
+   * a sequence can have gaps, so this can only overstate the lag.
+   *
+   * @returns The number of events behind, at most.
+   */
+  async textIndexLag(): Promise<number> {
+    const [row] = await this.#sql`
+      SELECT coalesce((SELECT max(id) FROM logs), 0)
+        - coalesce((SELECT value FROM nms_meta WHERE key = 'text_indexed_upto'), 0) AS lag`;
+    return Math.max(0, Number(row!.lag));
+  }
+
   async eventHistogram(
     range: { sinceMs: number; untilMs: number; bucketMs: number },
   ): Promise<{ start: number; count: number }[]> {

@@ -762,9 +762,13 @@ const CASES: [string, Case][] = [
       };
       await check(); // nothing indexed yet: the tail scan finds them
       if (store.indexText) {
+        const stored = (await store.queryEvents({ limit: 100 })).length;
+        assert.equal(await store.textIndexLag?.(), stored, "every event waits for the index");
         assert.equal(await store.indexText(2), 2);
+        assert.equal(await store.textIndexLag?.(), stored - 2);
         await check(); // half indexed
         while (await store.indexText(100) > 0);
+        assert.equal(await store.textIndexLag?.(), 0);
         assert.deepEqual(await find("ailed"), [], "an indexed keyword starts a word");
         await store.appendEvents([makeBatch([line("failed again, after indexing")])]);
         assert.deepEqual(
