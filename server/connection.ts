@@ -144,8 +144,15 @@ export class Connection {
   #chunkLines = 0;
   /** When the current read() started (the client owes us bytes since then), ms. */
   #readingSince = 0;
-  /** When the splitter started holding an incomplete line, or 0. */
-  #partialSince = 0;
+  /** Whether the splitter holds an incomplete line. */
+  #partial = false;
+  /**
+   * Ms this connection has waited for the client, in completed reads, since
+   * the splitter started holding an incomplete line. Only time spent reading
+   * counts: while the server itself holds back (backpressure, a LOGIN being
+   * verified), a slow line is not the client's fault.
+   */
+  #partialWaitMs = 0;
   /** Sent as a last `ACK FAIL` before closing (timeouts, revocation), or null. */
   #finalReason: FailReason | null = null;
   #finalSent = false;
@@ -193,7 +200,10 @@ export class Connection {
   checkTimeouts(now: number): FailReason | null {
     const limits = this.#ctx.limits;
     if (!limits || this.#stopping) return null;
-    if (this.#partialSince !== 0 && now - this.#partialSince > limits.lineTimeoutMs) {
+    if (
+      this.#partial && this.#reading &&
+      this.#partialWaitMs + (now - this.#readingSince) > limits.lineTimeoutMs
+    ) {
       void this.closeWith(FAIL.lineTimeout);
       return FAIL.lineTimeout;
     }
@@ -314,6 +324,7 @@ export class Connection {
           this.#reading = false;
         }
         if (n === null) break;
+        if (this.#partial) this.#partialWaitMs += Date.now() - this.#readingSince;
         this.#chunkLines = 0;
         this.#splitter.pushBytes(buffer.subarray(0, n), sink);
         if (
@@ -323,9 +334,9 @@ export class Connection {
           busyReadBuffers++;
           buffer = new Uint8Array(BUSY_READ_BUFFER_BYTES);
         }
-        // Slow-loris: how long the splitter has held an incomplete line.
-        if (this.#splitter.pendingBytes === 0) this.#partialSince = 0;
-        else if (this.#partialSince === 0) this.#partialSince = Date.now();
+        // Slow-loris: how long the client has kept a line incomplete.
+        this.#partial = this.#splitter.pendingBytes > 0;
+        if (!this.#partial) this.#partialWaitMs = 0;
         await this.#handleLines(lines);
         lines.length = 0;
         await this.#acks.waitBelow(MAX_PENDING_ACKS_PER_CONNECTION);

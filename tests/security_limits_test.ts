@@ -88,6 +88,35 @@ Deno.test("a connection that trickles an incomplete line (slow-loris) is closed 
   assert.deepEqual(stored.map((e) => e.raw), ["complete"]);
 });
 
+Deno.test("a line held while the server verifies a queue of logins is not a slow-loris: the line timeout counts only time spent waiting for the client", async () => {
+  // One pool worker verifies passwords one at a time (scrypt): the last of
+  // these connections waits far longer than the line timeout for its LOGIN
+  // answer, holding an incomplete line the server has not asked for yet.
+  await using srv = await startSecureServer({
+    limits: { idleTimeoutSeconds: 300, lineTimeoutSeconds: 0.5, maxConnectionsPerIp: 0 },
+  });
+  const clients = await Promise.all(
+    Array.from({ length: 24 }, () => LineClient.connect(srv.port)),
+  );
+  try {
+    const started = performance.now();
+    await Promise.all(clients.map(async (client, i) => {
+      assert.equal(await client.readLine(), WELCOME_LINE);
+      await client.sendRaw(encoder.encode(`LOGIN admin admin\nBATCH_EVENT held ${i}`));
+      assert.equal(await client.readLine(), formatAck(true, OK.login), `client ${i}`);
+      await client.sendRaw(encoder.encode(" done\n"));
+      assert.equal(await client.readLine(), formatAck(true, OK.event), `client ${i}`);
+    }));
+    // Only meaningful if the queue outlasted the line timeout (and its once-a-second check).
+    assert.ok(performance.now() - started > 1_500, "logins took longer than the line timeout");
+  } finally {
+    for (const client of clients) client.close();
+  }
+  const stored = await clientEvents(srv.server.store);
+  assert.equal(stored.length, 24);
+  assert.ok(stored.every((e) => /^held \d+ done$/.test(e.raw)));
+});
+
 Deno.test("a connection over the events-per-second limit is slowed down, and every event is still stored", async () => {
   const perSecond = 500;
   await using srv = await startSecureServer({ limits: { maxEventsPerSecond: perSecond } });
