@@ -29,7 +29,7 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { resolve } from "./_posix_path.ts";
 import { DEFAULT_HEARTBEAT_SECONDS } from "../protocol/mod.ts";
 import { Wake } from "./_wake.ts";
 import { Backoff, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from "./backoff.ts";

@@ -2,9 +2,11 @@
  * The operations side of the nms-agent command line (issue 10,
  * docs/PRODUCTION.md): `--version` with the build's commit, environment
  * variables for the `run` flags, `--config FILE`, `config check`,
- * `--log-format` and `--metrics-port`. main.ts calls {@linkcode addAgentOps}
- * once its commands are defined, and {@linkcode startMetricsFromFlags} once the
- * agent runs.
+ * `--log-format` and `--metrics-port`. cli.ts calls {@linkcode addAgentOps}
+ * once its commands are defined; run_command.ts starts the metrics endpoint
+ * (metrics_server.ts) once the agent runs. The environment variables and
+ * validators live in run_argv.ts, which parses an ordinary `run` without
+ * commander.
  *
  * @module
  */
@@ -26,36 +28,18 @@ import {
   formatEffectiveConfig,
   readConfigFile,
 } from "../common/mod.ts";
-import { MAX_HEARTBEAT_SECONDS } from "./config.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
+import { DEFAULT_METRICS_HOSTNAME } from "./metrics_server.ts";
 import {
-  type AgentMetricsSource,
-  DEFAULT_METRICS_HOSTNAME,
-  type MetricsServer,
-  startMetricsServer,
-} from "./metrics_server.ts";
-
-/** Environment variable naming the configuration file when `--config` is absent. */
-export const AGENT_CONFIG_ENV = "NMS_AGENT_CONFIG";
-
-/**
- * Environment variables of the `run` flags. `--path` (repeatable) and `--tls`
- * (a switch) have none; the password itself is `NMS_PASSWORD` (agent/config.ts).
- */
-export const AGENT_FLAG_ENV: Readonly<Record<string, string>> = {
-  "--server": "NMS_SERVER",
-  "--user": "NMS_USER",
-  "--password-file": "NMS_PASSWORD_FILE",
-  "--state-dir": "NMS_STATE_DIR",
-  "--heartbeat": "NMS_HEARTBEAT",
-  "--log-level": "NMS_LOG_LEVEL",
-  "--token-file": "NMS_TOKEN_FILE",
-  "--ca-file": "NMS_CA_FILE",
-  "--client-cert": "NMS_CLIENT_CERT",
-  "--client-key": "NMS_CLIENT_KEY",
-  // Sources and filters (issue 3); NMS_SERVER may list several servers, comma-separated (issue 9).
-  "--min-severity": "NMS_MIN_SEVERITY",
-};
+  AGENT_CONFIG_ENV,
+  AGENT_FLAG_ENV,
+  DEFAULT_LOG_FORMAT,
+  heartbeatProblem,
+  LOG_FORMAT_ENV,
+  METRICS_HOST_ENV,
+  METRICS_PORT_ENV,
+  portProblem,
+} from "./run_argv.ts";
 
 /**
  * The line `nms-agent --version` prints.
@@ -87,19 +71,15 @@ function runOf(program: CommandUnknownOpts): CommandUnknownOpts {
 }
 
 function port(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535) {
-    throw new InvalidArgumentError("expected an integer from 0 to 65535");
-  }
-  return n;
+  const problem = portProblem(value);
+  if (problem !== undefined) throw new InvalidArgumentError(problem);
+  return Number(value);
 }
 
 /** Validates `--heartbeat` early (the value stays text for agent/config.ts). */
 function heartbeat(value: string): string {
-  const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0) || n > MAX_HEARTBEAT_SECONDS) {
-    throw new InvalidArgumentError(`expected seconds from 1 to ${MAX_HEARTBEAT_SECONDS}`);
-  }
+  const problem = heartbeatProblem(value);
+  if (problem !== undefined) throw new InvalidArgumentError(problem);
   return value;
 }
 
@@ -111,7 +91,7 @@ function heartbeat(value: string): string {
  * @param context Output and a way to build a fresh program.
  * @example
  * ```ts
- * addAgentOps(program, { out, error, rebuild: () => buildProgram(() => {}) });
+ * addAgentOps(program, { out, error, rebuild: () => buildProgram(() => {}, { run }) });
  * ```
  */
 export function addAgentOps(program: CommandUnknownOpts, context: AgentOpsContext): void {
@@ -143,15 +123,15 @@ export function addAgentOps(program: CommandUnknownOpts, context: AgentOpsContex
   run
     .addOption(
       new Option("--log-format <format>", "format of log lines on stderr").choices(LOG_FORMATS)
-        .env("NMS_LOG_FORMAT").default("text"),
+        .env(LOG_FORMAT_ENV).default(DEFAULT_LOG_FORMAT),
     )
     .addOption(
       new Option("--metrics-port <port>", "serve Prometheus metrics on this port (off unless set)")
-        .env("NMS_METRICS_PORT").argParser(port),
+        .env(METRICS_PORT_ENV).argParser(port),
     )
     .addOption(
       new Option("--metrics-host <address>", "address of the metrics endpoint")
-        .env("NMS_METRICS_HOST").default(DEFAULT_METRICS_HOSTNAME),
+        .env(METRICS_HOST_ENV).default(DEFAULT_METRICS_HOSTNAME),
     )
     .addOption(
       new Option("-c, --config <file>", "configuration file (YAML), see docs/PRODUCTION.md")
@@ -198,28 +178,4 @@ async function checkConfig(args: readonly string[], context: AgentOpsContext): P
     context.out(formatEffectiveConfig(effectiveConfig(run, configKeys(run))));
   });
   await fresh.parseAsync(["run", ...args], { from: "user" });
-}
-
-/**
- * Starts the metrics endpoint when `--metrics-port` is set.
- *
- * @param agent The running agent.
- * @param flags The parsed `run` flags.
- * @returns The endpoint, or undefined when off.
- * @throws {Deno.errors.AddrInUse} When the port is taken.
- * @example
- * ```ts
- * const metrics = startMetricsFromFlags(agent, { metricsPort: 9101 });
- * await metrics?.close();
- * ```
- */
-export function startMetricsFromFlags(
-  agent: AgentMetricsSource,
-  flags: { metricsPort?: number | undefined; metricsHost?: string | undefined },
-): MetricsServer | undefined {
-  if (flags.metricsPort === undefined) return undefined;
-  return startMetricsServer(agent, {
-    port: flags.metricsPort,
-    hostname: flags.metricsHost ?? DEFAULT_METRICS_HOSTNAME,
-  });
 }

@@ -38,7 +38,7 @@
  * @module
  */
 
-import { basename, dirname, resolve } from "node:path";
+import { basename, dirname, resolve } from "./_posix_path.ts";
 import { type Clock, SYSTEM_CLOCK, type TimerId } from "./clock.ts";
 import {
   FINGERPRINT_BYTES,

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "./_posix_path.ts";
 import { type Clock, SYSTEM_CLOCK, type TimerId } from "./clock.ts";
 import { type Logger, SILENT_LOGGER } from "./log.ts";
 import { compilePathGlob, ExcludeList, type PathGlob } from "./path_glob.ts";

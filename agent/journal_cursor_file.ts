@@ -20,7 +20,7 @@
  */
 
 import { readSmallFile, writeFileAtomically } from "./small_file.ts";
-import { join } from "node:path";
+import { join } from "./_posix_path.ts";
 
 /** Version written into new cursor files; files with a higher version are refused. */
 export const JOURNAL_CURSOR_FILE_VERSION = 1;

@@ -191,3 +191,27 @@ export function startMetricsServer(
     [Symbol.asyncDispose]: close,
   };
 }
+
+/**
+ * Starts the metrics endpoint when `--metrics-port` is set.
+ *
+ * @param agent The running agent.
+ * @param flags The parsed `run` flags.
+ * @returns The endpoint, or undefined when off.
+ * @throws {Deno.errors.AddrInUse} When the port is taken.
+ * @example
+ * ```ts
+ * const metrics = startMetricsFromFlags(agent, { metricsPort: 9101 });
+ * await metrics?.close();
+ * ```
+ */
+export function startMetricsFromFlags(
+  agent: AgentMetricsSource,
+  flags: { metricsPort?: number | undefined; metricsHost?: string | undefined },
+): MetricsServer | undefined {
+  if (flags.metricsPort === undefined) return undefined;
+  return startMetricsServer(agent, {
+    port: flags.metricsPort,
+    hostname: flags.metricsHost ?? DEFAULT_METRICS_HOSTNAME,
+  });
+}

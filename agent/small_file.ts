@@ -7,7 +7,7 @@
  * @module
  */
 
-import { dirname } from "node:path";
+import { dirname } from "./_posix_path.ts";
 
 /**
  * Writes `bytes` to `path` atomically and durably, with mode 0600, creating

@@ -51,7 +51,7 @@
  */
 
 import { readSmallFile, writeFileAtomically } from "./small_file.ts";
-import { join } from "node:path";
+import { join } from "./_posix_path.ts";
 
 /** Version written into new state files; files with a higher version are refused. */
 export const STATE_FILE_VERSION = 2;

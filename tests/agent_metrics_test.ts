@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runAgent, SILENT_LOGGER } from "../agent/mod.ts";
-import { startMetricsFromFlags } from "../agent/cli_ops.ts";
+import { startMetricsFromFlags } from "../agent/metrics_server.ts";
 import { startTestServer } from "./_harness/server.ts";
 import { waitFor } from "./_harness/wait_for.ts";
 

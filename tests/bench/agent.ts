@@ -204,6 +204,7 @@ export async function runAgentBench(options: AgentBenchOptions = {}): Promise<vo
         await file.write(block);
         backlogLines += linesPerBlock;
       }
+      backlogPeak = Math.max(backlogPeak, await rss(agent.pid));
       const whileDown = backlogPeak;
       const restarted = await spawnServer(join(dir, "server"), ["--port", String(port)]);
       try {
