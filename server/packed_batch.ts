@@ -6,7 +6,7 @@
  * values for thousands of lines) and the message is almost always the end of
  * the raw line, so they travel as small dictionaries plus index columns and
  * message offsets, in typed arrays that are transferred, not copied. Only the
- * raw lines travel as strings. See docs/decisions/0012-batch-transport.md.
+ * raw lines travel as strings. See docs/decisions/0003-ingest-hot-path.md.
  *
  * @module
  */

@@ -24,6 +24,13 @@ const MB = 1024 * 1024;
 /** How long the agent's memory is sampled while it catches up with the backlog. */
 const BACKLOG_CATCH_UP_SAMPLE_MS = 15_000;
 
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function rss(pid: number): Promise<number> {
   const status = await Deno.readTextFile(`/proc/${pid}/status`);
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
@@ -171,6 +178,8 @@ export async function runAgentBench(options: AgentBenchOptions = {}): Promise<vo
       const sampler = setInterval(async () => {
         peakRss = Math.max(peakRss, await rss(agent.pid).catch(() => 0));
       }, 100);
+      const agentCpu = await cpuSeconds(agent.pid);
+      const serverCpu = await server.cpuSeconds();
       const start = performance.now();
       for (const chunk of chunks) {
         let written = 0;
@@ -179,6 +188,9 @@ export async function runAgentBench(options: AgentBenchOptions = {}): Promise<vo
       await until(() => newest() >= lastId, 300_000);
       const seconds = (performance.now() - start) / 1000;
       clearInterval(sampler);
+      const microsPerLine = (cpu: number) => (cpu * 1e6 / burst).toFixed(1);
+      const agentMicros = microsPerLine(await cpuSeconds(agent.pid) - agentCpu);
+      const serverMicros = microsPerLine(await server.cpuSeconds() - serverCpu);
       const stored = committed();
       if (stored !== target) throw new Error(`${stored - before} of ${burst} burst lines stored`);
       console.log(
@@ -186,7 +198,7 @@ export async function runAgentBench(options: AgentBenchOptions = {}): Promise<vo
           Math.round(burst / seconds).toLocaleString("en-US")
         } lines/s (${seconds.toFixed(1)} s); agent RSS ${(idleRss / MB).toFixed(0)} MB idle, ${
           (peakRss / MB).toFixed(0)
-        } MB peak`,
+        } MB peak; CPU per line: agent ${agentMicros} µs, server ${serverMicros} µs`,
       );
 
       // Backlog: the server is away while the file grows, then comes back on
