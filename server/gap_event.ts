@@ -32,7 +32,7 @@ export function markGap(batch: EventBatch, i: number): void {
   batch.severity[i] = GAP_EVENT_SEVERITY;
   // "nms-agent: gap: ..." is stored as program "nms-agent", message "gap: ...".
   const raw = batch.raw[i]!;
-  batch.message[i] = raw.startsWith(GAP_EVENT_PREFIX)
-    ? raw.slice(GAP_EVENT_PREFIX.length - "gap: ".length)
-    : raw;
+  const start = raw.startsWith(GAP_EVENT_PREFIX) ? GAP_EVENT_PREFIX.length - "gap: ".length : 0;
+  batch.message[i] = raw.slice(start);
+  if (batch.messageStart) batch.messageStart[i] = start;
 }

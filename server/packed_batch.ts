@@ -74,18 +74,24 @@ function unpackColumn(column: PackedColumn, count: number): (string | null)[] {
  * ```
  */
 export function packBatch(batch: EventBatch): { packed: PackedBatch; transfer: ArrayBuffer[] } {
-  const { host, program, message, stream, messageStart: _known, ...rest } = batch;
+  const { host, program, message, stream, messageStart: known, ...rest } = batch;
   const count = batch.count;
-  const messageStart = new Int32Array(count);
   const otherMessages: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const raw = batch.raw[i]!;
-    const text = message[i]!;
-    if (raw.endsWith(text)) {
-      messageStart[i] = raw.length - text.length;
-    } else {
-      messageStart[i] = -1;
-      otherMessages.push(text);
+  let messageStart = known;
+  if (messageStart) {
+    for (let i = 0; i < count; i++) if (messageStart[i]! < 0) otherMessages.push(message[i]!);
+  } else {
+    // Not parsed from the lines (NMS's own events): compare each message with its line.
+    messageStart = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      const raw = batch.raw[i]!;
+      const text = message[i]!;
+      if (raw.endsWith(text)) {
+        messageStart[i] = raw.length - text.length;
+      } else {
+        messageStart[i] = -1;
+        otherMessages.push(text);
+      }
     }
   }
   const packed: PackedBatch = {

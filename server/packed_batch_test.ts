@@ -86,3 +86,23 @@ Deno.test("packing transfers the batch's columns instead of copying them", () =>
   assert.equal(original.ts.byteLength, 0, "ts was transferred");
   assert.equal(original.position.byteLength, 0, "position was transferred");
 });
+
+Deno.test("a batch whose message offsets are known packs them as they are, without comparing strings", () => {
+  const original = {
+    ...batchOf([
+      {
+        raw: "Nov 23 10:00:00 web-1 sshd[1]: one",
+        message: "one",
+        host: "h",
+        program: "p",
+        stream: null,
+      },
+      { raw: "gap line", message: "not a suffix", host: "h", program: "p", stream: null },
+    ]),
+    messageStart: Int32Array.from([31, -1]),
+  };
+  const { packed, transfer } = packBatch(original);
+  const batch = unpackBatch(structuredClone(packed, { transfer }));
+  assert.deepEqual(batch.message, ["one", "not a suffix"]);
+  assert.deepEqual([...batch.messageStart!], [31, -1]);
+});

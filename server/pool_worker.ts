@@ -74,6 +74,7 @@ function parseEvents(job: EventsJob): EventBatch {
     severity: new Int8Array(count),
     facility: new Int8Array(count),
     message: new Array(count),
+    messageStart: new Int32Array(count),
     raw: job.lines,
     flags: new Uint8Array(count),
     stream: job.streams ?? new Array(count).fill(null),
@@ -92,6 +93,7 @@ function parseEvents(job: EventsJob): EventBatch {
     batch.severity[i] = parsed.severity ?? -1;
     batch.facility[i] = parsed.facility ?? -1;
     batch.message[i] = parsed.message;
+    batch.messageStart![i] = parsed.messageStart;
     if (parsed.format === "raw") batch.flags[i] = EVENT_FLAGS.unparsed;
     // Gap events: an agent reports bytes it could not deliver (docs/DELIVERY.md).
     if (isGapEvent(batch.stream[i] ?? null, job.lines[i]!)) markGap(batch, i);

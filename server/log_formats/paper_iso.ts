@@ -52,7 +52,8 @@ export function parsePaperIso(line: string): ParsedLine | null {
     pid = tag.pid;
     i = tag.messageStart;
   }
-  const message = i < line.length ? line.slice(i) : "";
+  const messageStart = Math.min(i, line.length);
+  const message = line.slice(messageStart);
   return {
     ts: scan.ms,
     host: null,
@@ -61,6 +62,7 @@ export function parsePaperIso(line: string): ParsedLine | null {
     severity: inferSeverity(message),
     facility: null,
     message,
+    messageStart,
     format: "paper_iso",
   };
 }

@@ -10,6 +10,7 @@ Deno.test("parsePaperIso() reads the paper's sample line", () => {
     severity: 6,
     facility: null,
     message: "session opened",
+    messageStart: 26,
     format: "paper_iso",
   });
 });

@@ -40,6 +40,7 @@ function rawLine(raw: string): ParsedLine {
     severity: null,
     facility: null,
     message: raw,
+    messageStart: 0,
     format: "raw",
   };
 }
@@ -83,8 +84,12 @@ export function parseLogLine(raw: string, receivedAt: number): ParsedLine {
   if (end === start) return rawLine(raw);
   const line = start === 0 && end === raw.length ? raw : raw.slice(start, end);
   try {
-    return parseRfc5424(line) ?? parseRfc3164(line, receivedAt) ?? parseRsyslogIso(line) ??
-      parsePaperIso(line) ?? rawLine(raw);
+    const parsed = parseRfc5424(line) ?? parseRfc3164(line, receivedAt) ??
+      parseRsyslogIso(line) ?? parsePaperIso(line);
+    if (parsed === null) return rawLine(raw);
+    // The message was found in the trimmed line: say where it is in the line as received.
+    if (line !== raw) parsed.messageStart = end === raw.length ? start + parsed.messageStart : -1;
+    return parsed;
   } catch {
     // The parsers are written not to throw; should one have a bug, the line
     // is still stored whole rather than lost.

@@ -41,12 +41,17 @@ function assertWellFormed(p: ParsedLine, raw: string): void {
   assert.ok(p.pid === null || (Number.isInteger(p.pid) && p.pid >= 0 && p.pid <= 2_147_483_647));
   assert.ok(p.host === null || (p.host.length > 0 && !p.host.includes(" ")));
   assert.ok(p.program === null || p.program.length > 0);
+  // A message is the end of its line from messageStart (stores keep the offset), or -1.
+  assert.ok(Number.isInteger(p.messageStart) && p.messageStart >= -1, `${p.messageStart}`);
+  if (p.messageStart >= 0) {
+    assert.equal(p.message, raw.slice(p.messageStart), "message is the line from messageStart");
+  } else {
+    assert.ok(raw.includes(p.message), "message is a part of the line");
+  }
   if (p.format === "raw") {
     assert.equal(p.message, raw);
     assert.equal(p.ts, null);
     assert.equal(p.severity, null);
-  } else {
-    assert.ok(raw.includes(p.message), "message is a part of the line");
   }
 }
 
@@ -96,6 +101,7 @@ Deno.test("parseLogLine() falls back to raw with the whole line and null fields"
       severity: null,
       facility: null,
       message: raw,
+      messageStart: 0,
       format: "raw",
     });
   }

@@ -41,6 +41,12 @@ export interface ParsedLine {
   facility: number | null;
   /** The free text after `program[pid]: ` (the whole line for `raw`). */
   message: string;
+  /**
+   * Where the message starts in the line: a message is almost always the end
+   * of its line, `line.slice(messageStart)`, so stores keep it as an offset.
+   * -1 when it is not (`parseLogLine` trimmed trailing padding off the line).
+   */
+  messageStart: number;
   /** Which parser matched. */
   format: LogFormat;
   /** Present only when the line carries an RFC 5424 MSGID/STRUCTURED-DATA or a Cisco mnemonic. */

@@ -162,7 +162,8 @@ export function parseRfc3164(line: string, receivedAt: number): ParsedLine | nul
     pid = tag.pid;
     i = tag.messageStart;
   }
-  const message = i < line.length ? line.slice(i) : "";
+  const messageStart = Math.min(i, line.length);
+  const message = line.slice(messageStart);
 
   const result: ParsedLine = {
     ts,
@@ -172,6 +173,7 @@ export function parseRfc3164(line: string, receivedAt: number): ParsedLine | nul
     severity: severity < 0 ? inferSeverity(message) : severity,
     facility: pri < 0 ? null : pri >> 3,
     message,
+    messageStart,
     format: "rfc3164",
   };
   if (msgid !== null) result.extra = { msgid };

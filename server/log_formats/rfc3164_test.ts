@@ -18,6 +18,7 @@ Deno.test("parseRfc3164() splits an auth.log line from sshd", () => {
       severity: 3,
       facility: null,
       message: "Failed password for invalid user admin from 203.0.113.7 port 52144 ssh2",
+      messageStart: 34,
       format: "rfc3164",
     },
   );
@@ -148,6 +149,7 @@ Deno.test("parseRfc3164() accepts a PRI line without hostname", () => {
     severity: 5,
     facility: 1,
     message: "x",
+    messageStart: 29,
     format: "rfc3164",
   });
 });
@@ -190,6 +192,7 @@ Deno.test("parseRfc3164() reads Cisco sequence numbers, clock markers, milliseco
     severity: 3,
     facility: 23,
     message: "Interface Gi0/1, changed state to down",
+    messageStart: 48,
     format: "rfc3164",
     extra: { msgid: "%LINK-3-UPDOWN" },
   });

@@ -127,18 +127,19 @@ export function parseRfc5424(line: string): ParsedLine | null {
   const sdFirst = line.charCodeAt(sdStart);
   if (sdFirst === 0x2d /* - */) sdEnd = sdStart + 1;
   else if (sdFirst === 0x5b /* [ */) sdEnd = scanStructuredData(line, sdStart);
-  let message: string;
+  let messageStart: number;
   let structuredData: string | undefined;
   if (sdEnd >= 0 && (sdEnd === line.length || line.charCodeAt(sdEnd) === 0x20)) {
     if (sdFirst === 0x5b) structuredData = line.slice(sdStart, sdEnd);
-    let msgStart = sdEnd + 1;
-    if (line.charCodeAt(msgStart) === BOM) msgStart++;
-    message = msgStart < line.length ? line.slice(msgStart) : "";
+    messageStart = sdEnd + 1;
+    if (line.charCodeAt(messageStart) === BOM) messageStart++;
   } else {
     // Malformed STRUCTURED-DATA after a valid header: keep the header fields
     // and the rest of the line as the message rather than lose them.
-    message = line.slice(sdStart);
+    messageStart = sdStart;
   }
+  messageStart = Math.min(messageStart, line.length);
+  const message = line.slice(messageStart);
 
   const pri = priValue(line, afterPri);
   const msgid = fieldOrNil(line, msgidStart, msgidEnd);
@@ -150,6 +151,7 @@ export function parseRfc5424(line: string): ParsedLine | null {
     severity: pri & 7,
     facility: pri >> 3,
     message,
+    messageStart,
     format: "rfc5424",
   };
   if (msgid !== null || structuredData !== undefined) {

@@ -12,6 +12,7 @@ Deno.test("parseRfc5424() splits the header, structured data and message of a fu
     severity: 2,
     facility: 4,
     message: "Failed password for root",
+    messageStart: 80,
     format: "rfc5424",
     extra: { msgid: "ID47", structuredData: '[exampleSDID@32473 iut="3"]' },
   });
@@ -66,6 +67,7 @@ Deno.test("parseRfc5424() reads every nil header field as null", () => {
     severity: 5,
     facility: 1,
     message: "",
+    messageStart: 17,
     format: "rfc5424",
   });
 });

@@ -56,7 +56,8 @@ export function parseRsyslogIso(line: string): ParsedLine | null {
   while (line.charCodeAt(i) === 0x20) i++;
 
   if (!readTag(line, i, tag)) return null;
-  const message = tag.messageStart < line.length ? line.slice(tag.messageStart) : "";
+  const messageStart = Math.min(tag.messageStart, line.length);
+  const message = line.slice(messageStart);
   return {
     ts: scan.ms,
     host: line.slice(hostStart, hostEnd),
@@ -65,6 +66,7 @@ export function parseRsyslogIso(line: string): ParsedLine | null {
     severity: inferSeverity(message),
     facility: null,
     message,
+    messageStart,
     format: "rsyslog_iso",
   };
 }

@@ -15,6 +15,7 @@ Deno.test("parseRsyslogIso() splits a RSYSLOG_FileFormat line", () => {
       facility: null,
       message:
         "Accepted publickey for deploy from 198.51.100.4 port 50022 ssh2: ED25519 SHA256:abc",
+      messageStart: 51,
       format: "rsyslog_iso",
     },
   );
