@@ -18,10 +18,16 @@ export type AckParseResult =
   | { readonly ok: true; readonly ack: Ack }
   | { readonly ok: false; readonly reason: string };
 
-/** Shape of an `EVENT` stream id: URL-safe, 1 to 64 characters. */
-const STREAM_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** Longest `EVENT` stream id, in characters. */
+const MAX_STREAM_CHARS = 64;
+/** Most digits of an `EVENT` position (and of other protocol integers). */
+const MAX_UINT_DIGITS = 16;
+/** Shape of an `EVENT` stream id: URL-safe, 1 to {@linkcode MAX_STREAM_CHARS} characters. */
+const STREAM_PATTERN = new RegExp(`^[A-Za-z0-9_.:-]{1,${MAX_STREAM_CHARS}}$`);
 /** Shape of a non-negative decimal integer. */
-const UINT_PATTERN = /^\d{1,16}$/;
+const UINT_PATTERN = new RegExp(`^\\d{1,${MAX_UINT_DIGITS}}$`);
+/** The verb of the common event line, as agents send it. */
+const EVENT_VERB = "EVENT ";
 
 function fail(reason: FailReason): ParseResult {
   return { ok: false, reason };
@@ -88,6 +94,66 @@ function parseEvent(rest: string): ParseResult {
   const value = Number(position);
   if (!Number.isSafeInteger(value)) return fail(FAIL.usageEvent);
   return { ok: true, command: { type: "EVENT", stream, position: value, message } };
+}
+
+/** The parts of a well-formed `EVENT` line, filled by {@linkcode readEventLine}. */
+export interface EventLineParts {
+  stream: string;
+  position: number;
+  message: string;
+}
+
+/**
+ * Reads the common, well-formed `EVENT <stream> <position> <message>` line
+ * (verb in capitals) without the intermediate strings of
+ * {@linkcode parseCommand}: the server's hot path. When `previousStream`
+ * repeats, that same string is reused. For any other line, valid or not, it
+ * returns false and the caller asks {@linkcode parseCommand}, which gives the
+ * command or the exact failure reason; for lines it accepts, both agree.
+ * Lines holding a NUL must not be passed (parseCommand rejects them).
+ *
+ * @param line One line, without its terminator and without NUL.
+ * @param previousStream The stream of the line before, or null.
+ * @param out Receives the parts when the line is read.
+ * @returns Whether the line was read.
+ * @example
+ * ```ts
+ * const parts = { stream: "", position: 0, message: "" };
+ * readEventLine("EVENT s1 10 hello", null, parts); // true: "s1", 10, "hello"
+ * ```
+ */
+export function readEventLine(
+  line: string,
+  previousStream: string | null,
+  out: EventLineParts,
+): boolean {
+  if (!line.startsWith(EVENT_VERB)) return false;
+  const afterStream = line.indexOf(" ", EVENT_VERB.length);
+  const streamLength = afterStream - EVENT_VERB.length;
+  if (streamLength < 1 || streamLength > MAX_STREAM_CHARS) return false;
+  const afterPosition = line.indexOf(" ", afterStream + 1);
+  const digits = afterPosition - afterStream - 1;
+  if (digits < 1 || digits > MAX_UINT_DIGITS || afterPosition === line.length - 1) return false;
+  let position = 0;
+  for (let i = afterStream + 1; i < afterPosition; i++) {
+    const digit = line.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return false;
+    position = position * 10 + digit;
+  }
+  if (!Number.isSafeInteger(position)) return false;
+  if (
+    previousStream !== null && previousStream.length === streamLength &&
+    line.startsWith(previousStream, EVENT_VERB.length)
+  ) {
+    out.stream = previousStream;
+  } else {
+    const stream = line.slice(EVENT_VERB.length, afterStream);
+    if (!STREAM_PATTERN.test(stream)) return false;
+    out.stream = stream;
+  }
+  out.position = position;
+  out.message = line.slice(afterPosition + 1);
+  return true;
 }
 
 function parseHeartbeat(rest: string): ParseResult {

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import type { Command } from "./commands.ts";
-import { eventVerb, formatAck, formatCommand, parseAck, parseCommand } from "./codec.ts";
+import {
+  eventVerb,
+  formatAck,
+  formatCommand,
+  parseAck,
+  parseCommand,
+  readEventLine,
+} from "./codec.ts";
 import { FAIL, OK } from "./messages.ts";
 
 /** Parses a line that must be valid and returns its command. */
@@ -382,4 +389,32 @@ Deno.test("eventVerb() agrees with parseCommand() on every event line it accepts
       assert.equal(verb, null, JSON.stringify(line));
     }
   }
+});
+
+Deno.test("readEventLine() reads the common EVENT line as parseCommand does, and leaves every other line to it", () => {
+  const parts = { stream: "", position: 0, message: "" };
+  assert.equal(readEventLine("EVENT s1 10 hello  world ", null, parts), true);
+  assert.deepEqual(parts, { stream: "s1", position: 10, message: "hello  world " });
+  // A repeated stream key is the very string passed in.
+  const key = "web-01.syslog";
+  assert.equal(readEventLine("EVENT web-01.syslog 12 x", key, parts), true);
+  assert.equal(parts.stream, key);
+  for (
+    const line of [
+      "event s1 1 lower-case verb",
+      "EVENT s1 1",
+      "EVENT s1 1 ",
+      "EVENT  1 empty stream",
+      `EVENT ${"s".repeat(65)} 1 stream too long`,
+      "EVENT s1 12345678901234567 too many digits",
+      "EVENT s1 9999999999999999 beyond safe integers",
+      "EVENT s1 1x2 not a number",
+      "BATCH_EVENT other verb",
+    ]
+  ) {
+    assert.equal(readEventLine(line, null, parts), false, line);
+    if (line.startsWith("EVENT")) assert.equal(parseCommand(line).ok, false, line);
+  }
+  assert.equal(readEventLine("event s1 1 x", null, parts), false);
+  assert.equal(parseCommand("event s1 1 x").ok, true, "left to parseCommand, which accepts it");
 });

@@ -4,14 +4,14 @@
  *
  * The whole batch is decoded with one `TextDecoder` call and split on its
  * line ends; a well-formed `EVENT <stream> <position> <message>` line is then
- * taken apart with `indexOf`, reusing the previous line's stream key when it
- * repeats (it almost always does). Any other line goes through
+ * taken apart by {@linkcode readEventLine}, reusing the previous line's stream
+ * key when it repeats (it almost always does). Any other line goes through
  * {@linkcode parseCommand}, which gives the exact failure reason.
  *
  * @module
  */
 
-import { parseCommand } from "../protocol/mod.ts";
+import { type EventLineParts, parseCommand, readEventLine } from "../protocol/mod.ts";
 import type { WireLines } from "./wire_batch.ts";
 import { failureStatus } from "./worker_messages.ts";
 
@@ -28,58 +28,6 @@ export interface DecodedWire {
 }
 
 const decoder = new TextDecoder();
-
-/** Verb of the common line, matched exactly; other spellings take the full parser. */
-const EVENT_PREFIX = "EVENT ";
-/** Longest stream key the protocol accepts (as `parseCommand` checks). */
-const MAX_STREAM_LENGTH = 64;
-/** Most digits of a position the protocol accepts (as `parseCommand` checks). */
-const MAX_POSITION_DIGITS = 16;
-/** Characters of a stream key, as `parseCommand` checks them. */
-const STREAM_KEY = /^[A-Za-z0-9_.:-]+$/;
-
-/** A well-formed EVENT line's parts; `stream` is reused from the previous line when equal. */
-interface FastEvent {
-  stream: string;
-  position: number;
-  message: string;
-}
-
-/**
- * Parses the common, well-formed `EVENT` line without allocating more than its
- * message; returns false for anything else (the caller then uses `parseCommand`).
- */
-function fastEvent(line: string, previous: string | null, out: FastEvent): boolean {
-  if (!line.startsWith(EVENT_PREFIX)) return false;
-  const afterStream = line.indexOf(" ", EVENT_PREFIX.length);
-  const streamLength = afterStream - EVENT_PREFIX.length;
-  if (streamLength < 1 || streamLength > MAX_STREAM_LENGTH) return false;
-  const afterPosition = line.indexOf(" ", afterStream + 1);
-  const digits = afterPosition - afterStream - 1;
-  if (digits < 1 || digits > MAX_POSITION_DIGITS || afterPosition === line.length - 1) {
-    return false;
-  }
-  let position = 0;
-  for (let i = afterStream + 1; i < afterPosition; i++) {
-    const digit = line.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) return false;
-    position = position * 10 + digit;
-  }
-  if (!Number.isSafeInteger(position)) return false;
-  if (
-    previous !== null && previous.length === streamLength &&
-    line.startsWith(previous, EVENT_PREFIX.length)
-  ) {
-    out.stream = previous;
-  } else {
-    const stream = line.slice(EVENT_PREFIX.length, afterStream);
-    if (!STREAM_KEY.test(stream)) return false;
-    out.stream = stream;
-  }
-  out.position = position;
-  out.message = line.slice(afterPosition + 1);
-  return true;
-}
 
 /**
  * Each line of the batch as text (invalid UTF-8 becomes U+FFFD), and whether
@@ -122,11 +70,11 @@ export function decodeWireLines(wire: WireLines): DecodedWire {
   let streams: (string | null)[] | null = null;
   let positions: number[] | null = null;
   let failures: Uint8Array | null = null;
-  const fast: FastEvent = { stream: "", position: 0, message: "" };
+  const fast: EventLineParts = { stream: "", position: 0, message: "" };
   let previous: string | null = null;
   for (let i = 0; i < count; i++) {
     const line = text[i]!;
-    if (!nul && fastEvent(line, previous, fast)) {
+    if (!nul && readEventLine(line, previous, fast)) {
       if (streams === null) {
         streams = new Array(lines.length).fill(null);
         positions = new Array(lines.length).fill(-1);
