@@ -19,8 +19,7 @@
  * @module
  */
 
-import { readSmallFile, writeFileAtomically } from "./small_file.ts";
-import { join } from "./_posix_path.ts";
+import { SmallFile } from "./small_file.ts";
 
 /** Version written into new cursor files; files with a higher version are refused. */
 export const JOURNAL_CURSOR_FILE_VERSION = 1;
@@ -90,19 +89,15 @@ export function parseJournalCursorFile(text: string): LoadJournalCursorResult {
  * await file.save("s=0123456789abcdef0123456789abcdef;i=1c2");
  * ```
  */
-export class JournalCursorFile {
-  /** Directory holding the file. */
-  readonly dir: string;
-  /** Full path of the file. */
-  readonly path: string;
-
+export class JournalCursorFile extends SmallFile {
   /**
    * @param dir The state directory; created (mode 0700) on first save.
    */
   constructor(dir: string) {
-    if (dir.length === 0) throw new TypeError("Cannot use the state directory: empty path");
-    this.dir = dir;
-    this.path = join(dir, JOURNAL_CURSOR_FILE_NAME);
+    super(dir, JOURNAL_CURSOR_FILE_NAME, {
+      maxBytes: MAX_JOURNAL_CURSOR_FILE_BYTES,
+      what: "journal cursor file",
+    });
   }
 
   /**
@@ -112,22 +107,8 @@ export class JournalCursorFile {
    * @throws {Error} When the directory cannot be read at all (a configuration error).
    */
   async load(): Promise<LoadJournalCursorResult> {
-    const read = await readSmallFile(this.path, {
-      maxBytes: MAX_JOURNAL_CURSOR_FILE_BYTES,
-      what: "journal cursor file",
-    });
+    const read = await this.read();
     return read.status === "ok" ? parseJournalCursorFile(read.text) : read;
-  }
-
-  /**
-   * Moves an unusable file aside to `<name>.corrupt`.
-   *
-   * @returns The path it was moved to.
-   */
-  async quarantine(): Promise<string> {
-    const target = `${this.path}.corrupt`;
-    await Deno.rename(this.path, target);
-    return target;
   }
 
   /**
@@ -148,7 +129,6 @@ export class JournalCursorFile {
       null,
       2,
     ) + "\n";
-    const bytes = new TextEncoder().encode(text);
-    await writeFileAtomically(this.path, bytes);
+    await this.write(text);
   }
 }

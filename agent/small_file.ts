@@ -7,7 +7,7 @@
  * @module
  */
 
-import { dirname } from "./_posix_path.ts";
+import { dirname, join } from "./_posix_path.ts";
 
 /**
  * Writes `bytes` to `path` atomically and durably, with mode 0600, creating
@@ -103,5 +103,72 @@ export async function readSmallFile(
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return { status: "missing" };
     throw new Error(`Cannot read the ${options.what} ${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * One small file of the agent's state directory: where it is, reading it with
+ * a size bound, moving a damaged one aside, and replacing it atomically. The
+ * state file and the journal cursor file add their own format on top.
+ *
+ * @example
+ * ```ts
+ * const file = new SmallFile("/var/lib/nms-agent", "agent-state.json", {
+ *   maxBytes: 1 << 20,
+ *   what: "agent state file",
+ * });
+ * const read = await file.read();
+ * ```
+ */
+export class SmallFile {
+  /** Directory holding the file. */
+  readonly dir: string;
+  /** Full path of the file. */
+  readonly path: string;
+  readonly #limits: { maxBytes: number; what: string };
+
+  /**
+   * @param dir The state directory; created (mode 0700) on first write.
+   * @param name The file's name in it.
+   * @param limits Largest size accepted, and what the file is (for errors).
+   */
+  constructor(dir: string, name: string, limits: { maxBytes: number; what: string }) {
+    if (dir.length === 0) throw new TypeError("Cannot use the state directory: empty path");
+    this.dir = dir;
+    this.path = join(dir, name);
+    this.#limits = limits;
+  }
+
+  /**
+   * Reads the file's text. Never throws for a missing or damaged file.
+   *
+   * @returns Its text, or why there is none.
+   * @throws {Error} When the directory cannot be read at all (a configuration error).
+   */
+  read(): Promise<SmallFileRead> {
+    return readSmallFile(this.path, this.#limits);
+  }
+
+  /**
+   * Moves an unusable file aside to `<name>.corrupt`, so it can be inspected
+   * and the next start does not trip over it again.
+   *
+   * @returns The path it was moved to.
+   */
+  async quarantine(): Promise<string> {
+    const target = `${this.path}.corrupt`;
+    await Deno.rename(this.path, target);
+    return target;
+  }
+
+  /**
+   * Replaces the file atomically: readers see the old or the new contents,
+   * whatever moment the process or machine dies.
+   *
+   * @param text The new contents.
+   * @returns Resolves once they are durable.
+   */
+  write(text: string): Promise<void> {
+    return writeFileAtomically(this.path, new TextEncoder().encode(text));
   }
 }

@@ -50,8 +50,7 @@
  * @module
  */
 
-import { readSmallFile, writeFileAtomically } from "./small_file.ts";
-import { join } from "./_posix_path.ts";
+import { SmallFile } from "./small_file.ts";
 
 /** Version written into new state files; files with a higher version are refused. */
 export const STATE_FILE_VERSION = 2;
@@ -252,19 +251,12 @@ export function formatState(files: readonly FileState[], savedAt: number): strin
  * await state.save([]);
  * ```
  */
-export class StateFile {
-  /** Directory holding the state file. */
-  readonly dir: string;
-  /** Full path of the state file. */
-  readonly path: string;
-
+export class StateFile extends SmallFile {
   /**
-   * @param dir Directory of the state file; created (mode 0700) on first save.
+   * @param dir The state directory; created (mode 0700) on first save.
    */
   constructor(dir: string) {
-    if (dir.length === 0) throw new TypeError("Cannot use the state directory: empty path");
-    this.dir = dir;
-    this.path = join(dir, STATE_FILE_NAME);
+    super(dir, STATE_FILE_NAME, { maxBytes: MAX_STATE_FILE_BYTES, what: "agent state file" });
   }
 
   /**
@@ -275,23 +267,8 @@ export class StateFile {
    * @returns The positions, or the reason there are none.
    */
   async load(): Promise<LoadStateResult> {
-    const read = await readSmallFile(this.path, {
-      maxBytes: MAX_STATE_FILE_BYTES,
-      what: "agent state file",
-    });
+    const read = await this.read();
     return read.status === "ok" ? parseState(read.text) : read;
-  }
-
-  /**
-   * Moves an unusable state file aside to `<name>.corrupt` so it can be
-   * inspected, and so the next start does not trip over it again.
-   *
-   * @returns The path it was moved to.
-   */
-  async quarantine(): Promise<string> {
-    const target = `${this.path}.corrupt`;
-    await Deno.rename(this.path, target);
-    return target;
   }
 
   /**
@@ -303,7 +280,6 @@ export class StateFile {
    * @returns Resolves once the new state is durable.
    */
   async save(files: readonly FileState[], savedAt: number = Date.now()): Promise<void> {
-    const bytes = new TextEncoder().encode(formatState(files, savedAt));
-    await writeFileAtomically(this.path, bytes);
+    await this.write(formatState(files, savedAt));
   }
 }
