@@ -4,10 +4,8 @@
  * and RFC 5424 lines and the agent's journal lines do), else the same
  * conservative keyword rules the server applies to lines without PRI.
  *
- * The keyword table is a copy of `server/log_formats/severity.ts`, which is
- * the source of truth: the agent may not import the server (docs/ARCHITECTURE.md),
- * and the table is not part of the wire protocol. Change both together;
- * `tests/agent_filter_test.ts` checks that the copy still agrees.
+ * The keyword rules live in `protocol/severity.ts`, shared with the server,
+ * so the agent's filter and the server's stored severity never disagree.
  *
  * One difference: the server infers from the message part of a parsed line,
  * the agent from the whole line (it does not parse formats), so a keyword in
@@ -17,46 +15,7 @@
  * @module
  */
 
-/** Syslog severity levels (RFC 5424 §6.2.1), as in server/log_formats/severity.ts. */
-export const SEVERITY = {
-  emergency: 0,
-  alert: 1,
-  critical: 2,
-  error: 3,
-  warning: 4,
-  notice: 5,
-  informational: 6,
-  debug: 7,
-} as const;
-
-/** Severity inferred for a line with no PRI that matches no keyword rule. */
-export const DEFAULT_INFERRED_SEVERITY: number = SEVERITY.informational;
-
-/**
- * Keyword rules, most severe first; the first that matches decides.
- * Copied from `SEVERITY_RULES` in server/log_formats/severity.ts
- * (tests/agent_filter_test.ts checks that the two agree).
- */
-export const SEVERITY_RULES: readonly { readonly severity: number; readonly pattern: RegExp }[] = [
-  { severity: SEVERITY.emergency, pattern: /\b(?:panic|emerg|emergency)\b/i },
-  { severity: SEVERITY.critical, pattern: /\b(?:crit|critical|fatal)\b/i },
-  {
-    severity: SEVERITY.error,
-    pattern: /\b(?:error|failed|failure|denied|segfault|oom|out of memory)\b/i,
-  },
-  { severity: SEVERITY.warning, pattern: /\b(?:warn|warning)\b/i },
-  // Only level markers: a bare word would catch paths such as /sys/kernel/debug.
-  {
-    severity: SEVERITY.debug,
-    pattern: /^debug\b|\[debug\]|<debug>|\bdebug:|\blevel=debug\b/i,
-  },
-];
-
-/** All rules in one pattern: most lines match none, and one pass is cheaper. */
-const ANY_RULE = new RegExp(
-  SEVERITY_RULES.map((rule) => `(?:${rule.pattern.source})`).join("|"),
-  "i",
-);
+import { inferSeverity } from "../protocol/mod.ts";
 
 /** Largest PRI value: facility 23 × 8 + severity 7. */
 const MAX_PRI = 191;
@@ -83,26 +42,6 @@ export function readPri(line: string): number {
   }
   if (i === 1 || i > 4 || value > MAX_PRI) return -1;
   return line.charCodeAt(i) === 0x3e /* > */ ? value : -1;
-}
-
-/**
- * Infers a severity from the words of a line, as the server does for lines
- * without PRI.
- *
- * @param text The line (or its message).
- * @returns 0..7: the first matching keyword rule, else 6 (info).
- * @example
- * ```ts
- * inferSeverity("Failed password for root from 203.0.113.7"); // 3
- * inferSeverity("Accepted publickey for deploy"); // 6
- * ```
- */
-export function inferSeverity(text: string): number {
-  if (!ANY_RULE.test(text)) return DEFAULT_INFERRED_SEVERITY;
-  for (const rule of SEVERITY_RULES) {
-    if (rule.pattern.test(text)) return rule.severity;
-  }
-  return DEFAULT_INFERRED_SEVERITY;
 }
 
 /**

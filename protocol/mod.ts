@@ -19,3 +19,4 @@ export * from "./gap_event.ts";
 export * from "./limits.ts";
 export * from "./line_splitter.ts";
 export * from "./messages.ts";
+export * from "./severity.ts";

@@ -4,7 +4,7 @@
  * program, pid, severity, facility and message.
  *
  * One format per file: `rfc5424.ts`, `rfc3164.ts`, `rsyslog_iso.ts`,
- * `paper_iso.ts`; `severity.ts` infers a severity from keywords when a line
+ * `paper_iso.ts`; `protocol/severity.ts` infers a severity from keywords when a line
  * has no PRI. {@linkcode parseLogLine} tries them in that order.
  *
  * @example
@@ -31,4 +31,4 @@ export {
   SEVERITY,
   SEVERITY_RULES,
   type SeverityRule,
-} from "./severity.ts";
+} from "../../protocol/severity.ts";

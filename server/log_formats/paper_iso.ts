@@ -19,7 +19,7 @@ import { readIsoTimestamp } from "./_iso_timestamp.ts";
 import { createTagScan, readTag } from "./_tag.ts";
 import { createTimestampScan } from "./_timestamp_scan.ts";
 import type { ParsedLine } from "./parsed_line.ts";
-import { inferSeverity } from "./severity.ts";
+import { inferSeverity } from "../../protocol/severity.ts";
 
 const scan = createTimestampScan();
 const tag = createTagScan();

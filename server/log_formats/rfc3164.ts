@@ -45,7 +45,7 @@ import { priEnd, priValue } from "./_pri.ts";
 import { createTagScan, readTag } from "./_tag.ts";
 import { createTimestampScan } from "./_timestamp_scan.ts";
 import type { ParsedLine } from "./parsed_line.ts";
-import { inferSeverity } from "./severity.ts";
+import { inferSeverity } from "../../protocol/severity.ts";
 
 /** Most digits in a Cisco sequence number (`123: ` before the time). */
 const MAX_SEQUENCE_DIGITS = 10;

@@ -20,7 +20,7 @@ import { MAX_HOSTNAME_CHARS } from "./_limits.ts";
 import { createTagScan, readTag } from "./_tag.ts";
 import { createTimestampScan } from "./_timestamp_scan.ts";
 import type { ParsedLine } from "./parsed_line.ts";
-import { inferSeverity } from "./severity.ts";
+import { inferSeverity } from "../../protocol/severity.ts";
 
 const scan = createTimestampScan();
 const tag = createTagScan();
