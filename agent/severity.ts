@@ -15,7 +15,7 @@
  * @module
  */
 
-import { inferSeverity } from "../protocol/mod.ts";
+import { inferSeverity, severityByName } from "../protocol/mod.ts";
 
 /** Largest PRI value: facility 23 × 8 + severity 7. */
 const MAX_PRI = 191;
@@ -60,26 +60,8 @@ export function lineSeverity(line: string): number {
   return pri >= 0 ? pri & 7 : inferSeverity(line);
 }
 
-/** Names accepted by `--min-severity`, with their level: syslog's and common spellings. */
-export const SEVERITY_NAMES: Readonly<Record<string, number>> = {
-  emerg: 0,
-  emergency: 0,
-  panic: 0,
-  alert: 1,
-  crit: 2,
-  critical: 2,
-  err: 3,
-  error: 3,
-  warning: 4,
-  warn: 4,
-  notice: 5,
-  info: 6,
-  informational: 6,
-  debug: 7,
-};
-
 /**
- * Parses a `--min-severity` value: a name of {@linkcode SEVERITY_NAMES}
+ * Parses a `--min-severity` value: a name of `SEVERITY_NAMES` (protocol/severity.ts)
  * (case-insensitive) or a number from 0 to 7.
  *
  * @param text The value.
@@ -93,6 +75,5 @@ export const SEVERITY_NAMES: Readonly<Record<string, number>> = {
  */
 export function parseSeverityName(text: string): number | undefined {
   if (/^[0-7]$/.test(text)) return Number(text);
-  const key = text.toLowerCase();
-  return Object.hasOwn(SEVERITY_NAMES, key) ? SEVERITY_NAMES[key] : undefined;
+  return severityByName(text);
 }

@@ -98,3 +98,52 @@ export function inferSeverity(message: string): number {
   }
   return DEFAULT_INFERRED_SEVERITY;
 }
+
+/** Syslog's keyword for each severity, index = severity number (as in syslog.conf). */
+export const SEVERITY_KEYWORDS = [
+  "emerg",
+  "alert",
+  "crit",
+  "err",
+  "warning",
+  "notice",
+  "info",
+  "debug",
+] as const;
+
+/**
+ * Names accepted wherever a severity is configured (`--min-severity`, a rule's
+ * `minSeverity`), with their level: syslog's keywords and common spellings.
+ */
+export const SEVERITY_NAMES: Readonly<Record<string, number>> = {
+  emerg: 0,
+  emergency: 0,
+  panic: 0,
+  alert: 1,
+  crit: 2,
+  critical: 2,
+  err: 3,
+  error: 3,
+  warning: 4,
+  warn: 4,
+  notice: 5,
+  info: 6,
+  informational: 6,
+  debug: 7,
+};
+
+/**
+ * Looks up a severity name of {@linkcode SEVERITY_NAMES}, case-insensitively.
+ *
+ * @param name The name as written.
+ * @returns Its level 0..7, or undefined when it is not a severity name.
+ * @example
+ * ```ts
+ * severityByName("WARN"); // 4
+ * severityByName("constructor"); // undefined
+ * ```
+ */
+export function severityByName(name: string): number | undefined {
+  const key = name.toLowerCase();
+  return Object.hasOwn(SEVERITY_NAMES, key) ? SEVERITY_NAMES[key] : undefined;
+}

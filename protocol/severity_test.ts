@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { DEFAULT_INFERRED_SEVERITY, inferSeverity, SEVERITY, SEVERITY_RULES } from "./severity.ts";
+import {
+  DEFAULT_INFERRED_SEVERITY,
+  inferSeverity,
+  SEVERITY,
+  SEVERITY_KEYWORDS,
+  SEVERITY_RULES,
+  severityByName,
+} from "./severity.ts";
 
 Deno.test("inferSeverity() maps realistic messages to the documented levels", () => {
   const cases: [string, number][] = [
@@ -60,4 +67,13 @@ Deno.test("inferSeverity() is linear on a 64 KiB message", () => {
   const start = performance.now();
   assert.equal(inferSeverity(message), SEVERITY.informational);
   assert.ok(performance.now() - start < 200);
+});
+
+Deno.test("severityByName() knows syslog's keywords and common spellings, and nothing inherited", () => {
+  assert.equal(severityByName("WARN"), 4);
+  assert.equal(severityByName("panic"), 0);
+  assert.equal(severityByName("informational"), 6);
+  assert.equal(severityByName("constructor"), undefined);
+  assert.equal(severityByName("verbose"), undefined);
+  SEVERITY_KEYWORDS.forEach((keyword, level) => assert.equal(severityByName(keyword), level));
 });

@@ -5,19 +5,11 @@
  * @module
  */
 
+import { SEVERITY_KEYWORDS } from "../../protocol/mod.ts";
 import { EVENT_FLAGS, type EventRecord } from "../store/store.ts";
 
 /** Syslog severity names, index = severity number. */
-export const SEVERITY_NAMES = [
-  "emerg",
-  "alert",
-  "crit",
-  "err",
-  "warning",
-  "notice",
-  "info",
-  "debug",
-] as const;
+export const SEVERITY_NAMES: readonly string[] = SEVERITY_KEYWORDS;
 
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { SEVERITY_KEYWORDS } from "../../protocol/mod.ts";
 import type { EventQuery, EventRecord } from "../store/store.ts";
 
 /** Longest accepted host or program filter, in characters. */
@@ -14,16 +15,7 @@ export const MAX_NAME_FILTER_CHARS = 255;
 export const MAX_KEYWORD_CHARS = 512;
 
 /** Severity names accepted by the `severity` parameter, index = syslog severity. */
-export const SEVERITY_NAMES: readonly string[] = [
-  "emerg",
-  "alert",
-  "crit",
-  "err",
-  "warning",
-  "notice",
-  "info",
-  "debug",
-];
+export const SEVERITY_NAMES: readonly string[] = SEVERITY_KEYWORDS;
 
 /** Filters shared by search, count, export and the live stream. */
 export interface LogFilter {

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { severityByName } from "../../protocol/mod.ts";
 import { nestedQuantifier } from "./_regex_analysis.ts";
 
 /** Highest rule id. Built-in rules use 1-99999; user rules should use 100000 and above. */
@@ -41,23 +42,6 @@ export const EVENT_FIELDS = ["host", "program"] as const;
 
 /** Names a regex group may not take, because they are the parser's own fields. */
 const RESERVED_FIELDS = new Set(["host", "program", "pid", "severity", "message"]);
-
-/** Syslog severity names accepted by `minSeverity`, with their numbers. */
-const SEVERITY_NAMES: Readonly<Record<string, number>> = {
-  emerg: 0,
-  emergency: 0,
-  alert: 1,
-  crit: 2,
-  critical: 2,
-  err: 3,
-  error: 3,
-  warning: 4,
-  warn: 4,
-  notice: 5,
-  info: 6,
-  informational: 6,
-  debug: 7,
-};
 
 /** What a rule matches in one event. All given conditions must hold. */
 export interface RuleMatchDefinition {
@@ -317,8 +301,8 @@ function normalizeRule(input: unknown): Rule & { overwrite: boolean; foldByGiven
   let maxSeverity: number | null = null;
   if (match.minSeverity !== undefined) {
     const value = match.minSeverity;
-    if (typeof value === "string" && value.toLowerCase() in SEVERITY_NAMES) {
-      maxSeverity = SEVERITY_NAMES[value.toLowerCase()]!;
+    if (typeof value === "string" && severityByName(value) !== undefined) {
+      maxSeverity = severityByName(value)!;
     } else if (typeof value === "number") {
       maxSeverity = integer(value, "match.minSeverity", 0, 7);
     } else {
