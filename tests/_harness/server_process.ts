@@ -6,6 +6,7 @@
  */
 
 import { join } from "node:path";
+import { watchChild } from "./watched_child.ts";
 
 /** How long dispose waits for a graceful stop before killing the server, in ms. */
 const STOP_TIMEOUT_MS = 10_000;
@@ -71,44 +72,25 @@ export async function spawnServerProcess(
     stdout: "null",
     stderr: "piped",
   }).spawn();
-  let text = "";
   let resolvePort!: (port: number) => void;
   const listening = new Promise<number>((resolve) => resolvePort = resolve);
-  // Drains stderr for the whole life of the process, so it never blocks on a full pipe.
-  const draining = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      text += chunk;
+  const watched = watchChild(child, {
+    onStderr: (text) => {
       const match = /Listening for agents address=[^ ]*:(\d+)/.exec(text);
       if (match) resolvePort(Number(match[1]));
-    }
-  })();
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
+    },
   });
-  const stop = async (signal: Deno.Signal = "SIGTERM") => {
-    if (!exited) {
-      try {
-        child.kill(signal);
-      } catch {
-        // already gone
-      }
-    }
-    const result = await status;
-    await draining;
-    return result;
-  };
+  const { stop, status } = watched;
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const port = await Promise.race([
       listening,
       status.then((s) => {
-        throw new Error(`Server exited (code ${s.code}) before listening:\n${text}`);
+        throw new Error(`Server exited (code ${s.code}) before listening:\n${watched.stderr()}`);
       }),
       new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new Error(`Server did not listen in time:\n${text}`)),
+          () => reject(new Error(`Server did not listen in time:\n${watched.stderr()}`)),
           options.startTimeoutMs ?? 30_000,
         );
       }),
@@ -116,12 +98,12 @@ export async function spawnServerProcess(
     return {
       port,
       pid: child.pid,
-      stderr: () => text,
+      stderr: watched.stderr,
       stop,
       async [Symbol.asyncDispose]() {
         // A graceful stop, or a kill when it takes too long.
         const killer = setTimeout(() => {
-          if (!exited) child.kill("SIGKILL");
+          if (!watched.exited()) child.kill("SIGKILL");
         }, STOP_TIMEOUT_MS);
         try {
           await stop("SIGTERM");

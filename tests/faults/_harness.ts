@@ -13,6 +13,7 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
+import { watchChild } from "../_harness/watched_child.ts";
 
 const encoder = new TextEncoder();
 
@@ -406,36 +407,18 @@ export async function spawnAgentProcess(options: AgentProcessOptions): Promise<A
     stdout: "null",
     stderr: "piped",
   }).spawn();
-  let text = "";
   let connected = false;
-  const draining = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      text += chunk;
+  const watched = watchChild(child, {
+    onStderr: (text) => {
       if (!connected && text.includes("state=connected")) connected = true;
-      // Only the tail is kept: a soak run logs for a long time.
-      if (text.length > MAX_STDERR_CHARS) text = text.slice(-MAX_STDERR_CHARS / 2);
-    }
-  })();
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
+    },
+    // Only the tail is kept: a soak run logs for a long time.
+    maxStderrChars: MAX_STDERR_CHARS,
   });
-  const stop = async (signal: Deno.Signal = "SIGTERM") => {
-    if (!exited) {
-      try {
-        child.kill(signal);
-      } catch {
-        // Already gone.
-      }
-    }
-    const result = await status;
-    await draining;
-    return result;
-  };
+  const stop = watched.stop;
   return {
     pid: child.pid,
-    stderr: () => text,
+    stderr: watched.stderr,
     connected: () => connected,
     stop,
     async [Symbol.asyncDispose]() {
