@@ -104,13 +104,22 @@ input(type="imtcp" port="${port}" address="127.0.0.1")
 *.* action(type="omfile" file="${out}")
 `,
   );
-  const child = new Deno.Command("rsyslogd", {
-    args: ["-n", "-f", conf, "-i", join(dir, "rsyslog.pid")],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  return await measureDaemon(
+    "rsyslogd",
+    ["-n", "-f", conf, "-i", join(dir, "rsyslog.pid")],
+    { port, out, bytes, events },
+  );
+}
+
+/** Runs a syslog daemon in the foreground while the load is sent, and stops it. */
+async function measureDaemon(
+  command: string,
+  args: string[],
+  load: { port: number; out: string; bytes: Uint8Array; events: number },
+): Promise<number> {
+  const child = new Deno.Command(command, { args, stdout: "null", stderr: "null" }).spawn();
   try {
-    return await measure(port, bytes, events, () => countLines(out));
+    return await measure(load.port, load.bytes, load.events, () => countLines(load.out));
   } finally {
     child.kill("SIGTERM");
     await child.status;
@@ -129,27 +138,17 @@ destination d_file { file("${out}"); };
 log { source(s_net); destination(d_file); };
 `,
   );
-  const child = new Deno.Command("syslog-ng", {
-    args: [
-      "-F",
-      "-f",
-      conf,
-      "-p",
-      join(dir, "syslog-ng.pid"),
-      "-R",
-      join(dir, "syslog-ng.persist"),
-      "-c",
-      join(dir, "syslog-ng.ctl"),
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  try {
-    return await measure(port, bytes, events, () => countLines(out));
-  } finally {
-    child.kill("SIGTERM");
-    await child.status;
-  }
+  return await measureDaemon("syslog-ng", [
+    "-F",
+    "-f",
+    conf,
+    "-p",
+    join(dir, "syslog-ng.pid"),
+    "-R",
+    join(dir, "syslog-ng.persist"),
+    "-c",
+    join(dir, "syslog-ng.ctl"),
+  ], { port, out, bytes, events });
 }
 
 async function nms(dir: string, bytes: Uint8Array, events: number): Promise<number> {
