@@ -22,8 +22,8 @@ const DAY_MS = 86_400_000;
  */
 export const RETENTION_STEP_ROWS = 1_000;
 
-/** Free pages returned to the file system per step (8 MiB with 4 KiB pages). */
-export const RETENTION_RECLAIM_PAGES = 2_048;
+/** Free space returned to the file system per step, in bytes (8 MiB). */
+export const RETENTION_RECLAIM_BYTES = 8 * 1024 * 1024;
 
 /**
  * Longest pass, in ms. Bounds how long shutdown waits for retention; when a
@@ -168,7 +168,7 @@ export function startRetention(target: RetentionTarget, options: RetentionOption
       ...(retentionDays === undefined ? {} : { receivedBeforeMs: now() - retentionDays * DAY_MS }),
       ...(maxDbBytes === undefined ? {} : { maxBytes: maxDbBytes }),
       maxRows: RETENTION_STEP_ROWS,
-      reclaimPages: RETENTION_RECLAIM_PAGES,
+      reclaimBytes: RETENTION_RECLAIM_BYTES,
     };
     try {
       const outcome = await target.retention({ policy, maxPassMs: RETENTION_PASS_MS });

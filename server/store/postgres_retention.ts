@@ -68,7 +68,7 @@ export async function postgresUsedBytes(sql: Sql): Promise<number> {
  * the newest event. Alerts last updated before the cutoff go too.
  *
  * @param sql A pool on the store's schema.
- * @param policy Limits and bounds (`reclaimPages` does not apply: dropped tables free their files at once).
+ * @param policy Limits and bounds (`reclaimBytes` does not apply: dropped tables free their files at once).
  * @returns Events deleted (estimated from PostgreSQL's statistics for dropped days), bytes freed, whether more is left.
  * @example
  * ```ts

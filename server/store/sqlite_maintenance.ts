@@ -136,32 +136,34 @@ export function pruneSqlite(db: DatabaseSync, policy: PrunePolicy): PruneStep {
         (count > 0 && maxBytes !== undefined && usedBytes(db) > maxBytes);
     });
   }
-  const reclaimedBytes = reclaimSqlite(db, policy.reclaimPages ?? 0);
+  const reclaimedBytes = reclaimSqlite(db, policy.reclaimBytes ?? 0);
   const freeLeft = pragmaNumber(db, "auto_vacuum") === AUTO_VACUUM_INCREMENTAL &&
     pragmaNumber(db, "freelist_count") > 0;
   return { deleted, reclaimedBytes, more: more || (reclaimedBytes > 0 && freeLeft) };
 }
 
 /**
- * Returns up to `pages` free pages to the file system (`PRAGMA
+ * Returns up to `bytes` of free pages to the file system (`PRAGMA
  * incremental_vacuum`). Does nothing unless the database was created with
  * `auto_vacuum = INCREMENTAL` (docs/PRODUCTION.md tells how to convert an
  * older one); its free pages are then reused by new events instead.
  *
  * @param db An open database, outside a transaction.
- * @param pages Most pages to release.
+ * @param bytes Most bytes to release, rounded up to whole pages.
  * @returns Bytes the file shrank by.
  * @example
  * ```ts
- * reclaimSqlite(db, 2048);
+ * reclaimSqlite(db, 8 * 1024 * 1024);
  * ```
  */
-export function reclaimSqlite(db: DatabaseSync, pages: number): number {
-  if (pages <= 0 || pragmaNumber(db, "auto_vacuum") !== AUTO_VACUUM_INCREMENTAL) return 0;
+export function reclaimSqlite(db: DatabaseSync, bytes: number): number {
+  if (bytes <= 0 || pragmaNumber(db, "auto_vacuum") !== AUTO_VACUUM_INCREMENTAL) return 0;
+  const pageSize = pragmaNumber(db, "page_size");
+  const pages = Math.ceil(bytes / pageSize);
   const before = pragmaNumber(db, "page_count");
   // exec() would run only the first step of the pragma (one page): step through it all.
   db.prepare(`PRAGMA incremental_vacuum(${Math.trunc(pages)})`).all();
-  const reclaimed = (before - pragmaNumber(db, "page_count")) * pragmaNumber(db, "page_size");
+  const reclaimed = (before - pragmaNumber(db, "page_count")) * pageSize;
   // In WAL mode the shorter file reaches the disk at the next checkpoint, and
   // when ingest has stopped none comes by itself. PASSIVE never waits for
   // readers: what it cannot copy yet is copied by a later checkpoint.

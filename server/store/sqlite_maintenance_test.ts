@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { SQLITE_MIGRATIONS } from "./migrations.ts";
 import { backupSqliteFile } from "./sqlite_maintenance.ts";
-import { openSqliteStore } from "./sqlite_store.ts";
+import { openSqliteStore, SQLITE_PAGE_SIZE, TEXT_INDEX_AUTOMERGE } from "./sqlite_store.ts";
 import { makeBatch } from "./store_conformance.ts";
 import type { Store } from "./store.ts";
 
@@ -82,7 +82,11 @@ Deno.test("pruneEvents() with maxBytes deletes the oldest events and shrinks the
     const maxBytes = Math.floor(before / 2);
     let steps = 0;
     for (;;) {
-      const step = await store.pruneEvents!({ maxBytes, maxRows: 2000, reclaimPages: 100_000 });
+      const step = await store.pruneEvents!({
+        maxBytes,
+        maxRows: 2000,
+        reclaimBytes: 1024 * 1024 * 1024,
+      });
       steps++;
       if (!step.more) break;
       assert.ok(steps < 100, "retention does not converge");
@@ -160,6 +164,38 @@ Deno.test("openSqliteStore() copies an older database to <db>.bak-v<version> bef
     const names: string[] = [];
     for await (const entry of Deno.readDir(dir)) names.push(entry.name);
     assert.deepEqual(names.filter((n) => n.includes(".bak-")), [`nms.db.bak-v${old}`]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("openSqliteStore() creates 16 KiB pages and sets the full-text merge policy, also on an existing file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nms-layout-" });
+  try {
+    const fresh = join(dir, "fresh.db");
+    await (await openSqliteStore(fresh)).close();
+    // An existing file made with SQLite's defaults (4 KiB pages, FTS5's automerge).
+    const older = join(dir, "older.db");
+    const db = new DatabaseSync(older);
+    for (const migration of SQLITE_MIGRATIONS) db.exec(migration.sql);
+    db.exec(`PRAGMA user_version = ${SQLITE_MIGRATIONS.length}`);
+    db.close();
+    await (await openSqliteStore(older)).close();
+    const read = (path: string) => {
+      const file = new DatabaseSync(path, { readOnly: true });
+      try {
+        const page = file.prepare("PRAGMA page_size").get() as { page_size: number };
+        const merge = file.prepare("SELECT v FROM logs_fts_config WHERE k = 'automerge'").get() as
+          | { v: number }
+          | undefined;
+        return { pageSize: page.page_size, automerge: merge?.v };
+      } finally {
+        file.close();
+      }
+    };
+    assert.deepEqual(read(fresh), { pageSize: SQLITE_PAGE_SIZE, automerge: TEXT_INDEX_AUTOMERGE });
+    // The page size of an existing file stays; the merge policy is set.
+    assert.deepEqual(read(older), { pageSize: 4096, automerge: TEXT_INDEX_AUTOMERGE });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

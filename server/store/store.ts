@@ -389,7 +389,7 @@ export interface Store {
    * One bounded retention step, run by the writer between group commits: deletes
    * at most `maxRows` of the oldest events (by receive order) that are too old
    * or over the size limit, their full-text entries, and returns up to
-   * `reclaimPages` free pages to the file system. The newest event is always
+   * `reclaimBytes` of free pages to the file system. The newest event is always
    * kept, so event ids are never reused. Backends without it keep everything.
    *
    * @param policy What is too old or too much, and the step's bounds.
@@ -495,10 +495,11 @@ export interface PrunePolicy {
   /** Most events deleted by this step. */
   readonly maxRows: number;
   /**
-   * Most free pages handed back to the file system by this step.
+   * Most bytes of free pages handed back to the file system by this step
+   * (rounded up to whole pages).
    * @default {0}
    */
-  readonly reclaimPages?: number;
+  readonly reclaimBytes?: number;
 }
 
 /** The outcome of one {@linkcode Store.pruneEvents} step. */
