@@ -49,6 +49,7 @@ import { loadRulesFile } from "./rules/rules_file.ts";
 import { webhookUrl } from "./rules/webhook.ts";
 import { addOpsCommands, byteSizeArg, retentionDaysArg } from "./cli/ops_commands.ts";
 import { DEFAULT_TEXT_INDEX_MAX_LAG } from "./worker_pool.ts";
+import { MAX_TEXT_INDEX_CATCHUP_SECONDS } from "./text_index_lag.ts";
 import { SERVER_VERSION, versionLine } from "./version.ts";
 
 /** Version printed by `--version`. */
@@ -104,6 +105,16 @@ function integer(min: number, max: number) {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min || n > max) {
       throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+function decimal(min: number, max: number) {
+  return (value: string): number => {
+    const n = /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : NaN;
+    if (!(n >= min && n <= max)) {
+      throw new InvalidArgumentError(`expected a number from ${min} to ${max}`);
     }
     return n;
   };
@@ -187,6 +198,13 @@ function buildProgram() {
         "events not yet full-text indexed beyond which ingest gives the indexer a turn (0: only when idle)",
       ).env("NMS_TEXT_INDEX_MAX_LAG").argParser(integer(0, 1_000_000_000))
         .default(DEFAULT_TEXT_INDEX_MAX_LAG),
+    )
+    .addOption(
+      new Option(
+        "--text-index-max-catchup <seconds>",
+        "most seconds the full-text index may need to catch up once ingest stops, at the measured indexing rate (0: no such bound)",
+      ).env("NMS_TEXT_INDEX_MAX_CATCHUP").argParser(decimal(0, MAX_TEXT_INDEX_CATCHUP_SECONDS))
+        .default(0),
     )
     .addOption(
       new Option("--sync <mode>", "commit durability: full (survives power loss) or normal")
@@ -377,6 +395,7 @@ function buildProgram() {
           ...(options.store === undefined ? {} : { storeUrl: options.store }),
           sync: options.sync,
           textIndexMaxLag: options.textIndexMaxLag,
+          textIndexMaxCatchupSeconds: options.textIndexMaxCatchup,
           log,
           adminPassword: Deno.env.get("NMS_ADMIN_PASSWORD"),
           signal: controller.signal,

@@ -81,6 +81,12 @@ export interface ServerOptions {
    * @default {DEFAULT_TEXT_INDEX_MAX_LAG}
    */
   textIndexMaxLag?: number;
+  /**
+   * Most seconds the full-text index may need to catch up once ingest stops
+   * (see `WorkerPoolOptions.textIndexMaxCatchupSeconds`); 0 turns this bound off.
+   * @default {0}
+   */
+  textIndexMaxCatchupSeconds?: number;
   /** Password of the `admin` created on first start; random when absent. */
   adminPassword?: string | undefined;
   /**
@@ -267,6 +273,9 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
       ...(options.textIndexMaxLag === undefined
         ? {}
         : { textIndexMaxLag: options.textIndexMaxLag }),
+      ...(options.textIndexMaxCatchupSeconds === undefined
+        ? {}
+        : { textIndexMaxCatchupSeconds: options.textIndexMaxCatchupSeconds }),
       onWorkerError: (message) => log.error(message),
       rules,
       onAlerts: (notices) => alerts.publish(notices),

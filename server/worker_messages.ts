@@ -19,6 +19,7 @@ import type { PrunePolicy } from "./store/store.ts";
 import { FAIL, type FailReason } from "../protocol/mod.ts";
 import type { WireLines } from "./wire_batch.ts";
 import type { PackedBatch } from "./packed_batch.ts";
+import type { TextIndexLagLimits } from "./text_index_lag.ts";
 import type { BatchMatches } from "./rules/engine.ts";
 import type { RuleSet } from "./rules/rule.ts";
 import type { AlertNotice } from "./rules/alert_feed.ts";
@@ -121,8 +122,8 @@ export type WriterRequest =
   | {
     readonly kind: "init";
     readonly store: StoreLocation;
-    /** See `WorkerPoolOptions.textIndexMaxLag` (worker_pool.ts); 0: index only when idle. */
-    readonly textIndexMaxLag: number;
+    /** See `WorkerPoolOptions.textIndexMaxLag` and `textIndexMaxCatchupSeconds` (worker_pool.ts). */
+    readonly textIndexLag: TextIndexLagLimits;
   }
   | {
     readonly kind: "events";

@@ -65,6 +65,14 @@ export interface WorkerPoolOptions {
    * @default {DEFAULT_TEXT_INDEX_MAX_LAG}
    */
   readonly textIndexMaxLag?: number;
+  /**
+   * Most seconds the full-text index may need to catch up once ingest stops,
+   * at the indexing rate the writer measures; beyond it, as beyond
+   * `textIndexMaxLag`, each group commit is followed by an indexing step. The
+   * smaller of the two bounds applies; 0 turns this one off.
+   * @default {0}
+   */
+  readonly textIndexMaxCatchupSeconds?: number;
 }
 
 /**
@@ -158,7 +166,10 @@ export class WorkerPool {
         {
           kind: "init",
           store: options.store,
-          textIndexMaxLag: options.textIndexMaxLag ?? DEFAULT_TEXT_INDEX_MAX_LAG,
+          textIndexLag: {
+            maxEvents: options.textIndexMaxLag ?? DEFAULT_TEXT_INDEX_MAX_LAG,
+            maxCatchupSeconds: options.textIndexMaxCatchupSeconds ?? 0,
+          },
         } satisfies WriterRequest,
       ));
       await started[0];

@@ -13,7 +13,11 @@
 import { openStore } from "./store/open_store.ts";
 import { unpackBatch } from "./packed_batch.ts";
 import { Checkpointer, WRITER_SAFETY_CHECKPOINT_PAGES } from "./checkpointer.ts";
-import { keepTextIndexLagBounded, TEXT_INDEX_STEP_ROWS } from "./text_index_lag.ts";
+import {
+  keepTextIndexLagBounded,
+  TEXT_INDEX_STEP_ROWS,
+  TextIndexLagBound,
+} from "./text_index_lag.ts";
 import type { AlertUpsert, EventBatch, Store } from "./store/store.ts";
 import { AlertPipeline } from "./rules/alert_pipeline.ts";
 import type { BatchMatches } from "./rules/engine.ts";
@@ -76,6 +80,8 @@ async function commitGroup(): Promise<void> {
   pendingOther = [];
   pendingRows = 0;
   if (!store || (events.length === 0 && others.length === 0)) return;
+  // Writes came back: a run of idle indexing steps, if any, ends here.
+  textIndexBound.endRun();
   const results: JobResult[] = [];
   let rows = 0;
   if (events.length > 0) {
@@ -105,7 +111,7 @@ async function commitGroup(): Promise<void> {
   checkpointer?.request();
   if (results.length > 0) reply({ kind: "done", results });
   // After the ACKs: a load longer than the lag bound waits for indexing here.
-  await keepTextIndexLagBounded(store, rows, textIndexMaxLag).catch(() => {
+  await keepTextIndexLagBounded(store, rows, textIndexBound).catch(() => {
     // Retried after the next commit; searches scan what the index lacks.
   });
   scheduleIndexing();
@@ -181,14 +187,18 @@ async function indexStep(): Promise<void> {
   // Ingest goes first; the next commit schedules indexing again.
   if (!store?.indexText || pendingEvents.length > 0 || pendingOther.length > 0) return;
   try {
-    if (await store.indexText(TEXT_INDEX_STEP_ROWS) > 0) scheduleIndexing();
+    const start = performance.now();
+    const indexed = await store.indexText(TEXT_INDEX_STEP_ROWS);
+    textIndexBound.idleStep(indexed, start, performance.now());
+    if (indexed > 0) scheduleIndexing();
   } catch {
     // Retried after the next commit; searches scan what the index lacks.
+    textIndexBound.endRun();
   }
 }
 
-/** Unindexed events beyond which ingest gives the indexer a turn (0: only when idle). */
-let textIndexMaxLag = 0;
+/** How far the full-text index may trail before ingest gives the indexer a turn. */
+let textIndexBound = new TextIndexLagBound({ maxEvents: 0, maxCatchupSeconds: 0 });
 
 function schedule(): void {
   if (pendingRows >= GROUP_COMMIT_MAX_ROWS) {
@@ -269,7 +279,7 @@ function handle(request: WriterRequest): void {
       else alerts = new AlertPipeline(request.rules);
       return;
     case "init":
-      textIndexMaxLag = request.textIndexMaxLag;
+      textIndexBound = new TextIndexLagBound(request.textIndexLag);
       // The only writer of this server: PostgreSQL needs one connection per group commit.
       openStore(request.store.url, { sync: request.store.sync, maxConnections: 2 }).then(
         (opened) => {

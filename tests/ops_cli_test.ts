@@ -66,6 +66,7 @@ Deno.test("nms-server config check prints flag > env > file > default with secre
         "http-port: 9001",
         "retention-days: 30",
         "max-db-size: 2GB",
+        "text-index-max-catchup: 1.5",
         "store: postgres://nms:hunter2@db.internal:5432/nms",
         "alert-webhook: https://hooks.example.com/services/T0/B0/hunter2",
       ].join("\n") + "\n",
@@ -83,6 +84,8 @@ Deno.test("nms-server config check prints flag > env > file > default with secre
     assert.match(text, /^retention-days: 30 +# file$/m);
     assert.match(text, /^max-db-size: 2000000000 +# file$/m);
     assert.match(text, /^sync: "full" +# default$/m);
+    assert.match(text, /^text-index-max-catchup: 1.5 +# file$/m);
+    assert.match(text, /^text-index-max-lag: 2000000 +# default$/m);
     assert.match(text, /^store: "postgres:\/\/nms:\*+@db\.internal:5432\/nms" +# file$/m);
     assert.match(text, /^alert-webhook: "\*+" +# file$/m);
     assert.match(text, /NMS_ADMIN_PASSWORD\): set, \*+/);
@@ -92,13 +95,17 @@ Deno.test("nms-server config check prints flag > env > file > default with secre
 Deno.test("nms-server serve --config reports every bad key with file, line and expected type", async () => {
   await withDir(async (dir) => {
     const file = join(dir, "nms-server.yaml");
-    await Deno.writeTextFile(file, "port: 8080\nretention-dayz: 30\nmax-db-size: lots\n");
+    await Deno.writeTextFile(
+      file,
+      "port: 8080\nretention-dayz: 30\nmax-db-size: lots\ntext-index-max-catchup: soon\n",
+    );
     const result = await cli(SERVER_MAIN, ["serve", "--config", file, "--db", join(dir, "x.db")]);
     assert.equal(result.code, 1);
     assert.equal(result.stdout, "");
     assert.deepEqual(result.stderr.trimEnd().split("\n"), [
       `nms-server: ${file}:2: unknown key "retention-dayz" (did you mean "retention-days"?)`,
       `nms-server: ${file}:3: key "max-db-size": expected a size such as 500MB, 2GB or 1GiB (got "lots")`,
+      `nms-server: ${file}:4: key "text-index-max-catchup": expected a number from 0 to 3600 (got "soon")`,
     ]);
     // Nothing was started or created.
     await assert.rejects(Deno.stat(join(dir, "x.db")), Deno.errors.NotFound);
