@@ -11,7 +11,7 @@ import type { WorkerPool } from "../worker_pool.ts";
 import { type AllowList, DEFAULT_SYSLOG_ALLOW, parseAllowList } from "./allow_list.ts";
 import { createSyslogStats, type SyslogStats } from "./stats.ts";
 import { type TcpSyslogContext, TcpSyslogListener } from "./tcp_listener.ts";
-import { UdpSyslogListener } from "./udp_listener.ts";
+import { udpReceiveBufferAdvice, UdpSyslogListener } from "./udp_listener.ts";
 import { WarnThrottle } from "./_warn_throttle.ts";
 
 /** A certificate chain and its private key, both PEM text. */
@@ -165,6 +165,8 @@ export function startSyslogReceiver(options: SyslogReceiverOptions): Promise<Sys
       );
       opened.push(socket);
       udp = new UdpSyslogListener(socket, ctx);
+      const advice = udpReceiveBufferAdvice();
+      if (advice !== null) options.log.warn(advice);
     }
     if (options.tcpPort !== undefined) {
       const port = options.tcpPort;

@@ -4,7 +4,11 @@ import type { WorkerPool } from "../worker_pool.ts";
 import type { EventsJob } from "../worker_messages.ts";
 import { parseAllowList } from "./allow_list.ts";
 import { createSyslogStats } from "./stats.ts";
-import { UdpSyslogListener } from "./udp_listener.ts";
+import {
+  RECOMMENDED_UDP_RECEIVE_BUFFER_BYTES,
+  udpReceiveBufferAdvice,
+  UdpSyslogListener,
+} from "./udp_listener.ts";
 import { WarnThrottle } from "./_warn_throttle.ts";
 
 type Job = Omit<EventsJob, "kind" | "jobId">;
@@ -105,4 +109,24 @@ Deno.test("UdpSyslogListener drops and counts datagrams from senders outside the
     await udp.stop();
     await running;
   }
+});
+
+Deno.test("udpReceiveBufferAdvice() warns of a small kernel receive buffer, with the sysctl that raises it", () => {
+  const reading = (text: string) => (path: string) => {
+    assert.equal(path, "/proc/sys/net/core/rmem_default");
+    return text;
+  };
+  const advice = udpReceiveBufferAdvice(reading("212992\n"));
+  assert.match(advice ?? "", /212992-byte receive buffer/);
+  assert.match(advice ?? "", /sysctl -w net\.core\.rmem_default=4194304/);
+  assert.equal(advice?.includes("\n"), false, "one line");
+  assert.equal(udpReceiveBufferAdvice(reading(`${RECOMMENDED_UDP_RECEIVE_BUFFER_BYTES}\n`)), null);
+  assert.equal(udpReceiveBufferAdvice(reading("not a number")), null);
+  // Not Linux, or not readable: nothing to advise.
+  assert.equal(
+    udpReceiveBufferAdvice(() => {
+      throw new Deno.errors.NotFound("no /proc");
+    }),
+    null,
+  );
 });

@@ -160,6 +160,16 @@ async function tcpRun(server: Server, events: { count(): number }): Promise<numb
   return (perConnection * CONNECTIONS) / ((performance.now() - start) / 1000);
 }
 
+/** The kernel's default socket receive buffer, which decides UDP losses (docs/SYSLOG.md). */
+function receiveBuffer(): string {
+  try {
+    const bytes = Number(Deno.readTextFileSync("/proc/sys/net/core/rmem_default").trim());
+    return `${bytes.toLocaleString("en-US")} bytes`;
+  } catch {
+    return "unknown";
+  }
+}
+
 /** UDP: M datagrams at a bounded rate; returns what arrived and how fast it was stored. */
 async function udpRun(
   server: Server,
@@ -226,7 +236,7 @@ try {
         udp.stored.toLocaleString("en-US")
       } of ${udp.sent.toLocaleString("en-US")} stored (${
         (100 * (1 - udp.stored / udp.sent)).toFixed(2)
-      }% lost)`,
+      }% lost; kernel receive buffer ${receiveBuffer()})`,
     );
   } finally {
     events.close();
