@@ -18,14 +18,16 @@ import type { Store } from "./store/store.ts";
 
 /**
  * Events added to the full-text index per step when the writer is idle. A step
- * takes about 15-25 ms here, so a batch arriving meanwhile waits at most that.
+ * took 9-12 ms on a 2-core machine, up to 80 ms when it merged segments, so a
+ * batch arriving meanwhile waits at most that.
  */
 export const TEXT_INDEX_STEP_ROWS = 5_000;
 
 /**
- * Indexing rate assumed until the writer has timed a step, in events/s: about
- * FTS5's rate inline with inserts on a 2-core machine, a third of what an idle
- * step measures there, so a catch-up bound errs on the side of a fresher index.
+ * Indexing rate assumed until the writer has timed a catch-up, in events/s:
+ * about FTS5's rate inline with inserts on a 2-core machine and a third of a
+ * catch-up's rate there, so a catch-up bound errs on the side of a fresher
+ * index until it is measured.
  */
 export const ASSUMED_TEXT_INDEX_RATE = 100_000;
 
