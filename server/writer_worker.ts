@@ -18,7 +18,7 @@ import {
   TEXT_INDEX_STEP_ROWS,
   TextIndexLagBound,
 } from "./text_index_lag.ts";
-import type { AlertUpsert, EventBatch, Store } from "./store/store.ts";
+import type { AlertUpsert, EventBatch, GroupAlerts, Store } from "./store/store.ts";
 import { AlertPipeline } from "./rules/alert_pipeline.ts";
 import type { BatchMatches } from "./rules/engine.ts";
 import { agentRegisteredEvent } from "./rules/nms_events.ts";
@@ -85,20 +85,28 @@ async function commitGroup(): Promise<void> {
   const results: JobResult[] = [];
   let rows = 0;
   if (events.length > 0) {
+    // The pipeline of this group, even if a rules reload replaces it meanwhile.
+    const pipeline = alerts;
+    const eventIds = pipeline?.prepare(events);
+    // Alerts are stored in the events' transaction, before the ACKs go out: an
+    // acknowledged attack is visible, and no crash keeps events without their alerts.
+    const group = pipeline && eventIds ? groupAlerts(pipeline, events, eventIds) : undefined;
     try {
-      const eventIds = alerts?.prepare(events);
       const statuses = await store.appendEvents(
         events.map((e) => e.batch),
-        eventIds ? { eventIds } : {},
+        eventIds ? { eventIds, ...(group ? { alerts: group } : {}) } : {},
       );
+      pipeline?.commit();
       for (const e of events) rows += e.batch.count;
       events.forEach((e, i) => {
         if (e.jobId === NO_REPLY) return;
         results.push({ jobId: e.jobId, statuses: withFailures(statuses[i]!, e.failures) });
       });
-      // Alerts are stored before the ACKs go out: an acknowledged attack is visible.
-      if (alerts && eventIds) await storeAlerts(store, alerts, events, statuses, eventIds);
+      if (group) reportAlerts(group);
     } catch (error) {
+      // Nothing was stored: the resent events will be counted when they are.
+      pipeline?.rollback();
+      pipeline?.commit();
       const message = `Cannot store events: ${(error as Error).message}`;
       for (const e of events) {
         if (e.jobId !== NO_REPLY) results.push({ jobId: e.jobId, error: message });
@@ -117,25 +125,47 @@ async function commitGroup(): Promise<void> {
   scheduleIndexing();
 }
 
-/** Correlates a committed group's matches, stores the alerts and reports them to the main thread. */
-async function storeAlerts(
-  store: Store,
+/** A group's alerts as `Store.appendEvents` collects them, with the upserts it collected. */
+interface CollectedAlerts extends GroupAlerts {
+  upserts: readonly AlertUpsert[];
+}
+
+/**
+ * The alerts of a group for `Store.appendEvents`: the store calls `collect`
+ * inside the transaction, once the statuses and event ids are known.
+ */
+function groupAlerts(
   pipeline: AlertPipeline,
   events: typeof pendingEvents,
-  statuses: Uint8Array[],
   eventIds: (Float64Array | null)[],
-): Promise<void> {
-  let upserts: AlertUpsert[] = [];
-  try {
-    upserts = pipeline.collect(events, statuses, eventIds);
-    if (upserts.length === 0) return;
-    const stored = await store.upsertAlerts(upserts, Date.now());
+): CollectedAlerts {
+  pipeline.begin();
+  const group: CollectedAlerts = {
+    at: Date.now(),
+    stored: [],
+    upserts: [],
+    collect(statuses) {
+      // A retried transaction collects again, from the windows as they were.
+      pipeline.rollback();
+      group.upserts = pipeline.collect(events, statuses, eventIds);
+      return group.upserts;
+    },
+  };
+  return group;
+}
+
+/** Tells the main thread what a committed group's alerts did, or why they are missing. */
+function reportAlerts(group: CollectedAlerts): void {
+  if (group.error) {
+    reply({ kind: "warning", message: `Cannot store alerts: ${group.error.message}` });
+  } else if (group.stored.length > 0) {
     reply({
       kind: "alerts",
-      notices: stored.map((alert, i) => ({ alert, created: alert.count === upserts[i]!.count })),
+      notices: group.stored.map((alert, i) => ({
+        alert,
+        created: alert.count === group.upserts[i]!.count,
+      })),
     });
-  } catch (error) {
-    reply({ kind: "warning", message: `Cannot store alerts: ${(error as Error).message}` });
   }
 }
 

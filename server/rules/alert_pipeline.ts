@@ -65,6 +65,25 @@ export class AlertPipeline {
   }
 
   /**
+   * Starts a group: what {@linkcode collect} then does to the correlation
+   * windows is undone by {@linkcode rollback} (its transaction failed, or it
+   * is collected again) and kept by {@linkcode commit}.
+   */
+  begin(): void {
+    this.#correlator.begin();
+  }
+
+  /** Keeps what the group's {@linkcode collect} did to the correlation windows. */
+  commit(): void {
+    this.#correlator.commit();
+  }
+
+  /** Undoes what the group's {@linkcode collect} did to the correlation windows. */
+  rollback(): void {
+    this.#correlator.rollback();
+  }
+
+  /**
    * Matches the batches that arrived unmatched, and allocates the id arrays
    * for the batches with matches.
    *
@@ -82,12 +101,14 @@ export class AlertPipeline {
   }
 
   /**
-   * Correlates the stored matches of a committed group and folds the alerts.
+   * Correlates the stored matches of a group and folds the alerts (called by
+   * the store inside the group's transaction, between {@linkcode begin} and
+   * {@linkcode commit}).
    *
    * @param entries The group, as passed to {@linkcode prepare}.
    * @param statuses `Store.appendEvents`' statuses: duplicates are not matched again.
    * @param eventIds The arrays from {@linkcode prepare}, filled by the store.
-   * @returns The alerts to store with `Store.upsertAlerts`, one per identity.
+   * @returns The alerts to store (`GroupAlerts.collect` in store.ts), one per identity.
    */
   collect(
     entries: readonly PipelineEntry[],

@@ -144,6 +144,12 @@ export class Correlator {
   /** Windows in least-recently-used order: `f<id>\0<key>` for frequency, `a<id>\0<key>` for after. */
   readonly #windows = new Map<string, Entry[]>();
   #evicted = 0;
+  /**
+   * While a group's transaction is open ({@linkcode begin}): each window as it
+   * was before its first change, undefined for one that did not exist.
+   */
+  #journal: Map<string, Entry[] | undefined> | null = null;
+  #evictedAtBegin = 0;
 
   /**
    * @param ruleSet The rules.
@@ -197,15 +203,55 @@ export class Correlator {
     }
   }
 
+  /**
+   * Starts remembering changes, so that {@linkcode rollback} can undo what the
+   * matches of a group whose transaction failed did to the windows.
+   */
+  begin(): void {
+    this.#journal = new Map();
+    this.#evictedAtBegin = this.#evicted;
+  }
+
+  /** Keeps the changes since {@linkcode begin}. */
+  commit(): void {
+    this.#journal = null;
+  }
+
+  /**
+   * Puts every window back as it was at {@linkcode begin} (their order of use
+   * aside): the events were not stored, and will be counted when they are.
+   */
+  rollback(): void {
+    const journal = this.#journal;
+    if (!journal) return;
+    for (const [key, window] of journal) {
+      if (window === undefined) this.#windows.delete(key);
+      else this.#windows.set(key, window);
+    }
+    this.#evicted = this.#evictedAtBegin;
+    this.#journal = new Map();
+  }
+
+  /** Notes how a window was before its first change since {@linkcode begin}. */
+  #remember(key: string): void {
+    const journal = this.#journal;
+    if (!journal || journal.has(key)) return;
+    const window = this.#windows.get(key);
+    journal.set(key, window === undefined ? undefined : [...window]);
+  }
+
   /** The window for `key`, created if needed, moved to most recently used. */
   #touch(key: string): Entry[] {
+    this.#remember(key);
     let window = this.#windows.get(key);
     if (window) {
       this.#windows.delete(key);
     } else {
       window = [];
       if (this.#windows.size >= this.#maxKeys) {
-        this.#windows.delete(this.#windows.keys().next().value!);
+        const oldest = this.#windows.keys().next().value!;
+        this.#remember(oldest);
+        this.#windows.delete(oldest);
         this.#evicted++;
       }
     }

@@ -156,3 +156,25 @@ Deno.test("Correlator.setRules() keeps windows of unchanged rules and drops chan
     0,
   );
 });
+
+Deno.test("Correlator.rollback() undoes a failed group's counting; commit() keeps it", () => {
+  const c = new Correlator(set);
+  assert.deepEqual(rules(fail(c, 0)), []);
+  const tracked = c.trackedKeys;
+  // A group whose transaction fails: its two failures must not count.
+  c.begin();
+  assert.deepEqual(rules(fail(c, 1000)), []);
+  assert.deepEqual(rules(fail(c, 1500, "10.0.0.9")), []);
+  assert.ok(c.trackedKeys > tracked);
+  c.rollback();
+  c.commit();
+  assert.equal(c.trackedKeys, tracked, "the other address's windows are gone");
+  // Resent and stored this time: one more failure is not yet three.
+  c.begin();
+  assert.deepEqual(rules(fail(c, 2000)), []);
+  c.commit();
+  assert.deepEqual(rules(fail(c, 3000)), [2]);
+  // Without a group, nothing is remembered and rollback() does nothing.
+  c.rollback();
+  assert.deepEqual(rules(fail(c, 4000)), []);
+});

@@ -41,6 +41,7 @@ import {
   type EventDigest,
   type EventQuery,
   type EventRecord,
+  type GroupAlerts,
   type HeartbeatRecord,
   MAX_ALERT_EVENT_IDS,
   MAX_ALERT_QUERY_LIMIT,
@@ -277,7 +278,11 @@ export class PostgresStore implements Store {
     for (let attempt = 1;; attempt++) {
       for (const at of receiveTimes) await this.ensurePartitions(at);
       try {
-        return await this.#sql.begin((tx) => this.#append(tx, batches, options.eventIds));
+        return await this.#sql.begin(async (tx) => {
+          const statuses = await this.#append(tx, batches, options.eventIds);
+          if (options.alerts) await this.#storeGroupAlerts(tx, options.alerts, statuses);
+          return statuses;
+        });
       } catch (error) {
         const code = (error as { code?: string }).code;
         if (attempt >= MAX_APPEND_ATTEMPTS || !code || !RETRY_CODES.has(code)) throw error;
@@ -641,45 +646,68 @@ export class PostgresStore implements Store {
 
   // --- Alerts (server/rules/). Event ids are not filled by appendEvents here yet. ---
 
-  async upsertAlerts(alerts: readonly AlertUpsert[], at: number): Promise<AlertRecord[]> {
-    if (alerts.length === 0) return [];
-    const stored = await this.#sql.begin(async (tx) => {
-      // Servers sharing the database fold one at a time.
-      await tx`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_CLASS}, hashtext(current_schema() || ':alerts'))`;
-      const out: AlertRecord[] = [];
-      for (const alert of alerts) {
-        const key = clean(alert.foldKey);
-        const [last] = await tx`SELECT id, first_seen, last_seen, event_ids FROM alerts
-          WHERE fold_key = ${key} ORDER BY id DESC LIMIT 1`;
-        const folds = last !== undefined && alert.foldWindowMs > 0 &&
-          alert.firstSeen - Number(last.last_seen) <= alert.foldWindowMs &&
-          Number(last.first_seen) - alert.lastSeen <= alert.foldWindowMs;
-        const first = Math.floor(alert.firstSeen);
-        const lastSeen = Math.floor(alert.lastSeen);
-        const description = clean(alert.description);
-        if (folds) {
-          const ids = (JSON.parse(String(last.event_ids)) as number[]).concat(alert.eventIds);
-          const [row] = await tx`UPDATE alerts SET level = ${alert.level},
-            description = ${description},
-            event_ids = ${JSON.stringify(ids.slice(0, MAX_ALERT_EVENT_IDS))},
-            first_seen = least(first_seen, ${first}), last_seen = greatest(last_seen, ${lastSeen}),
-            count = count + ${alert.count}, updated_at = ${Math.floor(at)}
-            WHERE id = ${last.id} RETURNING *`;
-          out.push(toAlert(row!));
-        } else {
-          const [row] = await tx`INSERT INTO alerts (rule_id, level, description, fold_key, fields,
-            event_ids, first_seen, last_seen, count, updated_at)
-            VALUES (${alert.ruleId}, ${alert.level}, ${description}, ${key},
-              ${clean(JSON.stringify(alert.fields))},
-              ${JSON.stringify(alert.eventIds.slice(0, MAX_ALERT_EVENT_IDS))}, ${first},
-              ${lastSeen}, ${alert.count}, ${Math.floor(at)})
-            RETURNING *`;
-          out.push(toAlert(row!));
-        }
+  /**
+   * A group's alerts inside its events' transaction, under a savepoint: a
+   * failure undoes only them and is reported in `group.error`.
+   */
+  async #storeGroupAlerts(
+    tx: TransactionSql,
+    group: GroupAlerts,
+    statuses: readonly Uint8Array[],
+  ): Promise<void> {
+    // A retried transaction collects again: only the last attempt's alerts count.
+    group.stored.length = 0;
+    delete group.error;
+    try {
+      const upserts = group.collect(statuses);
+      if (upserts.length === 0) return;
+      const stored = await tx.savepoint((sp) => this.#foldAlerts(sp, upserts, group.at));
+      group.stored.push(...(stored as unknown as AlertRecord[]));
+    } catch (error) {
+      group.error = error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  /** Stores or folds alerts inside an open transaction. */
+  async #foldAlerts(
+    tx: TransactionSql,
+    alerts: readonly AlertUpsert[],
+    at: number,
+  ): Promise<AlertRecord[]> {
+    // Servers sharing the database fold one at a time.
+    await tx`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_CLASS}, hashtext(current_schema() || ':alerts'))`;
+    const out: AlertRecord[] = [];
+    for (const alert of alerts) {
+      const key = clean(alert.foldKey);
+      const [last] = await tx`SELECT id, first_seen, last_seen, event_ids FROM alerts
+        WHERE fold_key = ${key} ORDER BY id DESC LIMIT 1`;
+      const folds = last !== undefined && alert.foldWindowMs > 0 &&
+        alert.firstSeen - Number(last.last_seen) <= alert.foldWindowMs &&
+        Number(last.first_seen) - alert.lastSeen <= alert.foldWindowMs;
+      const first = Math.floor(alert.firstSeen);
+      const lastSeen = Math.floor(alert.lastSeen);
+      const description = clean(alert.description);
+      if (folds) {
+        const ids = (JSON.parse(String(last.event_ids)) as number[]).concat(alert.eventIds);
+        const [row] = await tx`UPDATE alerts SET level = ${alert.level},
+          description = ${description},
+          event_ids = ${JSON.stringify(ids.slice(0, MAX_ALERT_EVENT_IDS))},
+          first_seen = least(first_seen, ${first}), last_seen = greatest(last_seen, ${lastSeen}),
+          count = count + ${alert.count}, updated_at = ${Math.floor(at)}
+          WHERE id = ${last.id} RETURNING *`;
+        out.push(toAlert(row!));
+      } else {
+        const [row] = await tx`INSERT INTO alerts (rule_id, level, description, fold_key, fields,
+          event_ids, first_seen, last_seen, count, updated_at)
+          VALUES (${alert.ruleId}, ${alert.level}, ${description}, ${key},
+            ${clean(JSON.stringify(alert.fields))},
+            ${JSON.stringify(alert.eventIds.slice(0, MAX_ALERT_EVENT_IDS))}, ${first},
+            ${lastSeen}, ${alert.count}, ${Math.floor(at)})
+          RETURNING *`;
+        out.push(toAlert(row!));
       }
-      return out;
-    });
-    return stored as unknown as AlertRecord[];
+    }
+    return out;
   }
 
   async listAlerts(query: AlertQuery = {}): Promise<AlertRecord[]> {

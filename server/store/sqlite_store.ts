@@ -30,6 +30,7 @@ import {
   type EventDigest,
   type EventQuery,
   type EventRecord,
+  type GroupAlerts,
   type HeartbeatRecord,
   MAX_ALERT_EVENT_IDS,
   MAX_ALERT_QUERY_LIMIT,
@@ -340,8 +341,9 @@ class SqliteStore implements Store {
       }
       filled = 0;
     };
-    // Positions raised by this transaction; published to the cache after COMMIT.
+    // Positions raised by this transaction, and its alerts: published to the caches after COMMIT.
     const touched = new Set<StreamEntry>();
+    const changedAlerts = new Map<string, AlertRecord>();
     let lastKey: string | null = null;
     let stream: StreamEntry | undefined;
     try {
@@ -416,6 +418,7 @@ class SqliteStore implements Store {
         }
         // Syslog senders, aggregated per batch by the pool worker, in the same transaction.
         for (const batch of batches) if (batch.sources) this.#upsertSources(batch.sources);
+        if (options.alerts) this.#storeGroupAlerts(options.alerts, statuses, changedAlerts);
       });
     } catch (error) {
       // Rolled back: forget the positions this transaction raised.
@@ -423,6 +426,7 @@ class SqliteStore implements Store {
       throw error;
     }
     for (const entry of touched) entry.highest = entry.pending;
+    this.#publishAlerts(changedAlerts);
     return Promise.resolve(statuses);
   }
 
@@ -651,77 +655,86 @@ class SqliteStore implements Store {
 
   // --- Alerts (server/rules/) ---
 
-  upsertAlerts(alerts: readonly AlertUpsert[], at: number): Promise<AlertRecord[]> {
+  /**
+   * Stores or folds alerts inside the open transaction; `changed` collects
+   * their latest state for {@linkcode SqliteStore.#publishAlerts} after COMMIT.
+   */
+  #foldAlerts(
+    alerts: readonly AlertUpsert[],
+    at: number,
+    changed: Map<string, AlertRecord>,
+  ): AlertRecord[] {
     // The writer is the only one writing alerts: the latest state of recent
     // ones is cached, so folding costs one UPDATE and no SELECT or JSON parse.
-    const changed = new Map<string, AlertRecord>();
-    const stored = transaction(this.#db, () =>
-      alerts.map((alert) => {
-        let last = changed.get(alert.foldKey) ?? this.#alertCache.get(alert.foldKey);
-        if (!last) {
-          const row = this.#statements.lastAlert!.get(alert.foldKey) as Row | undefined;
-          last = row ? toAlert(row) : undefined;
-        }
-        const folds = last !== undefined && alert.foldWindowMs > 0 &&
-          alert.firstSeen - last.lastSeen <= alert.foldWindowMs &&
-          last.firstSeen - alert.lastSeen <= alert.foldWindowMs;
-        let record: AlertRecord;
-        if (folds) {
-          const full = last!.eventIds.length >= MAX_ALERT_EVENT_IDS || alert.eventIds.length === 0;
-          const eventIds = full
-            ? last!.eventIds
-            : last!.eventIds.concat(alert.eventIds).slice(0, MAX_ALERT_EVENT_IDS);
-          record = {
-            ...last!,
-            level: alert.level,
-            description: alert.description,
-            eventIds,
-            firstSeen: Math.min(last!.firstSeen, alert.firstSeen),
-            lastSeen: Math.max(last!.lastSeen, alert.lastSeen),
-            count: last!.count + alert.count,
-            updatedAt: at,
-          };
-          this.#statements.foldAlert!.run({
-            id: record.id,
-            level: record.level,
-            description: record.description,
-            ids: full ? null : JSON.stringify(eventIds),
-            first: record.firstSeen,
-            last: record.lastSeen,
-            count: record.count,
-            at,
-          });
-        } else {
-          const eventIds = alert.eventIds.slice(0, MAX_ALERT_EVENT_IDS);
-          const row = this.#statements.insertAlert!.get({
-            rule: alert.ruleId,
-            level: alert.level,
-            description: alert.description,
-            key: alert.foldKey,
-            fields: JSON.stringify(alert.fields),
-            ids: JSON.stringify(eventIds),
-            first: alert.firstSeen,
-            last: alert.lastSeen,
-            count: alert.count,
-            at,
-          }) as Row;
-          record = {
-            id: Number(row.id),
-            ruleId: alert.ruleId,
-            level: alert.level,
-            description: alert.description,
-            fields: { ...alert.fields },
-            eventIds,
-            firstSeen: alert.firstSeen,
-            lastSeen: alert.lastSeen,
-            count: alert.count,
-            updatedAt: at,
-          };
-        }
-        changed.set(alert.foldKey, record);
-        return record;
-      }));
-    // Published only after COMMIT; the oldest entries go when the cache is full.
+    return alerts.map((alert) => {
+      let last = changed.get(alert.foldKey) ?? this.#alertCache.get(alert.foldKey);
+      if (!last) {
+        const row = this.#statements.lastAlert!.get(alert.foldKey) as Row | undefined;
+        last = row ? toAlert(row) : undefined;
+      }
+      const folds = last !== undefined && alert.foldWindowMs > 0 &&
+        alert.firstSeen - last.lastSeen <= alert.foldWindowMs &&
+        last.firstSeen - alert.lastSeen <= alert.foldWindowMs;
+      let record: AlertRecord;
+      if (folds) {
+        const full = last!.eventIds.length >= MAX_ALERT_EVENT_IDS || alert.eventIds.length === 0;
+        const eventIds = full
+          ? last!.eventIds
+          : last!.eventIds.concat(alert.eventIds).slice(0, MAX_ALERT_EVENT_IDS);
+        record = {
+          ...last!,
+          level: alert.level,
+          description: alert.description,
+          eventIds,
+          firstSeen: Math.min(last!.firstSeen, alert.firstSeen),
+          lastSeen: Math.max(last!.lastSeen, alert.lastSeen),
+          count: last!.count + alert.count,
+          updatedAt: at,
+        };
+        this.#statements.foldAlert!.run({
+          id: record.id,
+          level: record.level,
+          description: record.description,
+          ids: full ? null : JSON.stringify(eventIds),
+          first: record.firstSeen,
+          last: record.lastSeen,
+          count: record.count,
+          at,
+        });
+      } else {
+        const eventIds = alert.eventIds.slice(0, MAX_ALERT_EVENT_IDS);
+        const row = this.#statements.insertAlert!.get({
+          rule: alert.ruleId,
+          level: alert.level,
+          description: alert.description,
+          key: alert.foldKey,
+          fields: JSON.stringify(alert.fields),
+          ids: JSON.stringify(eventIds),
+          first: alert.firstSeen,
+          last: alert.lastSeen,
+          count: alert.count,
+          at,
+        }) as Row;
+        record = {
+          id: Number(row.id),
+          ruleId: alert.ruleId,
+          level: alert.level,
+          description: alert.description,
+          fields: { ...alert.fields },
+          eventIds,
+          firstSeen: alert.firstSeen,
+          lastSeen: alert.lastSeen,
+          count: alert.count,
+          updatedAt: at,
+        };
+      }
+      changed.set(alert.foldKey, record);
+      return record;
+    });
+  }
+
+  /** Caches the latest state of committed alerts; the oldest entries go when the cache is full. */
+  #publishAlerts(changed: Map<string, AlertRecord>): void {
     for (const [key, record] of changed) {
       this.#alertCache.delete(key);
       this.#alertCache.set(key, record);
@@ -729,7 +742,29 @@ class SqliteStore implements Store {
     while (this.#alertCache.size > ALERT_CACHE_ENTRIES) {
       this.#alertCache.delete(this.#alertCache.keys().next().value!);
     }
-    return Promise.resolve(stored);
+  }
+
+  /**
+   * A group's alerts inside its events' transaction, under a savepoint: a
+   * failure undoes only them and is reported in `group.error`.
+   */
+  #storeGroupAlerts(
+    group: GroupAlerts,
+    statuses: readonly Uint8Array[],
+    changed: Map<string, AlertRecord>,
+  ): void {
+    this.#db.exec("SAVEPOINT group_alerts");
+    try {
+      const upserts = group.collect(statuses);
+      group.stored.push(...this.#foldAlerts(upserts, group.at, changed));
+      this.#db.exec("RELEASE group_alerts");
+    } catch (error) {
+      this.#db.exec("ROLLBACK TO group_alerts");
+      this.#db.exec("RELEASE group_alerts");
+      changed.clear();
+      group.stored.length = 0;
+      group.error = error instanceof Error ? error : new Error(String(error));
+    }
   }
 
   listAlerts(query: AlertQuery = {}): Promise<AlertRecord[]> {
@@ -859,7 +894,7 @@ function toSource(row: Row): SourceRecord {
 
 // --- Alerts (server/rules/) ---
 
-/** Alerts whose latest state {@linkcode Store.upsertAlerts} keeps in memory to fold without a SELECT. */
+/** Alerts whose latest state the SQLite store keeps in memory to fold without a SELECT. */
 const ALERT_CACHE_ENTRIES = 10_000;
 
 /** WHERE clause and parameters of an {@linkcode AlertQuery}. */

@@ -319,18 +319,6 @@ export interface Store {
   // --- Alerts (server/rules/, docs/RULES.md) ---
 
   /**
-   * Stores alerts in one transaction. Each is folded into the newest stored
-   * alert with the same `foldKey` when that one's `lastSeen` is at most
-   * `foldWindowMs` before this one's `firstSeen` (count added, `lastSeen`
-   * raised, event ids appended up to {@linkcode MAX_ALERT_EVENT_IDS}); else it
-   * is inserted as a new alert.
-   *
-   * @param alerts Occurrences to store, in order.
-   * @param at Server time of the write, ms since the epoch (`updatedAt`).
-   * @returns The stored state of each alert, in the same order.
-   */
-  upsertAlerts(alerts: readonly AlertUpsert[], at: number): Promise<AlertRecord[]>;
-  /**
    * Lists alerts, most recently raised or updated first.
    *
    * @param query Filters and page size.
@@ -421,6 +409,36 @@ export interface AppendOptions {
    * @default {undefined}
    */
   readonly eventIds?: readonly (Float64Array | null)[];
+  /**
+   * The alerts the group raises, stored or folded in the same transaction as
+   * its events, so that no crash keeps the events without their alerts.
+   * @default {undefined}
+   */
+  readonly alerts?: GroupAlerts;
+}
+
+/**
+ * The alerts of one group commit ({@linkcode AppendOptions.alerts}). Each is
+ * folded into the newest stored alert with the same `foldKey` when that one's
+ * `lastSeen` is at most `foldWindowMs` before this one's `firstSeen` (count
+ * added, `lastSeen` raised, event ids appended up to
+ * {@linkcode MAX_ALERT_EVENT_IDS}); else it is inserted as a new alert. A
+ * failure to collect or store them rolls back only the alerts (a savepoint):
+ * the events are committed, and `error` says what went wrong.
+ */
+export interface GroupAlerts {
+  /**
+   * Called inside the transaction once the rows are written, with each
+   * batch's statuses (`eventIds` filled); may be called again if the store
+   * retries the transaction.
+   */
+  collect(statuses: readonly Uint8Array[]): readonly AlertUpsert[];
+  /** The time the alerts are updated at (ms since the epoch). */
+  readonly at: number;
+  /** Filled by the store: the stored or folded alerts, one per upsert, in order. */
+  readonly stored: AlertRecord[];
+  /** Set by the store when the alerts could not be stored. */
+  error?: Error;
 }
 
 /** Most event ids kept with one alert: the first ones; its count keeps rising past it. */
@@ -432,7 +450,7 @@ export const MAX_ALERT_QUERY_LIMIT = 1_000;
 /** Default page of {@linkcode Store.listAlerts}. */
 export const DEFAULT_ALERT_QUERY_LIMIT = 100;
 
-/** One or more occurrences of an alert, to store or fold (see {@linkcode Store.upsertAlerts}). */
+/** One or more occurrences of an alert, to store or fold (see {@linkcode GroupAlerts}). */
 export interface AlertUpsert {
   readonly ruleId: number;
   /** 1-15, as the rule says. */

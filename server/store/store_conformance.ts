@@ -14,6 +14,7 @@ import {
   EVENT_FLAGS,
   type EventBatch,
   type EventRecord,
+  type GroupAlerts,
   type SourceUpdate,
   type Store,
   StoreError,
@@ -115,6 +116,23 @@ export function makeBatch(
 /** Messages of all events, oldest first. */
 async function messages(store: Store): Promise<string[]> {
   return (await store.queryEvents({ limit: 10_000 })).map((e) => e.message).reverse();
+}
+
+/** An alert to store, as the rules raise one. */
+function testAlert(over: Partial<AlertUpsert> = {}): AlertUpsert {
+  return {
+    ruleId: 5710,
+    level: 10,
+    description: "sshd: brute force",
+    foldKey: "5710\u0001203.0.113.7",
+    fields: { srcip: "203.0.113.7" },
+    eventIds: [],
+    firstSeen: 1_000,
+    lastSeen: 2_000,
+    count: 1,
+    foldWindowMs: 60_000,
+    ...over,
+  };
 }
 
 function statusesOf(result: Uint8Array[]): number[][] {
@@ -819,7 +837,7 @@ const CASES: [string, Case][] = [
 
   // --- Alerts (server/rules/) ---
   [
-    "upsertAlerts() inserts, folds within the window, and listAlerts()/countAlerts() filter",
+    "alerts stored with a group are inserted, folded within the window, and listAlerts()/countAlerts() filter",
     async ({ store }) => {
       const alert = (over: Partial<AlertUpsert> = {}): AlertUpsert => ({
         ruleId: 5710,
@@ -834,7 +852,14 @@ const CASES: [string, Case][] = [
         foldWindowMs: 60_000,
         ...over,
       });
-      const [first] = await store.upsertAlerts([alert()], 10);
+      // As the writer stores them: with a group of events, in its transaction.
+      const storeWithGroup = async (alerts: AlertUpsert[], at: number) => {
+        const group: GroupAlerts = { at, stored: [], collect: () => alerts };
+        await store.appendEvents([makeBatch([{ message: `group at ${at}` }])], { alerts: group });
+        assert.equal(group.error, undefined);
+        return group.stored;
+      };
+      const [first] = await storeWithGroup([alert()], 10);
       assert.deepEqual({ ...first!, id: 0 }, {
         id: 0,
         ruleId: 5710,
@@ -848,7 +873,7 @@ const CASES: [string, Case][] = [
         updatedAt: 10,
       });
       // Within the window: folded, count and ids grow.
-      const [folded] = await store.upsertAlerts(
+      const [folded] = await storeWithGroup(
         [alert({ eventIds: [4], firstSeen: 30_000, lastSeen: 31_000, count: 2 })],
         20,
       );
@@ -859,7 +884,7 @@ const CASES: [string, Case][] = [
       assert.equal(folded!.lastSeen, 31_000);
       assert.equal(folded!.updatedAt, 20);
       // Past the window, or another key: a new alert.
-      const [later, other] = await store.upsertAlerts([
+      const [later, other] = await storeWithGroup([
         alert({ firstSeen: 500_000, lastSeen: 500_000 }),
         alert({ foldKey: "5702\u0001web-1\u0001deploy", ruleId: 5702, level: 3, fields: {} }),
       ], 30);
@@ -875,6 +900,72 @@ const CASES: [string, Case][] = [
       ]);
       assert.equal(await store.countAlerts(), 3);
       assert.equal(await store.countAlerts({ minLevel: 10, sinceMs: 15 }), 2);
+    },
+  ],
+  [
+    "appendEvents() stores the group's alerts in the events' transaction, once the statuses are known",
+    async ({ store }) => {
+      await store.appendEvents([makeBatch([{ stream: "s1", position: 1, message: "one" }])]);
+      const seen: number[][][] = [];
+      const group: GroupAlerts = {
+        at: 50,
+        stored: [],
+        collect(statuses) {
+          seen.push(statusesOf([...statuses]));
+          return [testAlert({ count: 1 })];
+        },
+      };
+      const statuses = await store.appendEvents([
+        makeBatch([
+          { stream: "s1", position: 1, message: "one" },
+          { stream: "s1", position: 2, message: "two" },
+        ]),
+      ], { alerts: group });
+      // The resend is known as a duplicate when the rules correlate.
+      assert.deepEqual(seen, [[[APPEND_STATUS.duplicate, APPEND_STATUS.stored]]]);
+      assert.deepEqual(seen[0], statusesOf(statuses));
+      assert.equal(group.error, undefined);
+      assert.equal(group.stored.length, 1);
+      assert.equal(group.stored[0]!.updatedAt, 50);
+      assert.deepEqual(await store.listAlerts(), group.stored);
+      assert.deepEqual(await messages(store), ["one", "two"]);
+    },
+  ],
+  [
+    "appendEvents() commits the events when their alerts fail, and tells why",
+    async ({ store }) => {
+      const throwing: GroupAlerts = {
+        at: 1,
+        stored: [],
+        collect() {
+          throw new Error("a rule failed");
+        },
+      };
+      await store.appendEvents([makeBatch([{ message: "x" }])], { alerts: throwing });
+      assert.match(throwing.error?.message ?? "", /a rule failed/);
+      // An alert the database refuses (level is NOT NULL), after one it accepted.
+      const refused: GroupAlerts = {
+        at: 2,
+        stored: [],
+        collect: () => [
+          testAlert({ foldKey: "accepted" }),
+          testAlert({ level: null as unknown as number }),
+        ],
+      };
+      await store.appendEvents([makeBatch([{ message: "y" }])], { alerts: refused });
+      assert.ok(refused.error instanceof Error);
+      assert.deepEqual(refused.stored, []);
+      assert.deepEqual(await messages(store), ["x", "y"]);
+      assert.equal(
+        await store.countAlerts(),
+        0,
+        "the accepted alert went back with the refused one",
+      );
+      // The next group's alerts are stored as usual.
+      const next: GroupAlerts = { at: 3, stored: [], collect: () => [testAlert()] };
+      await store.appendEvents([makeBatch([{ message: "z" }])], { alerts: next });
+      assert.equal(next.error, undefined);
+      assert.equal(await store.countAlerts(), 1);
     },
   ],
 ];
