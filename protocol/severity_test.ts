@@ -77,3 +77,16 @@ Deno.test("severityByName() knows syslog's keywords and common spellings, and no
   assert.equal(severityByName("verbose"), undefined);
   SEVERITY_KEYWORDS.forEach((keyword, level) => assert.equal(severityByName(keyword), level));
 });
+
+Deno.test("SEVERITY_KEYWORDS lists syslog's eight keywords in severity order (RFC 5424, table 2)", () => {
+  assert.deepEqual(SEVERITY_KEYWORDS, [
+    "emerg",
+    "alert",
+    "crit",
+    "err",
+    "warning",
+    "notice",
+    "info",
+    "debug",
+  ]);
+});

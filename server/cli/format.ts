@@ -8,9 +8,6 @@
 import { SEVERITY_KEYWORDS } from "../../protocol/mod.ts";
 import { EVENT_FLAGS, type EventRecord } from "../store/store.ts";
 
-/** Syslog severity names, index = severity number. */
-export const SEVERITY_NAMES: readonly string[] = SEVERITY_KEYWORDS;
-
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
@@ -39,7 +36,7 @@ export function printable(text: string): string {
  * ```
  */
 export function formatEvent(event: EventRecord): string {
-  const severity = event.severity === null ? "-" : SEVERITY_NAMES[event.severity] ?? "-";
+  const severity = event.severity === null ? "-" : SEVERITY_KEYWORDS[event.severity] ?? "-";
   const program = event.program === null
     ? ""
     : `${event.program}${event.pid === null ? "" : `[${event.pid}]`}: `;

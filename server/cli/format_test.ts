@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { EventRecord } from "../store/store.ts";
-import { formatEvent, parseSince, printable, SEVERITY_NAMES, table } from "./format.ts";
+import { formatEvent, parseSince, printable, table } from "./format.ts";
 
 const NOW = Date.UTC(2026, 10, 23, 19, 43, 33);
 
@@ -95,19 +95,6 @@ Deno.test("formatEvent() escapes control characters in every untrusted field", (
   assert.ok(
     line.includes("h\\x1b[2J") && line.includes("p\\x07") && line.includes("m\\x1b[31m\\x0d"),
   );
-});
-
-Deno.test("SEVERITY_NAMES lists the eight syslog severities in order", () => {
-  assert.deepEqual(SEVERITY_NAMES, [
-    "emerg",
-    "alert",
-    "crit",
-    "err",
-    "warning",
-    "notice",
-    "info",
-    "debug",
-  ]);
 });
 
 Deno.test("table() aligns columns to the widest cell", () => {

@@ -14,9 +14,6 @@ export const MAX_NAME_FILTER_CHARS = 255;
 /** Longest accepted keyword, in characters. */
 export const MAX_KEYWORD_CHARS = 512;
 
-/** Severity names accepted by the `severity` parameter, index = syslog severity. */
-export const SEVERITY_NAMES: readonly string[] = SEVERITY_KEYWORDS;
-
 /** Filters shared by search, count, export and the live stream. */
 export interface LogFilter {
   readonly host?: string;
@@ -73,10 +70,14 @@ export function parseLogFilter(params: URLSearchParams): ParseResult<LogFilter> 
   }
   const severity = params.get("severity")?.trim().toLowerCase();
   if (severity) {
-    const byName = SEVERITY_NAMES.indexOf(severity);
+    // Syslog's keywords only, index = severity (the console's menu offers these).
+    const byName = (SEVERITY_KEYWORDS as readonly string[]).indexOf(severity);
     const n = byName >= 0 ? byName : /^[0-7]$/.test(severity) ? Number(severity) : -1;
     if (n < 0) {
-      return { ok: false, reason: `severity must be 0-7 or one of ${SEVERITY_NAMES.join(", ")}` };
+      return {
+        ok: false,
+        reason: `severity must be 0-7 or one of ${SEVERITY_KEYWORDS.join(", ")}`,
+      };
     }
     filter.maxSeverity = n;
   }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { EventRecord } from "../store/store.ts";
+import { SEVERITY_KEYWORDS } from "../../protocol/mod.ts";
 import { liveMatcher, parseIntParam, parseLogFilter, toEventQuery } from "./log_filter.ts";
 
 const parse = (query: string) => parseLogFilter(new URLSearchParams(query));
@@ -79,4 +80,14 @@ Deno.test("liveMatcher() matches case-insensitive substrings as the operator typ
   assert.equal(matches("severity=crit"), false);
   assert.equal(matches("host=db"), false);
   assert.equal(matches("from=6"), false);
+});
+
+Deno.test("the console's browser script names severities as the server does (it cannot import protocol/)", async () => {
+  const { SEVERITY_NAMES } = await import("./static/format.js");
+  assert.deepEqual(SEVERITY_NAMES, [...SEVERITY_KEYWORDS]);
+  // The filter accepts exactly those names.
+  for (const name of SEVERITY_NAMES as string[]) {
+    const parsed = parseLogFilter(new URLSearchParams({ severity: name }));
+    assert.equal(parsed.ok, true, name);
+  }
 });
