@@ -31,6 +31,30 @@ export const RECOMMENDED_UDP_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Where Linux keeps the receive buffer size given to new sockets. */
 const RMEM_DEFAULT_PATH = "/proc/sys/net/core/rmem_default";
 
+/** Reads a file's text. */
+export type ReadText = (path: string) => string;
+
+const readText: ReadText = (path) => Deno.readTextFileSync(path);
+
+/**
+ * The receive buffer the kernel gives new sockets, in bytes.
+ *
+ * @param read Reads a file's text; the default reads the real one.
+ * @returns The size, or null when it cannot be read (not Linux, no permission).
+ * @example
+ * ```ts
+ * defaultReceiveBufferBytes(); // 212992 on a stock Linux
+ * ```
+ */
+export function defaultReceiveBufferBytes(read: ReadText = readText): number | null {
+  try {
+    const bytes = Number(read(RMEM_DEFAULT_PATH).trim());
+    return Number.isInteger(bytes) && bytes > 0 ? bytes : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Advice when the kernel gives new sockets a receive buffer too small for UDP
  * syslog bursts (see {@linkcode RECOMMENDED_UDP_RECEIVE_BUFFER_BYTES}).
@@ -44,18 +68,9 @@ const RMEM_DEFAULT_PATH = "/proc/sys/net/core/rmem_default";
  * if (advice) log.warn(advice);
  * ```
  */
-export function udpReceiveBufferAdvice(
-  read: (path: string) => string = (path) => Deno.readTextFileSync(path),
-): string | null {
-  let bytes: number;
-  try {
-    bytes = Number(read(RMEM_DEFAULT_PATH).trim());
-  } catch {
-    return null;
-  }
-  if (!Number.isInteger(bytes) || bytes <= 0 || bytes >= RECOMMENDED_UDP_RECEIVE_BUFFER_BYTES) {
-    return null;
-  }
+export function udpReceiveBufferAdvice(read: ReadText = readText): string | null {
+  const bytes = defaultReceiveBufferBytes(read);
+  if (bytes === null || bytes >= RECOMMENDED_UDP_RECEIVE_BUFFER_BYTES) return null;
   return `The kernel gives sockets a ${bytes}-byte receive buffer: UDP syslog bursts beyond a few ` +
     `hundred datagrams will be dropped. Raise it with ` +
     `sysctl -w net.core.rmem_default=${RECOMMENDED_UDP_RECEIVE_BUFFER_BYTES} (docs/SYSLOG.md)`;

@@ -14,6 +14,7 @@ import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { runClients, sampleLine } from "./_load.ts";
+import { defaultReceiveBufferBytes } from "../../server/syslog/udp_listener.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -162,12 +163,8 @@ async function tcpRun(server: Server, events: { count(): number }): Promise<numb
 
 /** The kernel's default socket receive buffer, which decides UDP losses (docs/SYSLOG.md). */
 function receiveBuffer(): string {
-  try {
-    const bytes = Number(Deno.readTextFileSync("/proc/sys/net/core/rmem_default").trim());
-    return `${bytes.toLocaleString("en-US")} bytes`;
-  } catch {
-    return "unknown";
-  }
+  const bytes = defaultReceiveBufferBytes();
+  return bytes === null ? "unknown" : `${bytes.toLocaleString("en-US")} bytes`;
 }
 
 /** UDP: M datagrams at a bounded rate; returns what arrived and how fast it was stored. */
