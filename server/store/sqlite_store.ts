@@ -753,9 +753,18 @@ class SqliteStore implements Store {
     statuses: readonly Uint8Array[],
     changed: Map<string, AlertRecord>,
   ): void {
+    const failed = (error: unknown) => {
+      group.error = error instanceof Error ? error : new Error(String(error));
+    };
+    let upserts: readonly AlertUpsert[];
+    try {
+      upserts = group.collect(statuses);
+    } catch (error) {
+      return failed(error);
+    }
+    if (upserts.length === 0) return;
     this.#db.exec("SAVEPOINT group_alerts");
     try {
-      const upserts = group.collect(statuses);
       group.stored.push(...this.#foldAlerts(upserts, group.at, changed));
       this.#db.exec("RELEASE group_alerts");
     } catch (error) {
@@ -763,7 +772,7 @@ class SqliteStore implements Store {
       this.#db.exec("RELEASE group_alerts");
       changed.clear();
       group.stored.length = 0;
-      group.error = error instanceof Error ? error : new Error(String(error));
+      failed(error);
     }
   }
 
