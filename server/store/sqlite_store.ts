@@ -108,7 +108,7 @@ export const SQLITE_PAGE_SIZE = 16_384;
 /**
  * FTS5 `automerge` of the full-text index: how many segments of one level are
  * merged into the next. FTS5's default, 4, rewrites every entry about twice as
- * often; 16 (also FTS5's `crisismerge`) filled the index 25-30% faster in
+ * often; 16 (also FTS5's `crisismerge`) filled the index 20-30% faster in
  * 5,000-event steps, for a few more segments per query to look into
  * (docs/decisions/0003-ingest-hot-path.md). Set on every open, existing files
  * included.
