@@ -106,7 +106,6 @@ async function commitGroup(): Promise<void> {
     } catch (error) {
       // Nothing was stored: the resent events will be counted when they are.
       pipeline?.rollback();
-      pipeline?.commit();
       const message = `Cannot store events: ${(error as Error).message}`;
       for (const e of events) {
         if (e.jobId !== NO_REPLY) results.push({ jobId: e.jobId, error: message });
@@ -147,6 +146,7 @@ function groupAlerts(
     collect(statuses) {
       // A retried transaction collects again, from the windows as they were.
       pipeline.rollback();
+      pipeline.begin();
       group.upserts = pipeline.collect(events, statuses, eventIds);
       return group.upserts;
     },

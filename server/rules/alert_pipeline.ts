@@ -78,7 +78,7 @@ export class AlertPipeline {
     this.#correlator.commit();
   }
 
-  /** Undoes what the group's {@linkcode collect} did to the correlation windows. */
+  /** Undoes what the group's {@linkcode collect} did to the correlation windows, and ends it. */
   rollback(): void {
     this.#correlator.rollback();
   }

@@ -219,7 +219,8 @@ export class Correlator {
 
   /**
    * Puts every window back as it was at {@linkcode begin} (their order of use
-   * aside): the events were not stored, and will be counted when they are.
+   * aside) and ends the group: its events were not stored, and will be
+   * counted when they are.
    */
   rollback(): void {
     const journal = this.#journal;
@@ -229,7 +230,7 @@ export class Correlator {
       else this.#windows.set(key, window);
     }
     this.#evicted = this.#evictedAtBegin;
-    this.#journal = new Map();
+    this.#journal = null;
   }
 
   /** Notes how a window was before its first change since {@linkcode begin}. */
