@@ -51,13 +51,15 @@ const TEXT_INDEX_FLAGS = [
     : ["--text-index-max-catchup", TEXT_INDEX_MAX_CATCHUP]),
 ];
 
-/** How far the full-text index trails, read from the server's database. */
-function textIndexLag(dbPath: string): () => number {
+/** How far the full-text index trails, read from the server's database; closed with `close()`. */
+function textIndexLag(dbPath: string): { (): number; close(): void } {
   const db = new DatabaseSync(dbPath, { readOnly: true });
   const statement = db.prepare(
     "SELECT (SELECT coalesce(max(id), 0) FROM logs) - value AS lag FROM meta WHERE key = 'fts_indexed_upto'",
   );
-  return () => Number((statement.get() as { lag: number }).lag);
+  return Object.assign(() => Number((statement.get() as { lag: number }).lag), {
+    close: () => db.close(),
+  });
 }
 
 /** Polls until the full-text index has reached the newest event; returns the seconds it took. */
@@ -178,8 +180,8 @@ try {
         ...(RULES_ON ? [] : ["--no-builtin-rules"]),
         ...TEXT_INDEX_FLAGS,
       ]);
+      const lag = textIndexLag(join(serverDir, "nms.db"));
       try {
-        const lag = textIndexLag(join(serverDir, "nms.db"));
         if (TEXT_INDEX_MAX_CATCHUP !== undefined) {
           await runClients(server.port, CLIENTS, Math.floor(CATCHUP_WARMUP_EVENTS / CLIENTS));
           await textIndexCatchUp(lag);
@@ -194,6 +196,7 @@ try {
         f.lagsAtStop.push(lag());
         f.catchUps.push(await textIndexCatchUp(lag));
       } finally {
+        lag.close();
         await server.stop();
       }
     }
