@@ -13,27 +13,10 @@ import { fileURLToPath } from "node:url";
 import { silentLogger, startServer } from "../server/mod.ts";
 import { openSqliteStore } from "../server/store/sqlite_store.ts";
 import { LineClient } from "./_harness/line_client.ts";
+import { runScript } from "./_harness/run_script.ts";
 
 const SERVER_MAIN = fileURLToPath(new URL("../server/main.ts", import.meta.url));
 const AGENT_MAIN = fileURLToPath(new URL("../agent/main.ts", import.meta.url));
-
-/** Runs a CLI with a clean environment plus `env`. */
-async function cli(main: string, args: string[], env: Record<string, string> = {}) {
-  const result = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", main, ...args],
-    env: { NO_COLOR: "1", ...env },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: result.code,
-    stdout: decoder.decode(result.stdout),
-    stderr: decoder.decode(result.stderr),
-  };
-}
 
 async function withDir(work: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "nms-ops-cli-" });
@@ -45,10 +28,10 @@ async function withDir(work: (dir: string) => Promise<void>): Promise<void> {
 }
 
 Deno.test("nms-server --version and nms-agent --version print the version and the commit", async () => {
-  const server = await cli(SERVER_MAIN, ["--version"]);
+  const server = await runScript(SERVER_MAIN, ["--version"]);
   assert.equal(server.code, 0);
   assert.match(server.stdout, /^nms-server \d+\.\d+\.\d+\S* \(commit [0-9A-Za-z._-]+\)\n$/);
-  const agent = await cli(AGENT_MAIN, ["--version"]);
+  const agent = await runScript(AGENT_MAIN, ["--version"]);
   assert.equal(agent.code, 0);
   assert.match(
     agent.stdout,
@@ -71,7 +54,7 @@ Deno.test("nms-server config check prints flag > env > file > default with secre
         "alert-webhook: https://hooks.example.com/services/T0/B0/hunter2",
       ].join("\n") + "\n",
     );
-    const result = await cli(
+    const result = await runScript(
       SERVER_MAIN,
       ["config", "check", "--config", file, "--http-port", "9101"],
       { NMS_PORT: "9100", NMS_ADMIN_PASSWORD: "hunter2" },
@@ -99,7 +82,13 @@ Deno.test("nms-server serve --config reports every bad key with file, line and e
       file,
       "port: 8080\nretention-dayz: 30\nmax-db-size: lots\ntext-index-max-catchup: soon\n",
     );
-    const result = await cli(SERVER_MAIN, ["serve", "--config", file, "--db", join(dir, "x.db")]);
+    const result = await runScript(SERVER_MAIN, [
+      "serve",
+      "--config",
+      file,
+      "--db",
+      join(dir, "x.db"),
+    ]);
     assert.equal(result.code, 1);
     assert.equal(result.stdout, "");
     assert.deepEqual(result.stderr.trimEnd().split("\n"), [
@@ -136,7 +125,7 @@ Deno.test("nms-server backup copies a database in use and never overwrites a fil
       const config = join(dir, "nms-server.yaml");
       await Deno.writeTextFile(config, `db: ${JSON.stringify(dbPath)}\n`);
       const target = join(dir, "backup.db");
-      const result = await cli(SERVER_MAIN, ["backup", target, "--config", config]);
+      const result = await runScript(SERVER_MAIN, ["backup", target, "--config", config]);
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, new RegExp(`^Backed up ${dbPath} to ${target} \\(`));
       await writing;
@@ -148,7 +137,7 @@ Deno.test("nms-server backup copies a database in use and never overwrites a fil
       } finally {
         await copy.close();
       }
-      const again = await cli(SERVER_MAIN, ["backup", target, "--db", dbPath]);
+      const again = await runScript(SERVER_MAIN, ["backup", target, "--db", dbPath]);
       assert.equal(again.code, 1);
       assert.equal(again.stderr, `nms-server: Cannot back up to ${target}: the file exists\n`);
     } finally {
@@ -165,7 +154,7 @@ Deno.test("nms-agent config check applies flag > env > file and rejects unknown 
       "server: logs.example.com:8080\nuser: bob\npath:\n  - /var/log/syslog\n  - /var/log/auth.log\n" +
         "heartbeat: 10\nlog-format: json\nmetrics-port: 9101\n",
     );
-    const ok = await cli(
+    const ok = await runScript(
       AGENT_MAIN,
       ["config", "check", "--config", file, "--heartbeat", "20"],
       { NMS_USER: "alice" },
@@ -179,7 +168,7 @@ Deno.test("nms-agent config check applies flag > env > file and rejects unknown 
     assert.match(ok.stdout, /^log-level: "info" +# default$/m);
 
     await Deno.writeTextFile(file, "server: a:1\nsever: b:2\nheartbeat: 0\n");
-    const bad = await cli(AGENT_MAIN, ["run", "--config", file]);
+    const bad = await runScript(AGENT_MAIN, ["run", "--config", file]);
     assert.equal(bad.code, 2);
     assert.deepEqual(bad.stderr.trimEnd().split("\n"), [
       `nms-agent: error: ${file}:2: unknown key "sever" (did you mean "server"?)`,
@@ -191,9 +180,9 @@ Deno.test("nms-agent config check applies flag > env > file and rejects unknown 
 for (const [name, main] of [["nms-server", SERVER_MAIN], ["nms-agent", AGENT_MAIN]] as const) {
   Deno.test(`docs/${name}.example.yaml is valid and shows every key of config keys`, async () => {
     const example = fileURLToPath(new URL(`../docs/${name}.example.yaml`, import.meta.url));
-    const check = await cli(main, ["config", "check", "--config", example]);
+    const check = await runScript(main, ["config", "check", "--config", example]);
     assert.equal(check.code, 0, check.stderr);
-    const keys = (await cli(main, ["config", "keys"])).stdout.split("\n")
+    const keys = (await runScript(main, ["config", "keys"])).stdout.split("\n")
       .map((row) => /^\| `([a-z0-9-]+)` \|/.exec(row)?.[1])
       .filter((key) => key !== undefined);
     assert.ok(keys.length > 5, "config keys lists the keys");

@@ -10,26 +10,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LineClient } from "./_harness/line_client.ts";
 import { spawnServerProcess } from "./_harness/server_process.ts";
+import { runScript, type ScriptResult } from "./_harness/run_script.ts";
 import { waitFor } from "./_harness/wait_for.ts";
 
 const MAIN = fileURLToPath(new URL("../server/main.ts", import.meta.url));
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = Object.fromEntries(
-    Object.entries(Deno.env.toObject()).filter(([name]) => !name.startsWith("NMS_")),
-  );
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    clearEnv: true,
-    env: { ...env, NO_COLOR: "1" },
-    stdin: "null",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function cli(args: string[]): Promise<ScriptResult> {
+  return runScript(MAIN, args);
 }
 
 const rule = (id: number, word: string) => `

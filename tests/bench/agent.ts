@@ -16,8 +16,8 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { sampleLine, spawnServer } from "./_load.ts";
+import { benchArgs, numberOption } from "./_args.ts";
 
 const encoder = new TextEncoder();
 const MB = 1024 * 1024;
@@ -267,17 +267,14 @@ export async function runAgentBench(options: AgentBenchOptions = {}): Promise<vo
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      burst: { type: "string", default: "1000000" },
-      latency: { type: "string", default: "200" },
-      "backlog-mb": { type: "string", default: "10240" },
-    },
+  const values = benchArgs(import.meta.url, {
+    burst: { type: "string", default: "1000000" },
+    latency: { type: "string", default: "200" },
+    "backlog-mb": { type: "string", default: "10240" },
   });
   await runAgentBench({
-    burst: Number(values.burst),
-    latency: Number(values.latency),
-    backlogMb: Number(values["backlog-mb"]),
+    burst: numberOption("burst", values.burst),
+    latency: numberOption("latency", values.latency),
+    backlogMb: numberOption("backlog-mb", values["backlog-mb"]),
   });
 }

@@ -12,8 +12,8 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { sampleLine, spawnServer } from "./_load.ts";
+import { benchArgs, numberOption } from "./_args.ts";
 
 const encoder = new TextEncoder();
 
@@ -206,9 +206,6 @@ export async function runSyslogComparison(options: CompareOptions = {}): Promise
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { events: { type: "string", default: "500000" } },
-  });
-  await runSyslogComparison({ events: Number(values.events) });
+  const values = benchArgs(import.meta.url, { events: { type: "string", default: "500000" } });
+  await runSyslogComparison({ events: numberOption("events", values.events, { min: 1 }) });
 }

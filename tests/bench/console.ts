@@ -9,12 +9,12 @@
  */
 
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { hashPassword } from "../../server/auth/password.ts";
 import { startDashboard } from "../../server/dashboard/mod.ts";
 import { StatsCollector } from "../../server/dashboard/stats_collector.ts";
 import { openSqliteStore } from "../../server/store/sqlite_store.ts";
 import type { EventBatch } from "../../server/store/store.ts";
+import { benchArgs, numberOption } from "./_args.ts";
 
 const HOSTS = 200;
 const BATCH = 10_000;
@@ -76,15 +76,12 @@ async function time(runs: number, work: () => Promise<unknown>): Promise<string>
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      events: { type: "string", default: "5000000" },
-      runs: { type: "string", default: "10" },
-    },
+  const values = benchArgs(import.meta.url, {
+    events: { type: "string", default: "5000000" },
+    runs: { type: "string", default: "10" },
   });
-  const total = Number(values.events);
-  const runs = Number(values.runs);
+  const total = numberOption("events", values.events, { min: 1 });
+  const runs = numberOption("runs", values.runs, { min: 1 });
   const dir = await Deno.makeTempDir({ prefix: "nms-console-bench-" });
   const store = await openSqliteStore(join(dir, "nms.db"), { sync: "normal" });
   try {

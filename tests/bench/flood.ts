@@ -8,8 +8,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { sampleLine, spawnServer } from "./_load.ts";
+import { benchArgs, numberOption } from "./_args.ts";
 
 /** Options of {@linkcode runFlood}. */
 export interface FloodOptions {
@@ -85,12 +85,12 @@ export async function runFlood(
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      connections: { type: "string", default: "200" },
-      seconds: { type: "string", default: "10" },
-    },
+  const values = benchArgs(import.meta.url, {
+    connections: { type: "string", default: "200" },
+    seconds: { type: "string", default: "10" },
   });
-  await runFlood({ connections: Number(values.connections), seconds: Number(values.seconds) });
+  await runFlood({
+    connections: numberOption("connections", values.connections, { min: 1 }),
+    seconds: numberOption("seconds", values.seconds, { min: 1, integer: false }),
+  });
 }

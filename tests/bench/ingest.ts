@@ -16,33 +16,39 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { parseLogLine } from "../../server/log_formats/mod.ts";
 import { openSqliteStore } from "../../server/store/sqlite_store.ts";
 import { runClients, sampleLine, spawnServer } from "./_load.ts";
+import { benchArgs, choiceOption, numberOption } from "./_args.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    events: { type: "string", default: "1000000" },
-    clients: { type: "string", default: "4" },
-    workers: { type: "string", default: "1,2,4" },
-    runs: { type: "string", default: "1" },
-    rules: { type: "string", default: "on" },
-    "text-index-max-lag": { type: "string" },
-    "text-index-max-catchup": { type: "string" },
-  },
+const values = benchArgs(import.meta.url, {
+  events: { type: "string", default: "1000000" },
+  clients: { type: "string", default: "4" },
+  workers: { type: "string", default: "1,2,4" },
+  runs: { type: "string", default: "1" },
+  rules: { type: "string", default: "on" },
+  "text-index-max-lag": { type: "string" },
+  "text-index-max-catchup": { type: "string" },
 });
-const EVENTS = Number(values.events);
-const CLIENTS = Number(values.clients);
-const WORKERS = values.workers.split(",").map(Number);
-const RUNS = Number(values.runs);
+const EVENTS = numberOption("events", values.events, { min: 1 });
+const CLIENTS = numberOption("clients", values.clients, { min: 1 });
+const WORKERS = values.workers.split(",").map((w) => numberOption("workers", w, { min: 1 }));
+const RUNS = numberOption("runs", values.runs, { min: 1 });
 /** The built-in detection rules run on every event unless turned off. */
-const RULES_ON = values.rules !== "off";
+const RULES_ON = choiceOption("rules", values.rules, ["on", "off"]) === "on";
 /** The server's `--text-index-max-lag`, when given. */
-const TEXT_INDEX_MAX_LAG = values["text-index-max-lag"];
+const TEXT_INDEX_MAX_LAG = optionalNumber("text-index-max-lag", { integer: true });
 /** The server's `--text-index-max-catchup`, when given. */
-const TEXT_INDEX_MAX_CATCHUP = values["text-index-max-catchup"];
+const TEXT_INDEX_MAX_CATCHUP = optionalNumber("text-index-max-catchup", { integer: false });
+
+/** A numeric option passed on to the server, checked here so a typo ends with one line. */
+function optionalNumber(
+  name: "text-index-max-lag" | "text-index-max-catchup",
+  limits: { integer: boolean },
+): string | undefined {
+  const value = values[name];
+  return value === undefined ? undefined : String(numberOption(name, value, limits));
+}
 /** The full-text settings given, as the server's flags. */
 const TEXT_INDEX_FLAGS = [
   ...(TEXT_INDEX_MAX_LAG === undefined ? [] : ["--text-index-max-lag", TEXT_INDEX_MAX_LAG]),

@@ -12,31 +12,25 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { openPostgresStore } from "../../server/store/postgres_store.ts";
 import type { EventBatch } from "../../server/store/store.ts";
 import { runClients, sampleLine, type ServerProcess, spawnServer } from "./_load.ts";
+import { benchArgs, numberOption, usageError } from "./_args.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    store: { type: "string", default: Deno.env.get("NMS_STORE") ?? "" },
-    events: { type: "string", default: "200000" },
-    clients: { type: "string", default: "4" },
-    workers: { type: "string", default: "1" },
-  },
+const values = benchArgs(import.meta.url, {
+  store: { type: "string", default: Deno.env.get("NMS_STORE") ?? "" },
+  events: { type: "string", default: "200000" },
+  clients: { type: "string", default: "4" },
+  workers: { type: "string", default: "1" },
 });
 if (!values.store.startsWith("postgres://") && !values.store.startsWith("postgresql://")) {
-  Deno.stderr.writeSync(new TextEncoder().encode(
-    "Usage: tests/bench/postgres.ts --store postgres://user@host:port/db [--events N]\n",
-  ));
-  Deno.exit(2);
+  usageError(`--store expects a postgres://user@host:port/db URL, got "${values.store}"`);
 }
 const BASE_URL = values.store;
-const EVENTS = Number(values.events);
-const CLIENTS = Number(values.clients);
-const WORKERS = values.workers;
+const EVENTS = numberOption("events", values.events, { min: 1 });
+const CLIENTS = numberOption("clients", values.clients, { min: 1 });
+const WORKERS = String(numberOption("workers", values.workers, { min: 1 }));
 
 /** Rows per transaction of the raw baseline, like a busy group commit. */
 const RAW_ROWS_PER_TRANSACTION = 10_000;

@@ -9,10 +9,10 @@
  */
 
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { openSqliteStore } from "../../server/store/sqlite_store.ts";
 import type { EventBatch } from "../../server/store/store.ts";
 import { parseLogLine } from "../../server/log_formats/mod.ts";
+import { benchArgs, numberOption } from "./_args.ts";
 
 /** Options of {@linkcode runSearchBench}. */
 export interface SearchBenchOptions {
@@ -146,12 +146,12 @@ export async function runSearchBench(options: SearchBenchOptions = {}): Promise<
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      events: { type: "string", default: "10000000" },
-      runs: { type: "string", default: "20" },
-    },
+  const values = benchArgs(import.meta.url, {
+    events: { type: "string", default: "10000000" },
+    runs: { type: "string", default: "20" },
   });
-  await runSearchBench({ events: Number(values.events), runs: Number(values.runs) });
+  await runSearchBench({
+    events: numberOption("events", values.events, { min: 1 }),
+    runs: numberOption("runs", values.runs, { min: 1 }),
+  });
 }

@@ -12,25 +12,27 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { runClients, sampleLine } from "./_load.ts";
 import { defaultReceiveBufferBytes } from "../../server/syslog/udp_listener.ts";
+import { benchArgs, choiceOption, numberOption } from "./_args.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    events: { type: "string", default: "200000" },
-    connections: { type: "string", default: "4" },
-    "udp-events": { type: "string", default: "100000" },
-    "udp-rate": { type: "string", default: "50000" },
-    workers: { type: "string" },
-    sync: { type: "string", default: "full" },
-  },
+const values = benchArgs(import.meta.url, {
+  events: { type: "string", default: "200000" },
+  connections: { type: "string", default: "4" },
+  "udp-events": { type: "string", default: "100000" },
+  "udp-rate": { type: "string", default: "50000" },
+  workers: { type: "string" },
+  sync: { type: "string", default: "full" },
 });
-const EVENTS = Number(values.events);
-const CONNECTIONS = Number(values.connections);
-const UDP_EVENTS = Number(values["udp-events"]);
-const UDP_RATE = Number(values["udp-rate"]);
+const EVENTS = numberOption("events", values.events, { min: 1 });
+const CONNECTIONS = numberOption("connections", values.connections, { min: 1 });
+const UDP_EVENTS = numberOption("udp-events", values["udp-events"]);
+const UDP_RATE = numberOption("udp-rate", values["udp-rate"], { min: 1 });
+const SYNC = choiceOption("sync", values.sync, ["full", "normal"]);
+/** The server's `--workers`, when given. */
+const WORKERS = values.workers === undefined
+  ? undefined
+  : String(numberOption("workers", values.workers, { min: 1 }));
 
 /** How often the stored count is polled, in ms. */
 const POLL_MS = 20;
@@ -74,12 +76,12 @@ async function spawnServer(dir: string): Promise<Server> {
       "--http-port",
       "0",
       "--sync",
-      values.sync,
+      SYNC,
       "--syslog-udp",
       "0",
       "--syslog-tcp",
       "0",
-      ...(values.workers ? ["--workers", values.workers] : []),
+      ...(WORKERS ? ["--workers", WORKERS] : []),
     ],
     env: { NMS_ADMIN_PASSWORD: "bench-password" },
     stderr: "piped",
