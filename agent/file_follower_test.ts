@@ -91,15 +91,16 @@ Deno.test("FileFollower reads an existing file from the start when startAtEnd is
   assert.deepEqual(t.collector.texts(), ["old 1", "old 2"]);
 });
 
-Deno.test("FileFollower delivers an appended line within a few milliseconds of the write", async () => {
+Deno.test("FileFollower delivers an appended line on the watcher's notice, long before its next poll", async () => {
   await using t = await setup({ create: "", pollIntervalMs: 60_000 });
   const started = performance.now();
   await append(t.path, "hello\n");
   await waitFor(() => t.collector.lines.length === 1, { intervalMs: 1 });
   const elapsedMs = performance.now() - started;
   assert.deepEqual(t.collector.texts(), ["hello"]);
-  // The watcher, not the (disabled) poll, delivered it; generous bound for loaded CI machines.
-  assert.ok(elapsedMs < 500, `took ${elapsedMs} ms`);
+  // The watcher, not the poll (every 60 s here), delivered it. The bound only
+  // tells the two apart: the latency itself is measured by `deno task bench`.
+  assert.ok(elapsedMs < 5_000, `took ${elapsedMs} ms`);
 });
 
 Deno.test("FileFollower holds a partial line back until its newline arrives", async () => {

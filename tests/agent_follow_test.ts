@@ -83,7 +83,7 @@ Deno.test("runAgent() follows several files at once, including one created later
   assert.deepEqual(raws, ["born later", "from a 1", "from a 2", "from b 1"]);
 });
 
-Deno.test("runAgent() ships a single appended line within milliseconds", async () => {
+Deno.test("runAgent() ships each single appended line on the watcher's notice, not at the next poll", async () => {
   await using server = await startTestServer();
   await using dir = await tempDir();
   const path = join(dir.path, "single.log");
@@ -98,8 +98,10 @@ Deno.test("runAgent() ships a single appended line within milliseconds", async (
     latencies.push(performance.now() - started);
   }
   latencies.sort((x, y) => x - y);
-  // The median includes the server's commit; the poll (60 s here) played no part.
-  assert.ok(latencies[2]! < 250, `median latency ${latencies[2]} ms`);
+  // The median includes the server's commit; the poll (every 60 s here) played
+  // no part. The bound only tells the two apart: `deno task bench` measures the
+  // latency itself (milliseconds).
+  assert.ok(latencies[2]! < 5_000, `median latency ${latencies[2]} ms`);
 });
 
 Deno.test("runAgent() skips empty lines and sends lines with NUL bytes replaced", async () => {

@@ -131,12 +131,17 @@ Deno.test({
     });
 
     await t.step("Live stays bounded and responsive while 5,000 events/s arrive", async () => {
-      await page.evaluate(() => {
-        const w = globalThis as unknown as { longTasks: number[] };
-        w.longTasks = [];
-        new PerformanceObserver((list) => {
-          for (const entry of list.getEntries()) w.longTasks.push(entry.duration);
-        }).observe({ type: "longtask" });
+      // Each turn in which the page adds rows is one observer callback: a page
+      // that froze until the burst was over would add them all in one or two.
+      await page.locator("#live-table tbody").evaluate((tbody) => {
+        const w = globalThis as unknown as {
+          renders: number;
+          MutationObserver: new (callback: () => void) => {
+            observe(node: unknown, options: { childList: boolean }): void;
+          };
+        };
+        w.renders = 0;
+        new w.MutationObserver(() => w.renders++).observe(tbody, { childList: true });
       });
       await using flood = await connectAgent(srv.port, agentLogin, "burst-01");
       const total = BURST_EVENTS_PER_SECOND * BURST_SECONDS;
@@ -159,11 +164,12 @@ Deno.test({
       );
       assert.ok(ids.length <= 500, `${ids.length} rows kept`);
       assert.deepEqual(ids, [...ids].sort((a, b) => b - a), "newest on top");
-      const longest = await page.evaluate(() =>
-        Math.max(0, ...(globalThis as unknown as { longTasks: number[] }).longTasks)
+      // Not a time limit (machines differ several-fold): the page kept drawing
+      // while the burst arrived, at least once per second of it.
+      const renders = await page.evaluate(() =>
+        (globalThis as unknown as { renders: number }).renders
       );
-      // Generous: a frozen page would block for seconds.
-      assert.ok(longest < 1_000, `longest main-thread task ${longest} ms`);
+      assert.ok(renders >= BURST_SECONDS, `rows were added in ${renders} turns`);
       await page.getByRole("button", { name: "Pause" }).click();
       await page.getByRole("button", { name: "Resume" }).click();
     });
