@@ -189,7 +189,10 @@ function buildProgram() {
     .addOption(dbOption())
     .addOption(storeOption())
     .addOption(
-      new Option("-w, --workers <n>", "worker threads (default: number of CPUs)").env("NMS_WORKERS")
+      new Option(
+        "-w, --workers <n>",
+        "pool worker threads (default: number of CPUs - 1, at least 1)",
+      ).env("NMS_WORKERS")
         .argParser(integer(1, 64)),
     )
     .addOption(

@@ -28,6 +28,7 @@ import { RuleEngine } from "./rules/engine.ts";
 import { matchBatch } from "./rules/match_batch.ts";
 import { isGapEvent } from "../protocol/mod.ts";
 import { markGap } from "./gap_event.ts";
+import { Semaphore } from "./semaphore.ts";
 
 /** Most PostgreSQL connections of one pool worker: it only reads users. */
 const POOL_WORKER_MAX_CONNECTIONS = 2;
@@ -36,8 +37,8 @@ const POOL_WORKER_IDLE_SECONDS = 60;
 
 let store: Store | undefined;
 let writer: MessagePort | undefined;
-/** The password verification in progress; the next one starts after it. */
-let verifying: Promise<void> = Promise.resolve();
+/** Password verifications in progress; the init message sets how many may run at once. */
+let verifying = new Semaphore(1);
 /** Stateless detection rules (server/rules/), run on each parsed batch; null when off. */
 let rules: RuleEngine | null = null;
 
@@ -136,6 +137,7 @@ self.onmessage = (event: MessageEvent<PoolRequest>) => {
   switch (request.kind) {
     case "init":
       writer = request.writer;
+      verifying = new Semaphore(request.logins);
       // Pool workers only read users (LOGIN): a small PostgreSQL pool, idle connections closed.
       openStore(request.store.url, {
         sync: request.store.sync,
@@ -180,11 +182,17 @@ self.onmessage = (event: MessageEvent<PoolRequest>) => {
       rules = request.rules ? new RuleEngine(request.rules) : null;
       return;
     case "login":
-      // One verification at a time per worker: each scrypt holds 32 MiB, so a
-      // storm of logins must queue instead of multiplying the server's memory.
-      verifying = verifying.then(() => login(request)).catch((error) =>
-        reply({ kind: "failed", jobId: request.jobId, message: (error as Error).message })
-      );
+      // A few verifications at a time: each scrypt holds 32 MiB, so a storm
+      // of logins must queue instead of multiplying the server's memory.
+      verifying.acquire()
+        .then(() => login(request))
+        .catch((error) =>
+          reply({ kind: "failed", jobId: request.jobId, message: (error as Error).message })
+        )
+        .finally(() => verifying.release());
       return;
   }
 };
+
+// Tells start-up that loading (and, under `deno test`, type checking) is over.
+reply({ kind: "loaded" });

@@ -67,7 +67,7 @@ export interface ServerOptions {
   storeUrl?: string;
   /**
    * Pool workers.
-   * @default {navigator.hardwareConcurrency}
+   * @default {defaultWorkerCount() (worker_pool.ts): CPUs - 1, at least 1}
    */
   workers?: number;
   /**

@@ -83,7 +83,13 @@ export interface LoginJob {
 
 /** Messages from the main thread to a pool worker. */
 export type PoolRequest =
-  | { readonly kind: "init"; readonly store: StoreLocation; readonly writer: MessagePort }
+  | {
+    readonly kind: "init";
+    readonly store: StoreLocation;
+    readonly writer: MessagePort;
+    /** Password verifications the worker runs at once (`loginConcurrency()`, worker_pool.ts). */
+    readonly logins: number;
+  }
   | EventsJob
   | LoginJob
   /** Detection rules to match with from now on (null: none); sent at start and on SIGHUP. */
@@ -91,6 +97,8 @@ export type PoolRequest =
 
 /** Messages from a pool worker to the main thread. */
 export type PoolReply =
+  /** The module has loaded and listens: start-up now times the store's opening. */
+  | { readonly kind: "loaded" }
   | { readonly kind: "ready" }
   | { readonly kind: "init-failed"; readonly message: string }
   | {
@@ -192,6 +200,8 @@ export interface JobResult {
 
 /** Messages from the writer worker to the main thread. */
 export type WriterReply =
+  /** The module has loaded and listens: start-up now times the store's opening. */
+  | { readonly kind: "loaded" }
   | { readonly kind: "ready" }
   | { readonly kind: "init-failed"; readonly message: string }
   | { readonly kind: "done"; readonly results: JobResult[] }

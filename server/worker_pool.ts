@@ -37,8 +37,63 @@ import type { LoginFailurePolicy } from "./store/security_store.ts";
  */
 export const MAX_BATCHES_IN_FLIGHT = 128;
 
-/** How long a worker may take to open the store before start-up fails, in ms. */
+/**
+ * How long a worker may take to open the store before start-up fails, in ms,
+ * counted from when its module has loaded.
+ */
 const WORKER_START_TIMEOUT_MS = 30_000;
+
+/**
+ * CPUs left to the writer worker when the pool size is not given. The writer
+ * is the bottleneck of ingest, and a busy pool worker beyond the other CPUs
+ * takes its time from the writer: on 2 CPUs one pool worker ingests as fast
+ * as two or faster (docs/BENCHMARKS.md, docs/decisions/0001-worker-pool-and-writer.md).
+ */
+export const CPUS_RESERVED_FOR_WRITER = 1;
+
+/**
+ * The pool size used when none is given: one worker per CPU not reserved for
+ * the writer, at least one.
+ *
+ * @param cpus CPUs of the machine.
+ * @returns The number of pool workers.
+ * @example
+ * ```ts
+ * defaultWorkerCount(2); // 1
+ * defaultWorkerCount(8); // 7
+ * ```
+ */
+export function defaultWorkerCount(cpus: number = navigator.hardwareConcurrency): number {
+  return Math.max(1, cpus - CPUS_RESERVED_FOR_WRITER);
+}
+
+/**
+ * Password verifications each pool worker runs at once, so that the pool as a
+ * whole verifies one per CPU whatever its size. scrypt runs off the worker's
+ * thread and holds 32 MiB while it runs, so this also bounds the memory a
+ * storm of logins takes: one scrypt per CPU.
+ *
+ * @param cpus CPUs of the machine.
+ * @param workers Pool workers.
+ * @returns Concurrent verifications per worker, at least one.
+ * @example
+ * ```ts
+ * loginConcurrency(2, 1); // 2: one worker on 2 CPUs verifies two at a time
+ * ```
+ */
+export function loginConcurrency(cpus: number, workers: number): number {
+  return Math.max(1, Math.ceil(cpus / workers));
+}
+
+/** The init message of a pool worker, one of `workers`, that sends its batches to `writer`. */
+function poolWorkerInit(store: StoreLocation, writer: MessagePort, workers: number): PoolRequest {
+  return {
+    kind: "init",
+    store,
+    writer,
+    logins: loginConcurrency(navigator.hardwareConcurrency, workers),
+  };
+}
 
 /** Options of {@linkcode WorkerPool.start}. */
 export interface WorkerPoolOptions {
@@ -46,7 +101,7 @@ export interface WorkerPoolOptions {
   readonly store: StoreLocation;
   /**
    * Pool workers (the writer worker comes in addition).
-   * @default {navigator.hardwareConcurrency}
+   * @default {defaultWorkerCount()}
    */
   readonly workers?: number;
   /** Called when a worker dies unexpectedly; the server logs it. */
@@ -151,7 +206,7 @@ export class WorkerPool {
    * @returns The running pool.
    */
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
-    const size = options.workers ?? navigator.hardwareConcurrency;
+    const size = options.workers ?? defaultWorkerCount();
     if (!Number.isInteger(size) || size < 1 || size > 64) {
       throw new RangeError(`Cannot start worker pool: invalid worker count ${size}`);
     }
@@ -181,7 +236,7 @@ export class WorkerPool {
         started.push(
           ready(
             worker,
-            { kind: "init", store: options.store, writer: channel.port1 } satisfies PoolRequest,
+            poolWorkerInit(options.store, channel.port1, size),
             [channel.port1],
           ),
         );
@@ -250,7 +305,7 @@ export class WorkerPool {
     this.#writer.postMessage({ kind: "port", port: channel.port2 }, [channel.port2]);
     // Messages posted before the worker has started wait in its queue, behind init.
     worker.postMessage(
-      { kind: "init", store: this.#store, writer: channel.port1 } satisfies PoolRequest,
+      poolWorkerInit(this.#store, channel.port1, this.#pool.length),
       [channel.port1],
     );
     if (this.#rules) {
@@ -456,22 +511,52 @@ export class WorkerPool {
   }
 }
 
-/** Sends `init` and waits for the worker to answer `ready`. */
-function ready(worker: Worker, init: unknown, transfer: Transferable[] = []): Promise<void> {
+/**
+ * Sends `init` and waits for the worker to answer `ready`.
+ *
+ * Only the opening of the store is timed: the clock starts when the worker
+ * says its module has loaded. Loading can take long the first time the code
+ * runs from a new directory under `deno test`, which type checks a worker's
+ * modules when the worker starts; a module that fails to load ends in an
+ * error event, not in a wait.
+ *
+ * @param worker A worker whose module posts `loaded` once it listens.
+ * @param init The init message; the worker answers `ready` or `init-failed`.
+ * @param transfer Objects transferred with `init`.
+ * @param timeoutMs How long opening the store may take once the module has loaded.
+ * @returns Resolves on `ready`; rejects on `init-failed`, an error event or the timeout.
+ */
+export function ready(
+  worker: Worker,
+  init: unknown,
+  transfer: Transferable[] = [],
+  timeoutMs: number = WORKER_START_TIMEOUT_MS,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error("Worker did not start in time")),
-      WORKER_START_TIMEOUT_MS,
-    );
-    worker.onmessage = (event: MessageEvent<{ kind: string; message?: string }>) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const fail = (message: string) => {
       clearTimeout(timer);
-      if (event.data.kind === "ready") resolve();
-      else reject(new Error(event.data.message ?? "Worker failed to start"));
+      reject(new Error(message));
+    };
+    worker.onmessage = (event: MessageEvent<{ kind: string; message?: string }>) => {
+      switch (event.data.kind) {
+        case "loaded":
+          timer = setTimeout(
+            () => fail(`Worker did not open the store within ${timeoutMs / 1000} s`),
+            timeoutMs,
+          );
+          return;
+        case "ready":
+          clearTimeout(timer);
+          resolve();
+          return;
+        default:
+          fail(event.data.message ?? "Worker failed to start");
+      }
     };
     worker.onerror = (event) => {
       event.preventDefault();
-      clearTimeout(timer);
-      reject(new Error(event.message));
+      fail(event.message);
     };
     worker.postMessage(init, transfer);
   });

@@ -348,3 +348,5 @@ self.onmessage = (event: MessageEvent<WriterRequest | { kind: "port"; port: Mess
   }
   handle(data);
 };
+// Tells start-up that loading (and, under `deno test`, type checking) is over.
+reply({ kind: "loaded" });

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import {
+  CPUS_RESERVED_FOR_WRITER,
+  defaultWorkerCount,
+  loginConcurrency,
+  ready,
+} from "./worker_pool.ts";
+
+Deno.test("the default pool leaves one CPU to the writer and never has fewer than one worker", () => {
+  assert.equal(CPUS_RESERVED_FOR_WRITER, 1);
+  assert.equal(defaultWorkerCount(1), 1);
+  assert.equal(defaultWorkerCount(2), 1);
+  assert.equal(defaultWorkerCount(4), 3);
+  assert.equal(defaultWorkerCount(16), 15);
+  assert.equal(defaultWorkerCount(), Math.max(1, navigator.hardwareConcurrency - 1));
+});
+
+Deno.test("the pool as a whole verifies at least one password per CPU at once, whatever its size", () => {
+  for (const cpus of [1, 2, 3, 4, 8, 16]) {
+    for (const workers of [1, 2, 3, 4, 7, 64]) {
+      const perWorker = loginConcurrency(cpus, workers);
+      assert.ok(perWorker >= 1, `${cpus} CPUs, ${workers} workers`);
+      assert.ok(perWorker * workers >= cpus, `${cpus} CPUs, ${workers} workers`);
+      // No more than one extra per worker: the memory of a login storm stays bounded.
+      assert.ok((perWorker - 1) * workers < cpus, `${cpus} CPUs, ${workers} workers`);
+    }
+  }
+  assert.equal(loginConcurrency(2, defaultWorkerCount(2)), 2);
+});
+
+/** A worker from source text: `body` runs when its module loads. */
+function inlineWorker(body: string): Worker {
+  return new Worker(`data:application/javascript,${encodeURIComponent(body)}`, { type: "module" });
+}
+
+Deno.test("worker start-up does not count a slow module load against the store's time limit", async () => {
+  const worker = inlineWorker(`
+    const until = Date.now() + 400;
+    while (Date.now() < until) {}
+    self.onmessage = () => self.postMessage({ kind: "ready" });
+    self.postMessage({ kind: "loaded" });
+  `);
+  try {
+    await ready(worker, { kind: "init" }, [], 100);
+  } finally {
+    worker.terminate();
+  }
+});
+
+Deno.test("worker start-up fails with a clear message when the store does not open in time", async () => {
+  const worker = inlineWorker(`
+    self.onmessage = () => {};
+    self.postMessage({ kind: "loaded" });
+  `);
+  try {
+    await assert.rejects(ready(worker, { kind: "init" }, [], 50), {
+      message: "Worker did not open the store within 0.05 s",
+    });
+  } finally {
+    worker.terminate();
+  }
+});
+
+Deno.test("worker start-up fails with the worker's reason when the store cannot be opened", async () => {
+  const worker = inlineWorker(`
+    self.onmessage = () => self.postMessage({ kind: "init-failed", message: "unable to open database file" });
+    self.postMessage({ kind: "loaded" });
+  `);
+  try {
+    await assert.rejects(ready(worker, { kind: "init" }, [], 5_000), {
+      message: "unable to open database file",
+    });
+  } finally {
+    worker.terminate();
+  }
+});
+
+Deno.test("worker start-up fails at once when the worker's module throws while loading", async () => {
+  const worker = inlineWorker(`throw new Error("this module fails to load on purpose");`);
+  try {
+    await assert.rejects(ready(worker, { kind: "init" }, [], 5_000), /fails to load on purpose/);
+  } finally {
+    worker.terminate();
+  }
+});
