@@ -28,58 +28,57 @@ Deno.test("the pool as a whole verifies at least one password per CPU at once, w
   assert.equal(loginConcurrency(2, defaultWorkerCount(2)), 2);
 });
 
-/** A worker from source text: `body` runs when its module loads. */
-function inlineWorker(body: string): Worker {
-  return new Worker(`data:application/javascript,${encodeURIComponent(body)}`, { type: "module" });
+/** Runs `use` with a worker whose module is `body`, and stops the worker after. */
+async function withWorker(body: string, use: (worker: Worker) => Promise<void>): Promise<void> {
+  const source = `data:application/javascript,${encodeURIComponent(body)}`;
+  const worker = new Worker(source, { type: "module" });
+  try {
+    await use(worker);
+  } finally {
+    worker.terminate();
+  }
 }
 
 Deno.test("worker start-up does not count a slow module load against the store's time limit", async () => {
-  const worker = inlineWorker(`
-    const until = Date.now() + 400;
+  await withWorker(
+    `const until = Date.now() + 400;
     while (Date.now() < until) {}
     self.onmessage = () => self.postMessage({ kind: "ready" });
-    self.postMessage({ kind: "loaded" });
-  `);
-  try {
-    await ready(worker, { kind: "init" }, [], 100);
-  } finally {
-    worker.terminate();
-  }
+    self.postMessage({ kind: "loaded" });`,
+    (worker) => ready(worker, { kind: "init" }, [], 100),
+  );
 });
 
-Deno.test("worker start-up fails with a clear message when the store does not open in time", async () => {
-  const worker = inlineWorker(`
-    self.onmessage = () => {};
-    self.postMessage({ kind: "loaded" });
-  `);
-  try {
-    await assert.rejects(ready(worker, { kind: "init" }, [], 50), {
-      message: "Worker did not open the store within 0.05 s",
-    });
-  } finally {
-    worker.terminate();
-  }
-});
+/** Start-ups that must fail, each with the message it must fail with. */
+const FAILED_STARTS: { name: string; body: string; timeoutMs: number; message: RegExp }[] = [
+  {
+    name: "worker start-up fails with a clear message when the store does not open in time",
+    body: `self.onmessage = () => {};
+      self.postMessage({ kind: "loaded" });`,
+    timeoutMs: 50,
+    message: /^Worker did not open the store within 0\.05 s$/,
+  },
+  {
+    name: "worker start-up fails with the worker's reason when the store cannot be opened",
+    body: `self.onmessage = () =>
+        self.postMessage({ kind: "init-failed", message: "unable to open database file" });
+      self.postMessage({ kind: "loaded" });`,
+    timeoutMs: 5_000,
+    message: /^unable to open database file$/,
+  },
+  {
+    name: "worker start-up fails at once when the worker's module throws while loading",
+    body: `throw new Error("this module fails to load on purpose");`,
+    timeoutMs: 5_000,
+    message: /fails to load on purpose/,
+  },
+];
 
-Deno.test("worker start-up fails with the worker's reason when the store cannot be opened", async () => {
-  const worker = inlineWorker(`
-    self.onmessage = () => self.postMessage({ kind: "init-failed", message: "unable to open database file" });
-    self.postMessage({ kind: "loaded" });
-  `);
-  try {
-    await assert.rejects(ready(worker, { kind: "init" }, [], 5_000), {
-      message: "unable to open database file",
-    });
-  } finally {
-    worker.terminate();
-  }
-});
-
-Deno.test("worker start-up fails at once when the worker's module throws while loading", async () => {
-  const worker = inlineWorker(`throw new Error("this module fails to load on purpose");`);
-  try {
-    await assert.rejects(ready(worker, { kind: "init" }, [], 5_000), /fails to load on purpose/);
-  } finally {
-    worker.terminate();
-  }
-});
+for (const { name, body, timeoutMs, message } of FAILED_STARTS) {
+  Deno.test(name, async () => {
+    await withWorker(
+      body,
+      (worker) => assert.rejects(ready(worker, { kind: "init" }, [], timeoutMs), { message }),
+    );
+  });
+}
