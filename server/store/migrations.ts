@@ -146,4 +146,18 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Full-text index without per-row sizes (issue 4): it fills about 1.45x
+    // faster. Retention removes entries with FTS5's 'delete' command
+    // (sqlite_text_index.ts). The index is rebuilt behind ingest from the
+    // first event, and searches scan what it has not reached yet.
+    name: "full-text index without row sizes",
+    sql: `
+      DROP TABLE logs_fts;
+      CREATE VIRTUAL TABLE logs_fts USING fts5(
+        text, content = '', columnsize = 0, detail = none
+      );
+      UPDATE meta SET value = 0 WHERE key = 'fts_indexed_upto';
+    `,
+  },
 ];

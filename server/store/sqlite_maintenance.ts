@@ -10,6 +10,7 @@
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import { dirname, join } from "node:path";
 import { transaction } from "./transaction.ts";
+import { unindexEvents } from "./sqlite_text_index.ts";
 import { type PrunePolicy, type PruneStep, type StorageInfo, StoreError } from "./store.ts";
 
 type Row = Record<string, SQLInputValue>;
@@ -110,20 +111,13 @@ export function pruneSqlite(db: DatabaseSync, policy: PrunePolicy): PruneStep {
       if (count > 0) {
         const first = Number(rows[0]!.id);
         const last = Number(rows[count - 1]!.id);
-        db.prepare("DELETE FROM logs WHERE id BETWEEN ? AND ?").run(first, last);
-        // Only ids the full-text indexer has reached are in logs_fts.
+        // Only ids the full-text indexer has reached are in logs_fts, and
+        // their indexed text is read from the rows: unindex first.
         const upto = Number(
           (db.prepare("SELECT value FROM meta WHERE key = 'fts_indexed_upto'").get() as Row).value,
         );
-        if (first <= upto) {
-          // One rowid at a time: a rowid range on FTS5 was up to 3x slower here.
-          const unindex = db.prepare("DELETE FROM logs_fts WHERE rowid = ?");
-          for (let i = 0; i < count; i++) {
-            const id = Number(rows[i]!.id);
-            if (id > upto) break;
-            unindex.run(id);
-          }
-        }
+        unindexEvents(db, first, Math.min(last, upto));
+        db.prepare("DELETE FROM logs WHERE id BETWEEN ? AND ?").run(first, last);
         deleted = count;
       }
       if (cutoff !== undefined) {

@@ -60,6 +60,35 @@ Deno.test("pruneEvents() deletes events received before the cutoff in bounded st
   });
 });
 
+/** Row ids the full-text index holds for `word`, read from the file. */
+function indexedIds(path: string, word: string): number[] {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return (db.prepare("SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? ORDER BY rowid")
+      .all(word) as { rowid: number }[]).map((row) => row.rowid);
+  } finally {
+    db.close();
+  }
+}
+
+Deno.test("pruneEvents() removes exactly the indexed events from the full-text index when the indexer is midway", async () => {
+  await withStore(async (store, _dir, path) => {
+    const now = Date.now();
+    await append(store, 3000, now - 10 * DAY_MS);
+    await append(store, 100, now);
+    // The indexer has reached event 1,500: half the old events are indexed.
+    assert.equal(await store.indexText!(1500), 1500);
+    const policy = { receivedBeforeMs: now - 5 * DAY_MS, maxRows: 1000 };
+    while ((await store.pruneEvents!(policy)).more) { /* every step */ }
+    assert.equal(await store.countEvents(), 100);
+    while (await store.indexText!(10_000) > 0) { /* index the rest */ }
+    const kept = (await store.queryEvents({ limit: 1000 })).map((e) => e.id).sort((a, b) => a - b);
+    // An entry deleted twice, or one never indexed, would leave the index wrong or unreadable.
+    assert.deepEqual(indexedIds(path, "sshd"), kept);
+    assert.deepEqual(indexedIds(path, String(now - 10 * DAY_MS)), []);
+  });
+});
+
 Deno.test("pruneEvents() keeps the newest event so that ids are never reused", async () => {
   await withStore(async (store) => {
     const old = Date.now() - 10 * DAY_MS;
@@ -164,6 +193,41 @@ Deno.test("openSqliteStore() copies an older database to <db>.bak-v<version> bef
     const names: string[] = [];
     for await (const entry of Deno.readDir(dir)) names.push(entry.name);
     assert.deepEqual(names.filter((n) => n.includes(".bak-")), [`nms.db.bak-v${old}`]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("openSqliteStore() rebuilds an older full-text index without row sizes, and search finds every event again", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nms-migrate-fts-" });
+  try {
+    const path = join(dir, "nms.db");
+    // The schema before the index lost its row sizes, with indexed events.
+    const old = SQLITE_MIGRATIONS.findIndex((m) => m.name === "full-text index without row sizes");
+    assert.ok(old > 0);
+    const db = new DatabaseSync(path);
+    for (const migration of SQLITE_MIGRATIONS.slice(0, old)) db.exec(migration.sql);
+    db.exec(`PRAGMA user_version = ${old}`);
+    db.exec(`INSERT INTO logs (received_at, ts, raw) VALUES (1, 1, 'kernel panic on boot')`);
+    db.exec(`INSERT INTO logs_fts (rowid, text) VALUES (1, 'kernel panic on boot')`);
+    db.exec(`UPDATE meta SET value = 1 WHERE key = 'fts_indexed_upto'`);
+    db.close();
+    const store = await openSqliteStore(path);
+    try {
+      const file = new DatabaseSync(path, { readOnly: true });
+      const table = file.prepare("SELECT sql FROM sqlite_master WHERE name = 'logs_fts'").get() as {
+        sql: string;
+      };
+      file.close();
+      assert.match(table.sql, /columnsize = 0/);
+      assert.equal(await store.textIndexLag!(), 1, "the event is to be indexed again");
+      assert.equal((await store.queryEvents({ text: "panic" })).length, 1);
+      assert.equal(await store.indexText!(100), 1);
+      assert.deepEqual(indexedIds(path, "panic"), [1]);
+      assert.equal((await store.queryEvents({ text: "panic" })).length, 1);
+    } finally {
+      await store.close();
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

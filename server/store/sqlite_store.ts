@@ -14,6 +14,7 @@ import type { SecurityStore } from "./security_store.ts";
 import { SqliteSecurityStore } from "./sqlite_security_store.ts";
 // Retention, size figures and backups (issue 10).
 import { backupBeforeMigration, pruneSqlite, sqliteStorageInfo } from "./sqlite_maintenance.ts";
+import { INDEXED_TEXT_SQL } from "./sqlite_text_index.ts";
 import type { PrunePolicy, PruneStep, StorageInfo } from "./store.ts";
 import {
   type AgentRecord,
@@ -223,8 +224,7 @@ class SqliteStore implements Store {
       ),
       ftsFill: prepare(`
         INSERT INTO logs_fts (rowid, text)
-        SELECT id, coalesce(program || ' ', '') || coalesce(message, substr(raw, msg_start + 1))
-        FROM logs WHERE id > ? AND id <= ? ORDER BY id`),
+        SELECT id, ${INDEXED_TEXT_SQL} FROM logs WHERE id > ? AND id <= ? ORDER BY id`),
       ftsSetUpto: prepare("UPDATE meta SET value = ? WHERE key = 'fts_indexed_upto'"),
       maxEventId: prepare("SELECT coalesce(max(id), 0) AS id FROM logs"),
       // Web console (server/dashboard/).
@@ -612,10 +612,7 @@ class SqliteStore implements Store {
       const upto = Number((statements.ftsUpto!.get() as Row).value);
       const last = (statements.ftsLast!.get(upto, maxRows) as Row | undefined)?.last;
       if (last === null || last === undefined) return 0;
-      // One statement, no row crosses into JavaScript. substr() counts code
-      // points where msg_start counts UTF-16 units: they differ only after an
-      // astral character before the message, and then by a character or two
-      // of indexed text, never in what is stored or shown.
+      // One statement, no row crosses into JavaScript.
       const indexed = Number(statements.ftsFill!.run(upto, Number(last)).changes);
       statements.ftsSetUpto!.run(Number(last));
       return indexed;
