@@ -20,6 +20,7 @@ import {
 } from "./text_index_lag.ts";
 import type { AlertUpsert, EventBatch, GroupAlerts, Store } from "./store/store.ts";
 import { AlertPipeline } from "./rules/alert_pipeline.ts";
+import { nextTurn } from "./next_turn.ts";
 import type { BatchMatches } from "./rules/engine.ts";
 import { agentRegisteredEvent } from "./rules/nms_events.ts";
 import {
@@ -203,14 +204,22 @@ async function applyOther(store: Store, request: WriterRequest): Promise<JobResu
 
 let indexScheduled = false;
 
-/** Indexes for full-text search behind ingest: only when no write is waiting. */
-function scheduleIndexing(): void {
+/** A timer's turn: after a commit, batches arriving meanwhile go before the first index step. */
+const timerTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Indexes for full-text search behind ingest: only when no write is waiting.
+ * The first step after a commit waits a timer's turn; the next ones follow one
+ * another with only a turn of the event loop between them (`nextTurn()`), in
+ * which waiting batches are taken in and go first.
+ */
+function scheduleIndexing(after: () => Promise<void> = timerTurn): void {
   if (indexScheduled || !store?.indexText) return;
   indexScheduled = true;
-  setTimeout(() => {
+  after().then(() => {
     indexScheduled = false;
     committing = committing.then(indexStep);
-  }, 0);
+  });
 }
 
 async function indexStep(): Promise<void> {
@@ -220,7 +229,7 @@ async function indexStep(): Promise<void> {
     const start = performance.now();
     const indexed = await store.indexText(TEXT_INDEX_STEP_ROWS);
     textIndexBound.idleStep(indexed, start, performance.now());
-    if (indexed > 0) scheduleIndexing();
+    if (indexed > 0) scheduleIndexing(nextTurn);
   } catch {
     // Retried after the next commit; searches scan what the index lacks.
     textIndexBound.endRun();
