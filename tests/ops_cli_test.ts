@@ -68,7 +68,7 @@ Deno.test("nms-server config check prints flag > env > file > default with secre
     assert.match(text, /^max-db-size: 2000000000 +# file$/m);
     assert.match(text, /^sync: "full" +# default$/m);
     assert.match(text, /^text-index-max-catchup: 1.5 +# file$/m);
-    assert.match(text, /^text-index-max-lag: 2000000 +# default$/m);
+    assert.match(text, /^text-index-max-lag: 1000000 +# default$/m);
     assert.match(text, /^store: "postgres:\/\/nms:\*+@db\.internal:5432\/nms" +# file$/m);
     assert.match(text, /^alert-webhook: "\*+" +# file$/m);
     assert.match(text, /NMS_ADMIN_PASSWORD\): set, \*+/);
