@@ -111,12 +111,8 @@ export function pruneSqlite(db: DatabaseSync, policy: PrunePolicy): PruneStep {
       if (count > 0) {
         const first = Number(rows[0]!.id);
         const last = Number(rows[count - 1]!.id);
-        // Only ids the full-text indexer has reached are in logs_fts, and
-        // their indexed text is read from the rows: unindex first.
-        const upto = Number(
-          (db.prepare("SELECT value FROM meta WHERE key = 'fts_indexed_upto'").get() as Row).value,
-        );
-        unindexEvents(db, first, Math.min(last, upto));
+        // The indexed text is read from the rows: unindex first.
+        unindexEvents(db, first, last);
         db.prepare("DELETE FROM logs WHERE id BETWEEN ? AND ?").run(first, last);
         deleted = count;
       }

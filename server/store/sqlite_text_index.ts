@@ -27,25 +27,29 @@ export const INDEXED_TEXT_SQL =
   "coalesce(program || ' ', '') || coalesce(message, substr(raw, msg_start + 1))";
 
 /**
- * Removes events `first`..`last` from the full-text index. Call it before the
- * rows leave `logs` (the text is read from them), inside the same transaction,
- * and only for ids the indexer has reached: an entry that is not in the index
- * must not be deleted from it.
+ * Removes events `first`..`last` from the full-text index, as far as the
+ * indexer has reached (`fts_indexed_upto`): an entry that is not in the index
+ * must not be deleted from it. Call it before the rows leave `logs` (the text
+ * is read from them), inside the same transaction.
  *
  * @param db The writer's connection, inside a transaction.
  * @param first First id to remove.
- * @param last Last id to remove, at most the `fts_indexed_upto` mark.
+ * @param last Last id to remove.
  * @returns Entries removed.
  * @example
  * ```ts
- * unindexEvents(db, 1, Math.min(1_000, indexedUpto));
+ * unindexEvents(db, 1, 1_000);
  * ```
  */
 export function unindexEvents(db: DatabaseSync, first: number, last: number): number {
-  if (last < first) return 0;
+  const upto = db.prepare("SELECT value FROM meta WHERE key = 'fts_indexed_upto'").get() as {
+    value: number;
+  };
+  const end = Math.min(last, Number(upto.value));
+  if (end < first) return 0;
   const statement = db.prepare(
     `INSERT INTO logs_fts (logs_fts, rowid, text)
      SELECT 'delete', id, ${INDEXED_TEXT_SQL} FROM logs WHERE id BETWEEN ? AND ?`,
   );
-  return Number(statement.run(first, last).changes);
+  return Number(statement.run(first, end).changes);
 }
