@@ -95,6 +95,11 @@ function poolWorkerInit(store: StoreLocation, writer: MessagePort, workers: numb
   };
 }
 
+/** Starts the worker module `server/<name>.ts`, named after it. */
+function spawnWorker(name: "pool_worker" | "writer_worker"): Worker {
+  return new Worker(new URL(`./${name}.ts`, import.meta.url).href, { type: "module", name });
+}
+
 /** Options of {@linkcode WorkerPool.start}. */
 export interface WorkerPoolOptions {
   /** Where the workers open the store. */
@@ -213,9 +218,7 @@ export class WorkerPool {
     if (!Number.isInteger(size) || size < 1 || size > 64) {
       throw new RangeError(`Cannot start worker pool: invalid worker count ${size}`);
     }
-    const spawn = (name: string) =>
-      new Worker(new URL(`./${name}.ts`, import.meta.url).href, { type: "module", name });
-    const writer = spawn("writer_worker");
+    const writer = spawnWorker("writer_worker");
     const pool: Worker[] = [];
     const started: Promise<void>[] = [];
     try {
@@ -232,7 +235,7 @@ export class WorkerPool {
       ));
       await started[0];
       for (let i = 0; i < size; i++) {
-        const worker = spawn("pool_worker");
+        const worker = spawnWorker("pool_worker");
         pool.push(worker);
         const channel = new MessageChannel();
         writer.postMessage({ kind: "port", port: channel.port2 }, [channel.port2]);
@@ -300,10 +303,7 @@ export class WorkerPool {
       if (pending.worker === index) this.#settle(jobId, undefined, "Pool worker failed");
     }
     if (this.#closed || !this.#store) return;
-    const worker = new Worker(new URL("./pool_worker.ts", import.meta.url).href, {
-      type: "module",
-      name: "pool_worker",
-    });
+    const worker = spawnWorker("pool_worker");
     const channel = new MessageChannel();
     this.#writer.postMessage({ kind: "port", port: channel.port2 }, [channel.port2]);
     // Messages posted before the worker has started wait in its queue, behind init.
