@@ -144,7 +144,11 @@ An SSH brute force from 203.0.113.66 starts within 15 seconds: watch Live and Al
 Press Ctrl-C to stop.
 `);
 
+// `deno task`, `timeout` and service managers may deliver a stop signal more than once: stop once.
+let stopping = false;
 const stop = async () => {
+  if (stopping) return;
+  stopping = true;
   clearInterval(writer);
   file.close();
   await agent.stop();
