@@ -360,3 +360,23 @@ Deno.test("console API: /metrics speaks Prometheus and accepts HTTP Basic creden
     403,
   );
 });
+
+Deno.test("console: static files go out gzipped to a client that accepts gzip", async () => {
+  await using srv = await startTestServer({ httpPort: 0 });
+  // A raw request, since fetch() would decompress the body and hide what was sent.
+  const headOf = async (encoding: string) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: srv.server.httpAddr!.port });
+    await conn.write(new TextEncoder().encode(
+      `GET /static/style.css HTTP/1.1\r\nHost: x\r\nAccept-Encoding: ${encoding}\r\n` +
+        "Connection: close\r\n\r\n",
+    ));
+    const text = new TextDecoder("latin1").decode(await new Response(conn.readable).arrayBuffer());
+    return text.slice(0, text.indexOf("\r\n\r\n")).toLowerCase();
+  };
+  const size = (head: string) => Number(/content-length: (\d+)/.exec(head)?.[1]);
+  const zipped = await headOf("gzip");
+  const plain = await headOf("identity");
+  assert.match(zipped, /content-encoding: gzip/);
+  assert.doesNotMatch(plain, /content-encoding/);
+  assert.ok(size(zipped) * 3 < size(plain), `${size(zipped)} vs ${size(plain)}`);
+});

@@ -233,6 +233,14 @@ Deno.test({
       await waitFor(async () =>
         !(await page.locator("#stats-state").textContent())?.includes("Reading")
       );
+      // The oldest event's date stays on one line in its card.
+      const oldest = page.locator("#stats-totals li", { hasText: "Oldest event kept" })
+        .locator(".card-value");
+      const lines = await oldest.evaluate((node) =>
+        node.getBoundingClientRect().height /
+        parseFloat(node.ownerDocument.defaultView!.getComputedStyle(node).lineHeight)
+      );
+      assert.ok(lines < 1.5, `the date takes ${lines.toFixed(1)} lines`);
       await screenshot(page, "06-stats", true);
     });
 

@@ -43,6 +43,8 @@ export interface Asset {
   readonly public: boolean;
   /** Strong validator for conditional requests. */
   readonly etag: string;
+  /** The body gzipped once at start-up, when that makes it smaller. */
+  readonly gzip?: { readonly body: Uint8Array; readonly etag: string };
   /** Pages are never cached; static files are revalidated with the ETag. */
   readonly cacheControl: string;
 }
@@ -79,19 +81,26 @@ const FILES: [path: string, text: string, type: string, isPublic: boolean][] = [
   ["/static/uPlot.min.css", uplotCss, CSS, false],
 ];
 
-/** Every servable path and its file. */
+/** Every servable path and its file, each compressed once here rather than per request. */
 export const ASSETS: ReadonlyMap<string, Asset> = new Map(
-  FILES.map(([path, text, contentType, isPublic]) => {
+  await Promise.all(FILES.map(async ([path, text, contentType, isPublic]) => {
     const body = new TextEncoder().encode(text);
     const page = contentType === HTML;
-    return [path, {
+    const etag = `"${fnv1a(body)}-${body.length.toString(36)}"`;
+    const gzipped = await gzip(body);
+    const asset: Asset = {
       body,
       contentType,
       public: isPublic,
-      etag: `"${fnv1a(body)}-${body.length.toString(36)}"`,
+      etag,
       cacheControl: page ? "no-store" : "no-cache",
-    }];
-  }),
+      // A strong ETag names one representation, so the gzipped body has its own.
+      ...gzipped.length < body.length
+        ? { gzip: { body: gzipped, etag: `${etag.slice(0, -1)}-gz"` } }
+        : {},
+    };
+    return [path, asset] as const;
+  })),
 );
 
 /**
@@ -107,16 +116,42 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map(
  * ```
  */
 export function serveAsset(asset: Asset, request: Request): Response {
-  const headers = {
+  const gzipped = asset.gzip && acceptsGzip(request.headers.get("accept-encoding"))
+    ? asset.gzip
+    : undefined;
+  const { body, etag } = gzipped ?? asset;
+  const headers: Record<string, string> = {
     "content-type": asset.contentType,
     "cache-control": asset.cacheControl,
-    etag: asset.etag,
+    etag,
   };
-  if (request.headers.get("if-none-match") === asset.etag) {
+  if (asset.gzip) headers.vary = "Accept-Encoding";
+  if (gzipped) headers["content-encoding"] = "gzip";
+  if (request.headers.get("if-none-match") === etag) {
     return new Response(null, { status: 304, headers });
   }
-  const body = request.method === "HEAD" ? null : asset.body.slice();
-  return new Response(body, { headers });
+  return new Response(request.method === "HEAD" ? null : body.slice(), { headers });
+}
+
+/**
+ * Whether an `Accept-Encoding` header accepts gzip (RFC 9110 section 12.5.3):
+ * `gzip` or `*` listed without `q=0`.
+ */
+function acceptsGzip(header: string | null): boolean {
+  if (!header) return false;
+  let wildcard = false;
+  for (const item of header.toLowerCase().split(",")) {
+    const [coding = "", ...params] = item.split(";").map((part) => part.trim());
+    const refused = params.some((param) => /^q=0(\.0{0,3})?$/.test(param));
+    if (coding === "gzip" || coding === "x-gzip") return !refused;
+    if (coding === "*") wildcard = !refused;
+  }
+  return wildcard;
+}
+
+async function gzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 /** 32-bit FNV-1a of the bytes, base 36: enough to tell versions of a file apart. */

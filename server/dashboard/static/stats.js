@@ -141,13 +141,19 @@ export function createStatsView() {
       ["Errors and worse", count(Math.round(errors)), errors > 0 ? "card-err" : ""],
       ["Failed logins", count(failed), failed > 0 ? "card-alert" : ""],
     ];
-    // Retention (issue 10): how far back the stored events go.
+    // How far back the stored events go: the day on one line, the full time on hover.
     if (storage?.oldestReceivedAt) {
-      cards.push(["Oldest event kept", new Date(storage.oldestReceivedAt).toLocaleString(), ""]);
+      const oldest = new Date(storage.oldestReceivedAt);
+      cards.push([
+        "Oldest event kept",
+        oldest.toLocaleDateString(undefined, { dateStyle: "medium" }),
+        "card-date",
+        oldest.toLocaleString(),
+      ]);
     }
     byId("stats-totals").replaceChildren(
-      ...cards.map(([label, value, cls]) =>
-        el("li", { class: `card ${cls}` }, [
+      ...cards.map(([label, value, cls, title]) =>
+        el("li", { class: `card ${cls}`, attrs: title ? { title } : undefined }, [
           el("span", { class: "card-value", text: value }),
           el("span", { class: "card-label", text: label }),
         ])
