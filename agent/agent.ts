@@ -29,6 +29,7 @@
  * @module
  */
 
+import { errorMessage } from "../common/error_message.ts";
 import { resolve } from "./_posix_path.ts";
 import { DEFAULT_HEARTBEAT_SECONDS } from "../protocol/mod.ts";
 import { Wake } from "./_wake.ts";
@@ -577,7 +578,7 @@ export class Agent implements AgentHandle {
           if (error instanceof AccessDeniedError || error instanceof TypeError) throw error;
           if (this.#stopping) break;
           this.#counters.connectFailures++;
-          await this.#nextServer((error as Error).message);
+          await this.#nextServer(errorMessage(error));
           continue;
         }
         const reason = await this.#session(client);
@@ -911,7 +912,7 @@ export class Agent implements AgentHandle {
     } catch (error) {
       this.#log.error("cannot save the journal cursor", {
         path: file.path,
-        reason: (error as Error).message,
+        reason: errorMessage(error),
       });
     }
   }
@@ -948,7 +949,7 @@ export class Agent implements AgentHandle {
       } catch (error) {
         this.#log.error("cannot save the state file", {
           path: stateFile.path,
-          reason: (error as Error).message,
+          reason: errorMessage(error),
         });
       }
       await this.#saveJournalCursor();

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { errorMessage } from "../common/error_message.ts";
 import { Command, CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
 import { addAgentOps, agentVersionLine } from "./cli_ops.ts";
 import { PASSWORD_ENV, RUN_FLAGS } from "./config.ts";
@@ -129,7 +130,7 @@ export async function runCli(
       // Help and version output end with code 0; everything else is a usage error.
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    reportError((error as Error).message);
+    reportError(errorMessage(error));
     return EXIT_FAILURE;
   }
   if (args.length === 0) {

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { errorMessage } from "../common/error_message.ts";
 import {
   CommanderError,
   type CommandUnknownOpts,
@@ -110,7 +111,7 @@ export function addAgentOps(program: CommandUnknownOpts, context: AgentOpsContex
         } catch (error) {
           run.error(
             `error: option '${option.flags}' value '${value}' from env '${env}' is invalid: ${
-              (error as Error).message
+              errorMessage(error)
             }`,
           );
         }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { errorMessage } from "../common/error_message.ts";
 import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT } from "../protocol/mod.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import { parseSeverityName } from "./severity.ts";
@@ -219,7 +220,7 @@ export async function readPemFile(flag: string, path: string): Promise<string> {
     text = await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`Cannot read ${flag} ${path}: ${(error as Error).message}`);
+    throw new ConfigError(`Cannot read ${flag} ${path}: ${errorMessage(error)}`);
   }
   if (!text.includes("-----BEGIN ")) throw new ConfigError(`Cannot read ${flag} ${path}: not PEM`);
   return text;
@@ -248,7 +249,7 @@ async function readTokenFile(path: string): Promise<string> {
   try {
     token = await readPasswordFile(path);
   } catch (error) {
-    throw new ConfigError((error as Error).message.replace("password file", "token file"));
+    throw new ConfigError(errorMessage(error).replace("password file", "token file"));
   }
   if (!/^nms_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/.test(token.trim())) {
     throw new ConfigError(
@@ -341,7 +342,7 @@ export async function readPasswordFile(path: string): Promise<string> {
       ? "no such file"
       : error instanceof Deno.errors.PermissionDenied
       ? "permission denied"
-      : (error as Error).message;
+      : errorMessage(error);
     throw new ConfigError(`Cannot read the password file ${path}: ${why}`);
   }
   return checkPassword(text.replace(/\r?\n$/, ""), `the password file ${path}`);
@@ -513,7 +514,7 @@ function compilePatterns(flag: string, patterns: readonly string[]): RegExp[] {
       return new RegExp(pattern);
     } catch (error) {
       throw new ConfigError(
-        `Invalid ${flag} ${JSON.stringify(pattern)}: ${(error as Error).message}`,
+        `Invalid ${flag} ${JSON.stringify(pattern)}: ${errorMessage(error)}`,
       );
     }
   });

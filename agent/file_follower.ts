@@ -38,6 +38,7 @@
  * @module
  */
 
+import { errorMessage } from "../common/error_message.ts";
 import { basename, dirname, resolve } from "./_posix_path.ts";
 import { type Clock, SYSTEM_CLOCK, type TimerId } from "./clock.ts";
 import {
@@ -466,7 +467,7 @@ export class FileFollower {
     const run = this.#lock.then(() => this.#read(consumer)).catch((error) => {
       // A file system error (EIO, a vanished mount) must not stop the agent:
       // report it, forget the file positions, and look again on the next poll.
-      this.#problem(`Cannot read ${this.path}: ${(error as Error).message}`);
+      this.#problem(`Cannot read ${this.path}: ${errorMessage(error)}`);
       for (const inc of this.#incarnations) inc.filePosition = -1;
       this.#checkPath = true;
       return 0;
@@ -638,7 +639,7 @@ export class FileFollower {
       try {
         n = await file.read(this.#buffer);
       } catch (error) {
-        this.#problem(`Cannot read ${this.path}: ${(error as Error).message}`);
+        this.#problem(`Cannot read ${this.path}: ${errorMessage(error)}`);
         return { bytes, drained: true, replaced: false };
       }
       const got = n ?? 0;
@@ -910,7 +911,7 @@ export class FileFollower {
       file = await Deno.open(this.path, { read: true });
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) {
-        this.#problem(`Cannot open ${this.path}: ${(error as Error).message}`);
+        this.#problem(`Cannot open ${this.path}: ${errorMessage(error)}`);
       }
       return;
     }
@@ -929,7 +930,7 @@ export class FileFollower {
       }
     } catch (error) {
       closeQuietly(file);
-      this.#problem(`Cannot read ${this.path}: ${(error as Error).message}`);
+      this.#problem(`Cannot read ${this.path}: ${errorMessage(error)}`);
       return;
     }
     this.#lastProblem = "";
@@ -1002,7 +1003,7 @@ export class FileFollower {
       return await Deno.stat(this.path);
     } catch (error) {
       if (!quiet && !(error instanceof Deno.errors.NotFound)) {
-        this.#problem(`Cannot stat ${this.path}: ${(error as Error).message}`);
+        this.#problem(`Cannot stat ${this.path}: ${errorMessage(error)}`);
       }
       return undefined;
     }
@@ -1022,7 +1023,7 @@ export class FileFollower {
       watcher = Deno.watchFs(this.#dir, { recursive: false });
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) {
-        this.#problem(`Cannot watch ${this.#dir}: ${(error as Error).message}`);
+        this.#problem(`Cannot watch ${this.#dir}: ${errorMessage(error)}`);
       }
       return; // The poll retries, and covers for the watcher meanwhile.
     }
@@ -1060,7 +1061,7 @@ export class FileFollower {
         this.#changed();
       }
     } catch (error) {
-      if (!this.#closed) this.#problem(`Watching ${this.#dir} failed: ${(error as Error).message}`);
+      if (!this.#closed) this.#problem(`Watching ${this.#dir} failed: ${errorMessage(error)}`);
     } finally {
       if (this.#watcher === watcher) this.#stopWatching();
     }
@@ -1081,7 +1082,7 @@ export class FileFollower {
       await this.#checkIdentity();
     }).catch((error) => {
       this.#checkPath = true;
-      this.#problem(`Cannot check ${this.path}: ${(error as Error).message}`);
+      this.#problem(`Cannot check ${this.path}: ${errorMessage(error)}`);
     });
     this.#lock = run;
   }

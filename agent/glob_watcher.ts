@@ -12,6 +12,7 @@
  * @module
  */
 
+import { errorMessage } from "../common/error_message.ts";
 import { join } from "./_posix_path.ts";
 import { type Clock, SYSTEM_CLOCK, type TimerId } from "./clock.ts";
 import { type Logger, SILENT_LOGGER } from "./log.ts";
@@ -194,7 +195,7 @@ export class GlobWatcher {
         this.#reportOnce(`list:${dir}`, "cannot list a directory of a path pattern", {
           pattern: this.pattern,
           dir,
-          reason: (error as Error).message,
+          reason: errorMessage(error),
         });
       }
     }
@@ -220,7 +221,7 @@ export class GlobWatcher {
         // The rescan covers for a directory that cannot be watched.
         this.#reportOnce(`watch:${dir}`, "cannot watch a directory, rescanning instead", {
           dir,
-          reason: (error as Error).message,
+          reason: errorMessage(error),
         });
         continue;
       }

@@ -26,6 +26,7 @@
  * @module
  */
 
+import { errorMessage } from "../common/error_message.ts";
 import { LineSplitter } from "../protocol/mod.ts";
 import { type Clock, sleep, SYSTEM_CLOCK } from "./clock.ts";
 import { journalEntryToLine } from "./journal_entry.ts";
@@ -417,7 +418,7 @@ export class JournalSource implements LineSource {
   #spawnError(error: unknown): Error {
     const why = error instanceof Deno.errors.NotFound
       ? "not found (is systemd's journalctl installed and in PATH?)"
-      : (error as Error).message;
+      : errorMessage(error);
     return new Error(`Cannot run ${this.#command} for --journal: ${why}`);
   }
 
@@ -432,7 +433,7 @@ export class JournalSource implements LineSource {
           child = this.#spawn();
           this.stats.restarts++;
         } catch (error) {
-          this.#log.warn((error as Error).message);
+          this.#log.warn(errorMessage(error));
         }
       }
       if (child !== undefined) {
@@ -494,7 +495,7 @@ export class JournalSource implements LineSource {
       }
     } catch (error) {
       if (!this.#closed) {
-        this.#log.warn("cannot read journalctl's output", { reason: (error as Error).message });
+        this.#log.warn("cannot read journalctl's output", { reason: errorMessage(error) });
       }
     } finally {
       this.#terminate();

@@ -25,6 +25,7 @@
  * @module
  */
 
+import { errorMessage } from "../common/error_message.ts";
 import { parseRunArgv } from "./run_argv.ts";
 import { EXIT_FAILURE, reportError, runAgentCommand } from "./run_command.ts";
 
@@ -51,7 +52,7 @@ export async function main(args: readonly string[]): Promise<number> {
     return await runAgentCommand(flags, getEnv);
   } catch (error) {
     // As cli.ts reports an unexpected error of `run`.
-    reportError((error as Error).message);
+    reportError(errorMessage(error));
     return EXIT_FAILURE;
   }
 }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { errorMessage } from "../common/error_message.ts";
 import { buildAgentConfig, ConfigError, type RawRunFlags } from "./config.ts";
 import { createLogger, writeStderrLine } from "./log.ts";
 import { type AgentHandle, runAgent } from "./mod.ts";
@@ -100,14 +101,14 @@ export async function runAgentCommand(
       ...(config.filter !== undefined ? { filter: config.filter } : {}),
     });
   } catch (error) {
-    reportError((error as Error).message);
+    reportError(errorMessage(error));
     return error instanceof TypeError || error instanceof RangeError ? EXIT_USAGE : EXIT_FAILURE;
   }
   let metrics: MetricsServer | undefined;
   try {
     metrics = startMetricsFromFlags(agent, flags);
   } catch (error) {
-    reportError(`Cannot serve metrics on port ${flags.metricsPort}: ${(error as Error).message}`);
+    reportError(`Cannot serve metrics on port ${flags.metricsPort}: ${errorMessage(error)}`);
     await agent.stop();
     return EXIT_USAGE;
   }
@@ -122,7 +123,7 @@ export async function runAgentCommand(
     await agent.done;
     return EXIT_OK;
   } catch (error) {
-    reportError((error as Error).message);
+    reportError(errorMessage(error));
     return EXIT_FAILURE;
   } finally {
     for (const signal of STOP_SIGNALS) Deno.removeSignalListener(signal, onSignal);

@@ -9,6 +9,7 @@
  */
 
 import { nullableNumber, nullableString, toAgent, toAlert, toUser } from "./_rows.ts";
+import { errorMessage } from "../../common/error_message.ts";
 import postgres, {
   type PendingQuery,
   type Row as SqlRow,
@@ -184,7 +185,7 @@ export async function openPostgresStore(
     await sql.end({ timeout: 0 });
     if (error instanceof StoreError) throw error;
     throw new StoreError(
-      `Cannot open PostgreSQL store ${target.redacted}: ${(error as Error).message}`,
+      `Cannot open PostgreSQL store ${target.redacted}: ${errorMessage(error)}`,
       "invalid",
     );
   }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { errorMessage } from "../../common/error_message.ts";
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import {
   type AuditEntry,
@@ -72,7 +73,7 @@ export class SqliteSecurityStore implements SecurityStore {
       );
       return Promise.resolve();
     } catch (error) {
-      if (String((error as Error).message).includes("UNIQUE")) {
+      if (errorMessage(error).includes("UNIQUE")) {
         return Promise.reject(new StoreError(`Token ${token.id} already exists`, "conflict"));
       }
       return Promise.reject(error);

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { errorMessage } from "../../common/error_message.ts";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { SQLITE_MIGRATIONS } from "./migrations.ts";
@@ -153,7 +154,7 @@ export async function openSqliteStore(
   try {
     db = new DatabaseSync(path);
   } catch (error) {
-    throw new StoreError(`Cannot open database ${path}: ${(error as Error).message}`, "invalid");
+    throw new StoreError(`Cannot open database ${path}: ${errorMessage(error)}`, "invalid");
   }
   return new SqliteStore(db, options);
 }
@@ -493,7 +494,7 @@ class SqliteStore implements Store {
       const row = this.#statements.createUser!.get(username, passwordHash, role, Date.now()) as Row;
       return Promise.resolve(toUser(row));
     } catch (error) {
-      if (String((error as Error).message).includes("UNIQUE")) {
+      if (errorMessage(error).includes("UNIQUE")) {
         return Promise.reject(new StoreError(`User ${username} already exists`, "conflict"));
       }
       return Promise.reject(error);
