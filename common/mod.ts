@@ -1,6 +1,6 @@
 /**
  * Code that both binaries use and that is not the wire protocol: the loader
- * of their configuration files and the error-message helper. Like
+ * of their configuration files, the logger and the error-message helper. Like
  * `protocol/`, it depends on neither `server/` nor `agent/`
  * (`tests/layering_test.ts` checks it).
  *
@@ -19,3 +19,4 @@
 
 export * from "./config_file.ts";
 export * from "./error_message.ts";
+export * from "./log.ts";
