@@ -1,8 +1,8 @@
 /**
  * Code that both binaries use and that is not the wire protocol: the loader
- * of their configuration files, the logger and the error-message helper. Like
- * `protocol/`, it depends on neither `server/` nor `agent/`
- * (`tests/layering_test.ts` checks it).
+ * of their configuration files, the logger, the Prometheus text writer and the
+ * error-message helper. Like `protocol/`, it depends on neither `server/` nor
+ * `agent/` (`tests/layering_test.ts` checks it).
  *
  * The agent imports the files it needs on its `run` path directly, not this
  * module: `config_file.ts` loads commander, and an npm module on that path
@@ -20,3 +20,4 @@
 export * from "./config_file.ts";
 export * from "./error_message.ts";
 export * from "./log.ts";
+export * from "./prometheus_text.ts";
