@@ -8,7 +8,15 @@
  * @module
  */
 
-import { nullableNumber, nullableString, toAgent, toAlert, toUser } from "./_rows.ts";
+import {
+  nullableNumber,
+  nullableString,
+  toAgent,
+  toAlert,
+  toEvent,
+  toSource,
+  toUser,
+} from "./_rows.ts";
 import { errorMessage } from "../../common/error_message.ts";
 import postgres, {
   type PendingQuery,
@@ -861,37 +869,5 @@ function emptyColumns() {
     pos: [] as (number | null)[],
     msgid: [] as (string | null)[],
     structuredData: [] as (string | null)[],
-  };
-}
-
-function toEvent(row: Row): EventRecord {
-  return {
-    id: Number(row.id),
-    receivedAt: Number(row.received_at),
-    ts: Number(row.ts),
-    host: nullableString(row.host),
-    agentId: nullableNumber(row.agent_id),
-    program: nullableString(row.program),
-    pid: nullableNumber(row.pid),
-    severity: nullableNumber(row.severity),
-    facility: nullableNumber(row.facility),
-    message: String(row.message),
-    raw: String(row.raw),
-    flags: Number(row.flags),
-    msgid: nullableString(row.msgid),
-    structuredData: nullableString(row.structured_data),
-  };
-}
-
-function toSource(row: Row): SourceRecord {
-  return {
-    id: Number(row.id),
-    address: String(row.address),
-    hostname: nullableString(row.hostname),
-    transport: String(row.transport) as SourceRecord["transport"],
-    firstSeen: Number(row.first_seen),
-    lastSeen: Number(row.last_seen),
-    events: Number(row.events),
-    unparsed: Number(row.unparsed),
   };
 }

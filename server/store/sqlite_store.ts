@@ -10,7 +10,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlit
 import { dirname } from "node:path";
 import { SQLITE_MIGRATIONS } from "./migrations.ts";
 import { transaction } from "./transaction.ts";
-import { nullableNumber, toAgent, toAlert, toUser } from "./_rows.ts";
+import { nullableNumber, toAgent, toAlert, toEvent, toSource, toUser } from "./_rows.ts";
 import type { SecurityStore } from "./security_store.ts";
 import { SqliteSecurityStore } from "./sqlite_security_store.ts";
 // Retention, size figures and backups (issue 10).
@@ -861,42 +861,6 @@ function eventFilter(
   if (query.sinceMs !== undefined) add("ts >= ?", query.sinceMs);
   if (query.untilMs !== undefined) add("ts < ?", query.untilMs);
   return { where, params };
-}
-
-function toEvent(row: Row): EventRecord {
-  return {
-    id: Number(row.id),
-    receivedAt: Number(row.received_at),
-    ts: Number(row.ts),
-    host: row.host === null ? null : String(row.host),
-    agentId: nullableNumber(row.agent_id),
-    program: row.program === null ? null : String(row.program),
-    pid: nullableNumber(row.pid),
-    severity: nullableNumber(row.severity),
-    facility: nullableNumber(row.facility),
-    message: row.message === null
-      ? String(row.raw).slice(Number(row.msg_start))
-      : String(row.message),
-    raw: String(row.raw),
-    flags: Number(row.flags),
-    msgid: row.msgid === null || row.msgid === undefined ? null : String(row.msgid),
-    structuredData: row.structured_data === null || row.structured_data === undefined
-      ? null
-      : String(row.structured_data),
-  };
-}
-
-function toSource(row: Row): SourceRecord {
-  return {
-    id: Number(row.id),
-    address: String(row.address),
-    hostname: row.hostname === null ? null : String(row.hostname),
-    transport: String(row.transport) as SourceRecord["transport"],
-    firstSeen: Number(row.first_seen),
-    lastSeen: Number(row.last_seen),
-    events: Number(row.events),
-    unparsed: Number(row.unparsed),
-  };
 }
 
 // --- Alerts (server/rules/) ---
