@@ -36,22 +36,22 @@ import { Wake } from "./_wake.ts";
 import { Backoff, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from "./backoff.ts";
 import { AccessDeniedError, Client, type ClientHandler, type ClientTls } from "./client.ts";
 import { type Clock, sleep, SYSTEM_CLOCK, type TimerId } from "./clock.ts";
-import { DEFAULT_POLL_INTERVAL_MS, FileFollower } from "./file_follower.ts";
+import { DEFAULT_POLL_INTERVAL_MS, FileFollower } from "./follow/file_follower.ts";
 import { type HostInfo, readHostInfo } from "./host_info.ts";
 // Sources, filters and failover (issue 3, issue 9).
-import { GlobWatcher } from "./glob_watcher.ts";
-import { JournalCursorFile } from "./journal_cursor_file.ts";
-import { JournalSource } from "./journal_source.ts";
-import { LineFilter, type LineFilterOptions } from "./line_filter.ts";
+import { GlobWatcher } from "./sources/glob_watcher.ts";
+import { JournalCursorFile } from "./checkpoint/journal_cursor_file.ts";
+import { JournalSource } from "./journal/journal_source.ts";
+import { LineFilter, type LineFilterOptions } from "./sources/line_filter.ts";
 import type { LineConsumer, LineOrigin, LineSource } from "./line_source.ts";
-import { ExcludeList, hasGlobMagic } from "./path_glob.ts";
+import { ExcludeList, hasGlobMagic } from "./sources/path_glob.ts";
 import {
   DEFAULT_MAX_IN_FLIGHT_BYTES,
   DEFAULT_MAX_IN_FLIGHT_LINES,
   MAX_EVENT_MESSAGE_BYTES,
 } from "./limits.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { type FileState, StateFile } from "./state_file.ts";
+import { type FileState, StateFile } from "./checkpoint/state_file.ts";
 
 /** Longest wait at shutdown for lines in flight to be acknowledged, in milliseconds. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;

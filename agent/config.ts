@@ -10,7 +10,7 @@
 import { errorMessage } from "../common/error_message.ts";
 import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT } from "../protocol/mod.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
-import { parseSeverityName } from "./severity.ts";
+import { parseSeverityName } from "./sources/severity.ts";
 
 /** Environment variable holding the password when `--password-file` is not given. */
 export const PASSWORD_ENV = "NMS_PASSWORD";

@@ -26,10 +26,10 @@
  */
 
 import { errorMessage } from "../common/error_message.ts";
-import { parseRunArgv } from "./run_argv.ts";
-import { EXIT_FAILURE, reportError, runAgentCommand } from "./run_command.ts";
+import { parseRunArgv } from "./cli/run_argv.ts";
+import { EXIT_FAILURE, reportError, runAgentCommand } from "./cli/run_command.ts";
 
-export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./run_command.ts";
+export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./cli/run_command.ts";
 
 /**
  * Runs the CLI.
@@ -45,7 +45,7 @@ export async function main(args: readonly string[]): Promise<number> {
   const getEnv = (name: string) => Deno.env.get(name);
   const flags = parseRunArgv(args, getEnv);
   if (flags === undefined) {
-    const { runCli } = await import("./cli.ts");
+    const { runCli } = await import("./cli/program.ts");
     return await runCli(args, getEnv);
   }
   try {

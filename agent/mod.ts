@@ -36,8 +36,8 @@ export {
 export { AccessDeniedError, type ClientTls } from "./client.ts";
 // Sources, filters and failover (issue 3, issue 9).
 export type { AgentJournalOptions, AgentServerAddress } from "./agent.ts";
-export type { LineFilterOptions } from "./line_filter.ts";
-export { JOURNAL_CURSOR_FILE_NAME } from "./journal_cursor_file.ts";
+export type { LineFilterOptions } from "./sources/line_filter.ts";
+export { JOURNAL_CURSOR_FILE_NAME } from "./checkpoint/journal_cursor_file.ts";
 export { AGENT_VERSION, type HostInfo } from "./host_info.ts";
 export {
   createLogger,
@@ -48,7 +48,7 @@ export {
   SILENT_LOGGER,
 } from "./log.ts";
 export type { Clock, TimerId } from "./clock.ts";
-export { type FileState, STATE_FILE_NAME, STATE_FILE_VERSION } from "./state_file.ts";
+export { type FileState, STATE_FILE_NAME, STATE_FILE_VERSION } from "./checkpoint/state_file.ts";
 export {
   DEFAULT_MAX_IN_FLIGHT_BYTES,
   DEFAULT_MAX_IN_FLIGHT_LINES,

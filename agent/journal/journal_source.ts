@@ -26,14 +26,14 @@
  * @module
  */
 
-import { errorMessage } from "../common/error_message.ts";
-import { LineSplitter } from "../protocol/mod.ts";
-import { type Clock, sleep, SYSTEM_CLOCK } from "./clock.ts";
+import { errorMessage } from "../../common/error_message.ts";
+import { LineSplitter } from "../../protocol/mod.ts";
+import { type Clock, sleep, SYSTEM_CLOCK } from "../clock.ts";
 import { journalEntryToLine } from "./journal_entry.ts";
-import { MAX_EVENT_MESSAGE_BYTES } from "./limits.ts";
-import type { LineConsumer, LineOrigin, LineSource } from "./line_source.ts";
-import { type Logger, SILENT_LOGGER } from "./log.ts";
-import { Wake } from "./_wake.ts";
+import { MAX_EVENT_MESSAGE_BYTES } from "../limits.ts";
+import type { LineConsumer, LineOrigin, LineSource } from "../line_source.ts";
+import { type Logger, SILENT_LOGGER } from "../log.ts";
+import { Wake } from "../_wake.ts";
 
 /** Command run when no other is given: found through `PATH`. */
 export const DEFAULT_JOURNALCTL = "journalctl";

@@ -15,9 +15,9 @@
  * @module
  */
 
-import { MAX_HEARTBEAT_SECONDS, RUN_FLAGS } from "./config.ts";
-import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
-import { DEFAULT_METRICS_HOSTNAME } from "./metrics_server.ts";
+import { MAX_HEARTBEAT_SECONDS, RUN_FLAGS } from "../config.ts";
+import { LOG_FORMATS, LOG_LEVELS } from "../log.ts";
+import { DEFAULT_METRICS_HOSTNAME } from "../metrics_server.ts";
 import type { AgentRunFlags } from "./run_command.ts";
 
 /** Environment variable naming the configuration file when `--config` is absent. */

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { errorMessage } from "../common/error_message.ts";
+import { errorMessage } from "../../common/error_message.ts";
 import { SmallFile } from "./small_file.ts";
 
 /** Version written into new cursor files; files with a higher version are refused. */

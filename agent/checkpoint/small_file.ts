@@ -7,8 +7,8 @@
  * @module
  */
 
-import { errorMessage } from "../common/error_message.ts";
-import { dirname, join } from "./_posix_path.ts";
+import { errorMessage } from "../../common/error_message.ts";
+import { dirname, join } from "../_posix_path.ts";
 
 /**
  * Writes `bytes` to `path` atomically and durably, with mode 0600, creating

@@ -38,9 +38,9 @@
  * @module
  */
 
-import { errorMessage } from "../common/error_message.ts";
-import { basename, dirname, resolve } from "./_posix_path.ts";
-import { type Clock, SYSTEM_CLOCK, type TimerId } from "./clock.ts";
+import { errorMessage } from "../../common/error_message.ts";
+import { basename, dirname, resolve } from "../_posix_path.ts";
+import { type Clock, SYSTEM_CLOCK, type TimerId } from "../clock.ts";
 import {
   FINGERPRINT_BYTES,
   fingerprintOf,
@@ -50,9 +50,9 @@ import {
   sameFile,
 } from "./file_identity.ts";
 import { Incarnation } from "./incarnation.ts";
-import { type ByteLineSink, formatGapEvent } from "../protocol/mod.ts";
-import { type Logger, SILENT_LOGGER } from "./log.ts";
-import type { FileState, IncarnationState } from "./state_file.ts";
+import { type ByteLineSink, formatGapEvent } from "../../protocol/mod.ts";
+import { type Logger, SILENT_LOGGER } from "../log.ts";
+import type { FileState, IncarnationState } from "../checkpoint/state_file.ts";
 import {
   fileKey,
   findBornWhileStopped,
@@ -61,7 +61,7 @@ import {
   openWhole,
 } from "./find_rotated.ts";
 import { newStreamId } from "./stream_id.ts";
-import { MAX_EVENT_MESSAGE_BYTES } from "./limits.ts";
+import { MAX_EVENT_MESSAGE_BYTES } from "../limits.ts";
 
 /** Bytes read from a file at once; also the most a read can overshoot the consumer's room by. */
 export const DEFAULT_READ_BUFFER_BYTES = 256 * 1024;

@@ -12,10 +12,10 @@
  * @module
  */
 
-import { errorMessage } from "../common/error_message.ts";
-import { join } from "./_posix_path.ts";
-import { type Clock, SYSTEM_CLOCK, type TimerId } from "./clock.ts";
-import { type Logger, SILENT_LOGGER } from "./log.ts";
+import { errorMessage } from "../../common/error_message.ts";
+import { join } from "../_posix_path.ts";
+import { type Clock, SYSTEM_CLOCK, type TimerId } from "../clock.ts";
+import { type Logger, SILENT_LOGGER } from "../log.ts";
 import { compilePathGlob, ExcludeList, type PathGlob } from "./path_glob.ts";
 
 /** Interval of the fallback rescan, in milliseconds: the longest a missed event delays a new file. */

@@ -11,15 +11,15 @@
  * @module
  */
 
-import { errorMessage } from "../common/error_message.ts";
+import { errorMessage } from "../../common/error_message.ts";
 import {
   CommanderError,
   type CommandUnknownOpts,
   InvalidArgumentError,
   Option,
 } from "@commander-js/extra-typings";
-import { PROTOCOL_VERSION } from "../protocol/mod.ts";
-import { BUILD_COMMIT, BUILD_VERSION } from "./build_info.ts";
+import { PROTOCOL_VERSION } from "../../protocol/mod.ts";
+import { BUILD_COMMIT, BUILD_VERSION } from "../build_info.ts";
 import {
   applyConfigValues,
   ConfigFileError,
@@ -28,9 +28,9 @@ import {
   formatConfigKeys,
   formatEffectiveConfig,
   readConfigFile,
-} from "../common/mod.ts";
-import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
-import { DEFAULT_METRICS_HOSTNAME } from "./metrics_server.ts";
+} from "../../common/mod.ts";
+import { LOG_FORMATS, LOG_LEVELS } from "../log.ts";
+import { DEFAULT_METRICS_HOSTNAME } from "../metrics_server.ts";
 import {
   AGENT_CONFIG_ENV,
   AGENT_FLAG_ENV,

@@ -8,7 +8,12 @@
  * @module
  */
 
-import { type ByteLineSink, formatGapEvent, gapStreamOf, LineSplitter } from "../protocol/mod.ts";
+import {
+  type ByteLineSink,
+  formatGapEvent,
+  gapStreamOf,
+  LineSplitter,
+} from "../../protocol/mod.ts";
 import { type FileIdentity, FINGERPRINT_BYTES, fingerprintOf } from "./file_identity.ts";
 
 /** Values of a new {@linkcode Incarnation}. */

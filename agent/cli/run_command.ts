@@ -7,11 +7,11 @@
  * @module
  */
 
-import { errorMessage } from "../common/error_message.ts";
-import { buildAgentConfig, ConfigError, type RawRunFlags } from "./config.ts";
-import { createLogger, writeStderrLine } from "./log.ts";
-import { type AgentHandle, runAgent } from "./mod.ts";
-import { type MetricsServer, startMetricsFromFlags } from "./metrics_server.ts";
+import { errorMessage } from "../../common/error_message.ts";
+import { buildAgentConfig, ConfigError, type RawRunFlags } from "../config.ts";
+import { createLogger, writeStderrLine } from "../log.ts";
+import { type AgentHandle, runAgent } from "../mod.ts";
+import { type MetricsServer, startMetricsFromFlags } from "../metrics_server.ts";
 
 /** Exit code after a clean stop. */
 export const EXIT_OK = 0;

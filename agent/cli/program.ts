@@ -7,11 +7,11 @@
  * @module
  */
 
-import { errorMessage } from "../common/error_message.ts";
+import { errorMessage } from "../../common/error_message.ts";
 import { Command, CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
-import { addAgentOps, agentVersionLine } from "./cli_ops.ts";
-import { PASSWORD_ENV, RUN_FLAGS } from "./config.ts";
-import { writeStderrRaw, writeStdoutLine, writeStdoutRaw } from "./log.ts";
+import { addAgentOps, agentVersionLine } from "./ops.ts";
+import { PASSWORD_ENV, RUN_FLAGS } from "../config.ts";
+import { writeStderrRaw, writeStdoutLine, writeStdoutRaw } from "../log.ts";
 import {
   type AgentRunFlags,
   EXIT_FAILURE,

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { inferSeverity, severityByName } from "../protocol/mod.ts";
+import { inferSeverity, severityByName } from "../../protocol/mod.ts";
 
 /** Largest PRI value: facility 23 × 8 + severity 7. */
 const MAX_PRI = 191;
