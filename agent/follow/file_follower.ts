@@ -5,9 +5,9 @@
  * file itself is the buffer however far behind the agent is.
  *
  * Change detection is `Deno.watchFs` on the file's parent directory (a watch
- * on the file itself follows the inode and misses a recreated file, see
- * docs/PLATFORM-NOTES), plus a slow poll for missed events, rotated files and
- * directories that do not exist yet.
+ * on the file itself follows the inode: after a rename it reports the old
+ * file's writes and never the new file), plus a slow poll for missed events,
+ * rotated files and directories that do not exist yet.
  *
  * - Truncation (the size below one seen before, or changed first bytes on
  *   the same inode) starts a new incarnation (new stream id) at offset 0.
@@ -49,7 +49,7 @@ import {
   readFileIdentity,
   sameFile,
 } from "./file_identity.ts";
-import { Incarnation } from "./incarnation.ts";
+import { type Incarnation, IncarnationFactory } from "./incarnation.ts";
 import { type ByteLineSink, formatGapEvent } from "../../protocol/mod.ts";
 import { type Logger, SILENT_LOGGER } from "../log.ts";
 import type { FileState, IncarnationState } from "../checkpoint/state_file.ts";
@@ -105,16 +105,6 @@ export interface LineConsumer {
     bytes: number,
     stream?: Uint8Array,
   ): void;
-  /**
-   * A line longer than the limit; its bytes were dropped. No longer called by
-   * {@linkcode FileFollower}: such a line is replaced by a gap event, handed
-   * to `line()` on the gap stream.
-   *
-   * @param incarnation The file incarnation it came from.
-   * @param bytes The line's length in bytes.
-   * @param endOffset Offset just after the line's newline.
-   */
-  overflow?(incarnation: Incarnation, bytes: number, endOffset: number): void;
   /** Called after each chunk read, e.g. to start sending what was handed out. */
   endOfChunk?(): void;
 }
@@ -138,7 +128,7 @@ export interface FileFollowerOptions {
    */
   resumeSavedAtMs?: number;
   /**
-   * Longest line in bytes; longer lines are reported as overflows.
+   * Longest line in bytes; a longer line is replaced by a gap event.
    * @default {MAX_EVENT_MESSAGE_BYTES}
    */
   maxLineBytes?: number;
@@ -201,7 +191,6 @@ interface ReadResult {
  * await follower.read({
  *   hasRoom: () => true,
  *   line: (inc, text, end) => console.log(inc.stream, end, text),
- *   overflow: () => {},
  * });
  * await follower.close();
  * ```
@@ -220,6 +209,7 @@ export class FileFollower {
   readonly #pollIntervalMs: number;
   readonly #rotatedIdleMs: number;
   readonly #buffer: Uint8Array;
+  readonly #factory: IncarnationFactory;
   /** Oldest first; the last one is the current file unless it is rotated. */
   #incarnations: Incarnation[] = [];
   #current: Incarnation | undefined;
@@ -254,6 +244,10 @@ export class FileFollower {
     this.#pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.#rotatedIdleMs = options.rotatedIdleMs ?? DEFAULT_ROTATED_IDLE_MS;
     this.#buffer = new Uint8Array(options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
+    this.#factory = new IncarnationFactory(this.path, {
+      maxLineBytes: this.#maxLineBytes,
+      clock: this.#clock,
+    });
   }
 
   /** Incarnations still open, oldest first. */
@@ -335,15 +329,9 @@ export class FileFollower {
       }
       claimed.add(fileKey(found.identity));
       claimedPaths.add(found.foundAt);
-      const inc = new Incarnation({
-        path: this.path,
+      const inc = this.#factory.open(found.file, found.identity, {
         stream: entry.stream,
-        file: found.file,
-        identity: found.identity,
-        head: found.identity.head,
         offset: entry.offset,
-        maxLineBytes: this.#maxLineBytes,
-        now: this.#clock.now(),
         knownSize: found.size,
       });
       if (found.how === "same" && found.foundAt === this.path && this.#current === undefined) {
@@ -411,17 +399,7 @@ export class FileFollower {
         this.#pushLost(entry, `${GAP_REASON_BORN_UNREADABLE} (${basename(candidate.path)})`, true);
         continue;
       }
-      const inc = new Incarnation({
-        path: this.path,
-        stream,
-        file: found.file,
-        identity: found.identity,
-        head: found.identity.head,
-        offset: 0,
-        maxLineBytes: this.#maxLineBytes,
-        now: this.#clock.now(),
-        knownSize: found.size,
-      });
+      const inc = this.#factory.open(found.file, found.identity, { stream, knownSize: found.size });
       inc.rotated = true;
       this.#incarnations.push(inc);
       this.#log.info("reading a file created and rotated while the agent was stopped", {
@@ -435,24 +413,7 @@ export class FileFollower {
 
   /** Adds a saved incarnation whose content is gone, owing its gap event. */
   #pushLost(entry: IncarnationState, reason: string, always: boolean): void {
-    const inc = new Incarnation({
-      path: this.path,
-      stream: entry.stream,
-      file: undefined,
-      identity: {
-        dev: entry.dev,
-        ino: entry.ino,
-        fingerprint: entry.fingerprint,
-        fingerprintBytes: entry.fingerprintBytes,
-      },
-      head: new Uint8Array(),
-      offset: entry.offset,
-      maxLineBytes: this.#maxLineBytes,
-      now: this.#clock.now(),
-      knownSize: entry.size,
-    });
-    inc.markLost(reason, entry.size, always);
-    this.#incarnations.push(inc);
+    this.#incarnations.push(this.#factory.lost(entry, reason, always));
   }
 
   /**
@@ -804,16 +765,12 @@ export class FileFollower {
       return;
     }
     const empty = new Uint8Array();
-    const fresh = new Incarnation({
-      path: this.path,
-      stream: newStreamId(),
-      file: handle,
-      // The first bytes are learnt again while reading from offset 0.
-      identity: { ...identity, fingerprint: await fingerprintOf(empty), fingerprintBytes: 0 },
+    // The first bytes are learnt again while reading from offset 0.
+    const fresh = this.#factory.open(handle, {
+      ...identity,
+      fingerprint: await fingerprintOf(empty),
+      fingerprintBytes: 0,
       head: empty,
-      offset: 0,
-      maxLineBytes: this.#maxLineBytes,
-      now: this.#clock.now(),
     });
     this.#incarnations.splice(index + 1, 0, fresh);
     this.#current = fresh;
@@ -934,16 +891,7 @@ export class FileFollower {
       return;
     }
     this.#lastProblem = "";
-    const inc = new Incarnation({
-      path: this.path,
-      stream,
-      file,
-      identity,
-      head: identity.head,
-      offset,
-      maxLineBytes: this.#maxLineBytes,
-      now: this.#clock.now(),
-    });
+    const inc = this.#factory.open(file, identity, { stream, offset });
     this.#incarnations.push(inc);
     this.#current = inc;
     this.#log.debug("following file", { path: this.path, stream, offset });

@@ -1,10 +1,10 @@
 /**
- * Expands a `--path` glob (issue 3) into the files it matches now, and keeps
- * watching the directories involved so the agent learns at once when a
- * matching file appears: `Deno.watchFs` on each directory whose entries the
- * last component matches (non-recursive; see docs/PLATFORM-NOTES on watching
- * directories), plus a periodic rescan for missed events and for new
- * directories matched by a wildcard in the middle of the pattern.
+ * Expands a `--path` glob into the files it matches now, and keeps watching
+ * the directories involved so the agent learns at once when a matching file
+ * appears: `Deno.watchFs` on each directory whose entries the last component
+ * matches (non-recursive: a directory watch reports the files created,
+ * renamed and removed in it), plus a periodic rescan for missed events and
+ * for new directories matched by a wildcard in the middle of the pattern.
  *
  * The watcher only says "look again" (`onChange`); the agent then calls
  * {@linkcode GlobWatcher.scan} and starts a follower for each new match.
