@@ -22,10 +22,10 @@
 import { DEFAULT_HEARTBEAT_SECONDS } from "../protocol/mod.ts";
 import { Wake } from "./_wake.ts";
 import { Backoff, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from "./backoff.ts";
-import { Checkpoints, DEFAULT_STATE_SAVE_INTERVAL_MS } from "./checkpoint/checkpoints.ts";
+import { Checkpoints, DEFAULT_STATE_SAVE_INTERVAL_MS } from "./checkpoint/mod.ts";
 import type { ClientTls } from "./client.ts";
 import { type Clock, SYSTEM_CLOCK } from "./clock.ts";
-import { DEFAULT_POLL_INTERVAL_MS } from "./follow/file_follower.ts";
+import { DEFAULT_POLL_INTERVAL_MS } from "./follow/mod.ts";
 import { type HostInfo, readHostInfo } from "./host_info.ts";
 import { DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_MAX_IN_FLIGHT_LINES } from "./limits.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -36,10 +36,14 @@ import {
   Session,
   type SessionState,
 } from "./session.ts";
-import type { LineFilterOptions } from "./sources/line_filter.ts";
-import { type FileLag, type JournalSettings, Sources } from "./sources/sources.ts";
+import {
+  type FileLag,
+  type JournalSettings,
+  type LineFilterOptions,
+  Sources,
+} from "./sources/mod.ts";
 
-export { DEFAULT_STATE_SAVE_INTERVAL_MS } from "./checkpoint/checkpoints.ts";
+export { DEFAULT_STATE_SAVE_INTERVAL_MS } from "./checkpoint/mod.ts";
 export {
   BACKOFF_RESET_AFTER_MS,
   BYE_TIMEOUT_MS,
@@ -47,7 +51,7 @@ export {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   MAX_TICK_MS,
 } from "./session.ts";
-export type { FileLag } from "./sources/sources.ts";
+export type { FileLag } from "./sources/mod.ts";
 
 /** What the agent is doing. */
 export type AgentState =

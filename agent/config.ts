@@ -13,7 +13,7 @@ import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT } from "../protocol/mod.ts";
 import { errorMessage } from "../common/error_message.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogLevel } from "./log.ts";
 import { DEFAULT_METRICS_HOSTNAME } from "./metrics_server.ts";
-import { parseSeverityName } from "./sources/severity.ts";
+import { parseSeverityName } from "./sources/mod.ts";
 
 /** Environment variable holding the password when `--password-file` is not given. */
 export const PASSWORD_ENV = "NMS_PASSWORD";

@@ -17,19 +17,18 @@
  * flag, bad address, unreadable password file). Errors are one line on
  * stderr. A server that is down is not an error: the agent retries.
  *
- * An ordinary `run` command line is parsed by run_argv.ts and commander is not
- * loaded: it would start Deno's Node compatibility layer, most of the idle
+ * An ordinary `run` command line is parsed by cli/run_argv.ts and commander is
+ * not loaded: it would start Deno's Node compatibility layer, most of the idle
  * agent's memory above the runtime (docs/decisions/0012-agent-memory.md).
- * Everything else goes to the commander program of cli.ts.
+ * Everything else goes to the commander program of cli/program.ts.
  *
  * @module
  */
 
 import { errorMessage } from "../common/error_message.ts";
-import { parseRunArgv } from "./cli/run_argv.ts";
-import { EXIT_FAILURE, reportError, runAgentCommand } from "./cli/run_command.ts";
+import { EXIT_FAILURE, parseRunArgv, reportError, runAgentCommand } from "./cli/mod.ts";
 
-export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./cli/run_command.ts";
+export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./cli/mod.ts";
 
 /**
  * Runs the CLI.

@@ -16,14 +16,14 @@
 import { errorMessage } from "../common/error_message.ts";
 import type { Wake } from "./_wake.ts";
 import type { Backoff } from "./backoff.ts";
-import type { Checkpoints } from "./checkpoint/checkpoints.ts";
+import type { Checkpoints } from "./checkpoint/mod.ts";
 import { AccessDeniedError, Client, type ClientHandler, type ClientTls } from "./client.ts";
 import { type Clock, sleep, type TimerId } from "./clock.ts";
 import type { HostInfo } from "./host_info.ts";
 import { MAX_REPEATED_WARNINGS } from "./limits.ts";
 import type { LineOrigin } from "./line_source.ts";
 import type { Logger } from "./log.ts";
-import type { Sources } from "./sources/sources.ts";
+import type { Sources } from "./sources/mod.ts";
 
 /** Longest wait at shutdown for lines in flight to be acknowledged, in milliseconds. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;

@@ -9,7 +9,7 @@
  */
 
 import { basename } from "../_posix_path.ts";
-import type { FileState, IncarnationState } from "../checkpoint/state_file.ts";
+import type { FileState, IncarnationState } from "../checkpoint/mod.ts";
 import type { Logger } from "../log.ts";
 import { fingerprintOf } from "./file_identity.ts";
 import {

@@ -52,7 +52,7 @@ import {
 import { type Incarnation, IncarnationFactory } from "./incarnation.ts";
 import { type ByteLineSink, formatGapEvent } from "../../protocol/mod.ts";
 import { type Logger, SILENT_LOGGER } from "../log.ts";
-import type { FileState, IncarnationState } from "../checkpoint/state_file.ts";
+import type { FileState, IncarnationState } from "../checkpoint/mod.ts";
 import { fileKey, findCopy } from "./find_rotated.ts";
 import { PathWatch } from "./_path_watch.ts";
 import { restoreIncarnations } from "./_restore.ts";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { waitFor } from "../../tests/_harness/wait_for.ts";
 import { FileFollower, type FileFollowerOptions, lineStartBefore } from "./file_follower.ts";
 import type { Incarnation } from "./incarnation.ts";
-import type { FileState } from "../checkpoint/state_file.ts";
+import type { FileState } from "../checkpoint/mod.ts";
 
 const decoder = new TextDecoder();
 

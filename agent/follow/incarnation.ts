@@ -14,7 +14,7 @@ import {
   gapStreamOf,
   LineSplitter,
 } from "../../protocol/mod.ts";
-import type { IncarnationState } from "../checkpoint/state_file.ts";
+import type { IncarnationState } from "../checkpoint/mod.ts";
 import { type Clock, SYSTEM_CLOCK } from "../clock.ts";
 import {
   type FileIdentity,

@@ -15,12 +15,11 @@
  */
 
 import { resolve } from "../_posix_path.ts";
-import type { LoadedState } from "../checkpoint/checkpoints.ts";
-import type { FileState } from "../checkpoint/state_file.ts";
+import type { FileState, LoadedState } from "../checkpoint/mod.ts";
 import type { Client } from "../client.ts";
 import type { Clock } from "../clock.ts";
-import { FileFollower } from "../follow/file_follower.ts";
-import { JournalSource } from "../journal/journal_source.ts";
+import { FileFollower } from "../follow/mod.ts";
+import { JournalSource } from "../journal/mod.ts";
 import { MAX_EVENT_MESSAGE_BYTES, MAX_REPEATED_WARNINGS } from "../limits.ts";
 import type { LineConsumer, LineOrigin, LineSource } from "../line_source.ts";
 import type { Logger } from "../log.ts";
