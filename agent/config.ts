@@ -275,7 +275,6 @@ export interface RawRunFlags {
   readonly caFile?: string;
   readonly clientCert?: string;
   readonly clientKey?: string;
-  // Sources and filters (issue 3).
   readonly exclude?: readonly string[];
   readonly journal?: boolean;
   readonly journalUnit?: readonly string[];
@@ -304,7 +303,7 @@ export interface AgentConfig {
   readonly logLevel: LogLevel;
   /** TLS settings, or undefined for plain TCP. */
   readonly tls: AgentTlsConfig | undefined;
-  /** Further `--server` addresses to fail over to, in order (issue 9). */
+  /** Further `--server` addresses to fail over to, in order. */
   readonly failoverServers: readonly { readonly hostname: string; readonly port: number }[];
   /** `--exclude` patterns for glob paths. */
   readonly exclude: readonly string[];
@@ -314,7 +313,7 @@ export interface AgentConfig {
   readonly filter: AgentFilterConfig | undefined;
 }
 
-/** The agent's line filter (issue 3). */
+/** The agent's line filter. */
 export interface AgentFilterConfig {
   /** `--include` patterns. */
   readonly include: readonly RegExp[];

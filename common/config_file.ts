@@ -1,5 +1,5 @@
 /**
- * The configuration files of nms-server and nms-agent (issue 10): a flat YAML
+ * The configuration files of nms-server and nms-agent: a flat YAML
  * mapping whose keys are the long names of a command's flags (`port: 8080`,
  * `retention-days: 30` for `serve`; `server: logs.example.com:8080`,
  * `path: [/var/log/syslog]` for `run`). The command's own option table is the

@@ -1,5 +1,5 @@
 /**
- * The journal's checkpoint (issue 3): the cursor of the last journal entry
+ * The journal's checkpoint: the cursor of the last journal entry
  * the server acknowledged (with every entry before it), so that after a
  * restart `journalctl --after-cursor=<cursor>` resumes exactly there.
  *

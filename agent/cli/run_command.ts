@@ -32,7 +32,6 @@ export interface AgentRunFlags extends RawRunFlags {
   readonly journalUnit: string[];
   readonly include: string[];
   readonly excludeLine: string[];
-  // Operations (agent/cli_ops.ts, issue 10).
   readonly logFormat?: string;
   readonly metricsPort?: number;
   readonly metricsHost?: string;
@@ -94,7 +93,6 @@ export async function runAgentCommand(
       }),
       ...(config.stateDir !== undefined ? { stateDir: config.stateDir } : {}),
       ...(config.tls !== undefined ? { tls: config.tls } : {}),
-      // Sources, filters and failover (issue 3, issue 9).
       failoverServers: config.failoverServers,
       exclude: config.exclude,
       ...(config.journal !== undefined ? { journal: config.journal } : {}),

@@ -1,5 +1,5 @@
 /**
- * The systemd journal as a line source (issue 3, `--journal`): runs
+ * The systemd journal as a line source (`--journal`): runs
  * `journalctl --follow --output=json` as a child process, turns each entry
  * into a syslog-style line (journal_entry.ts) and hands it to the agent like
  * a file line, with the entry's stream and sequence number as `EVENT`

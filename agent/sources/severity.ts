@@ -1,6 +1,6 @@
 /**
- * The severity of a log line as the agent's `--min-severity` filter sees it
- * (issue 3): the syslog PRI when the line opens with one (`<13>…`, as RFC 3164
+ * The severity of a log line as the agent's `--min-severity` filter sees it:
+ * the syslog PRI when the line opens with one (`<13>…`, as RFC 3164
  * and RFC 5424 lines and the agent's journal lines do), else the same
  * conservative keyword rules the server applies to lines without PRI.
  *

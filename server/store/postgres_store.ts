@@ -217,7 +217,7 @@ export class PostgresStore implements Store {
     this.security = new PostgresSecurityStore(sql);
   }
 
-  /** Tokens, lockout counters and audit trail (issue 5), on the same pool. */
+  /** Tokens, lockout counters and audit trail, on the same pool. */
   readonly security: SecurityStore;
 
   /**
@@ -617,7 +617,7 @@ export class PostgresStore implements Store {
     return rows.map((row) => ({ start: Number(row.start), count: Number(row.n) }));
   }
 
-  // --- Web console reads (server/dashboard/) ---
+  // Web console reads (server/dashboard/).
 
   async digestEvents(afterId: number, options: DigestOptions): Promise<EventDigest[]> {
     const sql = this.#sql;
@@ -653,7 +653,7 @@ export class PostgresStore implements Store {
     return result.count > 0;
   }
 
-  // --- Alerts (server/rules/). Event ids are not filled by appendEvents here yet. ---
+  // Alerts (server/rules/). Event ids are not filled by appendEvents here yet.
 
   /**
    * A group's alerts inside its events' transaction, under a savepoint: a
@@ -736,7 +736,7 @@ export class PostgresStore implements Store {
     return Number(row!.n);
   }
 
-  // --- Retention and storage (issue 10): whole daily partitions, see postgres_retention.ts ---
+  // Retention and storage: whole daily partitions, see postgres_retention.ts.
 
   pruneEvents(policy: PrunePolicy): Promise<PruneStep> {
     return prunePostgres(this.#sql, policy).finally(() => this.#days.clear());
@@ -753,7 +753,7 @@ export class PostgresStore implements Store {
   }
 }
 
-// --- Alerts (server/rules/) ---
+// Alerts (server/rules/).
 
 /** Conditions of an {@linkcode AlertQuery}. */
 function alertFilter(sql: Sql, query: AlertQuery): PendingQuery<SqlRow[]>[] {

@@ -1,5 +1,5 @@
 /**
- * Upkeep of the SQLite database (issue 10): bounded retention steps, incremental
+ * Upkeep of the SQLite database: bounded retention steps, incremental
  * vacuum, size figures, consistent online backups (`VACUUM INTO`) and the copy
  * taken before a schema migration. `sqlite_store.ts` delegates to these; the
  * CLI's `nms-server backup` calls {@linkcode backupSqliteFile}.
