@@ -166,9 +166,9 @@ export interface RunAgentOptions {
    * @default {[]}
    */
   exclude?: readonly string[];
-  /** Follow the systemd journal too (journal_source.ts); absent: no journal. */
+  /** Follow the systemd journal too (journal/); absent: no journal. */
   journal?: AgentJournalOptions;
-  /** Drop lines before sending them (line_filter.ts); absent: send every line. */
+  /** Drop lines before sending them (sources/line_filter.ts); absent: send every line. */
   filter?: LineFilterOptions;
 }
 

@@ -50,7 +50,7 @@ export async function main(args: readonly string[]): Promise<number> {
   try {
     return await runAgentCommand(flags, getEnv);
   } catch (error) {
-    // As cli.ts reports an unexpected error of `run`.
+    // As cli/program.ts reports an unexpected error of `run`.
     reportError(errorMessage(error));
     return EXIT_FAILURE;
   }

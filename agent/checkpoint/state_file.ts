@@ -73,7 +73,7 @@ export interface IncarnationState {
   readonly dev: number;
   /** Inode number of its file. */
   readonly ino: number;
-  /** Fingerprint of its first bytes (see `file_identity.ts`). */
+  /** Fingerprint of its first bytes (see `follow/file_identity.ts`). */
   readonly fingerprint: string;
   /** Bytes the fingerprint covers. */
   readonly fingerprintBytes: number;

@@ -2,7 +2,7 @@
  * `nms-agent run` once its flags are parsed: validate them into a config,
  * start the agent, serve metrics if asked, and stop on SIGINT or SIGTERM. Both
  * ways of parsing the command line end here: the light one of run_argv.ts and
- * the full commander program of cli.ts.
+ * the full commander program of program.ts.
  *
  * @module
  */

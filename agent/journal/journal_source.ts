@@ -9,7 +9,7 @@
  * until the server acknowledged them (or the filter dropped them); the cursor
  * of the newest entry with nothing unacknowledged before it is
  * {@linkcode JournalSource.ackedCursor}, which the agent saves
- * (journal_cursor_file.ts) only after those ACKs. A restart runs
+ * (checkpoint/journal_cursor_file.ts) only after those ACKs. A restart runs
  * `journalctl --after-cursor=<saved>`; a reconnect resends the unacknowledged
  * entries from memory, and the server drops those it already stored.
  *
