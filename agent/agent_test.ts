@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { waitFor } from "../tests/_harness/wait_for.ts";
 import { runAgent, type RunAgentOptions, SILENT_LOGGER } from "./mod.ts";
-import { STATE_FILE_NAME, STATE_FILE_VERSION } from "./state_file.ts";
+import { STATE_FILE_NAME, STATE_FILE_VERSION } from "./checkpoint/mod.ts";
 
 /** A port nothing listens on: listen on port 0, note the port, close. */
 function deadPort(): number {

@@ -126,7 +126,7 @@ export interface ClientOptions<T> {
   tls?: ClientTls;
 }
 
-/** TLS settings of the agent's connection (issue 5). */
+/** TLS settings of the agent's connection. */
 export interface ClientTls {
   /** CA certificates (PEM) trusted for the server; absent: the system's roots. */
   readonly caCerts?: readonly string[];
@@ -153,7 +153,7 @@ const RETRYABLE_FAILURES: ReadonlySet<string> = new Set([
   FAIL.notLoggedIn,
   FAIL.notRegistered,
   FAIL.tooManyBadLines,
-  // The server closes the connection after these (issue 5): reconnect, resend.
+  // The server closes the connection after these: reconnect, resend.
   FAIL.idleTimeout,
   FAIL.lineTimeout,
   FAIL.credentialRevoked,
@@ -752,7 +752,7 @@ async function connectWithTimeout<T>(
 
 /**
  * Opens a TLS connection and completes the handshake, so that a server whose
- * certificate does not verify is reported as such at once (issue 5).
+ * certificate does not verify is reported as such at once.
  */
 async function connectTls<T>(
   options: ClientOptions<T>,

@@ -1,23 +1,37 @@
 /**
- * The agent's command-line configuration: one table of flags with their
- * defaults, units, help text and environment variables, and the validation
- * that turns raw flag values into a typed {@linkcode AgentConfig}. Only this
- * file and main.ts read the environment.
+ * The agent's command-line configuration: one table of the `run` flags with
+ * their defaults, units, help text, environment variables and value checks,
+ * from which both parsers are built (commander's program in cli/program.ts
+ * and the light one of cli/run_argv.ts), and the validation that turns raw
+ * flag values into a typed {@linkcode AgentConfig}. Only this file and
+ * main.ts read the environment.
  *
  * @module
  */
 
 import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT } from "../protocol/mod.ts";
-import { LOG_LEVELS, type LogLevel } from "./log.ts";
-import { parseSeverityName } from "./severity.ts";
+import { errorMessage } from "../common/error_message.ts";
+import { LOG_FORMATS, LOG_LEVELS, type LogLevel } from "./log.ts";
+import { DEFAULT_METRICS_HOSTNAME } from "./metrics_server.ts";
+import { parseSeverityName } from "./sources/mod.ts";
 
 /** Environment variable holding the password when `--password-file` is not given. */
 export const PASSWORD_ENV = "NMS_PASSWORD";
+/** Environment variable naming the configuration file when `--config` is absent. */
+export const AGENT_CONFIG_ENV = "NMS_AGENT_CONFIG";
+/** Environment variable of `--log-format`. */
+export const LOG_FORMAT_ENV = "NMS_LOG_FORMAT";
+/** Environment variable of `--metrics-port`. */
+export const METRICS_PORT_ENV = "NMS_METRICS_PORT";
+/** Environment variable of `--metrics-host`. */
+export const METRICS_HOST_ENV = "NMS_METRICS_HOST";
+/** Default of `--log-format`. */
+export const DEFAULT_LOG_FORMAT = "text";
 /** Largest accepted password file, in bytes: anything bigger is not a password file. */
 export const MAX_PASSWORD_FILE_BYTES = 4096;
 /** Largest accepted `--heartbeat`, in seconds (one day). */
 export const MAX_HEARTBEAT_SECONDS = 86_400;
-/** Most `--server` addresses (issue 9): more is a mistake, not a cluster. */
+/** Most `--server` addresses: more is a mistake, not a cluster. */
 export const MAX_SERVERS = 16;
 /** Longest `--include` / `--exclude-line` regular expression, in characters. */
 export const MAX_FILTER_PATTERN_CHARS = 1_000;
@@ -34,48 +48,106 @@ export interface FlagSpec {
   readonly unit?: string;
   /** Environment variable consulted when the flag is absent. */
   readonly env?: string;
+  /**
+   * How a repeated flag combines: `list` keeps every value (the default is
+   * then an empty list), `join` joins them with commas; absent: the last one wins.
+   */
+  readonly repeat?: "list" | "join";
+  /** The only values accepted. */
+  readonly choices?: readonly string[];
+  /** Why a value is invalid (`expected ...`), or undefined when it is valid. */
+  readonly problem?: (text: string) => string | undefined;
+  /** The value kept from a valid text; absent: the text itself. */
+  readonly value?: (text: string) => unknown;
 }
 
-/** The flags of `nms-agent run`: names, defaults, units, help and environment variables. */
+/**
+ * Why a `--metrics-port` value is invalid.
+ *
+ * @param value The value as given.
+ * @returns `expected ...`, or undefined when valid.
+ * @example
+ * ```ts
+ * portProblem("9101"); // undefined
+ * portProblem("70000"); // "expected an integer from 0 to 65535"
+ * ```
+ */
+export function portProblem(value: string): string | undefined {
+  return /^\d+$/.test(value) && Number(value) <= 65535
+    ? undefined
+    : "expected an integer from 0 to 65535";
+}
+
+/**
+ * Why a `--heartbeat` value is invalid (it stays text until {@linkcode buildAgentConfig}).
+ *
+ * @param value The value as given.
+ * @returns `expected ...`, or undefined when valid.
+ * @example
+ * ```ts
+ * heartbeatProblem("30"); // undefined
+ * heartbeatProblem("0"); // "expected seconds from 1 to 86400"
+ * ```
+ */
+export function heartbeatProblem(value: string): string | undefined {
+  const n = Number(value);
+  return /^\d+(\.\d+)?$/.test(value) && n > 0 && n <= MAX_HEARTBEAT_SECONDS
+    ? undefined
+    : `expected seconds from 1 to ${MAX_HEARTBEAT_SECONDS}`;
+}
+
+/**
+ * The flags of `nms-agent run`. A flag's environment variable is read by the
+ * agent's own hook (cli/program.ts), which words a bad value as
+ * `... from env 'NMS_X' is invalid: <why>`.
+ */
 export const RUN_FLAGS = {
   server: {
     flags: "--server <host:port>",
     help: `NMS server address; the port defaults to ${DEFAULT_PORT}. ` +
       "Repeat it (or separate addresses with commas) to fail over between servers",
+    env: "NMS_SERVER",
+    repeat: "join",
   },
-  user: { flags: "--user <name>", help: "user name to log in with" },
+  user: { flags: "--user <name>", help: "user name to log in with", env: "NMS_USER" },
   passwordFile: {
     flags: "--password-file <file>",
     help: `file whose first line is the password (else the ${PASSWORD_ENV} environment variable)`,
-    env: PASSWORD_ENV,
+    env: "NMS_PASSWORD_FILE",
   },
   path: {
     flags: "--path <file>",
     help:
       "log file to follow (repeat for more files); existing files are followed from their end. " +
       "A quoted glob such as '/var/log/*.log' follows every match, and files that match later from their start",
+    repeat: "list",
   },
   stateDir: {
     flags: "--state-dir <dir>",
     help: "directory for acknowledged offsets, to resume exactly after a restart " +
       "(without it, a restart starts again at the end of each file)",
+    env: "NMS_STATE_DIR",
   },
   heartbeat: {
     flags: "--heartbeat <seconds>",
     help: "seconds between heartbeats",
     default: String(DEFAULT_HEARTBEAT_SECONDS),
     unit: "seconds",
+    env: "NMS_HEARTBEAT",
+    problem: heartbeatProblem,
   },
   logLevel: {
     flags: "--log-level <level>",
     help: `least severe log level written to stderr (${LOG_LEVELS.join(", ")})`,
     default: "info",
+    env: "NMS_LOG_LEVEL",
+    choices: LOG_LEVELS,
   },
-  // --- Security (docs/SECURITY.md, issue 5) ---
   tokenFile: {
     flags: "--token-file <file>",
     help:
       "file holding an enrollment token from 'nms-server token create' (replaces --user and the password)",
+    env: "NMS_TOKEN_FILE",
   },
   tls: {
     flags: "--tls",
@@ -84,17 +156,23 @@ export const RUN_FLAGS = {
   caFile: {
     flags: "--ca-file <file>",
     help: "CA certificate (PEM) that signed the server's certificate; implies --tls",
+    env: "NMS_CA_FILE",
   },
   clientCert: {
     flags: "--client-cert <file>",
     help: "client certificate (PEM) for a server that requires mutual TLS; implies --tls",
+    env: "NMS_CLIENT_CERT",
   },
-  clientKey: { flags: "--client-key <file>", help: "private key (PEM) of --client-cert" },
-  // --- Sources and filters (issue 3) ---
+  clientKey: {
+    flags: "--client-key <file>",
+    help: "private key (PEM) of --client-cert",
+    env: "NMS_CLIENT_KEY",
+  },
   exclude: {
     flags: "--exclude <glob>",
     help: "leave out files a --path glob matches: a name pattern such as '*.gz', " +
       "or a whole-path pattern containing / (repeatable)",
+    repeat: "list",
   },
   journal: {
     flags: "--journal",
@@ -104,21 +182,84 @@ export const RUN_FLAGS = {
   journalUnit: {
     flags: "--journal-unit <unit>",
     help: "only journal entries of this systemd unit (repeatable; implies --journal)",
+    repeat: "list",
   },
   include: {
     flags: "--include <regex>",
     help: "send only lines matching this regular expression (repeatable: any of them)",
+    repeat: "list",
   },
   excludeLine: {
     flags: "--exclude-line <regex>",
     help: "do not send lines matching this regular expression (repeatable)",
+    repeat: "list",
   },
   minSeverity: {
     flags: "--min-severity <level>",
     help: "do not send lines less severe than this: emerg, alert, crit, err, warning, notice, " +
       "info or debug (or 0-7); lines without a syslog PRI are judged by keywords",
+    env: "NMS_MIN_SEVERITY",
   },
 } as const satisfies Record<string, FlagSpec>;
+
+/**
+ * The operations flags of `nms-agent run`, listed after {@linkcode RUN_FLAGS}
+ * in its help. Commander reads their environment variables itself, and words
+ * a bad value as `... from env 'NMS_X' is invalid. <why>`. `--config` names
+ * a file only commander's program reads (cli/ops.ts).
+ */
+export const RUN_OPERATIONS_FLAGS = {
+  logFormat: {
+    flags: "--log-format <format>",
+    help: "format of log lines on stderr",
+    default: DEFAULT_LOG_FORMAT,
+    env: LOG_FORMAT_ENV,
+    choices: LOG_FORMATS,
+  },
+  metricsPort: {
+    flags: "--metrics-port <port>",
+    help: "serve Prometheus metrics on this port (off unless set)",
+    env: METRICS_PORT_ENV,
+    problem: portProblem,
+    value: Number,
+  },
+  metricsHost: {
+    flags: "--metrics-host <address>",
+    help: "address of the metrics endpoint",
+    default: DEFAULT_METRICS_HOSTNAME,
+    env: METRICS_HOST_ENV,
+  },
+  config: {
+    flags: "-c, --config <file>",
+    help: "configuration file (YAML), see docs/PRODUCTION.md",
+    env: AGENT_CONFIG_ENV,
+  },
+} as const satisfies Record<string, FlagSpec>;
+
+/**
+ * Environment variables of the `run` flags, by long flag. `--path` and the
+ * other repeatable flags, and the switches, have none; the password itself is
+ * {@linkcode PASSWORD_ENV}.
+ */
+export const AGENT_FLAG_ENV: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.values(RUN_FLAGS as Record<string, FlagSpec>).flatMap((spec) =>
+    spec.env === undefined ? [] : [[longFlag(spec), spec.env]]
+  ),
+);
+
+/**
+ * The long flag of a table entry.
+ *
+ * @param spec The entry.
+ * @returns E.g. `--config` for `-c, --config <file>`.
+ * @example
+ * ```ts
+ * longFlag(RUN_FLAGS.server); // "--server"
+ * ```
+ */
+export function longFlag(spec: FlagSpec): string {
+  return spec.flags.split(" ").find((word) => word.startsWith("--"))!;
+}
 
 /** Raw values of the `run` flags as commander parsed them. */
 export interface RawRunFlags {
@@ -134,7 +275,6 @@ export interface RawRunFlags {
   readonly caFile?: string;
   readonly clientCert?: string;
   readonly clientKey?: string;
-  // Sources and filters (issue 3).
   readonly exclude?: readonly string[];
   readonly journal?: boolean;
   readonly journalUnit?: readonly string[];
@@ -163,7 +303,7 @@ export interface AgentConfig {
   readonly logLevel: LogLevel;
   /** TLS settings, or undefined for plain TCP. */
   readonly tls: AgentTlsConfig | undefined;
-  /** Further `--server` addresses to fail over to, in order (issue 9). */
+  /** Further `--server` addresses to fail over to, in order. */
   readonly failoverServers: readonly { readonly hostname: string; readonly port: number }[];
   /** `--exclude` patterns for glob paths. */
   readonly exclude: readonly string[];
@@ -173,7 +313,7 @@ export interface AgentConfig {
   readonly filter: AgentFilterConfig | undefined;
 }
 
-/** The agent's line filter (issue 3). */
+/** The agent's line filter. */
 export interface AgentFilterConfig {
   /** `--include` patterns. */
   readonly include: readonly RegExp[];
@@ -219,7 +359,7 @@ export async function readPemFile(flag: string, path: string): Promise<string> {
     text = await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`Cannot read ${flag} ${path}: ${(error as Error).message}`);
+    throw new ConfigError(`Cannot read ${flag} ${path}: ${errorMessage(error)}`);
   }
   if (!text.includes("-----BEGIN ")) throw new ConfigError(`Cannot read ${flag} ${path}: not PEM`);
   return text;
@@ -248,7 +388,7 @@ async function readTokenFile(path: string): Promise<string> {
   try {
     token = await readPasswordFile(path);
   } catch (error) {
-    throw new ConfigError((error as Error).message.replace("password file", "token file"));
+    throw new ConfigError(errorMessage(error).replace("password file", "token file"));
   }
   if (!/^nms_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/.test(token.trim())) {
     throw new ConfigError(
@@ -341,7 +481,7 @@ export async function readPasswordFile(path: string): Promise<string> {
       ? "no such file"
       : error instanceof Deno.errors.PermissionDenied
       ? "permission denied"
-      : (error as Error).message;
+      : errorMessage(error);
     throw new ConfigError(`Cannot read the password file ${path}: ${why}`);
   }
   return checkPassword(text.replace(/\r?\n$/, ""), `the password file ${path}`);
@@ -401,17 +541,13 @@ export async function buildAgentConfig(
     }
   }
   const heartbeatText = flags.heartbeat ?? RUN_FLAGS.heartbeat.default;
-  const heartbeatSeconds = Number(heartbeatText);
-  if (
-    !/^\d+(\.\d+)?$/.test(heartbeatText) || !(heartbeatSeconds > 0) ||
-    heartbeatSeconds > MAX_HEARTBEAT_SECONDS
-  ) {
+  const heartbeatWrong = heartbeatProblem(heartbeatText);
+  if (heartbeatWrong !== undefined) {
     throw new ConfigError(
-      `Invalid --heartbeat ${
-        JSON.stringify(heartbeatText)
-      }: expected seconds from 1 to ${MAX_HEARTBEAT_SECONDS}`,
+      `Invalid --heartbeat ${JSON.stringify(heartbeatText)}: ${heartbeatWrong}`,
     );
   }
+  const heartbeatSeconds = Number(heartbeatText);
   const logLevel = flags.logLevel ?? RUN_FLAGS.logLevel.default;
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError(
@@ -513,7 +649,7 @@ function compilePatterns(flag: string, patterns: readonly string[]): RegExp[] {
       return new RegExp(pattern);
     } catch (error) {
       throw new ConfigError(
-        `Invalid ${flag} ${JSON.stringify(pattern)}: ${(error as Error).message}`,
+        `Invalid ${flag} ${JSON.stringify(pattern)}: ${errorMessage(error)}`,
       );
     }
   });

@@ -35,3 +35,9 @@ export const DEFAULT_MAX_IN_FLIGHT_LINES = 50_000;
  * overshoot it by one read buffer.
  */
 export const DEFAULT_MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Warnings of one kind (lines too long, lines the server refused) logged
+ * before further ones are only counted, so a bad file cannot flood the log.
+ */
+export const MAX_REPEATED_WARNINGS = 10;

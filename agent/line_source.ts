@@ -1,8 +1,8 @@
 /**
  * What the agent reads lines from and what it sends them as: the common shape
- * of a followed file (file_follower.ts, with its incarnations) and of the
- * systemd journal (journal_source.ts), so the pump, the window and the ACK
- * bookkeeping in agent.ts treat both alike.
+ * of a followed file (follow/, with its incarnations) and of the systemd
+ * journal (journal/), so the pump, the window and the ACK bookkeeping
+ * (sources/sources.ts, session.ts) treat both alike.
  *
  * @module
  */
@@ -10,7 +10,8 @@
 /**
  * Where a line came from, as the client's in-flight ring remembers it: one
  * wire stream, whose positions are acknowledged in order.
- * `incarnation.ts` implements it for files, `journal_source.ts` for the journal.
+ * `follow/incarnation.ts` implements it for files, `journal/journal_source.ts`
+ * for the journal.
  */
 export interface LineOrigin {
   /** The followed path, or `journal`, for log messages. */

@@ -17,18 +17,18 @@
  * flag, bad address, unreadable password file). Errors are one line on
  * stderr. A server that is down is not an error: the agent retries.
  *
- * An ordinary `run` command line is parsed by run_argv.ts and commander is not
- * loaded: it would start Deno's Node compatibility layer, most of the idle
+ * An ordinary `run` command line is parsed by cli/run_argv.ts and commander is
+ * not loaded: it would start Deno's Node compatibility layer, most of the idle
  * agent's memory above the runtime (docs/decisions/0012-agent-memory.md).
- * Everything else goes to the commander program of cli.ts.
+ * Everything else goes to the commander program of cli/program.ts.
  *
  * @module
  */
 
-import { parseRunArgv } from "./run_argv.ts";
-import { EXIT_FAILURE, reportError, runAgentCommand } from "./run_command.ts";
+import { errorMessage } from "../common/error_message.ts";
+import { EXIT_FAILURE, parseRunArgv, reportError, runAgentCommand } from "./cli/mod.ts";
 
-export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./run_command.ts";
+export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./cli/mod.ts";
 
 /**
  * Runs the CLI.
@@ -44,14 +44,14 @@ export async function main(args: readonly string[]): Promise<number> {
   const getEnv = (name: string) => Deno.env.get(name);
   const flags = parseRunArgv(args, getEnv);
   if (flags === undefined) {
-    const { runCli } = await import("./cli.ts");
+    const { runCli } = await import("./cli/program.ts");
     return await runCli(args, getEnv);
   }
   try {
     return await runAgentCommand(flags, getEnv);
   } catch (error) {
-    // As cli.ts reports an unexpected error of `run`.
-    reportError((error as Error).message);
+    // As cli/program.ts reports an unexpected error of `run`.
+    reportError(errorMessage(error));
     return EXIT_FAILURE;
   }
 }

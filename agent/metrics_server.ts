@@ -1,19 +1,17 @@
 /**
- * The agent's optional `/metrics` endpoint (issue 10, `--metrics-port`): its
- * counters in the Prometheus text format, for the same scraper that reads the
- * server's `/metrics`. Off unless a port is given; listens on loopback unless
+ * The agent's optional `/metrics` endpoint (`--metrics-port`): its counters
+ * in the Prometheus text format (common/prometheus_text.ts), for the same
+ * scraper that reads the server's `/metrics`. Off unless a port is given; listens on loopback unless
  * told otherwise, since it names the files the agent follows.
  *
  * @module
  */
 
+import { PROMETHEUS_CONTENT_TYPE, PrometheusText } from "../common/prometheus_text.ts";
 import type { AgentStats, FileLag } from "./agent.ts";
 
 /** Default address of the metrics endpoint: loopback only. */
 export const DEFAULT_METRICS_HOSTNAME = "127.0.0.1";
-
-/** Content type of the Prometheus text exposition format. */
-const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** Most followed paths listed with their own `bytes_behind` line; more are summed only. */
 export const MAX_METRICS_FILES = 1_000;
@@ -43,11 +41,6 @@ export interface MetricsServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** A Prometheus label value: backslash, quote and newline escaped. */
-function label(value: string): string {
-  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
-}
-
 /**
  * Renders the agent's counters in the Prometheus text format.
  *
@@ -65,90 +58,124 @@ export function renderAgentMetrics(
   files: readonly FileLag[],
   startedAt: number,
 ): string {
-  const lines: string[] = [];
-  const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
-  };
-  const counter = (name: string, help: string, value: number) =>
-    metric(name, "counter", help, [["", value]]);
-  counter("nms_agent_lines_read_total", "Lines read from the followed files.", stats.linesRead);
-  counter(
-    "nms_agent_lines_sent_total",
-    "Event lines written to the server, resends included.",
-    stats.linesSent,
-  );
-  metric(
-    "nms_agent_lines_acknowledged_total",
-    "counter",
-    "Lines the server acknowledged, by outcome.",
-    [
-      ['{result="stored"}', stats.linesStored],
-      ['{result="duplicate"}', stats.linesDuplicate],
-      ['{result="failed"}', stats.linesFailed],
-    ],
-  );
-  counter(
-    "nms_agent_lines_too_long_total",
-    "Lines dropped for being too long.",
-    stats.linesTooLong,
-  );
-  // Sources and filters (issue 3).
-  counter(
-    "nms_agent_lines_filtered_total",
-    "Lines dropped by --include, --exclude-line or --min-severity (consumed, not sent).",
-    stats.linesFiltered,
-  );
-  counter(
-    "nms_agent_journal_entries_total",
-    "Journal entries read from journalctl (--journal).",
-    stats.journalEntries,
-  );
-  metric("nms_agent_followed_files", "gauge", "Files followed now (paths and glob matches).", [[
-    "",
-    stats.followedFiles,
-  ]]);
-  metric("nms_agent_lines_in_flight", "gauge", "Lines sent and not yet acknowledged.", [[
-    "",
-    stats.inFlightLines,
-  ]]);
-  metric(
-    "nms_agent_bytes_behind",
-    "gauge",
-    "Bytes of a followed file beyond its acknowledged offset.",
-    files.slice(0, MAX_METRICS_FILES).map((f) => [`{path="${label(f.path)}"}`, f.lagBytes]),
-  );
-  metric("nms_agent_bytes_behind_total", "gauge", "Bytes behind over all followed files.", [[
-    "",
-    files.reduce((sum, f) => sum + f.lagBytes, 0),
-  ]]);
-  counter("nms_agent_connects_total", "Successful logins to the server.", stats.connects);
-  counter(
-    "nms_agent_reconnects_total",
-    "Logins after the first one (the connection was lost and made again).",
-    Math.max(0, stats.connects - 1),
-  );
-  counter(
-    "nms_agent_connect_failures_total",
-    "Connection attempts that failed.",
-    stats.connectFailures,
-  );
-  counter(
-    "nms_agent_disconnects_total",
-    "Sessions that ended other than by shutdown.",
-    stats.disconnects,
-  );
-  counter("nms_agent_rotations_total", "File rotations detected.", stats.rotations);
-  counter("nms_agent_truncations_total", "File truncations detected.", stats.truncations);
-  metric("nms_agent_connected", "gauge", "1 while logged in to the server.", [[
-    "",
-    stats.state === "connected" ? 1 : 0,
-  ]]);
-  metric("nms_agent_start_time_seconds", "gauge", "When the agent started (Unix time).", [[
-    "",
-    Math.floor(startedAt / 1000),
-  ]]);
-  return lines.join("\n") + "\n";
+  const one = (value: number) => [{ value }];
+  return new PrometheusText()
+    .metric(
+      "nms_agent_lines_read_total",
+      "counter",
+      "Lines read from the followed files.",
+      one(stats.linesRead),
+    )
+    .metric(
+      "nms_agent_lines_sent_total",
+      "counter",
+      "Event lines written to the server, resends included.",
+      one(stats.linesSent),
+    )
+    .metric(
+      "nms_agent_lines_acknowledged_total",
+      "counter",
+      "Lines the server acknowledged, by outcome.",
+      [
+        { labels: { result: "stored" }, value: stats.linesStored },
+        { labels: { result: "duplicate" }, value: stats.linesDuplicate },
+        { labels: { result: "failed" }, value: stats.linesFailed },
+      ],
+    )
+    .metric(
+      "nms_agent_lines_too_long_total",
+      "counter",
+      "Lines dropped for being too long.",
+      one(stats.linesTooLong),
+    )
+    .metric(
+      "nms_agent_lines_filtered_total",
+      "counter",
+      "Lines dropped by --include, --exclude-line or --min-severity (consumed, not sent).",
+      one(stats.linesFiltered),
+    )
+    .metric(
+      "nms_agent_journal_entries_total",
+      "counter",
+      "Journal entries read from journalctl (--journal).",
+      one(stats.journalEntries),
+    )
+    .metric(
+      "nms_agent_followed_files",
+      "gauge",
+      "Files followed now (paths and glob matches).",
+      one(stats.followedFiles),
+    )
+    .metric(
+      "nms_agent_lines_in_flight",
+      "gauge",
+      "Lines sent and not yet acknowledged.",
+      one(stats.inFlightLines),
+    )
+    .metric(
+      "nms_agent_bytes_behind",
+      "gauge",
+      "Bytes of a followed file beyond its acknowledged offset.",
+      files.slice(0, MAX_METRICS_FILES).map((f) => ({
+        labels: { path: f.path },
+        value: f.lagBytes,
+      })),
+    )
+    .metric(
+      "nms_agent_bytes_behind_total",
+      "gauge",
+      "Bytes behind over all followed files.",
+      one(files.reduce((sum, f) => sum + f.lagBytes, 0)),
+    )
+    .metric(
+      "nms_agent_connects_total",
+      "counter",
+      "Successful logins to the server.",
+      one(stats.connects),
+    )
+    .metric(
+      "nms_agent_reconnects_total",
+      "counter",
+      "Logins after the first one (the connection was lost and made again).",
+      one(Math.max(0, stats.connects - 1)),
+    )
+    .metric(
+      "nms_agent_connect_failures_total",
+      "counter",
+      "Connection attempts that failed.",
+      one(stats.connectFailures),
+    )
+    .metric(
+      "nms_agent_disconnects_total",
+      "counter",
+      "Sessions that ended other than by shutdown.",
+      one(stats.disconnects),
+    )
+    .metric(
+      "nms_agent_rotations_total",
+      "counter",
+      "File rotations detected.",
+      one(stats.rotations),
+    )
+    .metric(
+      "nms_agent_truncations_total",
+      "counter",
+      "File truncations detected.",
+      one(stats.truncations),
+    )
+    .metric(
+      "nms_agent_connected",
+      "gauge",
+      "1 while logged in to the server.",
+      one(stats.state === "connected" ? 1 : 0),
+    )
+    .metric(
+      "nms_agent_start_time_seconds",
+      "gauge",
+      "When the agent started (Unix time).",
+      one(Math.floor(startedAt / 1000)),
+    )
+    .toString();
 }
 
 /**

@@ -24,20 +24,23 @@ import { Agent, type AgentHandle, type RunAgentOptions } from "./agent.ts";
 
 export {
   type AgentHandle,
+  type AgentJournalOptions,
+  type AgentServerAddress,
   type AgentState,
   type AgentStats,
-  BYE_TIMEOUT_MS,
-  DEFAULT_ACK_TIMEOUT_MS,
-  DEFAULT_SHUTDOWN_TIMEOUT_MS,
-  DEFAULT_STATE_SAVE_INTERVAL_MS,
   type FileLag,
   type RunAgentOptions,
 } from "./agent.ts";
+export { BYE_TIMEOUT_MS, DEFAULT_ACK_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS } from "./session.ts";
 export { AccessDeniedError, type ClientTls } from "./client.ts";
-// Sources, filters and failover (issue 3, issue 9).
-export type { AgentJournalOptions, AgentServerAddress } from "./agent.ts";
-export type { LineFilterOptions } from "./line_filter.ts";
-export { JOURNAL_CURSOR_FILE_NAME } from "./journal_cursor_file.ts";
+export type { LineFilterOptions } from "./sources/mod.ts";
+export {
+  DEFAULT_STATE_SAVE_INTERVAL_MS,
+  type FileState,
+  JOURNAL_CURSOR_FILE_NAME,
+  STATE_FILE_NAME,
+  STATE_FILE_VERSION,
+} from "./checkpoint/mod.ts";
 export { AGENT_VERSION, type HostInfo } from "./host_info.ts";
 export {
   createLogger,
@@ -48,7 +51,6 @@ export {
   SILENT_LOGGER,
 } from "./log.ts";
 export type { Clock, TimerId } from "./clock.ts";
-export { type FileState, STATE_FILE_NAME, STATE_FILE_VERSION } from "./state_file.ts";
 export {
   DEFAULT_MAX_IN_FLIGHT_BYTES,
   DEFAULT_MAX_IN_FLIGHT_LINES,

@@ -1,5 +1,5 @@
 /**
- * The configuration files of nms-server and nms-agent (issue 10): a flat YAML
+ * The configuration files of nms-server and nms-agent: a flat YAML
  * mapping whose keys are the long names of a command's flags (`port: 8080`,
  * `retention-days: 30` for `serve`; `server: logs.example.com:8080`,
  * `path: [/var/log/syslog]` for `run`). The command's own option table is the
@@ -15,6 +15,7 @@
  * @module
  */
 
+import { errorMessage } from "./error_message.ts";
 import { InvalidArgumentError, type Option } from "@commander-js/extra-typings";
 
 /** Largest configuration file read, in bytes: anything bigger is a mistake. */
@@ -81,7 +82,7 @@ function typeOf(option: Option): string {
     try {
       option.parseArg("\u0000not a value", option.defaultValue);
     } catch (error) {
-      const message = (error as Error).message;
+      const message = errorMessage(error);
       if (error instanceof InvalidArgumentError && message.startsWith("expected ")) {
         return message.slice("expected ".length);
       }
@@ -172,7 +173,7 @@ function convert(key: ConfigKey, value: unknown): { value: unknown } | { error: 
     }
     return { value: result };
   } catch (error) {
-    const message = (error as Error).message;
+    const message = errorMessage(error);
     return {
       error: `${
         message.startsWith("expected ") ? message : `expected ${key.type}: ${message}`
@@ -217,7 +218,7 @@ export async function readConfigFile(
       ? "no such file"
       : error instanceof Deno.errors.PermissionDenied
       ? "permission denied"
-      : (error as Error).message;
+      : errorMessage(error);
     throw new ConfigFileError([`Cannot read configuration file ${path}: ${why}`]);
   }
   // Loaded only when a file is read: the YAML parser costs the agent about

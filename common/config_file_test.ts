@@ -1,5 +1,5 @@
 /**
- * The configuration file loader (issue 10): precedence, validation, masking.
+ * The configuration file loader: precedence, validation, masking.
  *
  * @module
  */

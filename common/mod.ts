@@ -1,14 +1,23 @@
 /**
  * Code that both binaries use and that is not the wire protocol: the loader
- * of their configuration files. Like `protocol/`, it depends on neither
- * `server/` nor `agent/` (`tests/layering_test.ts` checks it).
+ * of their configuration files, the logger, the Prometheus text writer and the
+ * error-message helper. Like `protocol/`, it depends on neither `server/` nor
+ * `agent/` (`tests/layering_test.ts` checks it).
+ *
+ * The agent imports the files it needs on its `run` path directly, not this
+ * module: `config_file.ts` loads commander, and an npm module on that path
+ * costs the idle agent its Node compatibility layer
+ * (docs/decisions/0012-agent-memory.md).
  *
  * @example
  * ```ts
- * import { configKeys, readConfigFile } from "./mod.ts";
+ * import { configKeys, errorMessage, readConfigFile } from "./mod.ts";
  * ```
  *
  * @module
  */
 
 export * from "./config_file.ts";
+export * from "./error_message.ts";
+export * from "./log.ts";
+export * from "./prometheus_text.ts";

@@ -1,9 +1,12 @@
 /**
  * Counters of one running server, rendered in the Prometheus text format by
- * `GET /metrics`. Hot paths increment them once per batch, never per line.
+ * `GET /metrics` (common/prometheus_text.ts). Hot paths increment them once
+ * per batch, never per line.
  *
  * @module
  */
+
+import { PrometheusText } from "../common/prometheus_text.ts";
 
 /**
  * Upper bounds of the request latency histogram, in seconds. A request slower
@@ -101,76 +104,82 @@ export class ServerMetrics {
    * @returns The text, ending with a newline.
    */
   render(gauges: MetricsGauges): string {
-    const lines: string[] = [];
-    const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-      for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
-    };
-    metric("nms_events_received_total", "counter", "Event lines received from agents.", [[
-      "",
-      this.eventsReceived,
-    ]]);
-    metric("nms_events_committed_total", "counter", "Events committed to the database.", [[
-      "",
-      this.eventsCommitted,
-    ]]);
-    metric("nms_events_duplicate_total", "counter", "Resent events that were already stored.", [[
-      "",
-      this.eventsDuplicate,
-    ]]);
-    metric("nms_events_failed_total", "counter", "Events that could not be stored.", [[
-      "",
-      this.eventsFailed,
-    ]]);
-    metric("nms_queue_depth", "gauge", "Event batches queued or in progress in the worker pool.", [[
-      "",
-      gauges.queueDepth,
-    ]]);
-    metric("nms_connections", "gauge", "Open agent protocol connections.", [[
-      "",
-      gauges.connections,
-    ]]);
-    metric(
-      "nms_agents",
-      "gauge",
-      "Registered nodes by status.",
-      Object.entries(gauges.agentsByStatus).map(([status, n]) => [`{status="${status}"}`, n]),
-    );
-    metric("nms_console_live_clients", "gauge", "Open live-stream clients of the web console.", [[
-      "",
-      gauges.liveClients,
-    ]]);
-    metric("nms_console_sessions", "gauge", "Unexpired web console sessions.", [[
-      "",
-      gauges.sessions,
-    ]]);
-    metric(
-      "nms_console_logins_total",
-      "counter",
-      "Web console login attempts by outcome.",
-      Object.entries(this.consoleLogins).map(([outcome, n]) => [`{outcome="${outcome}"}`, n]),
-    );
-    lines.push(
-      "# HELP nms_http_request_duration_seconds Web console and API request latency.",
-      "# TYPE nms_http_request_duration_seconds histogram",
-    );
-    for (const [route, h] of this.#latency) {
-      const label = `route="${route.replace(/["\\\n]/g, "_")}"`;
-      REQUEST_LATENCY_BUCKETS_SECONDS.forEach((bound, i) =>
-        lines.push(
-          `nms_http_request_duration_seconds_bucket{${label},le="${bound}"} ${h.counts[i]}`,
-        )
-      );
-      lines.push(
-        `nms_http_request_duration_seconds_bucket{${label},le="+Inf"} ${h.count}`,
-        `nms_http_request_duration_seconds_sum{${label}} ${h.sum}`,
-        `nms_http_request_duration_seconds_count{${label}} ${h.count}`,
-      );
-    }
-    metric("nms_uptime_seconds", "gauge", "Seconds since the server started.", [[
-      "",
-      Math.floor((Date.now() - this.#started) / 1000),
-    ]]);
-    return lines.join("\n") + "\n";
+    const one = (value: number) => [{ value }];
+    const byLabel = (label: string, counts: Readonly<Record<string, number>>) =>
+      Object.entries(counts).map(([name, value]) => ({ labels: { [label]: name }, value }));
+    return new PrometheusText()
+      .metric(
+        "nms_events_received_total",
+        "counter",
+        "Event lines received from agents.",
+        one(this.eventsReceived),
+      )
+      .metric(
+        "nms_events_committed_total",
+        "counter",
+        "Events committed to the database.",
+        one(this.eventsCommitted),
+      )
+      .metric(
+        "nms_events_duplicate_total",
+        "counter",
+        "Resent events that were already stored.",
+        one(this.eventsDuplicate),
+      )
+      .metric(
+        "nms_events_failed_total",
+        "counter",
+        "Events that could not be stored.",
+        one(this.eventsFailed),
+      )
+      .metric(
+        "nms_queue_depth",
+        "gauge",
+        "Event batches queued or in progress in the worker pool.",
+        one(gauges.queueDepth),
+      )
+      .metric(
+        "nms_connections",
+        "gauge",
+        "Open agent protocol connections.",
+        one(gauges.connections),
+      )
+      .metric(
+        "nms_agents",
+        "gauge",
+        "Registered nodes by status.",
+        byLabel("status", gauges.agentsByStatus),
+      )
+      .metric(
+        "nms_console_live_clients",
+        "gauge",
+        "Open live-stream clients of the web console.",
+        one(gauges.liveClients),
+      )
+      .metric(
+        "nms_console_sessions",
+        "gauge",
+        "Unexpired web console sessions.",
+        one(gauges.sessions),
+      )
+      .metric(
+        "nms_console_logins_total",
+        "counter",
+        "Web console login attempts by outcome.",
+        byLabel("outcome", this.consoleLogins),
+      )
+      .histogram(
+        "nms_http_request_duration_seconds",
+        "Web console and API request latency.",
+        REQUEST_LATENCY_BUCKETS_SECONDS,
+        [...this.#latency].map(([route, h]) => ({ labels: { route }, ...h })),
+      )
+      .metric(
+        "nms_uptime_seconds",
+        "gauge",
+        "Seconds since the server started.",
+        one(Math.floor((Date.now() - this.#started) / 1000)),
+      )
+      .toString();
   }
 }

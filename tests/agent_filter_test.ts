@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runAgent, type RunAgentOptions, SILENT_LOGGER } from "../agent/mod.ts";
 import { renderAgentMetrics } from "../agent/metrics_server.ts";
-import * as agentSeverity from "../agent/severity.ts";
+import * as agentSeverity from "../agent/sources/severity.ts";
 import { inferSeverity } from "../protocol/mod.ts";
 import { clientEvents } from "./_harness/events.ts";
 import { startTestServer } from "./_harness/server.ts";

@@ -15,8 +15,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type AgentHandle, runAgent, type RunAgentOptions, SILENT_LOGGER } from "../agent/mod.ts";
-import { JournalCursorFile } from "../agent/journal_cursor_file.ts";
-import { JournalSource } from "../agent/journal_source.ts";
+import { JournalCursorFile } from "../agent/checkpoint/journal_cursor_file.ts";
+import { JournalSource } from "../agent/journal/journal_source.ts";
 import type { LineOrigin } from "../agent/line_source.ts";
 import { clientEvents } from "./_harness/events.ts";
 import {

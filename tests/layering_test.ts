@@ -14,6 +14,11 @@
  * in those folders, resolves relative ones, and fails on any edge that breaks
  * the rule.
  *
+ * Within the layers, folders keep their privates: a `_` file of `protocol/`,
+ * `common/` or `agent/` is imported only from its own folder or a folder
+ * below it, and a sub-folder of `agent/` (`follow/`, `sources/`, `journal/`,
+ * `checkpoint/`, `cli/`) is imported from outside only through its `mod.ts`.
+ *
  * @module
  */
 
@@ -39,6 +44,8 @@ const FORBIDDEN: Record<Layer, readonly string[]> = {
 interface Reference {
   readonly specifier: string;
   readonly line: number;
+  /** A dynamic `import()`, loaded only when that code runs. */
+  readonly dynamic: boolean;
 }
 
 /** A reference that breaks the rule. */
@@ -54,10 +61,11 @@ interface Violation {
  * `import("x")` and `new URL("x", import.meta.url)`. Statements must start a
  * line, so examples inside JSDoc (` * import ...`) are not matched.
  */
+const DYNAMIC_IMPORT = /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g;
 const PATTERNS: readonly RegExp[] = [
   /^[ \t]*(?:import|export)\b[^;'"`]*?\bfrom\s*["']([^"']+)["']/gm,
   /^[ \t]*import\s*["']([^"']+)["']/gm,
-  /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g,
+  DYNAMIC_IMPORT,
   /\bnew\s+URL\s*\(\s*["']([^"']+)["']\s*,\s*import\.meta\.url\s*\)/g,
 ];
 
@@ -72,15 +80,20 @@ function findReferences(source: string): Reference[] {
   const code = source
     .replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, " "))
     .replace(/^([ \t]*)\/\/.*$/gm, "$1");
-  const found: { specifier: string; index: number }[] = [];
+  const found: { specifier: string; index: number; dynamic: boolean }[] = [];
   for (const pattern of PATTERNS) {
     for (const match of code.matchAll(pattern)) {
-      found.push({ specifier: match[1]!, index: match.index + match[0].indexOf(match[1]!) });
+      found.push({
+        specifier: match[1]!,
+        index: match.index + match[0].indexOf(match[1]!),
+        dynamic: pattern === DYNAMIC_IMPORT,
+      });
     }
   }
-  return found.sort((a, b) => a.index - b.index).map(({ specifier, index }) => ({
+  return found.sort((a, b) => a.index - b.index).map(({ specifier, index, dynamic }) => ({
     specifier,
     line: code.slice(0, index).split("\n").length,
+    dynamic,
   }));
 }
 
@@ -146,6 +159,62 @@ function findViolations(files: ReadonlyMap<string, string>): Violation[] {
   return violations;
 }
 
+/** Layers whose `_` files must stay private to their folder (and its sub-folders). */
+const PRIVATE_FILE_LAYERS: readonly Layer[] = ["protocol", "common", "agent"];
+
+/** Layers whose sub-folders are reached from outside only through their `mod.ts`. */
+const MOD_ONLY_LAYERS: readonly Layer[] = ["agent"];
+
+/** The repository-relative path a relative specifier names, or undefined for any other. */
+function resolvedPath(fromFile: string, specifier: string): string | undefined {
+  if (!specifier.startsWith("./") && !specifier.startsWith("../")) return undefined;
+  return relative(ROOT, resolve(dirname(join(ROOT, fromFile)), specifier)).split(sep).join("/");
+}
+
+/** Whether `file` lies in `folder` or one of its sub-folders. */
+function isWithin(file: string, folder: string): boolean {
+  return file.startsWith(`${folder}/`);
+}
+
+/**
+ * Checks the folder rules: a `_` file is imported only from its own folder
+ * (or a sub-folder of it), and in the layers of {@linkcode MOD_ONLY_LAYERS} a
+ * sub-folder's files are imported from outside it only through its `mod.ts`
+ * (a dynamic `import()` may name a file, to keep it off the start-up path).
+ *
+ * @param files Source text by path relative to the repository root, `/`-separated.
+ * @returns Every violating reference.
+ */
+function findFolderViolations(files: ReadonlyMap<string, string>): Violation[] {
+  const violations: Violation[] = [];
+  for (const [file, source] of files) {
+    const layer = file.split("/")[0] as Layer;
+    if (!LAYERS.includes(layer)) continue;
+    for (const { specifier, line, dynamic } of findReferences(source)) {
+      const target = resolvedPath(file, specifier);
+      if (target === undefined) continue;
+      const targetLayer = target.split("/")[0] as Layer;
+      const folder = target.slice(0, target.lastIndexOf("/"));
+      const name = target.slice(target.lastIndexOf("/") + 1);
+      if (
+        PRIVATE_FILE_LAYERS.includes(targetLayer) && name.startsWith("_") &&
+        !isWithin(file, folder)
+      ) {
+        violations.push({ file, line, specifier, why: `${name} is private to ${folder}/` });
+        continue;
+      }
+      // The sub-folder of the layer the target is in, e.g. agent/follow.
+      const parts = target.split("/");
+      if (!MOD_ONLY_LAYERS.includes(targetLayer) || parts.length < 3 || dynamic) continue;
+      const subfolder = `${parts[0]}/${parts[1]}`;
+      if (!isWithin(file, subfolder) && parts.slice(2).join("/") !== "mod.ts") {
+        violations.push({ file, line, specifier, why: `import ${subfolder}/mod.ts instead` });
+      }
+    }
+  }
+  return violations;
+}
+
 /** Every `.ts` file under the layer folders, by relative path. */
 async function readSources(): Promise<Map<string, string>> {
   const files = new Map<string, string>();
@@ -177,6 +246,17 @@ Deno.test("layering: protocol/ imports nothing else from the project, server/ an
     violations,
     [],
     "Dependency rule broken (see docs/ARCHITECTURE.md):\n" +
+      violations.map((v) => `  ${v.file}:${v.line} imports "${v.specifier}": ${v.why}`).join("\n"),
+  );
+});
+
+Deno.test("layering: _ files stay in their folder, and agent/'s sub-folders are used through their mod.ts", async () => {
+  const sources = await readSources();
+  const violations = findFolderViolations(sources);
+  assert.deepEqual(
+    violations,
+    [],
+    "Folder rule broken (see docs/ARCHITECTURE.md):\n" +
       violations.map((v) => `  ${v.file}:${v.line} imports "${v.specifier}": ${v.why}`).join("\n"),
   );
 });
@@ -263,4 +343,45 @@ Deno.test("layering check ignores examples in comments", () => {
     "export const a = 1;",
   ].join("\n");
   assert.deepEqual(check("protocol/a.ts", source), []);
+});
+
+function checkFolders(file: string, source: string): string[] {
+  return findFolderViolations(new Map([[file, source]])).map((v) => `${v.line}:${v.why}`);
+}
+
+Deno.test("folder check flags a _ file imported from outside its folder", () => {
+  assert.deepEqual(
+    checkFolders("agent/sources/a.ts", `import { x } from "../follow/_restore.ts";`),
+    [
+      "1:_restore.ts is private to agent/follow/",
+    ],
+  );
+  assert.deepEqual(checkFolders("common/a.ts", `import { x } from "../protocol/_x.ts";`), [
+    "1:_x.ts is private to protocol/",
+  ]);
+  // Its own folder and the folders below it may use it.
+  assert.deepEqual(checkFolders("agent/follow/a.ts", `import { x } from "./_restore.ts";`), []);
+  assert.deepEqual(checkFolders("agent/follow/a.ts", `import { x } from "../_wake.ts";`), []);
+});
+
+Deno.test("folder check flags an agent/ sub-folder reached around its mod.ts", () => {
+  assert.deepEqual(
+    checkFolders("agent/agent.ts", `import { x } from "./follow/file_follower.ts";`),
+    [
+      "1:import agent/follow/mod.ts instead",
+    ],
+  );
+  assert.deepEqual(
+    checkFolders("agent/sources/s.ts", `import type { T } from "../journal/a.ts";`),
+    [
+      "1:import agent/journal/mod.ts instead",
+    ],
+  );
+  assert.deepEqual(checkFolders("agent/agent.ts", `import { x } from "./follow/mod.ts";`), []);
+  assert.deepEqual(checkFolders("agent/follow/a.ts", `import { x } from "./incarnation.ts";`), []);
+  // A dynamic import() may load a file directly, off the start-up path.
+  assert.deepEqual(
+    checkFolders("agent/main.ts", `const m = await import("./cli/program.ts");`),
+    [],
+  );
 });

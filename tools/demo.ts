@@ -22,7 +22,7 @@ const LINE_INTERVAL_MS = 400;
 
 function randomPassword(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_");
+  return bytes.toBase64({ alphabet: "base64url" });
 }
 
 /** Tries the usual port first; another program may hold it. */

@@ -48,7 +48,7 @@ export async function bootstrapAdmin(
     return { created: true, generated: false };
   }
   const bytes = crypto.getRandomValues(new Uint8Array(18));
-  const password = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_");
+  const password = bytes.toBase64({ alphabet: "base64url" });
   const file = join(options.dataDir, INITIAL_PASSWORD_FILE);
   await Deno.mkdir(options.dataDir, { recursive: true });
   await Deno.writeTextFile(file, password + "\n", { mode: 0o600 });

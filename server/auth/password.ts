@@ -59,7 +59,7 @@ export async function hashPassword(password: string, options: HashOptions = {}):
   const logN = options.logN ?? DEFAULT_SCRYPT_LOG_N;
   const salt = new Uint8Array(randomBytes(SALT_BYTES));
   const key = await derive(password, salt, logN, SCRYPT_R, SCRYPT_P);
-  return ["scrypt", logN, SCRYPT_R, SCRYPT_P, toBase64(salt), toBase64(key)].join("$");
+  return ["scrypt", logN, SCRYPT_R, SCRYPT_P, salt.toBase64(), key.toBase64()].join("$");
 }
 
 /**
@@ -123,20 +123,14 @@ let dummyHash: Promise<string> | undefined;
  * ```
  */
 export async function verifyNobody(password: string): Promise<false> {
-  dummyHash ??= hashPassword(toBase64(new Uint8Array(randomBytes(18))));
+  dummyHash ??= hashPassword(new Uint8Array(randomBytes(18)).toBase64());
   await verifyPassword(password, await dummyHash);
   return false;
 }
 
-function toBase64(bytes: Uint8Array): string {
-  let text = "";
-  for (const byte of bytes) text += String.fromCharCode(byte);
-  return btoa(text);
-}
-
 function fromBase64(text: string): Uint8Array | undefined {
   try {
-    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+    return Uint8Array.fromBase64(text);
   } catch {
     return undefined;
   }

@@ -80,8 +80,9 @@ export async function generateToken(
       `Invalid hostname ${JSON.stringify(bound)}: use 1-64 letters, digits, _ . : -`,
     );
   }
-  const id = toHex(crypto.getRandomValues(new Uint8Array(TOKEN_ID_BYTES)));
-  const secret = toBase64Url(crypto.getRandomValues(new Uint8Array(TOKEN_SECRET_BYTES)));
+  const id = crypto.getRandomValues(new Uint8Array(TOKEN_ID_BYTES)).toHex();
+  const secret = crypto.getRandomValues(new Uint8Array(TOKEN_SECRET_BYTES))
+    .toBase64({ alphabet: "base64url", omitPadding: true });
   return {
     token: `${TOKEN_PREFIX}${id}_${secret}`,
     record: {
@@ -123,7 +124,7 @@ export function parseToken(text: string): { id: string; secret: string } | null 
  */
 export async function hashSecret(secret: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret));
-  return toHex(new Uint8Array(digest));
+  return new Uint8Array(digest).toHex();
 }
 
 /** A well-formed digest compared against when no token matches, so timing reveals nothing. */
@@ -153,16 +154,4 @@ export async function verifyToken(
   const expected = new TextEncoder().encode(token?.secretHash ?? NO_TOKEN_HASH);
   const same = actual.length === expected.length && timingSafeEqual(actual, expected);
   return token && same && token.revokedAt === null ? token : null;
-}
-
-function toHex(bytes: Uint8Array): string {
-  let text = "";
-  for (const byte of bytes) text += byte.toString(16).padStart(2, "0");
-  return text;
-}
-
-function toBase64Url(bytes: Uint8Array): string {
-  let text = "";
-  for (const byte of bytes) text += String.fromCharCode(byte);
-  return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }

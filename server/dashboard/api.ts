@@ -178,7 +178,7 @@ function basicCredentials(request: Request): { username: string; password: strin
   if (!match) return undefined;
   let decoded: string;
   try {
-    decoded = new TextDecoder().decode(Uint8Array.from(atob(match[1]!), (c) => c.charCodeAt(0)));
+    decoded = new TextDecoder().decode(Uint8Array.fromBase64(match[1]!));
   } catch {
     return undefined;
   }

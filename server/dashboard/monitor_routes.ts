@@ -5,6 +5,7 @@
  * @module
  */
 
+import { PROMETHEUS_CONTENT_TYPE } from "../../common/prometheus_text.ts";
 import type { AgentStatus } from "../agent_status.ts";
 import { toAgentView } from "./agent_view.ts";
 import type { DashboardContext, RouteRequest } from "./context.ts";
@@ -119,6 +120,6 @@ export async function metrics(_req: RouteRequest, ctx: DashboardContext): Promis
   });
   // Database size and the oldest event kept (issue 10, storage_routes.ts).
   return new Response(text + await storageMetrics(ctx), {
-    headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+    headers: { "content-type": PROMETHEUS_CONTENT_TYPE },
   });
 }

@@ -108,7 +108,7 @@ export class SessionStore {
       this.#sessions.delete(this.#sessions.keys().next().value!);
     }
     const bytes = crypto.getRandomValues(new Uint8Array(TOKEN_BYTES));
-    const token = base64Url(bytes);
+    const token = bytes.toBase64({ alphabet: "base64url", omitPadding: true });
     const now = this.#now();
     const session: Session = {
       id: await digest(token),
@@ -201,16 +201,6 @@ export class SessionStore {
 }
 
 async function digest(token: string): Promise<string> {
-  const hash = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)),
-  );
-  let hex = "";
-  for (const byte of hash) hex += byte.toString(16).padStart(2, "0");
-  return hex;
-}
-
-function base64Url(bytes: Uint8Array): string {
-  let text = "";
-  for (const byte of bytes) text += String.fromCharCode(byte);
-  return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  return new Uint8Array(hash).toHex();
 }

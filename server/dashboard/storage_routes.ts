@@ -5,6 +5,7 @@
  * @module
  */
 
+import { PrometheusText } from "../../common/prometheus_text.ts";
 import type { DashboardContext, RouteRequest } from "./context.ts";
 import { json } from "./http.ts";
 
@@ -55,10 +56,9 @@ export async function getStorage(_req: RouteRequest, ctx: DashboardContext): Pro
 export async function storageMetrics(ctx: DashboardContext): Promise<string> {
   const info = await ctx.store.storageInfo?.();
   if (!info) return "";
-  const lines: string[] = [];
+  const text = new PrometheusText();
   const gauge = (name: string, help: string, value: number | null) => {
-    if (value === null) return;
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`);
+    if (value !== null) text.metric(name, "gauge", help, [{ value }]);
   };
   gauge("nms_db_file_bytes", "Size of the database file.", info.fileBytes);
   gauge("nms_db_used_bytes", "Bytes the data takes in the database file.", info.usedBytes);
@@ -67,5 +67,5 @@ export async function storageMetrics(ctx: DashboardContext): Promise<string> {
     "Receive time of the oldest event kept (Unix time).",
     info.oldestReceivedAt === null ? null : Math.floor(info.oldestReceivedAt / 1000),
   );
-  return lines.length ? lines.join("\n") + "\n" : "";
+  return text.toString();
 }

@@ -64,7 +64,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Syslog receiver (server/syslog/, issue 8).
+    // Syslog receiver (server/syslog/).
     name: "syslog sources and fields",
     sql: `
       ALTER TABLE logs ADD COLUMN msgid TEXT;
@@ -82,7 +82,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Detection rules and alerts (server/rules/, issue 7).
+    // Detection rules and alerts (server/rules/).
     name: "alerts",
     sql: `
       CREATE TABLE alerts (
@@ -103,9 +103,9 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Full-text search (issue 4): filled behind ingest by Store.indexText.
-    // Contentless with detail=none: keyword queries only, about 1.6x the
-    // insert rate of the default layout; contentless_delete allows retention.
+    // Full-text search, filled behind ingest by Store.indexText. Contentless
+    // with detail=none: keyword queries only, and a faster fill than the
+    // default layout (docs/decisions/0003-ingest-hot-path.md).
     name: "full-text index",
     sql: `
       CREATE VIRTUAL TABLE logs_fts USING fts5(
@@ -116,7 +116,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Security (server/auth/, docs/SECURITY.md, issue 5): agent tokens,
+    // Security (server/auth/, docs/SECURITY.md): agent tokens,
     // login lockout counters and the audit trail. See security_store.ts.
     name: "agent tokens, login failures and audit log",
     sql: `
@@ -147,10 +147,11 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Full-text index without per-row sizes (issue 4): it fills about 1.45x
-    // faster. Retention removes entries with FTS5's 'delete' command
-    // (sqlite_text_index.ts). The index is rebuilt behind ingest from the
-    // first event, and searches scan what it has not reached yet.
+    // Full-text index without per-row sizes, which fills faster
+    // (docs/decisions/0003-ingest-hot-path.md). Retention removes entries
+    // with FTS5's 'delete' command (sqlite_text_index.ts). The index is
+    // rebuilt behind ingest from the first event, and searches scan what it
+    // has not reached yet.
     name: "full-text index without row sizes",
     sql: `
       DROP TABLE logs_fts;

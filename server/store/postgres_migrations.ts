@@ -184,7 +184,7 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Detection rules and alerts (server/rules/, issue 7).
+    // Detection rules and alerts (server/rules/).
     name: "alerts",
     sql: `
       CREATE TABLE alerts (
@@ -205,7 +205,7 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Security (server/auth/, docs/SECURITY.md, issue 5): agent tokens,
+    // Security (server/auth/, docs/SECURITY.md): agent tokens,
     // login lockout counters and the audit trail. See security_store.ts.
     name: "agent tokens, login failures and audit log",
     sql: `

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Row, Sql } from "postgres";
+import type { Sql } from "postgres";
 import {
   type AuditEntry,
   auditLimit,
@@ -18,6 +18,7 @@ import {
   type TokenRecord,
 } from "./security_store.ts";
 import { StoreError } from "./store.ts";
+import { toAudit, toToken } from "./_rows.ts";
 
 /** PostgreSQL text cannot hold NUL: it is replaced, as the rest of the store does. */
 function clean(text: string): string {
@@ -148,32 +149,4 @@ export class PostgresSecurityStore implements SecurityStore {
         SELECT * FROM audit_log WHERE id < ${query.beforeId} ORDER BY id DESC LIMIT ${limit}`;
     return rows.map(toAudit);
   }
-}
-
-function nullableNumber(value: unknown): number | null {
-  return value === null || value === undefined ? null : Number(value);
-}
-
-function toToken(row: Row): TokenRecord {
-  return {
-    id: String(row.id),
-    name: String(row.name),
-    secretHash: String(row.secret_hash),
-    boundHostname: row.bound_hostname === null ? null : String(row.bound_hostname),
-    createdAt: Number(row.created_at),
-    createdBy: String(row.created_by),
-    lastUsedAt: nullableNumber(row.last_used_at),
-    revokedAt: nullableNumber(row.revoked_at),
-  };
-}
-
-function toAudit(row: Row): AuditRecord {
-  return {
-    id: Number(row.id),
-    at: Number(row.at),
-    actor: String(row.actor),
-    action: String(row.action),
-    target: String(row.target),
-    detail: row.detail === null ? null : String(row.detail),
-  };
 }

@@ -8,7 +8,16 @@
  * @module
  */
 
-import { nullableNumber, nullableString, toAgent, toAlert, toUser } from "./_rows.ts";
+import {
+  nullableNumber,
+  nullableString,
+  toAgent,
+  toAlert,
+  toEvent,
+  toSource,
+  toUser,
+} from "./_rows.ts";
+import { errorMessage } from "../../common/error_message.ts";
 import postgres, {
   type PendingQuery,
   type Row as SqlRow,
@@ -184,7 +193,7 @@ export async function openPostgresStore(
     await sql.end({ timeout: 0 });
     if (error instanceof StoreError) throw error;
     throw new StoreError(
-      `Cannot open PostgreSQL store ${target.redacted}: ${(error as Error).message}`,
+      `Cannot open PostgreSQL store ${target.redacted}: ${errorMessage(error)}`,
       "invalid",
     );
   }
@@ -208,7 +217,7 @@ export class PostgresStore implements Store {
     this.security = new PostgresSecurityStore(sql);
   }
 
-  /** Tokens, lockout counters and audit trail (issue 5), on the same pool. */
+  /** Tokens, lockout counters and audit trail, on the same pool. */
   readonly security: SecurityStore;
 
   /**
@@ -608,7 +617,7 @@ export class PostgresStore implements Store {
     return rows.map((row) => ({ start: Number(row.start), count: Number(row.n) }));
   }
 
-  // --- Web console reads (server/dashboard/) ---
+  // Web console reads (server/dashboard/).
 
   async digestEvents(afterId: number, options: DigestOptions): Promise<EventDigest[]> {
     const sql = this.#sql;
@@ -644,7 +653,7 @@ export class PostgresStore implements Store {
     return result.count > 0;
   }
 
-  // --- Alerts (server/rules/). Event ids are not filled by appendEvents here yet. ---
+  // Alerts (server/rules/). Event ids are not filled by appendEvents here yet.
 
   /**
    * A group's alerts inside its events' transaction, under a savepoint: a
@@ -727,7 +736,7 @@ export class PostgresStore implements Store {
     return Number(row!.n);
   }
 
-  // --- Retention and storage (issue 10): whole daily partitions, see postgres_retention.ts ---
+  // Retention and storage: whole daily partitions, see postgres_retention.ts.
 
   pruneEvents(policy: PrunePolicy): Promise<PruneStep> {
     return prunePostgres(this.#sql, policy).finally(() => this.#days.clear());
@@ -744,7 +753,7 @@ export class PostgresStore implements Store {
   }
 }
 
-// --- Alerts (server/rules/) ---
+// Alerts (server/rules/).
 
 /** Conditions of an {@linkcode AlertQuery}. */
 function alertFilter(sql: Sql, query: AlertQuery): PendingQuery<SqlRow[]>[] {
@@ -860,37 +869,5 @@ function emptyColumns() {
     pos: [] as (number | null)[],
     msgid: [] as (string | null)[],
     structuredData: [] as (string | null)[],
-  };
-}
-
-function toEvent(row: Row): EventRecord {
-  return {
-    id: Number(row.id),
-    receivedAt: Number(row.received_at),
-    ts: Number(row.ts),
-    host: nullableString(row.host),
-    agentId: nullableNumber(row.agent_id),
-    program: nullableString(row.program),
-    pid: nullableNumber(row.pid),
-    severity: nullableNumber(row.severity),
-    facility: nullableNumber(row.facility),
-    message: String(row.message),
-    raw: String(row.raw),
-    flags: Number(row.flags),
-    msgid: nullableString(row.msgid),
-    structuredData: nullableString(row.structured_data),
-  };
-}
-
-function toSource(row: Row): SourceRecord {
-  return {
-    id: Number(row.id),
-    address: String(row.address),
-    hostname: nullableString(row.hostname),
-    transport: String(row.transport) as SourceRecord["transport"],
-    firstSeen: Number(row.first_seen),
-    lastSeen: Number(row.last_seen),
-    events: Number(row.events),
-    unparsed: Number(row.unparsed),
   };
 }

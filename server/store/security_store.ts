@@ -1,5 +1,5 @@
 /**
- * The security part of the storage seam (issue 5, docs/SECURITY.md): agent
+ * The security part of the storage seam (docs/SECURITY.md): agent
  * enrollment tokens, the login-failure counters behind the lockout, the
  * audit trail of user, role and token changes, and the compare-and-set that
  * upgrades a password hash after a login. Every {@linkcode Store} exposes one

@@ -1,5 +1,5 @@
 /**
- * The conformance suite every {@linkcode SecurityStore} must pass (issue 5):
+ * The conformance suite every {@linkcode SecurityStore} must pass:
  * tokens, lockout counters, the password-hash compare-and-set and the audit
  * trail, including injection payloads that must be stored as plain values.
  *

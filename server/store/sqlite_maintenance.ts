@@ -1,5 +1,5 @@
 /**
- * Upkeep of the SQLite database (issue 10): bounded retention steps, incremental
+ * Upkeep of the SQLite database: bounded retention steps, incremental
  * vacuum, size figures, consistent online backups (`VACUUM INTO`) and the copy
  * taken before a schema migration. `sqlite_store.ts` delegates to these; the
  * CLI's `nms-server backup` calls {@linkcode backupSqliteFile}.
@@ -7,6 +7,7 @@
  * @module
  */
 
+import { errorMessage } from "../../common/error_message.ts";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import { dirname, join } from "node:path";
 import { transaction } from "./transaction.ts";
@@ -204,7 +205,7 @@ export async function backupSqlite(db: DatabaseSync, target: string): Promise<nu
     if (error instanceof Deno.errors.AlreadyExists) {
       throw new StoreError(`Cannot back up to ${target}: the file exists`, "conflict");
     }
-    throw new StoreError(`Cannot back up to ${target}: ${(error as Error).message}`, "invalid");
+    throw new StoreError(`Cannot back up to ${target}: ${errorMessage(error)}`, "invalid");
   } finally {
     await Deno.remove(temp).catch(() => {});
   }
@@ -230,7 +231,7 @@ export async function backupSqliteFile(path: string, target: string): Promise<nu
   try {
     db = new DatabaseSync(path, { readOnly: true });
   } catch (error) {
-    throw new StoreError(`Cannot open database ${path}: ${(error as Error).message}`, "invalid");
+    throw new StoreError(`Cannot open database ${path}: ${errorMessage(error)}`, "invalid");
   }
   try {
     db.exec(`PRAGMA busy_timeout = ${BACKUP_BUSY_TIMEOUT_MS}`);
@@ -269,7 +270,7 @@ export function backupBeforeMigration(db: DatabaseSync, version: number): string
   } catch (error) {
     throw new StoreError(
       `Cannot back up ${path} to ${target} before migrating its schema from version ${version}: ${
-        (error as Error).message
+        errorMessage(error)
       }`,
       "invalid",
     );

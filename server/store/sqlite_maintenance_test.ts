@@ -1,5 +1,5 @@
 /**
- * Retention steps, backups and the pre-migration copy of the SQLite store (issue 10).
+ * Retention steps, backups and the pre-migration copy of the SQLite store.
  *
  * @module
  */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { errorMessage } from "../../common/error_message.ts";
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import {
   type AuditEntry,
@@ -17,6 +18,7 @@ import {
   type TokenRecord,
 } from "./security_store.ts";
 import { StoreError } from "./store.ts";
+import { toAudit, toToken } from "./_rows.ts";
 
 type Row = Record<string, SQLInputValue>;
 
@@ -72,7 +74,7 @@ export class SqliteSecurityStore implements SecurityStore {
       );
       return Promise.resolve();
     } catch (error) {
-      if (String((error as Error).message).includes("UNIQUE")) {
+      if (errorMessage(error).includes("UNIQUE")) {
         return Promise.reject(new StoreError(`Token ${token.id} already exists`, "conflict"));
       }
       return Promise.reject(error);
@@ -205,32 +207,4 @@ export class SqliteSecurityStore implements SecurityStore {
         ).all(query.beforeId, limit)) as Row[];
     return Promise.resolve(rows.map(toAudit));
   }
-}
-
-function nullableNumber(value: SQLInputValue | undefined): number | null {
-  return value === null || value === undefined ? null : Number(value);
-}
-
-function toToken(row: Row): TokenRecord {
-  return {
-    id: String(row.id),
-    name: String(row.name),
-    secretHash: String(row.secret_hash),
-    boundHostname: row.bound_hostname === null ? null : String(row.bound_hostname),
-    createdAt: Number(row.created_at),
-    createdBy: String(row.created_by),
-    lastUsedAt: nullableNumber(row.last_used_at),
-    revokedAt: nullableNumber(row.revoked_at),
-  };
-}
-
-function toAudit(row: Row): AuditRecord {
-  return {
-    id: Number(row.id),
-    at: Number(row.at),
-    actor: String(row.actor),
-    action: String(row.action),
-    target: String(row.target),
-    detail: row.detail === null ? null : String(row.detail),
-  };
 }

@@ -5,14 +5,14 @@
  * @module
  */
 
+import { errorMessage } from "../../common/error_message.ts";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { SQLITE_MIGRATIONS } from "./migrations.ts";
 import { transaction } from "./transaction.ts";
-import { nullableNumber, toAgent, toAlert, toUser } from "./_rows.ts";
+import { nullableNumber, toAgent, toAlert, toEvent, toSource, toUser } from "./_rows.ts";
 import type { SecurityStore } from "./security_store.ts";
 import { SqliteSecurityStore } from "./sqlite_security_store.ts";
-// Retention, size figures and backups (issue 10).
 import { backupBeforeMigration, pruneSqlite, sqliteStorageInfo } from "./sqlite_maintenance.ts";
 import { INDEXED_TEXT_SQL } from "./sqlite_text_index.ts";
 import type { PrunePolicy, PruneStep, StorageInfo } from "./store.ts";
@@ -99,20 +99,18 @@ export const MAX_LISTED_SOURCES = 10_000;
 /**
  * Page size of a new database file, in bytes (SQLite's default is 4,096). The
  * events table and its indexes grow only at their right edge, so a larger page
- * means fewer page splits and pointer-map updates per row: raw multi-row
- * inserts of the server's schema ran 10-13% faster than with 4 KiB pages, and
- * 32 or 64 KiB were slower again (docs/decisions/0003-ingest-hot-path.md). An
- * existing file keeps the page size it was created with.
+ * means fewer page splits and pointer-map updates per row; the measured best
+ * is in docs/decisions/0003-ingest-hot-path.md. An existing file keeps the
+ * page size it was created with.
  */
 export const SQLITE_PAGE_SIZE = 16_384;
 
 /**
  * FTS5 `automerge` of the full-text index: how many segments of one level are
  * merged into the next. FTS5's default, 4, rewrites every entry about twice as
- * often; 16 (also FTS5's `crisismerge`) filled the index 20-30% faster in
- * 5,000-event steps, for a few more segments per query to look into
- * (docs/decisions/0003-ingest-hot-path.md). Set on every open, existing files
- * included.
+ * often; 16 (also FTS5's `crisismerge`) fills the index faster, for a few more
+ * segments per query to look into (docs/decisions/0003-ingest-hot-path.md).
+ * Set on every open, existing files included.
  */
 export const TEXT_INDEX_AUTOMERGE = 16;
 
@@ -153,7 +151,7 @@ export async function openSqliteStore(
   try {
     db = new DatabaseSync(path);
   } catch (error) {
-    throw new StoreError(`Cannot open database ${path}: ${(error as Error).message}`, "invalid");
+    throw new StoreError(`Cannot open database ${path}: ${errorMessage(error)}`, "invalid");
   }
   return new SqliteStore(db, options);
 }
@@ -167,7 +165,7 @@ class SqliteStore implements Store {
   readonly #statements: Record<string, StatementSync>;
   /** Latest state of recently stored alerts by fold key (server/rules/). */
   readonly #alertCache = new Map<string, AlertRecord>();
-  /** Tokens, lockout counters and audit trail (issue 5), on the same connection. */
+  /** Tokens, lockout counters and audit trail, on the same connection. */
   readonly security: SecurityStore;
   #closed = false;
   /** The `synchronous` mode of event commits. */
@@ -178,7 +176,7 @@ class SqliteStore implements Store {
     db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     // Both must come before the first table is created (no-ops on an existing
     // database). With auto_vacuum, retention gives freed pages back to the file
-    // system (issue 10).
+    // system.
     db.exec(`PRAGMA page_size = ${SQLITE_PAGE_SIZE}`);
     db.exec("PRAGMA auto_vacuum = INCREMENTAL");
     db.exec("PRAGMA journal_mode = WAL");
@@ -265,7 +263,7 @@ class SqliteStore implements Store {
       );
     }
     if (version === SQLITE_MIGRATIONS.length) return;
-    // Upgrades keep a copy of the older schema's file: <db>.bak-v<version> (issue 10).
+    // Upgrades keep a copy of the older schema's file: <db>.bak-v<version>.
     if (version > 0) backupBeforeMigration(this.#db, version);
     transaction(this.#db, () => {
       for (let i = version; i < SQLITE_MIGRATIONS.length; i++) {
@@ -388,7 +386,7 @@ class SqliteStore implements Store {
             const facility = batch.facility[i]!;
             params[o + 7] = facility < 0 ? null : facility;
             // The message is stored only when it is not the end of the raw line
-            // (it almost always is): rows are a third smaller, inserts ~20% faster.
+            // (it almost always is), which makes rows smaller and inserts faster.
             const raw = batch.raw[i]!;
             const message = batch.message[i]!;
             const start = messageStart ? messageStart[i]! : raw.length - message.length;
@@ -460,7 +458,7 @@ class SqliteStore implements Store {
     return Promise.resolve((this.#statements.agents!.all() as Row[]).map(toAgent));
   }
 
-  // --- Syslog receiver (server/syslog/) ---
+  // Syslog receiver (server/syslog/).
 
   #upsertSources(sources: readonly SourceUpdate[]): void {
     for (const source of sources) {
@@ -493,7 +491,7 @@ class SqliteStore implements Store {
       const row = this.#statements.createUser!.get(username, passwordHash, role, Date.now()) as Row;
       return Promise.resolve(toUser(row));
     } catch (error) {
-      if (String((error as Error).message).includes("UNIQUE")) {
+      if (errorMessage(error).includes("UNIQUE")) {
         return Promise.reject(new StoreError(`User ${username} already exists`, "conflict"));
       }
       return Promise.reject(error);
@@ -619,7 +617,7 @@ class SqliteStore implements Store {
     });
   }
 
-  // --- Web console reads (server/dashboard/) ---
+  // Web console reads (server/dashboard/).
 
   digestEvents(afterId: number, options: DigestOptions): Promise<EventDigest[]> {
     const limit = Math.max(1, Math.min(Math.trunc(options.limit), MAX_QUERY_LIMIT));
@@ -650,7 +648,7 @@ class SqliteStore implements Store {
     return Promise.resolve(Number(result.changes) > 0);
   }
 
-  // --- Alerts (server/rules/) ---
+  // Alerts (server/rules/).
 
   /**
    * Stores or folds alerts inside the open transaction; `changed` collects
@@ -791,7 +789,7 @@ class SqliteStore implements Store {
     return Promise.resolve(Number(row.n));
   }
 
-  // --- Retention and storage (issue 10): see sqlite_maintenance.ts ---
+  // Retention and storage: see sqlite_maintenance.ts.
 
   pruneEvents(policy: PrunePolicy): Promise<PruneStep> {
     return Promise.resolve(pruneSqlite(this.#db, policy));
@@ -862,43 +860,7 @@ function eventFilter(
   return { where, params };
 }
 
-function toEvent(row: Row): EventRecord {
-  return {
-    id: Number(row.id),
-    receivedAt: Number(row.received_at),
-    ts: Number(row.ts),
-    host: row.host === null ? null : String(row.host),
-    agentId: nullableNumber(row.agent_id),
-    program: row.program === null ? null : String(row.program),
-    pid: nullableNumber(row.pid),
-    severity: nullableNumber(row.severity),
-    facility: nullableNumber(row.facility),
-    message: row.message === null
-      ? String(row.raw).slice(Number(row.msg_start))
-      : String(row.message),
-    raw: String(row.raw),
-    flags: Number(row.flags),
-    msgid: row.msgid === null || row.msgid === undefined ? null : String(row.msgid),
-    structuredData: row.structured_data === null || row.structured_data === undefined
-      ? null
-      : String(row.structured_data),
-  };
-}
-
-function toSource(row: Row): SourceRecord {
-  return {
-    id: Number(row.id),
-    address: String(row.address),
-    hostname: row.hostname === null ? null : String(row.hostname),
-    transport: String(row.transport) as SourceRecord["transport"],
-    firstSeen: Number(row.first_seen),
-    lastSeen: Number(row.last_seen),
-    events: Number(row.events),
-    unparsed: Number(row.unparsed),
-  };
-}
-
-// --- Alerts (server/rules/) ---
+// Alerts (server/rules/).
 
 /** Alerts whose latest state the SQLite store keeps in memory to fold without a SELECT. */
 const ALERT_CACHE_ENTRIES = 10_000;

@@ -3,7 +3,7 @@
  * holds for an event, and how an event leaves it.
  *
  * The index is contentless and keeps no per-row sizes (`content = ''`,
- * `columnsize = 0`): it fills about 1.45x faster than with the sizes
+ * `columnsize = 0`), which fills faster than with the sizes
  * (docs/decisions/0003-ingest-hot-path.md). Such an index cannot delete an
  * entry by rowid alone; FTS5's `'delete'` command takes the rowid together
  * with the text that was indexed, so that text is one SQL expression over the

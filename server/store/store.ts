@@ -70,7 +70,7 @@ export interface EventBatch {
    * line's end; absent when not known (stores then compare the two).
    */
   readonly messageStart?: Int32Array;
-  // --- Syslog receiver (server/syslog/): optional columns, absent for most batches. ---
+  // Syslog receiver (server/syslog/): optional columns, absent for most batches.
   /** RFC 5424 MSGID or Cisco mnemonic per event, or null; absent when no event has one. */
   readonly msgid?: (string | null)[];
   /** RFC 5424 STRUCTURED-DATA per event as received, or null; absent when no event has one. */
@@ -295,7 +295,7 @@ export interface Store {
    */
   countEvents(query?: EventQuery, options?: CountOptions): Promise<number>;
 
-  // --- Web console reads (server/dashboard/): all bounded and indexed. ---
+  // Web console reads (server/dashboard/): all bounded and indexed.
 
   /**
    * Reads a compact digest of events with ids above `afterId`, oldest first:
@@ -316,7 +316,7 @@ export interface Store {
   /** Changes a user's role. @returns Whether the user exists. */
   setUserRole(username: string, role: Role): Promise<boolean>;
 
-  // --- Alerts (server/rules/, docs/RULES.md) ---
+  // Alerts (server/rules/, docs/RULES.md).
 
   /**
    * Lists alerts, most recently raised or updated first.
@@ -371,7 +371,7 @@ export interface Store {
    */
   deferCheckpoints?(safetyPages: number): string | null;
 
-  // --- Retention and storage (issue 10, server/retention.ts, docs/PRODUCTION.md) ---
+  // Retention and storage (server/retention.ts, docs/PRODUCTION.md).
 
   /**
    * One bounded retention step, run by the writer between group commits: deletes
@@ -391,7 +391,7 @@ export interface Store {
    */
   storageInfo?(): Promise<StorageInfo>;
 
-  // --- Security (server/auth/, docs/SECURITY.md, issue 5) ---
+  // Security (server/auth/, docs/SECURITY.md).
 
   /** Agent tokens, login-failure counters and the audit trail (`security_store.ts`). */
   readonly security: SecurityStore;
@@ -502,7 +502,7 @@ export interface AlertQuery {
   readonly limit?: number;
 }
 
-// --- Retention and storage (issue 10) ---
+// Retention and storage.
 
 /** What {@linkcode Store.pruneEvents} deletes in one step. */
 export interface PrunePolicy {

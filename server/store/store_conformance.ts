@@ -705,7 +705,7 @@ const CASES: [string, Case][] = [
       await reopened.close();
     }
   }],
-  // --- Ids, histogram and full-text search ---
+  // Ids, histogram and full-text search.
   ["appendEvents() fills eventIds with the id of each stored event", async ({ store }) => {
     await store.appendEvents([makeBatch([{ stream: "s", position: 2, message: "old" }])]);
     const eventIds = [new Float64Array(3).fill(-1), null, new Float64Array(1).fill(-1)];
@@ -835,7 +835,7 @@ const CASES: [string, Case][] = [
     },
   ],
 
-  // --- Alerts (server/rules/) ---
+  // Alerts (server/rules/).
   [
     "alerts stored with a group are inserted, folded within the window, and listAlerts()/countAlerts() filter",
     async ({ store }) => {

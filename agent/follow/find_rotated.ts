@@ -12,7 +12,7 @@
  * @module
  */
 
-import { basename, dirname, join } from "./_posix_path.ts";
+import { basename, dirname, join } from "../_posix_path.ts";
 import {
   type FileIdentity,
   type FileIdentityWithHead,

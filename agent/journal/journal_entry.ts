@@ -1,6 +1,6 @@
 /**
  * Turns one entry of `journalctl --output=json` into the syslog-style line
- * the agent sends (issue 3), with the stream and position that make a resend
+ * the agent sends, with the stream and position that make a resend
  * exactly-once:
  *
  * ```text

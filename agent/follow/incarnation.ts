@@ -8,8 +8,21 @@
  * @module
  */
 
-import { type ByteLineSink, formatGapEvent, gapStreamOf, LineSplitter } from "../protocol/mod.ts";
-import { type FileIdentity, FINGERPRINT_BYTES, fingerprintOf } from "./file_identity.ts";
+import {
+  type ByteLineSink,
+  formatGapEvent,
+  gapStreamOf,
+  LineSplitter,
+} from "../../protocol/mod.ts";
+import type { IncarnationState } from "../checkpoint/mod.ts";
+import { type Clock, SYSTEM_CLOCK } from "../clock.ts";
+import {
+  type FileIdentity,
+  type FileIdentityWithHead,
+  FINGERPRINT_BYTES,
+  fingerprintOf,
+} from "./file_identity.ts";
+import { newStreamId } from "./stream_id.ts";
 
 /** Values of a new {@linkcode Incarnation}. */
 export interface IncarnationInit {
@@ -25,7 +38,7 @@ export interface IncarnationInit {
   readonly head: Uint8Array;
   /** Offset to start reading at; everything before it counts as acknowledged. */
   readonly offset: number;
-  /** Longest line kept, in bytes; longer lines are reported as overflows. */
+  /** Longest line kept, in bytes; the follower replaces a longer one by a gap event. */
   readonly maxLineBytes: number;
   /** Current time in milliseconds (the follower's clock). */
   readonly now: number;
@@ -58,11 +71,8 @@ export type GapState = "none" | "pending" | "sent";
  * @example
  * ```ts
  * const file = await Deno.open("/var/log/syslog");
- * const identity = await readFileIdentity(file);
- * const inc = new Incarnation({
- *   path: "/var/log/syslog", stream: newStreamId(), file, identity, head: identity.head,
- *   offset: 0, maxLineBytes: 65_000, now: 0,
- * });
+ * const incarnations = new IncarnationFactory("/var/log/syslog", { maxLineBytes: 65_000 });
+ * const inc = incarnations.open(file, await readFileIdentity(file));
  * inc.acknowledge(120); // the server stored the line ending at byte 120
  * ```
  */
@@ -303,5 +313,114 @@ export class Incarnation {
       maxLineBytes: this.#maxLineBytes,
       startOffset: this.readOffset,
     });
+  }
+}
+
+/** Where a new incarnation starts reading. */
+export interface IncarnationStart {
+  /**
+   * Its stream id.
+   * @default {newStreamId()}
+   */
+  readonly stream?: string;
+  /**
+   * Offset to start reading at; everything before it counts as acknowledged.
+   * @default {0}
+   */
+  readonly offset?: number;
+  /**
+   * Largest size of the file known, in bytes.
+   * @default {offset}
+   */
+  readonly knownSize?: number;
+}
+
+/** Options of {@linkcode IncarnationFactory}. */
+export interface IncarnationFactoryOptions {
+  /** Longest line kept, in bytes. */
+  readonly maxLineBytes: number;
+  /**
+   * The follower's clock: an incarnation records when it was made.
+   * @default {SYSTEM_CLOCK}
+   */
+  readonly clock?: Clock;
+}
+
+/**
+ * Makes the incarnations of one followed path, each with the path, the line
+ * limit and the time it was made.
+ *
+ * @example
+ * ```ts
+ * const incarnations = new IncarnationFactory("/var/log/syslog", { maxLineBytes: 65_000 });
+ * const file = await Deno.open("/var/log/syslog");
+ * const current = incarnations.open(file, await readFileIdentity(file), { offset: 4096 });
+ * ```
+ */
+export class IncarnationFactory {
+  readonly #path: string;
+  readonly #maxLineBytes: number;
+  readonly #clock: Clock;
+
+  /**
+   * @param path The followed path (for log messages and gap events).
+   * @param options Line limit and clock.
+   */
+  constructor(path: string, options: IncarnationFactoryOptions) {
+    this.#path = path;
+    this.#maxLineBytes = options.maxLineBytes;
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
+  }
+
+  /**
+   * An incarnation reading an open file.
+   *
+   * @param file The handle, owned by the incarnation from now on.
+   * @param identity Device, inode and fingerprint, with the first bytes they cover.
+   * @param start Stream id, offset and known size.
+   * @returns The incarnation.
+   */
+  open(
+    file: Deno.FsFile | undefined,
+    identity: FileIdentityWithHead,
+    start: IncarnationStart = {},
+  ): Incarnation {
+    return new Incarnation({
+      path: this.#path,
+      stream: start.stream ?? newStreamId(),
+      file,
+      identity,
+      head: identity.head,
+      offset: start.offset ?? 0,
+      maxLineBytes: this.#maxLineBytes,
+      now: this.#clock.now(),
+      ...(start.knownSize !== undefined ? { knownSize: start.knownSize } : {}),
+    });
+  }
+
+  /**
+   * A saved incarnation whose content can no longer be read: it owes the
+   * server a gap event (see {@linkcode Incarnation.markLost}).
+   *
+   * @param saved Its saved state.
+   * @param reason Why, for the gap event.
+   * @param always Owe a gap event even when no unread byte is known.
+   * @returns The incarnation, marked lost.
+   */
+  lost(saved: IncarnationState, reason: string, always: boolean): Incarnation {
+    const identity = {
+      dev: saved.dev,
+      ino: saved.ino,
+      fingerprint: saved.fingerprint,
+      fingerprintBytes: saved.fingerprintBytes,
+      head: new Uint8Array(),
+    };
+    const inc = this.open(undefined, identity, {
+      stream: saved.stream,
+      offset: saved.offset,
+      knownSize: saved.size,
+    });
+    inc.markLost(reason, saved.size, always);
+    return inc;
   }
 }

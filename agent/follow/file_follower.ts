@@ -5,9 +5,9 @@
  * file itself is the buffer however far behind the agent is.
  *
  * Change detection is `Deno.watchFs` on the file's parent directory (a watch
- * on the file itself follows the inode and misses a recreated file, see
- * docs/PLATFORM-NOTES), plus a slow poll for missed events, rotated files and
- * directories that do not exist yet.
+ * on the file itself follows the inode: after a rename it reports the old
+ * file's writes and never the new file), plus a slow poll for missed events,
+ * rotated files and directories that do not exist yet.
  *
  * - Truncation (the size below one seen before, or changed first bytes on
  *   the same inode) starts a new incarnation (new stream id) at offset 0.
@@ -38,8 +38,9 @@
  * @module
  */
 
-import { basename, dirname, resolve } from "./_posix_path.ts";
-import { type Clock, SYSTEM_CLOCK, type TimerId } from "./clock.ts";
+import { errorMessage } from "../../common/error_message.ts";
+import { resolve } from "../_posix_path.ts";
+import { type Clock, SYSTEM_CLOCK } from "../clock.ts";
 import {
   FINGERPRINT_BYTES,
   fingerprintOf,
@@ -48,19 +49,15 @@ import {
   readFileIdentity,
   sameFile,
 } from "./file_identity.ts";
-import { Incarnation } from "./incarnation.ts";
-import { type ByteLineSink, formatGapEvent } from "../protocol/mod.ts";
-import { type Logger, SILENT_LOGGER } from "./log.ts";
-import type { FileState, IncarnationState } from "./state_file.ts";
-import {
-  fileKey,
-  findBornWhileStopped,
-  findCopy,
-  findIncarnation,
-  openWhole,
-} from "./find_rotated.ts";
+import { type Incarnation, IncarnationFactory } from "./incarnation.ts";
+import { type ByteLineSink, formatGapEvent } from "../../protocol/mod.ts";
+import { type Logger, SILENT_LOGGER } from "../log.ts";
+import type { FileState, IncarnationState } from "../checkpoint/mod.ts";
+import { fileKey, findCopy } from "./find_rotated.ts";
+import { PathWatch } from "./_path_watch.ts";
+import { restoreIncarnations } from "./_restore.ts";
 import { newStreamId } from "./stream_id.ts";
-import { MAX_EVENT_MESSAGE_BYTES } from "./limits.ts";
+import { MAX_EVENT_MESSAGE_BYTES } from "../limits.ts";
 
 /** Bytes read from a file at once; also the most a read can overshoot the consumer's room by. */
 export const DEFAULT_READ_BUFFER_BYTES = 256 * 1024;
@@ -70,15 +67,11 @@ export const DEFAULT_POLL_INTERVAL_MS = 1_000;
 export const DEFAULT_ROTATED_IDLE_MS = 5_000;
 /** How far back from the end a first start looks for the start of the last line, in bytes. */
 export const LINE_START_SEARCH_BYTES = 64 * 1024;
-/** Gap reason of a saved file that is nowhere after a restart. */
-export const GAP_REASON_GONE =
-  "the file was rotated and removed, truncated or replaced while the agent was stopped; " +
-  "lines written before that may be missing too";
-/** Gap reason of a rotated file that is nowhere after a restart. */
-export const GAP_REASON_ROTATED_GONE = "rotated and removed while the agent was stopped";
-/** Gap reason of a file created and rotated while the agent was stopped that cannot be read. */
-export const GAP_REASON_BORN_UNREADABLE =
-  "created and rotated while the agent was stopped, and cannot be opened or decompressed";
+export {
+  GAP_REASON_BORN_UNREADABLE,
+  GAP_REASON_GONE,
+  GAP_REASON_ROTATED_GONE,
+} from "./_restore.ts";
 /** Gap reason of a file truncated before it was read to its end, with no copy found. */
 export const GAP_REASON_TRUNCATED = "truncated before it was read to its end";
 
@@ -104,16 +97,6 @@ export interface LineConsumer {
     bytes: number,
     stream?: Uint8Array,
   ): void;
-  /**
-   * A line longer than the limit; its bytes were dropped. No longer called by
-   * {@linkcode FileFollower}: such a line is replaced by a gap event, handed
-   * to `line()` on the gap stream.
-   *
-   * @param incarnation The file incarnation it came from.
-   * @param bytes The line's length in bytes.
-   * @param endOffset Offset just after the line's newline.
-   */
-  overflow?(incarnation: Incarnation, bytes: number, endOffset: number): void;
   /** Called after each chunk read, e.g. to start sending what was handed out. */
   endOfChunk?(): void;
 }
@@ -137,7 +120,7 @@ export interface FileFollowerOptions {
    */
   resumeSavedAtMs?: number;
   /**
-   * Longest line in bytes; longer lines are reported as overflows.
+   * Longest line in bytes; a longer line is replaced by a gap event.
    * @default {MAX_EVENT_MESSAGE_BYTES}
    */
   maxLineBytes?: number;
@@ -200,7 +183,6 @@ interface ReadResult {
  * await follower.read({
  *   hasRoom: () => true,
  *   line: (inc, text, end) => console.log(inc.stream, end, text),
- *   overflow: () => {},
  * });
  * await follower.close();
  * ```
@@ -210,21 +192,17 @@ export class FileFollower {
   readonly path: string;
   /** Counters. */
   readonly stats: FollowerStats = { truncations: 0, rotations: 0, gaps: 0, linesTooLong: 0 };
-  readonly #dir: string;
-  readonly #name: string;
   readonly #options: FileFollowerOptions;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #maxLineBytes: number;
-  readonly #pollIntervalMs: number;
   readonly #rotatedIdleMs: number;
   readonly #buffer: Uint8Array;
+  readonly #factory: IncarnationFactory;
   /** Oldest first; the last one is the current file unless it is rotated. */
   #incarnations: Incarnation[] = [];
   #current: Incarnation | undefined;
-  #watcher: Deno.FsWatcher | undefined;
-  #watchLoop: Promise<void> | undefined;
-  #pollTimer: TimerId | undefined;
+  readonly #watch: PathWatch;
   #dirty = true;
   #checkPath = true;
   #checkFingerprint = false;
@@ -244,15 +222,35 @@ export class FileFollower {
    */
   constructor(path: string, options: FileFollowerOptions = {}) {
     this.path = resolve(path);
-    this.#dir = dirname(this.path);
-    this.#name = basename(this.path);
     this.#options = options;
     this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#log = options.logger ?? SILENT_LOGGER;
     this.#maxLineBytes = options.maxLineBytes ?? MAX_EVENT_MESSAGE_BYTES;
-    this.#pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.#rotatedIdleMs = options.rotatedIdleMs ?? DEFAULT_ROTATED_IDLE_MS;
     this.#buffer = new Uint8Array(options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
+    this.#factory = new IncarnationFactory(this.path, {
+      maxLineBytes: this.#maxLineBytes,
+      clock: this.#clock,
+    });
+    this.#watch = new PathWatch(this.path, {
+      pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+      clock: this.#clock,
+    }, {
+      changed: (pathChanged) => {
+        if (pathChanged) {
+          this.#checkPath = true;
+          this.#refreshSoon();
+        }
+        this.#changed();
+      },
+      poll: () => {
+        this.#checkPath = true;
+        this.#checkFingerprint = true;
+        this.#refreshSoon();
+        this.#changed();
+      },
+      problem: (message) => this.#problem(message),
+    });
   }
 
   /** Incarnations still open, oldest first. */
@@ -290,168 +288,22 @@ export class FileFollower {
 
   async #start(): Promise<void> {
     // Watch before looking at the file, so a file created in between is not missed.
-    this.#startWatching();
-    this.#schedulePoll();
+    this.#watch.start();
     this.#dirty = true;
-    await this.#restoreSaved();
+    const restored = await restoreIncarnations(this.path, {
+      resume: this.#options.resume,
+      savedAtMs: this.#options.resumeSavedAtMs,
+      factory: this.#factory,
+      logger: this.#log,
+    });
+    this.#incarnations = restored.incarnations;
+    this.#current = restored.current;
     if (this.#current === undefined) {
       const info = await this.#statPath();
       if (info === undefined) return;
       await this.#openAt(info, "start");
     }
     this.#checkPath = false;
-  }
-
-  /**
-   * Finds every saved incarnation again (at the path, renamed among its
-   * siblings, copied, or compressed) and reopens it at its acknowledged
-   * offset; one that is nowhere becomes a gap event.
-   */
-  async #restoreSaved(): Promise<void> {
-    const saved = this.#options.resume?.incarnations ?? [];
-    const claimed = new Set<string>();
-    const claimedPaths = new Set<string>();
-    for (const entry of saved) {
-      if (entry.lost !== undefined) {
-        // Its gap event was not acknowledged before the stop: send it again
-        // (the server drops it if it was stored after all).
-        this.#pushLost(entry, entry.lost, true);
-        continue;
-      }
-      const found = await findIncarnation(this.path, entry, { claimed }).catch(() => undefined);
-      if (found === undefined) {
-        // A rotated file read to its end owes nothing; anything else is a gap.
-        if (entry.rotated && entry.size <= entry.offset) continue;
-        const reason = entry.rotated ? GAP_REASON_ROTATED_GONE : GAP_REASON_GONE;
-        this.#log.warn("file not found again after a restart, reporting a gap", {
-          path: this.path,
-          stream: entry.stream,
-          offset: entry.offset,
-          knownUnreadBytes: entry.size - entry.offset,
-        });
-        this.#pushLost(entry, reason, !entry.rotated);
-        continue;
-      }
-      claimed.add(fileKey(found.identity));
-      claimedPaths.add(found.foundAt);
-      const inc = new Incarnation({
-        path: this.path,
-        stream: entry.stream,
-        file: found.file,
-        identity: found.identity,
-        head: found.identity.head,
-        offset: entry.offset,
-        maxLineBytes: this.#maxLineBytes,
-        now: this.#clock.now(),
-        knownSize: found.size,
-      });
-      if (found.how === "same" && found.foundAt === this.path && this.#current === undefined) {
-        this.#current = inc;
-      } else {
-        inc.rotated = true;
-      }
-      this.#incarnations.push(inc);
-      this.#log.info("resuming file", {
-        path: this.path,
-        stream: entry.stream,
-        offset: entry.offset,
-        foundAt: found.foundAt,
-        how: found.how,
-      });
-    }
-    const savedAtMs = this.#options.resumeSavedAtMs;
-    if (this.#options.resume !== undefined && savedAtMs !== undefined) {
-      await this.#restoreBornWhileStopped(claimed, claimedPaths, savedAtMs);
-    }
-    // The current file is read last, after what was rotated before it.
-    const current = this.#current;
-    if (current !== undefined && this.#incarnations.at(-1) !== current) {
-      this.#incarnations.splice(this.#incarnations.indexOf(current), 1);
-      this.#incarnations.push(current);
-    }
-  }
-
-  /**
-   * Adds, after the saved incarnations, the rotated siblings created and
-   * rotated away entirely while the agent was stopped (two rotations during
-   * one stop), oldest first, each read from its start on a new stream. One
-   * that cannot be opened or decompressed becomes a gap event naming it.
-   */
-  async #restoreBornWhileStopped(
-    claimed: ReadonlySet<string>,
-    claimedPaths: ReadonlySet<string>,
-    savedAtMs: number,
-  ): Promise<void> {
-    const born = await findBornWhileStopped(this.path, {
-      claimed,
-      claimedPaths,
-      modifiedAfterMs: savedAtMs,
-    }).catch(() => []);
-    for (const candidate of born) {
-      const stream = newStreamId();
-      const found = await openWhole(candidate).catch(() => undefined);
-      if (found === undefined) {
-        const info = await Deno.stat(candidate.path).catch(() => undefined);
-        this.#log.warn("file rotated while stopped cannot be read, reporting a gap", {
-          path: this.path,
-          rotatedFile: candidate.path,
-          stream,
-        });
-        const entry: IncarnationState = {
-          stream,
-          dev: info?.dev ?? 0,
-          ino: info?.ino ?? 0,
-          fingerprint: await fingerprintOf(new Uint8Array(0)),
-          fingerprintBytes: 0,
-          offset: 0,
-          size: info?.size ?? 0,
-          rotated: true,
-        };
-        this.#pushLost(entry, `${GAP_REASON_BORN_UNREADABLE} (${basename(candidate.path)})`, true);
-        continue;
-      }
-      const inc = new Incarnation({
-        path: this.path,
-        stream,
-        file: found.file,
-        identity: found.identity,
-        head: found.identity.head,
-        offset: 0,
-        maxLineBytes: this.#maxLineBytes,
-        now: this.#clock.now(),
-        knownSize: found.size,
-      });
-      inc.rotated = true;
-      this.#incarnations.push(inc);
-      this.#log.info("reading a file created and rotated while the agent was stopped", {
-        path: this.path,
-        stream,
-        foundAt: found.foundAt,
-        how: found.how,
-      });
-    }
-  }
-
-  /** Adds a saved incarnation whose content is gone, owing its gap event. */
-  #pushLost(entry: IncarnationState, reason: string, always: boolean): void {
-    const inc = new Incarnation({
-      path: this.path,
-      stream: entry.stream,
-      file: undefined,
-      identity: {
-        dev: entry.dev,
-        ino: entry.ino,
-        fingerprint: entry.fingerprint,
-        fingerprintBytes: entry.fingerprintBytes,
-      },
-      head: new Uint8Array(),
-      offset: entry.offset,
-      maxLineBytes: this.#maxLineBytes,
-      now: this.#clock.now(),
-      knownSize: entry.size,
-    });
-    inc.markLost(reason, entry.size, always);
-    this.#incarnations.push(inc);
   }
 
   /**
@@ -466,7 +318,7 @@ export class FileFollower {
     const run = this.#lock.then(() => this.#read(consumer)).catch((error) => {
       // A file system error (EIO, a vanished mount) must not stop the agent:
       // report it, forget the file positions, and look again on the next poll.
-      this.#problem(`Cannot read ${this.path}: ${(error as Error).message}`);
+      this.#problem(`Cannot read ${this.path}: ${errorMessage(error)}`);
       for (const inc of this.#incarnations) inc.filePosition = -1;
       this.#checkPath = true;
       return 0;
@@ -541,10 +393,7 @@ export class FileFollower {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#pollTimer !== undefined) this.#clock.clearTimeout(this.#pollTimer);
-    this.#pollTimer = undefined;
-    this.#stopWatching();
-    await this.#watchLoop;
+    await this.#watch.close();
     await this.#lock;
     for (const inc of this.#incarnations) if (inc.file !== undefined) closeQuietly(inc.file);
     this.#incarnations = [];
@@ -638,7 +487,7 @@ export class FileFollower {
       try {
         n = await file.read(this.#buffer);
       } catch (error) {
-        this.#problem(`Cannot read ${this.path}: ${(error as Error).message}`);
+        this.#problem(`Cannot read ${this.path}: ${errorMessage(error)}`);
         return { bytes, drained: true, replaced: false };
       }
       const got = n ?? 0;
@@ -803,16 +652,12 @@ export class FileFollower {
       return;
     }
     const empty = new Uint8Array();
-    const fresh = new Incarnation({
-      path: this.path,
-      stream: newStreamId(),
-      file: handle,
-      // The first bytes are learnt again while reading from offset 0.
-      identity: { ...identity, fingerprint: await fingerprintOf(empty), fingerprintBytes: 0 },
+    // The first bytes are learnt again while reading from offset 0.
+    const fresh = this.#factory.open(handle, {
+      ...identity,
+      fingerprint: await fingerprintOf(empty),
+      fingerprintBytes: 0,
       head: empty,
-      offset: 0,
-      maxLineBytes: this.#maxLineBytes,
-      now: this.#clock.now(),
     });
     this.#incarnations.splice(index + 1, 0, fresh);
     this.#current = fresh;
@@ -910,7 +755,7 @@ export class FileFollower {
       file = await Deno.open(this.path, { read: true });
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) {
-        this.#problem(`Cannot open ${this.path}: ${(error as Error).message}`);
+        this.#problem(`Cannot open ${this.path}: ${errorMessage(error)}`);
       }
       return;
     }
@@ -929,20 +774,11 @@ export class FileFollower {
       }
     } catch (error) {
       closeQuietly(file);
-      this.#problem(`Cannot read ${this.path}: ${(error as Error).message}`);
+      this.#problem(`Cannot read ${this.path}: ${errorMessage(error)}`);
       return;
     }
     this.#lastProblem = "";
-    const inc = new Incarnation({
-      path: this.path,
-      stream,
-      file,
-      identity,
-      head: identity.head,
-      offset,
-      maxLineBytes: this.#maxLineBytes,
-      now: this.#clock.now(),
-    });
+    const inc = this.#factory.open(file, identity, { stream, offset });
     this.#incarnations.push(inc);
     this.#current = inc;
     this.#log.debug("following file", { path: this.path, stream, offset });
@@ -1002,7 +838,7 @@ export class FileFollower {
       return await Deno.stat(this.path);
     } catch (error) {
       if (!quiet && !(error instanceof Deno.errors.NotFound)) {
-        this.#problem(`Cannot stat ${this.path}: ${(error as Error).message}`);
+        this.#problem(`Cannot stat ${this.path}: ${errorMessage(error)}`);
       }
       return undefined;
     }
@@ -1013,57 +849,6 @@ export class FileFollower {
     if (message === this.#lastProblem) return;
     this.#lastProblem = message;
     this.#log.warn(message);
-  }
-
-  #startWatching(): void {
-    if (this.#closed || this.#watcher !== undefined) return;
-    let watcher: Deno.FsWatcher;
-    try {
-      watcher = Deno.watchFs(this.#dir, { recursive: false });
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) {
-        this.#problem(`Cannot watch ${this.#dir}: ${(error as Error).message}`);
-      }
-      return; // The poll retries, and covers for the watcher meanwhile.
-    }
-    this.#watcher = watcher;
-    this.#watchLoop = this.#runWatcher(watcher);
-  }
-
-  #stopWatching(): void {
-    const watcher = this.#watcher;
-    this.#watcher = undefined;
-    if (watcher === undefined) return;
-    try {
-      watcher.close();
-    } catch {
-      // Already closed.
-    }
-  }
-
-  async #runWatcher(watcher: Deno.FsWatcher): Promise<void> {
-    try {
-      for await (const event of watcher) {
-        if (event.flag === "rescan") {
-          this.#checkPath = true;
-          this.#refreshSoon();
-          this.#changed();
-          continue;
-        }
-        if (!event.paths.some((path) => basename(path) === this.#name)) continue;
-        // Writers that close after each write add an `access` event: nothing new.
-        if (event.kind === "access") continue;
-        if (event.kind !== "modify") {
-          this.#checkPath = true;
-          this.#refreshSoon();
-        }
-        this.#changed();
-      }
-    } catch (error) {
-      if (!this.#closed) this.#problem(`Watching ${this.#dir} failed: ${(error as Error).message}`);
-    } finally {
-      if (this.#watcher === watcher) this.#stopWatching();
-    }
   }
 
   /**
@@ -1081,7 +866,7 @@ export class FileFollower {
       await this.#checkIdentity();
     }).catch((error) => {
       this.#checkPath = true;
-      this.#problem(`Cannot check ${this.path}: ${(error as Error).message}`);
+      this.#problem(`Cannot check ${this.path}: ${errorMessage(error)}`);
     });
     this.#lock = run;
   }
@@ -1089,20 +874,6 @@ export class FileFollower {
   #changed(): void {
     this.#dirty = true;
     this.#options.onChange?.();
-  }
-
-  #schedulePoll(): void {
-    if (this.#closed) return;
-    this.#pollTimer = this.#clock.setTimeout(() => {
-      this.#pollTimer = undefined;
-      if (this.#closed) return;
-      if (this.#watcher === undefined) this.#startWatching();
-      this.#checkPath = true;
-      this.#checkFingerprint = true;
-      this.#refreshSoon();
-      this.#changed();
-      this.#schedulePoll();
-    }, this.#pollIntervalMs);
   }
 }
 

@@ -1,10 +1,10 @@
 /**
- * Expands a `--path` glob (issue 3) into the files it matches now, and keeps
- * watching the directories involved so the agent learns at once when a
- * matching file appears: `Deno.watchFs` on each directory whose entries the
- * last component matches (non-recursive; see docs/PLATFORM-NOTES on watching
- * directories), plus a periodic rescan for missed events and for new
- * directories matched by a wildcard in the middle of the pattern.
+ * Expands a `--path` glob into the files it matches now, and keeps watching
+ * the directories involved so the agent learns at once when a matching file
+ * appears: `Deno.watchFs` on each directory whose entries the last component
+ * matches (non-recursive: a directory watch reports the files created,
+ * renamed and removed in it), plus a periodic rescan for missed events and
+ * for new directories matched by a wildcard in the middle of the pattern.
  *
  * The watcher only says "look again" (`onChange`); the agent then calls
  * {@linkcode GlobWatcher.scan} and starts a follower for each new match.
@@ -12,9 +12,10 @@
  * @module
  */
 
-import { join } from "./_posix_path.ts";
-import { type Clock, SYSTEM_CLOCK, type TimerId } from "./clock.ts";
-import { type Logger, SILENT_LOGGER } from "./log.ts";
+import { errorMessage } from "../../common/error_message.ts";
+import { join } from "../_posix_path.ts";
+import { type Clock, SYSTEM_CLOCK, type TimerId } from "../clock.ts";
+import { type Logger, SILENT_LOGGER } from "../log.ts";
 import { compilePathGlob, ExcludeList, type PathGlob } from "./path_glob.ts";
 
 /** Interval of the fallback rescan, in milliseconds: the longest a missed event delays a new file. */
@@ -194,7 +195,7 @@ export class GlobWatcher {
         this.#reportOnce(`list:${dir}`, "cannot list a directory of a path pattern", {
           pattern: this.pattern,
           dir,
-          reason: (error as Error).message,
+          reason: errorMessage(error),
         });
       }
     }
@@ -220,7 +221,7 @@ export class GlobWatcher {
         // The rescan covers for a directory that cannot be watched.
         this.#reportOnce(`watch:${dir}`, "cannot watch a directory, rescanning instead", {
           dir,
-          reason: (error as Error).message,
+          reason: errorMessage(error),
         });
         continue;
       }

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { dirname, join } from "./_posix_path.ts";
+import { errorMessage } from "../../common/error_message.ts";
+import { dirname, join } from "../_posix_path.ts";
 
 /**
  * Writes `bytes` to `path` atomically and durably, with mode 0600, creating
@@ -102,7 +103,7 @@ export async function readSmallFile(
     return { status: "ok", text: new TextDecoder().decode(await Deno.readFile(path)) };
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return { status: "missing" };
-    throw new Error(`Cannot read the ${options.what} ${path}: ${(error as Error).message}`);
+    throw new Error(`Cannot read the ${options.what} ${path}: ${errorMessage(error)}`);
   }
 }
 

@@ -1,24 +1,17 @@
 /**
- * The operations side of the nms-agent command line (issue 10,
- * docs/PRODUCTION.md): `--version` with the build's commit, environment
- * variables for the `run` flags, `--config FILE`, `config check`,
- * `--log-format` and `--metrics-port`. cli.ts calls {@linkcode addAgentOps}
- * once its commands are defined; run_command.ts starts the metrics endpoint
- * (metrics_server.ts) once the agent runs. The environment variables and
- * validators live in run_argv.ts, which parses an ordinary `run` without
- * commander.
+ * The operations side of the nms-agent command line (docs/PRODUCTION.md):
+ * `--version` with the build's commit, the configuration file of `run`
+ * (`--config FILE`, read before `run` acts) and `config check|keys`.
+ * program.ts calls {@linkcode addAgentOps} once its commands are defined;
+ * run_command.ts starts the metrics endpoint (metrics_server.ts) once the
+ * agent runs.
  *
  * @module
  */
 
-import {
-  CommanderError,
-  type CommandUnknownOpts,
-  InvalidArgumentError,
-  Option,
-} from "@commander-js/extra-typings";
-import { PROTOCOL_VERSION } from "../protocol/mod.ts";
-import { BUILD_COMMIT, BUILD_VERSION } from "./build_info.ts";
+import { CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
+import { PROTOCOL_VERSION } from "../../protocol/mod.ts";
+import { BUILD_COMMIT, BUILD_VERSION } from "../build_info.ts";
 import {
   applyConfigValues,
   ConfigFileError,
@@ -27,19 +20,7 @@ import {
   formatConfigKeys,
   formatEffectiveConfig,
   readConfigFile,
-} from "../common/mod.ts";
-import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
-import { DEFAULT_METRICS_HOSTNAME } from "./metrics_server.ts";
-import {
-  AGENT_CONFIG_ENV,
-  AGENT_FLAG_ENV,
-  DEFAULT_LOG_FORMAT,
-  heartbeatProblem,
-  LOG_FORMAT_ENV,
-  METRICS_HOST_ENV,
-  METRICS_PORT_ENV,
-  portProblem,
-} from "./run_argv.ts";
+} from "../../common/mod.ts";
 
 /**
  * The line `nms-agent --version` prints.
@@ -70,22 +51,9 @@ function runOf(program: CommandUnknownOpts): CommandUnknownOpts {
   return run;
 }
 
-function port(value: string): number {
-  const problem = portProblem(value);
-  if (problem !== undefined) throw new InvalidArgumentError(problem);
-  return Number(value);
-}
-
-/** Validates `--heartbeat` early (the value stays text for agent/config.ts). */
-function heartbeat(value: string): string {
-  const problem = heartbeatProblem(value);
-  if (problem !== undefined) throw new InvalidArgumentError(problem);
-  return value;
-}
-
 /**
- * Adds `--version`, environment variables, `--config`, `--log-format`,
- * `--metrics-port`, `--metrics-host` and `config check|keys` to the program.
+ * Adds `--version`, the reading of `run`'s `--config` file, and
+ * `config check|keys` to the program.
  *
  * @param program The nms-agent program with its `run` command defined.
  * @param context Output and a way to build a fresh program.
@@ -97,46 +65,6 @@ function heartbeat(value: string): string {
 export function addAgentOps(program: CommandUnknownOpts, context: AgentOpsContext): void {
   program.version(agentVersionLine(), "-V, --version", "print the version and the build's commit");
   const run = runOf(program);
-  for (const option of run.options) {
-    const env = option.long ? AGENT_FLAG_ENV[option.long] : undefined;
-    if (env !== undefined && option.envVar === undefined) {
-      option.env(env);
-      // Commander subscribes an option to its variable when the option is added: do it here.
-      run.on(`optionEnv:${option.name()}`, (value: string) => {
-        const attribute = option.attributeName();
-        let parsed: unknown = value;
-        try {
-          if (option.parseArg) parsed = option.parseArg(value, run.getOptionValue(attribute));
-        } catch (error) {
-          run.error(
-            `error: option '${option.flags}' value '${value}' from env '${env}' is invalid: ${
-              (error as Error).message
-            }`,
-          );
-        }
-        run.setOptionValueWithSource(attribute, parsed, "env");
-      });
-    }
-    if (option.long === "--heartbeat" && !option.parseArg) option.argParser(heartbeat);
-    if (option.long === "--log-level" && !option.argChoices) option.choices(LOG_LEVELS);
-  }
-  run
-    .addOption(
-      new Option("--log-format <format>", "format of log lines on stderr").choices(LOG_FORMATS)
-        .env(LOG_FORMAT_ENV).default(DEFAULT_LOG_FORMAT),
-    )
-    .addOption(
-      new Option("--metrics-port <port>", "serve Prometheus metrics on this port (off unless set)")
-        .env(METRICS_PORT_ENV).argParser(port),
-    )
-    .addOption(
-      new Option("--metrics-host <address>", "address of the metrics endpoint")
-        .env(METRICS_HOST_ENV).default(DEFAULT_METRICS_HOSTNAME),
-    )
-    .addOption(
-      new Option("-c, --config <file>", "configuration file (YAML), see docs/PRODUCTION.md")
-        .env(AGENT_CONFIG_ENV),
-    );
 
   const config = program.command("config").description("check or describe the configuration file");
   config.command("check")

@@ -22,7 +22,5 @@ export const STREAM_ID_BYTES = 16;
  */
 export function newStreamId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(STREAM_ID_BYTES));
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
 }

@@ -1,9 +1,9 @@
 /**
- * Filtering on the agent (issue 3): lines are kept or dropped before they are
+ * Filtering on the agent: lines are kept or dropped before they are
  * sent, by regular expressions (`--include`, `--exclude-line`) and by a least
  * severity (`--min-severity`). A dropped line is consumed, not lost: the
  * agent marks it done in order, so the acknowledged offset moves past it
- * exactly as if the server had stored it (agent.ts, `LineOrigin.skip`).
+ * exactly as if the server had stored it (sources.ts, `LineOrigin.skip`).
  *
  * The patterns come from the operator, the lines from anywhere: a pattern
  * with nested quantifiers (`(a+)+`) can take exponential time on a hostile

@@ -2,15 +2,23 @@
  * The full command line of `nms-agent`, built with commander: `run`, `version`,
  * `config check|keys`, `--version`, `--config`, help and every usage error.
  * main.ts loads it only when the light parser of run_argv.ts does not handle
- * the command line (docs/decisions/0012-agent-memory.md).
+ * the command line (docs/decisions/0012-agent-memory.md). The options of
+ * `run` are made from the tables of agent/config.ts.
  *
  * @module
  */
 
-import { Command, CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
-import { addAgentOps, agentVersionLine } from "./cli_ops.ts";
-import { PASSWORD_ENV, RUN_FLAGS } from "./config.ts";
-import { writeStderrRaw, writeStdoutLine, writeStdoutRaw } from "./log.ts";
+import {
+  Command,
+  CommanderError,
+  type CommandUnknownOpts,
+  InvalidArgumentError,
+  Option,
+} from "@commander-js/extra-typings";
+import { errorMessage } from "../../common/error_message.ts";
+import { type FlagSpec, PASSWORD_ENV, RUN_FLAGS, RUN_OPERATIONS_FLAGS } from "../config.ts";
+import { writeStderrRaw, writeStdoutLine, writeStdoutRaw } from "../log.ts";
+import { addAgentOps, agentVersionLine } from "./ops.ts";
 import {
   type AgentRunFlags,
   EXIT_FAILURE,
@@ -30,9 +38,56 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** Repeated `--server` flags, joined with commas like `NMS_SERVER=a:8080,b:8080` (issue 9). */
-function joinServers(value: string, previous?: string): string {
+/** Repeated `--server` flags, joined with commas like `NMS_SERVER=a:8080,b:8080`. */
+function joinValues(value: string, previous?: string): string {
   return previous === undefined ? value : `${previous},${value}`;
+}
+
+/**
+ * The commander option of a table entry, without its environment variable.
+ *
+ * @param spec The entry.
+ * @returns The option.
+ */
+function optionOf(spec: FlagSpec): Option {
+  const option = new Option(spec.flags, spec.help);
+  const { problem, value } = spec;
+  if (spec.choices !== undefined) option.choices(spec.choices);
+  if (problem !== undefined || value !== undefined) {
+    option.argParser((text: string) => {
+      const why = problem?.(text);
+      if (why !== undefined) throw new InvalidArgumentError(why);
+      return value === undefined ? text : value(text);
+    });
+  }
+  if (spec.repeat === "list") option.argParser(collect).default([]);
+  if (spec.repeat === "join") option.argParser(joinValues);
+  if (spec.default !== undefined) option.default(spec.default);
+  return option;
+}
+
+/**
+ * Reads a `run` flag's environment variable through the command's own hook,
+ * which words a bad value as `... from env 'NMS_X' is invalid: <why>`.
+ * (Commander subscribes an option to its variable when the option is added,
+ * so the variable is set afterwards, and read here.)
+ */
+function readEnv(run: CommandUnknownOpts, option: Option, env: string): void {
+  option.env(env);
+  run.on(`optionEnv:${option.name()}`, (value: string) => {
+    const attribute = option.attributeName();
+    let parsed: unknown = value;
+    try {
+      if (option.parseArg) parsed = option.parseArg(value, run.getOptionValue(attribute));
+    } catch (error) {
+      run.error(
+        `error: option '${option.flags}' value '${value}' from env '${env}' is invalid: ${
+          errorMessage(error)
+        }`,
+      );
+    }
+    run.setOptionValueWithSource(attribute, parsed, "env");
+  });
 }
 
 /**
@@ -66,35 +121,26 @@ export function buildProgram(
       setExitCode(EXIT_OK);
     });
 
-  program.command("run")
-    .description("follow files and ship their new lines until stopped (SIGINT or SIGTERM)")
-    .option(RUN_FLAGS.server.flags, RUN_FLAGS.server.help, joinServers)
-    .option(RUN_FLAGS.user.flags, RUN_FLAGS.user.help)
-    .option(RUN_FLAGS.passwordFile.flags, RUN_FLAGS.passwordFile.help)
-    .option(RUN_FLAGS.path.flags, RUN_FLAGS.path.help, collect, [] as string[])
-    .option(RUN_FLAGS.stateDir.flags, RUN_FLAGS.stateDir.help)
-    .option(RUN_FLAGS.heartbeat.flags, RUN_FLAGS.heartbeat.help, RUN_FLAGS.heartbeat.default)
-    .option(RUN_FLAGS.logLevel.flags, RUN_FLAGS.logLevel.help, RUN_FLAGS.logLevel.default)
-    .option(RUN_FLAGS.tokenFile.flags, RUN_FLAGS.tokenFile.help)
-    .option(RUN_FLAGS.tls.flags, RUN_FLAGS.tls.help)
-    .option(RUN_FLAGS.caFile.flags, RUN_FLAGS.caFile.help)
-    .option(RUN_FLAGS.clientCert.flags, RUN_FLAGS.clientCert.help)
-    .option(RUN_FLAGS.clientKey.flags, RUN_FLAGS.clientKey.help)
-    // Sources and filters (issue 3).
-    .option(RUN_FLAGS.exclude.flags, RUN_FLAGS.exclude.help, collect, [] as string[])
-    .option(RUN_FLAGS.journal.flags, RUN_FLAGS.journal.help)
-    .option(RUN_FLAGS.journalUnit.flags, RUN_FLAGS.journalUnit.help, collect, [] as string[])
-    .option(RUN_FLAGS.include.flags, RUN_FLAGS.include.help, collect, [] as string[])
-    .option(RUN_FLAGS.excludeLine.flags, RUN_FLAGS.excludeLine.help, collect, [] as string[])
-    .option(RUN_FLAGS.minSeverity.flags, RUN_FLAGS.minSeverity.help)
+  const run = program.command("run")
+    .description("follow files and ship their new lines until stopped (SIGINT or SIGTERM)");
+  for (const spec of Object.values(RUN_FLAGS) as FlagSpec[]) {
+    const option = optionOf(spec);
+    run.addOption(option);
+    if (spec.env !== undefined) readEnv(run as unknown as CommandUnknownOpts, option, spec.env);
+  }
+  for (const spec of Object.values(RUN_OPERATIONS_FLAGS) as FlagSpec[]) {
+    const option = optionOf(spec);
+    if (spec.env !== undefined) option.env(spec.env);
+    run.addOption(option);
+  }
+  run
     .addHelpText(
       "after",
       `\nThe password is never taken from the command line: use --password-file or ${PASSWORD_ENV}.\n` +
         "Exit codes: 0 clean stop, 1 cannot run (e.g. login refused), 2 usage error.\n",
     )
-    .action(async (flags) => setExitCode(await options.run(flags)));
+    .action(async (flags) => setExitCode(await options.run(flags as unknown as AgentRunFlags)));
 
-  // Operations (issue 10): --version, env vars, --config, config check|keys, metrics. Keep last.
   addAgentOps(program as unknown as CommandUnknownOpts, {
     out: writeStdoutLine,
     error: (text) => reportError(text),
@@ -129,7 +175,7 @@ export async function runCli(
       // Help and version output end with code 0; everything else is a usage error.
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    reportError((error as Error).message);
+    reportError(errorMessage(error));
     return EXIT_FAILURE;
   }
   if (args.length === 0) {

@@ -64,10 +64,8 @@ export function sameFile(
  */
 export async function fingerprintOf(head: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(head)));
-  let hex = "";
   // 128 bits are plenty to tell two log files apart.
-  for (let i = 0; i < 16; i++) hex += digest[i]!.toString(16).padStart(2, "0");
-  return hex;
+  return digest.subarray(0, 16).toHex();
 }
 
 /**

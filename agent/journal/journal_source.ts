@@ -1,5 +1,5 @@
 /**
- * The systemd journal as a line source (issue 3, `--journal`): runs
+ * The systemd journal as a line source (`--journal`): runs
  * `journalctl --follow --output=json` as a child process, turns each entry
  * into a syslog-style line (journal_entry.ts) and hands it to the agent like
  * a file line, with the entry's stream and sequence number as `EVENT`
@@ -9,7 +9,7 @@
  * until the server acknowledged them (or the filter dropped them); the cursor
  * of the newest entry with nothing unacknowledged before it is
  * {@linkcode JournalSource.ackedCursor}, which the agent saves
- * (journal_cursor_file.ts) only after those ACKs. A restart runs
+ * (checkpoint/journal_cursor_file.ts) only after those ACKs. A restart runs
  * `journalctl --after-cursor=<saved>`; a reconnect resends the unacknowledged
  * entries from memory, and the server drops those it already stored.
  *
@@ -26,13 +26,14 @@
  * @module
  */
 
-import { LineSplitter } from "../protocol/mod.ts";
-import { type Clock, sleep, SYSTEM_CLOCK } from "./clock.ts";
+import { errorMessage } from "../../common/error_message.ts";
+import { LineSplitter } from "../../protocol/mod.ts";
+import { type Clock, sleep, SYSTEM_CLOCK } from "../clock.ts";
 import { journalEntryToLine } from "./journal_entry.ts";
-import { MAX_EVENT_MESSAGE_BYTES } from "./limits.ts";
-import type { LineConsumer, LineOrigin, LineSource } from "./line_source.ts";
-import { type Logger, SILENT_LOGGER } from "./log.ts";
-import { Wake } from "./_wake.ts";
+import { MAX_EVENT_MESSAGE_BYTES } from "../limits.ts";
+import type { LineConsumer, LineOrigin, LineSource } from "../line_source.ts";
+import { type Logger, SILENT_LOGGER } from "../log.ts";
+import { Wake } from "../_wake.ts";
 
 /** Command run when no other is given: found through `PATH`. */
 export const DEFAULT_JOURNALCTL = "journalctl";
@@ -417,7 +418,7 @@ export class JournalSource implements LineSource {
   #spawnError(error: unknown): Error {
     const why = error instanceof Deno.errors.NotFound
       ? "not found (is systemd's journalctl installed and in PATH?)"
-      : (error as Error).message;
+      : errorMessage(error);
     return new Error(`Cannot run ${this.#command} for --journal: ${why}`);
   }
 
@@ -432,7 +433,7 @@ export class JournalSource implements LineSource {
           child = this.#spawn();
           this.stats.restarts++;
         } catch (error) {
-          this.#log.warn((error as Error).message);
+          this.#log.warn(errorMessage(error));
         }
       }
       if (child !== undefined) {
@@ -494,7 +495,7 @@ export class JournalSource implements LineSource {
       }
     } catch (error) {
       if (!this.#closed) {
-        this.#log.warn("cannot read journalctl's output", { reason: (error as Error).message });
+        this.#log.warn("cannot read journalctl's output", { reason: errorMessage(error) });
       }
     } finally {
       this.#terminate();

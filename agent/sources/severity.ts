@@ -1,6 +1,6 @@
 /**
- * The severity of a log line as the agent's `--min-severity` filter sees it
- * (issue 3): the syslog PRI when the line opens with one (`<13>…`, as RFC 3164
+ * The severity of a log line as the agent's `--min-severity` filter sees it:
+ * the syslog PRI when the line opens with one (`<13>…`, as RFC 3164
  * and RFC 5424 lines and the agent's journal lines do), else the same
  * conservative keyword rules the server applies to lines without PRI.
  *
@@ -15,7 +15,7 @@
  * @module
  */
 
-import { inferSeverity, severityByName } from "../protocol/mod.ts";
+import { inferSeverity, severityByName } from "../../protocol/mod.ts";
 
 /** Largest PRI value: facility 23 × 8 + severity 7. */
 const MAX_PRI = 191;

@@ -13,7 +13,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { waitFor } from "../tests/_harness/wait_for.ts";
+import { waitFor } from "../../tests/_harness/wait_for.ts";
 import { FileFollower } from "./file_follower.ts";
 import type { Incarnation } from "./incarnation.ts";
 

@@ -1,5 +1,5 @@
 /**
- * Shell-style glob patterns for `--path` and `--exclude` (issue 3):
+ * Shell-style glob patterns for `--path` and `--exclude`:
  * `/var/log/*.log`, `/var/log/app-?.log`, `/var/log/[ab]*.log`,
  * `/srv/*\/logs/*.log`.
  *

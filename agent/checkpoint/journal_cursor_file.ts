@@ -1,5 +1,5 @@
 /**
- * The journal's checkpoint (issue 3): the cursor of the last journal entry
+ * The journal's checkpoint: the cursor of the last journal entry
  * the server acknowledged (with every entry before it), so that after a
  * restart `journalctl --after-cursor=<cursor>` resumes exactly there.
  *
@@ -19,6 +19,7 @@
  * @module
  */
 
+import { errorMessage } from "../../common/error_message.ts";
 import { SmallFile } from "./small_file.ts";
 
 /** Version written into new cursor files; files with a higher version are refused. */
@@ -52,7 +53,7 @@ export function parseJournalCursorFile(text: string): LoadJournalCursorResult {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    return { status: "corrupt", reason: `invalid JSON (${(error as Error).message})` };
+    return { status: "corrupt", reason: `invalid JSON (${errorMessage(error)})` };
   }
   if (typeof data !== "object" || data === null) {
     return { status: "corrupt", reason: "not an object" };

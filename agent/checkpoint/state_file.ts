@@ -50,6 +50,7 @@
  * @module
  */
 
+import { errorMessage } from "../../common/error_message.ts";
 import { SmallFile } from "./small_file.ts";
 
 /** Version written into new state files; files with a higher version are refused. */
@@ -72,7 +73,7 @@ export interface IncarnationState {
   readonly dev: number;
   /** Inode number of its file. */
   readonly ino: number;
-  /** Fingerprint of its first bytes (see `file_identity.ts`). */
+  /** Fingerprint of its first bytes (see `follow/file_identity.ts`). */
   readonly fingerprint: string;
   /** Bytes the fingerprint covers. */
   readonly fingerprintBytes: number;
@@ -195,7 +196,7 @@ export function parseState(text: string): LoadStateResult {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    return { status: "corrupt", reason: `invalid JSON (${(error as Error).message})` };
+    return { status: "corrupt", reason: `invalid JSON (${errorMessage(error)})` };
   }
   if (typeof data !== "object" || data === null) {
     return { status: "corrupt", reason: "not an object" };

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { CommanderError } from "@commander-js/extra-typings";
-import { buildProgram } from "./cli.ts";
-import { RUN_FLAGS } from "./config.ts";
-import { DEFAULT_METRICS_HOSTNAME } from "./metrics_server.ts";
+import { buildProgram } from "./program.ts";
+import { RUN_FLAGS } from "../config.ts";
+import { DEFAULT_METRICS_HOSTNAME } from "../metrics_server.ts";
 import {
   AGENT_CONFIG_ENV,
   AGENT_FLAG_ENV,

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { waitFor } from "../tests/_harness/wait_for.ts";
+import { waitFor } from "../../tests/_harness/wait_for.ts";
 import { FileFollower, type FileFollowerOptions, lineStartBefore } from "./file_follower.ts";
 import type { Incarnation } from "./incarnation.ts";
-import type { FileState } from "./state_file.ts";
+import type { FileState } from "../checkpoint/mod.ts";
 
 const decoder = new TextDecoder();
 

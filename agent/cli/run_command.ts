@@ -2,15 +2,16 @@
  * `nms-agent run` once its flags are parsed: validate them into a config,
  * start the agent, serve metrics if asked, and stop on SIGINT or SIGTERM. Both
  * ways of parsing the command line end here: the light one of run_argv.ts and
- * the full commander program of cli.ts.
+ * the full commander program of program.ts.
  *
  * @module
  */
 
-import { buildAgentConfig, ConfigError, type RawRunFlags } from "./config.ts";
-import { createLogger, writeStderrLine } from "./log.ts";
-import { type AgentHandle, runAgent } from "./mod.ts";
-import { type MetricsServer, startMetricsFromFlags } from "./metrics_server.ts";
+import { errorMessage } from "../../common/error_message.ts";
+import { buildAgentConfig, ConfigError, type RawRunFlags } from "../config.ts";
+import { createLogger, writeStderrLine } from "../log.ts";
+import { type AgentHandle, runAgent } from "../mod.ts";
+import { type MetricsServer, startMetricsFromFlags } from "../metrics_server.ts";
 
 /** Exit code after a clean stop. */
 export const EXIT_OK = 0;
@@ -31,7 +32,6 @@ export interface AgentRunFlags extends RawRunFlags {
   readonly journalUnit: string[];
   readonly include: string[];
   readonly excludeLine: string[];
-  // Operations (agent/cli_ops.ts, issue 10).
   readonly logFormat?: string;
   readonly metricsPort?: number;
   readonly metricsHost?: string;
@@ -93,21 +93,20 @@ export async function runAgentCommand(
       }),
       ...(config.stateDir !== undefined ? { stateDir: config.stateDir } : {}),
       ...(config.tls !== undefined ? { tls: config.tls } : {}),
-      // Sources, filters and failover (issue 3, issue 9).
       failoverServers: config.failoverServers,
       exclude: config.exclude,
       ...(config.journal !== undefined ? { journal: config.journal } : {}),
       ...(config.filter !== undefined ? { filter: config.filter } : {}),
     });
   } catch (error) {
-    reportError((error as Error).message);
+    reportError(errorMessage(error));
     return error instanceof TypeError || error instanceof RangeError ? EXIT_USAGE : EXIT_FAILURE;
   }
   let metrics: MetricsServer | undefined;
   try {
     metrics = startMetricsFromFlags(agent, flags);
   } catch (error) {
-    reportError(`Cannot serve metrics on port ${flags.metricsPort}: ${(error as Error).message}`);
+    reportError(`Cannot serve metrics on port ${flags.metricsPort}: ${errorMessage(error)}`);
     await agent.stop();
     return EXIT_USAGE;
   }
@@ -122,7 +121,7 @@ export async function runAgentCommand(
     await agent.done;
     return EXIT_OK;
   } catch (error) {
-    reportError((error as Error).message);
+    reportError(errorMessage(error));
     return EXIT_FAILURE;
   } finally {
     for (const signal of STOP_SIGNALS) Deno.removeSignalListener(signal, onSignal);
