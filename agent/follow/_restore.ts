@@ -20,6 +20,7 @@ import {
   openWhole,
 } from "./find_rotated.ts";
 import type { Incarnation, IncarnationFactory } from "./incarnation.ts";
+import { RotatedCopy } from "./rotated_copy.ts";
 import { newStreamId } from "./stream_id.ts";
 
 /** Gap reason of a saved file that is nowhere after a restart. */
@@ -103,7 +104,8 @@ export async function restoreIncarnations(
     const inc = factory.open(found.file, found.identity, {
       stream: entry.stream,
       offset: entry.offset,
-      knownSize: found.size,
+      // A copy's end is final: what was seen beyond it is a gap at its end.
+      knownSize: found.file instanceof RotatedCopy ? Math.max(found.size, entry.size) : found.size,
     });
     if (found.how === "same" && found.foundAt === path && current === undefined) {
       current = inc;

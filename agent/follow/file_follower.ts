@@ -15,8 +15,10 @@
  *   written past the old offset is never read as the old file's rest (unless
  *   its first 256 bytes equal the old ones).
  *   Before the old incarnation is given up, its siblings are searched for a
- *   copy of it (`copytruncate`): the rest is read from the copy, on the same
- *   stream. Without a copy, what was not read becomes a gap event.
+ *   copy of it (`copytruncate`), plain or gzip-compressed (find_copy.ts): the
+ *   rest is read from the copy, on the same stream. What the copy lacks of
+ *   what was seen, and a line it ends inside of, become a gap event
+ *   (rotated_copy.ts). Without a copy, what was not read becomes a gap event.
  * - Rotation (the path names another inode, or no file) keeps reading the old
  *   file through its open handle to its end, then retires it once it has been
  *   idle (counted from the rotation) and fully acknowledged; the new file is
@@ -53,7 +55,10 @@ import { type Incarnation, IncarnationFactory } from "./incarnation.ts";
 import { type ByteLineSink, formatGapEvent } from "../../protocol/mod.ts";
 import { type Logger, SILENT_LOGGER } from "../log.ts";
 import type { FileState, IncarnationState } from "../checkpoint/mod.ts";
-import { fileKey, findCopy } from "./find_rotated.ts";
+import { fileKey } from "./find_rotated.ts";
+import { findRotatedCopy } from "./find_copy.ts";
+import type { ReadableFile } from "./readable_file.ts";
+import { RotatedCopy } from "./rotated_copy.ts";
 import { PathWatch } from "./_path_watch.ts";
 import { restoreIncarnations } from "./_restore.ts";
 import { newStreamId } from "./stream_id.ts";
@@ -475,6 +480,8 @@ export class FileFollower {
     this.#consumer = consumer;
     const file = inc.file;
     if (file === undefined) return this.#sendGap(inc, consumer);
+    // A copy's content is final: it ends where it ends, it is never truncated.
+    const copy = file instanceof RotatedCopy ? file : undefined;
     const sink = inc.sink ??= this.#sinkFor(inc);
     for (;;) {
       if (!consumer.hasRoom()) return { bytes, drained: false, replaced: false };
@@ -491,7 +498,7 @@ export class FileFollower {
         return { bytes, drained: true, replaced: false };
       }
       const got = n ?? 0;
-      if (got < this.#buffer.length && inc.readOffset + got < inc.knownSize) {
+      if (copy === undefined && got < this.#buffer.length && inc.readOffset + got < inc.knownSize) {
         // The file ends before bytes seen earlier: it was truncated, and what
         // was just read may be new content. Nothing of it is handed out.
         inc.filePosition = -1;
@@ -504,6 +511,7 @@ export class FileFollower {
         continue;
       }
       if (n === null || n === 0) {
+        if (copy !== undefined) return this.#endOfCopy(inc, copy, consumer, bytes);
         if (bytes === 0) {
           const size = (await file.stat()).size;
           if (size < Math.max(inc.readOffset, inc.knownSize)) {
@@ -544,6 +552,7 @@ export class FileFollower {
       // A short read means the end of the file for now: skip the extra read
       // that would return nothing (one syscall less per appended line).
       if (n < this.#buffer.length) {
+        if (copy !== undefined) return this.#endOfCopy(inc, copy, consumer, bytes);
         inc.drainedPass = this.#pass;
         return { bytes, drained: true, replaced: false };
       }
@@ -562,6 +571,45 @@ export class FileFollower {
     }
     inc.drainedPass = this.#pass;
     return { bytes: 0, drained: true, replaced: false };
+  }
+
+  /**
+   * A copy read to its end: the bytes seen beyond it, and a line it ends
+   * inside of, become a gap event at their position (once: the offsets move
+   * past them, and a resend after a rewind is a duplicate on the server).
+   */
+  #endOfCopy(
+    inc: Incarnation,
+    copy: RotatedCopy,
+    consumer: LineConsumer,
+    bytes: number,
+  ): ReadResult {
+    const { splitter, readOffset, knownSize } = inc;
+    const gap = copy.gapAtEnd({ lineEnd: splitter.offset, readOffset, knownSize });
+    if (gap !== undefined) {
+      if (!consumer.hasRoom()) return { bytes, drained: false, replaced: false };
+      this.stats.gaps++;
+      this.#log.warn("bytes lost before they could be read, sending a gap event", {
+        path: this.path,
+        stream: inc.stream,
+        ...gap,
+      });
+      const { from: fromOffset, to: toOffset, reason } = gap;
+      const message = formatGapEvent({
+        path: this.path,
+        stream: inc.stream,
+        fromOffset,
+        toOffset,
+        reason,
+      });
+      const bytesOfGap = ENCODER.encode(message);
+      consumer.line(inc, bytesOfGap, toOffset, bytesOfGap.length, inc.gapStreamBytes);
+      inc.readOffset = toOffset;
+      inc.restartSplitter();
+      consumer.endOfChunk?.();
+    }
+    inc.drainedPass = this.#pass;
+    return { bytes, drained: true, replaced: false };
   }
 
   #sinkFor(inc: Incarnation): ByteLineSink {
@@ -619,9 +667,8 @@ export class FileFollower {
     for (const other of this.#incarnations) {
       if (other.file !== undefined) exclude.add(fileKey(other.identity));
     }
-    const copy = await findCopy(this.path, inc.head, inc.readOffset, exclude).catch(() =>
-      undefined
-    );
+    const search = await findRotatedCopy(this.path, inc.head, inc.readOffset, exclude);
+    const copy = search.copy;
     inc.rotated = true;
     inc.lastGrowthAt = this.#clock.now();
     if (copy !== undefined) {
@@ -638,7 +685,11 @@ export class FileFollower {
         offset: inc.readOffset,
       });
     } else {
-      inc.markLost(GAP_REASON_TRUNCATED, inc.knownSize);
+      const unreadable = search.unreadable;
+      inc.markLost(
+        unreadable === undefined ? GAP_REASON_TRUNCATED : `${GAP_REASON_TRUNCATED}: ${unreadable}`,
+        inc.knownSize,
+      );
       this.#log.warn("file truncated, reading it from the start", {
         path: this.path,
         size,
@@ -882,7 +933,7 @@ const MAX_TOO_LONG_WARNINGS = 10;
 
 const ENCODER = new TextEncoder();
 
-function closeQuietly(file: Deno.FsFile): void {
+function closeQuietly(file: ReadableFile): void {
   try {
     file.close();
   } catch {

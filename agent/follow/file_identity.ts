@@ -11,6 +11,8 @@
  * @module
  */
 
+import type { ReadableFile } from "./readable_file.ts";
+
 /** Bytes at the start of a file that identify its content, at most. */
 export const FINGERPRINT_BYTES = 256;
 
@@ -80,7 +82,7 @@ export async function fingerprintOf(head: Uint8Array): Promise<string> {
  * const head = await readFileHead(file, FINGERPRINT_BYTES);
  * ```
  */
-export async function readFileHead(file: Deno.FsFile, length: number): Promise<Uint8Array> {
+export async function readFileHead(file: ReadableFile, length: number): Promise<Uint8Array> {
   const buffer = new Uint8Array(length);
   await file.seek(0, Deno.SeekMode.Start);
   let filled = 0;
@@ -105,7 +107,7 @@ export async function readFileHead(file: Deno.FsFile, length: number): Promise<U
  * await headMatches(file, head); // true until the content is replaced
  * ```
  */
-export async function headMatches(file: Deno.FsFile, head: Uint8Array): Promise<boolean> {
+export async function headMatches(file: ReadableFile, head: Uint8Array): Promise<boolean> {
   if (head.length === 0) return true;
   const now = await readFileHead(file, head.length);
   if (now.length !== head.length) return false;

@@ -1,8 +1,9 @@
 /**
- * Finds the file an incarnation's content went to: after a restart, the
+ * Finds the file an incarnation's content went to after a restart: the
  * saved incarnation by device and inode (renamed, e.g. to `syslog.1`) or by
- * its fingerprint (copied by `copytruncate`, or compressed to `syslog.1.gz`);
- * while running, the copy `copytruncate` made of a file just truncated.
+ * its fingerprint (copied by `copytruncate`, or compressed to `syslog.1.gz`,
+ * read as a stream). While running, the copy `copytruncate` made of a file
+ * just truncated is found by find_copy.ts.
  *
  * Only the followed path and its siblings are searched: the entries of the
  * same directory whose name starts with the followed file's name
@@ -18,11 +19,13 @@ import {
   type FileIdentityWithHead,
   FINGERPRINT_BYTES,
   fingerprintMatches,
-  headMatches,
+  fingerprintOf,
   readFileHead,
   readFileIdentity,
   sameFile,
 } from "./file_identity.ts";
+import type { ReadableFile } from "./readable_file.ts";
+import { RotatedCopy } from "./rotated_copy.ts";
 
 /** Most sibling names looked at in one search; the rest are ignored (logged by the caller). */
 export const MAX_SIBLINGS_SEARCHED = 256;
@@ -43,23 +46,26 @@ export const ROTATION_SUFFIX_PATTERN = /^(?:[.-][0-9]+)+(?:\.gz)?$/;
  */
 export const BORN_MTIME_SLACK_MS = 1_000;
 
-/** Bytes copied at once when decompressing a rotated `.gz` file. */
-const GZIP_COPY_BYTES = 256 * 1024;
-
 /** What a search found: an open file holding the content, and how it was recognised. */
 export interface FoundFile {
-  /** Open handle, owned by the caller from now on. */
-  readonly file: Deno.FsFile;
+  /**
+   * Open handle, owned by the caller from now on: a {@linkcode RotatedCopy}
+   * when the content is final (a copy, or a compressed file).
+   */
+  readonly file: ReadableFile;
   /** Where it was found (for logs); for `gzip`, the compressed file. */
   readonly foundAt: string;
-  /** Identity of the open file (for `gzip`, of the decompressed copy). */
+  /**
+   * Device and inode of the file (for `gzip`, of the `.gz` file), and the
+   * first bytes of its content.
+   */
   readonly identity: FileIdentityWithHead;
-  /** Its size in bytes. */
+  /** Its size in bytes; 0 for `gzip` (known once it is read to its end). */
   readonly size: number;
   /**
    * `same`: the very file (same device and inode, same first bytes);
    * `copy`: another file with the same first bytes;
-   * `gzip`: a compressed copy, decompressed into an unlinked temp file.
+   * `gzip`: a compressed copy, read decompressed as a stream.
    */
   readonly how: "same" | "copy" | "gzip";
 }
@@ -68,6 +74,13 @@ export interface FoundFile {
 export interface SearchTarget extends FileIdentity {
   /** Offset the content must reach: the acknowledged offset. */
   readonly offset: number;
+  /**
+   * Largest size of the content seen, in bytes. A sibling with the same
+   * device and inode that is shorter is a copy (`copytruncate`) the agent
+   * had switched to: its end is final.
+   * @default {offset}
+   */
+  readonly size?: number;
 }
 
 /** Options of {@linkcode findIncarnation}. */
@@ -140,7 +153,7 @@ async function openQuietly(path: string): Promise<Deno.FsFile | undefined> {
   }
 }
 
-function closeQuietly(file: Deno.FsFile): void {
+function closeQuietly(file: ReadableFile): void {
   try {
     file.close();
   } catch {
@@ -150,9 +163,13 @@ function closeQuietly(file: Deno.FsFile): void {
 
 /**
  * Looks for a saved incarnation's content at the path and among its
- * siblings: first the same file (device, inode and first bytes match, size
- * at least the offset), then, among siblings only, a copy whose first bytes
- * match, then a `.gz` sibling whose decompressed start matches.
+ * siblings: first the same file (device, inode and first bytes match; at the
+ * path, size at least the offset), then, among siblings only, a copy whose
+ * first bytes match and that reaches the offset, then a `.gz` sibling whose
+ * decompressed start matches, then a copy shorter than the offset (the
+ * agent had read past its end in the original before the truncation). A
+ * copy, and a sibling with the same inode that is shorter than the size
+ * seen, are returned as a {@linkcode RotatedCopy}: their end is final.
  *
  * @param path The followed path.
  * @param target The saved identity and offset.
@@ -176,29 +193,40 @@ export async function findIncarnation(
     if (info === undefined || !sameFile(info, target) || options.claimed.has(fileKey(info))) {
       continue;
     }
-    if (info.size < target.offset) continue;
-    const found = await openMatching(candidate, info, target, "same");
+    // Shorter than the offset at the path: truncated, not the content.
+    if (candidate === path && info.size < target.offset) continue;
+    // Renamed files only grow: one shorter than seen is a copy.
+    const final = candidate !== path && info.size < Math.max(target.offset, target.size ?? 0);
+    const found = await openMatching(candidate, info, target, "same", final);
     if (found !== undefined) return found;
   }
+  if (target.fingerprintBytes === 0) return undefined;
   // 2. A copy (copytruncate): another inode with the same first bytes. Never
   // the path itself: a new file that happens to start alike is not a copy.
-  if (target.fingerprintBytes > 0) {
-    for (const candidate of plain) {
-      const info = await statQuietly(candidate);
-      if (info === undefined || sameFile(info, target) || options.claimed.has(fileKey(info))) {
-        continue;
-      }
-      if (info.size < target.offset) continue;
-      const found = await openMatching(candidate, info, target, "copy");
+  const shorter: [string, Deno.FileInfo][] = [];
+  for (const candidate of plain) {
+    const info = await statQuietly(candidate);
+    if (info === undefined || sameFile(info, target) || options.claimed.has(fileKey(info))) {
+      continue;
+    }
+    if (info.size < target.offset) {
+      shorter.push([candidate, info]);
+      continue;
+    }
+    const found = await openMatching(candidate, info, target, "copy", true);
+    if (found !== undefined) return found;
+  }
+  // 3. A compressed copy (logrotate's `compress`), of any length.
+  if (options.gzip ?? true) {
+    for (const candidate of siblings.filter((p) => p.endsWith(".gz"))) {
+      const found = await openCompressed(candidate, target, options.claimed);
       if (found !== undefined) return found;
     }
   }
-  // 3. A compressed copy (logrotate's `compress`).
-  if ((options.gzip ?? true) && target.fingerprintBytes > 0) {
-    for (const candidate of siblings.filter((p) => p.endsWith(".gz"))) {
-      const found = await decompressMatching(candidate, target);
-      if (found !== undefined) return found;
-    }
+  // 4. A copy that ends before the offset: all of it was read, maybe more.
+  for (const [candidate, info] of shorter) {
+    const found = await openMatching(candidate, info, target, "copy", true);
+    if (found !== undefined) return found;
   }
   return undefined;
 }
@@ -208,6 +236,7 @@ async function openMatching(
   info: Deno.FileInfo,
   target: SearchTarget,
   how: "same" | "copy",
+  final: boolean,
 ): Promise<FoundFile | undefined> {
   const file = await openQuietly(candidate);
   if (file === undefined) return undefined;
@@ -217,7 +246,8 @@ async function openMatching(
     if (!sameFile(opened, info)) throw new Error("changed");
     const identity = await readFileIdentity(file, opened);
     if (!await fingerprintMatches(identity.head, target)) throw new Error("other content");
-    return { file, foundAt: candidate, identity, size: opened.size, how };
+    const handle = final ? new RotatedCopy(file, candidate) : file;
+    return { file: handle, foundAt: candidate, identity, size: opened.size, how };
   } catch {
     closeQuietly(file);
     return undefined;
@@ -225,150 +255,39 @@ async function openMatching(
 }
 
 /**
- * Looks among the siblings of a path for a copy of a file that was just
- * truncated in place (`copytruncate`): a file of another inode that starts
- * with the same bytes and is at least `minSize` long.
- *
- * @param path The followed path.
- * @param head The first bytes the truncated file had (as many as known).
- * @param minSize Least size the copy must have: how far the old content was read.
- * @param exclude `dev:ino` keys to skip (the truncated file, rotated ones).
- * @returns The open copy, or undefined.
- * @example
- * ```ts
- * const copy = await findCopy("/var/log/app.log", inc.head, inc.readOffset, new Set());
- * ```
+ * Opens a `.gz` file as a stream of its decompressed content when its start
+ * matches the target (any start without a target). Never throws.
  */
-export async function findCopy(
-  path: string,
-  head: Uint8Array,
-  minSize: number,
-  exclude: ReadonlySet<string>,
-): Promise<FoundFile | undefined> {
-  if (head.length === 0) return undefined;
-  for (const candidate of await siblingsOf(path)) {
-    if (candidate.endsWith(".gz")) continue;
-    const info = await statQuietly(candidate);
-    if (info === undefined || info.size < minSize || exclude.has(fileKey(info))) continue;
-    const file = await openQuietly(candidate);
-    if (file === undefined) continue;
-    try {
-      if (!await headMatches(file, head)) throw new Error("other content");
-      const opened = await file.stat();
-      const identity = await readFileIdentity(file, opened);
-      return { file, foundAt: candidate, identity, size: opened.size, how: "copy" };
-    } catch {
-      closeQuietly(file);
-    }
-  }
-  return undefined;
-}
-
-/**
- * Decompresses a `.gz` sibling whose start matches the target into an
- * unlinked temp file: the first {@linkcode FINGERPRINT_BYTES} and everything
- * from the target's offset on, at the same offsets (the part in between is
- * left as a hole), so the incarnation reads on at its saved offset. Without
- * a target, the whole content is kept.
- */
-async function decompressMatching(
+async function openCompressed(
   candidate: string,
   target: SearchTarget | undefined,
+  claimed: ReadonlySet<string> = new Set(),
 ): Promise<FoundFile | undefined> {
-  const keepFrom = target?.offset ?? 0;
-  const source = await openQuietly(candidate);
-  if (source === undefined) return undefined;
-  let out: Deno.FsFile | undefined;
-  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let copy: RotatedCopy | undefined;
   try {
-    reader = source.readable.pipeThrough(new DecompressionStream("gzip")).getReader();
-    let head: Uint8Array = new Uint8Array(0);
-    let position = 0;
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      if (out === undefined) {
-        head = concat(head, value);
-        if (head.length < FINGERPRINT_BYTES) continue;
-        if (target !== undefined && !await fingerprintMatches(head, target)) return undefined;
-        out = await openUnlinkedTemp();
-        await writeKept(out, 0, head, keepFrom);
-        position = head.length;
-        continue;
-      }
-      await writeKept(out, position, value, keepFrom);
-      position += value.length;
+    copy = await RotatedCopy.open(candidate);
+    const info = await copy.fileInfo();
+    if (claimed.has(fileKey(info))) throw new Error("claimed");
+    const head = await readFileHead(copy, FINGERPRINT_BYTES);
+    if (copy.damage !== undefined) throw new Error(copy.damage);
+    if (target !== undefined && !await fingerprintMatches(head, target)) {
+      throw new Error("other content");
     }
-    reader = undefined;
-    if (out === undefined) {
-      // Shorter than the fingerprint: the whole content is the head.
-      if (target !== undefined && !await fingerprintMatches(head, target)) return undefined;
-      out = await openUnlinkedTemp();
-      await writeKept(out, 0, head, keepFrom);
-      position = head.length;
-    }
-    if (position < keepFrom) return undefined;
-    await out.truncate(position);
-    const opened = await out.stat();
-    const identity = await readFileIdentity(out, opened);
-    const found: FoundFile = {
-      file: out,
-      foundAt: candidate,
-      identity,
-      size: position,
-      how: "gzip",
+    const identity: FileIdentityWithHead = {
+      dev: info.dev ?? 0,
+      ino: info.ino ?? 0,
+      fingerprint: await fingerprintOf(head),
+      fingerprintBytes: head.length,
+      head,
     };
-    out = undefined;
+    const found: FoundFile = { file: copy, foundAt: candidate, identity, size: 0, how: "gzip" };
+    copy = undefined;
     return found;
   } catch {
     return undefined;
   } finally {
-    if (reader !== undefined) await reader.cancel().catch(() => {});
-    if (out !== undefined) closeQuietly(out);
-    // The readable stream closes the source when it ends; close it if it did not.
-    closeQuietly(source);
+    copy?.close();
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const merged = new Uint8Array(a.length + b.length);
-  merged.set(a);
-  merged.set(b, a.length);
-  return merged;
-}
-
-async function openUnlinkedTemp(): Promise<Deno.FsFile> {
-  const path = await Deno.makeTempFile({ prefix: "nms-agent-gunzip-" });
-  const file = await Deno.open(path, { read: true, write: true });
-  // Unlinked at once: the open handle keeps the data until it is closed,
-  // and nothing is left behind whatever happens to the agent.
-  await Deno.remove(path);
-  return file;
-}
-
-/** Writes the parts of `chunk` (at file offset `position`) inside the head or from `keepFrom` on. */
-async function writeKept(
-  out: Deno.FsFile,
-  position: number,
-  chunk: Uint8Array,
-  keepFrom: number,
-): Promise<void> {
-  const ranges: [number, number][] = [
-    [0, Math.min(chunk.length, FINGERPRINT_BYTES - position)],
-    [Math.max(0, keepFrom - position), chunk.length],
-  ];
-  for (const [from, to] of ranges) {
-    if (to <= from) continue;
-    await out.seek(position + from, Deno.SeekMode.Start);
-    for (let at = from; at < to; at += GZIP_COPY_BYTES) {
-      await writeAll(out, chunk.subarray(at, Math.min(to, at + GZIP_COPY_BYTES)));
-    }
-  }
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await file.write(bytes.subarray(written));
 }
 
 /** Options of {@linkcode findBornWhileStopped}. */
@@ -454,7 +373,7 @@ function rotationNumberOrder(name: string, a: string, b: string): number {
 
 /**
  * Opens a rotated file to read it whole: the file itself, or for a `.gz`
- * file a decompressed copy in an unlinked temp file.
+ * file its decompressed content as a stream (a {@linkcode RotatedCopy}).
  *
  * @param born The file, from {@linkcode findBornWhileStopped}.
  * @returns The open file (`how` is `same` or `gzip`), or undefined when it
@@ -465,7 +384,7 @@ function rotationNumberOrder(name: string, a: string, b: string): number {
  * ```
  */
 export async function openWhole(born: BornFile): Promise<FoundFile | undefined> {
-  if (born.compressed) return await decompressMatching(born.path, undefined);
+  if (born.compressed) return await openCompressed(born.path, undefined);
   const file = await openQuietly(born.path);
   if (file === undefined) return undefined;
   try {

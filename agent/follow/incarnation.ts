@@ -23,6 +23,7 @@ import {
   fingerprintOf,
 } from "./file_identity.ts";
 import { newStreamId } from "./stream_id.ts";
+import type { ReadableFile } from "./readable_file.ts";
 
 /** Values of a new {@linkcode Incarnation}. */
 export interface IncarnationInit {
@@ -31,7 +32,7 @@ export interface IncarnationInit {
   /** Stream id used in EVENT lines. */
   readonly stream: string;
   /** Open handle, owned by the incarnation from now on; none when its content is lost. */
-  readonly file: Deno.FsFile | undefined;
+  readonly file: ReadableFile | undefined;
   /** Device, inode and fingerprint of the file. */
   readonly identity: FileIdentity;
   /** The file's first bytes the fingerprint covers (at most {@linkcode FINGERPRINT_BYTES}). */
@@ -88,7 +89,7 @@ export class Incarnation {
    * end. Replaced by a copy of the same content after `copytruncate`, and
    * undefined once the content is lost.
    */
-  file: Deno.FsFile | undefined;
+  file: ReadableFile | undefined;
   /** Device, inode and fingerprint (the fingerprint grows with the file). */
   identity: FileIdentity;
   /**
@@ -381,7 +382,7 @@ export class IncarnationFactory {
    * @returns The incarnation.
    */
   open(
-    file: Deno.FsFile | undefined,
+    file: ReadableFile | undefined,
     identity: FileIdentityWithHead,
     start: IncarnationStart = {},
   ): Incarnation {

@@ -12,6 +12,11 @@
  * lines per second per file (default 2000), `--fault-every S` mean seconds
  * between faults (default 15), `--keep` keeps the temp directory.
  *
+ * `--logrotate` runs the real logrotate instead (tests/soak/logrotate_soak.ts):
+ * each scheme with agent and server kills, `--minutes` per run (default 1),
+ * `--rate` lines per second (default 5000), and prints the table of
+ * docs/DELIVERY.md.
+ *
  * @module
  */
 
@@ -30,21 +35,23 @@ import {
   prng,
   spawnAgentProcess,
 } from "../faults/_harness.ts";
+import { runLogrotateSoak } from "./logrotate_soak.ts";
 
 const { values } = parseArgs({
   args: Deno.args.filter((a) => a !== "--"),
   options: {
     minutes: { type: "string", default: "1" },
     seed: { type: "string" },
-    rate: { type: "string", default: "2000" },
+    rate: { type: "string" },
     "fault-every": { type: "string", default: "15" },
     keep: { type: "boolean", default: false },
+    logrotate: { type: "boolean", default: false },
   },
 });
 
 const minutes = Number(values.minutes);
 const seed = values.seed === undefined ? Date.now() % 1_000_000 : Number(values.seed);
-const rate = Number(values.rate);
+const rate = Number(values.rate ?? (values.logrotate ? "5000" : "2000"));
 const faultEverySeconds = Number(values["fault-every"]);
 for (
   const [name, value] of [["minutes", minutes], ["rate", rate], [
@@ -58,16 +65,18 @@ for (
   }
 }
 
+function out(line: string): void {
+  Deno.stdout.writeSync(new TextEncoder().encode(line + "\n"));
+}
+
+if (values.logrotate) Deno.exit(await runLogrotateSoak({ minutes, rate, out }));
+
 /** Interval of the progress lines, in ms. */
 const REPORT_INTERVAL_MS = 10_000;
 /** Longest wait for the last lines to be stored at the end, in ms. */
 const DRAIN_TIMEOUT_MS = 180_000;
 /** Lines per write of each writer; the pace follows from the rate. */
 const LINES_PER_WRITE = 20;
-
-function out(line: string): void {
-  Deno.stdout.writeSync(new TextEncoder().encode(line + "\n"));
-}
 
 function rssMiB(pid: number): string {
   try {
