@@ -240,7 +240,7 @@ export class PostgresIngest {
         if (batch.position[rowIndex[k]!]! <= before.get(streamId)!) candidates.push(k);
       }
     }
-    const [found, low] = await Promise.all([
+    const [found] = await Promise.all([
       candidates.length > 0 ? this.#storedOrigins(tx, batches, rowBatch, rowIndex, candidates) : [],
       this.#publishSlot(xid),
     ]);
@@ -251,24 +251,22 @@ export class PostgresIngest {
       stored--;
     }
 
-    // 4. The rows, their ids taken from the sequence by the COPY itself, in
-    //    row order, after the slot is published.
+    // 4. The rows, after the slot is published. Their ids come from the
+    //    sequence: taken by the COPY itself, in row order, or, when the caller
+    //    wants to know them, taken first and written with the rows.
     if (stored > 0) {
       const withSyslog = batches.some((b) =>
         b.msgid !== undefined || b.structuredData !== undefined
       );
+      const ids = eventIds?.some((target) => target) ? await this.#takeIds(tx, stored) : null;
+      if (ids) fillEventIds(eventIds!, rowBatch.subarray(0, rows), rowIndex, ids);
       await copyIn(
-        withSyslog
-          ? tx`COPY logs (received_at, ts, host, agent_id, program, pid, severity, facility, raw,
-              message, flags, stream_id, pos, msgid, structured_data) FROM STDIN (FORMAT binary)`
-          : tx`COPY logs (received_at, ts, host, agent_id, program, pid, severity, facility, raw,
-              message, flags, stream_id, pos) FROM STDIN (FORMAT binary)`,
-        this.#encodeRows(batches, rowBatch.subarray(0, rows), rowIndex, withSyslog),
+        tx`COPY logs (${ids ? tx`id, ` : tx``}received_at, ts, host, agent_id, program, pid,
+          severity, facility, raw, message, flags, stream_id,
+          pos${withSyslog ? tx`, msgid, structured_data` : tx``}) FROM STDIN (FORMAT binary)`,
+        this.#encodeRows(batches, rowBatch.subarray(0, rows), rowIndex, ids, withSyslog),
         tx`SELECT 1`,
       );
-      if (eventIds?.some((ids) => ids)) {
-        await this.#readIds(tx, low, stored, rowBatch.subarray(0, rows), rowIndex, eventIds);
-      }
     }
     // Syslog senders, in the same transaction.
     const sources = batches.flatMap((batch) => batch.sources ?? []);
@@ -307,7 +305,7 @@ export class PostgresIngest {
    * of its ids, committed (asynchronously: it needs no fsync) before the
    * group takes any id.
    */
-  async #publishSlot(xid: string): Promise<number> {
+  async #publishSlot(xid: string): Promise<void> {
     const sql = this.#slotSql ??= this.#openSlotConnection();
     if (this.#slot === undefined) {
       // Slots of finished transactions hold nothing back: drop them (a live
@@ -315,42 +313,31 @@ export class PostgresIngest {
       await sql`DELETE FROM nms_ingest_slots
         WHERE pg_visible_in_snapshot(xid, pg_current_snapshot())`;
       const [row] = await sql`INSERT INTO nms_ingest_slots (xid, low)
-        VALUES (${xid}::xid8, ${nextId(sql)}) RETURNING id, low`;
+        VALUES (${xid}::xid8, ${nextId(sql)}) RETURNING id`;
       this.#slot = Number(row!.id);
-      return Number(row!.low);
+      return;
     }
-    const [row] = await sql`INSERT INTO nms_ingest_slots (id, xid, low)
+    await sql`INSERT INTO nms_ingest_slots (id, xid, low)
       VALUES (${this.#slot}, ${xid}::xid8, ${nextId(sql)})
-      ON CONFLICT (id) DO UPDATE SET xid = excluded.xid, low = excluded.low
-      RETURNING low`;
-    return Number(row!.low);
+      ON CONFLICT (id) DO UPDATE SET xid = excluded.xid, low = excluded.low`;
   }
 
-  /**
-   * Fills `eventIds` with the ids the COPY gave the stored rows: this
-   * transaction's rows from `low` on, in id order, which is the rows' order.
-   */
-  async #readIds(
-    tx: TransactionSql,
-    low: number,
-    stored: number,
-    rowBatch: Int32Array,
-    rowIndex: Int32Array,
-    eventIds: NonNullable<AppendOptions["eventIds"]>,
-  ): Promise<void> {
-    const rows = await tx`SELECT id FROM logs
-      WHERE id >= ${low} AND xmin = xid(pg_current_xact_id()) ORDER BY id LIMIT ${stored}`;
-    if (rows.length !== stored) {
-      throw new Error(`Found ${rows.length} ids of the ${stored} events just stored`);
+  /** Takes `count` ids from the sequence; returns them in increasing order. */
+  async #takeIds(tx: TransactionSql, count: number): Promise<Float64Array> {
+    // Runs of consecutive ids (usually one: another collector's ids come
+    // between only when two take theirs at the same moment).
+    const runs = await tx`
+      SELECT min(id) AS first, count(*) AS n FROM (
+        SELECT nextval('logs_id_seq') AS id, g.i FROM generate_series(1, ${count}::integer) AS g(i)
+      ) AS taken GROUP BY id - i ORDER BY 1`;
+    const ids = new Float64Array(count);
+    let k = 0;
+    for (const run of runs) {
+      const first = Number(run.first);
+      const n = Number(run.n);
+      for (let j = 0; j < n; j++) ids[k++] = first + j;
     }
-    let next = 0;
-    for (let k = 0; k < rowBatch.length; k++) {
-      const b = rowBatch[k]!;
-      if (b < 0) continue;
-      const target = eventIds[b];
-      const id = Number(rows[next++]!.id);
-      if (target) target[rowIndex[k]!] = id;
-    }
+    return ids;
   }
 
   /** The COPY data of the rows, in chunks of about {@linkcode COPY_CHUNK_BYTES}. */
@@ -358,9 +345,11 @@ export class PostgresIngest {
     batches: readonly EventBatch[],
     rowBatch: Int32Array,
     rowIndex: Int32Array,
+    ids: Float64Array | null,
     withSyslog: boolean,
   ): Generator<Uint8Array> {
     const out = new BinaryCopyEncoder();
+    let next = 0;
     const buckets = new Map<string | null, number>();
     let lastKey: string | undefined;
     let lastStream = 0;
@@ -380,7 +369,7 @@ export class PostgresIngest {
         if (key !== lastKey) (lastKey = key, lastStream = this.#streams.get(key)!);
         streamId = lastStream;
       }
-      encodeRow(out, batch, i, streamId, withSyslog);
+      encodeRow(out, batch, i, ids ? ids[next++]! : -1, streamId, withSyslog);
       if (out.length >= COPY_CHUNK_BYTES) yield out.take();
     }
     out.end();
@@ -393,6 +382,23 @@ export class PostgresIngest {
   }
 }
 
+/** Gives each stored row's batch, where wanted, the id taken for the row. */
+function fillEventIds(
+  eventIds: NonNullable<AppendOptions["eventIds"]>,
+  rowBatch: Int32Array,
+  rowIndex: Int32Array,
+  ids: Float64Array,
+): void {
+  let next = 0;
+  for (let k = 0; k < rowBatch.length; k++) {
+    const b = rowBatch[k]!;
+    if (b < 0) continue;
+    const id = ids[next++]!;
+    const target = eventIds[b];
+    if (target) target[rowIndex[k]!] = id;
+  }
+}
+
 /**
  * Encodes one event as a row of the COPY (columns as in `appendGroup`). A
  * function of its own, not the generator's loop, so that V8 optimizes it.
@@ -401,6 +407,7 @@ function encodeRow(
   out: BinaryCopyEncoder,
   batch: EventBatch,
   i: number,
+  id: number,
   streamId: number,
   withSyslog: boolean,
 ): void {
@@ -411,7 +418,8 @@ function encodeRow(
   const pid = batch.pid[i]!;
   const severity = batch.severity[i]!;
   const facility = batch.facility[i]!;
-  out.row(withSyslog ? 15 : 13);
+  out.row((id < 0 ? 13 : 14) + (withSyslog ? 2 : 0));
+  if (id >= 0) out.int64(id);
   out.int64(receivedAt);
   out.int64(Number.isFinite(ts) ? Math.floor(ts) : receivedAt);
   if (host === null) out.null();

@@ -142,7 +142,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "PostgresStore: a follower polling while two collectors append at once sees every event once",
+    "PostgresStore: a follower polling while two collectors append at once sees every event once, and reported ids are right",
   ignore,
   async fn() {
     await using schema = testSchema(pg);
@@ -159,16 +159,22 @@ Deno.test({
       })();
       /** Groups per collector, of varying size so that their transactions overlap unevenly. */
       const groups = 40;
+      /** The id each collector's store reported for a message (collector 1 asks for them). */
+      const reported = new Map<number, string>();
       await Promise.all(collectors.map(async (store, c) => {
         for (let g = 0; g < groups; g++) {
           const size = 1 + ((g * 7 + c * 3) % 25);
-          await store.appendEvents([makeBatch(
-            Array.from({ length: size }, (_, i) => ({
+          const messages = Array.from({ length: size }, (_, i) => `c${c} g${g} e${i}`);
+          const ids = c === 1 ? new Float64Array(size) : null;
+          await store.appendEvents(
+            [makeBatch(messages.map((message, i) => ({
               stream: `collector-${c}`,
               position: g * 100 + i + 1,
-              message: `c${c} g${g} e${i}`,
-            })),
-          )]);
+              message,
+            })))],
+            { eventIds: [ids] },
+          );
+          ids?.forEach((id, i) => reported.set(id, messages[i]!));
         }
       }));
       writing = false;
@@ -176,6 +182,10 @@ Deno.test({
       await follower.poll();
       const all = await allEvents(reader);
       assert.ok(all.length > 2 * groups);
+      for (const event of all) {
+        if (reported.has(event.id)) assert.equal(reported.get(event.id), event.message);
+      }
+      assert.equal(reported.size, all.filter((e) => e.message.startsWith("c1 ")).length);
       assert.equal(new Set(follower.seen.map((e) => e.id)).size, follower.seen.length, "repeated");
       assert.deepEqual(follower.seen.map((e) => e.id), all.map((e) => e.id), "skipped");
     } finally {

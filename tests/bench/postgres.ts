@@ -405,9 +405,14 @@ try {
     nms("NMS on PostgreSQL, 1 collector", one, best);
     const two = await collectors(2, dir);
     nms("NMS on PostgreSQL, 2 collectors", two, best);
-    const waits = [...two.waits].sort((a, b) => b[1] - a[1]).slice(0, 4)
-      .map(([key, s]) => `${key} ${(s * 1000).toFixed(0)} ms`).join(", ");
-    print(`  ${"waits sampled, 2 collectors".padEnd(44)} ${waits || "none"}`);
+    const sorted = [...two.waits].sort((a, b) => b[1] - a[1]);
+    const list = (waits: [string, number][]) =>
+      waits.map(([key, s]) => `${key} ${(s * 1000).toFixed(0)} ms`).join(", ") || "none";
+    print(
+      `  ${"waits sampled, 2 collectors".padEnd(44)} on locks: ${
+        list(sorted.filter(([key]) => key.startsWith("Lock:")))
+      }; other: ${list(sorted.filter(([key]) => !key.startsWith("Lock:")).slice(0, 4))}`,
+    );
     const reference = await sqlite(dir);
     print(
       `  ${"NMS on SQLite, 1 server (reference)".padEnd(44)} ${
