@@ -199,16 +199,18 @@ export class PostgresIngest {
       }
     });
 
-    // 2. The transaction id (for the slot), and each stream's row locked and
-    //    raised to the group's highest position; what comes back is the
-    //    highest position stored before. Another server writing one of these
+    // 2. The transaction id, and the slot published with it as soon as it is
+    //    known; meanwhile each stream's row is locked and raised to the
+    //    group's highest position, and what comes back is the highest
+    //    position stored before. Another collector writing one of these
     //    streams waits here for this commit, and then sees these rows.
+    const published = tx`SELECT pg_current_xact_id()::text AS xid`
+      .then(([transaction]) => this.#publishSlot(String(transaction!.xid)));
+    published.catch(() => {}); // awaited below, unless the group fails first
     const before = new Map<number, number>();
     const streamIds = [...writes.keys()].sort((a, b) => a - b);
     const list = streamIds.map((id) => writes.get(id)!);
-    const [[transaction], raised] = await Promise.all([
-      tx`SELECT pg_current_xact_id()::text AS xid`,
-      writes.size === 0 ? [] : tx`
+    const raised = writes.size === 0 ? [] : await tx`
         INSERT INTO stream_positions AS sp
           (stream_id, max_pos, prev_max_pos, first_received_at, last_received_at)
         SELECT stream_id, max_pos, -1, first_at, last_at
@@ -222,14 +224,12 @@ export class PostgresIngest {
           max_pos = greatest(sp.max_pos, excluded.max_pos),
           first_received_at = least(sp.first_received_at, excluded.first_received_at),
           last_received_at = greatest(sp.last_received_at, excluded.last_received_at)
-        RETURNING stream_id, prev_max_pos`,
-    ]);
+        RETURNING stream_id, prev_max_pos`;
     for (const row of raised) before.set(Number(row.stream_id), Number(row.prev_max_pos));
-    const xid = String(transaction!.xid);
 
     // 3. A position above the stream's previous maximum is new; the others
-    //    (resends after a failover) are looked up in logs. Meanwhile the slot
-    //    is published, before any id of this group is taken.
+    //    (resends after a failover) are looked up in logs. No id of this group
+    //    is taken before its slot is published.
     const candidates: number[] = [];
     if (streamIds.some((id) => writes.get(id)!.min <= before.get(id)!)) {
       for (let k = 0; k < rows; k++) {
@@ -242,7 +242,7 @@ export class PostgresIngest {
     }
     const [found] = await Promise.all([
       candidates.length > 0 ? this.#storedOrigins(tx, batches, rowBatch, rowIndex, candidates) : [],
-      this.#publishSlot(xid),
+      published,
     ]);
     let stored = rows;
     for (const k of found) {
