@@ -44,7 +44,7 @@ export function clean(text: string): string {
  * @param text Text, null or undefined.
  * @returns The cleaned text, or null.
  */
-export function cleanOrNull(text: string | null | undefined): string | null {
+function cleanOrNull(text: string | null | undefined): string | null {
   return text === null || text === undefined ? null : clean(text);
 }
 
