@@ -1,9 +1,9 @@
 /**
  * {@linkcode Store} on PostgreSQL through the `postgres` driver: a connection
- * pool, bulk inserts of whole columns with `unnest`, one transaction per
- * appended group, daily log partitions and an exactly-once `origins` table
- * shared by every server on the database. See
- * docs/decisions/0009-postgres-store.md.
+ * pool, one transaction per appended group stored with a binary `COPY`
+ * (`_postgres_ingest.ts`), daily log partitions, and the ingest horizon that
+ * keeps readers following ids exact while several servers write at once. See
+ * docs/decisions/0009-postgres-store.md and 0013-postgres-ingest.md.
  *
  * @module
  */
@@ -25,6 +25,8 @@ import postgres, {
   type TransactionSql,
 } from "postgres";
 import { parsePostgresUrl } from "./_postgres_url.ts";
+import { clean, PostgresIngest } from "./_postgres_ingest.ts";
+import { noDelaySockets } from "./_postgres_socket.ts";
 import type { SecurityStore } from "./security_store.ts";
 import { PostgresSecurityStore } from "./postgres_security_store.ts";
 import {
@@ -41,7 +43,6 @@ import {
   type AlertQuery,
   type AlertRecord,
   type AlertUpsert,
-  APPEND_STATUS,
   type AppendOptions,
   type CountOptions,
   DEFAULT_ALERT_QUERY_LIMIT,
@@ -58,7 +59,6 @@ import {
   type PruneStep,
   type Role,
   type SourceRecord,
-  type SourceUpdate,
   type StorageInfo,
   type Store,
   StoreError,
@@ -102,34 +102,21 @@ export const MAX_QUERY_LIMIT = 10_000;
 /** Default page size of {@linkcode Store.queryEvents}. */
 const DEFAULT_QUERY_LIMIT = 100;
 
-/**
- * Rows per bulk `INSERT ... SELECT FROM unnest(...)`. Each statement binds 13
- * array parameters whatever its row count; this bounds the size of one
- * message to the server (a few MB), not the transaction, which holds the
- * whole group.
- */
-const MAX_ROWS_PER_INSERT = 5_000;
-
 /** Times a group is retried after a deadlock or a missing partition. */
 const MAX_APPEND_ATTEMPTS = 3;
 
-/** PostgreSQL type ids used to bind arrays. */
-const INT2 = 21;
-const INT4 = 23;
-const INT8 = 20;
+/**
+ * Most time a transaction of the store may sit idle, in ms: PostgreSQL ends
+ * it past that. A group in flight holds the ingest horizon back, so a writer
+ * that hangs mid-transaction would otherwise stop every live view for good.
+ */
+const IDLE_TRANSACTION_TIMEOUT_MS = 60_000;
+
+/** PostgreSQL type id used to bind text arrays. */
 const TEXT = 25;
 
 /** SQLSTATEs the append retries: deadlock, serialization failure, no partition for a row. */
 const RETRY_CODES = new Set(["40P01", "40001", "23514"]);
-
-/** PostgreSQL text cannot hold NUL; it is stored as U+FFFD instead (docs/decisions/0009). */
-function clean(text: string): string {
-  return text.includes("\0") ? text.replaceAll("\0", "\uFFFD") : text;
-}
-
-function cleanOrNull(text: string | null | undefined): string | null {
-  return text === null || text === undefined ? null : clean(text);
-}
 
 /** Escapes LIKE wildcards so that a search term matches literally. */
 function likeLiteral(term: string): string {
@@ -176,17 +163,22 @@ export async function openPostgresStore(
   options: PostgresStoreOptions = {},
 ): Promise<PostgresStore> {
   const target = parsePostgresUrl(url);
-  const sql = postgres(target.connect, {
-    max: options.maxConnections ?? 4,
-    idle_timeout: options.idleTimeoutSeconds || undefined,
-    connect_timeout: options.connectTimeoutSeconds ?? 10,
-    onnotice: () => {},
-    connection: {
-      application_name: "nms-server",
-      search_path: `"${target.schema}"`,
-      ...(options.sync === "normal" ? { synchronous_commit: "off" } : {}),
-    },
-  });
+  const pool = (max: number, sync: SyncMode | undefined) =>
+    postgres(target.connect, {
+      max,
+      idle_timeout: options.idleTimeoutSeconds || undefined,
+      connect_timeout: options.connectTimeoutSeconds ?? 10,
+      onnotice: () => {},
+      // Nagle's algorithm off (the driver's own sockets leave it on).
+      socket: noDelaySockets(),
+      connection: {
+        application_name: "nms-server",
+        search_path: `"${target.schema}"`,
+        idle_in_transaction_session_timeout: IDLE_TRANSACTION_TIMEOUT_MS,
+        ...(sync === "normal" ? { synchronous_commit: "off" } : {}),
+      },
+    } as postgres.Options<Record<string, never>>);
+  const sql = pool(options.maxConnections ?? 4, options.sync);
   try {
     await migratePostgres(sql, target.schema);
   } catch (error) {
@@ -197,23 +189,36 @@ export async function openPostgresStore(
       "invalid",
     );
   }
-  return new PostgresStore(sql, options.partitionDaysAhead ?? PARTITION_DAYS_AHEAD);
+  return new PostgresStore(sql, {
+    partitionDaysAhead: options.partitionDaysAhead ?? PARTITION_DAYS_AHEAD,
+    // The ingest slot needs no flush to disk: a crash ends the groups it describes.
+    openSlotConnection: () => pool(1, "normal"),
+  });
 }
 
 /** The PostgreSQL {@linkcode Store}; also offers partition retention. */
 export class PostgresStore implements Store {
   readonly #sql: Sql;
-  /** Stream key → row id. Stream rows are never deleted, so the cache never goes stale. */
-  readonly #streams = new Map<string, number>();
+  readonly #ingest: PostgresIngest;
   /** Days (since the epoch) whose log partition is known to exist. */
   readonly #days = new Set<number>();
   readonly #daysAhead: number;
   #closed = false;
 
-  /** Use {@linkcode openPostgresStore}. */
-  constructor(sql: Sql, partitionDaysAhead: number = PARTITION_DAYS_AHEAD) {
-    this.#daysAhead = Math.max(0, Math.trunc(partitionDaysAhead));
+  /**
+   * Use {@linkcode openPostgresStore}.
+   *
+   * @param sql The pool.
+   * @param options Partition days ahead, and how to open the one connection
+   *   the ingest publishes its slot on (another pool of the same database).
+   */
+  constructor(
+    sql: Sql,
+    options: { partitionDaysAhead?: number; openSlotConnection: () => Sql },
+  ) {
+    this.#daysAhead = Math.max(0, Math.trunc(options.partitionDaysAhead ?? PARTITION_DAYS_AHEAD));
     this.#sql = sql;
+    this.#ingest = new PostgresIngest(sql, options.openSlotConnection);
     this.security = new PostgresSecurityStore(sql);
   }
 
@@ -256,39 +261,17 @@ export class PostgresStore implements Store {
     return Number(row!.n);
   }
 
-  /** Finds or creates the row ids of stream keys not in the cache yet. */
-  async #resolveStreams(keys: Set<string>): Promise<void> {
-    // Sorted: two servers inserting overlapping keys take their locks in the
-    // same order, so they cannot deadlock each other.
-    const missing = [...keys].filter((key) => !this.#streams.has(key)).sort();
-    if (missing.length === 0) return;
-    const array = this.#sql.array(missing.map(clean), TEXT);
-    await this.#sql`INSERT INTO streams (key) SELECT unnest(${array}::text[])
-      ON CONFLICT (key) DO NOTHING`;
-    const rows = await this.#sql`SELECT id, key FROM streams WHERE key = ANY(${array}::text[])`;
-    const byCleanKey = new Map(rows.map((r) => [String(r.key), Number(r.id)]));
-    for (const key of missing) this.#streams.set(key, byCleanKey.get(clean(key))!);
-  }
-
   async appendEvents(
     batches: readonly EventBatch[],
     options: AppendOptions = {},
   ): Promise<Uint8Array[]> {
-    const keys = new Set<string>();
-    const receiveTimes = new Set<number>();
-    for (const batch of batches) {
-      receiveTimes.add(batch.receivedAt);
-      for (let i = 0; i < batch.count; i++) {
-        const key = batch.stream[i];
-        if (key !== null && key !== undefined) keys.add(key);
-      }
-    }
-    await this.#resolveStreams(keys);
+    const receiveTimes = new Set(batches.map((batch) => batch.receivedAt));
+    await this.#ingest.resolveStreams(batches);
     for (let attempt = 1;; attempt++) {
       for (const at of receiveTimes) await this.ensurePartitions(at);
       try {
         return await this.#sql.begin(async (tx) => {
-          const statuses = await this.#append(tx, batches, options.eventIds);
+          const statuses = await this.#ingest.appendGroup(tx, batches, options.eventIds);
           if (options.alerts) await this.#storeGroupAlerts(tx, options.alerts, statuses);
           return statuses;
         });
@@ -299,132 +282,6 @@ export class PostgresStore implements Store {
         this.#days.clear();
       }
     }
-  }
-
-  async #append(
-    tx: TransactionSql,
-    batches: readonly EventBatch[],
-    eventIds: AppendOptions["eventIds"],
-  ): Promise<Uint8Array[]> {
-    const statuses = batches.map((batch) => new Uint8Array(batch.count));
-    // 1. Claim every origin in origins; the ones PostgreSQL returns are new.
-    //    Within the group only an origin's first occurrence may be stored.
-    const firstOf = new Map<string, [number, number]>();
-    const originStream: number[] = [];
-    const originPos: number[] = [];
-    const originAt: number[] = [];
-    batches.forEach((batch, b) => {
-      for (let i = 0; i < batch.count; i++) {
-        const key = batch.stream[i];
-        if (key === null || key === undefined) continue;
-        const streamId = this.#streams.get(key)!;
-        const origin = `${streamId}:${batch.position[i]}`;
-        if (firstOf.has(origin)) {
-          statuses[b]![i] = APPEND_STATUS.duplicate;
-          continue;
-        }
-        firstOf.set(origin, [b, i]);
-        originStream.push(streamId);
-        originPos.push(batch.position[i]!);
-        originAt.push(batch.receivedAt);
-      }
-    });
-    if (originStream.length > 0) {
-      // Claimed in key order so that two servers claiming overlapping origins
-      // wait for each other instead of deadlocking.
-      const order = originStream.map((_, i) => i).sort((a, c) =>
-        originStream[a]! - originStream[c]! || originPos[a]! - originPos[c]!
-      );
-      const claimed = await tx`
-        INSERT INTO origins (stream_id, pos, received_at)
-        SELECT * FROM unnest(${tx.array(order.map((i) => originStream[i]!), INT8)}::bigint[],
-          ${tx.array(order.map((i) => originPos[i]!), INT8)}::bigint[],
-          ${tx.array(order.map((i) => originAt[i]!), INT8)}::bigint[])
-        ON CONFLICT DO NOTHING
-        RETURNING stream_id, pos`;
-      const fresh = new Set(claimed.map((r) => `${r.stream_id}:${r.pos}`));
-      for (const [origin, [b, i]] of firstOf) {
-        if (!fresh.has(origin)) statuses[b]![i] = APPEND_STATUS.duplicate;
-      }
-    }
-    // 2. Ids become visible in commit order: the insert and the commit of one
-    //    group at a time per schema, across all servers, so a reader following
-    //    `afterId` never skips a row committed late with a lower id.
-    await tx`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_CLASS}, hashtext(current_schema() || ':ingest'))`;
-    // 3. Insert the new events, column by column.
-    let columns = emptyColumns();
-    /** Batch and index of each row of `columns`, when ids are wanted. */
-    let origin: number[] = [];
-    const inserts: Promise<unknown>[] = [];
-    const flush = () => {
-      if (columns.ts.length === 0) return;
-      const c = columns;
-      const rows = origin;
-      const insert = tx`
-        INSERT INTO logs (received_at, ts, host, agent_id, program, pid, severity, facility,
-          message, raw, flags, stream_id, pos, msgid, structured_data)
-        SELECT * FROM unnest(${tx.array(c.receivedAt, INT8)}::bigint[],
-          ${tx.array(c.ts, INT8)}::bigint[], ${tx.array(c.host, TEXT)}::text[],
-          ${tx.array(c.agentId, INT8)}::bigint[], ${tx.array(c.program, TEXT)}::text[],
-          ${tx.array(c.pid, INT4)}::integer[], ${tx.array(c.severity, INT2)}::smallint[],
-          ${tx.array(c.facility, INT2)}::smallint[], ${tx.array(c.message, TEXT)}::text[],
-          ${tx.array(c.raw, TEXT)}::text[], ${tx.array(c.flags, INT2)}::smallint[],
-          ${tx.array(c.streamId, INT8)}::bigint[], ${tx.array(c.pos, INT8)}::bigint[],
-          ${tx.array(c.msgid, TEXT)}::text[], ${tx.array(c.structuredData, TEXT)}::text[])
-        ${eventIds ? tx`RETURNING id` : tx``}`;
-      // Sent at once, so that PostgreSQL inserts this chunk while the next one is built.
-      insert.execute();
-      // RETURNING gives the rows in insertion order, which is unnest's order.
-      inserts.push(
-        eventIds
-          ? insert.then((ids) =>
-            ids.forEach((row, k) => {
-              const target = eventIds[rows[2 * k]!];
-              if (target) target[rows[2 * k + 1]!] = Number(row.id);
-            })
-          )
-          : insert,
-      );
-      // The driver reads the arrays when the statement runs: start new ones.
-      columns = emptyColumns();
-      origin = [];
-    };
-    batches.forEach((batch, b) => {
-      const status = statuses[b]!;
-      for (let i = 0; i < batch.count; i++) {
-        if (status[i] !== APPEND_STATUS.stored) continue;
-        const key = batch.stream[i];
-        const streamId = key === null || key === undefined ? null : this.#streams.get(key)!;
-        const pid = batch.pid[i]!;
-        const severity = batch.severity[i]!;
-        const facility = batch.facility[i]!;
-        columns.receivedAt.push(Math.floor(batch.receivedAt));
-        const ts = batch.ts[i]!;
-        columns.ts.push(Number.isFinite(ts) ? Math.floor(ts) : Math.floor(batch.receivedAt));
-        columns.host.push(cleanOrNull(batch.host[i]));
-        columns.agentId.push(batch.agentId);
-        columns.program.push(cleanOrNull(batch.program[i]));
-        columns.pid.push(pid < 0 ? null : pid);
-        columns.severity.push(severity < 0 ? null : severity);
-        columns.facility.push(facility < 0 ? null : facility);
-        columns.message.push(clean(batch.message[i]!));
-        columns.raw.push(clean(batch.raw[i]!));
-        columns.flags.push(batch.flags[i]!);
-        columns.streamId.push(streamId);
-        columns.pos.push(streamId === null ? null : batch.position[i]!);
-        columns.msgid.push(cleanOrNull(batch.msgid?.[i]));
-        columns.structuredData.push(cleanOrNull(batch.structuredData?.[i]));
-        if (eventIds) origin.push(b, i);
-        if (columns.ts.length >= MAX_ROWS_PER_INSERT) flush();
-      }
-    });
-    flush();
-    // Syslog senders, in the same transaction (serialized by the lock above).
-    const sources = batches.flatMap((batch) => batch.sources ?? []);
-    if (sources.length > 0) inserts.push(upsertSources(tx, sources));
-    // The statements are pipelined on the transaction's connection.
-    await Promise.all(inserts);
-    return statuses;
   }
 
   async registerAgent(registration: AgentRegistration): Promise<number> {
@@ -508,6 +365,8 @@ export class PostgresStore implements Store {
       const where = eventFilter(sql, query, part);
       if (query.beforeId !== undefined) where.push(sql`id < ${Math.ceil(query.beforeId)}`);
       if (query.afterId !== undefined) where.push(sql`id > ${Math.floor(query.afterId)}`);
+      // Newest first too: its first id is where the live view starts following.
+      where.push(belowHorizon(sql));
       const order = ascending ? sql`id ASC` : sql`id DESC`;
       const rows = await sql`SELECT * FROM logs WHERE ${and(sql, where)} ORDER BY ${order}
         LIMIT ${limit}`;
@@ -554,12 +413,13 @@ export class PostgresStore implements Store {
 
   /**
    * Adds up to `maxRows` events, oldest first, to the full-text index
-   * (`logs_text`). Several servers may call it at once: an advisory lock
-   * makes them take turns, and ids become visible in commit order (see
-   * `#append`), so no event is skipped.
+   * (`logs_text`). Several servers may call it at once: one indexes (an
+   * advisory lock), the others return 0 at once rather than wait, since their
+   * writers call it between group commits. It reads only below the ingest
+   * horizon, so no event committed late with a lower id is skipped.
    *
    * @param maxRows Most events indexed by this step.
-   * @returns How many were indexed (0 when the index is complete).
+   * @returns How many were indexed (0 when the index is complete or another server is indexing).
    * @example
    * ```ts
    * while (await store.indexText(5_000) > 0);
@@ -568,13 +428,16 @@ export class PostgresStore implements Store {
   async indexText(maxRows: number): Promise<number> {
     const limit = Math.max(1, Math.trunc(maxRows));
     return await this.#sql.begin(async (tx) => {
-      await tx`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_CLASS}, hashtext(current_schema() || ':text'))`;
+      const [lock] = await tx`SELECT pg_try_advisory_xact_lock(${ADVISORY_LOCK_CLASS},
+        hashtext(current_schema() || ':text')) AS taken`;
+      if (lock?.taken !== true) return 0;
       const [meta] = await tx`SELECT value FROM nms_meta WHERE key = 'text_indexed_upto'`;
       const upto = Number(meta?.value ?? 0);
       // Letter/digit runs only, as FTS5's unicode61 tokenizer sees them (SQLite store).
       const [done] = await tx`
         WITH batch AS (
-          SELECT id, received_at, program, message FROM logs WHERE id > ${upto}
+          SELECT id, received_at, program, message FROM logs
+          WHERE id > ${upto} AND ${belowHorizon(tx)}
           ORDER BY id LIMIT ${limit}
         ), added AS (
           INSERT INTO logs_text (id, received_at, words)
@@ -628,7 +491,7 @@ export class PostgresStore implements Store {
       : sql`FALSE`;
     const rows = await sql`
       SELECT id, ts, host, program, severity, agent_id, ${marked} AS marked FROM logs
-      WHERE id > ${Math.floor(afterId)} ORDER BY id LIMIT ${limit}`;
+      WHERE id > ${Math.floor(afterId)} AND ${belowHorizon(sql)} ORDER BY id LIMIT ${limit}`;
     return rows.map((row) => ({
       id: Number(row.id),
       ts: Number(row.ts),
@@ -683,8 +546,12 @@ export class PostgresStore implements Store {
     alerts: readonly AlertUpsert[],
     at: number,
   ): Promise<AlertRecord[]> {
-    // Servers sharing the database fold one at a time.
-    await tx`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_CLASS}, hashtext(current_schema() || ':alerts'))`;
+    // Servers sharing the database fold one alert at a time: a lock per fold
+    // key, taken in key order so that two groups never wait for each other in a circle.
+    const keys = [...new Set(alerts.map((alert) => clean(alert.foldKey)))].sort();
+    await tx`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_CLASS},
+        hashtext(current_schema() || ':alert:' || k))
+      FROM unnest(${tx.array(keys, TEXT)}::text[]) WITH ORDINALITY AS u(k, o) ORDER BY o`;
     const out: AlertRecord[] = [];
     for (const alert of alerts) {
       const key = clean(alert.foldKey);
@@ -749,6 +616,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#ingest.close();
     await this.#sql.end({ timeout: 5 });
   }
 }
@@ -798,76 +666,17 @@ function eventFilter(
   return where;
 }
 
+/**
+ * Only ids below the ingest horizon: a group still in flight may yet commit
+ * ids below those already visible, and a reader that moved its cursor past
+ * them would never see them (docs/decisions/0013-postgres-ingest.md). A
+ * sub-select, so that the horizon is read once per statement, in its snapshot.
+ */
+function belowHorizon(sql: Sql | TransactionSql): PendingQuery<SqlRow[]> {
+  return sql`id < (SELECT nms_ingest_horizon())`;
+}
+
 /** Joins conditions with AND; no condition is TRUE. */
 function and(sql: Sql, where: PendingQuery<SqlRow[]>[]): PendingQuery<SqlRow[]> {
   return where.length === 0 ? sql`TRUE` : where.reduce((all, next) => sql`${all} AND ${next}`);
-}
-
-/**
- * Applies syslog senders' updates, merged per address first (one statement
- * may not update a row twice) and in address order (no deadlock between servers).
- */
-async function upsertSources(tx: TransactionSql, updates: readonly SourceUpdate[]): Promise<void> {
-  const merged = new Map<string, {
-    hostname: string | null;
-    transport: string;
-    firstAt: number;
-    lastAt: number;
-    events: number;
-    unparsed: number;
-  }>();
-  for (const u of updates) {
-    const m = merged.get(u.address);
-    if (!m) {
-      merged.set(u.address, {
-        hostname: u.hostname,
-        transport: u.transport,
-        firstAt: u.at,
-        lastAt: u.at,
-        events: u.events,
-        unparsed: u.unparsed,
-      });
-      continue;
-    }
-    m.hostname = u.hostname ?? m.hostname;
-    m.transport = u.transport;
-    m.lastAt = Math.max(m.lastAt, u.at);
-    m.events += u.events;
-    m.unparsed += u.unparsed;
-  }
-  const addresses = [...merged.keys()].sort();
-  const rows = addresses.map((a) => merged.get(a)!);
-  await tx`
-    INSERT INTO sources (address, hostname, transport, first_seen, last_seen, events, unparsed)
-    SELECT * FROM unnest(${tx.array(addresses.map(clean), TEXT)}::text[],
-      ${tx.array(rows.map((r) => cleanOrNull(r.hostname)), TEXT)}::text[],
-      ${tx.array(rows.map((r) => r.transport), TEXT)}::text[],
-      ${tx.array(rows.map((r) => Math.floor(r.firstAt)), INT8)}::bigint[],
-      ${tx.array(rows.map((r) => Math.floor(r.lastAt)), INT8)}::bigint[],
-      ${tx.array(rows.map((r) => r.events), INT8)}::bigint[],
-      ${tx.array(rows.map((r) => r.unparsed), INT8)}::bigint[])
-    ON CONFLICT (address) DO UPDATE SET hostname = coalesce(excluded.hostname, sources.hostname),
-      transport = excluded.transport, last_seen = greatest(sources.last_seen, excluded.last_seen),
-      events = sources.events + excluded.events, unparsed = sources.unparsed + excluded.unparsed`;
-}
-
-/** Column arrays of one bulk insert into logs. */
-function emptyColumns() {
-  return {
-    receivedAt: [] as number[],
-    ts: [] as number[],
-    host: [] as (string | null)[],
-    agentId: [] as (number | null)[],
-    program: [] as (string | null)[],
-    pid: [] as (number | null)[],
-    severity: [] as (number | null)[],
-    facility: [] as (number | null)[],
-    message: [] as string[],
-    raw: [] as string[],
-    flags: [] as number[],
-    streamId: [] as (number | null)[],
-    pos: [] as (number | null)[],
-    msgid: [] as (string | null)[],
-    structuredData: [] as (string | null)[],
-  };
 }

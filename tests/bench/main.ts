@@ -3,7 +3,7 @@
  * `deno task bench`: every benchmark of NMS in one run on one machine, each
  * printing its figures beside the baseline it is judged against.
  *
- * Usage: deno task bench [--quick] [--store postgres://user@host:port/db]
+ * Usage: deno task bench [--quick] [--store postgres://user@host:port/db] [--only PART,...]
  *
  * - ingest: K pipelining clients over the real protocol vs raw node:sqlite,
  *   with --workers 1, 2 and 4, with the built-in rules on and off, and with
@@ -14,19 +14,23 @@
  * - console: the web console's API on 5 M events;
  * - syslog: TCP and UDP syslog ingest, and the same load through rsyslog and
  *   syslog-ng when they are installed;
- * - postgres: 1 and 2 servers on one PostgreSQL, beside SQLite (with --store).
+ * - postgres: 1 and 2 collectors on one PostgreSQL beside the raw `COPY` of
+ *   the same rows, and SQLite (with --store).
  *
  * `--quick` runs every part at a tenth of its size, for a smoke test.
+ * `--only` runs only the parts named (their file names without `.ts`, e.g.
+ * `--only postgres --store postgres://…`).
  *
  * @module
  */
 
 import { join } from "node:path";
-import { benchArgs } from "./_args.ts";
+import { benchArgs, usageError } from "./_args.ts";
 
 const values = benchArgs(import.meta.url, {
   quick: { type: "boolean", default: false },
   store: { type: "string" },
+  only: { type: "string" },
 });
 const quick = values.quick;
 const size = (n: number) => String(quick ? Math.max(1, Math.floor(n / 10)) : n);
@@ -69,11 +73,32 @@ const parts: [string, string[]][] = [
   ["syslog.ts", ["--events", size(500_000)]],
   ["compare_syslog.ts", ["--events", size(500_000)]],
 ];
-if (values.store) parts.push(["postgres.ts", ["--store", values.store, "--events", size(500_000)]]);
-else console.log("postgres  skipped: pass --store postgres://user@host:port/db to compare");
+if (values.store) {
+  parts.push(["postgres.ts", [
+    "--store",
+    values.store,
+    "--events",
+    size(1_000_000),
+    "--runs",
+    quick ? "1" : "3",
+  ]]);
+} else if (values.only === undefined) {
+  console.log("postgres  skipped: pass --store postgres://user@host:port/db to compare");
+}
+const names = new Set(parts.map(([script]) => script.replace(/\.ts$/, "")));
+const only = values.only?.split(",").map((name) => name.trim()).filter((name) => name !== "");
+for (const name of only ?? []) {
+  if (name === "postgres" && !values.store) {
+    usageError("--only postgres needs --store postgres://…");
+  }
+  if (!names.has(name)) {
+    usageError(`--only expects parts among ${[...names].join(", ")}, got "${name}"`);
+  }
+}
 
 let failed = 0;
 for (const [script, args] of parts) {
+  if (only && !only.includes(script.replace(/\.ts$/, ""))) continue;
   const status = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", join(import.meta.dirname!, script), ...args],
     stdout: "inherit",
