@@ -22,14 +22,11 @@ import {
 import { AckQueue } from "./ack_queue.ts";
 import { type Logger, quote } from "./log.ts";
 import { APPEND_STATUS, type Role } from "./store/store.ts";
-import type { WorkerPool } from "./worker_pool.ts";
-import { WireBatch } from "./wire_batch.ts";
-import { failureReason } from "./worker_messages.ts";
+import { failureReason, type LoginToken, WireBatch, type WorkerPool } from "./ingest/mod.ts";
 import type { ServerMetrics } from "./metrics.ts";
 // Security (issue 5): lockout, tokens, limits, TLS peers.
 import { CLOSE_GRACE_MS, type ConnectionLimits, RateLimiter } from "./connection_limits.ts";
 import type { LoginFailurePolicy } from "./store/security_store.ts";
-import type { LoginToken } from "./worker_messages.ts";
 
 /**
  * Bytes read from the socket at once. A connection starts with the small

@@ -48,8 +48,7 @@ import { alertsTable } from "./cli/alerts_table.ts";
 import { loadRulesFile } from "./rules/rules_file.ts";
 import { webhookUrl } from "./rules/webhook.ts";
 import { addOpsCommands, byteSizeArg, retentionDaysArg } from "./cli/ops_commands.ts";
-import { DEFAULT_TEXT_INDEX_MAX_LAG } from "./worker_pool.ts";
-import { MAX_TEXT_INDEX_CATCHUP_SECONDS } from "./text_index_lag.ts";
+import { DEFAULT_TEXT_INDEX_MAX_LAG, MAX_TEXT_INDEX_CATCHUP_SECONDS } from "./ingest/mod.ts";
 import { SERVER_VERSION, versionLine } from "./version.ts";
 
 /** Version printed by `--version`. */

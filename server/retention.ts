@@ -2,14 +2,14 @@
  * Retention (issue 10): deletes events older than `--retention-days` and the
  * oldest ones while the database is larger than `--max-db-size`. The main
  * thread only schedules: each pass runs in the writer worker as small steps
- * between group commits (server/writer_worker.ts, `Store.pruneEvents`), so a
+ * between group commits (server/ingest/writer_worker.ts, `Store.pruneEvents`), so a
  * large delete never blocks the sockets and ingest waits for one step at most.
  *
  * @module
  */
 
 import type { Logger } from "./log.ts";
-import type { RetentionOutcome, RetentionPass } from "./worker_messages.ts";
+import type { RetentionOutcome, RetentionPass } from "./ingest/mod.ts";
 
 /** Milliseconds in a day. */
 const DAY_MS = 86_400_000;

@@ -15,7 +15,7 @@ import type { SyncMode } from "./store/sqlite_store.ts";
 import { openStore, parseStoreUrl } from "./store/open_store.ts";
 import { redactUrl } from "./store/_postgres_url.ts";
 import type { Store } from "./store/store.ts";
-import { WorkerPool } from "./worker_pool.ts";
+import { WorkerPool } from "./ingest/mod.ts";
 import { checkRetentionDays, type Retention, startRetention } from "./retention.ts";
 import { type Dashboard, startDashboard } from "./dashboard/mod.ts";
 import { ServerMetrics } from "./metrics.ts";

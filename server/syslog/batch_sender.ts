@@ -9,7 +9,7 @@
  */
 
 import type { Logger } from "../log.ts";
-import type { WorkerPool } from "../worker_pool.ts";
+import type { WorkerPool } from "../ingest/mod.ts";
 import type { SyslogBatch } from "./syslog_batch.ts";
 import type { SyslogStats } from "./stats.ts";
 

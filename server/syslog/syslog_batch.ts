@@ -6,7 +6,7 @@
  */
 
 import type { SyslogTransport } from "../store/store.ts";
-import type { EventsJob } from "../worker_messages.ts";
+import type { EventsJob } from "../ingest/mod.ts";
 
 /** Most messages in one batch (one pool job), as for agent connections. */
 export const MAX_SYSLOG_BATCH_MESSAGES = 1000;

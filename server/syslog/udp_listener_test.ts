@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { silentLogger } from "../log.ts";
-import type { WorkerPool } from "../worker_pool.ts";
-import type { EventsJob } from "../worker_messages.ts";
+import type { EventsJob, WorkerPool } from "../ingest/mod.ts";
 import { parseAllowList } from "./allow_list.ts";
 import { createSyslogStats } from "./stats.ts";
 import {

@@ -1,7 +1,7 @@
 /**
  * Entry point of the checkpoint worker: runs SQLite `PASSIVE` checkpoints of
  * the database on its own connection when the writer asks (after each commit).
- * Why, and the writer's side: server/checkpointer.ts.
+ * Why, and the writer's side: server/ingest/checkpointer.ts.
  *
  * @module
  */

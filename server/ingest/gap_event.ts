@@ -7,8 +7,8 @@
  * @module
  */
 
-import { GAP_EVENT_PREFIX } from "../protocol/mod.ts";
-import { EVENT_FLAGS, type EventBatch } from "./store/store.ts";
+import { GAP_EVENT_PREFIX } from "../../protocol/mod.ts";
+import { EVENT_FLAGS, type EventBatch } from "../store/store.ts";
 
 /** Program name gap events are stored under. */
 export const GAP_EVENT_PROGRAM = "nms-agent";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { packBatch, unpackBatch } from "./packed_batch.ts";
-import type { EventBatch } from "./store/store.ts";
+import type { EventBatch } from "../store/store.ts";
 
 function batchOf(
   rows: {

@@ -1,5 +1,5 @@
 /**
- * The writer's handle on the checkpoint worker (server/checkpoint_worker.ts),
+ * The writer's handle on the checkpoint worker (server/ingest/checkpoint_worker.ts),
  * which copies SQLite's write-ahead log back into the database file on its own
  * connection and thread, so the writer's commits never include a checkpoint.
  *

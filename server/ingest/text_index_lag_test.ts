@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { openSqliteStore } from "./store/sqlite_store.ts";
-import { makeBatch } from "./store/store_conformance.ts";
-import type { Store } from "./store/store.ts";
+import { openSqliteStore } from "../store/sqlite_store.ts";
+import { makeBatch } from "../store/store_conformance.ts";
+import type { Store } from "../store/store.ts";
 import {
   ASSUMED_TEXT_INDEX_RATE,
   keepTextIndexLagBounded,

@@ -12,17 +12,17 @@ import type {
   HeartbeatRecord,
   Role,
   SyslogTransport,
-} from "./store/store.ts";
-import type { SyncMode } from "./store/sqlite_store.ts";
-import type { LoginFailurePolicy } from "./store/security_store.ts";
-import type { PrunePolicy } from "./store/store.ts";
-import { FAIL, type FailReason } from "../protocol/mod.ts";
+} from "../store/store.ts";
+import type { SyncMode } from "../store/sqlite_store.ts";
+import type { LoginFailurePolicy } from "../store/security_store.ts";
+import type { PrunePolicy } from "../store/store.ts";
+import { FAIL, type FailReason } from "../../protocol/mod.ts";
 import type { WireLines } from "./wire_batch.ts";
 import type { PackedBatch } from "./packed_batch.ts";
 import type { TextIndexLagLimits } from "./text_index_lag.ts";
-import type { BatchMatches } from "./rules/engine.ts";
-import type { RuleSet } from "./rules/rule.ts";
-import type { AlertNotice } from "./rules/alert_feed.ts";
+import type { BatchMatches } from "../rules/engine.ts";
+import type { RuleSet } from "../rules/rule.ts";
+import type { AlertNotice } from "../rules/alert_feed.ts";
 
 /** How a worker opens its own connection to the store. */
 export interface StoreLocation {
@@ -150,7 +150,7 @@ export type WriterRequest =
   }
   /**
    * The same as `events`, from a pool worker: the batch packed for transfer
-   * (server/packed_batch.ts).
+   * (server/ingest/packed_batch.ts).
    */
   | {
     readonly kind: "packed-events";

@@ -8,10 +8,10 @@
 
 /// <reference lib="deno.worker" />
 
-import { verifyLogin } from "./auth/verify_login.ts";
-import { parseLogLine } from "./log_formats/mod.ts";
-import { openStore } from "./store/open_store.ts";
-import { EVENT_FLAGS, type EventBatch, type Store } from "./store/store.ts";
+import { verifyLogin } from "../auth/verify_login.ts";
+import { parseLogLine } from "../log_formats/mod.ts";
+import { openStore } from "../store/open_store.ts";
+import { EVENT_FLAGS, type EventBatch, type Store } from "../store/store.ts";
 import type {
   EventsJob,
   LoginJob,
@@ -20,13 +20,13 @@ import type {
   WriterRequest,
 } from "./worker_messages.ts";
 import { NO_REPLY } from "./worker_messages.ts";
-import { securityEvent } from "./security_event.ts";
+import { securityEvent } from "../security_event.ts";
 import { decodeWireLines } from "./decode_wire.ts";
 import { packBatch } from "./packed_batch.ts";
-import { SourceTally } from "./syslog/source_tally.ts";
-import { RuleEngine } from "./rules/engine.ts";
-import { matchBatch } from "./rules/match_batch.ts";
-import { isGapEvent } from "../protocol/mod.ts";
+import { SourceTally } from "./source_tally.ts";
+import { RuleEngine } from "../rules/engine.ts";
+import { matchBatch } from "../rules/match_batch.ts";
+import { isGapEvent } from "../../protocol/mod.ts";
 import { markGap } from "./gap_event.ts";
 import { Semaphore } from "./semaphore.ts";
 
@@ -46,7 +46,7 @@ function reply(message: PoolReply): void {
   self.postMessage(message);
 }
 
-/** Hands a request to the writer; an events batch travels packed (server/packed_batch.ts). */
+/** Hands a request to the writer; an events batch travels packed (server/ingest/packed_batch.ts). */
 function sendToWriter(request: WriterRequest): void {
   if (request.kind !== "events") {
     writer!.postMessage(request);

@@ -11,10 +11,10 @@
  * @module
  */
 
-import type { AgentRegistration, EventBatch, HeartbeatRecord, Role } from "./store/store.ts";
+import type { AgentRegistration, EventBatch, HeartbeatRecord, Role } from "../store/store.ts";
 import { Semaphore } from "./semaphore.ts";
-import type { AlertNotice } from "./rules/alert_feed.ts";
-import type { RuleSet } from "./rules/rule.ts";
+import type { AlertNotice } from "../rules/alert_feed.ts";
+import type { RuleSet } from "../rules/rule.ts";
 import type {
   EventsJob,
   JobResult,
@@ -28,7 +28,7 @@ import type {
 } from "./worker_messages.ts";
 import { NO_REPLY } from "./worker_messages.ts";
 import type { LoginToken } from "./worker_messages.ts";
-import type { LoginFailurePolicy } from "./store/security_store.ts";
+import type { LoginFailurePolicy } from "../store/security_store.ts";
 
 /**
  * Event batches queued or in progress across all workers. When every credit is

@@ -10,7 +10,7 @@
 
 /// <reference lib="deno.worker" />
 
-import { openStore } from "./store/open_store.ts";
+import { openStore } from "../store/open_store.ts";
 import { unpackBatch } from "./packed_batch.ts";
 import { Checkpointer, WRITER_SAFETY_CHECKPOINT_PAGES } from "./checkpointer.ts";
 import {
@@ -18,11 +18,11 @@ import {
   TEXT_INDEX_STEP_ROWS,
   TextIndexLagBound,
 } from "./text_index_lag.ts";
-import type { AlertUpsert, EventBatch, GroupAlerts, Store } from "./store/store.ts";
-import { AlertPipeline } from "./rules/alert_pipeline.ts";
+import type { AlertUpsert, EventBatch, GroupAlerts, Store } from "../store/store.ts";
+import { AlertPipeline } from "../rules/alert_pipeline.ts";
 import { nextTurn } from "./next_turn.ts";
-import type { BatchMatches } from "./rules/engine.ts";
-import { agentRegisteredEvent } from "./rules/nms_events.ts";
+import type { BatchMatches } from "../rules/engine.ts";
+import { agentRegisteredEvent } from "../rules/nms_events.ts";
 import {
   type JobResult,
   NO_REPLY,
@@ -39,7 +39,7 @@ import {
 const GROUP_COMMIT_MAX_ROWS = 20_000;
 
 let store: Store | undefined;
-/** Checkpoints the SQLite log on another thread (server/checkpointer.ts); null otherwise. */
+/** Checkpoints the SQLite log on another thread (server/ingest/checkpointer.ts); null otherwise. */
 let checkpointer: Checkpointer | null = null;
 let pendingEvents: {
   jobId: number;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseCommand } from "../protocol/mod.ts";
+import { parseCommand } from "../../protocol/mod.ts";
 import { decodeWireLines } from "./decode_wire.ts";
 import { WireBatch } from "./wire_batch.ts";
 import { failureStatus } from "./worker_messages.ts";

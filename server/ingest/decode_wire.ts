@@ -11,7 +11,7 @@
  * @module
  */
 
-import { type EventLineParts, parseCommand, readEventLine } from "../protocol/mod.ts";
+import { type EventLineParts, parseCommand, readEventLine } from "../../protocol/mod.ts";
 import type { WireLines } from "./wire_batch.ts";
 import { failureStatus } from "./worker_messages.ts";
 

@@ -1,0 +1,34 @@
+/**
+ * The ingest path behind the sockets: the pool of parsing workers, the single
+ * writer worker that group-commits their batches, and what only they use
+ * (decoding, packing, checkpoints, full-text index lag).
+ *
+ * ```
+ * main (sockets) --batch--> pool worker i --parsed batch--> writer --results--> main (ACKs)
+ * ```
+ *
+ * @module
+ */
+
+export {
+  CPUS_RESERVED_FOR_WRITER,
+  DEFAULT_TEXT_INDEX_MAX_LAG,
+  defaultWorkerCount,
+  type LoginOutcome,
+  type LoginSecurity,
+  MAX_BATCHES_IN_FLIGHT,
+  WorkerPool,
+  type WorkerPoolOptions,
+} from "./worker_pool.ts";
+export { MAX_TEXT_INDEX_CATCHUP_SECONDS } from "./text_index_lag.ts";
+export { WireBatch, type WireLines } from "./wire_batch.ts";
+export {
+  type EventsJob,
+  failureReason,
+  failureStatus,
+  type LoginToken,
+  type RetentionOutcome,
+  type RetentionPass,
+  type StoreLocation,
+  type SyslogOrigin,
+} from "./worker_messages.ts";
