@@ -25,7 +25,7 @@ import {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_IP,
   DEFAULT_MAX_EVENTS_PER_SECOND,
-} from "./connection_limits.ts";
+} from "./agent_port/mod.ts";
 import { createLogger, type LogLevel } from "./log.ts";
 import { DEFAULT_DB_PATH, startServer } from "./server.ts";
 import { DEFAULT_HTTP_PORT } from "./dashboard/mod.ts";

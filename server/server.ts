@@ -9,7 +9,13 @@
 import { dirname } from "node:path";
 import { DEFAULT_PORT } from "../protocol/mod.ts";
 import { bootstrapAdmin } from "./auth/bootstrap_admin.ts";
-import { Listener } from "./listener.ts";
+import {
+  type ConnectionLimitOptions,
+  Listener,
+  ReloadableListener,
+  resolveLimits,
+  watchCredentials,
+} from "./agent_port/mod.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { SyncMode } from "./store/sqlite_store.ts";
 import { openStore, parseStoreUrl } from "./store/open_store.ts";
@@ -28,9 +34,6 @@ import { AgentSilenceWatch } from "./rules/silence_watch.ts";
 import { AlertWebhook, webhookUrl } from "./rules/webhook.ts";
 // Security (server/auth/, docs/SECURITY.md, issue 5).
 import { type LockoutOptions, lockoutPolicy } from "./auth/lockout.ts";
-import { type ConnectionLimitOptions, resolveLimits } from "./connection_limits.ts";
-import { watchCredentials } from "./credential_watch.ts";
-import { ReloadableListener } from "./reloadable_listener.ts";
 import {
   DEFAULT_SYSLOG_ALLOW,
   parseAllowList,

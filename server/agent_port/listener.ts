@@ -7,10 +7,10 @@
 
 import { type ByteConn, Connection, type ConnectionContext } from "./connection.ts";
 // Security (issue 5): connection limits, timeouts, closing revoked credentials.
-import { FAIL, type FailReason, formatAck } from "../protocol/mod.ts";
+import { FAIL, type FailReason, formatAck } from "../../protocol/mod.ts";
 import { CLOSE_GRACE_MS, TIMEOUT_CHECK_INTERVAL_MS } from "./connection_limits.ts";
 
-/** Where connections come from: a `Deno.Listener`, or a listener of `server/tls.ts`. */
+/** Where connections come from: a `Deno.Listener`, or a listener of `server/agent_port/tls.ts`. */
 export interface ConnectionSource {
   accept(): Promise<ByteConn>;
   close(): void;

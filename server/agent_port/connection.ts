@@ -18,15 +18,15 @@ import {
   OK,
   parseCommand,
   WELCOME_LINE,
-} from "../protocol/mod.ts";
+} from "../../protocol/mod.ts";
 import { AckQueue } from "./ack_queue.ts";
-import { type Logger, quote } from "./log.ts";
-import { APPEND_STATUS, type Role } from "./store/store.ts";
-import { failureReason, type LoginToken, WireBatch, type WorkerPool } from "./ingest/mod.ts";
-import type { ServerMetrics } from "./metrics.ts";
+import { type Logger, quote } from "../log.ts";
+import { APPEND_STATUS, type Role } from "../store/store.ts";
+import { failureReason, type LoginToken, WireBatch, type WorkerPool } from "../ingest/mod.ts";
+import type { ServerMetrics } from "../metrics.ts";
 // Security (issue 5): lockout, tokens, limits, TLS peers.
 import { CLOSE_GRACE_MS, type ConnectionLimits, RateLimiter } from "./connection_limits.ts";
-import type { LoginFailurePolicy } from "./store/security_store.ts";
+import type { LoginFailurePolicy } from "../store/security_store.ts";
 
 /**
  * Bytes read from the socket at once. A connection starts with the small
@@ -68,13 +68,13 @@ export interface ConnectionContext {
   // --- Security (issue 5, docs/SECURITY.md) ---
   /** Login lockout policy; null or absent: no lockout. */
   readonly lockout?: LoginFailurePolicy | null;
-  /** Rate limit and timeouts (server/connection_limits.ts); absent: none. */
+  /** Rate limit and timeouts (server/agent_port/connection_limits.ts); absent: none. */
   readonly limits?: ConnectionLimits;
 }
 
 /**
  * The socket a connection serves: a `Deno.Conn` (TCP or TLS), or the mutual
- * TLS adapter of `server/tls.ts`.
+ * TLS adapter of `server/agent_port/tls.ts`.
  */
 export interface ByteConn {
   read(buffer: Uint8Array): Promise<number | null>;
