@@ -35,18 +35,18 @@ import {
   parseAllowList,
   sourceStatus,
 } from "./syslog/mod.ts";
-import { openStore, parseStoreUrl } from "./store/open_store.ts";
 import {
   EVENT_FLAGS,
   type EventRecord,
+  openStore,
+  parseStoreUrl,
   type Role,
   ROLES,
   type Store,
   StoreError,
-} from "./store/store.ts";
+} from "./store/mod.ts";
 import { alertsTable } from "./cli/alerts_table.ts";
-import { loadRulesFile } from "./rules/rules_file.ts";
-import { webhookUrl } from "./rules/webhook.ts";
+import { loadRulesFile, webhookUrl } from "./rules/mod.ts";
 import { addOpsCommands, byteSizeArg, retentionDaysArg } from "./cli/ops_commands.ts";
 import { DEFAULT_TEXT_INDEX_MAX_LAG, MAX_TEXT_INDEX_CATCHUP_SECONDS } from "./ingest/mod.ts";
 import { SERVER_VERSION, versionLine } from "./version.ts";

@@ -17,21 +17,21 @@ import {
   watchCredentials,
 } from "./agent_port/mod.ts";
 import { createLogger, type Logger } from "./log.ts";
-import type { SyncMode } from "./store/sqlite_store.ts";
-import { openStore, parseStoreUrl } from "./store/open_store.ts";
-import { redactUrl } from "./store/_postgres_url.ts";
-import type { Store } from "./store/store.ts";
+import { openStore, parseStoreUrl, redactUrl, type Store, type SyncMode } from "./store/mod.ts";
 import { WorkerPool } from "./ingest/mod.ts";
 import { checkRetentionDays, type Retention, startRetention } from "./retention.ts";
 import { type Dashboard, startDashboard } from "./dashboard/mod.ts";
 import { ServerMetrics } from "./metrics.ts";
 import { securityEvent } from "./security_event.ts";
 import { DEFAULT_HEARTBEAT_SECONDS } from "../protocol/mod.ts";
-import { AlertFeed } from "./rules/alert_feed.ts";
-import type { RuleSet } from "./rules/rule.ts";
-import { builtinRuleSet } from "./rules/rules_file.ts";
-import { AgentSilenceWatch } from "./rules/silence_watch.ts";
-import { AlertWebhook, webhookUrl } from "./rules/webhook.ts";
+import {
+  AgentSilenceWatch,
+  AlertFeed,
+  AlertWebhook,
+  builtinRuleSet,
+  type RuleSet,
+  webhookUrl,
+} from "./rules/mod.ts";
 // Security (server/auth/, docs/SECURITY.md, issue 5).
 import { type LockoutOptions, lockoutPolicy } from "./auth/lockout.ts";
 import {

@@ -21,12 +21,11 @@ import {
 } from "../../protocol/mod.ts";
 import { AckQueue } from "./ack_queue.ts";
 import { type Logger, quote } from "../log.ts";
-import { APPEND_STATUS, type Role } from "../store/store.ts";
+import { APPEND_STATUS, type LoginFailurePolicy, type Role } from "../store/mod.ts";
 import { failureReason, type LoginToken, WireBatch, type WorkerPool } from "../ingest/mod.ts";
 import type { ServerMetrics } from "../metrics.ts";
 // Security (issue 5): lockout, tokens, limits, TLS peers.
 import { CLOSE_GRACE_MS, type ConnectionLimits, RateLimiter } from "./connection_limits.ts";
-import type { LoginFailurePolicy } from "../store/security_store.ts";
 
 /**
  * Bytes read from the socket at once. A connection starts with the small

@@ -11,7 +11,7 @@
 import { FAIL } from "../../protocol/mod.ts";
 import type { Listener } from "./listener.ts";
 import type { Logger } from "../log.ts";
-import type { Store } from "../store/store.ts";
+import type { Store } from "../store/mod.ts";
 
 /** How often the credentials of open connections are checked, in ms. */
 export const CREDENTIAL_CHECK_INTERVAL_MS = 5_000;

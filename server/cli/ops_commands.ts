@@ -27,7 +27,7 @@ import {
 } from "../../common/mod.ts";
 import { checkRetentionDays } from "../retention.ts";
 import { DEFAULT_DB_PATH } from "../server.ts";
-import { parseStoreUrl } from "../store/open_store.ts";
+import { parseStoreUrl } from "../store/mod.ts";
 import { backupSqliteFile } from "../store/sqlite_maintenance.ts";
 
 /** Environment variable naming the configuration file when `--config` is absent. */

@@ -13,8 +13,7 @@ import { DatabaseSync } from "node:sqlite";
 import { hashPassword } from "../auth/password.ts";
 import { generateToken, TOKEN_NAME_PATTERN } from "../auth/tokens.ts";
 import { securityEvent } from "../security_event.ts";
-import type { AuditEntry } from "../store/security_store.ts";
-import { type Role, ROLES, type Store, StoreError } from "../store/store.ts";
+import { type AuditEntry, type Role, ROLES, type Store, StoreError } from "../store/mod.ts";
 import { printable, table } from "./format.ts";
 
 /** What the security commands need from main.ts. */

@@ -8,7 +8,7 @@
  */
 
 import { GAP_EVENT_PREFIX } from "../../protocol/mod.ts";
-import { EVENT_FLAGS, type EventBatch } from "../store/store.ts";
+import { EVENT_FLAGS, type EventBatch } from "../store/mod.ts";
 
 /** Program name gap events are stored under. */
 export const GAP_EVENT_PROGRAM = "nms-agent";

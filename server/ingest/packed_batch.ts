@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { EventBatch } from "../store/store.ts";
+import type { EventBatch } from "../store/mod.ts";
 
 /** A column of repeated strings: its distinct values and, per row, an index into them. */
 export interface PackedColumn {

@@ -10,8 +10,7 @@
 
 import { verifyLogin } from "../auth/verify_login.ts";
 import { parseLogLine } from "../log_formats/mod.ts";
-import { openStore } from "../store/open_store.ts";
-import { EVENT_FLAGS, type EventBatch, type Store } from "../store/store.ts";
+import { EVENT_FLAGS, type EventBatch, openStore, type Store } from "../store/mod.ts";
 import type {
   EventsJob,
   LoginJob,
@@ -24,8 +23,7 @@ import { securityEvent } from "../security_event.ts";
 import { decodeWireLines } from "./decode_wire.ts";
 import { packBatch } from "./packed_batch.ts";
 import { SourceTally } from "./source_tally.ts";
-import { RuleEngine } from "../rules/engine.ts";
-import { matchBatch } from "../rules/match_batch.ts";
+import { matchBatch, RuleEngine } from "../rules/mod.ts";
 import { isGapEvent } from "../../protocol/mod.ts";
 import { markGap } from "./gap_event.ts";
 import { Semaphore } from "./semaphore.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { SourceUpdate } from "../store/store.ts";
+import type { SourceUpdate } from "../store/mod.ts";
 import type { SyslogOrigin } from "./worker_messages.ts";
 
 /**

@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { Store } from "../store/store.ts";
+import type { Store } from "../store/mod.ts";
 
 /**
  * Events added to the full-text index per step when the writer is idle. A step

@@ -10,19 +10,17 @@ import type {
   AgentRegistration,
   EventBatch,
   HeartbeatRecord,
+  LoginFailurePolicy,
+  PrunePolicy,
   Role,
+  SyncMode,
   SyslogTransport,
-} from "../store/store.ts";
-import type { SyncMode } from "../store/sqlite_store.ts";
-import type { LoginFailurePolicy } from "../store/security_store.ts";
-import type { PrunePolicy } from "../store/store.ts";
+} from "../store/mod.ts";
 import { FAIL, type FailReason } from "../../protocol/mod.ts";
 import type { WireLines } from "./wire_batch.ts";
 import type { PackedBatch } from "./packed_batch.ts";
 import type { TextIndexLagLimits } from "./text_index_lag.ts";
-import type { BatchMatches } from "../rules/engine.ts";
-import type { RuleSet } from "../rules/rule.ts";
-import type { AlertNotice } from "../rules/alert_feed.ts";
+import type { AlertNotice, BatchMatches, RuleSet } from "../rules/mod.ts";
 
 /** How a worker opens its own connection to the store. */
 export interface StoreLocation {

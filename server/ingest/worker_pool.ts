@@ -11,10 +11,15 @@
  * @module
  */
 
-import type { AgentRegistration, EventBatch, HeartbeatRecord, Role } from "../store/store.ts";
+import type {
+  AgentRegistration,
+  EventBatch,
+  HeartbeatRecord,
+  LoginFailurePolicy,
+  Role,
+} from "../store/mod.ts";
 import { Semaphore } from "./semaphore.ts";
-import type { AlertNotice } from "../rules/alert_feed.ts";
-import type { RuleSet } from "../rules/rule.ts";
+import type { AlertNotice, RuleSet } from "../rules/mod.ts";
 import type {
   EventsJob,
   JobResult,
@@ -28,7 +33,6 @@ import type {
 } from "./worker_messages.ts";
 import { NO_REPLY } from "./worker_messages.ts";
 import type { LoginToken } from "./worker_messages.ts";
-import type { LoginFailurePolicy } from "../store/security_store.ts";
 
 /**
  * Event batches queued or in progress across all workers. When every credit is

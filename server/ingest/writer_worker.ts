@@ -10,7 +10,13 @@
 
 /// <reference lib="deno.worker" />
 
-import { openStore } from "../store/open_store.ts";
+import {
+  type AlertUpsert,
+  type EventBatch,
+  type GroupAlerts,
+  openStore,
+  type Store,
+} from "../store/mod.ts";
 import { unpackBatch } from "./packed_batch.ts";
 import { Checkpointer, WRITER_SAFETY_CHECKPOINT_PAGES } from "./checkpointer.ts";
 import {
@@ -18,11 +24,8 @@ import {
   TEXT_INDEX_STEP_ROWS,
   TextIndexLagBound,
 } from "./text_index_lag.ts";
-import type { AlertUpsert, EventBatch, GroupAlerts, Store } from "../store/store.ts";
-import { AlertPipeline } from "../rules/alert_pipeline.ts";
+import { agentRegisteredEvent, AlertPipeline, type BatchMatches } from "../rules/mod.ts";
 import { nextTurn } from "./next_turn.ts";
-import type { BatchMatches } from "../rules/engine.ts";
-import { agentRegisteredEvent } from "../rules/nms_events.ts";
 import {
   type JobResult,
   NO_REPLY,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SyslogTransport } from "../store/store.ts";
+import type { SyslogTransport } from "../store/mod.ts";
 import type { EventsJob } from "../ingest/mod.ts";
 
 /** Most messages in one batch (one pool job), as for agent connections. */
