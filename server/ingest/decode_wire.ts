@@ -12,7 +12,7 @@
  */
 
 import { type EventLineParts, parseCommand, readEventLine } from "../../protocol/mod.ts";
-import type { WireLines } from "./wire_batch.ts";
+import type { WireLines } from "./wire_lines.ts";
 import { failureStatus } from "./worker_messages.ts";
 
 /** Event lines of a wire batch, split into their parts. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parseCommand } from "../../protocol/mod.ts";
 import { decodeWireLines } from "./decode_wire.ts";
-import { WireBatch } from "./wire_batch.ts";
+import { WireBatch } from "./wire_lines.ts";
 import { failureStatus } from "./worker_messages.ts";
 
 const encoder = new TextEncoder();

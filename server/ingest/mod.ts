@@ -21,7 +21,7 @@ export {
   type WorkerPoolOptions,
 } from "./worker_pool.ts";
 export { MAX_TEXT_INDEX_CATCHUP_SECONDS } from "./text_index_lag.ts";
-export { WireBatch, type WireLines } from "./wire_batch.ts";
+export { WireBatch, type WireLines } from "./wire_lines.ts";
 export {
   type EventsJob,
   failureReason,

@@ -17,7 +17,7 @@ import type {
   SyslogTransport,
 } from "../store/mod.ts";
 import { FAIL, type FailReason } from "../../protocol/mod.ts";
-import type { WireLines } from "./wire_batch.ts";
+import type { WireLines } from "./wire_lines.ts";
 import type { PackedBatch } from "./packed_batch.ts";
 import type { TextIndexLagLimits } from "./text_index_lag.ts";
 import type { AlertNotice, BatchMatches, RuleSet } from "../rules/mod.ts";
