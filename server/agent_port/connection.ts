@@ -22,7 +22,12 @@ import {
 import { AckQueue } from "./ack_queue.ts";
 import { type Logger, quote } from "../log.ts";
 import { APPEND_STATUS, type LoginFailurePolicy, type Role } from "../store/mod.ts";
-import { failureReason, type LoginToken, WireBatch, type WorkerPool } from "../ingest/mod.ts";
+import {
+  failureReason,
+  type LoginToken,
+  WireLinesBuilder,
+  type WorkerPool,
+} from "../ingest/mod.ts";
 import type { ServerMetrics } from "../metrics.ts";
 // Security (issue 5): lockout, tokens, limits, TLS peers.
 import { CLOSE_GRACE_MS, type ConnectionLimits, RateLimiter } from "./connection_limits.ts";
@@ -119,7 +124,7 @@ export class Connection {
   };
   readonly #ip: string;
   /** Event lines read but not yet sent to a worker, as bytes. */
-  readonly #batch = new WireBatch();
+  readonly #wire = new WireLinesBuilder();
   /** Whether this session may ship events (logged in, not a viewer): enables the byte path. */
   #shipping = false;
   readonly #decoder = new TextDecoder();
@@ -297,7 +302,7 @@ export class Connection {
         // copied as bytes; the pool worker decodes and validates it.
         this.#chunkLines++;
         if (lines.length === 0 && this.#shipping && eventVerb(bytes) !== null) {
-          this.#batch.append(bytes);
+          this.#wire.append(bytes);
         } else {
           lines.push(this.#decoder.decode(bytes));
         }
@@ -420,8 +425,8 @@ export class Connection {
       case "EVENT":
         // Validated again by the worker, like the lines on the byte path.
         this.#good();
-        this.#batch.appendText(line);
-        if (this.#batch.count >= MAX_BATCH_LINES) return this.#flushBatch();
+        this.#wire.appendText(line);
+        if (this.#wire.count >= MAX_BATCH_LINES) return this.#flushBatch();
         return;
       case "REGISTER":
         await this.#flushBatch();
@@ -535,8 +540,8 @@ export class Connection {
 
   /** Sends the pending event lines to the pool as one batch, waiting for a credit. */
   async #flushBatch(): Promise<void> {
-    if (this.#batch.count === 0) return;
-    const wire = this.#batch.take();
+    if (this.#wire.count === 0) return;
+    const wire = this.#wire.take();
     const count = wire.ends.length;
     const slot = this.#acks.reserve();
     // Backpressure: without a credit this connection reads nothing more.
@@ -545,13 +550,11 @@ export class Connection {
     this.#batchesInFlight++;
     const metrics = this.#ctx.metrics;
     if (metrics) metrics.eventsReceived += count;
-    const work = this.#ctx.pool.appendEvents({
+    const work = this.#ctx.pool.ingest({
+      source: "agent",
       receivedAt: Date.now(),
       agentId: this.#session.agentId,
       defaultHost: this.#session.hostname ?? this.#ip,
-      lines: [],
-      streams: null,
-      positions: null,
       wire,
     }, this.#worker).finally(() => this.#batchesInFlight--).then(
       (statuses) => {
@@ -601,7 +604,7 @@ export class Connection {
   #bad(reason: FailReason, detail: string): Promise<void> | void {
     this.#countBad(reason, detail);
     // A failure is answered in order, after the events read before it.
-    if (this.#batch.count > 0) {
+    if (this.#wire.count > 0) {
       return this.#flushBatch().then(() => this.#acks.pushText(formatAck(false, reason) + "\n"));
     }
     this.#acks.pushText(formatAck(false, reason) + "\n");

@@ -13,7 +13,7 @@
 
 import { type EventLineParts, parseCommand, readEventLine } from "../../protocol/mod.ts";
 import type { WireLines } from "./wire_lines.ts";
-import { failureStatus } from "./worker_messages.ts";
+import { failureStatus } from "./line_status.ts";
 
 /** Event lines of a wire batch, split into their parts. */
 export interface DecodedWire {
@@ -24,7 +24,7 @@ export interface DecodedWire {
   /** Origin position per valid line (-1 without stream), or null when none has one. */
   readonly positions: Float64Array | null;
   /** Per wire line: 0 when valid, else its failure status; null when all are valid. */
-  readonly failures: Uint8Array | null;
+  readonly rejected: Uint8Array | null;
 }
 
 const decoder = new TextDecoder();
@@ -58,9 +58,9 @@ function decodeLines(wire: WireLines): { lines: string[]; nul: boolean } {
  * @returns The valid lines' parts and each line's status.
  * @example
  * ```ts
- * const batch = new WireBatch();
- * batch.appendText("EVENT s1 10 hello");
- * decodeWireLines(batch.take()).lines; // ["hello"]
+ * const wire = new WireLinesBuilder();
+ * wire.appendText("EVENT s1 10 hello");
+ * decodeWireLines(wire.take()).lines; // ["hello"]
  * ```
  */
 export function decodeWireLines(wire: WireLines): DecodedWire {
@@ -69,7 +69,7 @@ export function decodeWireLines(wire: WireLines): DecodedWire {
   const lines: string[] = [];
   let streams: (string | null)[] | null = null;
   let positions: number[] | null = null;
-  let failures: Uint8Array | null = null;
+  let rejected: Uint8Array | null = null;
   const fast: EventLineParts = { stream: "", position: 0, message: "" };
   let previous: string | null = null;
   for (let i = 0; i < count; i++) {
@@ -99,14 +99,14 @@ export function decodeWireLines(wire: WireLines): DecodedWire {
       positions?.push(-1);
       lines.push(parsed.command.message);
     } else {
-      failures ??= new Uint8Array(count);
-      failures[i] = failureStatus(parsed.ok ? "Unknown command" : parsed.reason);
+      rejected ??= new Uint8Array(count);
+      rejected[i] = failureStatus(parsed.ok ? "Unknown command" : parsed.reason);
     }
   }
   return {
     lines,
     streams,
     positions: positions === null ? null : Float64Array.from(positions),
-    failures,
+    rejected,
   };
 }

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { parseCommand } from "../../protocol/mod.ts";
 import { decodeWireLines } from "./decode_wire.ts";
-import { WireBatch } from "./wire_lines.ts";
-import { failureStatus } from "./worker_messages.ts";
+import { WireLinesBuilder } from "./wire_lines.ts";
+import { failureStatus } from "./line_status.ts";
 
 const encoder = new TextEncoder();
 
@@ -25,7 +25,7 @@ function expected(line: string): { message: string; stream: string | null; posit
 }
 
 function decodeAll(lines: string[]) {
-  const batch = new WireBatch();
+  const batch = new WireLinesBuilder();
   for (const line of lines) batch.append(encoder.encode(line));
   return decodeWireLines(batch.take());
 }
@@ -36,10 +36,10 @@ function assertSameAsParseCommand(lines: string[]): void {
   lines.forEach((line, i) => {
     const want = expected(line);
     if ("failure" in want) {
-      assert.equal(decoded.failures?.[i], want.failure, `line ${JSON.stringify(line)}`);
+      assert.equal(decoded.rejected?.[i], want.failure, `line ${JSON.stringify(line)}`);
       return;
     }
-    assert.equal(decoded.failures?.[i] ?? 0, 0, `line ${JSON.stringify(line)}`);
+    assert.equal(decoded.rejected?.[i] ?? 0, 0, `line ${JSON.stringify(line)}`);
     assert.equal(decoded.lines[valid], want.message, `message of ${JSON.stringify(line)}`);
     assert.equal(
       decoded.streams?.[valid] ?? null,
@@ -113,12 +113,12 @@ Deno.test("decodeWireLines matches parseCommand on random EVENT-like lines", () 
 });
 
 Deno.test("decodeWireLines keeps lines apart when one holds invalid UTF-8", () => {
-  const batch = new WireBatch();
+  const batch = new WireLinesBuilder();
   batch.append(encoder.encode("EVENT s1 1 before"));
   batch.append(new Uint8Array([...encoder.encode("EVENT s1 2 bad "), 0xc3, 0xe2, 0x82]));
   batch.append(encoder.encode("EVENT s1 3 after"));
   const decoded = decodeWireLines(batch.take());
   assert.deepEqual(decoded.lines, ["before", "bad \uFFFD\uFFFD", "after"]);
   assert.deepEqual([...decoded.positions!], [1, 2, 3]);
-  assert.equal(decoded.failures, null);
+  assert.equal(decoded.rejected, null);
 });

@@ -20,15 +20,19 @@ export {
   WorkerPool,
   type WorkerPoolOptions,
 } from "./worker_pool.ts";
-export { MAX_TEXT_INDEX_CATCHUP_SECONDS } from "./text_index_lag.ts";
-export { WireBatch, type WireLines } from "./wire_lines.ts";
 export {
-  type EventsJob,
-  failureReason,
-  failureStatus,
+  type AgentLineBatch,
+  type LineBatch,
+  lineCount,
+  type SyslogLineBatch,
+  type SyslogOrigin,
+} from "./line_batch.ts";
+export { failureReason, failureStatus, mergeStatuses } from "./line_status.ts";
+export { MAX_TEXT_INDEX_CATCHUP_SECONDS } from "./text_index_lag.ts";
+export { type WireLines, WireLinesBuilder } from "./wire_lines.ts";
+export {
   type LoginToken,
   type RetentionOutcome,
   type RetentionPass,
   type StoreLocation,
-  type SyslogOrigin,
 } from "./worker_messages.ts";

@@ -70,7 +70,7 @@ function unpackColumn(column: PackedColumn, count: number): (string | null)[] {
  * @example
  * ```ts
  * const { packed, transfer } = packBatch(batch);
- * port.postMessage({ kind: "packed-events", jobId, packed }, transfer);
+ * port.postMessage({ jobId, packed }, transfer);
  * ```
  */
 export function packBatch(batch: EventBatch): { packed: PackedBatch; transfer: ArrayBuffer[] } {
@@ -126,7 +126,7 @@ export function packBatch(batch: EventBatch): { packed: PackedBatch; transfer: A
  * @returns The batch, equal field by field to the one packed.
  * @example
  * ```ts
- * const batch = unpackBatch(request.packed);
+ * const batch = unpackBatch(message.packed);
  * ```
  */
 export function unpackBatch(packed: PackedBatch): EventBatch {

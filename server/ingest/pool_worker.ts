@@ -1,7 +1,8 @@
 /**
- * Entry point of each pool worker: the CPU work of the server. It parses event
- * lines into fields and hands the parsed batch straight to the writer worker
- * through its own MessagePort, and it verifies passwords for LOGIN.
+ * Entry point of each pool worker: the CPU work of the server. It parses each
+ * batch of lines (`parse_lines.ts`), hands the events straight to the writer
+ * worker through its own MessagePort and tells the main thread which lines it
+ * rejected; and it verifies passwords for LOGIN.
  *
  * @module
  */
@@ -9,24 +10,19 @@
 /// <reference lib="deno.worker" />
 
 import { verifyLogin } from "../auth/verify_login.ts";
-import { parseLogLine } from "../log_formats/mod.ts";
-import { EVENT_FLAGS, type EventBatch, openStore, type Store } from "../store/mod.ts";
-import type {
-  EventsJob,
-  LoginJob,
-  PoolReply,
-  PoolRequest,
-  WriterRequest,
-} from "./worker_messages.ts";
-import { NO_REPLY } from "./worker_messages.ts";
+import { type BatchMatches, matchBatch, RuleEngine } from "../rules/mod.ts";
 import { securityEvent } from "../security_event.ts";
-import { decodeWireLines } from "./decode_wire.ts";
+import { type EventBatch, openStore, type Store } from "../store/mod.ts";
 import { packBatch } from "./packed_batch.ts";
-import { SourceTally } from "./source_tally.ts";
-import { matchBatch, RuleEngine } from "../rules/mod.ts";
-import { isGapEvent } from "../../protocol/mod.ts";
-import { markGap } from "./gap_event.ts";
+import { parseLines } from "./parse_lines.ts";
 import { Semaphore } from "./semaphore.ts";
+import {
+  type LoginJob,
+  NO_REPLY,
+  type PackedEvents,
+  type PoolReply,
+  type PoolRequest,
+} from "./worker_messages.ts";
 
 /** Most PostgreSQL connections of one pool worker: it only reads users. */
 const POOL_WORKER_MAX_CONNECTIONS = 2;
@@ -40,79 +36,20 @@ let verifying = new Semaphore(1);
 /** Stateless detection rules (server/rules/), run on each parsed batch; null when off. */
 let rules: RuleEngine | null = null;
 
-function reply(message: PoolReply): void {
-  self.postMessage(message);
+function reply(message: PoolReply, transfer: Transferable[] = []): void {
+  self.postMessage(message, transfer);
 }
 
-/** Hands a request to the writer; an events batch travels packed (server/ingest/packed_batch.ts). */
-function sendToWriter(request: WriterRequest): void {
-  if (request.kind !== "events") {
-    writer!.postMessage(request);
-    return;
-  }
-  const { batch, ...fields } = request;
-  const { packed, transfer } = packBatch(batch);
-  if (fields.failures) transfer.push(fields.failures.buffer as ArrayBuffer);
+/**
+ * Hands parsed events to the writer, packed for the crossing: their typed
+ * arrays move with the message, so the batch must not be used afterwards.
+ */
+function sendToWriter(jobId: number, events: EventBatch, matches?: BatchMatches | null): void {
+  const { packed, transfer } = packBatch(events);
   writer!.postMessage(
-    { ...fields, kind: "packed-events", packed } satisfies WriterRequest,
+    { jobId, packed, ...(matches === undefined ? {} : { matches }) } satisfies PackedEvents,
     transfer,
   );
-}
-
-/** Parses every line of a job into columns. */
-function parseEvents(job: EventsJob): EventBatch {
-  const count = job.lines.length;
-  const batch: EventBatch = {
-    count,
-    receivedAt: job.receivedAt,
-    agentId: job.agentId,
-    ts: new Float64Array(count),
-    host: new Array(count),
-    program: new Array(count),
-    pid: new Int32Array(count),
-    severity: new Int8Array(count),
-    facility: new Int8Array(count),
-    message: new Array(count),
-    messageStart: new Int32Array(count),
-    raw: job.lines,
-    flags: new Uint8Array(count),
-    stream: job.streams ?? new Array(count).fill(null),
-    position: job.positions ?? new Float64Array(count).fill(-1),
-  };
-  // Syslog receiver: a line's sender is its host when it names none; senders are tallied.
-  const tally = job.syslog ? new SourceTally(job.syslog, job.receivedAt) : null;
-  let msgid: (string | null)[] | undefined;
-  let structuredData: (string | null)[] | undefined;
-  for (let i = 0; i < count; i++) {
-    const parsed = parseLogLine(job.lines[i]!, job.receivedAt);
-    batch.ts[i] = parsed.ts ?? job.receivedAt;
-    batch.host[i] = parsed.host ?? (tally ? tally.senderOf(i) : job.defaultHost);
-    batch.program[i] = parsed.program;
-    batch.pid[i] = parsed.pid ?? -1;
-    batch.severity[i] = parsed.severity ?? -1;
-    batch.facility[i] = parsed.facility ?? -1;
-    batch.message[i] = parsed.message;
-    batch.messageStart![i] = parsed.messageStart;
-    if (parsed.format === "raw") batch.flags[i] = EVENT_FLAGS.unparsed;
-    // Gap events: an agent reports bytes it could not deliver (docs/DELIVERY.md).
-    if (isGapEvent(batch.stream[i] ?? null, job.lines[i]!)) markGap(batch, i);
-    const extra = parsed.extra;
-    if (extra?.msgid !== undefined) (msgid ??= new Array(count).fill(null))[i] = extra.msgid;
-    if (extra?.structuredData !== undefined) {
-      (structuredData ??= new Array(count).fill(null))[i] = extra.structuredData;
-    }
-    tally?.add(i, parsed.host, parsed.format === "raw");
-  }
-  for (const line of job.syslog?.truncated ?? []) {
-    batch.flags[line] = batch.flags[line]! | EVENT_FLAGS.truncated;
-  }
-  if (!tally && !msgid && !structuredData) return batch;
-  return {
-    ...batch,
-    ...(msgid ? { msgid } : {}),
-    ...(structuredData ? { structuredData } : {}),
-    ...(tally ? { sources: tally.updates() } : {}),
-  };
 }
 
 async function login(job: LoginJob): Promise<void> {
@@ -120,13 +57,7 @@ async function login(job: LoginJob): Promise<void> {
   const { verdict, events, finish } = await verifyLogin(store!, job);
   reply({ kind: "login", jobId: job.jobId, ...verdict });
   // Every login attempt is kept as a security event, so guessing shows in the logs.
-  for (const event of events) {
-    sendToWriter({
-      kind: "events",
-      jobId: NO_REPLY,
-      batch: securityEvent({ at: job.at, ...event }),
-    });
-  }
+  for (const event of events) sendToWriter(NO_REPLY, securityEvent({ at: job.at, ...event }));
   await finish();
 }
 
@@ -149,29 +80,15 @@ self.onmessage = (event: MessageEvent<PoolRequest>) => {
         (error) => reply({ kind: "init-failed", message: (error as Error).message }),
       );
       return;
-    case "events":
+    case "parse":
       try {
-        if (request.wire) {
-          // Agent lines arrive as protocol bytes: validate, then parse the log lines.
-          const decoded = decodeWireLines(request.wire);
-          const job = { ...request, ...decoded };
-          const batch = parseEvents(job);
-          sendToWriter({
-            kind: "events",
-            jobId: request.jobId,
-            batch,
-            ...(decoded.failures ? { failures: decoded.failures } : {}),
-            ...(rules ? { matches: matchBatch(rules, batch) } : {}),
-          });
-        } else {
-          const batch = parseEvents(request);
-          sendToWriter({
-            kind: "events",
-            jobId: request.jobId,
-            batch,
-            ...(rules ? { matches: matchBatch(rules, batch) } : {}),
-          });
-        }
+        const { events, rejected } = parseLines(request.batch);
+        // Matched before packing, which hands the batch's arrays over.
+        sendToWriter(request.jobId, events, rules ? matchBatch(rules, events) : undefined);
+        reply(
+          { kind: "parsed", jobId: request.jobId, rejected },
+          rejected ? [rejected.buffer as ArrayBuffer] : [],
+        );
       } catch (error) {
         reply({ kind: "failed", jobId: request.jobId, message: (error as Error).message });
       }

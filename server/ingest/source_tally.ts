@@ -7,7 +7,7 @@
  */
 
 import type { SourceUpdate } from "../store/mod.ts";
-import type { SyslogOrigin } from "./worker_messages.ts";
+import type { SyslogOrigin } from "./line_batch.ts";
 
 /**
  * Counts the events and unparsed events of each sender of a batch and keeps

@@ -1,7 +1,7 @@
 /**
- * A batch of protocol event lines kept as bytes: the main thread copies each
- * `EVENT` / `BATCH_EVENT` line into one growing buffer and hands the buffer to
- * a pool worker as a transferable, without decoding or cloning any line.
+ * Agent event lines kept as bytes: the main thread copies each `EVENT` /
+ * `BATCH_EVENT` line into one growing buffer and hands the buffer to a pool
+ * worker as a transferable, without decoding or cloning any line.
  *
  * @module
  */
@@ -25,16 +25,16 @@ export interface WireLines {
 }
 
 /**
- * Collects lines as bytes.
+ * Collects lines as bytes until they are taken as {@linkcode WireLines}.
  *
  * @example
  * ```ts
- * const batch = new WireBatch();
- * batch.append(new TextEncoder().encode("EVENT s1 10 hello"));
- * const { bytes, ends } = batch.take();
+ * const wire = new WireLinesBuilder();
+ * wire.append(new TextEncoder().encode("EVENT s1 10 hello"));
+ * const { bytes, ends } = wire.take();
  * ```
  */
-export class WireBatch {
+export class WireLinesBuilder {
   #bytes = new Uint8Array(INITIAL_BYTES);
   #length = 0;
   #ends: number[] = [];

@@ -14,10 +14,8 @@ import type {
   PrunePolicy,
   Role,
   SyncMode,
-  SyslogTransport,
 } from "../store/mod.ts";
-import { FAIL, type FailReason } from "../../protocol/mod.ts";
-import type { WireLines } from "./wire_lines.ts";
+import type { LineBatch } from "./line_batch.ts";
 import type { PackedBatch } from "./packed_batch.ts";
 import type { TextIndexLagLimits } from "./text_index_lag.ts";
 import type { AlertNotice, BatchMatches, RuleSet } from "../rules/mod.ts";
@@ -30,37 +28,11 @@ export interface StoreLocation {
   readonly sync: SyncMode;
 }
 
-/** A batch of raw event lines from one connection, to be parsed and stored. */
-export interface EventsJob {
-  readonly kind: "events";
+/** A batch of lines for a pool worker to parse and hand to the writer. */
+export interface ParseJob {
+  readonly kind: "parse";
   readonly jobId: number;
-  readonly receivedAt: number;
-  readonly agentId: number | null;
-  /** Host recorded when a line names none: the registered hostname or the client's IP. */
-  readonly defaultHost: string;
-  readonly lines: string[];
-  /** Origin stream per line (`EVENT`), or null for `BATCH_EVENT`; null when no line has one. */
-  readonly streams: (string | null)[] | null;
-  /** Origin position per line, -1 without a stream; null when no line has one. */
-  readonly positions: Float64Array | null;
-  /** Set for lines from the syslog receiver (server/syslog/): who sent each line. */
-  readonly syslog?: SyslogOrigin;
-  /**
-   * Protocol lines (`EVENT …` / `BATCH_EVENT …`) as bytes, for the worker to
-   * decode and validate; used instead of `lines` by agent connections.
-   */
-  readonly wire?: WireLines;
-}
-
-/** The senders of a syslog batch. */
-export interface SyslogOrigin {
-  readonly transport: SyslogTransport;
-  /** Distinct sender IP addresses of the batch. */
-  readonly addresses: string[];
-  /** Index into `addresses` per line, or null when every line comes from `addresses[0]`. */
-  readonly senders: Uint16Array | null;
-  /** Indexes of the lines that were cut to the size limit (usually none). */
-  readonly truncated: number[];
+  readonly batch: LineBatch;
 }
 
 /** A LOGIN to verify against the stored hash. */
@@ -88,7 +60,7 @@ export type PoolRequest =
     /** Password verifications the worker runs at once (`loginConcurrency()`, worker_pool.ts). */
     readonly logins: number;
   }
-  | EventsJob
+  | ParseJob
   | LoginJob
   /** Detection rules to match with from now on (null: none); sent at start and on SIGHUP. */
   | { readonly kind: "rules"; readonly rules: RuleSet | null };
@@ -110,7 +82,28 @@ export type PoolReply =
     /** The agent token logged in with (`LOGIN @token …`), or null. */
     readonly token?: LoginToken | null;
   }
+  /**
+   * A batch is parsed and on its way to the writer. `rejected` holds, per line,
+   * 0 when it went to the writer, else its failure status
+   * (`line_status.ts`); null when no line was rejected.
+   */
+  | { readonly kind: "parsed"; readonly jobId: number; readonly rejected: Uint8Array | null }
   | { readonly kind: "failed"; readonly jobId: number; readonly message: string };
+
+/**
+ * A parsed batch on a pool worker's port to the writer, packed for the
+ * crossing (`packed_batch.ts`); the writer unpacks it as it arrives.
+ */
+export interface PackedEvents {
+  /** The pool's job id, or {@linkcode NO_REPLY}. */
+  readonly jobId: number;
+  readonly packed: PackedBatch;
+  /**
+   * Rules the events matched (server/rules/): null when none did; absent when
+   * not matched yet (NMS's own events), then the writer matches them.
+   */
+  readonly matches?: BatchMatches | null;
+}
 
 /** What a connection keeps of the token it logged in with. */
 export interface LoginToken {
@@ -131,32 +124,10 @@ export type WriterRequest =
     /** See `WorkerPoolOptions.textIndexMaxLag` and `textIndexMaxCatchupSeconds` (worker_pool.ts). */
     readonly textIndexLag: TextIndexLagLimits;
   }
-  | {
-    readonly kind: "events";
-    readonly jobId: number;
-    readonly batch: EventBatch;
-    /**
-     * Per line of the job: 0 when the line is in `batch` (in order), else the
-     * failure status from {@linkcode failureStatus}. Absent when all are in it.
-     */
-    readonly failures?: Uint8Array;
-    /**
-     * Rules the events matched (server/rules/): null when none did; absent when
-     * not matched yet (NMS's own events), then the writer matches them.
-     */
-    readonly matches?: BatchMatches | null;
-  }
-  /**
-   * The same as `events`, from a pool worker: the batch packed for transfer
-   * (server/ingest/packed_batch.ts).
-   */
-  | {
-    readonly kind: "packed-events";
-    readonly jobId: number;
-    readonly packed: PackedBatch;
-    readonly failures?: Uint8Array;
-    readonly matches?: BatchMatches | null;
-  }
+  /** Events NMS produced itself, from the main thread: nobody awaits their commit. */
+  | { readonly kind: "events"; readonly batch: EventBatch }
+  /** A pool worker's channel, on which its {@linkcode PackedEvents} arrive. */
+  | { readonly kind: "port"; readonly port: MessagePort }
   /** Detection rules to correlate with from now on (null: none). */
   | { readonly kind: "rules"; readonly rules: RuleSet | null }
   | { readonly kind: "register"; readonly jobId: number; readonly registration: AgentRegistration }
@@ -208,38 +179,3 @@ export type WriterReply =
   /** Something the server should log, e.g. alerts that could not be stored. */
   | { readonly kind: "warning"; readonly message: string }
   | { readonly kind: "closed" };
-
-/** Every ACK FAIL reason, indexed for {@linkcode failureStatus}. */
-const FAIL_REASONS: readonly FailReason[] = Object.values(FAIL);
-
-/** Statuses from this value up mean the line was rejected (below: APPEND_STATUS). */
-const FIRST_FAILURE_STATUS = 2;
-
-/**
- * Encodes a rejected line's reason as a per-line status byte, so one status
- * array answers a whole batch.
- *
- * @param reason The ACK FAIL reason.
- * @returns A status of at least 2.
- * @example
- * ```ts
- * failureReason(failureStatus(FAIL.usageEvent)); // FAIL.usageEvent
- * ```
- */
-export function failureStatus(reason: FailReason): number {
-  return FIRST_FAILURE_STATUS + FAIL_REASONS.indexOf(reason);
-}
-
-/**
- * Decodes a per-line status byte.
- *
- * @param status A status from a job result.
- * @returns The ACK FAIL reason, or null when the line was stored or a duplicate.
- * @example
- * ```ts
- * failureReason(0); // null
- * ```
- */
-export function failureReason(status: number): FailReason | null {
-  return status < FIRST_FAILURE_STATUS ? null : FAIL_REASONS[status - FIRST_FAILURE_STATUS] ?? null;
-}

@@ -20,8 +20,9 @@ import type {
 } from "../store/mod.ts";
 import { Semaphore } from "./semaphore.ts";
 import type { AlertNotice, RuleSet } from "../rules/mod.ts";
+import { type LineBatch, transferablesOf } from "./line_batch.ts";
+import { mergeStatuses } from "./line_status.ts";
 import type {
-  EventsJob,
   JobResult,
   PoolReply,
   PoolRequest,
@@ -31,7 +32,6 @@ import type {
   WriterReply,
   WriterRequest,
 } from "./worker_messages.ts";
-import { NO_REPLY } from "./worker_messages.ts";
 import type { LoginToken } from "./worker_messages.ts";
 
 /**
@@ -174,6 +174,10 @@ interface Pending {
   reject(error: Error): void;
   /** Index of the pool worker holding the job, for load balancing. */
   worker: number;
+  /** A batch's rejected lines, once its pool worker has parsed it (null: none). */
+  rejected?: Uint8Array | null;
+  /** The store's statuses of a batch's other lines, once the writer has committed them. */
+  stored?: Uint8Array;
 }
 
 /**
@@ -182,7 +186,7 @@ interface Pending {
  * @example
  * ```ts
  * const pool = await WorkerPool.start({ store: { url: "nms.db", sync: "full" }, workers: 2 });
- * const statuses = await pool.appendEvents({ ... });
+ * const statuses = await pool.ingest(batch, pool.leastLoaded());
  * await pool.close();
  * ```
  */
@@ -242,7 +246,10 @@ export class WorkerPool {
         const worker = spawnWorker("pool_worker");
         pool.push(worker);
         const channel = new MessageChannel();
-        writer.postMessage({ kind: "port", port: channel.port2 }, [channel.port2]);
+        writer.postMessage(
+          { kind: "port", port: channel.port2 } satisfies WriterRequest,
+          [channel.port2],
+        );
         started.push(
           ready(
             worker,
@@ -309,7 +316,10 @@ export class WorkerPool {
     if (this.#closed || !this.#store) return;
     const worker = spawnWorker("pool_worker");
     const channel = new MessageChannel();
-    this.#writer.postMessage({ kind: "port", port: channel.port2 }, [channel.port2]);
+    this.#writer.postMessage(
+      { kind: "port", port: channel.port2 } satisfies WriterRequest,
+      [channel.port2],
+    );
     // Messages posted before the worker has started wait in its queue, behind init.
     worker.postMessage(
       poolWorkerInit(this.#store, channel.port1, this.#pool.length),
@@ -341,9 +351,19 @@ export class WorkerPool {
         locked: reply.locked ?? false,
         token: reply.token ?? null,
       });
+    } else if (reply.kind === "parsed") {
+      const pending = this.#pending.get(reply.jobId);
+      if (!pending) return;
+      pending.rejected = reply.rejected;
+      if (pending.stored) this.#settleBatch(reply.jobId, pending);
     } else if (reply.kind === "failed") {
       this.#settle(reply.jobId, undefined, reply.message);
     }
+  }
+
+  /** A batch is answered once its pool worker has parsed it and the writer has committed it. */
+  #settleBatch(jobId: number, pending: Pending): void {
+    this.#settle(jobId, mergeStatuses(pending.rejected ?? null, pending.stored!));
   }
 
   #onWriterReply(reply: WriterReply): void {
@@ -374,8 +394,14 @@ export class WorkerPool {
   }
 
   #settleResult(result: JobResult): void {
-    if (result.error !== undefined) this.#settle(result.jobId, undefined, result.error);
-    else this.#settle(result.jobId, result.statuses ?? result.agentId ?? result.retention);
+    if (result.error !== undefined) return this.#settle(result.jobId, undefined, result.error);
+    if (result.statuses === undefined) {
+      return this.#settle(result.jobId, result.agentId ?? result.retention);
+    }
+    const pending = this.#pending.get(result.jobId);
+    if (!pending) return;
+    pending.stored = result.statuses;
+    if (pending.rejected !== undefined) this.#settleBatch(result.jobId, pending);
   }
 
   #track<T>(worker: number): [number, Promise<T>] {
@@ -401,8 +427,8 @@ export class WorkerPool {
   }
 
   /**
-   * Waits for a credit in the batch window. Call before {@linkcode appendEvents};
-   * the credit is returned when that job completes.
+   * Waits for a credit in the batch window. Call before {@linkcode ingest};
+   * the credit is returned when that batch is answered.
    */
   acquireBatchCredit(): Promise<void> {
     return this.#credits.acquire();
@@ -412,18 +438,16 @@ export class WorkerPool {
    * Parses and stores a batch of lines. Requires a credit from
    * {@linkcode acquireBatchCredit}, which this releases.
    *
-   * @param job The lines and their origin, without a job id.
+   * @param batch The lines and their origin; its buffers move to the worker.
    * @param worker Index of the pool worker, from {@linkcode leastLoaded}.
-   * @returns One APPEND_STATUS per line, after COMMIT.
+   * @returns One status per line (`line_status.ts`), after COMMIT.
    */
-  async appendEvents(job: Omit<EventsJob, "kind" | "jobId">, worker: number): Promise<Uint8Array> {
+  async ingest(batch: LineBatch, worker: number): Promise<Uint8Array> {
     const [jobId, promise] = this.#track<Uint8Array>(worker);
-    const request: EventsJob = { kind: "events", jobId, ...job };
-    // Wire bytes move to the worker instead of being copied.
-    const transfer = job.wire
-      ? [job.wire.bytes.buffer as ArrayBuffer, job.wire.ends.buffer as ArrayBuffer]
-      : [];
-    this.#pool[worker]!.postMessage(request, transfer);
+    this.#pool[worker]!.postMessage(
+      { kind: "parse", jobId, batch } satisfies PoolRequest,
+      transferablesOf(batch),
+    );
     try {
       return await promise;
     } finally {
@@ -483,7 +507,7 @@ export class WorkerPool {
    */
   recordEvents(batch: EventBatch): void {
     if (this.#closed) return;
-    this.#writer.postMessage({ kind: "events", jobId: NO_REPLY, batch } satisfies WriterRequest);
+    this.#writer.postMessage({ kind: "events", batch } satisfies WriterRequest);
   }
 
   /**

@@ -29,6 +29,7 @@ import { nextTurn } from "./next_turn.ts";
 import {
   type JobResult,
   NO_REPLY,
+  type PackedEvents,
   type RetentionPass,
   type WriterReply,
   type WriterRequest,
@@ -47,7 +48,6 @@ let checkpointer: Checkpointer | null = null;
 let pendingEvents: {
   jobId: number;
   batch: EventBatch;
-  failures: Uint8Array | undefined;
   matches?: BatchMatches | null | undefined;
 }[] = [];
 /** Detection rules (server/rules/): matching of NMS's own events, correlation, folding; null when off. */
@@ -59,20 +59,6 @@ let committing: Promise<void> = Promise.resolve();
 
 function reply(message: WriterReply): void {
   self.postMessage(message);
-}
-
-/**
- * One status per line of the job: the lines a pool worker rejected keep their
- * failure status, the others take the stored batch's statuses in order.
- */
-function withFailures(statuses: Uint8Array, failures: Uint8Array | undefined): Uint8Array {
-  if (!failures) return statuses;
-  const merged = new Uint8Array(failures.length);
-  let next = 0;
-  for (let i = 0; i < failures.length; i++) {
-    merged[i] = failures[i] === 0 ? statuses[next++]! : failures[i]!;
-  }
-  return merged;
 }
 
 /** Commits everything pending as one group and reports the results. */
@@ -104,7 +90,7 @@ async function commitGroup(): Promise<void> {
       for (const e of events) rows += e.batch.count;
       events.forEach((e, i) => {
         if (e.jobId === NO_REPLY) return;
-        results.push({ jobId: e.jobId, statuses: withFailures(statuses[i]!, e.failures) });
+        results.push({ jobId: e.jobId, statuses: statuses[i]! });
       });
       if (group) reportAlerts(group);
     } catch (error) {
@@ -182,13 +168,7 @@ async function applyOther(store: Store, request: WriterRequest): Promise<JobResu
         const known = (await store.listAgents()).some((agent) => agent.hostname === hostname);
         const agentId = await store.registerAgent(request.registration);
         // A first registration is a security event (rule 8803); it joins the next group.
-        if (!known) {
-          handle({
-            kind: "events",
-            jobId: NO_REPLY,
-            batch: agentRegisteredEvent(request.registration),
-          });
-        }
+        if (!known) addEvents(NO_REPLY, agentRegisteredEvent(request.registration));
         return { jobId, agentId };
       }
       case "heartbeat":
@@ -289,22 +269,24 @@ function runRetentionPass(jobId: number, pass: RetentionPass): void {
   committing = committing.then(step);
 }
 
+/** Adds a batch to the next group commit. */
+function addEvents(jobId: number, batch: EventBatch, matches?: BatchMatches | null): void {
+  pendingEvents.push({ jobId, batch, matches });
+  pendingRows += batch.count;
+  schedule();
+}
+
 function handle(request: WriterRequest): void {
   switch (request.kind) {
-    case "packed-events": {
-      const { packed, ...fields } = request;
-      handle({ ...fields, kind: "events", batch: unpackBatch(packed) });
-      return;
-    }
     case "events":
-      pendingEvents.push({
-        jobId: request.jobId,
-        batch: request.batch,
-        failures: request.failures,
-        matches: request.matches,
-      });
-      pendingRows += request.batch.count;
-      schedule();
+      addEvents(NO_REPLY, request.batch);
+      return;
+    case "port":
+      // A pool worker's channel: its batches arrive here without crossing the main thread.
+      request.port.onmessage = (event: MessageEvent<PackedEvents>) => {
+        const { jobId, packed, matches } = event.data;
+        addEvents(jobId, unpackBatch(packed), matches);
+      };
       return;
     case "register":
     case "heartbeat":
@@ -351,14 +333,6 @@ function handle(request: WriterRequest): void {
   }
 }
 
-self.onmessage = (event: MessageEvent<WriterRequest | { kind: "port"; port: MessagePort }>) => {
-  const data = event.data;
-  if (data.kind === "port") {
-    // A pool worker's channel: its event batches arrive here without crossing the main thread.
-    data.port.onmessage = (e: MessageEvent<WriterRequest>) => handle(e.data);
-    return;
-  }
-  handle(data);
-};
+self.onmessage = (event: MessageEvent<WriterRequest>) => handle(event.data);
 // Tells start-up that loading (and, under `deno test`, type checking) is over.
 reply({ kind: "loaded" });

@@ -15,10 +15,10 @@ Deno.test("SyslogBatch skips empty messages and records truncated lines", () => 
   assert.equal(batch.add("\r\n", "10.0.0.1", 0), false);
   assert.equal(batch.add("<13>one\n", "10.0.0.1", 0), true);
   assert.equal(batch.add("<13>two", "10.0.0.1", 500), true);
-  const job = batch.toJob();
+  const job = batch.toLineBatch();
   assert.deepEqual(job.lines, ["<13>one", "<13>two"]);
   assert.equal(job.receivedAt, 1000);
-  assert.deepEqual(job.syslog, {
+  assert.deepEqual(job.origin, {
     transport: "tcp",
     addresses: ["10.0.0.1"],
     senders: null,
@@ -32,7 +32,7 @@ Deno.test("SyslogBatch indexes senders once a second address appears", () => {
   batch.add("b", "10.0.0.1", 0);
   batch.add("c", "10.0.0.2", 0);
   batch.add("d", "10.0.0.1", 0);
-  const origin = batch.toJob().syslog!;
+  const origin = batch.toLineBatch().origin;
   assert.deepEqual(origin.addresses, ["10.0.0.1", "10.0.0.2"]);
   assert.deepEqual([...origin.senders!], [0, 0, 1, 0]);
 });
