@@ -40,7 +40,7 @@ export const DEFAULT_RETENTION_INTERVAL_MS = 60_000;
 /** Largest `--retention-days` (100 years). */
 export const MAX_RETENTION_DAYS = 36_500;
 
-/** The writer side of retention: `WorkerPool.retention`. */
+/** The writer side of retention: `Writer.retention` (server/ingest/writer.ts). */
 export interface RetentionTarget {
   retention(pass: RetentionPass): Promise<RetentionOutcome>;
 }
@@ -121,12 +121,12 @@ export function checkRetentionDays(days: number): number {
  * Starts the retention task. Does nothing (and `enabled` is false) when
  * neither limit is given.
  *
- * @param target The worker pool.
+ * @param target The writer.
  * @param options Limits, interval, logger.
- * @returns The task; stop it before closing the pool.
+ * @returns The task; stop it before closing the writer.
  * @example
  * ```ts
- * const retention = startRetention(pool, { retentionDays: 30, log });
+ * const retention = startRetention(writer, { retentionDays: 30, log });
  * await retention.stop();
  * ```
  */

@@ -18,7 +18,7 @@ import {
 } from "./agent_port/mod.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { openStore, parseStoreUrl, redactUrl, type Store, type SyncMode } from "./store/mod.ts";
-import { WorkerPool } from "./ingest/mod.ts";
+import { WorkerPool, Writer } from "./ingest/mod.ts";
 import { checkRetentionDays, type Retention, startRetention } from "./retention.ts";
 import { type Dashboard, startDashboard } from "./dashboard/mod.ts";
 import { ServerMetrics } from "./metrics.ts";
@@ -70,7 +70,7 @@ export interface ServerOptions {
   storeUrl?: string;
   /**
    * Pool workers.
-   * @default {defaultWorkerCount() (worker_pool.ts): CPUs - 1, at least 1}
+   * @default {defaultWorkerCount() (server/ingest/worker_pool.ts): CPUs - 1, at least 1}
    */
   workers?: number;
   /**
@@ -80,13 +80,13 @@ export interface ServerOptions {
   sync?: SyncMode;
   /**
    * Unindexed events beyond which ingest gives the full-text indexer a turn;
-   * 0 indexes only when idle (see `WorkerPoolOptions.textIndexMaxLag`).
+   * 0 indexes only when idle (see `WriterOptions.textIndexMaxLag`).
    * @default {DEFAULT_TEXT_INDEX_MAX_LAG}
    */
   textIndexMaxLag?: number;
   /**
    * Most seconds the full-text index may need to catch up once ingest stops
-   * (see `WorkerPoolOptions.textIndexMaxCatchupSeconds`); 0 turns this bound off.
+   * (see `WriterOptions.textIndexMaxCatchupSeconds`); 0 turns this bound off.
    * @default {0}
    */
   textIndexMaxCatchupSeconds?: number;
@@ -170,8 +170,10 @@ export interface NmsServer {
   readonly addr: { readonly hostname: string; readonly port: number };
   /** A main-thread store for reads (dashboard, tests). */
   readonly store: Store;
-  /** The worker pool. */
+  /** The pool of parsing workers. */
   readonly pool: WorkerPool;
+  /** The writer: node changes, retention, NMS's own events. */
+  readonly writer: Writer;
   /** Where the web console listens, or null when `httpPort` was not given. */
   readonly httpAddr: { readonly hostname: string; readonly port: number } | null;
   /** Counters shown by `/metrics`. */
@@ -248,6 +250,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
   const alerts = new AlertFeed();
   // The main thread's store serves reads (console, CLI-like queries) and the admin bootstrap.
   const store = await openStore(storeUrl, { sync, maxConnections: MAIN_STORE_MAX_CONNECTIONS });
+  let writer: Writer | undefined;
   let pool: WorkerPool | undefined;
   let tcp: ReloadableListener | undefined;
   let syslog: SyslogReceiver | undefined;
@@ -270,9 +273,8 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
         `Created user admin with a generated password (also in ${admin.file}; change it with 'nms-server user passwd admin'): ${admin.password}`,
       );
     }
-    pool = await WorkerPool.start({
+    writer = await Writer.start({
       store: { url: storeUrl, sync },
-      ...(options.workers === undefined ? {} : { workers: options.workers }),
       ...(options.textIndexMaxLag === undefined
         ? {}
         : { textIndexMaxLag: options.textIndexMaxLag }),
@@ -282,6 +284,13 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
       onWorkerError: (message) => log.error(message),
       rules,
       onAlerts: (notices) => alerts.publish(notices),
+    });
+    pool = await WorkerPool.start({
+      store: { url: storeUrl, sync },
+      writer,
+      ...(options.workers === undefined ? {} : { workers: options.workers }),
+      onWorkerError: (message) => log.error(message),
+      rules,
     });
     syslog = await startSyslogReceiver({
       pool,
@@ -296,11 +305,12 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
   } catch (error) {
     tcp?.close();
     await pool?.close();
+    await writer?.close();
     await store.close();
     throw error;
   }
   const metrics = new ServerMetrics();
-  const listener = new Listener(tcp, { pool, log, metrics, limits, lockout });
+  const listener = new Listener(tcp, { pool, writer, log, metrics, limits, lockout });
   const accepting = listener.run();
   const addr = tcp.addr;
   const credentials = watchCredentials(listener, store, {
@@ -309,7 +319,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
   });
   let dashboard: Dashboard | undefined;
   if (options.httpPort !== undefined) {
-    const workers = pool;
+    const [workers, writes] = [pool, writer];
     try {
       dashboard = await startDashboard({
         store,
@@ -327,7 +337,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
           connections: listener.connections,
         }),
         recordSecurityEvent: (event) =>
-          workers.recordEvents(securityEvent({ at: Date.now(), ...event })),
+          writes.recordEvents(securityEvent({ at: Date.now(), ...event })),
       });
     } catch (error) {
       await credentials.stop();
@@ -335,6 +345,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
       await accepting;
       await syslog.stop();
       await pool.close();
+      await writer.close();
       await store.close();
       throw error;
     }
@@ -368,12 +379,12 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
   const silence = new AgentSilenceWatch({
     store,
     heartbeatSeconds: options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS,
-    record: (batch) => pool.recordEvents(batch),
+    record: (batch) => writer.recordEvents(batch),
     onError: (message) => log.warn(message),
   });
   silence.start();
   // Retention (issue 10): passes of small delete steps run by the writer between commits.
-  const retention = startRetention(pool, {
+  const retention = startRetention(writer, {
     retentionDays: options.retentionDays,
     maxDbBytes: options.maxDbBytes,
     ...(options.retentionIntervalMs ? { intervalMs: options.retentionIntervalMs } : {}),
@@ -400,6 +411,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
       await silence.stop();
       await retention.stop();
       await pool.close();
+      await writer.close();
       await webhook?.close();
       await store.close();
       log.info("Server stopped");
@@ -415,11 +427,15 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     metrics,
     store,
     pool,
+    writer,
     finished,
     syslogAddrs: syslog.addrs,
     syslogStats: () => syslog.stats(),
     alerts,
-    setRules: (next) => pool.setRules(next),
+    setRules: (next) => {
+      pool.setRules(next);
+      writer.setRules(next);
+    },
     retention,
     shutdown,
     reloadTls: async (tls) => {

@@ -27,6 +27,7 @@ import {
   type LoginToken,
   WireLinesBuilder,
   type WorkerPool,
+  type Writer,
 } from "../ingest/mod.ts";
 import type { ServerMetrics } from "../metrics.ts";
 // Security (issue 5): lockout, tokens, limits, TLS peers.
@@ -65,7 +66,10 @@ const ACK_DUPLICATE = formatAck(true, OK.duplicate) + "\n";
 
 /** What a connection needs from the server around it. */
 export interface ConnectionContext {
+  /** Parses batches and verifies logins. */
   readonly pool: WorkerPool;
+  /** Records node changes: REGISTER, HEARTBEAT, BYE. */
+  readonly writer: Writer;
   readonly log: Logger;
   /** Counters for `/metrics`, incremented once per batch. */
   readonly metrics?: ServerMetrics;
@@ -104,7 +108,7 @@ interface Session {
  *
  * @example
  * ```ts
- * const connection = new Connection(conn, { pool, log });
+ * const connection = new Connection(conn, { pool, writer, log });
  * await connection.serve();
  * ```
  */
@@ -441,7 +445,7 @@ export class Connection {
           lagBytes: command.lagBytes ?? null,
           at: Date.now(),
         };
-        return this.#track(this.#ctx.pool.recordHeartbeat(heartbeat), () => OK.heartbeat);
+        return this.#track(this.#ctx.writer.recordHeartbeat(heartbeat), () => OK.heartbeat);
       }
       case "BYE": {
         await this.#flushBatch();
@@ -451,7 +455,7 @@ export class Connection {
         if (session.agentId === null) {
           return this.#acks.pushText(formatAck(true, OK.goodbye) + "\n");
         }
-        const stopped = this.#ctx.pool.markAgentStopped(session.agentId, Date.now());
+        const stopped = this.#ctx.writer.markAgentStopped(session.agentId, Date.now());
         return this.#track(stopped, () => OK.goodbye);
       }
     }
@@ -518,7 +522,7 @@ export class Connection {
     }
     const slot = this.#acks.reserve();
     try {
-      const agentId = await this.#ctx.pool.registerAgent({
+      const agentId = await this.#ctx.writer.registerAgent({
         hostname,
         version,
         os,

@@ -21,7 +21,7 @@ export interface ConnectionSource {
  *
  * @example
  * ```ts
- * const listener = new Listener(Deno.listen({ port: 0 }), { pool, log });
+ * const listener = new Listener(Deno.listen({ port: 0 }), { pool, writer, log });
  * const done = listener.run();
  * await listener.stop();
  * ```

@@ -48,20 +48,6 @@ export interface SyslogOrigin {
 export type LineBatch = AgentLineBatch | SyslogLineBatch;
 
 /**
- * Lines in a batch, each of which gets one status back.
- *
- * @param batch The batch.
- * @returns Its number of lines.
- * @example
- * ```ts
- * lineCount({ source: "syslog", receivedAt: 0, lines: ["a", "b"], origin }); // 2
- * ```
- */
-export function lineCount(batch: LineBatch): number {
-  return batch.source === "agent" ? batch.wire.ends.length : batch.lines.length;
-}
-
-/**
  * The buffers that move to the pool worker with a batch instead of being
  * copied; the sender must not use them afterwards.
  *

@@ -1,33 +1,18 @@
 /**
- * The ingest path behind the sockets: the pool of parsing workers, the single
- * writer worker that group-commits their batches, and what only they use
- * (decoding, packing, checkpoints, full-text index lag).
+ * The ingest path behind the sockets: the pool of workers that parse batches
+ * of lines (`worker_pool.ts`, `pool_worker.ts`, `parse_lines.ts`), the single
+ * writer that group-commits them (`writer.ts`, `writer_worker.ts`,
+ * `group_commit.ts`), and what only they use.
  *
  * ```
- * main (sockets) --batch--> pool worker i --parsed batch--> writer --results--> main (ACKs)
+ * main (sockets) --LineBatch--> pool worker i --EventBatch--> writer --commit--> main (ACKs)
  * ```
  *
  * @module
  */
 
-export {
-  CPUS_RESERVED_FOR_WRITER,
-  DEFAULT_TEXT_INDEX_MAX_LAG,
-  defaultWorkerCount,
-  type LoginOutcome,
-  type LoginSecurity,
-  MAX_BATCHES_IN_FLIGHT,
-  WorkerPool,
-  type WorkerPoolOptions,
-} from "./worker_pool.ts";
-export {
-  type AgentLineBatch,
-  type LineBatch,
-  lineCount,
-  type SyslogLineBatch,
-  type SyslogOrigin,
-} from "./line_batch.ts";
-export { failureReason, failureStatus, mergeStatuses } from "./line_status.ts";
+export { type AgentLineBatch, type LineBatch, type SyslogLineBatch } from "./line_batch.ts";
+export { failureReason } from "./line_status.ts";
 export { MAX_TEXT_INDEX_CATCHUP_SECONDS } from "./text_index_lag.ts";
 export { type WireLines, WireLinesBuilder } from "./wire_lines.ts";
 export {
@@ -36,3 +21,18 @@ export {
   type RetentionPass,
   type StoreLocation,
 } from "./worker_messages.ts";
+export {
+  CPUS_RESERVED_FOR_WRITER,
+  defaultWorkerCount,
+  type LoginOutcome,
+  type LoginSecurity,
+  MAX_BATCHES_IN_FLIGHT,
+  WorkerPool,
+  type WorkerPoolOptions,
+} from "./worker_pool.ts";
+export {
+  type CommitListener,
+  DEFAULT_TEXT_INDEX_MAX_LAG,
+  Writer,
+  type WriterOptions,
+} from "./writer.ts";

@@ -15,10 +15,10 @@ import type {
   Role,
   SyncMode,
 } from "../store/mod.ts";
+import type { AlertNotice, BatchMatches, RuleSet } from "../rules/mod.ts";
 import type { LineBatch } from "./line_batch.ts";
 import type { PackedBatch } from "./packed_batch.ts";
 import type { TextIndexLagLimits } from "./text_index_lag.ts";
-import type { AlertNotice, BatchMatches, RuleSet } from "../rules/mod.ts";
 
 /** How a worker opens its own connection to the store. */
 export interface StoreLocation {
@@ -28,6 +28,11 @@ export interface StoreLocation {
   readonly sync: SyncMode;
 }
 
+/** A job id for writes whose completion nobody awaits (NMS's own events). */
+export const NO_REPLY = -1;
+
+// --- main thread ⇄ pool worker ---
+
 /** A batch of lines for a pool worker to parse and hand to the writer. */
 export interface ParseJob {
   readonly kind: "parse";
@@ -35,7 +40,7 @@ export interface ParseJob {
   readonly batch: LineBatch;
 }
 
-/** A LOGIN to verify against the stored hash. */
+/** A LOGIN to verify against the stored hash or token. */
 export interface LoginJob {
   readonly kind: "login";
   readonly jobId: number;
@@ -44,10 +49,9 @@ export interface LoginJob {
   /** Client address, for the security event. */
   readonly address: string;
   readonly at: number;
-  // --- Security (server/auth/lockout.ts, issue 5) ---
   /** Client IP without port: the lockout's address key. */
   readonly ip: string;
-  /** Lockout policy, or null when the lockout is off. */
+  /** Lockout policy (server/auth/lockout.ts), or null when the lockout is off. */
   readonly lockout: LoginFailurePolicy | null;
 }
 
@@ -56,6 +60,7 @@ export type PoolRequest =
   | {
     readonly kind: "init";
     readonly store: StoreLocation;
+    /** The pool worker's end of its channel to the writer. */
     readonly writer: MessagePort;
     /** Password verifications the worker runs at once (`loginConcurrency()`, worker_pool.ts). */
     readonly logins: number;
@@ -64,6 +69,14 @@ export type PoolRequest =
   | LoginJob
   /** Detection rules to match with from now on (null: none); sent at start and on SIGHUP. */
   | { readonly kind: "rules"; readonly rules: RuleSet | null };
+
+/** What a connection keeps of the token it logged in with. */
+export interface LoginToken {
+  readonly id: string;
+  readonly name: string;
+  /** REGISTER must use this hostname when set. */
+  readonly boundHostname: string | null;
+}
 
 /** Messages from a pool worker to the main thread. */
 export type PoolReply =
@@ -83,16 +96,18 @@ export type PoolReply =
     readonly token?: LoginToken | null;
   }
   /**
-   * A batch is parsed and on its way to the writer. `rejected` holds, per line,
-   * 0 when it went to the writer, else its failure status
-   * (`line_status.ts`); null when no line was rejected.
+   * A batch is parsed and its events are on their way to the writer.
+   * `rejected` holds, per line, 0 when it went to the writer, else its failure
+   * status (`line_status.ts`); null when no line was rejected.
    */
   | { readonly kind: "parsed"; readonly jobId: number; readonly rejected: Uint8Array | null }
   | { readonly kind: "failed"; readonly jobId: number; readonly message: string };
 
+// --- pool worker → writer, on the pool worker's own port ---
+
 /**
- * A parsed batch on a pool worker's port to the writer, packed for the
- * crossing (`packed_batch.ts`); the writer unpacks it as it arrives.
+ * Parsed events on a pool worker's port to the writer, packed for the
+ * crossing (`packed_batch.ts`); the writer unpacks them as they arrive.
  */
 export interface PackedEvents {
   /** The pool's job id, or {@linkcode NO_REPLY}. */
@@ -105,37 +120,13 @@ export interface PackedEvents {
   readonly matches?: BatchMatches | null;
 }
 
-/** What a connection keeps of the token it logged in with. */
-export interface LoginToken {
-  readonly id: string;
-  readonly name: string;
-  /** REGISTER must use this hostname when set. */
-  readonly boundHostname: string | null;
-}
+// --- main thread ⇄ writer worker ---
 
-/** A job id for writes whose completion nobody awaits (security events). */
-export const NO_REPLY = -1;
-
-/** Messages to the writer worker, from the main thread or a pool worker's port. */
-export type WriterRequest =
-  | {
-    readonly kind: "init";
-    readonly store: StoreLocation;
-    /** See `WorkerPoolOptions.textIndexMaxLag` and `textIndexMaxCatchupSeconds` (worker_pool.ts). */
-    readonly textIndexLag: TextIndexLagLimits;
-  }
-  /** Events NMS produced itself, from the main thread: nobody awaits their commit. */
-  | { readonly kind: "events"; readonly batch: EventBatch }
-  /** A pool worker's channel, on which its {@linkcode PackedEvents} arrive. */
-  | { readonly kind: "port"; readonly port: MessagePort }
-  /** Detection rules to correlate with from now on (null: none). */
-  | { readonly kind: "rules"; readonly rules: RuleSet | null }
+/** A node's change, applied by the writer after the events of its group. */
+export type AgentWrite =
   | { readonly kind: "register"; readonly jobId: number; readonly registration: AgentRegistration }
   | { readonly kind: "heartbeat"; readonly jobId: number; readonly heartbeat: HeartbeatRecord }
-  | { readonly kind: "bye"; readonly jobId: number; readonly agentId: number; readonly at: number }
-  /** Retention (issue 10, server/retention.ts): one time-bounded pass of prune steps. */
-  | { readonly kind: "retention"; readonly jobId: number; readonly pass: RetentionPass }
-  | { readonly kind: "shutdown" };
+  | { readonly kind: "bye"; readonly jobId: number; readonly agentId: number; readonly at: number };
 
 /** One retention pass: prune steps between group commits until done or out of time. */
 export interface RetentionPass {
@@ -154,14 +145,38 @@ export interface RetentionOutcome {
   readonly more: boolean;
 }
 
-/** The outcome of one job handled by the writer. */
-export interface JobResult {
+/** Messages from the main thread to the writer worker. */
+export type WriterRequest =
+  | {
+    readonly kind: "init";
+    readonly store: StoreLocation;
+    /** See `WriterOptions.textIndexMaxLag` and `textIndexMaxCatchupSeconds` (writer.ts). */
+    readonly textIndexLag: TextIndexLagLimits;
+  }
+  /** A pool worker's channel, on which its {@linkcode PackedEvents} arrive. */
+  | { readonly kind: "port"; readonly port: MessagePort }
+  /** Events NMS produced itself: stored with the next group, nobody awaits them. */
+  | { readonly kind: "record"; readonly batch: EventBatch }
+  /** Detection rules to correlate with from now on (null: none). */
+  | { readonly kind: "rules"; readonly rules: RuleSet | null }
+  | AgentWrite
+  /** One time-bounded pass of prune steps (server/retention.ts). */
+  | { readonly kind: "retention"; readonly jobId: number; readonly pass: RetentionPass }
+  | { readonly kind: "shutdown" };
+
+/** How a pool batch's group commit went. */
+export type BatchCommit =
+  /** One `APPEND_STATUS` per event the writer was given, in order. */
+  | { readonly jobId: number; readonly statuses: Uint8Array }
+  /** Nothing was stored; the text is for the server log, never for clients. */
+  | { readonly jobId: number; readonly error: string };
+
+/** How one of the writer's own jobs went. */
+export interface WriteResult {
   readonly jobId: number;
-  /** Per-event APPEND_STATUS for events jobs. */
-  readonly statuses?: Uint8Array;
   /** Agent id for register jobs. */
   readonly agentId?: number;
-  /** Outcome of retention jobs (issue 10). */
+  /** Outcome of retention jobs. */
   readonly retention?: RetentionOutcome;
   /** Set when the job failed; the text is for the server log, never for clients. */
   readonly error?: string;
@@ -173,7 +188,10 @@ export type WriterReply =
   | { readonly kind: "loaded" }
   | { readonly kind: "ready" }
   | { readonly kind: "init-failed"; readonly message: string }
-  | { readonly kind: "done"; readonly results: JobResult[] }
+  /** Pool batches of the last group commit. */
+  | { readonly kind: "committed"; readonly results: BatchCommit[] }
+  /** The writer's own jobs. */
+  | { readonly kind: "done"; readonly results: WriteResult[] }
   /** Alerts raised or folded by the last group commit (server/rules/). */
   | { readonly kind: "alerts"; readonly notices: AlertNotice[] }
   /** Something the server should log, e.g. alerts that could not be stored. */

@@ -1,38 +1,32 @@
 /**
- * The fixed pool of Web Workers behind the listener, and the writer worker it
- * feeds. The main thread hands each pool worker whole batches of lines through
- * a bounded credit window; pool workers parse them and pass the result to the
- * writer over a direct MessagePort; the writer commits and reports back here.
+ * The fixed pool of Web Workers that parse. The main thread hands each pool
+ * worker whole batches of lines through a bounded credit window; a pool worker
+ * parses a batch, sends its events to the writer over a direct MessagePort and
+ * tells the main thread which lines it rejected; the writer commits and
+ * reports back, and the pool answers the batch with one status per line.
  *
  * ```
- * main (sockets) --batch--> pool worker i --parsed batch--> writer --results--> main (ACKs)
+ * main (sockets) --batch--> pool worker i --parsed events--> writer --commit--> main (ACKs)
+ *                                         \--rejected lines--------------------/
  * ```
  *
  * @module
  */
 
-import type {
-  AgentRegistration,
-  EventBatch,
-  HeartbeatRecord,
-  LoginFailurePolicy,
-  Role,
-} from "../store/mod.ts";
-import { Semaphore } from "./semaphore.ts";
-import type { AlertNotice, RuleSet } from "../rules/mod.ts";
+import type { RuleSet } from "../rules/mod.ts";
+import type { LoginFailurePolicy, Role } from "../store/mod.ts";
 import { type LineBatch, transferablesOf } from "./line_batch.ts";
 import { mergeStatuses } from "./line_status.ts";
+import { Semaphore } from "./semaphore.ts";
 import type {
-  JobResult,
+  BatchCommit,
+  LoginToken,
   PoolReply,
   PoolRequest,
-  RetentionOutcome,
-  RetentionPass,
   StoreLocation,
-  WriterReply,
-  WriterRequest,
 } from "./worker_messages.ts";
-import type { LoginToken } from "./worker_messages.ts";
+import { ready, spawnWorker } from "./worker_start.ts";
+import type { Writer } from "./writer.ts";
 
 /**
  * Event batches queued or in progress across all workers. When every credit is
@@ -42,16 +36,9 @@ import type { LoginToken } from "./worker_messages.ts";
 export const MAX_BATCHES_IN_FLIGHT = 128;
 
 /**
- * How long a worker may take to open the store before start-up fails, in ms,
- * counted from when its module has loaded.
- */
-const WORKER_START_TIMEOUT_MS = 30_000;
-
-/**
  * CPUs left to the writer worker when the pool size is not given. The writer
  * is the bottleneck of ingest, and a busy pool worker beyond the other CPUs
- * takes its time from the writer: on 2 CPUs one pool worker ingests as fast
- * as two or faster (docs/BENCHMARKS.md, docs/decisions/0001-worker-pool-and-writer.md).
+ * takes its time from the writer (docs/decisions/0001-worker-pool-and-writer.md).
  */
 export const CPUS_RESERVED_FOR_WRITER = 1;
 
@@ -99,15 +86,12 @@ function poolWorkerInit(store: StoreLocation, writer: MessagePort, workers: numb
   };
 }
 
-/** Starts the worker module `server/<name>.ts`, named after it. */
-function spawnWorker(name: "pool_worker" | "writer_worker"): Worker {
-  return new Worker(new URL(`./${name}.ts`, import.meta.url).href, { type: "module", name });
-}
-
 /** Options of {@linkcode WorkerPool.start}. */
 export interface WorkerPoolOptions {
   /** Where the workers open the store. */
   readonly store: StoreLocation;
+  /** The writer the workers send their batches to. */
+  readonly writer: Writer;
   /**
    * Pool workers (the writer worker comes in addition).
    * @default {defaultWorkerCount()}
@@ -116,46 +100,18 @@ export interface WorkerPoolOptions {
   /** Called when a worker dies unexpectedly; the server logs it. */
   readonly onWorkerError?: (message: string) => void;
   /**
-   * Detection rules the workers match and correlate (server/rules/).
+   * Detection rules the workers match (server/rules/).
    * @default {null (no rules)}
    */
   readonly rules?: RuleSet | null;
-  /** Called with the alerts each group commit raised or folded. */
-  readonly onAlerts?: (notices: AlertNotice[]) => void;
-  /**
-   * Events stored but not yet in the full-text index beyond which each group
-   * commit is followed by an indexing step as large as the group, so the lag
-   * stops growing; 0 indexes only when the writer is idle.
-   * @default {DEFAULT_TEXT_INDEX_MAX_LAG}
-   */
-  readonly textIndexMaxLag?: number;
-  /**
-   * Most seconds the full-text index may need to catch up once ingest stops,
-   * at the indexing rate the writer measures; beyond it, as beyond
-   * `textIndexMaxLag`, each group commit is followed by an indexing step. The
-   * smaller of the two bounds applies; 0 turns this one off.
-   * @default {0}
-   */
-  readonly textIndexMaxCatchupSeconds?: number;
 }
-
-/**
- * Default of {@linkcode WorkerPoolOptions.textIndexMaxLag}. A million events
- * are indexed in 1.5-1.6 s once ingest stops (2-core machine,
- * docs/BENCHMARKS.md), so the index is within 2 s of ingest after a load of
- * any length; searches scan at most that many unindexed events (about 0.3 s
- * for a keyword); and a burst of up to a million events (about 4 s at full
- * speed) never waits for indexing. A longer load is indexed as it goes beyond
- * it, at about 240,000 instead of 270,000 events/s there.
- */
-export const DEFAULT_TEXT_INDEX_MAX_LAG = 1_000_000;
 
 /** Result of a LOGIN verified by a pool worker. */
 export interface LoginOutcome {
   readonly ok: boolean;
   readonly userId: number | null;
   readonly role: Role | null;
-  /** Refused without checking the password: the user or address is locked out (issue 5). */
+  /** Refused without checking the password: the user or address is locked out. */
   readonly locked?: boolean;
   /** The agent token logged in with, or null. */
   readonly token?: LoginToken | null;
@@ -181,44 +137,46 @@ interface Pending {
 }
 
 /**
- * Owns the threads. All methods are called from the main thread.
+ * Owns the pool workers. All methods are called from the main thread.
  *
  * @example
  * ```ts
- * const pool = await WorkerPool.start({ store: { url: "nms.db", sync: "full" }, workers: 2 });
+ * const store = { url: "nms.db", sync: "full" } as const;
+ * const writer = await Writer.start({ store });
+ * const pool = await WorkerPool.start({ store, writer, workers: 2 });
+ * await pool.acquireBatchCredit();
  * const statuses = await pool.ingest(batch, pool.leastLoaded());
  * await pool.close();
+ * await writer.close();
  * ```
  */
 export class WorkerPool {
   readonly #pool: Worker[];
   readonly #load: number[];
-  readonly #writer: Worker;
+  readonly #writer: Writer;
+  readonly #store: StoreLocation;
   readonly #pending = new Map<number, Pending>();
   readonly #credits = new Semaphore(MAX_BATCHES_IN_FLIGHT);
+  readonly #onError: (message: string) => void;
   #nextJob = 1;
   #closed = false;
-  #writerClosed?: () => void;
   #onIdle?: () => void;
-  readonly #onError: (message: string) => void;
-  #onAlerts: ((notices: AlertNotice[]) => void) | null = null;
-
-  /** Where a replacement pool worker opens the store. */
-  #store?: StoreLocation;
   /** The rules in force, for a replacement pool worker. */
   #rules: RuleSet | null = null;
 
-  private constructor(pool: Worker[], writer: Worker, onError: (message: string) => void) {
+  private constructor(pool: Worker[], options: WorkerPoolOptions) {
     this.#pool = pool;
     this.#load = pool.map(() => 0);
-    this.#writer = writer;
-    this.#onError = onError;
+    this.#writer = options.writer;
+    this.#store = options.store;
+    this.#onError = options.onWorkerError ?? (() => {});
   }
 
   /**
-   * Starts the writer and the pool workers and waits until each has opened the store.
+   * Starts the pool workers, each with its port to the writer, and waits until
+   * each has opened the store.
    *
-   * @param options Store location and pool size.
+   * @param options Store location, writer and pool size.
    * @returns The running pool.
    */
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
@@ -226,48 +184,22 @@ export class WorkerPool {
     if (!Number.isInteger(size) || size < 1 || size > 64) {
       throw new RangeError(`Cannot start worker pool: invalid worker count ${size}`);
     }
-    const writer = spawnWorker("writer_worker");
     const pool: Worker[] = [];
-    const started: Promise<void>[] = [];
     try {
-      started.push(ready(
-        writer,
-        {
-          kind: "init",
-          store: options.store,
-          textIndexLag: {
-            maxEvents: options.textIndexMaxLag ?? DEFAULT_TEXT_INDEX_MAX_LAG,
-            maxCatchupSeconds: options.textIndexMaxCatchupSeconds ?? 0,
-          },
-        } satisfies WriterRequest,
-      ));
-      await started[0];
+      const started: Promise<void>[] = [];
       for (let i = 0; i < size; i++) {
         const worker = spawnWorker("pool_worker");
         pool.push(worker);
-        const channel = new MessageChannel();
-        writer.postMessage(
-          { kind: "port", port: channel.port2 } satisfies WriterRequest,
-          [channel.port2],
-        );
-        started.push(
-          ready(
-            worker,
-            poolWorkerInit(options.store, channel.port1, size),
-            [channel.port1],
-          ),
-        );
+        const port = options.writer.openPort();
+        started.push(ready(worker, poolWorkerInit(options.store, port, size), [port]));
       }
       await Promise.all(started);
     } catch (error) {
-      writer.terminate();
       for (const worker of pool) worker.terminate();
       throw error;
     }
-    const instance = new WorkerPool(pool, writer, options.onWorkerError ?? (() => {}));
-    instance.#store = options.store;
+    const instance = new WorkerPool(pool, options);
     instance.#listen();
-    instance.#onAlerts = options.onAlerts ?? null;
     if (options.rules) instance.setRules(options.rules);
     return instance;
   }
@@ -284,15 +216,15 @@ export class WorkerPool {
 
   #listen(): void {
     this.#pool.forEach((worker, index) => this.#watch(worker, index));
-    this.#writer.onmessage = (event: MessageEvent<WriterReply>) => this.#onWriterReply(event.data);
-    this.#writer.onerror = (event) => {
-      event.preventDefault();
-      this.#onError(`Writer worker failed: ${event.message}; failing every job in progress`);
-      // Nothing it held was committed or acknowledged: clients send it again.
-      for (const jobId of [...this.#pending.keys()]) {
-        this.#settle(jobId, undefined, "Writer worker failed");
-      }
-    };
+    this.#writer.listen({
+      committed: (results) => {
+        for (const result of results) this.#committed(result);
+      },
+      failed: (message) => {
+        // Nothing it held was committed or acknowledged: clients send it again.
+        for (const jobId of [...this.#pending.keys()]) this.#settle(jobId, undefined, message);
+      },
+    });
   }
 
   #watch(worker: Worker, index: number): void {
@@ -313,18 +245,11 @@ export class WorkerPool {
     for (const [jobId, pending] of [...this.#pending]) {
       if (pending.worker === index) this.#settle(jobId, undefined, "Pool worker failed");
     }
-    if (this.#closed || !this.#store) return;
+    if (this.#closed) return;
     const worker = spawnWorker("pool_worker");
-    const channel = new MessageChannel();
-    this.#writer.postMessage(
-      { kind: "port", port: channel.port2 } satisfies WriterRequest,
-      [channel.port2],
-    );
+    const port = this.#writer.openPort();
     // Messages posted before the worker has started wait in its queue, behind init.
-    worker.postMessage(
-      poolWorkerInit(this.#store, channel.port1, this.#pool.length),
-      [channel.port1],
-    );
+    worker.postMessage(poolWorkerInit(this.#store, port, this.#pool.length), [port]);
     if (this.#rules) {
       worker.postMessage({ kind: "rules", rules: this.#rules } satisfies PoolRequest);
     }
@@ -336,14 +261,19 @@ export class WorkerPool {
     const pending = this.#pending.get(jobId);
     if (!pending) return;
     this.#pending.delete(jobId);
-    if (pending.worker >= 0) this.#load[pending.worker]!--;
+    this.#load[pending.worker]!--;
     if (error !== undefined) pending.reject(new Error(error));
     else pending.resolve(value);
     if (this.#pending.size === 0) this.#onIdle?.();
   }
 
   #onPoolReply(reply: PoolReply): void {
-    if (reply.kind === "login") {
+    if (reply.kind === "parsed") {
+      const pending = this.#pending.get(reply.jobId);
+      if (!pending) return;
+      pending.rejected = reply.rejected;
+      if (pending.stored) this.#answer(reply.jobId, pending);
+    } else if (reply.kind === "login") {
       this.#settle(reply.jobId, {
         ok: reply.ok,
         userId: reply.userId,
@@ -351,36 +281,36 @@ export class WorkerPool {
         locked: reply.locked ?? false,
         token: reply.token ?? null,
       });
-    } else if (reply.kind === "parsed") {
-      const pending = this.#pending.get(reply.jobId);
-      if (!pending) return;
-      pending.rejected = reply.rejected;
-      if (pending.stored) this.#settleBatch(reply.jobId, pending);
     } else if (reply.kind === "failed") {
       this.#settle(reply.jobId, undefined, reply.message);
     }
   }
 
+  #committed(result: BatchCommit): void {
+    if ("error" in result) return this.#settle(result.jobId, undefined, result.error);
+    const pending = this.#pending.get(result.jobId);
+    if (!pending) return;
+    pending.stored = result.statuses;
+    if (pending.rejected !== undefined) this.#answer(result.jobId, pending);
+  }
+
   /** A batch is answered once its pool worker has parsed it and the writer has committed it. */
-  #settleBatch(jobId: number, pending: Pending): void {
+  #answer(jobId: number, pending: Pending): void {
     this.#settle(jobId, mergeStatuses(pending.rejected ?? null, pending.stored!));
   }
 
-  #onWriterReply(reply: WriterReply): void {
-    if (reply.kind === "done") {
-      for (const result of reply.results) this.#settleResult(result);
-    } else if (reply.kind === "closed") {
-      this.#writerClosed?.();
-    } else if (reply.kind === "alerts") {
-      this.#onAlerts?.(reply.notices);
-    } else if (reply.kind === "warning") {
-      this.#onError(reply.message);
-    }
+  #track<T>(worker: number): [number, Promise<T>] {
+    const jobId = this.#nextJob++;
+    const promise = new Promise<T>((resolve, reject) => {
+      this.#pending.set(jobId, { resolve: resolve as (v: unknown) => void, reject, worker });
+    });
+    this.#load[worker]!++;
+    return [jobId, promise];
   }
 
   /**
-   * Replaces the detection rules in every worker (at start and on SIGHUP).
-   * Batches already parsed keep the matches of the rules they met.
+   * Replaces the detection rules in every pool worker (at start and on
+   * SIGHUP). Batches already parsed keep the matches of the rules they met.
    *
    * @param rules A validated rule set, or null for none.
    */
@@ -390,33 +320,14 @@ export class WorkerPool {
     for (const worker of this.#pool) {
       worker.postMessage({ kind: "rules", rules } satisfies PoolRequest);
     }
-    this.#writer.postMessage({ kind: "rules", rules } satisfies WriterRequest);
-  }
-
-  #settleResult(result: JobResult): void {
-    if (result.error !== undefined) return this.#settle(result.jobId, undefined, result.error);
-    if (result.statuses === undefined) {
-      return this.#settle(result.jobId, result.agentId ?? result.retention);
-    }
-    const pending = this.#pending.get(result.jobId);
-    if (!pending) return;
-    pending.stored = result.statuses;
-    if (pending.rejected !== undefined) this.#settleBatch(result.jobId, pending);
-  }
-
-  #track<T>(worker: number): [number, Promise<T>] {
-    const jobId = this.#nextJob++;
-    const promise = new Promise<T>((resolve, reject) => {
-      this.#pending.set(jobId, { resolve: resolve as (v: unknown) => void, reject, worker });
-    });
-    if (worker >= 0) this.#load[worker]!++;
-    return [jobId, promise];
   }
 
   /**
    * The pool worker with the fewest jobs. A connection keeps using the worker it
    * got while it has batches in flight: each worker and each worker→writer port
    * is FIFO, so that keeps a connection's events in the order they were sent.
+   *
+   * @returns The worker's index.
    */
   leastLoaded(): number {
     let best = 0;
@@ -429,6 +340,8 @@ export class WorkerPool {
   /**
    * Waits for a credit in the batch window. Call before {@linkcode ingest};
    * the credit is returned when that batch is answered.
+   *
+   * @returns Resolves once a credit is taken.
    */
   acquireBatchCredit(): Promise<void> {
     return this.#credits.acquire();
@@ -458,6 +371,9 @@ export class WorkerPool {
   /**
    * Verifies a LOGIN in a pool worker (scrypt runs off the main thread).
    *
+   * @param username The user name, or `@token`.
+   * @param password The password or token.
+   * @param address Client address, for the security event.
    * @param security Client IP and lockout policy (checked before the password).
    * @returns Whether the credentials are valid, and the user's id and role.
    */
@@ -483,112 +399,14 @@ export class WorkerPool {
     return promise;
   }
 
-  #write<T>(build: (jobId: number) => WriterRequest): Promise<T> {
-    const [jobId, promise] = this.#track<T>(-1);
-    this.#writer.postMessage(build(jobId));
-    return promise;
-  }
-
-  /** Creates or updates a node. @returns Its id, after COMMIT. */
-  registerAgent(registration: AgentRegistration): Promise<number> {
-    return this.#write((jobId) => ({ kind: "register", jobId, registration }));
-  }
-
-  /** Records a heartbeat, after COMMIT. */
-  recordHeartbeat(heartbeat: HeartbeatRecord): Promise<void> {
-    return this.#write((jobId) => ({ kind: "heartbeat", jobId, heartbeat }));
-  }
-
   /**
-   * Stores events NMS produced itself (e.g. web console logins) with the next
-   * group commit. Nobody awaits the commit; a failure is only logged by the writer.
-   *
-   * @param batch The events, e.g. from `securityEvent()`.
-   */
-  recordEvents(batch: EventBatch): void {
-    if (this.#closed) return;
-    this.#writer.postMessage({ kind: "events", batch } satisfies WriterRequest);
-  }
-
-  /**
-   * Retention (issue 10): runs one time-bounded pass of prune steps in the
-   * writer, between its group commits. Called by server/retention.ts.
-   *
-   * @param pass Limits and bounds of the pass.
-   * @returns What the pass deleted, and whether more is left.
-   */
-  retention(pass: RetentionPass): Promise<RetentionOutcome> {
-    return this.#write((jobId) => ({ kind: "retention", jobId, pass }));
-  }
-
-  /** Marks a node as cleanly stopped, after COMMIT. */
-  markAgentStopped(agentId: number, at: number): Promise<void> {
-    return this.#write((jobId) => ({ kind: "bye", jobId, agentId, at }));
-  }
-
-  /**
-   * Waits for every job in progress, commits, closes the writer's database and
-   * stops all workers. Idempotent.
+   * Waits for every batch and login in progress, then stops the pool workers.
+   * Close the writer after. Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#pending.size > 0) await new Promise<void>((resolve) => this.#onIdle = resolve);
-    const closed = new Promise<void>((resolve) => this.#writerClosed = resolve);
-    this.#writer.postMessage({ kind: "shutdown" } satisfies WriterRequest);
-    await closed;
     for (const worker of this.#pool) worker.terminate();
-    this.#writer.terminate();
   }
-}
-
-/**
- * Sends `init` and waits for the worker to answer `ready`.
- *
- * Only the opening of the store is timed: the clock starts when the worker
- * says its module has loaded. Loading can take long the first time the code
- * runs from a new directory under `deno test`, which type checks a worker's
- * modules when the worker starts; a module that fails to load ends in an
- * error event, not in a wait.
- *
- * @param worker A worker whose module posts `loaded` once it listens.
- * @param init The init message; the worker answers `ready` or `init-failed`.
- * @param transfer Objects transferred with `init`.
- * @param timeoutMs How long opening the store may take once the module has loaded.
- * @returns Resolves on `ready`; rejects on `init-failed`, an error event or the timeout.
- */
-export function ready(
-  worker: Worker,
-  init: unknown,
-  transfer: Transferable[] = [],
-  timeoutMs: number = WORKER_START_TIMEOUT_MS,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const fail = (message: string) => {
-      clearTimeout(timer);
-      reject(new Error(message));
-    };
-    worker.onmessage = (event: MessageEvent<{ kind: string; message?: string }>) => {
-      switch (event.data.kind) {
-        case "loaded":
-          timer = setTimeout(
-            () => fail(`Worker did not open the store within ${timeoutMs / 1000} s`),
-            timeoutMs,
-          );
-          return;
-        case "ready":
-          clearTimeout(timer);
-          resolve();
-          return;
-        default:
-          fail(event.data.message ?? "Worker failed to start");
-      }
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      fail(event.message);
-    };
-    worker.postMessage(init, transfer);
-  });
 }
