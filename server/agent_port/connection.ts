@@ -12,7 +12,7 @@ import {
   eventVerb,
   FAIL,
   type FailReason,
-  formatAck,
+  formatAckLine,
   LineSplitter,
   MAX_CONSECUTIVE_BAD_LINES,
   OK,
@@ -61,8 +61,8 @@ export const MAX_BATCH_LINES = 1000;
  */
 export const MAX_PENDING_ACKS_PER_CONNECTION = 32;
 
-const ACK_EVENT = formatAck(true, OK.event) + "\n";
-const ACK_DUPLICATE = formatAck(true, OK.duplicate) + "\n";
+const ACK_EVENT = formatAckLine(true, OK.event);
+const ACK_DUPLICATE = formatAckLine(true, OK.duplicate);
 
 /** What a connection needs from the server around it. */
 export interface ConnectionContext {
@@ -255,7 +255,7 @@ export class Connection {
           await Promise.allSettled(this.#inFlight);
           if (this.#finalReason !== null && !this.#finalSent) {
             this.#finalSent = true;
-            this.#acks.pushText(formatAck(false, this.#finalReason) + "\n");
+            this.#acks.pushText(formatAckLine(false, this.#finalReason));
           }
           await this.#acks.drained();
         })(),
@@ -453,7 +453,7 @@ export class Connection {
         this.#stopping = true;
         this.#saidBye = true;
         if (session.agentId === null) {
-          return this.#acks.pushText(formatAck(true, OK.goodbye) + "\n");
+          return this.#acks.pushText(formatAckLine(true, OK.goodbye));
         }
         const stopped = this.#ctx.writer.markAgentStopped(session.agentId, Date.now());
         return this.#track(stopped, () => OK.goodbye);
@@ -465,13 +465,13 @@ export class Connection {
   #track<T>(work: Promise<T>, ok: (value: T) => string): void {
     const slot = this.#acks.reserve();
     const done = work.then(
-      (value) => this.#acks.fill(slot, formatAck(true, ok(value)) + "\n"),
+      (value) => this.#acks.fill(slot, formatAckLine(true, ok(value))),
       (error) => {
         this.#ctx.log.error("Command failed", {
           address: this.address,
           error: (error as Error).message,
         });
-        this.#acks.fill(slot, formatAck(false, FAIL.internalError) + "\n");
+        this.#acks.fill(slot, formatAckLine(false, FAIL.internalError));
       },
     );
     this.#inFlight.add(done);
@@ -491,7 +491,7 @@ export class Connection {
         this.#session.token = outcome.token ?? null;
         this.#shipping = outcome.role !== "viewer";
         this.#good();
-        this.#acks.fill(slot, formatAck(true, OK.login) + "\n");
+        this.#acks.fill(slot, formatAckLine(true, OK.login));
         this.#ctx.log.info("Client logged in", {
           address: this.address,
           user: quote(outcome.token ? `token ${outcome.token.name}` : username),
@@ -499,17 +499,17 @@ export class Connection {
       } else if (outcome.locked) {
         // Refused before any password check: the user or address is cooling off.
         this.#countBad(FAIL.tooManyFailures, quote(username));
-        this.#acks.fill(slot, formatAck(false, FAIL.tooManyFailures) + "\n");
+        this.#acks.fill(slot, formatAckLine(false, FAIL.tooManyFailures));
       } else {
         this.#countBad(FAIL.invalidCredentials, quote(username));
-        this.#acks.fill(slot, formatAck(false, FAIL.invalidCredentials) + "\n");
+        this.#acks.fill(slot, formatAckLine(false, FAIL.invalidCredentials));
       }
     } catch (error) {
       this.#ctx.log.error("Login failed", {
         address: this.address,
         error: (error as Error).message,
       });
-      this.#acks.fill(slot, formatAck(false, FAIL.internalError) + "\n");
+      this.#acks.fill(slot, formatAckLine(false, FAIL.internalError));
     }
   }
 
@@ -532,13 +532,13 @@ export class Connection {
       this.#session.agentId = agentId;
       this.#session.hostname = hostname;
       this.#good();
-      this.#acks.fill(slot, formatAck(true, OK.register) + "\n");
+      this.#acks.fill(slot, formatAckLine(true, OK.register));
     } catch (error) {
       this.#ctx.log.error("Registration failed", {
         address: this.address,
         error: (error as Error).message,
       });
-      this.#acks.fill(slot, formatAck(false, FAIL.internalError) + "\n");
+      this.#acks.fill(slot, formatAckLine(false, FAIL.internalError));
     }
   }
 
@@ -574,7 +574,7 @@ export class Connection {
         });
         this.#acks.fill(
           slot,
-          (formatAck(false, FAIL.internalError) + "\n").repeat(count),
+          formatAckLine(false, FAIL.internalError).repeat(count),
         );
         if (metrics) metrics.eventsFailed += count;
       },
@@ -609,9 +609,9 @@ export class Connection {
     this.#countBad(reason, detail);
     // A failure is answered in order, after the events read before it.
     if (this.#wire.count > 0) {
-      return this.#flushBatch().then(() => this.#acks.pushText(formatAck(false, reason) + "\n"));
+      return this.#flushBatch().then(() => this.#acks.pushText(formatAckLine(false, reason)));
     }
-    this.#acks.pushText(formatAck(false, reason) + "\n");
+    this.#acks.pushText(formatAckLine(false, reason));
   }
 }
 
@@ -636,7 +636,7 @@ function ackText(statuses: Uint8Array): string {
   for (const status of statuses) {
     if (status === APPEND_STATUS.stored) text += ACK_EVENT;
     else if (status === APPEND_STATUS.duplicate) text += ACK_DUPLICATE;
-    else text += formatAck(false, failureReason(status) ?? FAIL.internalError) + "\n";
+    else text += formatAckLine(false, failureReason(status) ?? FAIL.internalError);
   }
   return text;
 }

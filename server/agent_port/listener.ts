@@ -7,7 +7,7 @@
 
 import { type ByteConn, Connection, type ConnectionContext } from "./connection.ts";
 // Security (issue 5): connection limits, timeouts, closing revoked credentials.
-import { FAIL, type FailReason, formatAck } from "../../protocol/mod.ts";
+import { FAIL, type FailReason, formatAckLine } from "../../protocol/mod.ts";
 import { CLOSE_GRACE_MS, TIMEOUT_CHECK_INTERVAL_MS } from "./connection_limits.ts";
 
 /** Where connections come from: a `Deno.Listener`, or a listener of `server/agent_port/tls.ts`. */
@@ -100,7 +100,7 @@ export class Listener {
     this.#ctx.log.warn("Refused connection", { address, reason });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const done = Promise.race([
-      conn.write(new TextEncoder().encode(formatAck(false, reason) + "\n")).catch(() => 0),
+      conn.write(new TextEncoder().encode(formatAckLine(false, reason))).catch(() => 0),
       new Promise((resolve) => timer = setTimeout(resolve, CLOSE_GRACE_MS)),
     ]).then(() => {
       clearTimeout(timer);
