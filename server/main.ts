@@ -49,7 +49,7 @@ import { alertsTable } from "./cli/alerts_table.ts";
 import { loadRulesFile, webhookUrl } from "./rules/mod.ts";
 import { addOpsCommands, byteSizeArg, retentionDaysArg } from "./cli/ops_commands.ts";
 import { DEFAULT_TEXT_INDEX_MAX_LAG, MAX_TEXT_INDEX_CATCHUP_SECONDS } from "./ingest/mod.ts";
-import { SERVER_VERSION, versionLine } from "./version.ts";
+import { SERVER_VERSION, versionLine } from "./cli/version.ts";
 
 /** Version printed by `--version`. */
 export const VERSION: string = SERVER_VERSION;

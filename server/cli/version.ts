@@ -4,7 +4,7 @@
  * @module
  */
 
-import { BUILD_COMMIT, BUILD_VERSION } from "./build_info.ts";
+import { BUILD_COMMIT, BUILD_VERSION } from "../build_info.ts";
 
 /** Version of nms-server. */
 export const SERVER_VERSION: string = BUILD_VERSION;
