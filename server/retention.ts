@@ -1,9 +1,9 @@
 /**
- * Retention (issue 10): deletes events older than `--retention-days` and the
- * oldest ones while the database is larger than `--max-db-size`. The main
- * thread only schedules: each pass runs in the writer worker as small steps
- * between group commits (server/ingest/writer_worker.ts, `Store.pruneEvents`), so a
- * large delete never blocks the sockets and ingest waits for one step at most.
+ * Retention: deletes events older than `--retention-days` and the oldest ones
+ * while the database is larger than `--max-db-size`. The main thread only
+ * schedules: each pass runs in the writer worker as small steps between group
+ * commits (server/ingest/group_commit.ts, `Store.pruneEvents`), so a large
+ * delete never blocks the sockets and ingest waits for one step at most.
  *
  * @module
  */
@@ -15,10 +15,9 @@ import type { RetentionOutcome, RetentionPass } from "./ingest/mod.ts";
 const DAY_MS = 86_400_000;
 
 /**
- * Events deleted per step: about the longest an incoming batch waits for
- * retention. Deleting the full-text entries dominates (~10-50 µs per event,
- * against ~1 µs for the row and its indexes), so a step of 1,000 events took
- * 10-60 ms on the 2-core test machine (docs/PRODUCTION.md).
+ * Events deleted per step: bounds the longest an incoming batch waits for
+ * retention, since deleting their full-text entries dominates a step
+ * (docs/PRODUCTION.md).
  */
 export const RETENTION_STEP_ROWS = 1_000;
 

@@ -1,13 +1,14 @@
 /**
  * `startServer()`: the whole nms-server in one call, for the CLI, tests and
- * embedding. Opens the store, bootstraps the admin, starts the worker pool and
- * the TCP listener, and shuts all of it down in order.
+ * embedding. Opens the store, bootstraps the admin, starts the writer, the
+ * worker pool, the agent port, the syslog receivers and the web console, and
+ * shuts all of it down in the reverse order.
  *
  * @module
  */
 
 import { dirname } from "node:path";
-import { DEFAULT_PORT } from "../protocol/mod.ts";
+import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT } from "../protocol/mod.ts";
 import { bootstrapAdmin } from "./auth/bootstrap_admin.ts";
 import {
   type ConnectionLimitOptions,
@@ -23,7 +24,6 @@ import { checkRetentionDays, type Retention, startRetention } from "./retention.
 import { type Dashboard, startDashboard } from "./dashboard/mod.ts";
 import { ServerMetrics } from "./metrics.ts";
 import { securityEvent } from "./security_event.ts";
-import { DEFAULT_HEARTBEAT_SECONDS } from "../protocol/mod.ts";
 import {
   AgentSilenceWatch,
   AlertFeed,
@@ -32,7 +32,6 @@ import {
   type RuleSet,
   webhookUrl,
 } from "./rules/mod.ts";
-// Security (server/auth/, docs/SECURITY.md, issue 5).
 import { type LockoutOptions, lockoutPolicy } from "./auth/lockout.ts";
 import {
   DEFAULT_SYSLOG_ALLOW,
@@ -99,7 +98,7 @@ export interface ServerOptions {
   log?: Logger;
   /** Aborting it shuts the server down. */
   signal?: AbortSignal;
-  // --- Standard syslog receiver (server/syslog/, docs/SYSLOG.md); each listener off unless given a port. ---
+  // Syslog receiver (server/syslog/, docs/SYSLOG.md): each listener is off unless given a port.
   /** UDP port for syslog (RFC 5426); 0 picks a free one. */
   syslogUdpPort?: number | undefined;
   /** TCP port for syslog, both RFC 6587 framings; 0 picks a free one. */
@@ -113,7 +112,7 @@ export interface ServerOptions {
   syslogAllow?: readonly string[] | undefined;
   /** The server's certificate and key (PEM text), for the TLS listeners. */
   tls?: TlsCertificate | undefined;
-  // --- Web console (server/dashboard/, docs/API.md); served over HTTPS when `tls` is given. ---
+  // Web console (server/dashboard/, docs/API.md): served over HTTPS when `tls` is given.
   /** HTTP port of the web console; 0 picks a free one; undefined serves no console. */
   httpPort?: number | undefined;
   /**
@@ -126,7 +125,7 @@ export interface ServerOptions {
    * @default {DEFAULT_HEARTBEAT_SECONDS}
    */
   heartbeatSeconds?: number | undefined;
-  // --- Detection rules and alerts (server/rules/, docs/RULES.md). ---
+  // Detection rules and alerts (server/rules/, docs/RULES.md).
   /**
    * Rules run on every stored event: the built-in rules, none, or a rule set
    * from `loadRulesFile()` / `buildRuleSet()`.
@@ -135,7 +134,7 @@ export interface ServerOptions {
   rules?: "builtin" | "off" | RuleSet | undefined;
   /** POST each new or folded alert as JSON to this URL (`minLevel`: only alerts of at least that level). */
   alertWebhook?: { readonly url: string; readonly minLevel?: number } | undefined;
-  // --- Retention (server/retention.ts, docs/PRODUCTION.md, issue 10). ---
+  // Retention (server/retention.ts, docs/PRODUCTION.md).
   /** Delete events received more than this many days ago; undefined keeps them. */
   retentionDays?: number | undefined;
   /** Delete the oldest events while the data takes more than this, in bytes; undefined: no limit. */
@@ -145,7 +144,7 @@ export interface ServerOptions {
    * @default {60000}
    */
   retentionIntervalMs?: number | undefined;
-  // --- Security (server/auth/, docs/SECURITY.md, issue 5). ---
+  // Agent TLS, connection limits and login lockout (docs/SECURITY.md).
   /**
    * Serve the agent protocol over TLS with the certificate of `tls`.
    * @default {false}
@@ -188,7 +187,7 @@ export interface NmsServer {
   readonly alerts: AlertFeed;
   /** Replaces the detection rules in every worker without a restart (SIGHUP); null turns them off. */
   setRules(rules: RuleSet | null): void;
-  /** The retention task (issue 10): counters, and `wake()` to run a pass now. */
+  /** The retention task: counters, and `wake()` to run a pass now. */
   readonly retention: Retention;
   /** Stops accepting, answers what was read, commits, closes the database. Idempotent. */
   shutdown(): Promise<void>;
@@ -329,7 +328,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
         ...(options.heartbeatSeconds ? { heartbeatSeconds: options.heartbeatSeconds } : {}),
         metrics,
         log,
-        lockout, // shared with the agent protocol (issue 5)
+        lockout, // shared with the agent protocol
         alerts, // pushed to the console's live stream (docs/API.md)
         connectedAgentIds: () => listener.connectedAgentIds(),
         protocolGauges: () => ({
@@ -383,7 +382,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     onError: (message) => log.warn(message),
   });
   silence.start();
-  // Retention (issue 10): passes of small delete steps run by the writer between commits.
+  // Retention: passes of small delete steps run by the writer between commits.
   const retention = startRetention(writer, {
     retentionDays: options.retentionDays,
     maxDbBytes: options.maxDbBytes,

@@ -30,14 +30,14 @@ import {
   type Writer,
 } from "../ingest/mod.ts";
 import type { ServerMetrics } from "../metrics.ts";
-// Security (issue 5): lockout, tokens, limits, TLS peers.
 import { CLOSE_GRACE_MS, type ConnectionLimits, RateLimiter } from "./connection_limits.ts";
 
 /**
  * Bytes read from the socket at once. A connection starts with the small
  * buffer; one whose read fills it (a busy agent) switches to the large one,
- * which makes batches four times larger and one connection ~10% faster, while
- * thousands of quiet connections keep 64 KiB each.
+ * which makes its batches four times larger and the connection faster
+ * (docs/decisions/0003-ingest-hot-path.md), while thousands of quiet
+ * connections keep the small one.
  */
 const READ_BUFFER_BYTES = 64 * 1024;
 /** Read buffer of a connection that filled {@linkcode READ_BUFFER_BYTES} in one read. */
@@ -73,7 +73,6 @@ export interface ConnectionContext {
   readonly log: Logger;
   /** Counters for `/metrics`, incremented once per batch. */
   readonly metrics?: ServerMetrics;
-  // --- Security (issue 5, docs/SECURITY.md) ---
   /** Login lockout policy; null or absent: no lockout. */
   readonly lockout?: LoginFailurePolicy | null;
   /** Rate limit and timeouts (server/agent_port/connection_limits.ts); absent: none. */
@@ -143,7 +142,7 @@ export class Connection {
   #batchesInFlight = 0;
   #inFlight = new Set<Promise<unknown>>();
   #served: Promise<void> = Promise.resolve();
-  // --- Security (issue 5): rate limit, timeouts, closing with a reason ---
+  /** Paces reading to the connection's limit of lines per second. */
   readonly #rate: RateLimiter;
   /** Lines split from the current chunk, for the rate limit. */
   #chunkLines = 0;

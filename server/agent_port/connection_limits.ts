@@ -1,6 +1,6 @@
 /**
  * Limits of the agent listener that keep one client, or one address, from
- * using up the server (issue 5, docs/SECURITY.md): connections in total and
+ * using up the server (docs/SECURITY.md): connections in total and
  * per address, an idle timeout, a timeout for a line held incomplete
  * (slow-loris), and a rate of lines per connection enforced by backpressure.
  *
@@ -26,10 +26,10 @@ export const DEFAULT_LINE_TIMEOUT_SECONDS = 30;
  * Lines per second one connection may send, on average. Beyond it the server
  * stops reading that connection for a moment (TCP backpressure): nothing is
  * refused or lost, the sender is only slowed down. Set above what one server
- * stores per second on our 2-core machines (about 200,000), so that a single
- * agent catching up on a burst is not held back; sharing between busy
- * connections is already fair, because batch credits are handed out in FIFO
- * order. Lower it to cap what one compromised host can take.
+ * stores per second (docs/BENCHMARKS.md), so that a single agent catching up
+ * on a burst is not held back; sharing between busy connections is already
+ * fair, because batch credits are handed out in FIFO order. Lower it to cap
+ * what one compromised host can take.
  */
 export const DEFAULT_MAX_EVENTS_PER_SECOND = 300_000;
 /** How often the listener checks the timeouts of its connections, in ms. */

@@ -1,5 +1,5 @@
 /**
- * Closes open agent connections whose credential no longer holds (issue 5):
+ * Closes open agent connections whose credential no longer holds:
  * a revoked or deleted agent token, a removed user, or a user whose role
  * changed. Tokens and users are changed by `nms-server token|user` in another
  * process (or by another server of a PostgreSQL store), so the server checks

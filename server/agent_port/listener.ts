@@ -6,7 +6,6 @@
  */
 
 import { type ByteConn, Connection, type ConnectionContext } from "./connection.ts";
-// Security (issue 5): connection limits, timeouts, closing revoked credentials.
 import { FAIL, type FailReason, formatAckLine } from "../../protocol/mod.ts";
 import { CLOSE_GRACE_MS, TIMEOUT_CHECK_INTERVAL_MS } from "./connection_limits.ts";
 

@@ -1,7 +1,7 @@
 /**
- * The security subcommands of nms-server (issue 5, docs/SECURITY.md):
+ * The security subcommands of nms-server (docs/SECURITY.md):
  * `token create|list|revoke`, `user role`, `audit` and `import-paper-db`.
- * main.ts adds them to its program and passes in how to open the store and
+ * program.ts adds them to the program and passes in how to open the store and
  * who is acting; every change they make is written to the audit trail and
  * stored as an NMS security event, so it shows in the logs and the console.
  *
@@ -16,7 +16,7 @@ import { securityEvent } from "../security_event.ts";
 import { type AuditEntry, type Role, ROLES, type Store, StoreError } from "../store/mod.ts";
 import { printable, table } from "./format.ts";
 
-/** What the security commands need from main.ts. */
+/** What the security commands need from program.ts. */
 export interface SecurityCommandContext {
   /** Adds the store options (`--db`, `--store`) to a command. */
   readonly storeOptions: <C>(command: C) => C;
@@ -31,7 +31,7 @@ export interface SecurityCommandContext {
   readonly out: (text: string) => void;
 }
 
-/** A mistake of the user, printed as one line by main.ts. */
+/** A mistake of the user, printed as one line. */
 export class SecurityCommandError extends Error {}
 
 /**

@@ -4,8 +4,8 @@
  * connection and thread, so the writer's commits never include a checkpoint.
  *
  * With SQLite's default, the commit that takes the log past 1,000 pages
- * checkpoints it on the spot: 7–8% of the writer's time under a full ingest
- * load (measured; docs/decisions/0003-ingest-hot-path.md). Instead the writer
+ * checkpoints it on the spot, in the writer's time
+ * (docs/decisions/0003-ingest-hot-path.md). Instead the writer
  * asks for a checkpoint after each commit and the worker runs a `PASSIVE` one,
  * which blocks neither the writer nor readers. Once everything is copied, the
  * writer's next transaction starts the log over, so it stays short; if the

@@ -2,11 +2,10 @@
  * `nextTurn()`: a pause of one turn of the event loop, in which the messages
  * that have already arrived are handled, without a timer's wait.
  *
- * `setTimeout(fn, 0)` waits about 2 ms in Deno: measured between 5 ms steps of
- * work, the median pause was 2.1 ms with a timer and 0.05 ms with a message to
- * a fresh `MessageChannel`. The writer's full-text indexing takes a few
- * hundred 5,000-event steps to catch up after a burst, so timers between them
- * added about a fifth to the catch-up.
+ * `setTimeout(fn, 0)` waits a timer's turn, far longer than a message to a
+ * fresh `MessageChannel`; the writer's full-text indexing takes a few hundred
+ * steps to catch up after a burst, so timers between them would slow the
+ * catch-up (docs/decisions/0003-ingest-hot-path.md).
  *
  * @module
  */

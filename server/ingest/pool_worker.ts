@@ -53,7 +53,7 @@ function sendToWriter(jobId: number, events: EventBatch, matches?: BatchMatches 
 }
 
 async function login(job: LoginJob): Promise<void> {
-  // Lockout first, then the password or token (server/auth/verify_login.ts, issue 5).
+  // Lockout first, then the password or token (server/auth/verify_login.ts).
   const { verdict, events, finish } = await verifyLogin(store!, job);
   reply({ kind: "login", jobId: job.jobId, ...verdict });
   // Every login attempt is kept as a security event, so guessing shows in the logs.

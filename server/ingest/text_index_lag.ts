@@ -8,8 +8,8 @@
  *
  * Two bounds, each off at 0, the smaller applying: a number of events, and the
  * seconds the index would need to catch up once ingest stops, at the rate the
- * writer measured when it last caught up (a run of idle steps, the time between
- * them included: 30-40% slower than the steps alone).
+ * writer measured when it last caught up (over a run of idle steps, the time
+ * between them included, which is slower than the steps alone).
  *
  * @module
  */
@@ -17,17 +17,15 @@
 import type { Store } from "../store/mod.ts";
 
 /**
- * Events added to the full-text index per step when the writer is idle. A step
- * took 9-12 ms on a 2-core machine, up to 80 ms when it merged segments, so a
- * batch arriving meanwhile waits at most that.
+ * Events added to the full-text index per step when the writer is idle: a
+ * batch arriving meanwhile waits for at most one step (docs/BENCHMARKS.md).
  */
 export const TEXT_INDEX_STEP_ROWS = 5_000;
 
 /**
  * Indexing rate assumed until the writer has timed a catch-up, in events/s:
- * about FTS5's rate inline with inserts on a 2-core machine and a third of a
- * catch-up's rate there, so a catch-up bound errs on the side of a fresher
- * index until it is measured.
+ * below what a catch-up measures, so a catch-up bound errs on the side of a
+ * fresher index until it is measured (docs/BENCHMARKS.md).
  */
 export const ASSUMED_TEXT_INDEX_RATE = 100_000;
 
