@@ -9,7 +9,7 @@
 
 import { dirname } from "node:path";
 import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT } from "../protocol/mod.ts";
-import { bootstrapAdmin } from "./auth/bootstrap_admin.ts";
+import { bootstrapAdmin, type LockoutOptions, lockoutPolicy } from "./auth/mod.ts";
 import {
   type ConnectionLimitOptions,
   Listener,
@@ -32,7 +32,6 @@ import {
   type RuleSet,
   webhookUrl,
 } from "./rules/mod.ts";
-import { type LockoutOptions, lockoutPolicy } from "./auth/lockout.ts";
 import {
   DEFAULT_SYSLOG_ALLOW,
   parseAllowList,

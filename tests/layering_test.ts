@@ -8,11 +8,20 @@
  *
  * `protocol/` and `common/` import nothing of the project outside themselves
  * (only `node:` and `npm:` modules), and `server/` and `agent/` never import
- * each other. This test scans
- * the import and export specifiers (and `new URL(..., import.meta.url)`
- * references, which is how Workers and assets are loaded) of every `.ts` file
- * in those folders, resolves relative ones, and fails on any edge that breaks
- * the rule.
+ * each other. Inside them, folders keep their insides to themselves:
+ *
+ * - a `_`-prefixed file is imported only from its own folder;
+ * - a Worker module (`/// <reference lib="deno.worker" />` or `self.onmessage`)
+ *   is loaded only from its own folder (the ingest workers only by
+ *   `server/ingest/`);
+ * - every folder of `server/` has a `mod.ts`, and the server's root files and
+ *   the folders of the ingest path (`ingest/`, `agent_port/`, `cli/`,
+ *   `syslog/`) reach another folder only through its `mod.ts`.
+ *
+ * This test scans the import and export specifiers (and
+ * `new URL(..., import.meta.url)` references, which is how Workers and assets
+ * are loaded) of every `.ts` file in those folders, resolves relative ones,
+ * and fails on any edge that breaks a rule.
  *
  * @module
  */
@@ -146,6 +155,91 @@ function findViolations(files: ReadonlyMap<string, string>): Violation[] {
   return violations;
 }
 
+/**
+ * The file a relative specifier names, relative to the root and
+ * `/`-separated, or null for anything else (packages, remote modules).
+ */
+function resolvedPath(fromFile: string, specifier: string): string | null {
+  if (!specifier.startsWith("./") && !specifier.startsWith("../")) return null;
+  const path = resolve(dirname(join(ROOT, fromFile)), specifier);
+  return relative(ROOT, path).split(sep).join("/");
+}
+
+/** The folder of a file, e.g. `server/ingest` for `server/ingest/writer.ts`. */
+function folderOf(file: string): string {
+  return file.slice(0, Math.max(0, file.lastIndexOf("/")));
+}
+
+/** Whether a file is a Worker entry module. */
+function isWorkerModule(source: string): boolean {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "");
+  return /^\s*\/\/\/\s*<reference\s+lib="deno\.worker"\s*\/>|^\s*self\.onmessage\s*=/m.test(code);
+}
+
+/**
+ * Files whose imports into another server/ folder must go through that
+ * folder's `mod.ts`: the root files and the folders of the ingest path. Test
+ * files may reach further (fixtures such as `store/store_conformance.ts`).
+ */
+function importsOnlyThroughMod(file: string): boolean {
+  if (/_test\.ts$/.test(file)) return false;
+  const folder = folderOf(file);
+  return folder === "server" ||
+    ["server/ingest", "server/agent_port", "server/cli", "server/syslog"].includes(folder);
+}
+
+/**
+ * Checks the rules inside the layers: private files, Worker modules, and
+ * entry through `mod.ts`.
+ *
+ * @param files Source text by path relative to the repository root, `/`-separated.
+ * @returns Every violating reference.
+ */
+function findFolderViolations(files: ReadonlyMap<string, string>): Violation[] {
+  const violations: Violation[] = [];
+  for (const [file, source] of files) {
+    if (!LAYERS.includes(file.split("/")[0] as Layer)) continue;
+    for (const { specifier, line } of findReferences(source)) {
+      const target = resolvedPath(file, specifier);
+      if (target === null || !files.has(target)) continue;
+      const home = folderOf(target);
+      const inside = folderOf(file) === home || folderOf(file).startsWith(home + "/");
+      const name = target.slice(home.length + 1);
+      const fail = (why: string) => violations.push({ file, line, specifier, why });
+      if (!inside && name.startsWith("_")) {
+        fail(`${target} is private to ${home}/`);
+      } else if (!inside && isWorkerModule(files.get(target)!)) {
+        fail(`${target} is a Worker module: only ${home}/ starts it`);
+      } else if (
+        !inside && home.startsWith("server/") && name !== "mod.ts" && importsOnlyThroughMod(file)
+      ) {
+        fail(`${home}/ is entered through its mod.ts`);
+      }
+    }
+  }
+  return violations;
+}
+
+/**
+ * Folders of `server/` without a `mod.ts` (the browser files in `static/`
+ * aside).
+ *
+ * @param files Paths relative to the repository root, `/`-separated.
+ * @returns The folders.
+ */
+function foldersWithoutMod(files: Iterable<string>): string[] {
+  const folders = new Set<string>();
+  const mods = new Set<string>();
+  for (const file of files) {
+    if (!file.startsWith("server/")) continue;
+    const folder = folderOf(file);
+    if (folder === "server" || folder.split("/").includes("static")) continue;
+    folders.add(folder);
+    if (file.endsWith("/mod.ts")) mods.add(folder);
+  }
+  return [...folders].filter((folder) => !mods.has(folder)).sort();
+}
+
 /** Every `.ts` file under the layer folders, by relative path. */
 async function readSources(): Promise<Map<string, string>> {
   const files = new Map<string, string>();
@@ -179,6 +273,21 @@ Deno.test("layering: protocol/ imports nothing else from the project, server/ an
     "Dependency rule broken (see docs/ARCHITECTURE.md):\n" +
       violations.map((v) => `  ${v.file}:${v.line} imports "${v.specifier}": ${v.why}`).join("\n"),
   );
+});
+
+Deno.test("layering: private files and Worker modules stay in their folder; server/ folders are entered through mod.ts", async () => {
+  const sources = await readSources();
+  const violations = findFolderViolations(sources);
+  assert.deepEqual(
+    violations,
+    [],
+    "Folder rule broken (see docs/ARCHITECTURE.md):\n" +
+      violations.map((v) => `  ${v.file}:${v.line} imports "${v.specifier}": ${v.why}`).join("\n"),
+  );
+});
+
+Deno.test("layering: every folder of server/ has a mod.ts", async () => {
+  assert.deepEqual(foldersWithoutMod((await readSources()).keys()), []);
 });
 
 Deno.test("layering: server/ and agent/ do use protocol/", async () => {
@@ -263,4 +372,59 @@ Deno.test("layering check ignores examples in comments", () => {
     "export const a = 1;",
   ].join("\n");
   assert.deepEqual(check("protocol/a.ts", source), []);
+});
+
+function checkFolders(files: Record<string, string>): string[] {
+  return findFolderViolations(new Map(Object.entries(files))).map((v) =>
+    `${v.file}:${v.line}:${v.specifier}`
+  );
+}
+
+Deno.test("folder check flags a private file imported from outside its folder", () => {
+  const files = {
+    "server/store/_rows.ts": "export const a = 1;",
+    "server/store/sqlite_store.ts": 'import { a } from "./_rows.ts";',
+    "server/dashboard/api.ts": 'import { a } from "../store/_rows.ts";',
+  };
+  assert.deepEqual(checkFolders(files), ["server/dashboard/api.ts:1:../store/_rows.ts"]);
+});
+
+Deno.test("folder check flags a Worker module loaded from outside its folder", () => {
+  const files = {
+    "server/ingest/writer_worker.ts":
+      '/// <reference lib="deno.worker" />\nself.onmessage = () => {};',
+    "server/ingest/writer.ts": 'new Worker(new URL("./writer_worker.ts", import.meta.url));',
+    "server/server.ts": 'new Worker(new URL("./ingest/writer_worker.ts", import.meta.url));',
+  };
+  assert.deepEqual(checkFolders(files), ["server/server.ts:1:./ingest/writer_worker.ts"]);
+});
+
+Deno.test("folder check makes the root and the ingest path enter other server/ folders through mod.ts", () => {
+  const files = {
+    "server/ingest/mod.ts": 'export * from "./writer.ts";',
+    "server/ingest/writer.ts": "export const a = 1;",
+    "server/server.ts":
+      'import { a } from "./ingest/writer.ts";\nimport { b } from "./ingest/mod.ts";',
+    "server/agent_port/connection.ts": 'import { a } from "../ingest/writer.ts";',
+    "server/agent_port/connection_test.ts": 'import { a } from "../ingest/writer.ts";',
+    "server/dashboard/api.ts": 'import { a } from "../ingest/writer.ts";',
+  };
+  assert.deepEqual(checkFolders(files), [
+    "server/server.ts:1:./ingest/writer.ts",
+    "server/agent_port/connection.ts:1:../ingest/writer.ts",
+  ]);
+});
+
+Deno.test("folder check finds server/ folders without a mod.ts", () => {
+  assert.deepEqual(
+    foldersWithoutMod([
+      "server/server.ts",
+      "server/ingest/mod.ts",
+      "server/ingest/writer.ts",
+      "server/auth/password.ts",
+      "server/dashboard/mod.ts",
+      "server/dashboard/static/app.js",
+    ]),
+    ["server/auth"],
+  );
 });

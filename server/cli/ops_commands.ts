@@ -23,8 +23,7 @@ import {
   formatEffectiveConfig,
   readConfigFile,
 } from "../../common/mod.ts";
-import { parseStoreUrl } from "../store/mod.ts";
-import { backupSqliteFile } from "../store/sqlite_maintenance.ts";
+import { backupSqliteFile, parseStoreUrl } from "../store/mod.ts";
 import { dbOption } from "./context.ts";
 
 /** Environment variable naming the configuration file when `--config` is absent. */

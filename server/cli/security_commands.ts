@@ -10,8 +10,7 @@
 
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { DatabaseSync } from "node:sqlite";
-import { hashPassword } from "../auth/password.ts";
-import { generateToken, TOKEN_NAME_PATTERN } from "../auth/tokens.ts";
+import { generateToken, hashPassword, TOKEN_NAME_PATTERN } from "../auth/mod.ts";
 import { securityEvent } from "../security_event.ts";
 import { type AuditEntry, type Role, ROLES, type Store, StoreError } from "../store/mod.ts";
 import { printable, table } from "./format.ts";

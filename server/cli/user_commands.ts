@@ -7,7 +7,7 @@
  */
 
 import { type Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { hashPassword } from "../auth/password.ts";
+import { hashPassword } from "../auth/mod.ts";
 import { type Role, ROLES } from "../store/mod.ts";
 import {
   type CliContext,

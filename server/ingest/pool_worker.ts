@@ -9,7 +9,7 @@
 
 /// <reference lib="deno.worker" />
 
-import { verifyLogin } from "../auth/verify_login.ts";
+import { verifyLogin } from "../auth/mod.ts";
 import { type BatchMatches, matchBatch, RuleEngine } from "../rules/mod.ts";
 import { securityEvent } from "../security_event.ts";
 import { type EventBatch, openStore, type Store } from "../store/mod.ts";

@@ -24,4 +24,5 @@ export {
 export { openSqliteStore, type SqliteStoreOptions, type SyncMode } from "./sqlite_store.ts";
 export { openPostgresStore, PostgresStore, type PostgresStoreOptions } from "./postgres_store.ts";
 export { redactUrl } from "./_postgres_url.ts";
+export { backupSqliteFile } from "./sqlite_maintenance.ts";
 export type { AuditEntry, LoginFailurePolicy, SecurityStore } from "./security_store.ts";
