@@ -83,7 +83,8 @@ const timerTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
  *
  * @example
  * ```ts
- * const commit = new GroupCommit(store, sink, { textIndexLag: { maxEvents: 0, maxCatchupSeconds: 0 } });
+ * const textIndexLag = { maxEvents: 0, maxCatchupSeconds: 0 };
+ * const commit = new GroupCommit(store, sink, { textIndexLag });
  * commit.addEvents(1, batch); // answered through sink.committed() after COMMIT
  * await commit.close();
  * ```

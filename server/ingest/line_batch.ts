@@ -10,7 +10,7 @@
 import type { SyslogTransport } from "../store/mod.ts";
 import type { WireLines } from "./wire_lines.ts";
 
-/** Protocol lines from an agent connection, still bytes: the pool worker decodes and validates them. */
+/** Protocol lines of an agent connection, still bytes: the pool worker decodes and checks them. */
 export interface AgentLineBatch {
   readonly source: "agent";
   /** When the connection read the lines, ms since the epoch. */

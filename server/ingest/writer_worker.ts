@@ -21,7 +21,10 @@ import {
   type WriterRequest,
 } from "./worker_messages.ts";
 
-/** Most PostgreSQL connections of the writer: one per group commit, and one to spare. */
+/**
+ * Most PostgreSQL connections of the writer, the only writer of this server:
+ * a group commit takes one.
+ */
 const WRITER_MAX_CONNECTIONS = 2;
 
 let store: Store | undefined;
