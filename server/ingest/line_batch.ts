@@ -48,6 +48,16 @@ export interface SyslogOrigin {
 export type LineBatch = AgentLineBatch | SyslogLineBatch;
 
 /**
+ * Lines in a batch, each of which gets one status back.
+ *
+ * @param batch The batch.
+ * @returns Its number of lines.
+ */
+export function lineCount(batch: LineBatch): number {
+  return batch.source === "agent" ? batch.wire.ends.length : batch.lines.length;
+}
+
+/**
  * The buffers that move to the pool worker with a batch instead of being
  * copied; the sender must not use them afterwards.
  *

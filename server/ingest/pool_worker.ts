@@ -2,7 +2,7 @@
  * Entry point of each pool worker: the CPU work of the server. It parses each
  * batch of lines (`parse_lines.ts`), hands the events straight to the writer
  * worker through its own MessagePort and tells the main thread which lines it
- * rejected; and it verifies passwords for LOGIN.
+ * rejected, if any; and it verifies passwords for LOGIN.
  *
  * @module
  */
@@ -85,10 +85,11 @@ self.onmessage = (event: MessageEvent<PoolRequest>) => {
         const { events, rejected } = parseLines(request.batch);
         // Matched before packing, which hands the batch's arrays over.
         sendToWriter(request.jobId, events, rules ? matchBatch(rules, events) : undefined);
-        reply(
-          { kind: "parsed", jobId: request.jobId, rejected },
-          rejected ? [rejected.buffer as ArrayBuffer] : [],
-        );
+        if (rejected) {
+          reply({ kind: "rejected", jobId: request.jobId, rejected }, [
+            rejected.buffer as ArrayBuffer,
+          ]);
+        }
       } catch (error) {
         reply({ kind: "failed", jobId: request.jobId, message: (error as Error).message });
       }

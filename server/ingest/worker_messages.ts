@@ -96,11 +96,12 @@ export type PoolReply =
     readonly token?: LoginToken | null;
   }
   /**
-   * A batch is parsed and its events are on their way to the writer.
-   * `rejected` holds, per line, 0 when it went to the writer, else its failure
-   * status (`line_status.ts`); null when no line was rejected.
+   * Lines of a batch the worker rejected; its other lines are on their way to
+   * the writer. Per line: 0 when it went to the writer, else its failure status
+   * (`line_status.ts`). Sent only when a line was rejected: otherwise the
+   * writer's statuses already answer every line.
    */
-  | { readonly kind: "parsed"; readonly jobId: number; readonly rejected: Uint8Array | null }
+  | { readonly kind: "rejected"; readonly jobId: number; readonly rejected: Uint8Array }
   | { readonly kind: "failed"; readonly jobId: number; readonly message: string };
 
 // --- pool worker → writer, on the pool worker's own port ---

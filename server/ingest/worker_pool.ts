@@ -2,8 +2,8 @@
  * The fixed pool of Web Workers that parse. The main thread hands each pool
  * worker whole batches of lines through a bounded credit window; a pool worker
  * parses a batch, sends its events to the writer over a direct MessagePort and
- * tells the main thread which lines it rejected; the writer commits and
- * reports back, and the pool answers the batch with one status per line.
+ * tells the main thread which lines it rejected, if any; the writer commits
+ * and reports back, and the pool answers the batch with one status per line.
  *
  * ```
  * main (sockets) --batch--> pool worker i --parsed events--> writer --commit--> main (ACKs)
@@ -15,7 +15,7 @@
 
 import type { RuleSet } from "../rules/mod.ts";
 import type { LoginFailurePolicy, Role } from "../store/mod.ts";
-import { type LineBatch, transferablesOf } from "./line_batch.ts";
+import { type LineBatch, lineCount, transferablesOf } from "./line_batch.ts";
 import { mergeStatuses } from "./line_status.ts";
 import { Semaphore } from "./semaphore.ts";
 import type {
@@ -130,8 +130,10 @@ interface Pending {
   reject(error: Error): void;
   /** Index of the pool worker holding the job, for load balancing. */
   worker: number;
-  /** A batch's rejected lines, once its pool worker has parsed it (null: none). */
-  rejected?: Uint8Array | null;
+  /** Lines of a batch: when the writer stored as many, none was rejected. */
+  lines?: number;
+  /** A batch's rejected lines, when its pool worker rejected any. */
+  rejected?: Uint8Array;
   /** The store's statuses of a batch's other lines, once the writer has committed them. */
   stored?: Uint8Array;
 }
@@ -268,7 +270,7 @@ export class WorkerPool {
   }
 
   #onPoolReply(reply: PoolReply): void {
-    if (reply.kind === "parsed") {
+    if (reply.kind === "rejected") {
       const pending = this.#pending.get(reply.jobId);
       if (!pending) return;
       pending.rejected = reply.rejected;
@@ -291,10 +293,13 @@ export class WorkerPool {
     const pending = this.#pending.get(result.jobId);
     if (!pending) return;
     pending.stored = result.statuses;
-    if (pending.rejected !== undefined) this.#answer(result.jobId, pending);
+    // Fewer statuses than lines: the pool worker rejected some, and says which.
+    if (result.statuses.length === pending.lines || pending.rejected) {
+      this.#answer(result.jobId, pending);
+    }
   }
 
-  /** A batch is answered once its pool worker has parsed it and the writer has committed it. */
+  /** Answers a batch: the writer's statuses, with the pool worker's rejected lines between them. */
   #answer(jobId: number, pending: Pending): void {
     this.#settle(jobId, mergeStatuses(pending.rejected ?? null, pending.stored!));
   }
@@ -357,6 +362,7 @@ export class WorkerPool {
    */
   async ingest(batch: LineBatch, worker: number): Promise<Uint8Array> {
     const [jobId, promise] = this.#track<Uint8Array>(worker);
+    this.#pending.get(jobId)!.lines = lineCount(batch);
     this.#pool[worker]!.postMessage(
       { kind: "parse", jobId, batch } satisfies PoolRequest,
       transferablesOf(batch),
