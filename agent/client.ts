@@ -6,15 +6,18 @@
  * The server answers every line with exactly one `ACK`, in order, so the
  * client keeps a ring of what each in-flight line was and matches ACKs to it.
  * Lines are written in batches: each line's bytes, as read from the file,
- * are copied behind their `EVENT <stream> <position> ` prefix into a reused
- * buffer (no decoding, no string per line), and the whole batch goes out
- * with one `conn.write` while the next batch fills a second buffer.
+ * are encoded behind their `EVENT <stream> <position> ` prefix into a reused
+ * buffer by `encodeEventLine()` (protocol/codec.ts: no decoding, no string per
+ * line), and the whole batch goes out with one `conn.write` while the next
+ * batch fills a second buffer.
  *
  * @module
  */
 
 import {
   type Ack,
+  encodeEventLine,
+  eventLineMaxBytes,
   FAIL,
   formatCommand,
   type LineSink,
@@ -174,11 +177,7 @@ interface Waiter<V> {
 }
 
 const encoder = new TextEncoder();
-const EVENT_PREFIX = encoder.encode("EVENT ");
-const SPACE = 0x20;
 const LF = 0x0a;
-/** Longest decimal position: 2^53 has 16 digits. */
-const MAX_POSITION_DIGITS = 16;
 
 /**
  * A logged-in, registered protocol session.
@@ -337,20 +336,8 @@ export class Client<T> {
     bytes: number,
   ): void {
     if (this.#closedReason !== undefined) return;
-    const needed = EVENT_PREFIX.length + stream.length + MAX_POSITION_DIGITS + message.length + 3;
-    const out = this.#reserve(needed);
-    let at = this.#outLength;
-    out.set(EVENT_PREFIX, at);
-    at += EVENT_PREFIX.length;
-    out.set(stream, at);
-    at += stream.length;
-    out[at++] = SPACE;
-    at = writeDigits(out, at, position);
-    out[at++] = SPACE;
-    out.set(message, at);
-    at += message.length;
-    out[at++] = LF;
-    this.#outLength = at;
+    const out = this.#reserve(eventLineMaxBytes(stream.length, message.length));
+    this.#outLength = encodeEventLine(out, this.#outLength, stream, position, message);
     this.#push(KIND_EVENT, ref, position, bytes);
     this.#inFlightLines++;
     this.#inFlightBytes += bytes;
@@ -684,26 +671,6 @@ export class Client<T> {
     this.#controlWaiter = undefined;
     for (const waiter of this.#drainWaiters) waiter();
   }
-}
-
-/**
- * Writes a non-negative safe integer as ASCII decimal digits.
- *
- * @returns The index after the last digit.
- */
-function writeDigits(out: Uint8Array, at: number, value: number): number {
-  if (value < 10) {
-    out[at] = 0x30 + value;
-    return at + 1;
-  }
-  let digits = 0;
-  for (let v = value; v >= 1; v = Math.floor(v / 10)) digits++;
-  let v = value;
-  for (let i = at + digits - 1; i >= at; i--) {
-    out[i] = 0x30 + (v % 10);
-    v = Math.floor(v / 10);
-  }
-  return at + digits;
 }
 
 function validateCredentials(username: string, password: string): void {

@@ -220,6 +220,21 @@ export function formatAck(ok: boolean, message: string): string {
 }
 
 /**
+ * Formats an acknowledgement line with its newline, ready to write.
+ *
+ * @param ok Whether the command succeeded.
+ * @param message The OK text or FAIL reason (see `messages.ts`).
+ * @returns `ACK OK <message>\n` or `ACK FAIL <message>\n`.
+ * @example
+ * ```ts
+ * formatAckLine(false, "Invalid credentials"); // "ACK FAIL Invalid credentials\n"
+ * ```
+ */
+export function formatAckLine(ok: boolean, message: string): string {
+  return `${formatAck(ok, message)}\n`;
+}
+
+/**
  * Parses a server line as an acknowledgement.
  *
  * @param line One line from the server, without its terminator.
@@ -239,6 +254,87 @@ export function parseAck(line: string): AckParseResult {
 }
 
 const EVENT_PREFIX = [69, 86, 69, 78, 84, 32]; // "EVENT "
+const SPACE = 0x20;
+const LF = 0x0a;
+
+/**
+ * Most bytes {@linkcode encodeEventLine} writes for a stream id and a message
+ * of these sizes: room to reserve before calling it.
+ *
+ * @param streamBytes Length of the stream id, in bytes.
+ * @param messageBytes Length of the message, in bytes.
+ * @returns The longest the encoded line can be, newline included.
+ * @example
+ * ```ts
+ * eventLineMaxBytes(22, 100); // 147
+ * ```
+ */
+export function eventLineMaxBytes(streamBytes: number, messageBytes: number): number {
+  return EVENT_PREFIX.length + streamBytes + 1 + MAX_UINT_DIGITS + 1 + messageBytes + 1;
+}
+
+/**
+ * Writes `EVENT <stream> <position> <message>` and its newline into `out`
+ * without allocating: the agent's hot path, which copies each line's bytes as
+ * read from the file. The same line as {@linkcode formatCommand} gives, encoded
+ * as UTF-8. The caller checks the parts: a stream id as
+ * {@linkcode parseCommand} accepts it, a safe integer position, and a
+ * non-empty message without line breaks or NUL.
+ *
+ * @param out The buffer, with {@linkcode eventLineMaxBytes} bytes of room from `at`.
+ * @param at Where the line starts in `out`.
+ * @param stream The stream id, as ASCII bytes.
+ * @param position The end offset of the line in its stream.
+ * @param message The line's bytes.
+ * @returns The offset just after the newline.
+ * @example
+ * ```ts
+ * const encoder = new TextEncoder();
+ * const stream = encoder.encode("q8Jc0mRk3lq2wK0nTnVb3A");
+ * const message = encoder.encode("sshd: session opened");
+ * const out = new Uint8Array(eventLineMaxBytes(stream.length, message.length));
+ * const end = encodeEventLine(out, 0, stream, 42, message);
+ * new TextDecoder().decode(out.subarray(0, end)); // "EVENT q8Jc0mRk3lq2wK0nTnVb3A 42 sshd: session opened\n"
+ * ```
+ */
+export function encodeEventLine(
+  out: Uint8Array,
+  at: number,
+  stream: Uint8Array,
+  position: number,
+  message: Uint8Array,
+): number {
+  for (let i = 0; i < EVENT_PREFIX.length; i++) out[at++] = EVENT_PREFIX[i]!;
+  out.set(stream, at);
+  at += stream.length;
+  out[at++] = SPACE;
+  at = writeDigits(out, at, position);
+  out[at++] = SPACE;
+  out.set(message, at);
+  at += message.length;
+  out[at++] = LF;
+  return at;
+}
+
+/**
+ * Writes a non-negative safe integer as ASCII decimal digits.
+ *
+ * @returns The index after the last digit.
+ */
+function writeDigits(out: Uint8Array, at: number, value: number): number {
+  if (value < 10) {
+    out[at] = 0x30 + value;
+    return at + 1;
+  }
+  let digits = 0;
+  for (let v = value; v >= 1; v = Math.floor(v / 10)) digits++;
+  let v = value;
+  for (let i = at + digits - 1; i >= at; i--) {
+    out[i] = 0x30 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  return at + digits;
+}
 const BATCH_EVENT_PREFIX = [66, 65, 84, 67, 72, 95, 69, 86, 69, 78, 84, 32]; // "BATCH_EVENT "
 
 function startsWithVerb(bytes: Uint8Array, verb: readonly number[]): boolean {

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import type { Command } from "./commands.ts";
 import {
+  encodeEventLine,
+  eventLineMaxBytes,
   eventVerb,
   formatAck,
+  formatAckLine,
   formatCommand,
   parseAck,
   parseCommand,
@@ -305,6 +308,13 @@ Deno.test("formatAck() formats OK and FAIL lines", () => {
   assert.equal(formatAck(false, FAIL.invalidCredentials), "ACK FAIL Invalid credentials");
 });
 
+Deno.test("formatAckLine() is formatAck() and its newline", () => {
+  assert.equal(formatAckLine(true, OK.event), "ACK OK Event received\n");
+  for (const reason of Object.values(FAIL)) {
+    assert.equal(formatAckLine(false, reason), formatAck(false, reason) + "\n");
+  }
+});
+
 Deno.test("parseAck(formatAck()) round-trips every OK text and FAIL reason", () => {
   for (const message of Object.values(OK)) {
     assert.deepEqual(parseAck(formatAck(true, message)), { ok: true, ack: { ok: true, message } });
@@ -417,4 +427,35 @@ Deno.test("readEventLine() reads the common EVENT line as parseCommand does, and
   }
   assert.equal(readEventLine("event s1 1 x", null, parts), false);
   assert.equal(parseCommand("event s1 1 x").ok, true, "left to parseCommand, which accepts it");
+});
+
+// --- encodeEventLine: the agent's byte-level fast path -----------------------------
+
+Deno.test("encodeEventLine() writes the line formatCommand() formats, as UTF-8, and where it was told", () => {
+  const cases: [string, number, string][] = [
+    ["q8Jc0mRk3lq2wK0nTnVb3A", 0, "x"],
+    ["s1", 9, "Nov 23 19:43:33 web-01 sshd[812]: Accepted publickey for deploy"],
+    ["web-01.syslog:2", 10, "  spaces kept  "],
+    ["s", 1234567890, "ünïcödé ✓"],
+    ["s.gap", Number.MAX_SAFE_INTEGER, "nms-agent: gap: 5 bytes"],
+  ];
+  for (const [stream, position, message] of cases) {
+    const streamBytes = utf8.encode(stream);
+    const messageBytes = utf8.encode(message);
+    const at = 3;
+    const out = new Uint8Array(at + eventLineMaxBytes(streamBytes.length, messageBytes.length));
+    const end = encodeEventLine(out, at, streamBytes, position, messageBytes);
+    const line = formatCommand({ type: "EVENT", stream, position, message });
+    assert.deepEqual(out.subarray(at, end), utf8.encode(line + "\n"), line);
+    assert.deepEqual(out.subarray(0, at), new Uint8Array(at), "nothing written before `at`");
+    assert.deepEqual(parsed(line), { type: "EVENT", stream, position, message });
+  }
+});
+
+Deno.test("eventLineMaxBytes() leaves room for the longest position", () => {
+  const stream = utf8.encode("s1");
+  const message = utf8.encode("m");
+  const out = new Uint8Array(eventLineMaxBytes(stream.length, message.length));
+  const end = encodeEventLine(out, 0, stream, Number.MAX_SAFE_INTEGER, message);
+  assert.ok(end <= out.length);
 });

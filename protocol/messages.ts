@@ -40,7 +40,7 @@ export const FAIL = {
   forbidden: "Not allowed for this role",
   internalError: "Internal error",
   shuttingDown: "Server shutting down",
-  // --- Security (issue 5, docs/SECURITY.md) ---
+  // Limits, lockout and credentials (docs/SECURITY.md).
   /** LOGIN refused without checking the password: the user or address is cooling off. */
   tooManyFailures: "Too many failed logins, try again later",
   /** Sent instead of the welcome line when the server holds its most connections. */

@@ -5,7 +5,7 @@
  */
 
 import { HEARTBEAT_MISSES_BEFORE_SILENT } from "../protocol/mod.ts";
-import type { AgentRecord } from "./store/store.ts";
+import type { AgentRecord } from "./store/mod.ts";
 
 /**
  * - `alive`: heartbeat within one interval (plus grace);

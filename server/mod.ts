@@ -12,12 +12,5 @@
  */
 
 export { DEFAULT_DB_PATH, type NmsServer, type ServerOptions, startServer } from "./server.ts";
-export * from "./store/store.ts";
-export { openSqliteStore, type SqliteStoreOptions, type SyncMode } from "./store/sqlite_store.ts";
-export { openStore, type OpenStoreOptions, parseStoreUrl } from "./store/open_store.ts";
-export {
-  openPostgresStore,
-  PostgresStore,
-  type PostgresStoreOptions,
-} from "./store/postgres_store.ts";
+export * from "./store/mod.ts";
 export { createLogger, type Logger, type LoggerOptions, silentLogger } from "./log.ts";

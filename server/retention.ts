@@ -1,24 +1,23 @@
 /**
- * Retention (issue 10): deletes events older than `--retention-days` and the
- * oldest ones while the database is larger than `--max-db-size`. The main
- * thread only schedules: each pass runs in the writer worker as small steps
- * between group commits (server/writer_worker.ts, `Store.pruneEvents`), so a
- * large delete never blocks the sockets and ingest waits for one step at most.
+ * Retention: deletes events older than `--retention-days` and the oldest ones
+ * while the database is larger than `--max-db-size`. The main thread only
+ * schedules: each pass runs in the writer worker as small steps between group
+ * commits (server/ingest/group_commit.ts, `Store.pruneEvents`), so a large
+ * delete never blocks the sockets and ingest waits for one step at most.
  *
  * @module
  */
 
 import type { Logger } from "./log.ts";
-import type { RetentionOutcome, RetentionPass } from "./worker_messages.ts";
+import type { RetentionOutcome, RetentionPass } from "./ingest/mod.ts";
 
 /** Milliseconds in a day. */
 const DAY_MS = 86_400_000;
 
 /**
- * Events deleted per step: about the longest an incoming batch waits for
- * retention. Deleting the full-text entries dominates (~10-50 µs per event,
- * against ~1 µs for the row and its indexes), so a step of 1,000 events took
- * 10-60 ms on the 2-core test machine (docs/PRODUCTION.md).
+ * Events deleted per step: bounds the longest an incoming batch waits for
+ * retention, since deleting their full-text entries dominates a step
+ * (docs/PRODUCTION.md).
  */
 export const RETENTION_STEP_ROWS = 1_000;
 
@@ -40,7 +39,7 @@ export const DEFAULT_RETENTION_INTERVAL_MS = 60_000;
 /** Largest `--retention-days` (100 years). */
 export const MAX_RETENTION_DAYS = 36_500;
 
-/** The writer side of retention: `WorkerPool.retention`. */
+/** The writer side of retention: `Writer.retention` (server/ingest/writer.ts). */
 export interface RetentionTarget {
   retention(pass: RetentionPass): Promise<RetentionOutcome>;
 }
@@ -121,12 +120,12 @@ export function checkRetentionDays(days: number): number {
  * Starts the retention task. Does nothing (and `enabled` is false) when
  * neither limit is given.
  *
- * @param target The worker pool.
+ * @param target The writer.
  * @param options Limits, interval, logger.
- * @returns The task; stop it before closing the pool.
+ * @returns The task; stop it before closing the writer.
  * @example
  * ```ts
- * const retention = startRetention(pool, { retentionDays: 30, log });
+ * const retention = startRetention(writer, { retentionDays: 30, log });
  * await retention.stop();
  * ```
  */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { EVENT_FLAGS, type EventBatch } from "./store/store.ts";
+import { EVENT_FLAGS, type EventBatch } from "./store/mod.ts";
 
 /** Program name under which NMS's own events are stored. */
 export const NMS_PROGRAM = "nms-server";

@@ -1,36 +1,37 @@
 /**
  * `startServer()`: the whole nms-server in one call, for the CLI, tests and
- * embedding. Opens the store, bootstraps the admin, starts the worker pool and
- * the TCP listener, and shuts all of it down in order.
+ * embedding. Opens the store, bootstraps the admin, starts the writer, the
+ * worker pool, the agent port, the syslog receivers and the web console, and
+ * shuts all of it down in the reverse order.
  *
  * @module
  */
 
 import { dirname } from "node:path";
-import { DEFAULT_PORT } from "../protocol/mod.ts";
-import { bootstrapAdmin } from "./auth/bootstrap_admin.ts";
-import { Listener } from "./listener.ts";
+import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT } from "../protocol/mod.ts";
+import { bootstrapAdmin, type LockoutOptions, lockoutPolicy } from "./auth/mod.ts";
+import {
+  type ConnectionLimitOptions,
+  Listener,
+  ReloadableListener,
+  resolveLimits,
+  watchCredentials,
+} from "./agent_port/mod.ts";
 import { createLogger, type Logger } from "./log.ts";
-import type { SyncMode } from "./store/sqlite_store.ts";
-import { openStore, parseStoreUrl } from "./store/open_store.ts";
-import { redactUrl } from "./store/_postgres_url.ts";
-import type { Store } from "./store/store.ts";
-import { WorkerPool } from "./worker_pool.ts";
+import { openStore, parseStoreUrl, redactUrl, type Store, type SyncMode } from "./store/mod.ts";
+import { WorkerPool, Writer } from "./ingest/mod.ts";
 import { checkRetentionDays, type Retention, startRetention } from "./retention.ts";
 import { type Dashboard, startDashboard } from "./dashboard/mod.ts";
 import { ServerMetrics } from "./metrics.ts";
 import { securityEvent } from "./security_event.ts";
-import { DEFAULT_HEARTBEAT_SECONDS } from "../protocol/mod.ts";
-import { AlertFeed } from "./rules/alert_feed.ts";
-import type { RuleSet } from "./rules/rule.ts";
-import { builtinRuleSet } from "./rules/rules_file.ts";
-import { AgentSilenceWatch } from "./rules/silence_watch.ts";
-import { AlertWebhook, webhookUrl } from "./rules/webhook.ts";
-// Security (server/auth/, docs/SECURITY.md, issue 5).
-import { type LockoutOptions, lockoutPolicy } from "./auth/lockout.ts";
-import { type ConnectionLimitOptions, resolveLimits } from "./connection_limits.ts";
-import { watchCredentials } from "./credential_watch.ts";
-import { ReloadableListener } from "./reloadable_listener.ts";
+import {
+  AgentSilenceWatch,
+  AlertFeed,
+  AlertWebhook,
+  builtinRuleSet,
+  type RuleSet,
+  webhookUrl,
+} from "./rules/mod.ts";
 import {
   DEFAULT_SYSLOG_ALLOW,
   parseAllowList,
@@ -67,7 +68,7 @@ export interface ServerOptions {
   storeUrl?: string;
   /**
    * Pool workers.
-   * @default {defaultWorkerCount() (worker_pool.ts): CPUs - 1, at least 1}
+   * @default {defaultWorkerCount() (server/ingest/worker_pool.ts): CPUs - 1, at least 1}
    */
   workers?: number;
   /**
@@ -77,13 +78,13 @@ export interface ServerOptions {
   sync?: SyncMode;
   /**
    * Unindexed events beyond which ingest gives the full-text indexer a turn;
-   * 0 indexes only when idle (see `WorkerPoolOptions.textIndexMaxLag`).
+   * 0 indexes only when idle (see `WriterOptions.textIndexMaxLag`).
    * @default {DEFAULT_TEXT_INDEX_MAX_LAG}
    */
   textIndexMaxLag?: number;
   /**
    * Most seconds the full-text index may need to catch up once ingest stops
-   * (see `WorkerPoolOptions.textIndexMaxCatchupSeconds`); 0 turns this bound off.
+   * (see `WriterOptions.textIndexMaxCatchupSeconds`); 0 turns this bound off.
    * @default {0}
    */
   textIndexMaxCatchupSeconds?: number;
@@ -96,7 +97,7 @@ export interface ServerOptions {
   log?: Logger;
   /** Aborting it shuts the server down. */
   signal?: AbortSignal;
-  // --- Standard syslog receiver (server/syslog/, docs/SYSLOG.md); each listener off unless given a port. ---
+  // Syslog receiver (server/syslog/, docs/SYSLOG.md): each listener is off unless given a port.
   /** UDP port for syslog (RFC 5426); 0 picks a free one. */
   syslogUdpPort?: number | undefined;
   /** TCP port for syslog, both RFC 6587 framings; 0 picks a free one. */
@@ -110,7 +111,7 @@ export interface ServerOptions {
   syslogAllow?: readonly string[] | undefined;
   /** The server's certificate and key (PEM text), for the TLS listeners. */
   tls?: TlsCertificate | undefined;
-  // --- Web console (server/dashboard/, docs/API.md); served over HTTPS when `tls` is given. ---
+  // Web console (server/dashboard/, docs/API.md): served over HTTPS when `tls` is given.
   /** HTTP port of the web console; 0 picks a free one; undefined serves no console. */
   httpPort?: number | undefined;
   /**
@@ -123,7 +124,7 @@ export interface ServerOptions {
    * @default {DEFAULT_HEARTBEAT_SECONDS}
    */
   heartbeatSeconds?: number | undefined;
-  // --- Detection rules and alerts (server/rules/, docs/RULES.md). ---
+  // Detection rules and alerts (server/rules/, docs/RULES.md).
   /**
    * Rules run on every stored event: the built-in rules, none, or a rule set
    * from `loadRulesFile()` / `buildRuleSet()`.
@@ -132,7 +133,7 @@ export interface ServerOptions {
   rules?: "builtin" | "off" | RuleSet | undefined;
   /** POST each new or folded alert as JSON to this URL (`minLevel`: only alerts of at least that level). */
   alertWebhook?: { readonly url: string; readonly minLevel?: number } | undefined;
-  // --- Retention (server/retention.ts, docs/PRODUCTION.md, issue 10). ---
+  // Retention (server/retention.ts, docs/PRODUCTION.md).
   /** Delete events received more than this many days ago; undefined keeps them. */
   retentionDays?: number | undefined;
   /** Delete the oldest events while the data takes more than this, in bytes; undefined: no limit. */
@@ -142,7 +143,7 @@ export interface ServerOptions {
    * @default {60000}
    */
   retentionIntervalMs?: number | undefined;
-  // --- Security (server/auth/, docs/SECURITY.md, issue 5). ---
+  // Agent TLS, connection limits and login lockout (docs/SECURITY.md).
   /**
    * Serve the agent protocol over TLS with the certificate of `tls`.
    * @default {false}
@@ -167,8 +168,10 @@ export interface NmsServer {
   readonly addr: { readonly hostname: string; readonly port: number };
   /** A main-thread store for reads (dashboard, tests). */
   readonly store: Store;
-  /** The worker pool. */
+  /** The pool of parsing workers. */
   readonly pool: WorkerPool;
+  /** The writer: node changes, retention, NMS's own events. */
+  readonly writer: Writer;
   /** Where the web console listens, or null when `httpPort` was not given. */
   readonly httpAddr: { readonly hostname: string; readonly port: number } | null;
   /** Counters shown by `/metrics`. */
@@ -183,7 +186,7 @@ export interface NmsServer {
   readonly alerts: AlertFeed;
   /** Replaces the detection rules in every worker without a restart (SIGHUP); null turns them off. */
   setRules(rules: RuleSet | null): void;
-  /** The retention task (issue 10): counters, and `wake()` to run a pass now. */
+  /** The retention task: counters, and `wake()` to run a pass now. */
   readonly retention: Retention;
   /** Stops accepting, answers what was read, commits, closes the database. Idempotent. */
   shutdown(): Promise<void>;
@@ -245,6 +248,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
   const alerts = new AlertFeed();
   // The main thread's store serves reads (console, CLI-like queries) and the admin bootstrap.
   const store = await openStore(storeUrl, { sync, maxConnections: MAIN_STORE_MAX_CONNECTIONS });
+  let writer: Writer | undefined;
   let pool: WorkerPool | undefined;
   let tcp: ReloadableListener | undefined;
   let syslog: SyslogReceiver | undefined;
@@ -267,9 +271,8 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
         `Created user admin with a generated password (also in ${admin.file}; change it with 'nms-server user passwd admin'): ${admin.password}`,
       );
     }
-    pool = await WorkerPool.start({
+    writer = await Writer.start({
       store: { url: storeUrl, sync },
-      ...(options.workers === undefined ? {} : { workers: options.workers }),
       ...(options.textIndexMaxLag === undefined
         ? {}
         : { textIndexMaxLag: options.textIndexMaxLag }),
@@ -279,6 +282,13 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
       onWorkerError: (message) => log.error(message),
       rules,
       onAlerts: (notices) => alerts.publish(notices),
+    });
+    pool = await WorkerPool.start({
+      store: { url: storeUrl, sync },
+      writer,
+      ...(options.workers === undefined ? {} : { workers: options.workers }),
+      onWorkerError: (message) => log.error(message),
+      rules,
     });
     syslog = await startSyslogReceiver({
       pool,
@@ -293,11 +303,12 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
   } catch (error) {
     tcp?.close();
     await pool?.close();
+    await writer?.close();
     await store.close();
     throw error;
   }
   const metrics = new ServerMetrics();
-  const listener = new Listener(tcp, { pool, log, metrics, limits, lockout });
+  const listener = new Listener(tcp, { pool, writer, log, metrics, limits, lockout });
   const accepting = listener.run();
   const addr = tcp.addr;
   const credentials = watchCredentials(listener, store, {
@@ -306,7 +317,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
   });
   let dashboard: Dashboard | undefined;
   if (options.httpPort !== undefined) {
-    const workers = pool;
+    const [workers, writes] = [pool, writer];
     try {
       dashboard = await startDashboard({
         store,
@@ -316,7 +327,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
         ...(options.heartbeatSeconds ? { heartbeatSeconds: options.heartbeatSeconds } : {}),
         metrics,
         log,
-        lockout, // shared with the agent protocol (issue 5)
+        lockout, // shared with the agent protocol
         alerts, // pushed to the console's live stream (docs/API.md)
         connectedAgentIds: () => listener.connectedAgentIds(),
         protocolGauges: () => ({
@@ -324,7 +335,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
           connections: listener.connections,
         }),
         recordSecurityEvent: (event) =>
-          workers.recordEvents(securityEvent({ at: Date.now(), ...event })),
+          writes.recordEvents(securityEvent({ at: Date.now(), ...event })),
       });
     } catch (error) {
       await credentials.stop();
@@ -332,6 +343,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
       await accepting;
       await syslog.stop();
       await pool.close();
+      await writer.close();
       await store.close();
       throw error;
     }
@@ -365,12 +377,12 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
   const silence = new AgentSilenceWatch({
     store,
     heartbeatSeconds: options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS,
-    record: (batch) => pool.recordEvents(batch),
+    record: (batch) => writer.recordEvents(batch),
     onError: (message) => log.warn(message),
   });
   silence.start();
-  // Retention (issue 10): passes of small delete steps run by the writer between commits.
-  const retention = startRetention(pool, {
+  // Retention: passes of small delete steps run by the writer between commits.
+  const retention = startRetention(writer, {
     retentionDays: options.retentionDays,
     maxDbBytes: options.maxDbBytes,
     ...(options.retentionIntervalMs ? { intervalMs: options.retentionIntervalMs } : {}),
@@ -397,6 +409,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
       await silence.stop();
       await retention.stop();
       await pool.close();
+      await writer.close();
       await webhook?.close();
       await store.close();
       log.info("Server stopped");
@@ -412,11 +425,15 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     metrics,
     store,
     pool,
+    writer,
     finished,
     syslogAddrs: syslog.addrs,
     syslogStats: () => syslog.stats(),
     alerts,
-    setRules: (next) => pool.setRules(next),
+    setRules: (next) => {
+      pool.setRules(next);
+      writer.setRules(next);
+    },
     retention,
     shutdown,
     reloadTls: async (tls) => {

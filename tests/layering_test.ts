@@ -8,16 +8,23 @@
  *
  * `protocol/` and `common/` import nothing of the project outside themselves
  * (only `node:` and `npm:` modules), and `server/` and `agent/` never import
- * each other. This test scans
- * the import and export specifiers (and `new URL(..., import.meta.url)`
- * references, which is how Workers and assets are loaded) of every `.ts` file
- * in those folders, resolves relative ones, and fails on any edge that breaks
- * the rule.
+ * each other. Inside them, folders keep their insides to themselves:
  *
- * Within the layers, folders keep their privates: a `_` file of `protocol/`,
- * `common/` or `agent/` is imported only from its own folder or a folder
- * below it, and a sub-folder of `agent/` (`follow/`, `sources/`, `journal/`,
- * `checkpoint/`, `cli/`) is imported from outside only through its `mod.ts`.
+ * - a `_`-prefixed file is imported only from its own folder;
+ * - a Worker module (`/// <reference lib="deno.worker" />` or `self.onmessage`)
+ *   is loaded only from its own folder (the ingest workers only by
+ *   `server/ingest/`);
+ * - every folder of `server/` has a `mod.ts`, and the server's root files and
+ *   the folders of the ingest path (`ingest/`, `agent_port/`, `cli/`,
+ *   `syslog/`) reach another folder only through its `mod.ts`;
+ * - a sub-folder of `agent/` (`follow/`, `sources/`, `journal/`,
+ *   `checkpoint/`, `cli/`) is reached from outside only through its `mod.ts`
+ *   (or by a dynamic `import()`, which keeps a file off the start-up path).
+ *
+ * This test scans the import and export specifiers (and
+ * `new URL(..., import.meta.url)` references, which is how Workers and assets
+ * are loaded) of every `.ts` file in those folders, resolves relative ones,
+ * and fails on any edge that breaks a rule.
  *
  * @module
  */
@@ -159,28 +166,53 @@ function findViolations(files: ReadonlyMap<string, string>): Violation[] {
   return violations;
 }
 
-/** Layers whose `_` files must stay private to their folder (and its sub-folders). */
-const PRIVATE_FILE_LAYERS: readonly Layer[] = ["protocol", "common", "agent"];
-
-/** Layers whose sub-folders are reached from outside only through their `mod.ts`. */
-const MOD_ONLY_LAYERS: readonly Layer[] = ["agent"];
-
-/** The repository-relative path a relative specifier names, or undefined for any other. */
-function resolvedPath(fromFile: string, specifier: string): string | undefined {
-  if (!specifier.startsWith("./") && !specifier.startsWith("../")) return undefined;
-  return relative(ROOT, resolve(dirname(join(ROOT, fromFile)), specifier)).split(sep).join("/");
+/**
+ * The file a relative specifier names, relative to the root and
+ * `/`-separated, or null for anything else (packages, remote modules).
+ */
+function resolvedPath(fromFile: string, specifier: string): string | null {
+  if (!specifier.startsWith("./") && !specifier.startsWith("../")) return null;
+  const path = resolve(dirname(join(ROOT, fromFile)), specifier);
+  return relative(ROOT, path).split(sep).join("/");
 }
 
-/** Whether `file` lies in `folder` or one of its sub-folders. */
-function isWithin(file: string, folder: string): boolean {
-  return file.startsWith(`${folder}/`);
+/** The folder of a file, e.g. `server/ingest` for `server/ingest/writer.ts`. */
+function folderOf(file: string): string {
+  return file.slice(0, Math.max(0, file.lastIndexOf("/")));
+}
+
+/** Whether a file is a Worker entry module. */
+function isWorkerModule(source: string): boolean {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "");
+  return /^\s*\/\/\/\s*<reference\s+lib="deno\.worker"\s*\/>|^\s*self\.onmessage\s*=/m.test(code);
 }
 
 /**
- * Checks the folder rules: a `_` file is imported only from its own folder
- * (or a sub-folder of it), and in the layers of {@linkcode MOD_ONLY_LAYERS} a
- * sub-folder's files are imported from outside it only through its `mod.ts`
- * (a dynamic `import()` may name a file, to keep it off the start-up path).
+ * Files whose imports into another server/ folder must go through that
+ * folder's `mod.ts`: the root files and the folders of the ingest path. Test
+ * files may reach further (fixtures such as `store/store_conformance.ts`).
+ */
+function importsOnlyThroughMod(file: string): boolean {
+  if (/_test\.ts$/.test(file)) return false;
+  const folder = folderOf(file);
+  return folder === "server" ||
+    ["server/ingest", "server/agent_port", "server/cli", "server/syslog"].includes(folder);
+}
+
+/**
+ * Whether `file` reaches into a sub-folder of `agent/` (`agent/follow/…`)
+ * from outside it, other than through its `mod.ts`.
+ */
+function agentSubfolderAround(file: string, target: string): boolean {
+  const parts = target.split("/");
+  if (parts[0] !== "agent" || parts.length < 3) return false;
+  const subfolder = `${parts[0]}/${parts[1]}`;
+  return !file.startsWith(`${subfolder}/`) && parts.slice(2).join("/") !== "mod.ts";
+}
+
+/**
+ * Checks the rules inside the layers: private files, Worker modules, and
+ * entry through `mod.ts`.
  *
  * @param files Source text by path relative to the repository root, `/`-separated.
  * @returns Every violating reference.
@@ -188,31 +220,49 @@ function isWithin(file: string, folder: string): boolean {
 function findFolderViolations(files: ReadonlyMap<string, string>): Violation[] {
   const violations: Violation[] = [];
   for (const [file, source] of files) {
-    const layer = file.split("/")[0] as Layer;
-    if (!LAYERS.includes(layer)) continue;
+    if (!LAYERS.includes(file.split("/")[0] as Layer)) continue;
     for (const { specifier, line, dynamic } of findReferences(source)) {
       const target = resolvedPath(file, specifier);
-      if (target === undefined) continue;
-      const targetLayer = target.split("/")[0] as Layer;
-      const folder = target.slice(0, target.lastIndexOf("/"));
-      const name = target.slice(target.lastIndexOf("/") + 1);
-      if (
-        PRIVATE_FILE_LAYERS.includes(targetLayer) && name.startsWith("_") &&
-        !isWithin(file, folder)
+      if (target === null || !files.has(target)) continue;
+      const home = folderOf(target);
+      const inside = folderOf(file) === home || folderOf(file).startsWith(home + "/");
+      const name = target.slice(home.length + 1);
+      const fail = (why: string) => violations.push({ file, line, specifier, why });
+      if (!inside && name.startsWith("_")) {
+        fail(`${target} is private to ${home}/`);
+      } else if (!inside && isWorkerModule(files.get(target)!)) {
+        fail(`${target} is a Worker module: only ${home}/ starts it`);
+      } else if (
+        !inside && home.startsWith("server/") && name !== "mod.ts" && importsOnlyThroughMod(file)
       ) {
-        violations.push({ file, line, specifier, why: `${name} is private to ${folder}/` });
-        continue;
-      }
-      // The sub-folder of the layer the target is in, e.g. agent/follow.
-      const parts = target.split("/");
-      if (!MOD_ONLY_LAYERS.includes(targetLayer) || parts.length < 3 || dynamic) continue;
-      const subfolder = `${parts[0]}/${parts[1]}`;
-      if (!isWithin(file, subfolder) && parts.slice(2).join("/") !== "mod.ts") {
-        violations.push({ file, line, specifier, why: `import ${subfolder}/mod.ts instead` });
+        fail(`${home}/ is entered through its mod.ts`);
+      } else if (agentSubfolderAround(file, target) && !dynamic) {
+        // A dynamic import() may name a file, to keep it off the start-up path.
+        fail(`${target.split("/").slice(0, 2).join("/")}/ is entered through its mod.ts`);
       }
     }
   }
   return violations;
+}
+
+/**
+ * Folders of `server/` without a `mod.ts` (the browser files in `static/`
+ * aside).
+ *
+ * @param files Paths relative to the repository root, `/`-separated.
+ * @returns The folders.
+ */
+function foldersWithoutMod(files: Iterable<string>): string[] {
+  const folders = new Set<string>();
+  const mods = new Set<string>();
+  for (const file of files) {
+    if (!file.startsWith("server/")) continue;
+    const folder = folderOf(file);
+    if (folder === "server" || folder.split("/").includes("static")) continue;
+    folders.add(folder);
+    if (file.endsWith("/mod.ts")) mods.add(folder);
+  }
+  return [...folders].filter((folder) => !mods.has(folder)).sort();
 }
 
 /** Every `.ts` file under the layer folders, by relative path. */
@@ -250,7 +300,7 @@ Deno.test("layering: protocol/ imports nothing else from the project, server/ an
   );
 });
 
-Deno.test("layering: _ files stay in their folder, and agent/'s sub-folders are used through their mod.ts", async () => {
+Deno.test("layering: private files and Worker modules stay in their folder; server/ folders are entered through mod.ts", async () => {
   const sources = await readSources();
   const violations = findFolderViolations(sources);
   assert.deepEqual(
@@ -259,6 +309,10 @@ Deno.test("layering: _ files stay in their folder, and agent/'s sub-folders are 
     "Folder rule broken (see docs/ARCHITECTURE.md):\n" +
       violations.map((v) => `  ${v.file}:${v.line} imports "${v.specifier}": ${v.why}`).join("\n"),
   );
+});
+
+Deno.test("layering: every folder of server/ has a mod.ts", async () => {
+  assert.deepEqual(foldersWithoutMod((await readSources()).keys()), []);
 });
 
 Deno.test("layering: server/ and agent/ do use protocol/", async () => {
@@ -345,43 +399,75 @@ Deno.test("layering check ignores examples in comments", () => {
   assert.deepEqual(check("protocol/a.ts", source), []);
 });
 
-function checkFolders(file: string, source: string): string[] {
-  return findFolderViolations(new Map([[file, source]])).map((v) => `${v.line}:${v.why}`);
+function checkFolders(files: Record<string, string>): string[] {
+  return findFolderViolations(new Map(Object.entries(files))).map((v) =>
+    `${v.file}:${v.line}:${v.specifier}`
+  );
 }
 
-Deno.test("folder check flags a _ file imported from outside its folder", () => {
-  assert.deepEqual(
-    checkFolders("agent/sources/a.ts", `import { x } from "../follow/_restore.ts";`),
-    [
-      "1:_restore.ts is private to agent/follow/",
-    ],
-  );
-  assert.deepEqual(checkFolders("common/a.ts", `import { x } from "../protocol/_x.ts";`), [
-    "1:_x.ts is private to protocol/",
-  ]);
-  // Its own folder and the folders below it may use it.
-  assert.deepEqual(checkFolders("agent/follow/a.ts", `import { x } from "./_restore.ts";`), []);
-  assert.deepEqual(checkFolders("agent/follow/a.ts", `import { x } from "../_wake.ts";`), []);
+Deno.test("folder check flags a private file imported from outside its folder", () => {
+  const files = {
+    "server/store/_rows.ts": "export const a = 1;",
+    "server/store/sqlite_store.ts": 'import { a } from "./_rows.ts";',
+    "server/dashboard/api.ts": 'import { a } from "../store/_rows.ts";',
+  };
+  assert.deepEqual(checkFolders(files), ["server/dashboard/api.ts:1:../store/_rows.ts"]);
 });
 
-Deno.test("folder check flags an agent/ sub-folder reached around its mod.ts", () => {
+Deno.test("folder check flags a Worker module loaded from outside its folder", () => {
+  const files = {
+    "server/ingest/writer_worker.ts":
+      '/// <reference lib="deno.worker" />\nself.onmessage = () => {};',
+    "server/ingest/writer.ts": 'new Worker(new URL("./writer_worker.ts", import.meta.url));',
+    "server/server.ts": 'new Worker(new URL("./ingest/writer_worker.ts", import.meta.url));',
+  };
+  assert.deepEqual(checkFolders(files), ["server/server.ts:1:./ingest/writer_worker.ts"]);
+});
+
+Deno.test("folder check makes the root and the ingest path enter other server/ folders through mod.ts", () => {
+  const files = {
+    "server/ingest/mod.ts": 'export * from "./writer.ts";',
+    "server/ingest/writer.ts": "export const a = 1;",
+    "server/server.ts":
+      'import { a } from "./ingest/writer.ts";\nimport { b } from "./ingest/mod.ts";',
+    "server/agent_port/connection.ts": 'import { a } from "../ingest/writer.ts";',
+    "server/agent_port/connection_test.ts": 'import { a } from "../ingest/writer.ts";',
+    "server/dashboard/api.ts": 'import { a } from "../ingest/writer.ts";',
+  };
+  assert.deepEqual(checkFolders(files), [
+    "server/server.ts:1:./ingest/writer.ts",
+    "server/agent_port/connection.ts:1:../ingest/writer.ts",
+  ]);
+});
+
+Deno.test("folder check finds server/ folders without a mod.ts", () => {
   assert.deepEqual(
-    checkFolders("agent/agent.ts", `import { x } from "./follow/file_follower.ts";`),
-    [
-      "1:import agent/follow/mod.ts instead",
-    ],
+    foldersWithoutMod([
+      "server/server.ts",
+      "server/ingest/mod.ts",
+      "server/ingest/writer.ts",
+      "server/auth/password.ts",
+      "server/dashboard/mod.ts",
+      "server/dashboard/static/app.js",
+    ]),
+    ["server/auth"],
   );
-  assert.deepEqual(
-    checkFolders("agent/sources/s.ts", `import type { T } from "../journal/a.ts";`),
-    [
-      "1:import agent/journal/mod.ts instead",
-    ],
-  );
-  assert.deepEqual(checkFolders("agent/agent.ts", `import { x } from "./follow/mod.ts";`), []);
-  assert.deepEqual(checkFolders("agent/follow/a.ts", `import { x } from "./incarnation.ts";`), []);
-  // A dynamic import() may load a file directly, off the start-up path.
-  assert.deepEqual(
-    checkFolders("agent/main.ts", `const m = await import("./cli/program.ts");`),
-    [],
-  );
+});
+
+Deno.test("folder check makes agent/'s sub-folders entered through their mod.ts", () => {
+  const files = {
+    "agent/follow/mod.ts": 'export * from "./file_follower.ts";',
+    "agent/follow/file_follower.ts": 'import { b } from "./incarnation.ts";',
+    "agent/follow/incarnation.ts": "export const b = 1;",
+    "agent/journal/a.ts": "export type T = number;",
+    "agent/cli/program.ts": "export const p = 1;",
+    "agent/agent.ts": 'import { a } from "./follow/file_follower.ts";\n' +
+      'import { m } from "./follow/mod.ts";',
+    "agent/sources/s.ts": 'import type { T } from "../journal/a.ts";',
+    "agent/main.ts": 'const m = await import("./cli/program.ts");',
+  };
+  assert.deepEqual(checkFolders(files), [
+    "agent/agent.ts:1:./follow/file_follower.ts",
+    "agent/sources/s.ts:1:../journal/a.ts",
+  ]);
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { FAIL, OK } from "../protocol/mod.ts";
 import { clientEvents } from "./_harness/events.ts";
 import { LineClient } from "./_harness/line_client.ts";
 import { startTestServer } from "./_harness/server.ts";
@@ -34,4 +35,32 @@ Deno.test("server stores 20 clients x 1,000 pipelined events exactly once, each 
     const mine = events.filter((e) => e.host === `host-${c}`).sort((a, b) => a.id - b.id);
     assert.deepEqual(mine.map((e) => e.message), mine.map((_, i) => `message ${c}-${i}`));
   }
+});
+
+Deno.test("malformed event lines among good ones in one read are answered ACK FAIL in their place, and the good ones stored", async () => {
+  await using srv = await startTestServer();
+  await using client = await LineClient.connect(srv.port);
+  await client.readLine();
+  await client.send("LOGIN admin admin");
+  assert.equal(await client.readLine(), `ACK OK ${OK.login}`);
+  // One write: the lines reach the server in one read and travel as one batch.
+  const lines = [
+    "EVENT s1 10 first good line",
+    "EVENT s1 not-a-number bad position",
+    "EVENT s1 20 second good line",
+    "EVENT s1 10 first good line",
+    `EVENT ${"s".repeat(65)} 30 stream id too long`,
+    "BATCH_EVENT a plain line",
+  ];
+  await client.sendRaw(new TextEncoder().encode(lines.map((line) => line + "\n").join("")));
+  assert.deepEqual(await client.readLines(lines.length), [
+    `ACK OK ${OK.event}`,
+    `ACK FAIL ${FAIL.usageEvent}`,
+    `ACK OK ${OK.event}`,
+    `ACK OK ${OK.duplicate}`,
+    `ACK FAIL ${FAIL.usageEvent}`,
+    `ACK OK ${OK.event}`,
+  ]);
+  const messages = (await clientEvents(srv.store)).map((e) => e.message).sort();
+  assert.deepEqual(messages, ["a plain line", "first good line", "second good line"]);
 });

@@ -150,7 +150,7 @@ Deno.test("a connection over the events-per-second limit is slowed down, and eve
   assert.ok(acks.every((a) => a === formatAck(true, OK.event)));
   assert.equal((await clientEvents(srv.server.store)).length, count);
   // One second's worth and one read may burst: a busy connection reads up to
-  // 256 KiB at once, about 256 of these 1 KiB lines (server/connection.ts). The
+  // 256 KiB at once, about 256 of these 1 KiB lines (server/agent_port/connection.ts). The
   // rest takes at least (count - burst) / rate; without the limit it takes ~0.1 s.
   const burst = perSecond + 256 + 100;
   assert.ok(elapsedMs >= ((count - burst) / perSecond) * 1000, `${elapsedMs} ms`);

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { AlertRecord } from "../store/store.ts";
+import type { AlertRecord } from "../store/mod.ts";
 import { table } from "./format.ts";
 
 /**

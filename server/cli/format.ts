@@ -6,7 +6,7 @@
  */
 
 import { SEVERITY_KEYWORDS } from "../../protocol/mod.ts";
-import { EVENT_FLAGS, type EventRecord } from "../store/store.ts";
+import { EVENT_FLAGS, type EventRecord } from "../store/mod.ts";
 
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;

@@ -1,9 +1,8 @@
 /**
- * The operations side of the nms-server command line (issue 10,
- * docs/PRODUCTION.md): `--config FILE` on every command that opens the store,
- * `config check`, `config keys` and `backup FILE`, and the parsers of
- * `--retention-days` and `--max-db-size`. main.ts calls
- * {@linkcode addOpsCommands} once its other commands are defined.
+ * The operations side of the nms-server command line (docs/PRODUCTION.md):
+ * `--config FILE` on every command that opens the store, `config check`,
+ * `config keys` and `backup FILE`. program.ts calls {@linkcode addOpsCommands}
+ * once its other commands are defined.
  *
  * @module
  */
@@ -12,10 +11,9 @@ import {
   Command,
   CommanderError,
   type CommandUnknownOpts,
-  InvalidArgumentError,
   Option,
 } from "@commander-js/extra-typings";
-import { formatByteSize, parseByteSize } from "../byte_size.ts";
+import { formatByteSize } from "../byte_size.ts";
 import {
   applyConfigValues,
   ConfigFileError,
@@ -25,10 +23,8 @@ import {
   formatEffectiveConfig,
   readConfigFile,
 } from "../../common/mod.ts";
-import { checkRetentionDays } from "../retention.ts";
-import { DEFAULT_DB_PATH } from "../server.ts";
-import { parseStoreUrl } from "../store/open_store.ts";
-import { backupSqliteFile } from "../store/sqlite_maintenance.ts";
+import { backupSqliteFile, parseStoreUrl } from "../store/mod.ts";
+import { dbOption } from "./context.ts";
 
 /** Environment variable naming the configuration file when `--config` is absent. */
 export const CONFIG_ENV = "NMS_CONFIG";
@@ -36,7 +32,7 @@ export const CONFIG_ENV = "NMS_CONFIG";
 /** Keys a command other than `serve` takes from the file: where the store is. */
 const STORE_ATTRIBUTES: ReadonlySet<string> = new Set(["db", "store"]);
 
-/** What the operations commands need from main.ts. */
+/** What the operations commands need from program.ts. */
 export interface OpsCommandContext {
   /** Writes one line to stdout. */
   readonly out: (text: string) => void;
@@ -44,50 +40,12 @@ export interface OpsCommandContext {
   readonly err: (text: string) => void;
   /** Builds a fresh program, so `config check` can parse `serve`'s flags without running it. */
   readonly rebuild: () => CommandUnknownOpts;
-  /** Reads an environment variable (main.ts passes `Deno.env.get`). */
+  /** Reads an environment variable. */
   readonly env: (name: string) => string | undefined;
 }
 
-/** A mistake of the user, printed as one line by main.ts. */
+/** A mistake of the user, printed as one line. */
 export class OpsCommandError extends Error {}
-
-/**
- * Parser of `--retention-days`.
- *
- * @param value The flag's text.
- * @returns The number of days.
- * @throws {InvalidArgumentError} When it is not a number of days.
- * @example
- * ```ts
- * retentionDaysArg("30"); // 30
- * ```
- */
-export function retentionDaysArg(value: string): number {
-  try {
-    return checkRetentionDays(/^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : NaN);
-  } catch {
-    throw new InvalidArgumentError("expected a number of days above 0, e.g. 30");
-  }
-}
-
-/**
- * Parser of `--max-db-size`.
- *
- * @param value The flag's text.
- * @returns The size in bytes.
- * @throws {InvalidArgumentError} When it is not a size.
- * @example
- * ```ts
- * byteSizeArg("2GB"); // 2000000000
- * ```
- */
-export function byteSizeArg(value: string): number {
-  try {
-    return parseByteSize(value);
-  } catch {
-    throw new InvalidArgumentError("expected a size such as 500MB, 2GB or 1GiB");
-  }
-}
 
 function leafCommands(command: CommandUnknownOpts): CommandUnknownOpts[] {
   return command.commands.length === 0
@@ -114,7 +72,7 @@ function configOption(): Option {
  * @param context Output, environment and a way to build a fresh program.
  * @example
  * ```ts
- * addOpsCommands(program, { out, err, rebuild: buildProgram, env: (n) => Deno.env.get(n) });
+ * addOpsCommands(program, { out, err, rebuild: () => buildProgram(context), env: context.env });
  * ```
  */
 export function addOpsCommands(program: CommandUnknownOpts, context: OpsCommandContext): void {
@@ -138,9 +96,7 @@ export function addOpsCommands(program: CommandUnknownOpts, context: OpsCommandC
   program.command("backup")
     .description("Copy the SQLite database to FILE while the server runs (VACUUM INTO)")
     .argument("<file>", "the copy; must not exist")
-    .addOption(
-      new Option("--db <path>", "SQLite database file").env("NMS_DB").default(DEFAULT_DB_PATH),
-    )
+    .addOption(dbOption())
     .addOption(new Option("--store <url>", "store URL (sqlite:PATH or a path)").env("NMS_STORE"))
     .action(async (file, options) => {
       const location = parseStoreUrl(options.store ?? options.db);

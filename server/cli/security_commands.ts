@@ -1,7 +1,7 @@
 /**
- * The security subcommands of nms-server (issue 5, docs/SECURITY.md):
+ * The security subcommands of nms-server (docs/SECURITY.md):
  * `token create|list|revoke`, `user role`, `audit` and `import-paper-db`.
- * main.ts adds them to its program and passes in how to open the store and
+ * program.ts adds them to the program and passes in how to open the store and
  * who is acting; every change they make is written to the audit trail and
  * stored as an NMS security event, so it shows in the logs and the console.
  *
@@ -10,14 +10,12 @@
 
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { DatabaseSync } from "node:sqlite";
-import { hashPassword } from "../auth/password.ts";
-import { generateToken, TOKEN_NAME_PATTERN } from "../auth/tokens.ts";
+import { generateToken, hashPassword, TOKEN_NAME_PATTERN } from "../auth/mod.ts";
 import { securityEvent } from "../security_event.ts";
-import type { AuditEntry } from "../store/security_store.ts";
-import { type Role, ROLES, type Store, StoreError } from "../store/store.ts";
+import { type AuditEntry, type Role, ROLES, type Store, StoreError } from "../store/mod.ts";
 import { printable, table } from "./format.ts";
 
-/** What the security commands need from main.ts. */
+/** What the security commands need from program.ts. */
 export interface SecurityCommandContext {
   /** Adds the store options (`--db`, `--store`) to a command. */
   readonly storeOptions: <C>(command: C) => C;
@@ -32,7 +30,7 @@ export interface SecurityCommandContext {
   readonly out: (text: string) => void;
 }
 
-/** A mistake of the user, printed as one line by main.ts. */
+/** A mistake of the user, printed as one line. */
 export class SecurityCommandError extends Error {}
 
 /**

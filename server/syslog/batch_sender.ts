@@ -9,7 +9,7 @@
  */
 
 import type { Logger } from "../log.ts";
-import type { WorkerPool } from "../worker_pool.ts";
+import type { WorkerPool } from "../ingest/mod.ts";
 import type { SyslogBatch } from "./syslog_batch.ts";
 import type { SyslogStats } from "./stats.ts";
 
@@ -56,7 +56,7 @@ export class SyslogBatchSender {
     await pool.acquireBatchCredit();
     if (this.#inFlight === 0) this.#worker = pool.leastLoaded();
     this.#inFlight++;
-    const work = pool.appendEvents(batch.toJob(), this.#worker).then(
+    const work = pool.ingest(batch.toLineBatch(), this.#worker).then(
       () => {
         stats.stored += count;
       },

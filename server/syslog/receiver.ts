@@ -7,7 +7,7 @@
  */
 
 import type { Logger } from "../log.ts";
-import type { WorkerPool } from "../worker_pool.ts";
+import type { WorkerPool } from "../ingest/mod.ts";
 import { type AllowList, DEFAULT_SYSLOG_ALLOW, parseAllowList } from "./allow_list.ts";
 import { createSyslogStats, type SyslogStats } from "./stats.ts";
 import { type TcpSyslogContext, TcpSyslogListener } from "./tcp_listener.ts";

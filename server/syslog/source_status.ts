@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SourceRecord } from "../store/store.ts";
+import type { SourceRecord } from "../store/mod.ts";
 
 /**
  * - `active`: a message arrived within the last `silentAfterSeconds`;

@@ -1,14 +1,14 @@
 /**
  * A batch of syslog messages being collected on the main thread before it
- * goes to a pool worker as one job.
+ * goes to a pool worker as one `SyslogLineBatch`.
  *
  * @module
  */
 
-import type { SyslogTransport } from "../store/store.ts";
-import type { EventsJob } from "../worker_messages.ts";
+import type { SyslogTransport } from "../store/mod.ts";
+import type { SyslogLineBatch } from "../ingest/mod.ts";
 
-/** Most messages in one batch (one pool job), as for agent connections. */
+/** Most messages in one batch, as for agent connections. */
 export const MAX_SYSLOG_BATCH_MESSAGES = 1000;
 
 /**
@@ -40,7 +40,7 @@ export function trimMessageEnd(message: string): string {
  * ```ts
  * const batch = new SyslogBatch("udp");
  * batch.add("<13>Nov 23 19:43:33 sw1 x: y", "10.0.0.5", 0);
- * await pool.appendEvents(batch.toJob(), pool.leastLoaded());
+ * await pool.ingest(batch.toLineBatch(), pool.leastLoaded());
  * ```
  */
 export class SyslogBatch {
@@ -102,19 +102,16 @@ export class SyslogBatch {
   }
 
   /**
-   * The pool job for this batch.
+   * The messages and their senders, for `WorkerPool.ingest`.
    *
-   * @returns The job without its kind and id, for `WorkerPool.appendEvents`.
+   * @returns The batch in the ingest path's form.
    */
-  toJob(): Omit<EventsJob, "kind" | "jobId"> {
+  toLineBatch(): SyslogLineBatch {
     return {
+      source: "syslog",
       receivedAt: this.receivedAt,
-      agentId: null,
-      defaultHost: this.#addresses[0] ?? "",
       lines: this.lines,
-      streams: null,
-      positions: null,
-      syslog: {
+      origin: {
         transport: this.#transport,
         addresses: this.#addresses,
         senders: this.#senders === null ? null : Uint16Array.from(this.#senders),

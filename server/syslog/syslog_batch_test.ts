@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { SyslogBatch, trimMessageEnd } from "./syslog_batch.ts";
-import { SourceTally } from "./source_tally.ts";
 import { WarnThrottle } from "./_warn_throttle.ts";
 import { silentLogger } from "../log.ts";
 
@@ -16,10 +15,10 @@ Deno.test("SyslogBatch skips empty messages and records truncated lines", () => 
   assert.equal(batch.add("\r\n", "10.0.0.1", 0), false);
   assert.equal(batch.add("<13>one\n", "10.0.0.1", 0), true);
   assert.equal(batch.add("<13>two", "10.0.0.1", 500), true);
-  const job = batch.toJob();
+  const job = batch.toLineBatch();
   assert.deepEqual(job.lines, ["<13>one", "<13>two"]);
   assert.equal(job.receivedAt, 1000);
-  assert.deepEqual(job.syslog, {
+  assert.deepEqual(job.origin, {
     transport: "tcp",
     addresses: ["10.0.0.1"],
     senders: null,
@@ -33,25 +32,9 @@ Deno.test("SyslogBatch indexes senders once a second address appears", () => {
   batch.add("b", "10.0.0.1", 0);
   batch.add("c", "10.0.0.2", 0);
   batch.add("d", "10.0.0.1", 0);
-  const origin = batch.toJob().syslog!;
+  const origin = batch.toLineBatch().origin;
   assert.deepEqual(origin.addresses, ["10.0.0.1", "10.0.0.2"]);
   assert.deepEqual([...origin.senders!], [0, 0, 1, 0]);
-});
-
-Deno.test("SourceTally counts events per sender and keeps the last reported hostname", () => {
-  const batch = new SyslogBatch("udp", () => 2000);
-  batch.add("a", "10.0.0.1", 0);
-  batch.add("b", "10.0.0.2", 0);
-  batch.add("c", "10.0.0.1", 0);
-  const tally = new SourceTally(batch.toJob().syslog!, 2000);
-  tally.add(0, "sw1", false);
-  tally.add(1, null, true);
-  tally.add(2, null, false);
-  assert.equal(tally.senderOf(1), "10.0.0.2");
-  assert.deepEqual(tally.updates(), [
-    { address: "10.0.0.1", transport: "udp", hostname: "sw1", events: 2, unparsed: 0, at: 2000 },
-    { address: "10.0.0.2", transport: "udp", hostname: null, events: 1, unparsed: 1, at: 2000 },
-  ]);
 });
 
 Deno.test("WarnThrottle logs a key once per interval and reports what it held back", () => {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { SyslogTransport } from "../store/store.ts";
+import type { SyslogTransport } from "../store/mod.ts";
 import { SyslogBatchSender, type SyslogContext } from "./batch_sender.ts";
 import { SyslogFramer, type SyslogFrameSink } from "./framer.ts";
 import { MAX_SYSLOG_BATCH_MESSAGES, SyslogBatch } from "./syslog_batch.ts";

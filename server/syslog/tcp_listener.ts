@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { SyslogTransport } from "../store/store.ts";
+import type { SyslogTransport } from "../store/mod.ts";
 import { type AllowList, senderAddress } from "./allow_list.ts";
 import type { SyslogContext } from "./batch_sender.ts";
 import { SyslogConnection } from "./tcp_connection.ts";

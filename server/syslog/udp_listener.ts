@@ -22,9 +22,8 @@ export const UDP_RECEIVE_BUFFER_BYTES = 65_536;
  * syslog, in bytes. The buffer holds the datagrams that arrive while the main
  * thread is busy elsewhere. Linux's usual default, 212,992 bytes, holds about
  * 200 small datagrams (each costs about 1 KiB of kernel memory), which a burst
- * fills in milliseconds: the syslog bench lost 25-30% of 50,000 datagrams/s
- * with it and none with 4 MiB. Deno cannot set `SO_RCVBUF` on one socket, so
- * the system's default for new sockets is what counts.
+ * fills in milliseconds (docs/SYSLOG.md). Deno cannot set `SO_RCVBUF` on one
+ * socket, so the system's default for new sockets is what counts.
  */
 export const RECOMMENDED_UDP_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { silentLogger } from "../log.ts";
-import type { WorkerPool } from "../worker_pool.ts";
-import type { EventsJob } from "../worker_messages.ts";
+import type { SyslogLineBatch, WorkerPool } from "../ingest/mod.ts";
 import { parseAllowList } from "./allow_list.ts";
 import { createSyslogStats } from "./stats.ts";
 import {
@@ -11,18 +10,16 @@ import {
 } from "./udp_listener.ts";
 import { WarnThrottle } from "./_warn_throttle.ts";
 
-type Job = Omit<EventsJob, "kind" | "jobId">;
-
 /** A pool whose batch credits are handed out only when the test says so. */
-function gatedPool(): { pool: WorkerPool; jobs: Job[]; open(): void } {
-  const jobs: Job[] = [];
+function gatedPool(): { pool: WorkerPool; jobs: SyslogLineBatch[]; open(): void } {
+  const jobs: SyslogLineBatch[] = [];
   let opened = false;
   const waiting: (() => void)[] = [];
   const pool = {
     acquireBatchCredit: () =>
       opened ? Promise.resolve() : new Promise<void>((resolve) => waiting.push(resolve)),
     leastLoaded: () => 0,
-    appendEvents: (job: Job) => {
+    ingest: (job: SyslogLineBatch) => {
       jobs.push(job);
       return Promise.resolve(new Uint8Array(job.lines.length));
     },
@@ -70,7 +67,7 @@ Deno.test("UdpSyslogListener queues up to its bound while the pool is full, then
     await waitUntil(() => stats.stored === 10);
     const lines = jobs.flatMap((job) => job.lines);
     assert.deepEqual(lines, Array.from({ length: 10 }, (_, i) => `<13>message ${i}`));
-    assert.deepEqual(jobs[0]!.syslog?.addresses, ["127.0.0.1"]);
+    assert.deepEqual(jobs[0]!.origin.addresses, ["127.0.0.1"]);
     // Room again: the next datagram is accepted.
     await client.send(new TextEncoder().encode("<13>after"), to);
     await waitUntil(() => stats.stored === 11);

@@ -78,7 +78,7 @@ async function textIndexCatchUp(lag: () => number): Promise<number> {
 /**
  * Events sent and indexed before a run with `--text-index-max-catchup`, so the
  * server has measured its catch-up rate, as a running server has (a fresh one
- * assumes a conservative rate: server/text_index_lag.ts).
+ * assumes a conservative rate: server/ingest/text_index_lag.ts).
  */
 const CATCHUP_WARMUP_EVENTS = 200_000;
 

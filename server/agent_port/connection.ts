@@ -1,0 +1,647 @@
+/**
+ * One client connection: framing, the session state machine and in-order
+ * ACKs. Runs on the main thread; the work behind each line runs in the
+ * worker pool. A bad line is answered with `ACK FAIL` and the connection
+ * survives, up to {@linkcode MAX_CONSECUTIVE_BAD_LINES} in a row.
+ *
+ * @module
+ */
+
+import {
+  type ByteLineSink,
+  eventVerb,
+  FAIL,
+  type FailReason,
+  formatAckLine,
+  LineSplitter,
+  MAX_CONSECUTIVE_BAD_LINES,
+  OK,
+  parseCommand,
+  WELCOME_LINE,
+} from "../../protocol/mod.ts";
+import { AckQueue } from "./ack_queue.ts";
+import { type Logger, quote } from "../log.ts";
+import { APPEND_STATUS, type LoginFailurePolicy, type Role } from "../store/mod.ts";
+import {
+  failureReason,
+  type LoginToken,
+  WireLinesBuilder,
+  type WorkerPool,
+  type Writer,
+} from "../ingest/mod.ts";
+import type { ServerMetrics } from "../metrics.ts";
+import { CLOSE_GRACE_MS, type ConnectionLimits, RateLimiter } from "./connection_limits.ts";
+
+/**
+ * Bytes read from the socket at once. A connection starts with the small
+ * buffer; one whose read fills it (a busy agent) switches to the large one,
+ * which makes its batches four times larger and the connection faster
+ * (docs/decisions/0003-ingest-hot-path.md), while thousands of quiet
+ * connections keep the small one.
+ */
+const READ_BUFFER_BYTES = 64 * 1024;
+/** Read buffer of a connection that filled {@linkcode READ_BUFFER_BYTES} in one read. */
+const BUSY_READ_BUFFER_BYTES = 256 * 1024;
+/**
+ * Connections that may hold a {@linkcode BUSY_READ_BUFFER_BYTES} buffer at
+ * once. A few busy agents gain from it; when hundreds of connections flood at
+ * once, the rest keep 64 KiB, so the larger buffers (and the larger batches
+ * they make) add at most 16 × 256 KiB to the server's memory.
+ */
+const MAX_BUSY_READ_BUFFERS = 16;
+let busyReadBuffers = 0;
+
+/** Most event lines sent to a worker as one batch. */
+export const MAX_BATCH_LINES = 1000;
+
+/**
+ * Unwritten ACK slots (batches, commands, runs of failures) one connection may
+ * have. At the limit the connection stops reading until the client has read
+ * its ACKs, so a client that never reads cannot grow the server's memory.
+ */
+export const MAX_PENDING_ACKS_PER_CONNECTION = 32;
+
+const ACK_EVENT = formatAckLine(true, OK.event);
+const ACK_DUPLICATE = formatAckLine(true, OK.duplicate);
+
+/** What a connection needs from the server around it. */
+export interface ConnectionContext {
+  /** Parses batches and verifies logins. */
+  readonly pool: WorkerPool;
+  /** Records node changes: REGISTER, HEARTBEAT, BYE. */
+  readonly writer: Writer;
+  readonly log: Logger;
+  /** Counters for `/metrics`, incremented once per batch. */
+  readonly metrics?: ServerMetrics;
+  /** Login lockout policy; null or absent: no lockout. */
+  readonly lockout?: LoginFailurePolicy | null;
+  /** Rate limit and timeouts (server/agent_port/connection_limits.ts); absent: none. */
+  readonly limits?: ConnectionLimits;
+}
+
+/**
+ * The socket a connection serves: a `Deno.Conn` (TCP or TLS), or the mutual
+ * TLS adapter of `server/agent_port/tls.ts`.
+ */
+export interface ByteConn {
+  read(buffer: Uint8Array): Promise<number | null>;
+  write(bytes: Uint8Array): Promise<number>;
+  close(): void;
+  readonly remoteAddr: Deno.Addr;
+  /** Names (CN and DNS SANs) of the client's verified certificate, under mutual TLS. */
+  readonly peerNames?: readonly string[];
+}
+
+interface Session {
+  username: string | null;
+  role: Role | null;
+  agentId: number | null;
+  hostname: string | null;
+  /** The agent token logged in with (`LOGIN @token`), or null. */
+  token: LoginToken | null;
+}
+
+/**
+ * Serves one accepted socket until the client leaves, the server stops, or
+ * the client sends too many bad lines in a row.
+ *
+ * @example
+ * ```ts
+ * const connection = new Connection(conn, { pool, writer, log });
+ * await connection.serve();
+ * ```
+ */
+export class Connection {
+  /** Client address as `ip:port`. */
+  readonly address: string;
+  readonly #conn: ByteConn;
+  readonly #ctx: ConnectionContext;
+  readonly #acks: AckQueue;
+  readonly #splitter = new LineSplitter();
+  readonly #session: Session = {
+    username: null,
+    role: null,
+    agentId: null,
+    hostname: null,
+    token: null,
+  };
+  readonly #ip: string;
+  /** Event lines read but not yet sent to a worker, as bytes. */
+  readonly #wire = new WireLinesBuilder();
+  /** Whether this session may ship events (logged in, not a viewer): enables the byte path. */
+  #shipping = false;
+  readonly #decoder = new TextDecoder();
+  #lines: (string | number)[] = [];
+  #badInARow = 0;
+  #stopping = false;
+  #closed = false;
+  #reading = false;
+  #saidBye = false;
+  /** Pool worker of this connection's batches, and how many are in flight there. */
+  #worker = 0;
+  #batchesInFlight = 0;
+  #inFlight = new Set<Promise<unknown>>();
+  #served: Promise<void> = Promise.resolve();
+  /** Paces reading to the connection's limit of lines per second. */
+  readonly #rate: RateLimiter;
+  /** Lines split from the current chunk, for the rate limit. */
+  #chunkLines = 0;
+  /** When the current read() started (the client owes us bytes since then), ms. */
+  #readingSince = 0;
+  /** Whether the splitter holds an incomplete line. */
+  #partial = false;
+  /**
+   * Ms this connection has waited for the client, in completed reads, since
+   * the splitter started holding an incomplete line. Only time spent reading
+   * counts: while the server itself holds back (backpressure, a LOGIN being
+   * verified), a slow line is not the client's fault.
+   */
+  #partialWaitMs = 0;
+  /** Sent as a last `ACK FAIL` before closing (timeouts, revocation), or null. */
+  #finalReason: FailReason | null = null;
+  #finalSent = false;
+  /** Ends a rate-limit pause early (stop). */
+  #wakePause: (() => void) | null = null;
+
+  /**
+   * @param conn The accepted socket; the connection owns and closes it.
+   * @param ctx The worker pool and logger.
+   */
+  constructor(conn: ByteConn, ctx: ConnectionContext) {
+    this.#conn = conn;
+    this.#ctx = ctx;
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    this.#ip = remote.hostname;
+    this.address = remote.hostname.includes(":")
+      ? `[${remote.hostname}]:${remote.port}`
+      : `${remote.hostname}:${remote.port}`;
+    this.#acks = new AckQueue((bytes) => writeAll(conn, bytes));
+    this.#rate = new RateLimiter(ctx.limits?.maxEventsPerSecond ?? Infinity);
+  }
+
+  /** Client IP address, without port. */
+  get ip(): string {
+    return this.#ip;
+  }
+
+  /** Role of the logged-in user (`agent` for a token), or null before LOGIN. */
+  get role(): Role | null {
+    return this.#session.role;
+  }
+
+  /** Id of the agent token this connection logged in with, or null. */
+  get tokenId(): string | null {
+    return this.#session.token?.id ?? null;
+  }
+
+  /**
+   * Closes the connection when it has sent nothing for too long, or has held
+   * an incomplete line for too long. Called about once a second by the listener.
+   *
+   * @param now Ms since the epoch.
+   * @returns The reason it is being closed, or null.
+   */
+  checkTimeouts(now: number): FailReason | null {
+    const limits = this.#ctx.limits;
+    if (!limits || this.#stopping) return null;
+    if (
+      this.#partial && this.#reading &&
+      this.#partialWaitMs + (now - this.#readingSince) > limits.lineTimeoutMs
+    ) {
+      void this.closeWith(FAIL.lineTimeout);
+      return FAIL.lineTimeout;
+    }
+    // Before LOGIN a connection gets the short (line) timeout: no slot held for free.
+    const idleMs = this.#session.username === null
+      ? Math.min(limits.idleTimeoutMs, limits.lineTimeoutMs)
+      : limits.idleTimeoutMs;
+    if (this.#reading && now - this.#readingSince > idleMs) {
+      void this.closeWith(FAIL.idleTimeout);
+      return FAIL.idleTimeout;
+    }
+    return null;
+  }
+
+  /**
+   * Stops reading, answers every line already read, sends `ACK FAIL <reason>`
+   * and closes: for timeouts and revoked credentials. Gives a client that does
+   * not read at most {@linkcode CLOSE_GRACE_MS} before closing anyway.
+   *
+   * @param reason The last line the client gets.
+   * @returns Resolves when the connection has closed.
+   */
+  async closeWith(reason: FailReason): Promise<void> {
+    if (this.#finalReason === null && !this.#closed) {
+      this.#finalReason = reason;
+      this.#ctx.log.info("Closing connection", { address: this.address, reason });
+    }
+    this.#stopping = true;
+    this.#wakePause?.();
+    if (this.#reading) {
+      await this.#finish();
+      this.#close();
+    }
+    await this.#served;
+  }
+
+  /** Answers what was read, then the final reason, within the grace period. */
+  async #finish(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => timer = setTimeout(resolve, CLOSE_GRACE_MS));
+    try {
+      await Promise.race([
+        (async () => {
+          await Promise.allSettled(this.#inFlight);
+          if (this.#finalReason !== null && !this.#finalSent) {
+            this.#finalSent = true;
+            this.#acks.pushText(formatAckLine(false, this.#finalReason));
+          }
+          await this.#acks.drained();
+        })(),
+        grace,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Pauses reading for the rate limit; stop() ends the pause early. */
+  #pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wakePause = done;
+    }).then(() => {
+      this.#wakePause = null;
+    });
+  }
+
+  /** The authenticated user, or null before LOGIN. */
+  get username(): string | null {
+    return this.#session.username;
+  }
+
+  /** The node this connection registered as (REGISTER), or null. */
+  get agentId(): number | null {
+    return this.#session.agentId;
+  }
+
+  /** Sends the welcome line, then reads and answers lines until the end. */
+  serve(): Promise<void> {
+    this.#served = this.#serve();
+    return this.#served;
+  }
+
+  async #serve(): Promise<void> {
+    this.#acks.pushText(WELCOME_LINE + "\n");
+    let buffer = new Uint8Array(READ_BUFFER_BYTES);
+    const lines = this.#lines;
+    const sink: ByteLineSink = {
+      line: (bytes) => {
+        // Hot path: an event line, before any other line of this chunk, is
+        // copied as bytes; the pool worker decodes and validates it.
+        this.#chunkLines++;
+        if (lines.length === 0 && this.#shipping && eventVerb(bytes) !== null) {
+          this.#wire.append(bytes);
+        } else {
+          lines.push(this.#decoder.decode(bytes));
+        }
+      },
+      overflow: (bytes) => {
+        this.#chunkLines++;
+        lines.push(bytes);
+      },
+    };
+    try {
+      while (!this.#stopping) {
+        let n: number | null;
+        this.#reading = true;
+        this.#readingSince = Date.now();
+        try {
+          n = await this.#conn.read(buffer);
+        } catch {
+          break; // reset by peer, or closed by stop()
+        } finally {
+          this.#reading = false;
+        }
+        if (n === null) break;
+        if (this.#partial) this.#partialWaitMs += Date.now() - this.#readingSince;
+        this.#chunkLines = 0;
+        this.#splitter.pushBytes(buffer.subarray(0, n), sink);
+        if (
+          n === buffer.length && buffer.length < BUSY_READ_BUFFER_BYTES &&
+          busyReadBuffers < MAX_BUSY_READ_BUFFERS
+        ) {
+          busyReadBuffers++;
+          buffer = new Uint8Array(BUSY_READ_BUFFER_BYTES);
+        }
+        // Slow-loris: how long the client has kept a line incomplete.
+        this.#partial = this.#splitter.pendingBytes > 0;
+        if (!this.#partial) this.#partialWaitMs = 0;
+        await this.#handleLines(lines);
+        lines.length = 0;
+        await this.#acks.waitBelow(MAX_PENDING_ACKS_PER_CONNECTION);
+        if (this.#acks.broken) break;
+        // Rate limit: a fast sender is slowed by not reading, never refused.
+        const pauseMs = this.#rate.take(this.#chunkLines, performance.now());
+        if (pauseMs > 0 && !this.#stopping) await this.#pause(pauseMs);
+      }
+      // Everything read so far is answered before the socket closes.
+      if (this.#finalReason !== null) {
+        await this.#finish();
+      } else {
+        await Promise.allSettled(this.#inFlight);
+        await this.#acks.drained();
+      }
+    } finally {
+      if (buffer.length === BUSY_READ_BUFFER_BYTES) busyReadBuffers--;
+      this.#close();
+    }
+  }
+
+  /**
+   * Stops reading; lines already read are still processed and answered, then
+   * the connection closes. Resolves when it has closed.
+   */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#wakePause?.();
+    if (this.#reading) {
+      // Blocked in read(): every line read so far has been dispatched, so
+      // answer them all, then closing the socket ends the read.
+      await Promise.allSettled(this.#inFlight);
+      await this.#acks.drained();
+      this.#close();
+    }
+    await this.#served;
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by the peer.
+    }
+  }
+
+  async #handleLines(lines: (string | number)[]): Promise<void> {
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (typeof line === "number") {
+        this.#bad(FAIL.lineTooLong, `${line} bytes`);
+      } else {
+        await this.#handleLine(line);
+      }
+      // Nothing after BYE is read: the client said it was done.
+      if (this.#saidBye) break;
+      if (this.#badInARow >= MAX_CONSECUTIVE_BAD_LINES) {
+        this.#ctx.log.warn("Closing connection after too many bad lines", {
+          address: this.address,
+          lines: this.#badInARow,
+        });
+        this.#stopping = true;
+        break;
+      }
+    }
+    await this.#flushBatch();
+  }
+
+  async #handleLine(line: string): Promise<void> {
+    const parsed = parseCommand(line);
+    if (!parsed.ok) return this.#bad(parsed.reason, quote(line));
+    const command = parsed.command;
+    const session = this.#session;
+    if (command.type === "LOGIN") {
+      if (session.username !== null) return this.#bad(FAIL.alreadyLoggedIn, command.username);
+      await this.#flushBatch();
+      return this.#login(command.username, command.password);
+    }
+    if (session.username === null) return this.#bad(FAIL.notLoggedIn, command.type);
+    if (session.role === "viewer") return this.#bad(FAIL.forbidden, command.type);
+    switch (command.type) {
+      case "BATCH_EVENT":
+      case "EVENT":
+        // Validated again by the worker, like the lines on the byte path.
+        this.#good();
+        this.#wire.appendText(line);
+        if (this.#wire.count >= MAX_BATCH_LINES) return this.#flushBatch();
+        return;
+      case "REGISTER":
+        await this.#flushBatch();
+        return this.#register(command.version, command.hostname, command.os);
+      case "HEARTBEAT": {
+        if (session.agentId === null) return this.#bad(FAIL.notRegistered, command.type);
+        await this.#flushBatch();
+        this.#good();
+        const heartbeat = {
+          agentId: session.agentId,
+          uptimeSeconds: command.uptimeSeconds,
+          lagBytes: command.lagBytes ?? null,
+          at: Date.now(),
+        };
+        return this.#track(this.#ctx.writer.recordHeartbeat(heartbeat), () => OK.heartbeat);
+      }
+      case "BYE": {
+        await this.#flushBatch();
+        this.#good();
+        this.#stopping = true;
+        this.#saidBye = true;
+        if (session.agentId === null) {
+          return this.#acks.pushText(formatAckLine(true, OK.goodbye));
+        }
+        const stopped = this.#ctx.writer.markAgentStopped(session.agentId, Date.now());
+        return this.#track(stopped, () => OK.goodbye);
+      }
+    }
+  }
+
+  /** Reserves an ACK slot for `work` and fills it with OK or, on failure, FAIL. */
+  #track<T>(work: Promise<T>, ok: (value: T) => string): void {
+    const slot = this.#acks.reserve();
+    const done = work.then(
+      (value) => this.#acks.fill(slot, formatAckLine(true, ok(value))),
+      (error) => {
+        this.#ctx.log.error("Command failed", {
+          address: this.address,
+          error: (error as Error).message,
+        });
+        this.#acks.fill(slot, formatAckLine(false, FAIL.internalError));
+      },
+    );
+    this.#inFlight.add(done);
+    done.finally(() => this.#inFlight.delete(done));
+  }
+
+  async #login(username: string, password: string): Promise<void> {
+    const slot = this.#acks.reserve();
+    try {
+      const outcome = await this.#ctx.pool.login(username, password, this.address, {
+        ip: this.#ip,
+        lockout: this.#ctx.lockout ?? null,
+      });
+      if (outcome.ok) {
+        this.#session.username = username;
+        this.#session.role = outcome.role;
+        this.#session.token = outcome.token ?? null;
+        this.#shipping = outcome.role !== "viewer";
+        this.#good();
+        this.#acks.fill(slot, formatAckLine(true, OK.login));
+        this.#ctx.log.info("Client logged in", {
+          address: this.address,
+          user: quote(outcome.token ? `token ${outcome.token.name}` : username),
+        });
+      } else if (outcome.locked) {
+        // Refused before any password check: the user or address is cooling off.
+        this.#countBad(FAIL.tooManyFailures, quote(username));
+        this.#acks.fill(slot, formatAckLine(false, FAIL.tooManyFailures));
+      } else {
+        this.#countBad(FAIL.invalidCredentials, quote(username));
+        this.#acks.fill(slot, formatAckLine(false, FAIL.invalidCredentials));
+      }
+    } catch (error) {
+      this.#ctx.log.error("Login failed", {
+        address: this.address,
+        error: (error as Error).message,
+      });
+      this.#acks.fill(slot, formatAckLine(false, FAIL.internalError));
+    }
+  }
+
+  async #register(version: string, hostname: string, os: string): Promise<void> {
+    // A token or client certificate bound to a name may only register as that name.
+    const bound = this.#session.token?.boundHostname ?? null;
+    const peers = this.#conn.peerNames;
+    if ((bound !== null && hostname !== bound) || (peers && !peers.includes(hostname))) {
+      return this.#bad(FAIL.hostnameNotAllowed, quote(hostname));
+    }
+    const slot = this.#acks.reserve();
+    try {
+      const agentId = await this.#ctx.writer.registerAgent({
+        hostname,
+        version,
+        os,
+        address: this.address,
+        at: Date.now(),
+      });
+      this.#session.agentId = agentId;
+      this.#session.hostname = hostname;
+      this.#good();
+      this.#acks.fill(slot, formatAckLine(true, OK.register));
+    } catch (error) {
+      this.#ctx.log.error("Registration failed", {
+        address: this.address,
+        error: (error as Error).message,
+      });
+      this.#acks.fill(slot, formatAckLine(false, FAIL.internalError));
+    }
+  }
+
+  /** Sends the pending event lines to the pool as one batch, waiting for a credit. */
+  async #flushBatch(): Promise<void> {
+    if (this.#wire.count === 0) return;
+    const wire = this.#wire.take();
+    const count = wire.ends.length;
+    const slot = this.#acks.reserve();
+    // Backpressure: without a credit this connection reads nothing more.
+    await this.#ctx.pool.acquireBatchCredit();
+    if (this.#batchesInFlight === 0) this.#worker = this.#ctx.pool.leastLoaded();
+    this.#batchesInFlight++;
+    const metrics = this.#ctx.metrics;
+    if (metrics) metrics.eventsReceived += count;
+    const work = this.#ctx.pool.ingest({
+      source: "agent",
+      receivedAt: Date.now(),
+      agentId: this.#session.agentId,
+      defaultHost: this.#session.hostname ?? this.#ip,
+      wire,
+    }, this.#worker).finally(() => this.#batchesInFlight--).then(
+      (statuses) => {
+        if (metrics) countCommitted(metrics, statuses);
+        this.#countLineFailures(statuses);
+        this.#acks.fill(slot, ackText(statuses));
+      },
+      (error) => {
+        this.#ctx.log.error("Events not stored", {
+          address: this.address,
+          events: count,
+          error: (error as Error).message,
+        });
+        this.#acks.fill(
+          slot,
+          formatAckLine(false, FAIL.internalError).repeat(count),
+        );
+        if (metrics) metrics.eventsFailed += count;
+      },
+    );
+    this.#inFlight.add(work);
+    work.finally(() => this.#inFlight.delete(work));
+  }
+
+  /** Lines the worker rejected count as bad lines, in order with the good ones. */
+  #countLineFailures(statuses: Uint8Array): void {
+    for (const status of statuses) {
+      const reason = failureReason(status);
+      if (reason === null) {
+        this.#badInARow = 0;
+      } else {
+        this.#countBad(reason, "(event line)");
+        if (this.#badInARow >= MAX_CONSECUTIVE_BAD_LINES) this.#stopping = true;
+      }
+    }
+  }
+
+  #good(): void {
+    this.#badInARow = 0;
+  }
+
+  #countBad(reason: FailReason, detail: string): void {
+    this.#badInARow++;
+    this.#ctx.log.warn(`Dropped line: ${reason}`, { address: this.address, line: detail });
+  }
+
+  #bad(reason: FailReason, detail: string): Promise<void> | void {
+    this.#countBad(reason, detail);
+    // A failure is answered in order, after the events read before it.
+    if (this.#wire.count > 0) {
+      return this.#flushBatch().then(() => this.#acks.pushText(formatAckLine(false, reason)));
+    }
+    this.#acks.pushText(formatAckLine(false, reason));
+  }
+}
+
+/** Adds a stored batch's outcome to the metrics. */
+function countCommitted(metrics: ServerMetrics, statuses: Uint8Array): void {
+  let stored = 0;
+  let duplicates = 0;
+  for (const status of statuses) {
+    if (status === APPEND_STATUS.stored) stored++;
+    else if (status === APPEND_STATUS.duplicate) duplicates++;
+  }
+  metrics.eventsCommitted += stored;
+  metrics.eventsDuplicate += duplicates;
+}
+
+/** ACK lines for a stored batch: one per event, in order. */
+function ackText(statuses: Uint8Array): string {
+  if (statuses.every((status) => status === APPEND_STATUS.stored)) {
+    return ACK_EVENT.repeat(statuses.length);
+  }
+  let text = "";
+  for (const status of statuses) {
+    if (status === APPEND_STATUS.stored) text += ACK_EVENT;
+    else if (status === APPEND_STATUS.duplicate) text += ACK_DUPLICATE;
+    else text += formatAckLine(false, failureReason(status) ?? FAIL.internalError);
+  }
+  return text;
+}
+
+/** Writes every byte, looping over partial writes. */
+async function writeAll(conn: ByteConn, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+}

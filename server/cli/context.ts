@@ -1,0 +1,84 @@
+/**
+ * What every command of the nms-server command line shares: where output
+ * goes, the environment and who is acting (given by main.ts, the only module
+ * that reads them), the user error that is printed as one line, and the
+ * options and helper that open the store.
+ *
+ * @module
+ */
+
+import { Option } from "@commander-js/extra-typings";
+import { SERVE_OPTIONS } from "../config.ts";
+import { openStore, parseStoreUrl, type Store } from "../store/mod.ts";
+
+/** What the commands need from the process around them. */
+export interface CliContext {
+  /** Writes one line to stdout. */
+  readonly out: (text: string) => void;
+  /** Writes text to stderr as is. */
+  readonly writeErr: (text: string) => void;
+  /** Reads an environment variable. */
+  readonly env: (name: string) => string | undefined;
+  /** Who runs the command, for the audit trail: `cli:<OS user>`. */
+  readonly actor: string;
+}
+
+/** A mistake of the user: printed as one line, exit code 1. */
+export class UsageError extends Error {}
+
+/**
+ * `--db`, as `serve` has it.
+ *
+ * @returns A new option.
+ */
+export function dbOption(): Option<"--db <path>", undefined, "./data/nms.db"> {
+  const { flags, help, env, default: path } = SERVE_OPTIONS.db;
+  return new Option(flags, help).env(env).default(path);
+}
+
+/**
+ * `--store`, as `serve` has it.
+ *
+ * @returns A new option.
+ */
+export function storeOption(): Option<"--store <url>"> {
+  const { flags, help, env } = SERVE_OPTIONS.store;
+  return new Option(flags, help).env(env);
+}
+
+/**
+ * The store a command uses: `--store` when given, else the SQLite file of `--db`.
+ *
+ * @param options The command's parsed options.
+ * @returns A store URL or path.
+ */
+export function storeOf(options: { db: string; store?: string | undefined }): string {
+  return options.store ?? options.db;
+}
+
+/**
+ * Opens the store, runs `work` with it and closes it.
+ *
+ * @param url A store URL or SQLite path.
+ * @param work What to do.
+ * @returns What `work` returns.
+ * @throws {UsageError} When there is no SQLite database at the path.
+ */
+export async function withStore<T>(url: string, work: (store: Store) => Promise<T>): Promise<T> {
+  const location = parseStoreUrl(url);
+  if (location.kind === "sqlite") {
+    try {
+      await Deno.stat(location.path);
+    } catch {
+      throw new UsageError(
+        `No database at ${location.path} (start the server once, or pass --db or --store)`,
+      );
+    }
+  }
+  const store = await openStore(url, { maxConnections: 1 });
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The read-only commands of nms-server: `agents`, `sources`, `alerts` and
+ * `logs` (with `--follow`). Each opens its own connection to the store and
+ * prints a table, JSON, or one line per event through `formatEvent()`, which
+ * escapes control characters so log text cannot drive the terminal.
+ *
+ * @module
+ */
+
+import { type Command, Option } from "@commander-js/extra-typings";
+import { DEFAULT_HEARTBEAT_SECONDS, GAP_EVENT_PREFIX } from "../../protocol/mod.ts";
+import { agentStatus } from "../agent_status.ts";
+import { integerArg } from "../config.ts";
+import { EVENT_FLAGS, type EventRecord } from "../store/mod.ts";
+import { DEFAULT_SOURCE_SILENT_AFTER_SECONDS, sourceStatus } from "../syslog/mod.ts";
+import { alertsTable } from "./alerts_table.ts";
+import {
+  type CliContext,
+  dbOption,
+  storeOf,
+  storeOption,
+  UsageError,
+  withStore,
+} from "./context.ts";
+import { formatEvent, parseSince, table } from "./format.ts";
+
+/** Poll interval of `logs --follow`, in ms. */
+const FOLLOW_POLL_MS = 250;
+
+/** Events `logs --follow` reads per poll; a full read polls again at once. */
+const FOLLOW_READ_LIMIT = 1000;
+
+/** The value of `--since`, or a usage error naming what it takes. */
+function since(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseSince(value, Date.now());
+  if (ms === undefined) {
+    throw new UsageError(
+      `Invalid --since ${JSON.stringify(value)}: use 30s, 15m, 2h, 7d or an ISO date`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * Adds `agents`, `sources`, `alerts` and `logs` to the program.
+ *
+ * @param program The nms-server program.
+ * @param context Output.
+ * @example
+ * ```ts
+ * addQueryCommands(program, context);
+ * ```
+ */
+export function addQueryCommands(program: Command, context: CliContext): void {
+  const { out } = context;
+  program.command("agents")
+    .description("List registered nodes and their status")
+    .addOption(dbOption())
+    .addOption(storeOption())
+    .addOption(
+      new Option("--heartbeat <seconds>", "heartbeat interval the agents use").env("NMS_HEARTBEAT")
+        .argParser(integerArg(1, 86400)).default(DEFAULT_HEARTBEAT_SECONDS),
+    )
+    .option("--json", "print JSON instead of a table")
+    .action(async (options) => {
+      await withStore(storeOf(options), async (store) => {
+        const now = Date.now();
+        const agents = (await store.listAgents()).map((a) => ({
+          ...a,
+          status: agentStatus(a, now, options.heartbeat),
+        }));
+        if (options.json) return out(JSON.stringify(agents, null, 2));
+        const time = (t: number | null) => (t === null ? "-" : new Date(t).toISOString());
+        out(table(
+          ["HOSTNAME", "STATUS", "LAST HEARTBEAT", "UPTIME", "VERSION", "ADDRESS", "OS"],
+          agents.map((a) => [
+            a.hostname,
+            a.status,
+            time(a.lastHeartbeat),
+            a.uptimeSeconds === null ? "-" : `${a.uptimeSeconds}s`,
+            a.version,
+            a.address,
+            a.os,
+          ]),
+        ));
+      });
+    });
+
+  program.command("sources")
+    .description("List syslog senders (devices and relays) and their status")
+    .addOption(dbOption())
+    .addOption(storeOption())
+    .addOption(
+      new Option("--silent-after <seconds>", "seconds without a message before a source is silent")
+        .argParser(integerArg(1, 366 * 86400)).default(DEFAULT_SOURCE_SILENT_AFTER_SECONDS),
+    )
+    .option("--json", "print JSON instead of a table")
+    .action(async (options) => {
+      await withStore(storeOf(options), async (store) => {
+        const now = Date.now();
+        const sources = (await store.listSources()).map((s) => ({
+          ...s,
+          status: sourceStatus(s, now, options.silentAfter),
+        }));
+        if (options.json) return out(JSON.stringify(sources, null, 2));
+        const time = (t: number) => new Date(t).toISOString();
+        out(table(
+          ["ADDRESS", "HOSTNAME", "STATUS", "LAST MESSAGE", "EVENTS", "UNPARSED", "VIA", "SINCE"],
+          sources.map((s) => [
+            s.address,
+            s.hostname ?? "-",
+            s.status,
+            time(s.lastSeen),
+            String(s.events),
+            String(s.unparsed),
+            s.transport,
+            time(s.firstSeen),
+          ]),
+        ));
+      });
+    });
+
+  program.command("alerts")
+    .description("List alerts raised by the detection rules, most recently updated first")
+    .addOption(dbOption())
+    .addOption(storeOption())
+    .option(
+      "--since <when>",
+      "only alerts raised or updated since: 30s, 15m, 2h, 7d or an ISO date",
+    )
+    .addOption(
+      new Option("--level <n>", "only alerts of at least this level (0-15)").argParser(
+        integerArg(0, 15),
+      ),
+    )
+    .addOption(
+      new Option("-n, --limit <n>", "most alerts printed").argParser(integerArg(1, 1000)).default(
+        50,
+      ),
+    )
+    .option("--json", "print JSON instead of a table")
+    .action(async (options) => {
+      const sinceMs = since(options.since);
+      await withStore(storeOf(options), async (store) => {
+        const alerts = await store.listAlerts({
+          limit: options.limit,
+          ...(sinceMs === undefined ? {} : { sinceMs }),
+          ...(options.level === undefined ? {} : { minLevel: options.level }),
+        });
+        out(options.json ? JSON.stringify(alerts, null, 2) : alertsTable(alerts));
+      });
+    });
+
+  program.command("logs")
+    .description("Print stored logs, newest last")
+    .addOption(dbOption())
+    .addOption(storeOption())
+    .option("--host <host>", "only this host")
+    .option("--program <name>", "only this program")
+    .option("--grep <text>", "only messages containing this text (literally)")
+    .option("--since <when>", "only events after this: 30s, 15m, 2h, 7d or an ISO date")
+    .addOption(
+      new Option("-n, --limit <n>", "most events printed").argParser(integerArg(1, 10_000))
+        .default(50),
+    )
+    .option("-f, --follow", "keep printing new events until interrupted")
+    .option("--gaps", "only gap events: lines agents could not deliver (docs/DELIVERY.md)")
+    .action(async (options) => {
+      const sinceMs = since(options.since);
+      const filter = {
+        ...(options.host === undefined ? {} : { host: options.host }),
+        ...(options.program === undefined ? {} : { program: options.program }),
+        ...(options.grep === undefined ? {} : { contains: options.grep }),
+        ...(sinceMs === undefined ? {} : { sinceMs }),
+        // --gaps: gap events carry this text; the flag check below drops look-alikes.
+        ...(options.gaps && options.grep === undefined ? { contains: GAP_EVENT_PREFIX } : {}),
+      };
+      // --gaps also keeps only events flagged as gaps.
+      const shown = (e: EventRecord) => !options.gaps || (e.flags & EVENT_FLAGS.gap) !== 0;
+      await withStore(storeOf(options), async (store) => {
+        const events = (await store.queryEvents({ ...filter, limit: options.limit })).filter(shown);
+        events.reverse().forEach((e) => out(formatEvent(e)));
+        if (!options.follow) return;
+        let last = events.at(-1)?.id ?? (await store.queryEvents({ limit: 1 }))[0]?.id ?? 0;
+        let running = true;
+        const stop = () => running = false;
+        Deno.addSignalListener("SIGINT", stop);
+        Deno.addSignalListener("SIGTERM", stop);
+        while (running) {
+          const fresh = await store.queryEvents({
+            ...filter,
+            afterId: last,
+            limit: FOLLOW_READ_LIMIT,
+          });
+          for (const e of fresh) if (shown(e)) out(formatEvent(e));
+          last = fresh.at(-1)?.id ?? last;
+          if (fresh.length < FOLLOW_READ_LIMIT) {
+            await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
+          }
+        }
+      });
+    });
+}

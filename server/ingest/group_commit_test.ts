@@ -1,0 +1,176 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type AlertNotice, builtinRuleSet } from "../rules/mod.ts";
+import { makeBatch } from "../store/store_conformance.ts";
+import { APPEND_STATUS, openSqliteStore, type Store } from "../store/mod.ts";
+import { GROUP_COMMIT_MAX_ROWS, GroupCommit, type GroupCommitSink } from "./group_commit.ts";
+import type { BatchCommit, WriteResult } from "./worker_messages.ts";
+import { NO_REPLY } from "./worker_messages.ts";
+
+/** Everything a GroupCommit reported, and a way to wait for it. */
+class Recorder implements GroupCommitSink {
+  /** What each `committed()` call reported. */
+  readonly groups: BatchCommit[][] = [];
+  /** Every result reported through `done()`. */
+  readonly writes: WriteResult[] = [];
+  /** Rule ids of the alerts reported. */
+  readonly alertRules: number[] = [];
+  readonly warnings: string[] = [];
+  #wake = () => {};
+
+  committed(results: BatchCommit[]): void {
+    this.groups.push(results);
+    this.#wake();
+  }
+
+  done(results: WriteResult[]): void {
+    this.writes.push(...results);
+    this.#wake();
+  }
+
+  alerts(notices: AlertNotice[]): void {
+    this.alertRules.push(...notices.map((notice) => notice.alert.ruleId));
+  }
+
+  warning(message: string): void {
+    this.warnings.push(message);
+  }
+
+  /** Resolves once `count` groups have been reported through `committed()`. */
+  groupsReported(count: number): Promise<void> {
+    return this.#until(() => this.groups.length >= count);
+  }
+
+  /** Resolves once `count` results have been reported through `done()`. */
+  writesReported(count: number): Promise<void> {
+    return this.#until(() => this.writes.length >= count);
+  }
+
+  #until(reached: () => boolean): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const check = () => reached() ? resolve() : (this.#wake = check);
+      check();
+    });
+  }
+}
+
+/** A GroupCommit on a fresh SQLite database, closed with its store afterwards. */
+async function groupCommit(): Promise<
+  { store: Store; commit: GroupCommit; sink: Recorder } & AsyncDisposable
+> {
+  const dir = await Deno.makeTempDir({ prefix: "nms-group-commit-" });
+  const store = await openSqliteStore(join(dir, "nms.db"));
+  const sink = new Recorder();
+  const commit = new GroupCommit(store, sink, {
+    textIndexLag: { maxEvents: 0, maxCatchupSeconds: 0 },
+  });
+  return {
+    store,
+    commit,
+    sink,
+    async [Symbol.asyncDispose]() {
+      await commit.close();
+      await store.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("GroupCommit stores the batches that arrive in one turn in one group and answers each", async () => {
+  await using fixture = await groupCommit();
+  const { commit, sink, store } = fixture;
+  commit.addEvents(1, makeBatch([{ stream: "s1", position: 10 }, { stream: "s1", position: 20 }]));
+  // Still the same turn of the event loop: the next batch joins the group.
+  await Promise.resolve();
+  commit.addEvents(2, makeBatch([{ stream: "s1", position: 20 }, { stream: "s1", position: 30 }]));
+  commit.addEvents(NO_REPLY, makeBatch([{ message: "nobody waits for this one" }]));
+  await sink.groupsReported(1);
+  assert.equal(sink.groups.length, 1);
+  assert.deepEqual(sink.groups[0]!.map((r) => r.jobId), [1, 2]);
+  const [first, second] = sink.groups[0]! as { statuses: Uint8Array }[];
+  assert.deepEqual([...first!.statuses], [APPEND_STATUS.stored, APPEND_STATUS.stored]);
+  assert.deepEqual([...second!.statuses], [APPEND_STATUS.duplicate, APPEND_STATUS.stored]);
+  assert.equal((await store.queryEvents({ limit: 10 })).length, 4);
+});
+
+Deno.test("GroupCommit commits a group of GROUP_COMMIT_MAX_ROWS at once, without waiting for its timer", async () => {
+  await using fixture = await groupCommit();
+  const { commit, sink } = fixture;
+  // Timers run in order: this one fires before any timer the group commit could set.
+  const groupsBeforeTimers = new Promise<number>((resolve) =>
+    setTimeout(() => resolve(sink.groups.length), 0)
+  );
+  commit.addEvents(1, makeBatch(Array.from({ length: GROUP_COMMIT_MAX_ROWS }, () => ({}))));
+  assert.equal(await groupsBeforeTimers, 1);
+  commit.addEvents(2, makeBatch([{ message: "a small batch waits for the turn to end" }]));
+  await sink.groupsReported(2);
+  assert.deepEqual(sink.groups.map((group) => group.map((r) => r.jobId)), [[1], [2]]);
+});
+
+Deno.test("GroupCommit applies node changes after the group's events; a first REGISTER is also stored as an event", async () => {
+  await using fixture = await groupCommit();
+  const { commit, sink, store } = fixture;
+  const registration = {
+    hostname: "web-01",
+    version: "1.0",
+    os: "Linux",
+    address: "10.0.0.5:4000",
+    at: 1_000,
+  };
+  commit.addWrite({ kind: "register", jobId: 7, registration });
+  await sink.writesReported(1);
+  const agentId = sink.writes[0]!.agentId!;
+  assert.ok(agentId > 0);
+  commit.addWrite({
+    kind: "heartbeat",
+    jobId: 8,
+    heartbeat: { agentId, uptimeSeconds: 5, lagBytes: 0, at: 2_000 },
+  });
+  commit.addWrite({ kind: "bye", jobId: 9, agentId, at: 3_000 });
+  await sink.writesReported(3);
+  assert.deepEqual(sink.writes.map((r) => [r.jobId, r.error]), [
+    [7, undefined],
+    [8, undefined],
+    [9, undefined],
+  ]);
+  const [agent] = await store.listAgents();
+  assert.equal(agent!.lastHeartbeat, 2_000);
+  assert.equal(agent!.stoppedAt, 3_000);
+  // The registration's security event joined a later group; close() commits it at the latest.
+  await commit.close();
+  const events = await store.queryEvents({ program: "nms-server", limit: 10 });
+  assert.equal(events.length, 1);
+  assert.match(events[0]!.message, /web-01/);
+});
+
+Deno.test("GroupCommit.close() commits what is pending and stores nothing after", async () => {
+  await using fixture = await groupCommit();
+  const { commit, sink, store } = fixture;
+  commit.addEvents(1, makeBatch([{ message: "pending at close" }]));
+  await commit.close();
+  assert.deepEqual(sink.groups.flat().map((r) => r.jobId), [1]);
+  commit.addEvents(2, makeBatch([{ message: "after close" }]));
+  await commit.close();
+  assert.deepEqual(
+    (await store.queryEvents({ limit: 10 })).map((e) => e.message),
+    ["pending at close"],
+  );
+});
+
+Deno.test("GroupCommit matches NMS's own events against the rules and stores the alerts with them", async () => {
+  await using fixture = await groupCommit();
+  const { commit, sink, store } = fixture;
+  commit.setRules(builtinRuleSet());
+  const registration = {
+    hostname: "db-02",
+    version: "1.0",
+    os: "Linux",
+    address: "10.0.0.6:4000",
+    at: 1_000,
+  };
+  commit.addWrite({ kind: "register", jobId: 1, registration });
+  await sink.writesReported(1);
+  await commit.close();
+  assert.deepEqual(sink.alertRules, [8803]);
+  assert.equal((await store.listAlerts({ limit: 10 })).length, 1);
+});

@@ -1,0 +1,71 @@
+/**
+ * The one batch type of the ingest path: the lines a source handed over at
+ * once, tagged by where they came from. The main thread builds it (an agent
+ * connection or a syslog listener), a pool worker parses it into the store's
+ * `EventBatch` (`parse_lines.ts`), and the writer commits that.
+ *
+ * @module
+ */
+
+import type { SyslogTransport } from "../store/mod.ts";
+import type { WireLines } from "./wire_lines.ts";
+
+/** Protocol lines of an agent connection, still bytes: the pool worker decodes and checks them. */
+export interface AgentLineBatch {
+  readonly source: "agent";
+  /** When the connection read the lines, ms since the epoch. */
+  readonly receivedAt: number;
+  /** The node that sent them (REGISTER), or null before it registered. */
+  readonly agentId: number | null;
+  /** Host recorded when a line names none: the registered hostname or the client's IP. */
+  readonly defaultHost: string;
+  /** The `EVENT` / `BATCH_EVENT` lines as received. */
+  readonly wire: WireLines;
+}
+
+/** Messages from the syslog receiver (server/syslog/), framed and trimmed. */
+export interface SyslogLineBatch {
+  readonly source: "syslog";
+  /** When the first message arrived, ms since the epoch. */
+  readonly receivedAt: number;
+  readonly lines: string[];
+  /** Who sent each line: a line's sender is its host when it names none. */
+  readonly origin: SyslogOrigin;
+}
+
+/** The senders of a syslog batch. */
+export interface SyslogOrigin {
+  readonly transport: SyslogTransport;
+  /** Distinct sender IP addresses of the batch. */
+  readonly addresses: string[];
+  /** Index into `addresses` per line, or null when every line comes from `addresses[0]`. */
+  readonly senders: Uint16Array | null;
+  /** Indexes of the lines that were cut to the size limit (usually none). */
+  readonly truncated: number[];
+}
+
+/** Lines on their way from a socket to a pool worker, tagged by their source. */
+export type LineBatch = AgentLineBatch | SyslogLineBatch;
+
+/**
+ * Lines in a batch, each of which gets one status back.
+ *
+ * @param batch The batch.
+ * @returns Its number of lines.
+ */
+export function lineCount(batch: LineBatch): number {
+  return batch.source === "agent" ? batch.wire.ends.length : batch.lines.length;
+}
+
+/**
+ * The buffers that move to the pool worker with a batch instead of being
+ * copied; the sender must not use them afterwards.
+ *
+ * @param batch The batch about to be posted.
+ * @returns The transfer list for `postMessage`.
+ */
+export function transferablesOf(batch: LineBatch): ArrayBuffer[] {
+  return batch.source === "agent"
+    ? [batch.wire.bytes.buffer as ArrayBuffer, batch.wire.ends.buffer as ArrayBuffer]
+    : [];
+}

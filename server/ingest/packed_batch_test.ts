@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { packBatch, unpackBatch } from "./packed_batch.ts";
+import type { EventBatch } from "../store/store.ts";
+
+function batchOf(
+  rows: {
+    raw: string;
+    message: string;
+    host: string | null;
+    program: string | null;
+    stream: string | null;
+  }[],
+): EventBatch {
+  const count = rows.length;
+  return {
+    count,
+    receivedAt: 1_700_000_000_000,
+    agentId: 3,
+    ts: Float64Array.from(rows, (_, i) => 1_700_000_000_000 + i),
+    host: rows.map((r) => r.host),
+    program: rows.map((r) => r.program),
+    pid: Int32Array.from(rows, (_, i) => i),
+    severity: Int8Array.from(rows, () => 6),
+    facility: Int8Array.from(rows, () => -1),
+    message: rows.map((r) => r.message),
+    raw: rows.map((r) => r.raw),
+    flags: new Uint8Array(count),
+    stream: rows.map((r) => r.stream),
+    position: Float64Array.from(rows, (_, i) => i + 1),
+    msgid: rows.map((_, i) => i === 1 ? "ID47" : null),
+  };
+}
+
+Deno.test("a batch packed for the writer unpacks to the same rows", () => {
+  const rows = [
+    {
+      raw: "Nov 23 10:00:00 web-1 sshd[1]: one",
+      message: "one",
+      host: "web-1",
+      program: "sshd",
+      stream: "s1",
+    },
+    {
+      raw: "Nov 23 10:00:01 web-1 cron[2]: two",
+      message: "two",
+      host: "web-1",
+      program: "cron",
+      stream: "s1",
+    },
+    // A message that is not the end of its raw line travels on its own.
+    {
+      raw: "<13>1 2026-11-23T10:00:02Z h app - - - three\u00a0",
+      message: "three",
+      host: null,
+      program: "app",
+      stream: null,
+    },
+    {
+      raw: "Nov 23 10:00:03 web-2 sshd[3]: four",
+      message: "four",
+      host: "web-2",
+      program: "sshd",
+      stream: "s2",
+    },
+    { raw: "", message: "", host: "web-1", program: null, stream: "s1" },
+  ];
+  const original = batchOf(rows);
+  const copy = structuredClone(original);
+  const { packed, transfer } = packBatch(original);
+  const received = structuredClone(packed, { transfer });
+  const { messageStart, ...batch } = unpackBatch(received);
+  assert.deepEqual(batch, { ...copy });
+  // The writer learns where each message starts instead of comparing strings.
+  assert.deepEqual([...messageStart!], [31, 31, -1, 31, 0]);
+  // Repeated values are dictionary-coded: two hosts and a null, not five strings.
+  assert.deepEqual(received.host.values, ["web-1", null, "web-2"]);
+  assert.deepEqual(received.otherMessages, ["three"]);
+});
+
+Deno.test("packing transfers the batch's columns instead of copying them", () => {
+  const original = batchOf([
+    { raw: "a b", message: "b", host: "h", program: "p", stream: "s" },
+  ]);
+  const { packed, transfer } = packBatch(original);
+  structuredClone(packed, { transfer });
+  assert.equal(original.ts.byteLength, 0, "ts was transferred");
+  assert.equal(original.position.byteLength, 0, "position was transferred");
+});
+
+Deno.test("a batch whose message offsets are known packs them as they are, without comparing strings", () => {
+  const original = {
+    ...batchOf([
+      {
+        raw: "Nov 23 10:00:00 web-1 sshd[1]: one",
+        message: "one",
+        host: "h",
+        program: "p",
+        stream: null,
+      },
+      { raw: "gap line", message: "not a suffix", host: "h", program: "p", stream: null },
+    ]),
+    messageStart: Int32Array.from([31, -1]),
+  };
+  const { packed, transfer } = packBatch(original);
+  const batch = unpackBatch(structuredClone(packed, { transfer }));
+  assert.deepEqual(batch.message, ["one", "not a suffix"]);
+  assert.deepEqual([...batch.messageStart!], [31, -1]);
+});

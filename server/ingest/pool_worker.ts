@@ -1,0 +1,114 @@
+/**
+ * Entry point of each pool worker: the CPU work of the server. It parses each
+ * batch of lines (`parse_lines.ts`), hands the events straight to the writer
+ * worker through its own MessagePort and tells the main thread which lines it
+ * rejected, if any; and it verifies passwords for LOGIN.
+ *
+ * @module
+ */
+
+/// <reference lib="deno.worker" />
+
+import { verifyLogin } from "../auth/mod.ts";
+import { type BatchMatches, matchBatch, RuleEngine } from "../rules/mod.ts";
+import { securityEvent } from "../security_event.ts";
+import { type EventBatch, openStore, type Store } from "../store/mod.ts";
+import { packBatch } from "./packed_batch.ts";
+import { parseLines } from "./parse_lines.ts";
+import { Semaphore } from "./semaphore.ts";
+import {
+  type LoginJob,
+  NO_REPLY,
+  type PackedEvents,
+  type PoolReply,
+  type PoolRequest,
+} from "./worker_messages.ts";
+
+/** Most PostgreSQL connections of one pool worker: it only reads users. */
+const POOL_WORKER_MAX_CONNECTIONS = 2;
+/** Seconds after which a pool worker's idle PostgreSQL connection is closed. */
+const POOL_WORKER_IDLE_SECONDS = 60;
+
+let store: Store | undefined;
+let writer: MessagePort | undefined;
+/** Password verifications in progress; the init message sets how many may run at once. */
+let verifying = new Semaphore(1);
+/** Stateless detection rules (server/rules/), run on each parsed batch; null when off. */
+let rules: RuleEngine | null = null;
+
+function reply(message: PoolReply, transfer: Transferable[] = []): void {
+  self.postMessage(message, transfer);
+}
+
+/**
+ * Hands parsed events to the writer, packed for the crossing: their typed
+ * arrays move with the message, so the batch must not be used afterwards.
+ */
+function sendToWriter(jobId: number, events: EventBatch, matches?: BatchMatches | null): void {
+  const { packed, transfer } = packBatch(events);
+  writer!.postMessage(
+    { jobId, packed, ...(matches === undefined ? {} : { matches }) } satisfies PackedEvents,
+    transfer,
+  );
+}
+
+async function login(job: LoginJob): Promise<void> {
+  // Lockout first, then the password or token (server/auth/verify_login.ts).
+  const { verdict, events, finish } = await verifyLogin(store!, job);
+  reply({ kind: "login", jobId: job.jobId, ...verdict });
+  // Every login attempt is kept as a security event, so guessing shows in the logs.
+  for (const event of events) sendToWriter(NO_REPLY, securityEvent({ at: job.at, ...event }));
+  await finish();
+}
+
+self.onmessage = (event: MessageEvent<PoolRequest>) => {
+  const request = event.data;
+  switch (request.kind) {
+    case "init":
+      writer = request.writer;
+      verifying = new Semaphore(request.logins);
+      // Pool workers only read users (LOGIN): a small PostgreSQL pool, idle connections closed.
+      openStore(request.store.url, {
+        sync: request.store.sync,
+        maxConnections: POOL_WORKER_MAX_CONNECTIONS,
+        idleTimeoutSeconds: POOL_WORKER_IDLE_SECONDS,
+      }).then(
+        (opened) => {
+          store = opened;
+          reply({ kind: "ready" });
+        },
+        (error) => reply({ kind: "init-failed", message: (error as Error).message }),
+      );
+      return;
+    case "parse":
+      try {
+        const { events, rejected } = parseLines(request.batch);
+        // Matched before packing, which hands the batch's arrays over.
+        sendToWriter(request.jobId, events, rules ? matchBatch(rules, events) : undefined);
+        if (rejected) {
+          reply({ kind: "rejected", jobId: request.jobId, rejected }, [
+            rejected.buffer as ArrayBuffer,
+          ]);
+        }
+      } catch (error) {
+        reply({ kind: "failed", jobId: request.jobId, message: (error as Error).message });
+      }
+      return;
+    case "rules":
+      rules = request.rules ? new RuleEngine(request.rules) : null;
+      return;
+    case "login":
+      // A few verifications at a time: each scrypt holds 32 MiB, so a storm
+      // of logins must queue instead of multiplying the server's memory.
+      verifying.acquire()
+        .then(() => login(request))
+        .catch((error) =>
+          reply({ kind: "failed", jobId: request.jobId, message: (error as Error).message })
+        )
+        .finally(() => verifying.release());
+      return;
+  }
+};
+
+// Tells start-up that loading (and, under `deno test`, type checking) is over.
+reply({ kind: "loaded" });

@@ -1,0 +1,418 @@
+/**
+ * The fixed pool of Web Workers that parse. The main thread hands each pool
+ * worker whole batches of lines through a bounded credit window; a pool worker
+ * parses a batch, sends its events to the writer over a direct MessagePort and
+ * tells the main thread which lines it rejected, if any; the writer commits
+ * and reports back, and the pool answers the batch with one status per line.
+ *
+ * ```
+ * main (sockets) --batch--> pool worker i --parsed events--> writer --commit--> main (ACKs)
+ *                                         \--rejected lines--------------------/
+ * ```
+ *
+ * @module
+ */
+
+import type { RuleSet } from "../rules/mod.ts";
+import type { LoginFailurePolicy, Role } from "../store/mod.ts";
+import { type LineBatch, lineCount, transferablesOf } from "./line_batch.ts";
+import { mergeStatuses } from "./line_status.ts";
+import { Semaphore } from "./semaphore.ts";
+import type {
+  BatchCommit,
+  LoginToken,
+  PoolReply,
+  PoolRequest,
+  StoreLocation,
+} from "./worker_messages.ts";
+import { ready, spawnWorker } from "./worker_start.ts";
+import type { Writer } from "./writer.ts";
+
+/**
+ * Event batches queued or in progress across all workers. When every credit is
+ * taken, connections stop reading from their sockets until one is returned, so
+ * memory stays bounded however fast clients send.
+ */
+export const MAX_BATCHES_IN_FLIGHT = 128;
+
+/**
+ * CPUs left to the writer worker when the pool size is not given. The writer
+ * is the bottleneck of ingest, and a busy pool worker beyond the other CPUs
+ * takes its time from the writer (docs/decisions/0001-worker-pool-and-writer.md).
+ */
+export const CPUS_RESERVED_FOR_WRITER = 1;
+
+/**
+ * The pool size used when none is given: one worker per CPU not reserved for
+ * the writer, at least one.
+ *
+ * @param cpus CPUs of the machine.
+ * @returns The number of pool workers.
+ * @example
+ * ```ts
+ * defaultWorkerCount(2); // 1
+ * defaultWorkerCount(8); // 7
+ * ```
+ */
+export function defaultWorkerCount(cpus: number = navigator.hardwareConcurrency): number {
+  return Math.max(1, cpus - CPUS_RESERVED_FOR_WRITER);
+}
+
+/**
+ * Password verifications each pool worker runs at once, so that the pool as a
+ * whole verifies one per CPU whatever its size. scrypt runs off the worker's
+ * thread and holds 32 MiB while it runs, so this also bounds the memory a
+ * storm of logins takes: one scrypt per CPU.
+ *
+ * @param cpus CPUs of the machine.
+ * @param workers Pool workers.
+ * @returns Concurrent verifications per worker, at least one.
+ * @example
+ * ```ts
+ * loginConcurrency(2, 1); // 2: one worker on 2 CPUs verifies two at a time
+ * ```
+ */
+export function loginConcurrency(cpus: number, workers: number): number {
+  return Math.max(1, Math.ceil(cpus / workers));
+}
+
+/** The init message of a pool worker, one of `workers`, that sends its batches to `writer`. */
+function poolWorkerInit(store: StoreLocation, writer: MessagePort, workers: number): PoolRequest {
+  return {
+    kind: "init",
+    store,
+    writer,
+    logins: loginConcurrency(navigator.hardwareConcurrency, workers),
+  };
+}
+
+/** Options of {@linkcode WorkerPool.start}. */
+export interface WorkerPoolOptions {
+  /** Where the workers open the store. */
+  readonly store: StoreLocation;
+  /** The writer the workers send their batches to. */
+  readonly writer: Writer;
+  /**
+   * Pool workers (the writer worker comes in addition).
+   * @default {defaultWorkerCount()}
+   */
+  readonly workers?: number;
+  /** Called when a worker dies unexpectedly; the server logs it. */
+  readonly onWorkerError?: (message: string) => void;
+  /**
+   * Detection rules the workers match (server/rules/).
+   * @default {null (no rules)}
+   */
+  readonly rules?: RuleSet | null;
+}
+
+/** Result of a LOGIN verified by a pool worker. */
+export interface LoginOutcome {
+  readonly ok: boolean;
+  readonly userId: number | null;
+  readonly role: Role | null;
+  /** Refused without checking the password: the user or address is locked out. */
+  readonly locked?: boolean;
+  /** The agent token logged in with, or null. */
+  readonly token?: LoginToken | null;
+}
+
+/** Lockout inputs of {@linkcode WorkerPool.login} (server/auth/lockout.ts). */
+export interface LoginSecurity {
+  /** Client IP without port. */
+  readonly ip: string;
+  /** Lockout policy, or null when the lockout is off. */
+  readonly lockout: LoginFailurePolicy | null;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  /** Index of the pool worker holding the job, for load balancing. */
+  worker: number;
+  /** Lines of a batch: when the writer stored as many, none was rejected. */
+  lines?: number;
+  /** A batch's rejected lines, when its pool worker rejected any. */
+  rejected?: Uint8Array;
+  /** The store's statuses of a batch's other lines, once the writer has committed them. */
+  stored?: Uint8Array;
+}
+
+/**
+ * Owns the pool workers. All methods are called from the main thread.
+ *
+ * @example
+ * ```ts
+ * const store = { url: "nms.db", sync: "full" } as const;
+ * const writer = await Writer.start({ store });
+ * const pool = await WorkerPool.start({ store, writer, workers: 2 });
+ * await pool.acquireBatchCredit();
+ * const statuses = await pool.ingest(batch, pool.leastLoaded());
+ * await pool.close();
+ * await writer.close();
+ * ```
+ */
+export class WorkerPool {
+  readonly #pool: Worker[];
+  readonly #load: number[];
+  readonly #writer: Writer;
+  readonly #store: StoreLocation;
+  readonly #pending = new Map<number, Pending>();
+  readonly #credits = new Semaphore(MAX_BATCHES_IN_FLIGHT);
+  readonly #onError: (message: string) => void;
+  #nextJob = 1;
+  #closed = false;
+  #onIdle?: () => void;
+  /** The rules in force, for a replacement pool worker. */
+  #rules: RuleSet | null = null;
+
+  private constructor(pool: Worker[], options: WorkerPoolOptions) {
+    this.#pool = pool;
+    this.#load = pool.map(() => 0);
+    this.#writer = options.writer;
+    this.#store = options.store;
+    this.#onError = options.onWorkerError ?? (() => {});
+  }
+
+  /**
+   * Starts the pool workers, each with its port to the writer, and waits until
+   * each has opened the store.
+   *
+   * @param options Store location, writer and pool size.
+   * @returns The running pool.
+   */
+  static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
+    const size = options.workers ?? defaultWorkerCount();
+    if (!Number.isInteger(size) || size < 1 || size > 64) {
+      throw new RangeError(`Cannot start worker pool: invalid worker count ${size}`);
+    }
+    const pool: Worker[] = [];
+    try {
+      const started: Promise<void>[] = [];
+      for (let i = 0; i < size; i++) {
+        const worker = spawnWorker("pool_worker");
+        pool.push(worker);
+        const port = options.writer.openPort();
+        started.push(ready(worker, poolWorkerInit(options.store, port, size), [port]));
+      }
+      await Promise.all(started);
+    } catch (error) {
+      for (const worker of pool) worker.terminate();
+      throw error;
+    }
+    const instance = new WorkerPool(pool, options);
+    instance.#listen();
+    if (options.rules) instance.setRules(options.rules);
+    return instance;
+  }
+
+  /** Number of pool workers. */
+  get size(): number {
+    return this.#pool.length;
+  }
+
+  /** Event batches currently queued or in progress. */
+  get batchesInFlight(): number {
+    return this.#credits.inUse;
+  }
+
+  #listen(): void {
+    this.#pool.forEach((worker, index) => this.#watch(worker, index));
+    this.#writer.listen({
+      committed: (results) => {
+        for (const result of results) this.#committed(result);
+      },
+      failed: (message) => {
+        // Nothing it held was committed or acknowledged: clients send it again.
+        for (const jobId of [...this.#pending.keys()]) this.#settle(jobId, undefined, message);
+      },
+    });
+  }
+
+  #watch(worker: Worker, index: number): void {
+    worker.onmessage = (event: MessageEvent<PoolReply>) => this.#onPoolReply(event.data);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.#onError(`Pool worker ${index} failed: ${event.message}; replacing it`);
+      this.#replace(index);
+    };
+  }
+
+  /**
+   * Replaces a failed pool worker. Its jobs fail (their lines get ACK FAIL and
+   * their credits return), so nothing waits forever on a dead thread.
+   */
+  #replace(index: number): void {
+    this.#pool[index]!.terminate();
+    for (const [jobId, pending] of [...this.#pending]) {
+      if (pending.worker === index) this.#settle(jobId, undefined, "Pool worker failed");
+    }
+    if (this.#closed) return;
+    const worker = spawnWorker("pool_worker");
+    const port = this.#writer.openPort();
+    // Messages posted before the worker has started wait in its queue, behind init.
+    worker.postMessage(poolWorkerInit(this.#store, port, this.#pool.length), [port]);
+    if (this.#rules) {
+      worker.postMessage({ kind: "rules", rules: this.#rules } satisfies PoolRequest);
+    }
+    this.#pool[index] = worker;
+    this.#watch(worker, index);
+  }
+
+  #settle(jobId: number, value: unknown, error?: string): void {
+    const pending = this.#pending.get(jobId);
+    if (!pending) return;
+    this.#pending.delete(jobId);
+    this.#load[pending.worker]!--;
+    if (error !== undefined) pending.reject(new Error(error));
+    else pending.resolve(value);
+    if (this.#pending.size === 0) this.#onIdle?.();
+  }
+
+  #onPoolReply(reply: PoolReply): void {
+    if (reply.kind === "rejected") {
+      const pending = this.#pending.get(reply.jobId);
+      if (!pending) return;
+      pending.rejected = reply.rejected;
+      if (pending.stored) this.#answer(reply.jobId, pending);
+    } else if (reply.kind === "login") {
+      this.#settle(reply.jobId, {
+        ok: reply.ok,
+        userId: reply.userId,
+        role: reply.role,
+        locked: reply.locked ?? false,
+        token: reply.token ?? null,
+      });
+    } else if (reply.kind === "failed") {
+      this.#settle(reply.jobId, undefined, reply.message);
+    }
+  }
+
+  #committed(result: BatchCommit): void {
+    if ("error" in result) return this.#settle(result.jobId, undefined, result.error);
+    const pending = this.#pending.get(result.jobId);
+    if (!pending) return;
+    pending.stored = result.statuses;
+    // Fewer statuses than lines: the pool worker rejected some, and says which.
+    if (result.statuses.length === pending.lines || pending.rejected) {
+      this.#answer(result.jobId, pending);
+    }
+  }
+
+  /** Answers a batch: the writer's statuses, with the pool worker's rejected lines between them. */
+  #answer(jobId: number, pending: Pending): void {
+    this.#settle(jobId, mergeStatuses(pending.rejected ?? null, pending.stored!));
+  }
+
+  #track<T>(worker: number): [number, Promise<T>] {
+    const jobId = this.#nextJob++;
+    const promise = new Promise<T>((resolve, reject) => {
+      this.#pending.set(jobId, { resolve: resolve as (v: unknown) => void, reject, worker });
+    });
+    this.#load[worker]!++;
+    return [jobId, promise];
+  }
+
+  /**
+   * Replaces the detection rules in every pool worker (at start and on
+   * SIGHUP). Batches already parsed keep the matches of the rules they met.
+   *
+   * @param rules A validated rule set, or null for none.
+   */
+  setRules(rules: RuleSet | null): void {
+    if (this.#closed) return;
+    this.#rules = rules;
+    for (const worker of this.#pool) {
+      worker.postMessage({ kind: "rules", rules } satisfies PoolRequest);
+    }
+  }
+
+  /**
+   * The pool worker with the fewest jobs. A connection keeps using the worker it
+   * got while it has batches in flight: each worker and each worker→writer port
+   * is FIFO, so that keeps a connection's events in the order they were sent.
+   *
+   * @returns The worker's index.
+   */
+  leastLoaded(): number {
+    let best = 0;
+    for (let i = 1; i < this.#load.length; i++) {
+      if (this.#load[i]! < this.#load[best]!) best = i;
+    }
+    return best;
+  }
+
+  /**
+   * Waits for a credit in the batch window. Call before {@linkcode ingest};
+   * the credit is returned when that batch is answered.
+   *
+   * @returns Resolves once a credit is taken.
+   */
+  acquireBatchCredit(): Promise<void> {
+    return this.#credits.acquire();
+  }
+
+  /**
+   * Parses and stores a batch of lines. Requires a credit from
+   * {@linkcode acquireBatchCredit}, which this releases.
+   *
+   * @param batch The lines and their origin; its buffers move to the worker.
+   * @param worker Index of the pool worker, from {@linkcode leastLoaded}.
+   * @returns One status per line (`line_status.ts`), after COMMIT.
+   */
+  async ingest(batch: LineBatch, worker: number): Promise<Uint8Array> {
+    const [jobId, promise] = this.#track<Uint8Array>(worker);
+    this.#pending.get(jobId)!.lines = lineCount(batch);
+    this.#pool[worker]!.postMessage(
+      { kind: "parse", jobId, batch } satisfies PoolRequest,
+      transferablesOf(batch),
+    );
+    try {
+      return await promise;
+    } finally {
+      this.#credits.release();
+    }
+  }
+
+  /**
+   * Verifies a LOGIN in a pool worker (scrypt runs off the main thread).
+   *
+   * @param username The user name, or `@token`.
+   * @param password The password or token.
+   * @param address Client address, for the security event.
+   * @param security Client IP and lockout policy (checked before the password).
+   * @returns Whether the credentials are valid, and the user's id and role.
+   */
+  login(
+    username: string,
+    password: string,
+    address: string,
+    security: LoginSecurity = { ip: address, lockout: null },
+  ): Promise<LoginOutcome> {
+    const worker = this.leastLoaded();
+    const [jobId, promise] = this.#track<LoginOutcome>(worker);
+    const request: PoolRequest = {
+      kind: "login",
+      jobId,
+      username,
+      password,
+      address,
+      at: Date.now(),
+      ip: security.ip,
+      lockout: security.lockout,
+    };
+    this.#pool[worker]!.postMessage(request);
+    return promise;
+  }
+
+  /**
+   * Waits for every batch and login in progress, then stops the pool workers.
+   * Close the writer after. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#pending.size > 0) await new Promise<void>((resolve) => this.#onIdle = resolve);
+    for (const worker of this.#pool) worker.terminate();
+  }
+}
