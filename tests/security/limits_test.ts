@@ -8,12 +8,12 @@
  */
 
 import assert from "node:assert/strict";
-import { FAIL, formatAck, OK, WELCOME_LINE } from "../protocol/mod.ts";
-import { hashPassword, verifyPassword } from "../server/auth/password.ts";
-import { clientEvents } from "./_harness/events.ts";
-import { LineClient } from "./_harness/line_client.ts";
-import { startSecureServer } from "./_harness/secure_server.ts";
-import { waitFor } from "./_harness/wait_for.ts";
+import { FAIL, formatAck, OK, WELCOME_LINE } from "../../protocol/mod.ts";
+import { hashPassword, verifyPassword } from "../../server/auth/password.ts";
+import { clientEvents } from "../_harness/events.ts";
+import { LineClient } from "../_harness/line_client.ts";
+import { startSecureServer } from "../_harness/secure_server.ts";
+import { waitFor } from "../_harness/wait_for.ts";
 
 const encoder = new TextEncoder();
 

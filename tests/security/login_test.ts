@@ -7,12 +7,12 @@
  */
 
 import assert from "node:assert/strict";
-import { FAIL, formatAck, OK } from "../protocol/mod.ts";
-import { hashPassword } from "../server/auth/password.ts";
-import { EVENT_FLAGS } from "../server/mod.ts";
-import { LineClient } from "./_harness/line_client.ts";
-import { startSecureServer } from "./_harness/secure_server.ts";
-import { waitFor } from "./_harness/wait_for.ts";
+import { FAIL, formatAck, OK } from "../../protocol/mod.ts";
+import { hashPassword } from "../../server/auth/password.ts";
+import { EVENT_FLAGS } from "../../server/mod.ts";
+import { LineClient } from "../_harness/line_client.ts";
+import { startSecureServer } from "../_harness/secure_server.ts";
+import { waitFor } from "../_harness/wait_for.ts";
 
 const LOCKED = formatAck(false, FAIL.tooManyFailures);
 const INVALID = formatAck(false, FAIL.invalidCredentials);

@@ -9,15 +9,15 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { FAIL, formatAck, OK } from "../protocol/mod.ts";
+import { FAIL, formatAck, OK } from "../../protocol/mod.ts";
 import { DatabaseSync } from "node:sqlite";
-import { hashPassword, verifyPassword } from "../server/auth/password.ts";
-import { generateToken } from "../server/auth/tokens.ts";
-import { LineClient } from "./_harness/line_client.ts";
-import { startSecureServer } from "./_harness/secure_server.ts";
-import { waitFor } from "./_harness/wait_for.ts";
+import { hashPassword, verifyPassword } from "../../server/auth/password.ts";
+import { generateToken } from "../../server/auth/tokens.ts";
+import { LineClient } from "../_harness/line_client.ts";
+import { startSecureServer } from "../_harness/secure_server.ts";
+import { waitFor } from "../_harness/wait_for.ts";
 
-const MAIN = join(import.meta.dirname!, "../server/main.ts");
+const MAIN = join(import.meta.dirname!, "../../server/main.ts");
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const result = await new Deno.Command(Deno.execPath(), {
