@@ -30,6 +30,7 @@ import type { ServerMetrics } from "./metrics.ts";
 import { CLOSE_GRACE_MS, type ConnectionLimits, RateLimiter } from "./connection_limits.ts";
 import type { LoginFailurePolicy } from "./store/security_store.ts";
 import type { LoginToken } from "./worker_messages.ts";
+import type { LoginEventGate } from "./auth/login_events.ts";
 
 /**
  * Bytes read from the socket at once. A connection starts with the small
@@ -73,6 +74,8 @@ export interface ConnectionContext {
   readonly lockout?: LoginFailurePolicy | null;
   /** Rate limit and timeouts (server/connection_limits.ts); absent: none. */
   readonly limits?: ConnectionLimits;
+  /** Stores the security events of logins within their budget; absent: none are stored. */
+  readonly loginEvents?: LoginEventGate;
 }
 
 /**
@@ -480,6 +483,8 @@ export class Connection {
         ip: this.#ip,
         lockout: this.#ctx.lockout ?? null,
       });
+      if (outcome.checked && this.#ctx.metrics) this.#ctx.metrics.passwordChecks.agent++;
+      this.#ctx.loginEvents?.admit(this.#ip, outcome.events ?? []);
       if (outcome.ok) {
         this.#session.username = username;
         this.#session.role = outcome.role;

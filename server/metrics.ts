@@ -71,6 +71,8 @@ export class ServerMetrics {
   eventsFailed = 0;
   /** Console logins by outcome. */
   readonly consoleLogins = { ok: 0, failed: 0, throttled: 0 };
+  /** Passwords checked with scrypt (a known user's or the unknown-user decoy), by channel. */
+  readonly passwordChecks = { agent: 0, console: 0 };
   readonly #latency = new Map<string, Histogram>();
   readonly #started = Date.now();
 
@@ -149,6 +151,12 @@ export class ServerMetrics {
       "counter",
       "Web console login attempts by outcome.",
       Object.entries(this.consoleLogins).map(([outcome, n]) => [`{outcome="${outcome}"}`, n]),
+    );
+    metric(
+      "nms_password_checks_total",
+      "counter",
+      "Passwords checked with scrypt, by channel (refused and locked attempts are not checked).",
+      Object.entries(this.passwordChecks).map(([channel, n]) => [`{channel="${channel}"}`, n]),
     );
     lines.push(
       "# HELP nms_http_request_duration_seconds Web console and API request latency.",

@@ -19,8 +19,6 @@ import type {
   PoolRequest,
   WriterRequest,
 } from "./worker_messages.ts";
-import { NO_REPLY } from "./worker_messages.ts";
-import { securityEvent } from "./security_event.ts";
 import { decodeWireLines } from "./decode_wire.ts";
 import { packBatch } from "./packed_batch.ts";
 import { SourceTally } from "./syslog/source_tally.ts";
@@ -118,17 +116,10 @@ function parseEvents(job: EventsJob): EventBatch {
 }
 
 async function login(job: LoginJob): Promise<void> {
-  // Lockout first, then the password or token (server/auth/verify_login.ts, issue 5).
+  // Lockout first, then the password or token (server/auth/verify_login.ts). The
+  // security events go back with the answer: the main thread bounds how many are stored.
   const { verdict, events, finish } = await verifyLogin(store!, job);
-  reply({ kind: "login", jobId: job.jobId, ...verdict });
-  // Every login attempt is kept as a security event, so guessing shows in the logs.
-  for (const event of events) {
-    sendToWriter({
-      kind: "events",
-      jobId: NO_REPLY,
-      batch: securityEvent({ at: job.at, ...event }),
-    });
-  }
+  reply({ kind: "login", jobId: job.jobId, ...verdict, events });
   await finish();
 }
 

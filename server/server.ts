@@ -30,6 +30,7 @@ import { AlertWebhook, webhookUrl } from "./rules/webhook.ts";
 import { type LockoutOptions, lockoutPolicy } from "./auth/lockout.ts";
 import { type ConnectionLimitOptions, resolveLimits } from "./connection_limits.ts";
 import { watchCredentials } from "./credential_watch.ts";
+import { LoginEventGate } from "./auth/login_events.ts";
 import { ReloadableListener } from "./reloadable_listener.ts";
 import {
   DEFAULT_SYSLOG_ALLOW,
@@ -297,7 +298,11 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     throw error;
   }
   const metrics = new ServerMetrics();
-  const listener = new Listener(tcp, { pool, log, metrics, limits, lockout });
+  // Login events of both the agent protocol and the console, within one budget.
+  const loginEvents = new LoginEventGate({
+    record: (event) => pool.recordEvents(securityEvent(event)),
+  });
+  const listener = new Listener(tcp, { pool, log, metrics, limits, lockout, loginEvents });
   const accepting = listener.run();
   const addr = tcp.addr;
   const credentials = watchCredentials(listener, store, {
@@ -325,11 +330,13 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
         }),
         recordSecurityEvent: (event) =>
           workers.recordEvents(securityEvent({ at: Date.now(), ...event })),
+        loginEvents,
       });
     } catch (error) {
       await credentials.stop();
       await listener.stop();
       await accepting;
+      loginEvents.close();
       await syslog.stop();
       await pool.close();
       await store.close();
@@ -396,6 +403,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
       await syslog.stop();
       await silence.stop();
       await retention.stop();
+      loginEvents.close();
       await pool.close();
       await webhook?.close();
       await store.close();

@@ -15,6 +15,7 @@ import type {
 } from "./store/store.ts";
 import type { SyncMode } from "./store/sqlite_store.ts";
 import type { LoginFailurePolicy } from "./store/security_store.ts";
+import type { LoginEvent } from "./auth/login_events.ts";
 import type { PrunePolicy } from "./store/store.ts";
 import { FAIL, type FailReason } from "../protocol/mod.ts";
 import type { WireLines } from "./wire_batch.ts";
@@ -111,6 +112,10 @@ export type PoolReply =
     readonly locked?: boolean;
     /** The agent token logged in with (`LOGIN @token …`), or null. */
     readonly token?: LoginToken | null;
+    /** Whether a password was checked with scrypt (for `nms_password_checks_total`). */
+    readonly checked?: boolean;
+    /** Security events of the attempt, stored by the main thread within their budget. */
+    readonly events?: readonly LoginEvent[];
   }
   | { readonly kind: "failed"; readonly jobId: number; readonly message: string };
 

@@ -29,6 +29,7 @@ import type {
 import { NO_REPLY } from "./worker_messages.ts";
 import type { LoginToken } from "./worker_messages.ts";
 import type { LoginFailurePolicy } from "./store/security_store.ts";
+import type { LoginEvent } from "./auth/login_events.ts";
 
 /**
  * Event batches queued or in progress across all workers. When every credit is
@@ -155,6 +156,10 @@ export interface LoginOutcome {
   readonly locked?: boolean;
   /** The agent token logged in with, or null. */
   readonly token?: LoginToken | null;
+  /** Whether a password was checked with scrypt. */
+  readonly checked?: boolean;
+  /** Security events of the attempt, to store through a `LoginEventGate`. */
+  readonly events?: readonly LoginEvent[];
 }
 
 /** Lockout inputs of {@linkcode WorkerPool.login} (server/auth/lockout.ts). */
@@ -336,6 +341,8 @@ export class WorkerPool {
         role: reply.role,
         locked: reply.locked ?? false,
         token: reply.token ?? null,
+        checked: reply.checked ?? false,
+        events: reply.events ?? [],
       });
     } else if (reply.kind === "failed") {
       this.#settle(reply.jobId, undefined, reply.message);

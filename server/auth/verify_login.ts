@@ -12,7 +12,9 @@
 import { TOKEN_LOGIN_USER } from "../../protocol/mod.ts";
 import type { LoginFailurePolicy } from "../store/security_store.ts";
 import type { Role, Store } from "../store/store.ts";
+import { isValidUserName } from "../store/user_name.ts";
 import { Lockout } from "./lockout.ts";
+import { type LoginEvent, userNameInEvent } from "./login_events.ts";
 import { hashPassword, needsRehash, verifyNobody, verifyPassword } from "./password.ts";
 import { verifyToken } from "./tokens.ts";
 
@@ -53,40 +55,20 @@ export interface LoginVerdict {
   readonly locked: boolean;
   /** The token logged in with, or null. */
   readonly token: VerifiedToken | null;
-}
-
-/** An event NMS stores about the attempt (program `nms-server`, facility authpriv). */
-export interface LoginEvent {
-  /** Syslog severity: 5 notice for a success, 4 warning for a failure or lock. */
-  readonly severity: number;
-  readonly message: string;
+  /** Whether a password was checked with scrypt (the user's hash or the unknown-user decoy). */
+  readonly checked: boolean;
 }
 
 /** A verdict, the events to store, and the follow-up work. */
 export interface LoginResult {
   readonly verdict: LoginVerdict;
+  /** Security events of the attempt, for the main thread's `LoginEventGate` (login_events.ts). */
   readonly events: readonly LoginEvent[];
   /** Work after the answer (re-hash, token use); never rejects. */
   finish(): Promise<void>;
 }
 
 const NO_WORK = () => Promise.resolve();
-
-/** Least time between two recorded refusals (locked out) of one user or address, in ms. */
-export const REFUSAL_EVENT_INTERVAL_MS = 60_000;
-/** Users and addresses whose last recorded refusal is remembered; beyond it all are forgotten. */
-const MAX_REFUSALS_TRACKED = 10_000;
-const lastRefusal = new Map<string, number>();
-
-/** Whether a refused (locked-out) attempt should be stored as an event now. */
-function refusalWorthRecording(username: string | null, ip: string, at: number): boolean {
-  const key = `${username ?? ""}\0${ip}`;
-  const last = lastRefusal.get(key);
-  if (last !== undefined && at - last < REFUSAL_EVENT_INTERVAL_MS) return false;
-  if (lastRefusal.size >= MAX_REFUSALS_TRACKED) lastRefusal.clear();
-  lastRefusal.set(key, at);
-  return true;
-}
 
 /**
  * Verifies one login attempt against the store.
@@ -106,20 +88,29 @@ function refusalWorthRecording(username: string | null, ip: string, at: number):
  */
 export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<LoginResult> {
   const isToken = attempt.username === TOKEN_LOGIN_USER;
-  const who = isToken ? null : attempt.username;
+  // A name no account can have is refused without hashing: the rule is public,
+  // so this tells nothing about which users exist. It counts against the address only.
+  const validName = isToken || isValidUserName(attempt.username);
+  const who = isToken || !validName ? null : attempt.username;
+  const name = userNameInEvent(attempt.username);
   const via = attempt.via ?? "";
   const lockout = attempt.lockout ? new Lockout(store.security, attempt.lockout) : null;
-  const refused: LoginVerdict = { ok: false, userId: null, role: null, locked: false, token: null };
-  if (lockout && await lockout.retryAfterSeconds(who, attempt.ip, attempt.at) > 0) {
-    // No hashing. Refused guesses are recorded, but at most one per user or
-    // address a minute: a cheap refusal must not become a flood of stored rows.
-    const events = refusalWorthRecording(who, attempt.ip, attempt.at)
-      ? [{
-        severity: 4,
-        message:
-          `Refused login for user ${attempt.username} from ${attempt.address}${via}: locked out`,
-      }]
-      : [];
+  const refused: LoginVerdict = {
+    ok: false,
+    userId: null,
+    role: null,
+    locked: false,
+    token: null,
+    checked: false,
+  };
+  // The attempt is counted before any hashing, so parallel guesses cannot race the lockout.
+  const reservation = lockout ? await lockout.reserve(who, attempt.ip, attempt.at) : null;
+  if (reservation && !reservation.ok) {
+    const events: LoginEvent[] = [{
+      kind: "refused",
+      severity: 4,
+      message: `Refused login for user ${name} from ${attempt.address}${via}: locked out`,
+    }];
     return { verdict: { ...refused, locked: true }, events, finish: NO_WORK };
   }
 
@@ -130,27 +121,33 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
     const token = await verifyToken(store.security, attempt.password);
     if (token) {
       const summary = { id: token.id, name: token.name, boundHostname: token.boundHostname };
-      verdict = { ok: true, userId: null, role: "agent", locked: false, token: summary };
+      verdict = { ...refused, ok: true, role: "agent", token: summary };
       events.push({
+        kind: "success",
         severity: 5,
         message:
           `Successful login with token ${token.name} (id ${token.id}) from ${attempt.address}${via}`,
       });
-      finish = () => store.security.markTokenUsed(token.id, attempt.at);
+      finish = async () => {
+        await reservation?.succeed();
+        await store.security.markTokenUsed(token.id, attempt.at);
+      };
     }
-  } else {
+  } else if (validName) {
     const user = await store.findUser(attempt.username);
     const ok = user
       ? await verifyPassword(attempt.password, user.passwordHash)
       : await verifyNobody(attempt.password);
+    verdict = { ...refused, checked: true };
     if (ok && user) {
-      verdict = { ok: true, userId: user.id, role: user.role, locked: false, token: null };
+      verdict = { ...verdict, ok: true, userId: user.id, role: user.role };
       events.push({
+        kind: "success",
         severity: 5,
-        message: `Successful login for user ${attempt.username} from ${attempt.address}${via}`,
+        message: `Successful login for user ${name} from ${attempt.address}${via}`,
       });
       finish = async () => {
-        await lockout?.succeed(user.username);
+        await reservation?.succeed();
         // Transparent upgrade: a hash weaker than today's default is replaced,
         // unless the password was changed meanwhile.
         if (needsRehash(user.passwordHash)) {
@@ -162,12 +159,17 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
   }
   if (!verdict.ok) {
     events.push({
+      kind: "failure",
       severity: 4,
-      message: `Failed login for user ${attempt.username} from ${attempt.address}${via}`,
+      message: `Failed login for user ${name} from ${attempt.address}${via}`,
     });
-    if (lockout) {
-      for (const key of await lockout.fail(who, attempt.ip, attempt.at)) {
-        events.push({ severity: 4, message: lockMessage(key, lockout.policy, attempt.at) });
+    if (lockout && reservation) {
+      for (const key of await reservation.fail()) {
+        events.push({
+          kind: "locked",
+          severity: 4,
+          message: lockMessage(key, lockout.policy, attempt.at),
+        });
       }
     }
   }
@@ -191,7 +193,9 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
  * ```
  */
 export function lockMessage(key: string, policy: LoginFailurePolicy, at: number): string {
-  const what = key.startsWith("user:") ? `user ${key.slice(5)}` : `address ${key.slice(5)}`;
+  const what = key.startsWith("user:")
+    ? `user ${userNameInEvent(key.slice(5))}`
+    : `address ${key.slice(5)}`;
   return `Logins locked for ${what} after ${policy.maxFailures} failures until ${
     new Date(at + policy.lockMs).toISOString()
   }`;

@@ -23,6 +23,7 @@ import type { DashboardContext, ProtocolGauges, SecurityEventInput } from "./con
 import { type LiveAlertSource, LiveHub } from "./live_stream.ts";
 import { LoginThrottle } from "./login_throttle.ts";
 import { Lockout } from "../auth/lockout.ts";
+import type { LoginEventGate } from "../auth/login_events.ts";
 import type { LoginFailurePolicy } from "../store/security_store.ts";
 import { SessionStore, type SessionStoreOptions } from "./session.ts";
 import { StatsCollector } from "./stats_collector.ts";
@@ -81,6 +82,12 @@ export interface DashboardOptions {
    * @default {does nothing}
    */
   readonly recordSecurityEvent?: (event: SecurityEventInput) => void;
+  /**
+   * Bounds the security events of console logins, with those of the agent
+   * protocol (server/auth/login_events.ts).
+   * @default {none: every login event goes to recordSecurityEvent}
+   */
+  readonly loginEvents?: LoginEventGate;
   /** Session expiry and clock. */
   readonly sessions?: SessionStoreOptions;
   /**
@@ -158,6 +165,13 @@ export function startDashboard(options: DashboardOptions): Promise<Dashboard> {
     onError: (error) => log.warn("Statistics read failed", { error: error.message }),
   });
   const secure = options.tls !== undefined;
+  const recordSecurityEvent = (event: SecurityEventInput) => {
+    try {
+      options.recordSecurityEvent?.({ severity: event.severity, message: event.message });
+    } catch (error) {
+      log.warn("Security event not recorded", { error: (error as Error).message });
+    }
+  };
   const ctx: DashboardContext = {
     store,
     sessions: new SessionStore(options.sessions),
@@ -172,12 +186,10 @@ export function startDashboard(options: DashboardOptions): Promise<Dashboard> {
     cookieName: secure ? "__Host-nms_session" : "nms_session",
     connectedAgentIds: options.connectedAgentIds ?? (() => new Set()),
     protocolGauges: options.protocolGauges ?? (() => ({ queueDepth: 0, connections: 0 })),
-    recordSecurityEvent: (event) => {
-      try {
-        options.recordSecurityEvent?.(event);
-      } catch (error) {
-        log.warn("Security event not recorded", { error: (error as Error).message });
-      }
+    recordSecurityEvent: (event) => recordSecurityEvent(event),
+    recordLoginEvents: (ip, events) => {
+      if (options.loginEvents) options.loginEvents.admit(ip, events);
+      else for (const event of events) recordSecurityEvent(event);
     },
     log,
     shutdownSignal: shutdownController.signal,
