@@ -31,6 +31,8 @@ import { CLOSE_GRACE_MS, type ConnectionLimits, RateLimiter } from "./connection
 import type { LoginFailurePolicy } from "./store/security_store.ts";
 import type { LoginToken } from "./worker_messages.ts";
 import type { LoginEventGate } from "./auth/login_events.ts";
+import { MAX_BAD_LINES_BEFORE_LOGIN, type PreLoginBudget } from "./pre_login.ts";
+import type { WarnThrottle } from "./warn_throttle.ts";
 
 /**
  * Bytes read from the socket at once. A connection starts with the small
@@ -49,6 +51,9 @@ const BUSY_READ_BUFFER_BYTES = 256 * 1024;
  */
 const MAX_BUSY_READ_BUFFERS = 16;
 let busyReadBuffers = 0;
+
+/** Longest wait, in ms, for the last line of a connection closed by {@linkcode Connection.abort}. */
+const ABORT_GRACE_MS = 100;
 
 /** Most event lines sent to a worker as one batch. */
 export const MAX_BATCH_LINES = 1000;
@@ -76,6 +81,10 @@ export interface ConnectionContext {
   readonly limits?: ConnectionLimits;
   /** Stores the security events of logins within their budget; absent: none are stored. */
   readonly loginEvents?: LoginEventGate;
+  /** Throttles diagnostics about clients (server/warn_throttle.ts); absent: all are logged. */
+  readonly warnings?: WarnThrottle;
+  /** Connections not logged in yet (server/pre_login.ts), kept by the listener. */
+  readonly preLogin?: PreLoginBudget<Connection>;
 }
 
 /**
@@ -113,6 +122,8 @@ interface Session {
 export class Connection {
   /** Client address as `ip:port`. */
   readonly address: string;
+  /** When the socket was accepted, ms since the epoch (the login deadline counts from it). */
+  readonly connectedAt: number = Date.now();
   readonly #conn: ByteConn;
   readonly #ctx: ConnectionContext;
   readonly #acks: AckQueue;
@@ -161,6 +172,8 @@ export class Connection {
   #finalSent = false;
   /** Ends a rate-limit pause early (stop). */
   #wakePause: (() => void) | null = null;
+  /** A LOGIN of this connection is being verified. */
+  #verifyingLogin = false;
 
   /**
    * @param conn The accepted socket; the connection owns and closes it.
@@ -193,6 +206,11 @@ export class Connection {
     return this.#session.token?.id ?? null;
   }
 
+  /** Whether a LOGIN of this connection is being verified now. */
+  get verifyingLogin(): boolean {
+    return this.#verifyingLogin;
+  }
+
   /**
    * Closes the connection when it has sent nothing for too long, or has held
    * an incomplete line for too long. Called about once a second by the listener.
@@ -209,6 +227,15 @@ export class Connection {
     ) {
       void this.closeWith(FAIL.lineTimeout);
       return FAIL.lineTimeout;
+    }
+    // Before LOGIN a connection has a deadline, whatever it sends: no slot held
+    // for free. A LOGIN the server is still verifying is not the client's delay.
+    if (
+      this.#session.username === null && !this.#verifyingLogin &&
+      now - this.connectedAt > limits.loginTimeoutMs
+    ) {
+      void this.closeWith(FAIL.loginTimeout);
+      return FAIL.loginTimeout;
     }
     // Before LOGIN a connection gets the short (line) timeout: no slot held for free.
     const idleMs = this.#session.username === null
@@ -232,7 +259,7 @@ export class Connection {
   async closeWith(reason: FailReason): Promise<void> {
     if (this.#finalReason === null && !this.#closed) {
       this.#finalReason = reason;
-      this.#ctx.log.info("Closing connection", { address: this.address, reason });
+      this.#note("info", reason, "Closing connection", { address: this.address, reason });
     }
     this.#stopping = true;
     this.#wakePause?.();
@@ -241,6 +268,27 @@ export class Connection {
       this.#close();
     }
     await this.#served;
+  }
+
+  /**
+   * Closes at once, sending `ACK FAIL <reason>` without waiting for the client
+   * or for lines in progress: for a connection evicted before it logged in.
+   *
+   * @param reason The last line the client gets, if it reads it.
+   */
+  abort(reason: FailReason): void {
+    if (this.#closed) return;
+    this.#stopping = true;
+    this.#finalSent = true;
+    this.#wakePause?.();
+    this.#note("info", reason, "Closing connection", { address: this.address, reason });
+    // A client that does not read gets no grace: the slot is wanted now.
+    const timer = setTimeout(() => this.#close(), ABORT_GRACE_MS);
+    this.#conn.write(new TextEncoder().encode(formatAck(false, reason) + "\n")).catch(() => 0)
+      .finally(() => {
+        clearTimeout(timer);
+        this.#close();
+      });
   }
 
   /** Answers what was read, then the final reason, within the grace period. */
@@ -398,8 +446,11 @@ export class Connection {
       }
       // Nothing after BYE is read: the client said it was done.
       if (this.#saidBye) break;
-      if (this.#badInARow >= MAX_CONSECUTIVE_BAD_LINES) {
-        this.#ctx.log.warn("Closing connection after too many bad lines", {
+      const maxBad = this.#session.username === null
+        ? MAX_BAD_LINES_BEFORE_LOGIN
+        : MAX_CONSECUTIVE_BAD_LINES;
+      if (this.#badInARow >= maxBad) {
+        this.#note("warn", "bad lines", "Closing connection after too many bad lines", {
           address: this.address,
           lines: this.#badInARow,
         });
@@ -479,10 +530,11 @@ export class Connection {
   async #login(username: string, password: string): Promise<void> {
     const slot = this.#acks.reserve();
     try {
+      this.#verifyingLogin = true;
       const outcome = await this.#ctx.pool.login(username, password, this.address, {
         ip: this.#ip,
         lockout: this.#ctx.lockout ?? null,
-      });
+      }).finally(() => this.#verifyingLogin = false);
       if (outcome.checked && this.#ctx.metrics) this.#ctx.metrics.passwordChecks.agent++;
       this.#ctx.loginEvents?.admit(this.#ip, outcome.events ?? []);
       if (outcome.ok) {
@@ -490,6 +542,7 @@ export class Connection {
         this.#session.role = outcome.role;
         this.#session.token = outcome.token ?? null;
         this.#shipping = outcome.role !== "viewer";
+        this.#ctx.preLogin?.remove(this);
         this.#good();
         this.#acks.fill(slot, formatAck(true, OK.login) + "\n");
         this.#ctx.log.info("Client logged in", {
@@ -604,7 +657,22 @@ export class Connection {
 
   #countBad(reason: FailReason, detail: string): void {
     this.#badInARow++;
-    this.#ctx.log.warn(`Dropped line: ${reason}`, { address: this.address, line: detail });
+    this.#note("warn", reason, `Dropped line: ${reason}`, {
+      address: this.address,
+      line: detail,
+    });
+  }
+
+  /**
+   * Logs a line about this client, throttled per kind (and per user once
+   * logged in): a flood of bad clients prints one line per kind a minute.
+   */
+  #note(level: "warn" | "info", kind: string, message: string, fields: Record<string, unknown>) {
+    const warnings = this.#ctx.warnings;
+    if (!warnings) return this.#ctx.log[level](message, fields);
+    const key = `${kind}\0${this.#session.username ?? ""}`;
+    if (level === "warn") warnings.warn(key, message, fields);
+    else warnings.info(key, message, fields);
   }
 
   #bad(reason: FailReason, detail: string): Promise<void> | void {

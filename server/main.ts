@@ -22,9 +22,11 @@ import { DEFAULT_LOCKOUT_SECONDS, DEFAULT_MAX_LOGIN_FAILURES } from "./auth/lock
 import {
   DEFAULT_IDLE_TIMEOUT_SECONDS,
   DEFAULT_LINE_TIMEOUT_SECONDS,
+  DEFAULT_LOGIN_TIMEOUT_SECONDS,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_IP,
   DEFAULT_MAX_EVENTS_PER_SECOND,
+  DEFAULT_MAX_PRE_LOGIN_CONNECTIONS,
 } from "./connection_limits.ts";
 import { createLogger, type LogLevel } from "./log.ts";
 import { DEFAULT_DB_PATH, startServer } from "./server.ts";
@@ -32,6 +34,7 @@ import { DEFAULT_HTTP_PORT } from "./dashboard/mod.ts";
 import {
   DEFAULT_SOURCE_SILENT_AFTER_SECONDS,
   DEFAULT_SYSLOG_ALLOW,
+  DEFAULT_SYSLOG_IDLE_TIMEOUT_SECONDS,
   parseAllowList,
   sourceStatus,
 } from "./syslog/mod.ts";
@@ -240,6 +243,13 @@ function buildProgram() {
         .env("NMS_SYSLOG_ALLOW").argParser(allowList).default(DEFAULT_SYSLOG_ALLOW.join(",")),
     )
     .addOption(
+      new Option(
+        "--syslog-idle-timeout <seconds>",
+        "close a syslog TCP or TLS connection silent this long (0: never)",
+      ).env("NMS_SYSLOG_IDLE_TIMEOUT").argParser(integer(0, 7 * 86400))
+        .default(DEFAULT_SYSLOG_IDLE_TIMEOUT_SECONDS),
+    )
+    .addOption(
       new Option("--tls-cert <file>", "certificate chain (PEM) of the TLS listeners").env(
         "NMS_TLS_CERT",
       ),
@@ -279,6 +289,20 @@ function buildProgram() {
         "--line-timeout <seconds>",
         "close a connection holding an incomplete line this long, or not logged in (0: never)",
       ).env("NMS_LINE_TIMEOUT").argParser(integer(0, 86400)).default(DEFAULT_LINE_TIMEOUT_SECONDS),
+    )
+    .addOption(
+      new Option(
+        "--login-timeout <seconds>",
+        "close a connection that has not logged in this long after connecting (0: never)",
+      ).env("NMS_LOGIN_TIMEOUT").argParser(integer(0, 86400))
+        .default(DEFAULT_LOGIN_TIMEOUT_SECONDS),
+    )
+    .addOption(
+      new Option(
+        "--max-pre-login-connections <n>",
+        "most open agent connections not logged in yet; the oldest goes first (0: no limit)",
+      ).env("NMS_MAX_PRE_LOGIN_CONNECTIONS").argParser(integer(0, 1_000_000))
+        .default(DEFAULT_MAX_PRE_LOGIN_CONNECTIONS),
     )
     .addOption(
       new Option(
@@ -390,6 +414,8 @@ function buildProgram() {
             idleTimeoutSeconds: options.idleTimeout,
             lineTimeoutSeconds: options.lineTimeout,
             maxEventsPerSecond: options.maxEventsPerSecond,
+            loginTimeoutSeconds: options.loginTimeout,
+            maxPreLoginConnections: options.maxPreLoginConnections,
           },
           lockout: { maxFailures: options.maxLoginFailures, lockSeconds: options.lockoutSeconds },
           port: options.port,
@@ -407,6 +433,7 @@ function buildProgram() {
           syslogTcpPort: options.syslogTcp,
           syslogTlsPort: options.syslogTls,
           syslogAllow: [options.syslogAllow],
+          syslogIdleTimeoutSeconds: options.syslogIdleTimeout,
           tls,
           httpPort: options.httpPort,
           httpHostname: options.httpHost ?? options.host,

@@ -109,6 +109,16 @@ export interface ServerOptions {
    * @default {["127.0.0.0/8", "::1/128"]}
    */
   syslogAllow?: readonly string[] | undefined;
+  /**
+   * Seconds a syslog TCP or TLS connection may send nothing before it is closed; 0: never.
+   * @default {DEFAULT_SYSLOG_IDLE_TIMEOUT_SECONDS}
+   */
+  syslogIdleTimeoutSeconds?: number | undefined;
+  /**
+   * Open syslog TCP or TLS connections per sender address; 0: no limit.
+   * @default {DEFAULT_SYSLOG_MAX_CONNECTIONS_PER_IP}
+   */
+  syslogMaxConnectionsPerIp?: number | undefined;
   /** The server's certificate and key (PEM text), for the TLS listeners. */
   tls?: TlsCertificate | undefined;
   // --- Web console (server/dashboard/, docs/API.md); served over HTTPS when `tls` is given. ---
@@ -290,6 +300,8 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
       tlsPort: options.syslogTlsPort,
       tls: options.tls,
       allow: options.syslogAllow,
+      idleTimeoutSeconds: options.syslogIdleTimeoutSeconds,
+      maxConnectionsPerIp: options.syslogMaxConnectionsPerIp,
     });
   } catch (error) {
     tcp?.close();

@@ -116,6 +116,17 @@ export const SQLITE_PAGE_SIZE = 16_384;
  */
 export const TEXT_INDEX_AUTOMERGE = 16;
 
+/**
+ * Write-ahead log pages (512 KiB at 16 KiB pages) after which a commit of a
+ * connection other than the writer's copies the log into the database file
+ * (`PRAGMA wal_autocheckpoint`; SQLite's default is 1,000 pages). Those
+ * connections only make small writes (the login counters of the lockout, the
+ * users), but an unauthenticated client can cause hundreds of them, and the
+ * writer's checkpoints, which follow its own commits, would not come. The
+ * writer sets its own (`deferCheckpoints`).
+ */
+export const SMALL_WRITES_CHECKPOINT_PAGES = 32;
+
 /** Largest page {@linkcode Store.queryEvents} returns whatever the caller asks. */
 export const MAX_QUERY_LIMIT = 10_000;
 
@@ -185,6 +196,8 @@ class SqliteStore implements Store {
     // WAL silently means synchronous=FULL in this build unless set after it.
     this.#sync = options.sync === "normal" ? "NORMAL" : "FULL";
     db.exec(`PRAGMA synchronous = ${this.#sync}`);
+    // Small writes of other connections (login counters) keep the log short.
+    db.exec(`PRAGMA wal_autocheckpoint = ${SMALL_WRITES_CHECKPOINT_PAGES}`);
     this.#migrate();
     this.#tuneTextIndex();
     this.security = new SqliteSecurityStore(db);

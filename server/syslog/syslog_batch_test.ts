@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import { SyslogBatch, trimMessageEnd } from "./syslog_batch.ts";
 import { SourceTally } from "./source_tally.ts";
-import { WarnThrottle } from "./_warn_throttle.ts";
-import { silentLogger } from "../log.ts";
 
 Deno.test("trimMessageEnd() removes trailing LF, CR and NUL only", () => {
   assert.equal(trimMessageEnd("<13>a\r\n\0\0"), "<13>a");
@@ -51,25 +49,5 @@ Deno.test("SourceTally counts events per sender and keeps the last reported host
   assert.deepEqual(tally.updates(), [
     { address: "10.0.0.1", transport: "udp", hostname: "sw1", events: 2, unparsed: 0, at: 2000 },
     { address: "10.0.0.2", transport: "udp", hostname: null, events: 1, unparsed: 1, at: 2000 },
-  ]);
-});
-
-Deno.test("WarnThrottle logs a key once per interval and reports what it held back", () => {
-  const logged: [string, Record<string, unknown> | undefined][] = [];
-  const log = {
-    ...silentLogger,
-    warn: (m: string, f?: Record<string, unknown>) => logged.push([m, f]),
-  };
-  let now = 0;
-  const throttle = new WarnThrottle(log, () => now);
-  throttle.warn("k", "Dropped", { address: "a" });
-  throttle.warn("k", "Dropped", { address: "a" });
-  throttle.warn("other", "Other", {});
-  now = 60_000;
-  throttle.warn("k", "Dropped", { address: "a" });
-  assert.deepEqual(logged, [
-    ["Dropped", { address: "a" }],
-    ["Other", {}],
-    ["Dropped", { address: "a", suppressed: 1 }],
   ]);
 });

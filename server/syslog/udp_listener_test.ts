@@ -9,7 +9,7 @@ import {
   udpReceiveBufferAdvice,
   UdpSyslogListener,
 } from "./udp_listener.ts";
-import { WarnThrottle } from "./_warn_throttle.ts";
+import { WarnThrottle } from "../warn_throttle.ts";
 
 type Job = Omit<EventsJob, "kind" | "jobId">;
 

@@ -36,10 +36,12 @@ Deno.test("the listener refuses a connection over the per-address limit with one
   d.close();
 });
 
-Deno.test("the listener refuses a connection over the total limit", async () => {
+Deno.test("the listener refuses a connection over the total limit when every slot is logged in", async () => {
   await using srv = await startSecureServer({ limits: { maxConnections: 1 } });
   await using a = await LineClient.connect(srv.port);
   assert.equal(await a.readLine(), WELCOME_LINE);
+  await a.send("LOGIN admin admin");
+  assert.equal(await a.readLine(), formatAck(true, OK.login));
   await using b = await LineClient.connect(srv.port);
   assert.equal(await b.readLine(), formatAck(false, FAIL.tooManyConnections));
   assert.equal(await b.readLine(), null);
