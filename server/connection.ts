@@ -33,6 +33,7 @@ import type { LoginToken } from "./worker_messages.ts";
 import type { LoginEventGate } from "./auth/login_events.ts";
 import { MAX_BAD_LINES_BEFORE_LOGIN, type PreLoginBudget } from "./pre_login.ts";
 import type { WarnThrottle } from "./warn_throttle.ts";
+import { redactLine } from "./auth/redact.ts";
 
 /**
  * Bytes read from the socket at once. A connection starts with the small
@@ -463,7 +464,8 @@ export class Connection {
 
   async #handleLine(line: string): Promise<void> {
     const parsed = parseCommand(line);
-    if (!parsed.ok) return this.#bad(parsed.reason, quote(line));
+    // A malformed LOGIN still carries a password: it never reaches the log.
+    if (!parsed.ok) return this.#bad(parsed.reason, quote(redactLine(line)));
     const command = parsed.command;
     const session = this.#session;
     if (command.type === "LOGIN") {

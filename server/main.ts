@@ -427,6 +427,7 @@ function buildProgram() {
           textIndexMaxCatchupSeconds: options.textIndexMaxCatchup,
           log,
           adminPassword: Deno.env.get("NMS_ADMIN_PASSWORD"),
+          showGeneratedPassword: Deno.stderr.isTerminal(),
           signal: controller.signal,
           ...(options.workers === undefined ? {} : { workers: options.workers }),
           syslogUdpPort: options.syslogUdp,

@@ -91,6 +91,12 @@ export interface ServerOptions {
   /** Password of the `admin` created on first start; random when absent. */
   adminPassword?: string | undefined;
   /**
+   * Write a generated admin password into the log, not only into its 0600
+   * file: only when the log is an interactive terminal (main.ts checks).
+   * @default {false}
+   */
+  showGeneratedPassword?: boolean | undefined;
+  /**
    * Diagnostics sink.
    * @default {a text logger on stderr}
    */
@@ -274,8 +280,11 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
       adminPassword: options.adminPassword,
     });
     if (admin.created && admin.generated) {
+      // The log may end in journald or `docker logs`: the password only goes to a person's terminal.
       log.warn(
-        `Created user admin with a generated password (also in ${admin.file}; change it with 'nms-server user passwd admin'): ${admin.password}`,
+        options.showGeneratedPassword
+          ? `Created user admin with a generated password (also in ${admin.file}; change it with 'nms-server user passwd admin'): ${admin.password}`
+          : `Created user admin with a generated password, in ${admin.file} (mode 0600): read it there, then change it with 'nms-server user passwd admin'`,
       );
     }
     pool = await WorkerPool.start({
