@@ -48,6 +48,7 @@ import {
   StoreError,
 } from "./store/store.ts";
 import { alertsTable } from "./cli/alerts_table.ts";
+import { isValidUserName, USER_NAME_RULE } from "./store/user_name.ts";
 import { loadRulesFile } from "./rules/rules_file.ts";
 import { webhookUrl } from "./rules/webhook.ts";
 import { addOpsCommands, byteSizeArg, retentionDaysArg } from "./cli/ops_commands.ts";
@@ -520,13 +521,9 @@ function buildProgram() {
     .addOption(dbOption())
     .addOption(storeOption())
     .action(async (name, options) => {
-      // No leading "@": "@token" is the token variant of LOGIN (docs/SECURITY.md).
-      if (!/^[A-Za-z0-9_.-][A-Za-z0-9_.@-]{0,63}$/.test(name)) {
-        throw new UsageError(
-          `Invalid user name ${
-            JSON.stringify(name)
-          }: use 1-64 letters, digits, _ . @ - (not first @)`,
-        );
+      // The store's one rule (no leading "@": "@token" is the token variant of LOGIN).
+      if (!isValidUserName(name)) {
+        throw new UsageError(`Invalid user name ${JSON.stringify(name)}: use ${USER_NAME_RULE}`);
       }
       const password = await readPassword({
         file: options.passwordFile,

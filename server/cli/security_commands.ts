@@ -15,6 +15,7 @@ import { generateToken, TOKEN_NAME_PATTERN } from "../auth/tokens.ts";
 import { securityEvent } from "../security_event.ts";
 import type { AuditEntry } from "../store/security_store.ts";
 import { type Role, ROLES, type Store, StoreError } from "../store/store.ts";
+import { isValidUserName } from "../store/user_name.ts";
 import { printable, table } from "./format.ts";
 
 /** What the security commands need from main.ts. */
@@ -255,7 +256,7 @@ export function addSecurityCommands(
     await ctx.withStore(opts, async (store) => {
       let imported = 0;
       for (const { username, password } of users) {
-        if (!/^[A-Za-z0-9_.-][A-Za-z0-9_.@-]{0,63}$/.test(username) || password.length === 0) {
+        if (!isValidUserName(username) || password.length === 0) {
           ctx.out(
             `Skipped ${JSON.stringify(printable(username))}: invalid user name or empty password`,
           );

@@ -16,6 +16,7 @@ import { SqliteSecurityStore } from "./sqlite_security_store.ts";
 import { backupBeforeMigration, pruneSqlite, sqliteStorageInfo } from "./sqlite_maintenance.ts";
 import { INDEXED_TEXT_SQL } from "./sqlite_text_index.ts";
 import type { PrunePolicy, PruneStep, StorageInfo } from "./store.ts";
+import { checkUserName } from "./user_name.ts";
 import {
   type AgentRecord,
   type AgentRegistration,
@@ -503,6 +504,7 @@ class SqliteStore implements Store {
 
   createUser(username: string, passwordHash: string, role: Role): Promise<UserRecord> {
     try {
+      checkUserName(username);
       const row = this.#statements.createUser!.get(username, passwordHash, role, Date.now()) as Row;
       return Promise.resolve(toUser(row));
     } catch (error) {
