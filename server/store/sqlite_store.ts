@@ -6,8 +6,8 @@
  */
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import { dirname } from "node:path";
 import { SQLITE_MIGRATIONS } from "./migrations.ts";
+import { preparePrivateDatabase } from "./private_files.ts";
 import { transaction } from "./transaction.ts";
 import { nullableNumber, toAgent, toAlert, toUser } from "./_rows.ts";
 import type { SecurityStore } from "./security_store.ts";
@@ -160,7 +160,8 @@ export async function openSqliteStore(
   path: string,
   options: SqliteStoreOptions = {},
 ): Promise<Store> {
-  if (path !== ":memory:") await Deno.mkdir(dirname(path), { recursive: true });
+  // Readable by the server's user only, whatever the umask (private_files.ts).
+  if (path !== ":memory:") await preparePrivateDatabase(path);
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(path);
