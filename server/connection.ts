@@ -108,6 +108,8 @@ interface Session {
   hostname: string | null;
   /** The agent token logged in with (`LOGIN @token`), or null. */
   token: LoginToken | null;
+  /** Version of the user's credential at login (a password change closes us), or null. */
+  credential: string | null;
 }
 
 /**
@@ -135,6 +137,7 @@ export class Connection {
     agentId: null,
     hostname: null,
     token: null,
+    credential: null,
   };
   readonly #ip: string;
   /** Event lines read but not yet sent to a worker, as bytes. */
@@ -205,6 +208,11 @@ export class Connection {
   /** Id of the agent token this connection logged in with, or null. */
   get tokenId(): string | null {
     return this.#session.token?.id ?? null;
+  }
+
+  /** Version of the logged-in user's credential (`credentialStamp()`), or null. */
+  get credential(): string | null {
+    return this.#session.credential;
   }
 
   /** Whether a LOGIN of this connection is being verified now. */
@@ -543,6 +551,7 @@ export class Connection {
         this.#session.username = username;
         this.#session.role = outcome.role;
         this.#session.token = outcome.token ?? null;
+        this.#session.credential = outcome.credential ?? null;
         this.#shipping = outcome.role !== "viewer";
         this.#ctx.preLogin?.remove(this);
         this.#good();

@@ -116,6 +116,8 @@ export type PoolReply =
     readonly checked?: boolean;
     /** Security events of the attempt, stored by the main thread within their budget. */
     readonly events?: readonly LoginEvent[];
+    /** Version of the user's credential at login; null for a token. */
+    readonly credential?: string | null;
   }
   | { readonly kind: "failed"; readonly jobId: number; readonly message: string };
 

@@ -160,6 +160,8 @@ export interface LoginOutcome {
   readonly checked?: boolean;
   /** Security events of the attempt, to store through a `LoginEventGate`. */
   readonly events?: readonly LoginEvent[];
+  /** Version of the user's credential at login (`credentialStamp()`); null for a token. */
+  readonly credential?: string | null;
 }
 
 /** Lockout inputs of {@linkcode WorkerPool.login} (server/auth/lockout.ts). */
@@ -343,6 +345,7 @@ export class WorkerPool {
         token: reply.token ?? null,
         checked: reply.checked ?? false,
         events: reply.events ?? [],
+        credential: reply.credential ?? null,
       });
     } else if (reply.kind === "failed") {
       this.#settle(reply.jobId, undefined, reply.message);

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { TOKEN_LOGIN_USER } from "../../protocol/mod.ts";
 import type { LoginFailurePolicy } from "../store/security_store.ts";
 import type { Role, Store } from "../store/store.ts";
@@ -57,6 +58,11 @@ export interface LoginVerdict {
   readonly token: VerifiedToken | null;
   /** Whether a password was checked with scrypt (the user's hash or the unknown-user decoy). */
   readonly checked: boolean;
+  /**
+   * Version of the user's credential at login ({@linkcode credentialStamp}),
+   * so that a password change closes the connection; null for a token.
+   */
+  readonly credential: string | null;
 }
 
 /** A verdict, the events to store, and the follow-up work. */
@@ -102,6 +108,7 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
     locked: false,
     token: null,
     checked: false,
+    credential: null,
   };
   // The attempt is counted before any hashing, so parallel guesses cannot race the lockout.
   const reservation = lockout ? await lockout.reserve(who, attempt.ip, attempt.at) : null;
@@ -140,7 +147,13 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
       : await verifyNobody(attempt.password);
     verdict = { ...refused, checked: true };
     if (ok && user) {
-      verdict = { ...verdict, ok: true, userId: user.id, role: user.role };
+      verdict = {
+        ...verdict,
+        ok: true,
+        userId: user.id,
+        role: user.role,
+        credential: credentialStamp(user.passwordHash),
+      };
       events.push({
         kind: "success",
         severity: 5,
@@ -178,6 +191,21 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
     events,
     finish: () => finish().catch(() => {}),
   };
+}
+
+/**
+ * A short version of a user's credential: it changes with every password
+ * change (a new salt each time) and tells nothing about the password.
+ *
+ * @param passwordHash The user's stored hash.
+ * @returns 16 hex digits of its SHA-256.
+ * @example
+ * ```ts
+ * credentialStamp(user.passwordHash) !== connection.credential; // the password changed
+ * ```
+ */
+export function credentialStamp(passwordHash: string): string {
+  return createHash("sha256").update(passwordHash).digest("hex").slice(0, 16);
 }
 
 /**

@@ -18,6 +18,7 @@ import { checkPassword } from "./auth_routes.ts";
 import type { Auth, DashboardContext } from "./context.ts";
 import { parseCookies, problem, withSecurityHeaders } from "./http.ts";
 import { matchRoute, type Route } from "./routes.ts";
+import { sameCredential } from "./session.ts";
 import { isValidUserName } from "../store/user_name.ts";
 
 /** Methods that change state and therefore must come from the console's own origin. */
@@ -146,10 +147,8 @@ async function authenticate(
     const session = await ctx.sessions.get(token);
     if (session) {
       const user = await ctx.store.findUser(session.username);
-      if (
-        user && user.id === session.userId && user.passwordHash === session.passwordHash &&
-        user.role !== "agent"
-      ) {
+      // A removed user, or a new password or role, ends the session.
+      if (user && sameCredential(session, user) && user.role !== "agent") {
         return { session, user };
       }
       ctx.sessions.destroy(session.id);

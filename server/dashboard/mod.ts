@@ -27,6 +27,7 @@ import type { LoginEventGate } from "../auth/login_events.ts";
 import type { LoginFailurePolicy } from "../store/security_store.ts";
 import { SessionStore, type SessionStoreOptions } from "./session.ts";
 import { StatsCollector } from "./stats_collector.ts";
+import { startCredentialRecheck } from "./credential_recheck.ts";
 
 export { createDashboardHandler } from "./api.ts";
 export type { DashboardContext, ProtocolGauges, SecurityEventInput } from "./context.ts";
@@ -196,6 +197,8 @@ export function startDashboard(options: DashboardOptions): Promise<Dashboard> {
     now: Date.now,
   };
   const handle = createDashboardHandler(ctx);
+  // Removed users and changed passwords or roles end sessions and live streams.
+  const recheck = startCredentialRecheck(ctx);
   const serve = (port: number, tls: DashboardTls | undefined) =>
     Deno.serve({
       port,
@@ -218,6 +221,7 @@ export function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const shutdown = () => {
     stopping ??= (async () => {
       shutdownController.abort();
+      await recheck.stop();
       live.close();
       stats.close();
       await Promise.all([server, ...retired].map((s) => s.shutdown()));

@@ -156,8 +156,11 @@ export async function updateUser(req: RouteRequest, ctx: DashboardContext): Prom
   // The user's sessions end; an admin changing their own password stays signed in.
   ctx.sessions.destroyUser(name);
   const fresh = (await ctx.store.findUser(name)) ?? user;
-  if (req.auth!.session && name === actor && fresh.role !== "agent") {
-    const { token } = await ctx.sessions.create(fresh);
+  const renewed = req.auth!.session && name === actor && fresh.role !== "agent"
+    ? await ctx.sessions.create(fresh)
+    : undefined;
+  if (renewed) {
+    const { token } = renewed;
     return json(view(fresh), {
       headers: {
         "set-cookie": sessionCookie(ctx.cookieName, token, {
