@@ -52,6 +52,7 @@ import { isValidUserName, USER_NAME_RULE } from "./store/user_name.ts";
 import { loadRulesFile } from "./rules/rules_file.ts";
 import { webhookUrl } from "./rules/webhook.ts";
 import { addOpsCommands, byteSizeArg, retentionDaysArg } from "./cli/ops_commands.ts";
+import { addCheckCommand } from "./cli/check_command.ts";
 import { DEFAULT_TEXT_INDEX_MAX_LAG } from "./worker_pool.ts";
 import { MAX_TEXT_INDEX_CATCHUP_SECONDS } from "./text_index_lag.ts";
 import { SERVER_VERSION, versionLine } from "./version.ts";
@@ -754,6 +755,7 @@ function buildProgram() {
         }
       });
     });
+  addCheckCommand(program as unknown as Command, { out });
   // Operations (issue 10): --config, config check|keys, backup. Keep this last.
   addOpsCommands(program as unknown as CommandUnknownOpts, {
     out,

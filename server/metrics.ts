@@ -73,6 +73,8 @@ export class ServerMetrics {
   readonly consoleLogins = { ok: 0, failed: 0, throttled: 0 };
   /** Passwords checked with scrypt (a known user's or the unknown-user decoy), by channel. */
   readonly passwordChecks = { agent: 0, console: 0 };
+  /** 1 when the start-up integrity check of the database passed, 0 when it failed, null before. */
+  databaseIntegrityOk: number | null = null;
   readonly #latency = new Map<string, Histogram>();
   readonly #started = Date.now();
 
@@ -158,6 +160,14 @@ export class ServerMetrics {
       "Passwords checked with scrypt, by channel (refused and locked attempts are not checked).",
       Object.entries(this.passwordChecks).map(([channel, n]) => [`{channel="${channel}"}`, n]),
     );
+    if (this.databaseIntegrityOk !== null) {
+      metric(
+        "nms_database_integrity_ok",
+        "gauge",
+        "1 when the start-up integrity check of the database passed, 0 when it found damage.",
+        [["", this.databaseIntegrityOk]],
+      );
+    }
     lines.push(
       "# HELP nms_http_request_duration_seconds Web console and API request latency.",
       "# TYPE nms_http_request_duration_seconds histogram",

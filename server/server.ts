@@ -31,6 +31,7 @@ import { type LockoutOptions, lockoutPolicy } from "./auth/lockout.ts";
 import { type ConnectionLimitOptions, resolveLimits } from "./connection_limits.ts";
 import { watchCredentials } from "./credential_watch.ts";
 import { LoginEventGate } from "./auth/login_events.ts";
+import { type IntegrityState, startIntegrityCheck } from "./store/integrity_check.ts";
 import { ReloadableListener } from "./reloadable_listener.ts";
 import {
   DEFAULT_SYSLOG_ALLOW,
@@ -319,6 +320,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     throw error;
   }
   const metrics = new ServerMetrics();
+  let integrity: IntegrityState = { status: location.kind === "sqlite" ? "checking" : "skipped" };
   // Login events of both the agent protocol and the console, within one budget.
   const loginEvents = new LoginEventGate({
     record: (event) => pool.recordEvents(securityEvent(event)),
@@ -352,6 +354,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
         recordSecurityEvent: (event) =>
           workers.recordEvents(securityEvent({ at: Date.now(), ...event })),
         loginEvents,
+        databaseIntegrity: () => integrity,
       });
     } catch (error) {
       await credentials.stop();
@@ -365,6 +368,22 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     }
     log.info("Web console listening", { url: dashboard.url });
   }
+  // The integrity of a SQLite database is checked behind start-up (docs/PRODUCTION.md).
+  const integrityCheck = location.kind === "sqlite" ? startIntegrityCheck(location.path) : null;
+  void integrityCheck?.result.then((report) => {
+    metrics.databaseIntegrityOk = report.ok ? 1 : 0;
+    const seconds = Number(report.seconds.toFixed(1));
+    if (report.ok) {
+      integrity = { status: "ok", seconds };
+      log.info("Database integrity check passed", { seconds });
+    } else {
+      integrity = { status: "corrupt", problems: report.problems, seconds };
+      log.error(
+        "Database integrity check found damage: see 'Recovering a damaged database' in docs/PRODUCTION.md",
+        { problems: report.problems.slice(0, 5).join("; "), seconds },
+      );
+    }
+  });
   log.info("Listening for agents", {
     address: `${addr.hostname}:${addr.port}`,
     transport: tcp.transport,
@@ -425,6 +444,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
       await silence.stop();
       await retention.stop();
       loginEvents.close();
+      integrityCheck?.stop();
       await pool.close();
       await webhook?.close();
       await store.close();

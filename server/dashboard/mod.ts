@@ -24,6 +24,7 @@ import { type LiveAlertSource, LiveHub } from "./live_stream.ts";
 import { LoginThrottle } from "./login_throttle.ts";
 import { Lockout } from "../auth/lockout.ts";
 import type { LoginEventGate } from "../auth/login_events.ts";
+import type { IntegrityState } from "../store/integrity_check.ts";
 import type { LoginFailurePolicy } from "../store/security_store.ts";
 import { SessionStore, type SessionStoreOptions } from "./session.ts";
 import { StatsCollector } from "./stats_collector.ts";
@@ -89,6 +90,11 @@ export interface DashboardOptions {
    * @default {none: every login event goes to recordSecurityEvent}
    */
   readonly loginEvents?: LoginEventGate;
+  /**
+   * What the start-up integrity check found, for `/healthz`.
+   * @default {always "skipped"}
+   */
+  readonly databaseIntegrity?: () => IntegrityState;
   /** Session expiry and clock. */
   readonly sessions?: SessionStoreOptions;
   /**
@@ -192,6 +198,7 @@ export function startDashboard(options: DashboardOptions): Promise<Dashboard> {
       if (options.loginEvents) options.loginEvents.admit(ip, events);
       else for (const event of events) recordSecurityEvent(event);
     },
+    databaseIntegrity: options.databaseIntegrity ?? (() => ({ status: "skipped" })),
     log,
     shutdownSignal: shutdownController.signal,
     now: Date.now,
