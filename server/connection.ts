@@ -387,8 +387,9 @@ export class Connection {
         if (this.#partial) this.#partialWaitMs += Date.now() - this.#readingSince;
         this.#chunkLines = 0;
         this.#splitter.pushBytes(buffer.subarray(0, n), sink);
+        // Only a session that ships events gets the large buffer, never a client before LOGIN.
         if (
-          n === buffer.length && buffer.length < BUSY_READ_BUFFER_BYTES &&
+          n === buffer.length && buffer.length < BUSY_READ_BUFFER_BYTES && this.#shipping &&
           busyReadBuffers < MAX_BUSY_READ_BUFFERS
         ) {
           busyReadBuffers++;

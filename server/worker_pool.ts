@@ -30,6 +30,8 @@ import { NO_REPLY } from "./worker_messages.ts";
 import type { LoginToken } from "./worker_messages.ts";
 import type { LoginFailurePolicy } from "./store/security_store.ts";
 import type { LoginEvent } from "./auth/login_events.ts";
+import { isValidUserName, MAX_USER_NAME_CHARS } from "./store/user_name.ts";
+import { TOKEN_LOGIN_USER } from "../protocol/mod.ts";
 
 /**
  * Event batches queued or in progress across all workers. When every credit is
@@ -451,11 +453,14 @@ export class WorkerPool {
   ): Promise<LoginOutcome> {
     const worker = this.leastLoaded();
     const [jobId, promise] = this.#track<LoginOutcome>(worker);
+    // A name no account can have is refused without hashing: only its start
+    // (still an impossible name) crosses to the worker, and no password.
+    const possible = username === TOKEN_LOGIN_USER || isValidUserName(username);
     const request: PoolRequest = {
       kind: "login",
       jobId,
-      username,
-      password,
+      username: possible ? username : username.slice(0, MAX_USER_NAME_CHARS + 1),
+      password: possible ? password : "",
       address,
       at: Date.now(),
       ip: security.ip,
