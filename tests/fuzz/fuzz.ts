@@ -68,6 +68,8 @@ export interface FuzzOptions {
   readonly logLines?: () => number;
   /** The server's database file, whose growth (with its `-wal`) is measured; none when absent. */
   readonly dbPath?: string;
+  /** CPU seconds the server has used so far; not measured when absent. */
+  readonly cpuSeconds?: () => Promise<number>;
   /**
    * Give up after this long, in ms.
    * @default {120000}
@@ -104,6 +106,8 @@ export interface FuzzReport {
   readonly logLines: number | null;
   /** Growth of the database and its write-ahead log, in bytes, or null when not measured. */
   readonly dbGrowthBytes: number | null;
+  /** CPU seconds the server used during the run, or null when not measured. */
+  readonly cpuSeconds: number | null;
   /** Security events stored during the run. */
   readonly securityEvents: number;
   /** Characters of their lines and messages. */
@@ -460,6 +464,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   let maxRss = await options.rss();
   const logBefore = options.logLines?.() ?? 0;
   const lastIdBefore = (await options.store.queryEvents({ limit: 1 }))[0]?.id ?? 0;
+  const cpuBefore = await options.cpuSeconds?.() ?? 0;
   const dbBefore = options.dbPath
     ? await fileBytes(options.dbPath) + await fileBytes(`${options.dbPath}-wal`)
     : 0;
@@ -531,6 +536,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       dbGrowthBytes: options.dbPath
         ? await fileBytes(options.dbPath) + await fileBytes(`${options.dbPath}-wal`) - dbBefore
         : null,
+      cpuSeconds: options.cpuSeconds ? await options.cpuSeconds() - cpuBefore : null,
       securityEvents: security.length,
       securityEventBytes: security.reduce((n, e) => n + e.raw.length + e.message.length, 0),
       elapsedMs: performance.now() - started,
@@ -647,6 +653,27 @@ export async function procRss(pid: number): Promise<number> {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
+/**
+ * CPU time of another process (user and system, all threads), from /proc.
+ *
+ * @param pid Process id.
+ * @returns Seconds, or 0 when the process is gone.
+ * @example
+ * ```ts
+ * await procCpuSeconds(server.pid);
+ * ```
+ */
+export async function procCpuSeconds(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => "");
+  // The fields after the command name, which is in parentheses: utime and stime are 14th and 15th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  return Number.isFinite(ticks) ? ticks / CLOCK_TICKS_PER_SECOND : 0;
+}
+
+/** Linux's clock ticks per second of /proc times (`getconf CLK_TCK`). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 function flag(args: string[], name: string, fallback: number): number {
   const at = args.indexOf(name);
   if (at < 0) return fallback;
@@ -683,6 +710,7 @@ if (import.meta.main) {
         loginFlood: { logins: Math.max(10_000, lines / 5), addresses: 100, idleSockets: 2_000 },
         logLines: () => server.stderr().split("\n").length - 1,
         dbPath,
+        cpuSeconds: () => procCpuSeconds(server.pid),
       });
       const failures = fuzzFailures(report, { legitEvents, maxRssBytes: maxRssMib * 2 ** 20 });
       const out = (text: string) => Deno.stdout.writeSync(encoder.encode(text + "\n"));
@@ -692,7 +720,8 @@ if (import.meta.main) {
         } MiB) ` +
           `on ${report.connections} connections in ${(report.elapsedMs / 1000).toFixed(1)} s; ` +
           `legitimate events stored ${report.legitStored}/${legitEvents}; hostile stored ${report.foreignStored}; ` +
-          `server RSS max ${mib(report.maxRssBytes)} MiB (bound ${maxRssMib} MiB); ` +
+          `server RSS max ${mib(report.maxRssBytes)} MiB (bound ${maxRssMib} MiB), ` +
+          `CPU ${report.cpuSeconds?.toFixed(1)} s; ` +
           `pre-login flood: ${report.floodLogins} refused LOGINs of 60 KB; ` +
           `${report.securityEvents} security events stored (${report.securityEventBytes} characters); ` +
           `database +${report.dbGrowthBytes} bytes with the legitimate events; ${report.logLines} log lines`,

@@ -122,3 +122,19 @@ Deno.test("the events of a refused-LOGIN flood are folded: a few per address, on
     await store.close();
   }
 });
+
+Deno.test("guessing with names an account could have costs at most 5 password hashes per address", async () => {
+  await using srv = await startSecureServer({ workers: 2 });
+  const addresses = 20;
+  await Promise.all(Array.from({ length: addresses }, async (_, i) => {
+    const address = `127.0.3.${i + 1}`;
+    for (let n = 0; n < 25; n++) {
+      await using client = await SourceClient.connect(srv.port, address);
+      if (await client.readLine() !== WELCOME_LINE) continue;
+      await client.send(`LOGIN user-${i}-${n} wrong`);
+      assert.match((await client.readLine())!, /^ACK FAIL /);
+    }
+  }));
+  const checked = srv.server.metrics.passwordChecks.agent;
+  assert.ok(checked <= 5 * addresses, `${checked} passwords hashed for ${25 * addresses} LOGINs`);
+});
