@@ -31,7 +31,7 @@ export const DEFAULT_MAX_PRE_LOGIN_CONNECTIONS = 256;
  * only while connections per address are limited at all
  * (`--max-connections-per-ip`), and never above that limit.
  */
-export const MAX_PRE_LOGIN_CONNECTIONS_PER_ADDRESS = 16;
+export const MAX_PRE_LOGIN_CONNECTIONS_PER_ADDRESS = 32;
 
 /** What the budget needs of a connection. */
 export interface PreLoginConnection {

@@ -1,10 +1,11 @@
 /**
- * One login attempt, start to finish: the lockout check (before any hashing,
- * so refusing a locked user or address costs one indexed read), the password
- * or token check, the failure count, the security events that make guessing
- * visible, and the work after a success (transparent re-hash of a weak
- * password hash, the token's last use). Run by the pool workers for the
- * agent protocol; usable by any other login path so all share one lockout.
+ * One login attempt, start to finish: the lockout reservation (before any
+ * hashing, so refusing a locked user or address costs one indexed read), the
+ * password or token check, the failure count, the security events that make
+ * guessing visible, the transparent re-hash of a weak password hash, and the
+ * work after a success (the reservation taken back, the token's last use).
+ * Run by the pool workers for the agent protocol; usable by any other login
+ * path so all share one lockout.
  *
  * @module
  */
@@ -147,12 +148,21 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
       : await verifyNobody(attempt.password);
     verdict = { ...refused, checked: true };
     if (ok && user) {
+      // Transparent upgrade: a hash weaker than today's default is replaced,
+      // unless the password was changed meanwhile. Before the answer, so that
+      // the connection keeps the new hash's stamp and is not closed as if the
+      // password had changed.
+      let hash = user.passwordHash;
+      if (needsRehash(hash)) {
+        const fresh = await hashPassword(attempt.password);
+        if (await store.security.replacePasswordHash(user.username, hash, fresh)) hash = fresh;
+      }
       verdict = {
         ...verdict,
         ok: true,
         userId: user.id,
         role: user.role,
-        credential: credentialStamp(user.passwordHash),
+        credential: credentialStamp(hash),
       };
       events.push({
         kind: "success",
@@ -161,12 +171,6 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
       });
       finish = async () => {
         await reservation?.succeed();
-        // Transparent upgrade: a hash weaker than today's default is replaced,
-        // unless the password was changed meanwhile.
-        if (needsRehash(user.passwordHash)) {
-          const fresh = await hashPassword(attempt.password);
-          await store.security.replacePasswordHash(user.username, user.passwordHash, fresh);
-        }
       };
     }
   }

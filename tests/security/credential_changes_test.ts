@@ -104,3 +104,18 @@ Deno.test("changing an agent account's password from another process closes its 
   assert.equal(await agent.readLine(), formatAck(false, FAIL.credentialRevoked));
   assert.equal(await agent.readLine(), null);
 });
+
+Deno.test("the transparent re-hash of a weak password hash at login does not close the connection", async () => {
+  await using srv = await startSecureServer({ credentialCheckIntervalMs: 200 });
+  await addUser(srv.server.store, "legacy", "agent", "agent password"); // a weak (test) hash
+  const weak = (await srv.server.store.findUser("legacy"))!.passwordHash;
+  await using agent = await LineClient.connect(srv.port);
+  await agent.readLine();
+  await agent.send("LOGIN legacy agent password");
+  assert.equal(await agent.readLine(), formatAck(true, OK.login));
+  assert.notEqual((await srv.server.store.findUser("legacy"))!.passwordHash, weak, "re-hashed");
+  // Several credential checks later, the connection still answers.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await agent.send("BYE");
+  assert.equal(await agent.readLine(), formatAck(true, OK.goodbye));
+});
