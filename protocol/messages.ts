@@ -51,6 +51,8 @@ export const FAIL = {
   idleTimeout: "Idle for too long, closing connection",
   /** Sent before closing a connection that held a line incomplete for the line timeout. */
   lineTimeout: "Line incomplete for too long, closing connection",
+  /** Sent before closing a connection that did not log in within the login timeout. */
+  loginTimeout: "Not logged in in time, closing connection",
   /** Sent before closing a connection whose agent token was revoked. */
   credentialRevoked: "Credential revoked, closing connection",
   /** REGISTER with a hostname the token or client certificate is not bound to. */

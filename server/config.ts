@@ -13,9 +13,11 @@ import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT } from "../protocol/mod.ts";
 import {
   DEFAULT_IDLE_TIMEOUT_SECONDS,
   DEFAULT_LINE_TIMEOUT_SECONDS,
+  DEFAULT_LOGIN_TIMEOUT_SECONDS,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_IP,
   DEFAULT_MAX_EVENTS_PER_SECOND,
+  DEFAULT_MAX_PRE_LOGIN_CONNECTIONS,
 } from "./agent_port/mod.ts";
 import { DEFAULT_LOCKOUT_SECONDS, DEFAULT_MAX_LOGIN_FAILURES } from "./auth/mod.ts";
 import { parseByteSize } from "./byte_size.ts";
@@ -23,7 +25,11 @@ import { DEFAULT_HTTP_PORT } from "./dashboard/mod.ts";
 import { DEFAULT_TEXT_INDEX_MAX_LAG, MAX_TEXT_INDEX_CATCHUP_SECONDS } from "./ingest/mod.ts";
 import { checkRetentionDays } from "./retention.ts";
 import { DEFAULT_DB_PATH } from "./server.ts";
-import { DEFAULT_SYSLOG_ALLOW, parseAllowList } from "./syslog/mod.ts";
+import {
+  DEFAULT_SYSLOG_ALLOW,
+  DEFAULT_SYSLOG_IDLE_TIMEOUT_SECONDS,
+  parseAllowList,
+} from "./syslog/mod.ts";
 
 /** Environment variable with the password of the `admin` created on first start. */
 export const ADMIN_PASSWORD_ENV = "NMS_ADMIN_PASSWORD";
@@ -270,6 +276,14 @@ export const SERVE_OPTIONS = {
     parse: allowListArg,
     default: DEFAULT_SYSLOG_ALLOW.join(","),
   },
+  syslogIdleTimeout: {
+    flags: "--syslog-idle-timeout <seconds>",
+    help: "close a syslog TCP or TLS connection silent this long (0: never)",
+    group: G.syslog,
+    env: "NMS_SYSLOG_IDLE_TIMEOUT",
+    parse: integerArg(0, 7 * 86400),
+    default: DEFAULT_SYSLOG_IDLE_TIMEOUT_SECONDS,
+  },
   tlsCert: {
     flags: "--tls-cert <file>",
     help: "certificate chain (PEM) of the TLS listeners",
@@ -324,6 +338,22 @@ export const SERVE_OPTIONS = {
     env: "NMS_LINE_TIMEOUT",
     parse: integerArg(0, 86400),
     default: DEFAULT_LINE_TIMEOUT_SECONDS,
+  },
+  loginTimeout: {
+    flags: "--login-timeout <seconds>",
+    help: "close a connection that has not logged in this long after connecting (0: never)",
+    group: G.limits,
+    env: "NMS_LOGIN_TIMEOUT",
+    parse: integerArg(0, 86400),
+    default: DEFAULT_LOGIN_TIMEOUT_SECONDS,
+  },
+  maxPreLoginConnections: {
+    flags: "--max-pre-login-connections <n>",
+    help: "most open agent connections not logged in yet; the oldest goes first (0: no limit)",
+    group: G.limits,
+    env: "NMS_MAX_PRE_LOGIN_CONNECTIONS",
+    parse: integerArg(0, 1_000_000),
+    default: DEFAULT_MAX_PRE_LOGIN_CONNECTIONS,
   },
   maxEventsPerSecond: {
     flags: "--max-events-per-second <n>",
@@ -428,6 +458,7 @@ export interface ServeFlags {
   readonly syslogTcp?: number;
   readonly syslogTls?: number;
   readonly syslogAllow: string;
+  readonly syslogIdleTimeout: number;
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   readonly plainAgents?: true;
@@ -436,6 +467,8 @@ export interface ServeFlags {
   readonly maxConnectionsPerIp: number;
   readonly idleTimeout: number;
   readonly lineTimeout: number;
+  readonly loginTimeout: number;
+  readonly maxPreLoginConnections: number;
   readonly maxEventsPerSecond: number;
   readonly maxLoginFailures: number;
   readonly lockoutSeconds: number;

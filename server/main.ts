@@ -26,6 +26,7 @@ function processContext(): CliContext {
     writeErr: (text) => Deno.stderr.writeSync(encoder.encode(text)),
     env: (name) => Deno.env.get(name),
     actor: cliActor(),
+    stderrIsTerminal: Deno.stderr.isTerminal(),
   };
 }
 

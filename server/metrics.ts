@@ -74,6 +74,10 @@ export class ServerMetrics {
   eventsFailed = 0;
   /** Console logins by outcome. */
   readonly consoleLogins = { ok: 0, failed: 0, throttled: 0 };
+  /** Passwords checked with scrypt (a known user's or the unknown-user decoy), by channel. */
+  readonly passwordChecks = { agent: 0, console: 0 };
+  /** 1 when the start-up integrity check of the database passed, 0 when it failed, null before. */
+  databaseIntegrityOk: number | null = null;
   readonly #latency = new Map<string, Histogram>();
   readonly #started = Date.now();
 
@@ -167,6 +171,18 @@ export class ServerMetrics {
         "counter",
         "Web console login attempts by outcome.",
         byLabel("outcome", this.consoleLogins),
+      )
+      .metric(
+        "nms_password_checks_total",
+        "counter",
+        "Passwords checked with scrypt, by channel (refused and locked attempts are not checked).",
+        byLabel("channel", this.passwordChecks),
+      )
+      .metric(
+        "nms_database_integrity_ok",
+        "gauge",
+        "1 when the start-up integrity check of the database passed, 0 when it found damage.",
+        this.databaseIntegrityOk === null ? [] : one(this.databaseIntegrityOk),
       )
       .histogram(
         "nms_http_request_duration_seconds",

@@ -9,7 +9,7 @@
 
 import { dirname } from "node:path";
 import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT } from "../protocol/mod.ts";
-import { bootstrapAdmin, type LockoutOptions, lockoutPolicy } from "./auth/mod.ts";
+import { bootstrapAdmin, type LockoutOptions, lockoutPolicy, LoginEventGate } from "./auth/mod.ts";
 import {
   type ConnectionLimitOptions,
   Listener,
@@ -32,6 +32,7 @@ import {
   type RuleSet,
   webhookUrl,
 } from "./rules/mod.ts";
+import { type IntegrityState, startIntegrityCheck } from "./store/mod.ts";
 import {
   DEFAULT_SYSLOG_ALLOW,
   parseAllowList,
@@ -91,6 +92,12 @@ export interface ServerOptions {
   /** Password of the `admin` created on first start; random when absent. */
   adminPassword?: string | undefined;
   /**
+   * Write a generated admin password into the log, not only into its 0600
+   * file: only when the log is an interactive terminal (main.ts checks).
+   * @default {false}
+   */
+  showGeneratedPassword?: boolean | undefined;
+  /**
    * Diagnostics sink.
    * @default {a text logger on stderr}
    */
@@ -109,6 +116,16 @@ export interface ServerOptions {
    * @default {["127.0.0.0/8", "::1/128"]}
    */
   syslogAllow?: readonly string[] | undefined;
+  /**
+   * Seconds a syslog TCP or TLS connection may send nothing before it is closed; 0: never.
+   * @default {DEFAULT_SYSLOG_IDLE_TIMEOUT_SECONDS}
+   */
+  syslogIdleTimeoutSeconds?: number | undefined;
+  /**
+   * Open syslog TCP or TLS connections per sender address; 0: no limit.
+   * @default {DEFAULT_SYSLOG_MAX_CONNECTIONS_PER_IP}
+   */
+  syslogMaxConnectionsPerIp?: number | undefined;
   /** The server's certificate and key (PEM text), for the TLS listeners. */
   tls?: TlsCertificate | undefined;
   // Web console (server/dashboard/, docs/API.md): served over HTTPS when `tls` is given.
@@ -267,8 +284,11 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
       adminPassword: options.adminPassword,
     });
     if (admin.created && admin.generated) {
+      // The log may end in journald or `docker logs`: the password only goes to a person's terminal.
       log.warn(
-        `Created user admin with a generated password (also in ${admin.file}; change it with 'nms-server user passwd admin'): ${admin.password}`,
+        options.showGeneratedPassword
+          ? `Created user admin with a generated password (also in ${admin.file}; change it with 'nms-server user passwd admin'): ${admin.password}`
+          : `Created user admin with a generated password, in ${admin.file} (mode 0600): read it there, then change it with 'nms-server user passwd admin'`,
       );
     }
     writer = await Writer.start({
@@ -299,6 +319,8 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
       tlsPort: options.syslogTlsPort,
       tls: options.tls,
       allow: options.syslogAllow,
+      idleTimeoutSeconds: options.syslogIdleTimeoutSeconds,
+      maxConnectionsPerIp: options.syslogMaxConnectionsPerIp,
     });
   } catch (error) {
     tcp?.close();
@@ -308,7 +330,12 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     throw error;
   }
   const metrics = new ServerMetrics();
-  const listener = new Listener(tcp, { pool, writer, log, metrics, limits, lockout });
+  let integrity: IntegrityState = { status: location.kind === "sqlite" ? "checking" : "skipped" };
+  // Login events of both the agent protocol and the console, within one budget.
+  const loginEvents = new LoginEventGate({
+    record: (event) => writer.recordEvents(securityEvent(event)),
+  });
+  const listener = new Listener(tcp, { pool, writer, log, metrics, limits, lockout, loginEvents });
   const accepting = listener.run();
   const addr = tcp.addr;
   const credentials = watchCredentials(listener, store, {
@@ -336,11 +363,14 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
         }),
         recordSecurityEvent: (event) =>
           writes.recordEvents(securityEvent({ at: Date.now(), ...event })),
+        loginEvents,
+        databaseIntegrity: () => integrity,
       });
     } catch (error) {
       await credentials.stop();
       await listener.stop();
       await accepting;
+      loginEvents.close();
       await syslog.stop();
       await pool.close();
       await writer.close();
@@ -349,6 +379,22 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     }
     log.info("Web console listening", { url: dashboard.url });
   }
+  // The integrity of a SQLite database is checked behind start-up (docs/PRODUCTION.md).
+  const integrityCheck = location.kind === "sqlite" ? startIntegrityCheck(location.path) : null;
+  void integrityCheck?.result.then((report) => {
+    metrics.databaseIntegrityOk = report.ok ? 1 : 0;
+    const seconds = Number(report.seconds.toFixed(1));
+    if (report.ok) {
+      integrity = { status: "ok", seconds };
+      log.info("Database integrity check passed", { seconds });
+    } else {
+      integrity = { status: "corrupt", problems: report.problems, seconds };
+      log.error(
+        "Database integrity check found damage: see 'Recovering a damaged database' in docs/PRODUCTION.md",
+        { problems: report.problems.slice(0, 5).join("; "), seconds },
+      );
+    }
+  });
   log.info("Listening for agents", {
     address: `${addr.hostname}:${addr.port}`,
     transport: tcp.transport,
@@ -408,6 +454,8 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
       await syslog.stop();
       await silence.stop();
       await retention.stop();
+      loginEvents.close();
+      integrityCheck?.stop();
       await pool.close();
       await writer.close();
       await webhook?.close();

@@ -43,10 +43,12 @@ Deno.test("server answers garbage, a 1 MiB line, NULs and invalid UTF-8 with ACK
   assert.deepEqual(events.map((e) => e.raw).sort(), ["bad \uFFFD\uFFFD\uFFFD", "still working"]);
 });
 
-Deno.test("server closes a connection after 100 consecutive bad lines, answering each first", async () => {
+Deno.test("server closes a logged-in connection after 100 consecutive bad lines, answering each first", async () => {
   await using srv = await startTestServer();
   await using evil = await LineClient.connect(srv.port);
   await evil.readLine();
+  await evil.send("LOGIN admin admin");
+  assert.equal(await evil.readLine(), "ACK OK Login successful");
   await evil.sendRaw(encoder.encode("NOPE\n".repeat(MAX_CONSECUTIVE_BAD_LINES + 50)));
   const acks: string[] = [];
   for (let line = await evil.readLine(); line !== null; line = await evil.readLine()) {

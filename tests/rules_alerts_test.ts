@@ -177,9 +177,10 @@ Deno.test("server counts a resent EVENT once towards brute force", async () => {
 
 Deno.test("server raises an alert for repeated failed logins to NMS itself", async () => {
   await using srv = await start();
-  await using client = await LineClient.connect(srv.port);
-  await client.readLine();
+  // One connection per attempt: a connection that has not logged in gets three bad lines.
   for (let i = 0; i < 5; i++) {
+    await using client = await LineClient.connect(srv.port);
+    await client.readLine();
     await client.send("LOGIN admin wrong-password");
     assert.equal(await client.readLine(), "ACK FAIL Invalid credentials");
   }

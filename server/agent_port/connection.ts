@@ -31,6 +31,9 @@ import {
 } from "../ingest/mod.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import { CLOSE_GRACE_MS, type ConnectionLimits, RateLimiter } from "./connection_limits.ts";
+import { type LoginEventGate, redactLine } from "../auth/mod.ts";
+import { MAX_BAD_LINES_BEFORE_LOGIN, type PreLoginBudget } from "./pre_login.ts";
+import type { WarnThrottle } from "../warn_throttle.ts";
 
 /**
  * Bytes read from the socket at once. A connection starts with the small
@@ -50,6 +53,9 @@ const BUSY_READ_BUFFER_BYTES = 256 * 1024;
  */
 const MAX_BUSY_READ_BUFFERS = 16;
 let busyReadBuffers = 0;
+
+/** Longest wait, in ms, for the last line of a connection closed by {@linkcode Connection.abort}. */
+const ABORT_GRACE_MS = 100;
 
 /** Most event lines sent to a worker as one batch. */
 export const MAX_BATCH_LINES = 1000;
@@ -77,6 +83,12 @@ export interface ConnectionContext {
   readonly lockout?: LoginFailurePolicy | null;
   /** Rate limit and timeouts (server/agent_port/connection_limits.ts); absent: none. */
   readonly limits?: ConnectionLimits;
+  /** Stores the security events of logins within their budget; absent: none are stored. */
+  readonly loginEvents?: LoginEventGate;
+  /** Throttles diagnostics about clients (server/warn_throttle.ts); absent: all are logged. */
+  readonly warnings?: WarnThrottle;
+  /** Connections not logged in yet (server/pre_login.ts), kept by the listener. */
+  readonly preLogin?: PreLoginBudget<Connection>;
 }
 
 /**
@@ -99,6 +111,8 @@ interface Session {
   hostname: string | null;
   /** The agent token logged in with (`LOGIN @token`), or null. */
   token: LoginToken | null;
+  /** Version of the user's credential at login (a password change closes us), or null. */
+  credential: string | null;
 }
 
 /**
@@ -114,6 +128,8 @@ interface Session {
 export class Connection {
   /** Client address as `ip:port`. */
   readonly address: string;
+  /** When the socket was accepted, ms since the epoch (the login deadline counts from it). */
+  readonly connectedAt: number = Date.now();
   readonly #conn: ByteConn;
   readonly #ctx: ConnectionContext;
   readonly #acks: AckQueue;
@@ -124,6 +140,7 @@ export class Connection {
     agentId: null,
     hostname: null,
     token: null,
+    credential: null,
   };
   readonly #ip: string;
   /** Event lines read but not yet sent to a worker, as bytes. */
@@ -162,6 +179,8 @@ export class Connection {
   #finalSent = false;
   /** Ends a rate-limit pause early (stop). */
   #wakePause: (() => void) | null = null;
+  /** A LOGIN of this connection is being verified. */
+  #verifyingLogin = false;
 
   /**
    * @param conn The accepted socket; the connection owns and closes it.
@@ -194,6 +213,16 @@ export class Connection {
     return this.#session.token?.id ?? null;
   }
 
+  /** Version of the logged-in user's credential (`credentialStamp()`), or null. */
+  get credential(): string | null {
+    return this.#session.credential;
+  }
+
+  /** Whether a LOGIN of this connection is being verified now. */
+  get verifyingLogin(): boolean {
+    return this.#verifyingLogin;
+  }
+
   /**
    * Closes the connection when it has sent nothing for too long, or has held
    * an incomplete line for too long. Called about once a second by the listener.
@@ -210,6 +239,15 @@ export class Connection {
     ) {
       void this.closeWith(FAIL.lineTimeout);
       return FAIL.lineTimeout;
+    }
+    // Before LOGIN a connection has a deadline, whatever it sends: no slot held
+    // for free. A LOGIN the server is still verifying is not the client's delay.
+    if (
+      this.#session.username === null && !this.#verifyingLogin &&
+      now - this.connectedAt > limits.loginTimeoutMs
+    ) {
+      void this.closeWith(FAIL.loginTimeout);
+      return FAIL.loginTimeout;
     }
     // Before LOGIN a connection gets the short (line) timeout: no slot held for free.
     const idleMs = this.#session.username === null
@@ -233,7 +271,7 @@ export class Connection {
   async closeWith(reason: FailReason): Promise<void> {
     if (this.#finalReason === null && !this.#closed) {
       this.#finalReason = reason;
-      this.#ctx.log.info("Closing connection", { address: this.address, reason });
+      this.#note("info", reason, "Closing connection", { address: this.address, reason });
     }
     this.#stopping = true;
     this.#wakePause?.();
@@ -242,6 +280,27 @@ export class Connection {
       this.#close();
     }
     await this.#served;
+  }
+
+  /**
+   * Closes at once, sending `ACK FAIL <reason>` without waiting for the client
+   * or for lines in progress: for a connection evicted before it logged in.
+   *
+   * @param reason The last line the client gets, if it reads it.
+   */
+  abort(reason: FailReason): void {
+    if (this.#closed) return;
+    this.#stopping = true;
+    this.#finalSent = true;
+    this.#wakePause?.();
+    this.#note("info", reason, "Closing connection", { address: this.address, reason });
+    // A client that does not read gets no grace: the slot is wanted now.
+    const timer = setTimeout(() => this.#close(), ABORT_GRACE_MS);
+    this.#conn.write(new TextEncoder().encode(formatAckLine(false, reason))).catch(() => 0)
+      .finally(() => {
+        clearTimeout(timer);
+        this.#close();
+      });
   }
 
   /** Answers what was read, then the final reason, within the grace period. */
@@ -331,8 +390,9 @@ export class Connection {
         if (this.#partial) this.#partialWaitMs += Date.now() - this.#readingSince;
         this.#chunkLines = 0;
         this.#splitter.pushBytes(buffer.subarray(0, n), sink);
+        // Only a session that ships events gets the large buffer, never a client before LOGIN.
         if (
-          n === buffer.length && buffer.length < BUSY_READ_BUFFER_BYTES &&
+          n === buffer.length && buffer.length < BUSY_READ_BUFFER_BYTES && this.#shipping &&
           busyReadBuffers < MAX_BUSY_READ_BUFFERS
         ) {
           busyReadBuffers++;
@@ -399,8 +459,11 @@ export class Connection {
       }
       // Nothing after BYE is read: the client said it was done.
       if (this.#saidBye) break;
-      if (this.#badInARow >= MAX_CONSECUTIVE_BAD_LINES) {
-        this.#ctx.log.warn("Closing connection after too many bad lines", {
+      const maxBad = this.#session.username === null
+        ? MAX_BAD_LINES_BEFORE_LOGIN
+        : MAX_CONSECUTIVE_BAD_LINES;
+      if (this.#badInARow >= maxBad) {
+        this.#note("warn", "bad lines", "Closing connection after too many bad lines", {
           address: this.address,
           lines: this.#badInARow,
         });
@@ -413,7 +476,8 @@ export class Connection {
 
   async #handleLine(line: string): Promise<void> {
     const parsed = parseCommand(line);
-    if (!parsed.ok) return this.#bad(parsed.reason, quote(line));
+    // A malformed LOGIN still carries a password: it never reaches the log.
+    if (!parsed.ok) return this.#bad(parsed.reason, quote(redactLine(line)));
     const command = parsed.command;
     const session = this.#session;
     if (command.type === "LOGIN") {
@@ -480,15 +544,20 @@ export class Connection {
   async #login(username: string, password: string): Promise<void> {
     const slot = this.#acks.reserve();
     try {
+      this.#verifyingLogin = true;
       const outcome = await this.#ctx.pool.login(username, password, this.address, {
         ip: this.#ip,
         lockout: this.#ctx.lockout ?? null,
-      });
+      }).finally(() => this.#verifyingLogin = false);
+      if (outcome.checked && this.#ctx.metrics) this.#ctx.metrics.passwordChecks.agent++;
+      this.#ctx.loginEvents?.admit(this.#ip, outcome.events ?? []);
       if (outcome.ok) {
         this.#session.username = username;
         this.#session.role = outcome.role;
         this.#session.token = outcome.token ?? null;
+        this.#session.credential = outcome.credential ?? null;
         this.#shipping = outcome.role !== "viewer";
+        this.#ctx.preLogin?.remove(this);
         this.#good();
         this.#acks.fill(slot, formatAckLine(true, OK.login));
         this.#ctx.log.info("Client logged in", {
@@ -601,7 +670,22 @@ export class Connection {
 
   #countBad(reason: FailReason, detail: string): void {
     this.#badInARow++;
-    this.#ctx.log.warn(`Dropped line: ${reason}`, { address: this.address, line: detail });
+    this.#note("warn", reason, `Dropped line: ${reason}`, {
+      address: this.address,
+      line: detail,
+    });
+  }
+
+  /**
+   * Logs a line about this client, throttled per kind (and per user once
+   * logged in): a flood of bad clients prints one line per kind a minute.
+   */
+  #note(level: "warn" | "info", kind: string, message: string, fields: Record<string, unknown>) {
+    const warnings = this.#ctx.warnings;
+    if (!warnings) return this.#ctx.log[level](message, fields);
+    const key = `${kind}\0${this.#session.username ?? ""}`;
+    if (level === "warn") warnings.warn(key, message, fields);
+    else warnings.info(key, message, fields);
   }
 
   #bad(reason: FailReason, detail: string): Promise<void> | void {

@@ -42,6 +42,9 @@ export const CLOSE_GRACE_MS = 2_000;
 /** Longest pause of one connection for the rate limit, in ms: it is re-checked after it. */
 const MAX_RATE_PAUSE_MS = 1_000;
 
+import { DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_MAX_PRE_LOGIN_CONNECTIONS } from "./pre_login.ts";
+export { DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_MAX_PRE_LOGIN_CONNECTIONS };
+
 /** Options of the agent listener's limits; each accepts 0 for "no limit". */
 export interface ConnectionLimitOptions {
   /**
@@ -69,6 +72,16 @@ export interface ConnectionLimitOptions {
    * @default {DEFAULT_MAX_EVENTS_PER_SECOND}
    */
   readonly maxEventsPerSecond?: number;
+  /**
+   * Seconds a connection has to log in after it was accepted (server/pre_login.ts).
+   * @default {DEFAULT_LOGIN_TIMEOUT_SECONDS}
+   */
+  readonly loginTimeoutSeconds?: number;
+  /**
+   * Open connections not logged in yet (server/pre_login.ts).
+   * @default {DEFAULT_MAX_PRE_LOGIN_CONNECTIONS}
+   */
+  readonly maxPreLoginConnections?: number;
 }
 
 /** Resolved limits; `Infinity` where unlimited. */
@@ -78,6 +91,8 @@ export interface ConnectionLimits {
   readonly idleTimeoutMs: number;
   readonly lineTimeoutMs: number;
   readonly maxEventsPerSecond: number;
+  readonly loginTimeoutMs: number;
+  readonly maxPreLoginConnections: number;
 }
 
 /**
@@ -122,6 +137,17 @@ export function resolveLimits(options: ConnectionLimitOptions = {}): ConnectionL
       "maxEventsPerSecond",
       options.maxEventsPerSecond,
       DEFAULT_MAX_EVENTS_PER_SECOND,
+    ),
+    loginTimeoutMs: pick(
+      "loginTimeoutSeconds",
+      options.loginTimeoutSeconds,
+      DEFAULT_LOGIN_TIMEOUT_SECONDS,
+      1000,
+    ),
+    maxPreLoginConnections: pick(
+      "maxPreLoginConnections",
+      options.maxPreLoginConnections,
+      DEFAULT_MAX_PRE_LOGIN_CONNECTIONS,
     ),
   };
 }

@@ -1,6 +1,6 @@
 /**
- * Closes open agent connections whose credential no longer holds:
- * a revoked or deleted agent token, a removed user, or a user whose role
+ * Closes open agent connections whose credential no longer holds: a revoked
+ * or deleted agent token, a removed user, or a user whose role or password
  * changed. Tokens and users are changed by `nms-server token|user` in another
  * process (or by another server of a PostgreSQL store), so the server checks
  * the credentials of its logged-in connections every few seconds.
@@ -12,6 +12,7 @@ import { FAIL } from "../../protocol/mod.ts";
 import type { Listener } from "./listener.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/mod.ts";
+import { credentialStamp } from "../auth/mod.ts";
 
 /** How often the credentials of open connections are checked, in ms. */
 export const CREDENTIAL_CHECK_INTERVAL_MS = 5_000;
@@ -73,8 +74,11 @@ export function watchCredentials(
     }
     for (const name of users.keys()) {
       const user = await store.findUser(name);
+      const stamp = user ? credentialStamp(user.passwordHash) : null;
       closed += listener.closeWhere(
-        (c) => c.tokenId === null && c.username === name && (!user || user.role !== c.role),
+        (c) =>
+          c.tokenId === null && c.username === name &&
+          (!user || user.role !== c.role || (c.credential !== null && c.credential !== stamp)),
         FAIL.credentialRevoked,
       );
     }

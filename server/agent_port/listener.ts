@@ -8,6 +8,8 @@
 import { type ByteConn, Connection, type ConnectionContext } from "./connection.ts";
 import { FAIL, type FailReason, formatAckLine } from "../../protocol/mod.ts";
 import { CLOSE_GRACE_MS, TIMEOUT_CHECK_INTERVAL_MS } from "./connection_limits.ts";
+import { MAX_PRE_LOGIN_CONNECTIONS_PER_ADDRESS, PreLoginBudget } from "./pre_login.ts";
+import { WarnThrottle } from "../warn_throttle.ts";
 
 /** Where connections come from: a `Deno.Listener`, or a listener of `server/agent_port/tls.ts`. */
 export interface ConnectionSource {
@@ -28,12 +30,18 @@ export interface ConnectionSource {
 export class Listener {
   readonly #listener: ConnectionSource;
   readonly #ctx: ConnectionContext;
+  /** Connections not logged in yet: their own budget, the first to go (server/pre_login.ts). */
+  readonly #preLogin: PreLoginBudget<Connection>;
+  /** One line per kind of refusal or misbehaviour a minute, however many clients. */
+  readonly #warnings: WarnThrottle;
   readonly #connections = new Set<Connection>();
   #stopped = false;
   /** Open connections per client IP (connection limits). */
   readonly #perIp = new Map<string, number>();
   /** Over-limit sockets being told why before they close. */
   readonly #refusing = new Set<Promise<void>>();
+  /** Connections evicted before they logged in, until they have closed. */
+  readonly #evicted = new Set<Connection>();
   #timeoutCheck: ReturnType<typeof setInterval> | undefined;
 
   /**
@@ -42,7 +50,18 @@ export class Listener {
    */
   constructor(listener: ConnectionSource, ctx: ConnectionContext) {
     this.#listener = listener;
-    this.#ctx = ctx;
+    const perIp = ctx.limits?.maxConnectionsPerIp ?? Infinity;
+    this.#preLogin = new PreLoginBudget(
+      ctx.limits?.maxPreLoginConnections ?? Infinity,
+      perIp === Infinity ? Infinity : Math.min(perIp, MAX_PRE_LOGIN_CONNECTIONS_PER_ADDRESS),
+    );
+    this.#warnings = ctx.warnings ?? new WarnThrottle(ctx.log);
+    this.#ctx = { ...ctx, preLogin: this.#preLogin, warnings: this.#warnings };
+  }
+
+  /** Connections closed before they logged in to make room for new ones, since the start. */
+  get preLoginEvicted(): number {
+    return this.#preLogin.evicted;
   }
 
   /** Open connections. */
@@ -96,7 +115,7 @@ export class Listener {
   /** Answers an over-limit socket with one `ACK FAIL` line instead of the welcome, then closes it. */
   #refuse(conn: ByteConn, reason: FailReason): void {
     const address = (conn.remoteAddr as Deno.NetAddr).hostname;
-    this.#ctx.log.warn("Refused connection", { address, reason });
+    this.#warnings.warn(`refused ${reason}`, "Refused connection", { address, reason });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const done = Promise.race([
       conn.write(new TextEncoder().encode(formatAckLine(false, reason))).catch(() => 0),
@@ -116,7 +135,12 @@ export class Listener {
   /** Accepts until {@linkcode stop}; never rejects. */
   async run(): Promise<void> {
     const limits = this.#ctx.limits;
-    if (limits && (limits.idleTimeoutMs !== Infinity || limits.lineTimeoutMs !== Infinity)) {
+    if (
+      limits &&
+      [limits.idleTimeoutMs, limits.lineTimeoutMs, limits.loginTimeoutMs].some((t) =>
+        t !== Infinity
+      )
+    ) {
       this.#timeoutCheck = setInterval(() => {
         const now = Date.now();
         for (const connection of this.#connections) connection.checkTimeouts(now);
@@ -139,17 +163,24 @@ export class Listener {
       }
       const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
       const fromIp = this.#perIp.get(ip) ?? 0;
-      if (limits && this.#connections.size >= limits.maxConnections) {
-        this.#refuse(conn, FAIL.tooManyConnections);
+      if (limits && (fromIp >= limits.maxConnectionsPerIp || this.#preLogin.fromAddressFull(ip))) {
+        this.#refuse(conn, FAIL.tooManyConnectionsFromAddress);
         continue;
       }
-      if (limits && fromIp >= limits.maxConnectionsPerIp) {
-        this.#refuse(conn, FAIL.tooManyConnectionsFromAddress);
+      // When the slots, or those of connections not logged in, run out, the
+      // oldest connection not logged in goes; logged-in agents never do.
+      if (
+        limits &&
+        (this.#connections.size >= limits.maxConnections || this.#preLogin.full) &&
+        !this.#evictOne()
+      ) {
+        this.#refuse(conn, FAIL.tooManyConnections);
         continue;
       }
       this.#perIp.set(ip, fromIp + 1);
       const connection = new Connection(conn, this.#ctx);
       this.#connections.add(connection);
+      this.#preLogin.add(connection);
       this.#ctx.log.debug("Client connected", { address: connection.address });
       connection.serve().catch((error) =>
         this.#ctx.log.error("Connection failed", {
@@ -157,13 +188,30 @@ export class Listener {
           error: (error as Error).message,
         })
       ).finally(() => {
-        this.#connections.delete(connection);
-        const left = (this.#perIp.get(ip) ?? 1) - 1;
-        if (left > 0) this.#perIp.set(ip, left);
-        else this.#perIp.delete(ip);
+        this.#release(connection);
+        this.#evicted.delete(connection);
         this.#ctx.log.debug("Client disconnected", { address: connection.address });
       });
     }
+  }
+
+  /** Closes the oldest connection not logged in, freeing its slot at once. */
+  #evictOne(): boolean {
+    const evicted = this.#preLogin.evictOldest(FAIL.tooManyConnections);
+    if (evicted) {
+      this.#release(evicted);
+      this.#evicted.add(evicted);
+    }
+    return evicted !== null;
+  }
+
+  /** Stops counting a connection (closed, or evicted and closing). Idempotent. */
+  #release(connection: Connection): void {
+    this.#preLogin.remove(connection);
+    if (!this.#connections.delete(connection)) return;
+    const left = (this.#perIp.get(connection.ip) ?? 1) - 1;
+    if (left > 0) this.#perIp.set(connection.ip, left);
+    else this.#perIp.delete(connection.ip);
   }
 
   /** Stops accepting, then lets every connection answer what it has read and close. */
@@ -172,7 +220,8 @@ export class Listener {
     this.#stopped = true;
     clearInterval(this.#timeoutCheck);
     this.#listener.close();
-    await Promise.all([...this.#connections].map((c) => c.stop()));
+    await Promise.all([...this.#connections, ...this.#evicted].map((c) => c.stop()));
     await Promise.all(this.#refusing);
+    this.#warnings.close();
   }
 }

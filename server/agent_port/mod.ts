@@ -37,6 +37,13 @@ export {
   watchCredentials,
 } from "./credential_watch.ts";
 export { type ConnectionSource, Listener } from "./listener.ts";
+export {
+  DEFAULT_LOGIN_TIMEOUT_SECONDS,
+  DEFAULT_MAX_PRE_LOGIN_CONNECTIONS,
+  MAX_BAD_LINES_BEFORE_LOGIN,
+  MAX_PRE_LOGIN_CONNECTIONS_PER_ADDRESS,
+  PreLoginBudget,
+} from "./pre_login.ts";
 export { ReloadableListener } from "./reloadable_listener.ts";
 export {
   type AgentSocketListener,

@@ -9,13 +9,20 @@
  * a restart and are shared by every server of a PostgreSQL store, and by the
  * agent protocol and the web console alike.
  *
+ * An attempt is counted (reserved) before its password is hashed, so
+ * parallel guesses cannot all pass a check made before any of them counted:
+ * at most `maxFailures` passwords are checked per user and per address and
+ * window, however many arrive at once.
+ *
  * A successful login clears its user's counter, not its address's: a valid
  * account must not let an address reset its count and go on guessing others.
+ * It only takes back its own reserved attempt.
  *
  * @module
  */
 
 import type { LoginFailurePolicy, SecurityStore } from "../store/security_store.ts";
+import { addressKey } from "../address_key.ts";
 
 /** Failed logins of one user or from one address, within the window, that lock it. */
 export const DEFAULT_MAX_LOGIN_FAILURES = 5;
@@ -70,28 +77,50 @@ export function lockoutPolicy(options: LockoutOptions = {}): LoginFailurePolicy 
 }
 
 /**
- * The counter keys of a login attempt.
+ * The counter keys of a login attempt, the address first: a refused attempt
+ * then never creates a row for the user name it claimed.
  *
  * @param username The claimed user, or null for a token login (only the address counts).
- * @param ip The client's IP address, without port.
- * @returns `user:<name>` (when given) and `addr:<ip>`.
+ * @param ip The client's IP address, without port (IPv6 counts per /64).
+ * @returns `addr:<address>` and, when given, `user:<name>`.
  * @example
  * ```ts
- * lockoutKeys("admin", "10.0.0.9"); // ["user:admin", "addr:10.0.0.9"]
+ * lockoutKeys("admin", "10.0.0.9"); // ["addr:10.0.0.9", "user:admin"]
  * ```
  */
 export function lockoutKeys(username: string | null, ip: string): string[] {
-  return username === null ? [`addr:${ip}`] : [`user:${username}`, `addr:${ip}`];
+  const address = `addr:${addressKey(ip)}`;
+  return username === null ? [address] : [address, `user:${username}`];
 }
 
+/** A login attempt counted before its password is checked (see {@linkcode Lockout.reserve}). */
+export type LoginReservation =
+  | {
+    readonly ok: false; /** Seconds until the next attempt may be made. */
+    readonly retryAfterSeconds: number;
+  }
+  | {
+    readonly ok: true;
+    /** The password was right: take the attempt back and clear the user's counter. */
+    succeed(): Promise<void>;
+    /**
+     * The password was wrong: the attempt stays counted.
+     *
+     * @returns The keys (`addr:…`, `user:…`) this failure locked, usually none.
+     */
+    fail(): Promise<string[]>;
+  };
+
 /**
- * Checks and counts failed logins against the store.
+ * Counts login attempts against the store and locks users and addresses.
  *
  * @example
  * ```ts
  * const lockout = new Lockout(store.security, policy);
- * if (await lockout.retryAfterSeconds("admin", ip, Date.now()) > 0) refuse();
- * else if (!ok) await lockout.fail("admin", ip, Date.now());
+ * const attempt = await lockout.reserve("admin", ip, Date.now());
+ * if (!attempt.ok) refuse(attempt.retryAfterSeconds);
+ * else if (await verifyPassword(password, hash)) await attempt.succeed();
+ * else await attempt.fail();
  * ```
  */
 export class Lockout {
@@ -114,7 +143,7 @@ export class Lockout {
   }
 
   /**
-   * How long an attempt must wait.
+   * How long an attempt must wait, without counting one.
    *
    * @param username Claimed user, or null for a token login.
    * @param ip Client IP address.
@@ -127,28 +156,34 @@ export class Lockout {
   }
 
   /**
-   * Counts a failed attempt against the user and the address.
+   * Counts an attempt before its password is checked; refuses it, counting
+   * nothing, when the user or the address is locked or has no attempt left.
    *
    * @param username Claimed user, or null for a token login.
    * @param ip Client IP address.
    * @param now Ms since the epoch.
-   * @returns The keys (`user:…`, `addr:…`) this failure locked, usually none.
+   * @returns The reservation to settle once the password is checked, or the wait.
    */
-  async fail(username: string | null, ip: string, now: number): Promise<string[]> {
+  async reserve(username: string | null, ip: string, now: number): Promise<LoginReservation> {
     if (now - this.#lastPrune >= PRUNE_INTERVAL_MS) {
       this.#lastPrune = now;
       const horizon = now - Math.max(this.#policy.windowMs, this.#policy.lockMs);
       await this.#security.pruneLoginFailures(horizon);
     }
-    return await this.#security.recordLoginFailure(lockoutKeys(username, ip), now, this.#policy);
-  }
-
-  /**
-   * Forgets the user's failures after a successful login (the address's stay).
-   *
-   * @param username The user who logged in.
-   */
-  async succeed(username: string): Promise<void> {
-    await this.#security.clearLoginFailures([`user:${username}`]);
+    const keys = lockoutKeys(username, ip);
+    const until = await this.#security.reserveLoginAttempt(keys, now, this.#policy);
+    if (until !== null) {
+      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((until - now) / 1000)) };
+    }
+    const security = this.#security;
+    const policy = this.#policy;
+    return {
+      ok: true,
+      async succeed() {
+        await security.releaseLoginAttempt(keys.slice(0, 1));
+        if (username !== null) await security.clearLoginFailures([`user:${username}`]);
+      },
+      fail: () => security.lockExhausted(keys, now, policy),
+    };
   }
 }

@@ -8,6 +8,8 @@
 
 export * from "./bootstrap_admin.ts";
 export * from "./lockout.ts";
+export * from "./login_events.ts";
 export * from "./password.ts";
+export * from "./redact.ts";
 export * from "./tokens.ts";
 export * from "./verify_login.ts";

@@ -1,18 +1,22 @@
 /**
- * One login attempt, start to finish: the lockout check (before any hashing,
- * so refusing a locked user or address costs one indexed read), the password
- * or token check, the failure count, the security events that make guessing
- * visible, and the work after a success (transparent re-hash of a weak
- * password hash, the token's last use). Run by the pool workers for the
- * agent protocol; usable by any other login path so all share one lockout.
+ * One login attempt, start to finish: the lockout reservation (before any
+ * hashing, so refusing a locked user or address costs one indexed read), the
+ * password or token check, the failure count, the security events that make
+ * guessing visible, the transparent re-hash of a weak password hash, and the
+ * work after a success (the reservation taken back, the token's last use).
+ * Run by the pool workers for the agent protocol; usable by any other login
+ * path so all share one lockout.
  *
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { TOKEN_LOGIN_USER } from "../../protocol/mod.ts";
 import type { LoginFailurePolicy } from "../store/security_store.ts";
 import type { Role, Store } from "../store/store.ts";
+import { isValidUserName } from "../store/user_name.ts";
 import { Lockout } from "./lockout.ts";
+import { type LoginEvent, userNameInEvent } from "./login_events.ts";
 import { hashPassword, needsRehash, verifyNobody, verifyPassword } from "./password.ts";
 import { verifyToken } from "./tokens.ts";
 
@@ -53,40 +57,25 @@ export interface LoginVerdict {
   readonly locked: boolean;
   /** The token logged in with, or null. */
   readonly token: VerifiedToken | null;
-}
-
-/** An event NMS stores about the attempt (program `nms-server`, facility authpriv). */
-export interface LoginEvent {
-  /** Syslog severity: 5 notice for a success, 4 warning for a failure or lock. */
-  readonly severity: number;
-  readonly message: string;
+  /** Whether a password was checked with scrypt (the user's hash or the unknown-user decoy). */
+  readonly checked: boolean;
+  /**
+   * Version of the user's credential at login ({@linkcode credentialStamp}),
+   * so that a password change closes the connection; null for a token.
+   */
+  readonly credential: string | null;
 }
 
 /** A verdict, the events to store, and the follow-up work. */
 export interface LoginResult {
   readonly verdict: LoginVerdict;
+  /** Security events of the attempt, for the main thread's `LoginEventGate` (login_events.ts). */
   readonly events: readonly LoginEvent[];
   /** Work after the answer (re-hash, token use); never rejects. */
   finish(): Promise<void>;
 }
 
 const NO_WORK = () => Promise.resolve();
-
-/** Least time between two recorded refusals (locked out) of one user or address, in ms. */
-export const REFUSAL_EVENT_INTERVAL_MS = 60_000;
-/** Users and addresses whose last recorded refusal is remembered; beyond it all are forgotten. */
-const MAX_REFUSALS_TRACKED = 10_000;
-const lastRefusal = new Map<string, number>();
-
-/** Whether a refused (locked-out) attempt should be stored as an event now. */
-function refusalWorthRecording(username: string | null, ip: string, at: number): boolean {
-  const key = `${username ?? ""}\0${ip}`;
-  const last = lastRefusal.get(key);
-  if (last !== undefined && at - last < REFUSAL_EVENT_INTERVAL_MS) return false;
-  if (lastRefusal.size >= MAX_REFUSALS_TRACKED) lastRefusal.clear();
-  lastRefusal.set(key, at);
-  return true;
-}
 
 /**
  * Verifies one login attempt against the store.
@@ -106,20 +95,30 @@ function refusalWorthRecording(username: string | null, ip: string, at: number):
  */
 export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<LoginResult> {
   const isToken = attempt.username === TOKEN_LOGIN_USER;
-  const who = isToken ? null : attempt.username;
+  // A name no account can have is refused without hashing: the rule is public,
+  // so this tells nothing about which users exist. It counts against the address only.
+  const validName = isToken || isValidUserName(attempt.username);
+  const who = isToken || !validName ? null : attempt.username;
+  const name = userNameInEvent(attempt.username);
   const via = attempt.via ?? "";
   const lockout = attempt.lockout ? new Lockout(store.security, attempt.lockout) : null;
-  const refused: LoginVerdict = { ok: false, userId: null, role: null, locked: false, token: null };
-  if (lockout && await lockout.retryAfterSeconds(who, attempt.ip, attempt.at) > 0) {
-    // No hashing. Refused guesses are recorded, but at most one per user or
-    // address a minute: a cheap refusal must not become a flood of stored rows.
-    const events = refusalWorthRecording(who, attempt.ip, attempt.at)
-      ? [{
-        severity: 4,
-        message:
-          `Refused login for user ${attempt.username} from ${attempt.address}${via}: locked out`,
-      }]
-      : [];
+  const refused: LoginVerdict = {
+    ok: false,
+    userId: null,
+    role: null,
+    locked: false,
+    token: null,
+    checked: false,
+    credential: null,
+  };
+  // The attempt is counted before any hashing, so parallel guesses cannot race the lockout.
+  const reservation = lockout ? await lockout.reserve(who, attempt.ip, attempt.at) : null;
+  if (reservation && !reservation.ok) {
+    const events: LoginEvent[] = [{
+      kind: "refused",
+      severity: 4,
+      message: `Refused login for user ${name} from ${attempt.address}${via}: locked out`,
+    }];
     return { verdict: { ...refused, locked: true }, events, finish: NO_WORK };
   }
 
@@ -130,44 +129,64 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
     const token = await verifyToken(store.security, attempt.password);
     if (token) {
       const summary = { id: token.id, name: token.name, boundHostname: token.boundHostname };
-      verdict = { ok: true, userId: null, role: "agent", locked: false, token: summary };
+      verdict = { ...refused, ok: true, role: "agent", token: summary };
       events.push({
+        kind: "success",
         severity: 5,
         message:
           `Successful login with token ${token.name} (id ${token.id}) from ${attempt.address}${via}`,
       });
-      finish = () => store.security.markTokenUsed(token.id, attempt.at);
+      finish = async () => {
+        await reservation?.succeed();
+        await store.security.markTokenUsed(token.id, attempt.at);
+      };
     }
-  } else {
+  } else if (validName) {
     const user = await store.findUser(attempt.username);
     const ok = user
       ? await verifyPassword(attempt.password, user.passwordHash)
       : await verifyNobody(attempt.password);
+    verdict = { ...refused, checked: true };
     if (ok && user) {
-      verdict = { ok: true, userId: user.id, role: user.role, locked: false, token: null };
+      // Transparent upgrade: a hash weaker than today's default is replaced,
+      // unless the password was changed meanwhile. Before the answer, so that
+      // the connection keeps the new hash's stamp and is not closed as if the
+      // password had changed.
+      let hash = user.passwordHash;
+      if (needsRehash(hash)) {
+        const fresh = await hashPassword(attempt.password);
+        if (await store.security.replacePasswordHash(user.username, hash, fresh)) hash = fresh;
+      }
+      verdict = {
+        ...verdict,
+        ok: true,
+        userId: user.id,
+        role: user.role,
+        credential: credentialStamp(hash),
+      };
       events.push({
+        kind: "success",
         severity: 5,
-        message: `Successful login for user ${attempt.username} from ${attempt.address}${via}`,
+        message: `Successful login for user ${name} from ${attempt.address}${via}`,
       });
       finish = async () => {
-        await lockout?.succeed(user.username);
-        // Transparent upgrade: a hash weaker than today's default is replaced,
-        // unless the password was changed meanwhile.
-        if (needsRehash(user.passwordHash)) {
-          const fresh = await hashPassword(attempt.password);
-          await store.security.replacePasswordHash(user.username, user.passwordHash, fresh);
-        }
+        await reservation?.succeed();
       };
     }
   }
   if (!verdict.ok) {
     events.push({
+      kind: "failure",
       severity: 4,
-      message: `Failed login for user ${attempt.username} from ${attempt.address}${via}`,
+      message: `Failed login for user ${name} from ${attempt.address}${via}`,
     });
-    if (lockout) {
-      for (const key of await lockout.fail(who, attempt.ip, attempt.at)) {
-        events.push({ severity: 4, message: lockMessage(key, lockout.policy, attempt.at) });
+    if (lockout && reservation) {
+      for (const key of await reservation.fail()) {
+        events.push({
+          kind: "locked",
+          severity: 4,
+          message: lockMessage(key, lockout.policy, attempt.at),
+        });
       }
     }
   }
@@ -176,6 +195,21 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
     events,
     finish: () => finish().catch(() => {}),
   };
+}
+
+/**
+ * A short version of a user's credential: it changes with every password
+ * change (a new salt each time) and tells nothing about the password.
+ *
+ * @param passwordHash The user's stored hash.
+ * @returns 16 hex digits of its SHA-256.
+ * @example
+ * ```ts
+ * credentialStamp(user.passwordHash) !== connection.credential; // the password changed
+ * ```
+ */
+export function credentialStamp(passwordHash: string): string {
+  return createHash("sha256").update(passwordHash).digest("hex").slice(0, 16);
 }
 
 /**
@@ -191,7 +225,9 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
  * ```
  */
 export function lockMessage(key: string, policy: LoginFailurePolicy, at: number): string {
-  const what = key.startsWith("user:") ? `user ${key.slice(5)}` : `address ${key.slice(5)}`;
+  const what = key.startsWith("user:")
+    ? `user ${userNameInEvent(key.slice(5))}`
+    : `address ${key.slice(5)}`;
   return `Logins locked for ${what} after ${policy.maxFailures} failures until ${
     new Date(at + policy.lockMs).toISOString()
   }`;

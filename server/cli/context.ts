@@ -21,6 +21,8 @@ export interface CliContext {
   readonly env: (name: string) => string | undefined;
   /** Who runs the command, for the audit trail: `cli:<OS user>`. */
   readonly actor: string;
+  /** Whether stderr is a person's terminal (not journald, `docker logs` or a file). */
+  readonly stderrIsTerminal: boolean;
 }
 
 /** A mistake of the user: printed as one line, exit code 1. */

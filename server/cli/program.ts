@@ -16,6 +16,7 @@ import {
   UsageError,
   withStore,
 } from "./context.ts";
+import { addCheckCommand } from "./check_command.ts";
 import { printable } from "./format.ts";
 import { addOpsCommands } from "./ops_commands.ts";
 import { addQueryCommands } from "./query_commands.ts";
@@ -59,6 +60,7 @@ export function buildProgram(context: CliContext): Command {
     out: context.out,
   });
   addQueryCommands(program, context);
+  addCheckCommand(program, context);
   // Last: it adds --config to every command defined before.
   addOpsCommands(program as unknown as CommandUnknownOpts, {
     out: context.out,

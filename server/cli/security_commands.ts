@@ -12,7 +12,14 @@ import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typin
 import { DatabaseSync } from "node:sqlite";
 import { generateToken, hashPassword, TOKEN_NAME_PATTERN } from "../auth/mod.ts";
 import { securityEvent } from "../security_event.ts";
-import { type AuditEntry, type Role, ROLES, type Store, StoreError } from "../store/mod.ts";
+import {
+  type AuditEntry,
+  isValidUserName,
+  type Role,
+  ROLES,
+  type Store,
+  StoreError,
+} from "../store/mod.ts";
 import { printable, table } from "./format.ts";
 
 /** What the security commands need from program.ts. */
@@ -253,7 +260,7 @@ export function addSecurityCommands(
     await ctx.withStore(opts, async (store) => {
       let imported = 0;
       for (const { username, password } of users) {
-        if (!/^[A-Za-z0-9_.-][A-Za-z0-9_.@-]{0,63}$/.test(username) || password.length === 0) {
+        if (!isValidUserName(username) || password.length === 0) {
           ctx.out(
             `Skipped ${JSON.stringify(printable(username))}: invalid user name or empty password`,
           );

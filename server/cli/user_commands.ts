@@ -8,7 +8,7 @@
 
 import { type Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { hashPassword } from "../auth/mod.ts";
-import { type Role, ROLES } from "../store/mod.ts";
+import { isValidUserName, type Role, ROLES, USER_NAME_RULE } from "../store/mod.ts";
 import {
   type CliContext,
   dbOption,
@@ -20,9 +20,6 @@ import {
 import { table } from "./format.ts";
 import { readPassword } from "./read_password.ts";
 import { audit } from "./security_commands.ts";
-
-/** A user name: 1-64 letters, digits, `_ . @ -`, not starting with `@` (the token variant of LOGIN). */
-const USER_NAME = /^[A-Za-z0-9_.-][A-Za-z0-9_.@-]{0,63}$/;
 
 function role(value: string): Role {
   if (!(ROLES as readonly string[]).includes(value)) {
@@ -57,12 +54,9 @@ export function addUserCommands(program: Command, context: CliContext): Command 
     .addOption(dbOption())
     .addOption(storeOption())
     .action(async (name, options) => {
-      if (!USER_NAME.test(name)) {
-        throw new UsageError(
-          `Invalid user name ${
-            JSON.stringify(name)
-          }: use 1-64 letters, digits, _ . @ - (not first @)`,
-        );
+      // The store's one rule (no leading "@": "@token" is the token variant of LOGIN).
+      if (!isValidUserName(name)) {
+        throw new UsageError(`Invalid user name ${JSON.stringify(name)}: use ${USER_NAME_RULE}`);
       }
       const password = await readPassword({
         file: options.passwordFile,

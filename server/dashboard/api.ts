@@ -18,6 +18,8 @@ import { checkPassword } from "./auth_routes.ts";
 import type { Auth, DashboardContext } from "./context.ts";
 import { parseCookies, problem, withSecurityHeaders } from "./http.ts";
 import { matchRoute, type Route } from "./routes.ts";
+import { sameCredential } from "./session.ts";
+import { isValidUserName } from "../store/user_name.ts";
 
 /** Methods that change state and therefore must come from the console's own origin. */
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -145,10 +147,8 @@ async function authenticate(
     const session = await ctx.sessions.get(token);
     if (session) {
       const user = await ctx.store.findUser(session.username);
-      if (
-        user && user.id === session.userId && user.passwordHash === session.passwordHash &&
-        user.role !== "agent"
-      ) {
+      // A removed user, or a new password or role, ends the session.
+      if (user && sameCredential(session, user) && user.role !== "agent") {
         return { session, user };
       }
       ctx.sessions.destroy(session.id);
@@ -157,18 +157,27 @@ async function authenticate(
   if (!basic) return null;
   const credentials = basicCredentials(request);
   if (!credentials) return null;
-  if (ctx.throttle.retryAfterSeconds(remoteAddress) > 0) return null;
-  // The lockout shared with the agent protocol (issue 5).
-  const now = ctx.now();
-  if ((await ctx.lockout?.retryAfterSeconds(credentials.username, remoteAddress, now) ?? 0) > 0) {
+  // Counted before any hashing, like a console login (auth_routes.ts).
+  if (ctx.throttle.reserve(remoteAddress) > 0) return null;
+  const validName = isValidUserName(credentials.username);
+  const attempt = await ctx.lockout?.reserve(
+    validName ? credentials.username : null,
+    remoteAddress,
+    ctx.now(),
+  ) ?? null;
+  if (attempt && !attempt.ok) {
+    ctx.throttle.release(remoteAddress);
     return null;
   }
-  const user = await checkPassword(ctx, credentials.username, credentials.password);
+  const user = validName
+    ? await checkPassword(ctx, credentials.username, credentials.password)
+    : undefined;
   if (!user) {
-    ctx.throttle.fail(remoteAddress);
-    await ctx.lockout?.fail(credentials.username, remoteAddress, now);
+    await attempt?.fail();
     return null;
   }
+  ctx.throttle.succeed(remoteAddress);
+  await attempt?.succeed();
   return { session: null, user };
 }
 

@@ -37,6 +37,9 @@ async function withHandler(
     connectedAgentIds: () => new Set(),
     protocolGauges: () => ({ queueDepth: 0, connections: 0 }),
     recordSecurityEvent: (event) => events.push(event),
+    recordLoginEvents: (_ip, login) =>
+      events.push(...login.map(({ severity, message }) => ({ severity, message }))),
+    databaseIntegrity: () => ({ status: "skipped" }),
     log: silentLogger,
     shutdownSignal: new AbortController().signal,
     now: Date.now,

@@ -10,7 +10,9 @@
 
 import { verifyNobody, verifyPassword } from "../auth/password.ts";
 import { lockMessage } from "../auth/verify_login.ts";
+import { type LoginEvent, MAX_EVENT_USER_NAME_CHARS } from "../auth/login_events.ts";
 import type { UserRecord } from "../store/store.ts";
+import { isValidUserName } from "../store/user_name.ts";
 import type { DashboardContext, RouteRequest } from "./context.ts";
 import { json, problem, readJsonObject, sessionCookie } from "./http.ts";
 
@@ -22,6 +24,9 @@ export const INVALID_CREDENTIALS = "Invalid user name or password";
 
 /** Message for an `agent` account that tries the console. */
 export const AGENT_CANNOT_LOG_IN = "Agent accounts cannot sign in to the console";
+
+/** Message when every console session slot is taken by other users. */
+export const TOO_MANY_SESSIONS = "Too many console sessions; try again later";
 
 /**
  * Verifies a user name and password.
@@ -41,6 +46,7 @@ export async function checkPassword(
   password: string,
 ): Promise<UserRecord | undefined> {
   const user = await ctx.store.findUser(username);
+  ctx.metrics.passwordChecks.console++;
   const ok = user
     ? await verifyPassword(password, user.passwordHash)
     : await verifyNobody(password);
@@ -60,13 +66,8 @@ export async function checkPassword(
  */
 export async function login(req: RouteRequest, ctx: DashboardContext): Promise<Response> {
   const address = req.remoteAddress;
-  const wait = ctx.throttle.retryAfterSeconds(address);
-  if (wait > 0) {
-    ctx.metrics.consoleLogins.throttled++;
-    return problem(429, "Too many failed logins from this address; try again later", {
-      "retry-after": String(wait),
-    });
-  }
+  const throttled = ctx.throttle.retryAfterSeconds(address);
+  if (throttled > 0) return tooManyFailures(ctx, throttled, "from this address");
   const body = await readJsonObject(req.request);
   if (!body.ok) return problem(400, body.reason);
   const { username, password } = body.value;
@@ -76,55 +77,77 @@ export async function login(req: RouteRequest, ctx: DashboardContext): Promise<R
   ) {
     return problem(400, 'Expected {"username": string, "password": string}');
   }
-  // The lockout shared with the agent protocol (issue 5): checked before any hashing.
-  const lockedFor = await ctx.lockout?.retryAfterSeconds(username, address, ctx.now()) ?? 0;
-  if (lockedFor > 0) {
-    ctx.metrics.consoleLogins.throttled++;
-    return problem(429, "Too many failed logins; try again later", {
-      "retry-after": String(lockedFor),
-    });
+  // The name is the client's text: the security event shows a short, quoted prefix.
+  const who = JSON.stringify(username.slice(0, MAX_EVENT_USER_NAME_CHARS));
+  // Counted before any hashing (the address here, the lockout shared with the
+  // agent protocol below), so parallel guesses cannot race either.
+  const wait = ctx.throttle.reserve(address);
+  if (wait > 0) return tooManyFailures(ctx, wait, "from this address");
+  // A name no account can have is refused without hashing; it counts against the address only.
+  const validName = isValidUserName(username);
+  const attempt = await ctx.lockout?.reserve(validName ? username : null, address, ctx.now()) ??
+    null;
+  if (attempt && !attempt.ok) {
+    ctx.throttle.release(address);
+    ctx.recordLoginEvents(address, [{
+      kind: "refused",
+      severity: 4,
+      message: `Refused login for user ${who} from ${address} (web console): locked out`,
+    }]);
+    return tooManyFailures(ctx, attempt.retryAfterSeconds);
   }
-  const user = await checkPassword(ctx, username, password);
-  // The name is the client's text: the security event shows it JSON-quoted.
-  const who = JSON.stringify(username.slice(0, 64));
+  const user = validName ? await checkPassword(ctx, username, password) : undefined;
   if (!user) {
-    ctx.throttle.fail(address);
-    for (const key of await ctx.lockout?.fail(username, address, ctx.now()) ?? []) {
-      ctx.recordSecurityEvent({
+    ctx.metrics.consoleLogins.failed++;
+    const events: LoginEvent[] = [{
+      kind: "failure",
+      severity: 4,
+      message: `Failed login for user ${who} from ${address} (web console)`,
+    }];
+    for (const key of await attempt?.fail() ?? []) {
+      events.push({
+        kind: "locked",
         severity: 4,
         message: lockMessage(key, ctx.lockout!.policy, ctx.now()) + " (web console)",
       });
     }
-    ctx.metrics.consoleLogins.failed++;
-    ctx.recordSecurityEvent({
-      severity: 4,
-      message: `Failed login for user ${who} from ${address} (web console)`,
-    });
+    ctx.recordLoginEvents(address, events);
     return problem(401, INVALID_CREDENTIALS);
   }
   ctx.throttle.succeed(address);
-  await ctx.lockout?.succeed(user.username);
+  await attempt?.succeed();
   if (user.role === "agent") {
     ctx.metrics.consoleLogins.failed++;
-    ctx.recordSecurityEvent({
+    ctx.recordLoginEvents(address, [{
+      kind: "failure",
       severity: 4,
       message: `Refused console login for agent account ${who} from ${address}`,
-    });
+    }]);
     return problem(403, AGENT_CANNOT_LOG_IN);
   }
-  const { token } = await ctx.sessions.create(user);
+  const created = await ctx.sessions.create(user);
+  if (!created) return problem(503, TOO_MANY_SESSIONS);
   ctx.metrics.consoleLogins.ok++;
-  ctx.recordSecurityEvent({
+  ctx.recordLoginEvents(address, [{
+    kind: "success",
     severity: 5,
     message: `Successful login for user ${who} from ${address} (web console)`,
-  });
+  }]);
   return json({ username: user.username, role: user.role }, {
     headers: {
-      "set-cookie": sessionCookie(ctx.cookieName, token, {
+      "set-cookie": sessionCookie(ctx.cookieName, created.token, {
         maxAgeSeconds: ctx.sessions.maxAgeSeconds,
         secure: ctx.secure,
       }),
     },
+  });
+}
+
+/** HTTP 429 for a throttled or locked-out login. */
+function tooManyFailures(ctx: DashboardContext, seconds: number, scope = ""): Response {
+  ctx.metrics.consoleLogins.throttled++;
+  return problem(429, `Too many failed logins${scope ? ` ${scope}` : ""}; try again later`, {
+    "retry-after": String(seconds),
   });
 }
 

@@ -11,6 +11,8 @@ import type { Store, UserRecord } from "../store/store.ts";
 import type { LiveHub } from "./live_stream.ts";
 import type { LoginThrottle } from "./login_throttle.ts";
 import type { Lockout } from "../auth/lockout.ts";
+import type { LoginEvent } from "../auth/login_events.ts";
+import type { IntegrityState } from "../store/integrity_check.ts";
 import type { Session, SessionStore } from "./session.ts";
 import type { StatsCollector } from "./stats_collector.ts";
 
@@ -50,6 +52,13 @@ export interface DashboardContext {
   readonly protocolGauges: () => ProtocolGauges;
   /** Stores an event about NMS itself; never awaited, never throws. */
   readonly recordSecurityEvent: (event: SecurityEventInput) => void;
+  /**
+   * Stores the security events of a login attempt from `ip` within their
+   * budget (server/auth/login_events.ts); never throws.
+   */
+  readonly recordLoginEvents: (ip: string, events: readonly LoginEvent[]) => void;
+  /** What the start-up integrity check of the database found (`/healthz`). */
+  readonly databaseIntegrity: () => IntegrityState;
   readonly log: Logger;
   /** Aborted when the server shuts down: long responses (exports) end early. */
   readonly shutdownSignal: AbortSignal;

@@ -19,7 +19,8 @@
  * @module
  */
 
-import type { AlertRecord, EventRecord, Store } from "../store/store.ts";
+import type { AlertRecord, EventRecord, Role, Store, UserRecord } from "../store/store.ts";
+import { sameCredential } from "./session.ts";
 import type { AlertListener } from "../rules/alert_feed.ts";
 import type { LogFilter } from "./log_filter.ts";
 import { liveMatcher } from "./log_filter.ts";
@@ -42,8 +43,13 @@ export const LIVE_BACKLOG_EVENTS = 100;
  * are dropped (counted as skipped) until it catches up.
  */
 export const LIVE_CLIENT_BUFFER_BYTES = 1024 * 1024;
-/** Most simultaneous live clients; more get HTTP 503. */
+/** Most simultaneous live clients of all users; more get HTTP 503. */
 export const MAX_LIVE_CLIENTS = 100;
+/**
+ * Most simultaneous live clients of one user. One more ends that user's own
+ * oldest stream, so no user can take the slots of the others.
+ */
+export const MAX_LIVE_CLIENTS_PER_USER = 10;
 /** Interval of the keep-alive comment that detects gone clients, in ms. */
 const KEEPALIVE_MS = 15_000;
 /**
@@ -73,7 +79,15 @@ export interface LiveEvent {
   readonly flags: number;
 }
 
+/** Who opened a stream, with the credential it was opened with. */
+export interface LiveOwner {
+  readonly userId: number;
+  readonly passwordHash: string;
+  readonly role: Role;
+}
+
 interface Client {
+  readonly owner: LiveOwner;
   readonly matches: (event: EventRecord) => boolean;
   readonly controller: ReadableStreamDefaultController<Uint8Array>;
   /** Returns false once the client's session has ended. */
@@ -89,7 +103,7 @@ const encoder = new TextEncoder();
  * @example
  * ```ts
  * const hub = new LiveHub(store);
- * const body = await hub.subscribe({ filter: {}, stillAllowed: () => true });
+ * const body = await hub.subscribe({ owner, filter: {}, stillAllowed: () => true });
  * return new Response(body, { headers: { "content-type": "text/event-stream" } });
  * ```
  */
@@ -128,13 +142,25 @@ export class LiveHub {
    * (or, after a reconnect with `Last-Event-ID`, the ones it missed), then one
    * `events` message per tick that has something for it.
    *
-   * @param options Filter, the session check, and the last id the client saw.
-   * @returns The SSE body, or undefined when too many clients listen.
+   * @param options Who asks (their own oldest stream ends at
+   *   {@linkcode MAX_LIVE_CLIENTS_PER_USER}), the filter, the session check,
+   *   and the last id the client saw.
+   * @returns The SSE body, or undefined when other users hold every slot.
    */
   async subscribe(
-    options: { filter: LogFilter; stillAllowed: () => boolean; lastEventId?: number },
+    options: {
+      owner: LiveOwner;
+      filter: LogFilter;
+      stillAllowed: () => boolean;
+      lastEventId?: number;
+    },
   ): Promise<ReadableStream<Uint8Array> | undefined> {
-    if (this.#closed || this.#clients.size >= MAX_LIVE_CLIENTS) return undefined;
+    if (this.#closed) return undefined;
+    const own = [...this.#clients].filter((c) => c.owner.userId === options.owner.userId);
+    for (const oldest of own.slice(0, Math.max(0, own.length - MAX_LIVE_CLIENTS_PER_USER + 1))) {
+      this.#end(oldest);
+    }
+    if (this.#clients.size >= MAX_LIVE_CLIENTS) return undefined;
     if (this.#clients.size === 0) await this.#resetCursor();
     const matches = liveMatcher(options.filter);
     // The backlog: recent events only, so a rare filter never scans the table.
@@ -151,7 +177,13 @@ export class LiveHub {
     let client: Client | undefined;
     const stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
-        client = { matches, controller, stillAllowed: options.stillAllowed, skipped: 0 };
+        client = {
+          owner: options.owner,
+          matches,
+          controller,
+          stillAllowed: options.stillAllowed,
+          skipped: 0,
+        };
         this.#clients.add(client);
         // Tells EventSource to wait 2 s before reconnecting after a drop.
         controller.enqueue(encoder.encode("retry: 2000\n\n"));
@@ -164,6 +196,26 @@ export class LiveHub {
     }, { highWaterMark: LIVE_CLIENT_BUFFER_BYTES, size: (chunk) => chunk.byteLength });
     this.#start();
     return stream;
+  }
+
+  /**
+   * Ends the streams whose user was removed, or whose password or role
+   * changed since the stream was opened.
+   *
+   * @param users Every user, as stored now.
+   * @returns How many streams ended.
+   */
+  revalidate(users: readonly UserRecord[]): number {
+    const byId = new Map(users.map((user) => [user.id, user]));
+    let ended = 0;
+    for (const client of this.#clients) {
+      if (!sameCredential(client.owner, byId.get(client.owner.userId))) {
+        this.#end(client);
+        ended++;
+      }
+    }
+    if (ended > 0 && this.#clients.size === 0) this.#stop();
+    return ended;
   }
 
   /** Ends every stream and stops polling. Idempotent. */

@@ -3,6 +3,8 @@ import { AlertFeed } from "../rules/alert_feed.ts";
 import type { AlertRecord, Store } from "../store/store.ts";
 import { LIVE_MAX_ALERTS_PER_MESSAGE, LiveHub } from "./live_stream.ts";
 
+const OWNER = { userId: 1, passwordHash: "scrypt$h", role: "viewer" as const };
+
 /** A store with no events: the hub only asks it for events. */
 const emptyStore = { queryEvents: () => Promise.resolve([]) } as unknown as Store;
 
@@ -39,7 +41,7 @@ Deno.test("LiveHub pushes alerts from the feed as one alerts message per tick, l
   const feed = new AlertFeed();
   const hub = new LiveHub(emptyStore, { pollMs: 20, alerts: feed });
   try {
-    const body = await hub.subscribe({ filter: {}, stillAllowed: () => true });
+    const body = await hub.subscribe({ owner: OWNER, filter: {}, stillAllowed: () => true });
     const reader = body!.pipeThrough(new TextDecoderStream()).getReader();
     feed.publish([
       { alert: alert(1), created: true },
@@ -59,7 +61,7 @@ Deno.test("LiveHub caps the alerts of one tick and says more when it left some o
   const feed = new AlertFeed();
   const hub = new LiveHub(emptyStore, { pollMs: 20, alerts: feed });
   try {
-    const body = await hub.subscribe({ filter: {}, stillAllowed: () => true });
+    const body = await hub.subscribe({ owner: OWNER, filter: {}, stillAllowed: () => true });
     const reader = body!.pipeThrough(new TextDecoderStream()).getReader();
     const notices = Array.from(
       { length: LIVE_MAX_ALERTS_PER_MESSAGE + 10 },

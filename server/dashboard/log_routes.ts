@@ -157,7 +157,10 @@ export async function streamLogs(req: RouteRequest, ctx: DashboardContext): Prom
   const resume = req.request.headers.get("last-event-id") ?? "";
   const lastEventId = /^\d{1,15}$/.test(resume) ? Number(resume) : undefined;
   const session = req.auth?.session ?? null;
+  const user = req.auth!.user;
   const body = await ctx.live.subscribe({
+    // The stream ends when this credential changes (credential_recheck.ts).
+    owner: { userId: user.id, passwordHash: user.passwordHash, role: user.role },
     filter: filter.value,
     ...(lastEventId === undefined ? {} : { lastEventId }),
     stillAllowed: () => {

@@ -2,6 +2,8 @@
  * Slows password guessing on the web console: after too many failed logins
  * from one address within a window, further attempts from it are refused
  * (HTTP 429) until the window has passed, without checking the password.
+ * An attempt is counted before its password is checked, so parallel requests
+ * cannot all pass the check.
  *
  * @module
  */
@@ -24,13 +26,14 @@ interface Entry {
 }
 
 /**
- * Counts failed logins per client address.
+ * Counts login attempts per client address.
  *
  * @example
  * ```ts
  * const throttle = new LoginThrottle();
- * if (throttle.retryAfterSeconds("10.0.0.5") > 0) return tooManyRequests();
- * if (!ok) throttle.fail("10.0.0.5"); else throttle.succeed("10.0.0.5");
+ * const wait = throttle.reserve("10.0.0.5");
+ * if (wait > 0) return tooManyRequests(wait);
+ * if (ok) throttle.succeed("10.0.0.5"); // a failure stays counted
  * ```
  */
 export class LoginThrottle {
@@ -44,39 +47,47 @@ export class LoginThrottle {
   }
 
   /**
-   * How long this address must wait before its next attempt.
+   * How long this address must wait before its next attempt, counting nothing.
    *
    * @param address The client's IP address.
    * @returns Seconds to wait, or 0 when it may try now.
    */
   retryAfterSeconds(address: string): number {
-    const entry = this.#entries.get(address);
-    if (!entry) return 0;
-    const elapsed = this.#now() - entry.windowStart;
-    if (elapsed >= this.#windowMs) {
-      this.#entries.delete(address);
-      return 0;
-    }
-    if (entry.failures < MAX_FAILED_LOGINS_PER_ADDRESS) return 0;
-    return Math.ceil((this.#windowMs - elapsed) / 1000);
+    const entry = this.#current(address);
+    if (!entry || entry.failures < MAX_FAILED_LOGINS_PER_ADDRESS) return 0;
+    return Math.ceil((this.#windowMs - (this.#now() - entry.windowStart)) / 1000);
   }
 
   /**
-   * Records a failed attempt.
+   * Counts an attempt before its password is checked, as a failure until
+   * {@linkcode succeed} or {@linkcode release} says otherwise.
    *
    * @param address The client's IP address.
+   * @returns 0 when the attempt may go on, else the seconds to wait (nothing counted).
    */
-  fail(address: string): void {
-    const now = this.#now();
-    let entry = this.#entries.get(address);
-    if (!entry || now - entry.windowStart >= this.#windowMs) {
-      if (!entry && this.#entries.size >= MAX_TRACKED_ADDRESSES) {
+  reserve(address: string): number {
+    const wait = this.retryAfterSeconds(address);
+    if (wait > 0) return wait;
+    let entry = this.#current(address);
+    if (!entry) {
+      if (this.#entries.size >= MAX_TRACKED_ADDRESSES) {
         this.#entries.delete(this.#entries.keys().next().value!);
       }
-      entry = { failures: 0, windowStart: now };
+      entry = { failures: 0, windowStart: this.#now() };
       this.#entries.set(address, entry);
     }
     entry.failures++;
+    return 0;
+  }
+
+  /**
+   * Takes back a reserved attempt whose password was never checked.
+   *
+   * @param address The client's IP address.
+   */
+  release(address: string): void {
+    const entry = this.#current(address);
+    if (entry && entry.failures > 0) entry.failures--;
   }
 
   /**
@@ -86,5 +97,15 @@ export class LoginThrottle {
    */
   succeed(address: string): void {
     this.#entries.delete(address);
+  }
+
+  /** The address's entry, unless its window has passed. */
+  #current(address: string): Entry | undefined {
+    const entry = this.#entries.get(address);
+    if (entry && this.#now() - entry.windowStart >= this.#windowMs) {
+      this.#entries.delete(address);
+      return undefined;
+    }
+    return entry;
   }
 }

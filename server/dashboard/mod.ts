@@ -23,9 +23,12 @@ import type { DashboardContext, ProtocolGauges, SecurityEventInput } from "./con
 import { type LiveAlertSource, LiveHub } from "./live_stream.ts";
 import { LoginThrottle } from "./login_throttle.ts";
 import { Lockout } from "../auth/lockout.ts";
+import type { LoginEventGate } from "../auth/login_events.ts";
+import type { IntegrityState } from "../store/integrity_check.ts";
 import type { LoginFailurePolicy } from "../store/security_store.ts";
 import { SessionStore, type SessionStoreOptions } from "./session.ts";
 import { StatsCollector } from "./stats_collector.ts";
+import { startCredentialRecheck } from "./credential_recheck.ts";
 
 export { createDashboardHandler } from "./api.ts";
 export type { DashboardContext, ProtocolGauges, SecurityEventInput } from "./context.ts";
@@ -81,6 +84,17 @@ export interface DashboardOptions {
    * @default {does nothing}
    */
   readonly recordSecurityEvent?: (event: SecurityEventInput) => void;
+  /**
+   * Bounds the security events of console logins, with those of the agent
+   * protocol (server/auth/login_events.ts).
+   * @default {none: every login event goes to recordSecurityEvent}
+   */
+  readonly loginEvents?: LoginEventGate;
+  /**
+   * What the start-up integrity check found, for `/healthz`.
+   * @default {always "skipped"}
+   */
+  readonly databaseIntegrity?: () => IntegrityState;
   /** Session expiry and clock. */
   readonly sessions?: SessionStoreOptions;
   /**
@@ -158,6 +172,13 @@ export function startDashboard(options: DashboardOptions): Promise<Dashboard> {
     onError: (error) => log.warn("Statistics read failed", { error: error.message }),
   });
   const secure = options.tls !== undefined;
+  const recordSecurityEvent = (event: SecurityEventInput) => {
+    try {
+      options.recordSecurityEvent?.({ severity: event.severity, message: event.message });
+    } catch (error) {
+      log.warn("Security event not recorded", { error: (error as Error).message });
+    }
+  };
   const ctx: DashboardContext = {
     store,
     sessions: new SessionStore(options.sessions),
@@ -172,18 +193,19 @@ export function startDashboard(options: DashboardOptions): Promise<Dashboard> {
     cookieName: secure ? "__Host-nms_session" : "nms_session",
     connectedAgentIds: options.connectedAgentIds ?? (() => new Set()),
     protocolGauges: options.protocolGauges ?? (() => ({ queueDepth: 0, connections: 0 })),
-    recordSecurityEvent: (event) => {
-      try {
-        options.recordSecurityEvent?.(event);
-      } catch (error) {
-        log.warn("Security event not recorded", { error: (error as Error).message });
-      }
+    recordSecurityEvent: (event) => recordSecurityEvent(event),
+    recordLoginEvents: (ip, events) => {
+      if (options.loginEvents) options.loginEvents.admit(ip, events);
+      else for (const event of events) recordSecurityEvent(event);
     },
+    databaseIntegrity: options.databaseIntegrity ?? (() => ({ status: "skipped" })),
     log,
     shutdownSignal: shutdownController.signal,
     now: Date.now,
   };
   const handle = createDashboardHandler(ctx);
+  // Removed users and changed passwords or roles end sessions and live streams.
+  const recheck = startCredentialRecheck(ctx);
   const serve = (port: number, tls: DashboardTls | undefined) =>
     Deno.serve({
       port,
@@ -206,6 +228,7 @@ export function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const shutdown = () => {
     stopping ??= (async () => {
       shutdownController.abort();
+      await recheck.stop();
       live.close();
       stats.close();
       await Promise.all([server, ...retired].map((s) => s.shutdown()));

@@ -67,20 +67,30 @@ export function getStats(req: RouteRequest, ctx: DashboardContext): Response {
 }
 
 /**
- * `GET /healthz`: 200 while the server runs and its database answers.
+ * `GET /healthz`: 200 while the server runs and its database answers; 503
+ * `degraded` when the start-up integrity check found damage, which only an
+ * operator can repair (docs/PRODUCTION.md).
  *
  * @param _req The request.
  * @param ctx The console context.
- * @returns `{status: "ok"}` or 503.
+ * @returns `{status: "ok", integrity}`, or 503 with `{status: "degraded", integrity, problems}`.
  * @example
  * ```ts
  * await health(req, ctx);
  * ```
  */
 export async function health(_req: RouteRequest, ctx: DashboardContext): Promise<Response> {
+  const integrity = ctx.databaseIntegrity();
+  if (integrity.status === "corrupt") {
+    return json({
+      status: "degraded",
+      integrity: integrity.status,
+      problems: integrity.problems.slice(0, 5),
+    }, { status: 503 });
+  }
   try {
     await ctx.store.queryEvents({ limit: 1 });
-    return json({ status: "ok" });
+    return json({ status: "ok", integrity: integrity.status });
   } catch {
     return problem(503, "Database unavailable");
   }

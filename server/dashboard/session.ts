@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Role } from "../store/store.ts";
+import type { Role, UserRecord } from "../store/store.ts";
 
 /** Random bytes in a session token (256 bits). */
 const TOKEN_BYTES = 32;
@@ -19,10 +19,17 @@ export const SESSION_IDLE_SECONDS = 60 * 60;
 export const SESSION_MAX_AGE_SECONDS = 12 * 60 * 60;
 
 /**
- * Most live sessions. Creating one more evicts the least recently created, so
- * a flood of logins cannot grow memory without bound.
+ * Most live sessions of all users. When it is reached, a login is refused
+ * (HTTP 503) until sessions expire or end: one user can never sign another
+ * out, and a flood of logins cannot grow memory without bound.
  */
 export const MAX_SESSIONS = 10_000;
+
+/**
+ * Most live sessions of one user. One more ends that user's own oldest
+ * session, never another user's.
+ */
+export const MAX_SESSIONS_PER_USER = 20;
 
 /** A logged-in console user. */
 export interface Session {
@@ -95,18 +102,22 @@ export class SessionStore {
   }
 
   /**
-   * Starts a session for a verified user.
+   * Starts a session for a verified user. The user's own oldest session ends
+   * when they have {@linkcode MAX_SESSIONS_PER_USER}.
    *
    * @param user The user, as read from the store.
-   * @returns The token for the cookie (never stored) and the session.
+   * @returns The token for the cookie (never stored) and the session, or
+   *   undefined when {@linkcode MAX_SESSIONS} sessions of other users are live.
    */
   async create(
     user: { id: number; username: string; role: Role; passwordHash: string },
-  ): Promise<{ token: string; session: Session }> {
+  ): Promise<{ token: string; session: Session } | undefined> {
     this.#sweep();
-    while (this.#sessions.size >= MAX_SESSIONS) {
-      this.#sessions.delete(this.#sessions.keys().next().value!);
+    const own = [...this.#sessions.values()].filter((s) => s.userId === user.id);
+    for (const oldest of own.slice(0, Math.max(0, own.length - MAX_SESSIONS_PER_USER + 1))) {
+      this.#sessions.delete(oldest.id);
     }
+    if (this.#sessions.size >= MAX_SESSIONS) return undefined;
     const bytes = crypto.getRandomValues(new Uint8Array(TOKEN_BYTES));
     const token = bytes.toBase64({ alphabet: "base64url", omitPadding: true });
     const now = this.#now();
@@ -188,6 +199,25 @@ export class SessionStore {
     return ended;
   }
 
+  /**
+   * Ends the sessions whose user was removed, or whose password or role
+   * changed since login (by this server, the CLI or another server).
+   *
+   * @param users Every user, as stored now.
+   * @returns How many sessions ended.
+   */
+  revalidate(users: readonly UserRecord[]): number {
+    const byId = new Map(users.map((user) => [user.id, user]));
+    let ended = 0;
+    for (const [id, session] of this.#sessions) {
+      if (!sameCredential(session, byId.get(session.userId))) {
+        this.#sessions.delete(id);
+        ended++;
+      }
+    }
+    return ended;
+  }
+
   #alive(session: Session): boolean {
     const now = this.#now();
     return now - session.lastUsedAt < this.#idleMs && now - session.createdAt < this.#maxAgeMs;
@@ -198,6 +228,26 @@ export class SessionStore {
       if (!this.#alive(session)) this.#sessions.delete(id);
     }
   }
+}
+
+/**
+ * Whether a user still holds the credential a session or stream was opened
+ * with: the same account, password hash and role.
+ *
+ * @param holder What was recorded at login.
+ * @param user The user as stored now, or undefined when removed.
+ * @returns True while nothing changed.
+ * @example
+ * ```ts
+ * sameCredential(session, await store.findUser(session.username));
+ * ```
+ */
+export function sameCredential(
+  holder: { readonly userId: number; readonly passwordHash: string; readonly role: Role },
+  user: UserRecord | undefined,
+): boolean {
+  return user !== undefined && user.id === holder.userId &&
+    user.passwordHash === holder.passwordHash && user.role === holder.role;
 }
 
 async function digest(token: string): Promise<string> {

@@ -5,7 +5,7 @@ const USER = { id: 1, username: "alice", role: "admin" as const, passwordHash: "
 
 Deno.test("SessionStore.get() finds a session by its token and keeps only the token's digest", async () => {
   const sessions = new SessionStore();
-  const { token, session } = await sessions.create(USER);
+  const { token, session } = (await sessions.create(USER))!;
   assert.match(token, /^[A-Za-z0-9_-]{43}$/);
   assert.match(session.id, /^[0-9a-f]{64}$/);
   assert.notEqual(session.id, token);
@@ -18,13 +18,13 @@ Deno.test("SessionStore.get() finds a session by its token and keeps only the to
 Deno.test("SessionStore expires a session after the idle time and after the absolute lifetime", async () => {
   let now = 0;
   const sessions = new SessionStore({ idleSeconds: 60, maxAgeSeconds: 300, now: () => now });
-  const { token, session } = await sessions.create(USER);
+  const { token, session } = (await sessions.create(USER))!;
   for (now = 50_000; now < 290_000; now += 50_000) {
     assert.ok(await sessions.get(token), `used at ${now} ms`);
   }
   now = 300_000;
   assert.equal(await sessions.get(token), undefined, "absolute lifetime");
-  const idle = await sessions.create(USER);
+  const idle = (await sessions.create(USER))!;
   now += 61_000;
   assert.equal(sessions.isValid(idle.session.id), false, "idle");
   assert.equal(sessions.isValid(session.id), false);
@@ -33,9 +33,9 @@ Deno.test("SessionStore expires a session after the idle time and after the abso
 
 Deno.test("SessionStore.destroyUser() ends every session of that user only", async () => {
   const sessions = new SessionStore();
-  const a1 = await sessions.create(USER);
-  const a2 = await sessions.create(USER);
-  const b = await sessions.create({ ...USER, id: 2, username: "bob" });
+  const a1 = (await sessions.create(USER))!;
+  const a2 = (await sessions.create(USER))!;
+  const b = (await sessions.create({ ...USER, id: 2, username: "bob" }))!;
   assert.equal(sessions.destroyUser("alice"), 2);
   assert.equal(await sessions.get(a1.token), undefined);
   assert.equal(await sessions.get(a2.token), undefined);

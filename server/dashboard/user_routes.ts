@@ -9,11 +9,11 @@
 
 import { hashPassword } from "../auth/password.ts";
 import { type Role, ROLES, StoreError, type UserRecord } from "../store/store.ts";
+// User names follow the store's one rule (server/store/user_name.ts).
+import { isValidUserName, USER_NAME_RULE } from "../store/user_name.ts";
 import type { DashboardContext, RouteRequest } from "./context.ts";
 import { json, problem, readJsonObject, sessionCookie } from "./http.ts";
 
-/** User names the console accepts (the same rule as `nms-server user add`). */
-export const USERNAME_PATTERN = /^[A-Za-z0-9_.@-]{1,64}$/;
 /** Shortest password the console accepts for a new or reset password, in characters. */
 export const MIN_PASSWORD_CHARS = 8;
 /** Longest password accepted, in characters (bounds the hashing work per request). */
@@ -79,8 +79,8 @@ export async function addUser(req: RouteRequest, ctx: DashboardContext): Promise
   const body = await readJsonObject(req.request);
   if (!body.ok) return problem(400, body.reason);
   const { username, password, role } = body.value;
-  if (typeof username !== "string" || !USERNAME_PATTERN.test(username)) {
-    return problem(400, "username must be 1-64 letters, digits, _ . @ -");
+  if (typeof username !== "string" || !isValidUserName(username)) {
+    return problem(400, `username must be ${USER_NAME_RULE}`);
   }
   if (!isRole(role)) return problem(400, `role must be one of ${ROLES.join(", ")}`);
   const bad = passwordProblem(password);
@@ -96,6 +96,9 @@ export async function addUser(req: RouteRequest, ctx: DashboardContext): Promise
   } catch (error) {
     if (error instanceof StoreError && error.code === "conflict") {
       return problem(409, `A user named ${username} already exists`);
+    }
+    if (error instanceof StoreError && error.code === "invalid") {
+      return problem(400, `username must be ${USER_NAME_RULE}`);
     }
     throw error;
   }
@@ -153,8 +156,11 @@ export async function updateUser(req: RouteRequest, ctx: DashboardContext): Prom
   // The user's sessions end; an admin changing their own password stays signed in.
   ctx.sessions.destroyUser(name);
   const fresh = (await ctx.store.findUser(name)) ?? user;
-  if (req.auth!.session && name === actor && fresh.role !== "agent") {
-    const { token } = await ctx.sessions.create(fresh);
+  const renewed = req.auth!.session && name === actor && fresh.role !== "agent"
+    ? await ctx.sessions.create(fresh)
+    : undefined;
+  if (renewed) {
+    const { token } = renewed;
     return json(view(fresh), {
       headers: {
         "set-cookie": sessionCookie(ctx.cookieName, token, {

@@ -11,14 +11,12 @@
 
 import { verifyLogin } from "../auth/mod.ts";
 import { type BatchMatches, matchBatch, RuleEngine } from "../rules/mod.ts";
-import { securityEvent } from "../security_event.ts";
 import { type EventBatch, openStore, type Store } from "../store/mod.ts";
 import { packBatch } from "./packed_batch.ts";
 import { parseLines } from "./parse_lines.ts";
 import { Semaphore } from "./semaphore.ts";
 import {
   type LoginJob,
-  NO_REPLY,
   type PackedEvents,
   type PoolReply,
   type PoolRequest,
@@ -53,11 +51,10 @@ function sendToWriter(jobId: number, events: EventBatch, matches?: BatchMatches 
 }
 
 async function login(job: LoginJob): Promise<void> {
-  // Lockout first, then the password or token (server/auth/verify_login.ts).
+  // Lockout first, then the password or token (server/auth/verify_login.ts). The
+  // security events go back with the answer: the main thread bounds how many are stored.
   const { verdict, events, finish } = await verifyLogin(store!, job);
-  reply({ kind: "login", jobId: job.jobId, ...verdict });
-  // Every login attempt is kept as a security event, so guessing shows in the logs.
-  for (const event of events) sendToWriter(NO_REPLY, securityEvent({ at: job.at, ...event }));
+  reply({ kind: "login", jobId: job.jobId, ...verdict, events });
   await finish();
 }
 

@@ -15,6 +15,7 @@ import type {
   Role,
   SyncMode,
 } from "../store/mod.ts";
+import type { LoginEvent } from "../auth/mod.ts";
 import type { AlertNotice, BatchMatches, RuleSet } from "../rules/mod.ts";
 import type { LineBatch } from "./line_batch.ts";
 import type { PackedBatch } from "./packed_batch.ts";
@@ -94,6 +95,12 @@ export type PoolReply =
     readonly locked?: boolean;
     /** The agent token logged in with (`LOGIN @token …`), or null. */
     readonly token?: LoginToken | null;
+    /** Whether a password was checked with scrypt (for `nms_password_checks_total`). */
+    readonly checked?: boolean;
+    /** Security events of the attempt, stored by the main thread within their budget. */
+    readonly events?: readonly LoginEvent[];
+    /** Version of the user's credential at login; null for a token. */
+    readonly credential?: string | null;
   }
   /**
    * Lines of a batch the worker rejected; its other lines are on their way to

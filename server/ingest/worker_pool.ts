@@ -14,7 +14,14 @@
  */
 
 import type { RuleSet } from "../rules/mod.ts";
-import type { LoginFailurePolicy, Role } from "../store/mod.ts";
+import type { LoginEvent } from "../auth/mod.ts";
+import {
+  isValidUserName,
+  type LoginFailurePolicy,
+  MAX_USER_NAME_CHARS,
+  type Role,
+} from "../store/mod.ts";
+import { TOKEN_LOGIN_USER } from "../../protocol/mod.ts";
 import { type LineBatch, lineCount, transferablesOf } from "./line_batch.ts";
 import { mergeStatuses } from "./line_status.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -115,6 +122,12 @@ export interface LoginOutcome {
   readonly locked?: boolean;
   /** The agent token logged in with, or null. */
   readonly token?: LoginToken | null;
+  /** Whether a password was checked with scrypt. */
+  readonly checked?: boolean;
+  /** Security events of the attempt, to store through a `LoginEventGate`. */
+  readonly events?: readonly LoginEvent[];
+  /** Version of the user's credential at login (`credentialStamp()`); null for a token. */
+  readonly credential?: string | null;
 }
 
 /** Lockout inputs of {@linkcode WorkerPool.login} (server/auth/lockout.ts). */
@@ -282,6 +295,9 @@ export class WorkerPool {
         role: reply.role,
         locked: reply.locked ?? false,
         token: reply.token ?? null,
+        checked: reply.checked ?? false,
+        events: reply.events ?? [],
+        credential: reply.credential ?? null,
       });
     } else if (reply.kind === "failed") {
       this.#settle(reply.jobId, undefined, reply.message);
@@ -391,11 +407,14 @@ export class WorkerPool {
   ): Promise<LoginOutcome> {
     const worker = this.leastLoaded();
     const [jobId, promise] = this.#track<LoginOutcome>(worker);
+    // A name no account can have is refused without hashing: only its start
+    // (still an impossible name) crosses to the worker, and no password.
+    const possible = username === TOKEN_LOGIN_USER || isValidUserName(username);
     const request: PoolRequest = {
       kind: "login",
       jobId,
-      username,
-      password,
+      username: possible ? username : username.slice(0, MAX_USER_NAME_CHARS + 1),
+      password: possible ? password : "",
       address,
       at: Date.now(),
       ip: security.ip,

@@ -26,3 +26,5 @@ export { openPostgresStore, PostgresStore, type PostgresStoreOptions } from "./p
 export { redactUrl } from "./_postgres_url.ts";
 export { backupSqliteFile } from "./sqlite_maintenance.ts";
 export type { AuditEntry, LoginFailurePolicy, SecurityStore } from "./security_store.ts";
+export * from "./user_name.ts";
+export * from "./integrity_check.ts";

@@ -84,32 +84,60 @@ export class PostgresSecurityStore implements SecurityStore {
     return row?.until === null || row?.until === undefined ? null : Number(row.until);
   }
 
-  async recordLoginFailure(
+  async reserveLoginAttempt(
     keys: readonly string[],
     at: number,
     policy: LoginFailurePolicy,
-  ): Promise<string[]> {
-    const locked: string[] = [];
+  ): Promise<number | null> {
     const since = at - policy.windowMs;
-    for (const key of keys) {
-      // One atomic upsert per key: SET expressions see the row as it was.
-      const [row] = await this.#sql`
+    for (const [i, key] of keys.entries()) {
+      // One atomic upsert per key; a key that refuses updates nothing and returns no row.
+      const rows = await this.#sql`
         INSERT INTO login_failures AS f (key, failures, window_start, locked_until)
-        VALUES (${clean(key)}, 1, ${at},
-          CASE WHEN ${policy.maxFailures}::int <= 1 THEN ${at + policy.lockMs}::bigint END)
+        VALUES (${clean(key)}, 1, ${at}, NULL)
         ON CONFLICT (key) DO UPDATE SET
           failures = CASE WHEN f.window_start <= ${since} OR f.locked_until <= ${at}
             THEN 1 ELSE f.failures + 1 END,
           window_start = CASE WHEN f.window_start <= ${since} OR f.locked_until <= ${at}
             THEN ${at}::bigint ELSE f.window_start END,
-          locked_until = CASE
-            WHEN (CASE WHEN f.window_start <= ${since} OR f.locked_until <= ${at}
-              THEN 1 ELSE f.failures + 1 END) >= ${policy.maxFailures}::int
-              THEN ${at + policy.lockMs}::bigint
-            WHEN f.window_start <= ${since} OR f.locked_until <= ${at} THEN NULL
-            ELSE f.locked_until END
+          locked_until = CASE WHEN f.window_start <= ${since} OR f.locked_until <= ${at}
+            THEN NULL ELSE f.locked_until END
+        WHERE f.window_start <= ${since} OR f.locked_until <= ${at}
+          OR (f.locked_until IS NULL AND f.failures < ${policy.maxFailures}::int)
         RETURNING failures`;
-      if (Number(row!.failures) === policy.maxFailures) locked.push(key);
+      if (rows.length > 0) continue;
+      await this.releaseLoginAttempt(keys.slice(0, i));
+      const [row] = await this.#sql`
+        SELECT locked_until FROM login_failures WHERE key = ${clean(key)}`;
+      const until = row?.locked_until;
+      return until === null || until === undefined ? at + policy.lockMs : Number(until);
+    }
+    return null;
+  }
+
+  async releaseLoginAttempt(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      await this.#sql`
+        UPDATE login_failures SET failures = failures - 1 WHERE key = ${
+        clean(key)
+      } AND failures > 0`;
+    }
+  }
+
+  async lockExhausted(
+    keys: readonly string[],
+    at: number,
+    policy: LoginFailurePolicy,
+  ): Promise<string[]> {
+    const locked: string[] = [];
+    for (const key of keys) {
+      const rows = await this.#sql`
+        UPDATE login_failures SET locked_until = ${at + policy.lockMs}
+        WHERE key = ${clean(key)} AND failures >= ${policy.maxFailures}::int
+          AND window_start > ${at - policy.windowMs}
+          AND (locked_until IS NULL OR locked_until <= ${at})
+        RETURNING key`;
+      if (rows.length > 0) locked.push(key);
     }
     return locked;
   }

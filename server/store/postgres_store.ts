@@ -64,6 +64,7 @@ import {
   StoreError,
   type UserRecord,
 } from "./store.ts";
+import { checkUserName } from "./user_name.ts";
 
 /** Options of {@linkcode openPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -328,6 +329,7 @@ export class PostgresStore implements Store {
   }
 
   async createUser(username: string, passwordHash: string, role: Role): Promise<UserRecord> {
+    checkUserName(username);
     try {
       const [row] = await this.#sql`
         INSERT INTO users (username, password_hash, role, created_at)

@@ -112,17 +112,30 @@ export interface SecurityStore {
    */
   lockedUntil(keys: readonly string[], at: number): Promise<number | null>;
   /**
-   * Counts one failed login against each key, atomically: a key whose window
-   * (or lock) has passed starts again at 1; a key reaching `maxFailures`
-   * within the window is locked until `at + lockMs`.
+   * Reserves one login attempt against each key, in order, before its
+   * password is checked, so that parallel attempts cannot all pass a check
+   * made before any of them is counted. A key is counted (a key whose window
+   * or lock has passed starts again at 1) unless it is locked or already has
+   * `maxFailures` attempts within its window. All or nothing: when a key
+   * refuses, the keys counted before it are released again.
    *
-   * @returns The keys that this failure locked.
+   * @returns Null when the attempt may go on, else when it may be tried again
+   *   (the key's lock end, or `at + lockMs` while its last attempts are checked).
    */
-  recordLoginFailure(
+  reserveLoginAttempt(
     keys: readonly string[],
     at: number,
     policy: LoginFailurePolicy,
-  ): Promise<string[]>;
+  ): Promise<number | null>;
+  /** Takes back one reserved attempt of each key (the login succeeded). */
+  releaseLoginAttempt(keys: readonly string[]): Promise<void>;
+  /**
+   * Locks, until `at + lockMs`, each key that has `maxFailures` attempts
+   * within its window and no lock yet (after a failed attempt).
+   *
+   * @returns The keys this call locked.
+   */
+  lockExhausted(keys: readonly string[], at: number, policy: LoginFailurePolicy): Promise<string[]>;
   /** Forgets the failures of these keys (after a successful login). */
   clearLoginFailures(keys: readonly string[]): Promise<void>;
   /**

@@ -94,51 +94,76 @@ export function securityStoreConformance(
     assert.equal((await security.findToken("aaaa"))?.revokedAt, 60);
   });
 
-  test("locks a key at the failure limit within the window, and unlocks it later", async (store) => {
+  test("reserves attempts up to the limit, and locks a key once its last attempt failed", async (store) => {
     const security = store.security;
-    const keys = ["user:admin", "addr:10.0.0.9"];
-    assert.deepEqual(await security.recordLoginFailure(keys, 1_000, POLICY), []);
-    assert.deepEqual(await security.recordLoginFailure(keys, 2_000, POLICY), []);
-    assert.equal(await security.lockedUntil(keys, 2_000), null);
-    assert.deepEqual(await security.recordLoginFailure(keys, 3_000, POLICY), keys);
-    assert.equal(await security.lockedUntil(keys, 3_000), 123_000);
-    assert.equal(await security.lockedUntil(["addr:10.0.0.9"], 50_000), 123_000);
+    const keys = ["addr:10.0.0.9", "user:admin"];
+    assert.equal(await security.reserveLoginAttempt(keys, 1_000, POLICY), null);
+    assert.equal(await security.reserveLoginAttempt(keys, 2_000, POLICY), null);
+    assert.deepEqual(await security.lockExhausted(keys, 2_000, POLICY), [], "2 of 3");
+    assert.equal(await security.reserveLoginAttempt(keys, 3_000, POLICY), null);
+    // A fourth attempt while the third is still being checked: refused, not counted.
+    assert.equal(await security.reserveLoginAttempt(keys, 3_500, POLICY), 123_500);
+    assert.equal(await security.lockedUntil(keys, 3_500), null, "not locked before a failure");
+    assert.deepEqual(await security.lockExhausted(keys, 4_000, POLICY), keys);
+    assert.deepEqual(await security.lockExhausted(keys, 4_000, POLICY), [], "already locked");
+    assert.equal(await security.lockedUntil(keys, 4_000), 124_000);
+    assert.equal(await security.reserveLoginAttempt(keys, 50_000, POLICY), 124_000);
     assert.equal(await security.lockedUntil(["user:other"], 50_000), null);
-    assert.equal(await security.lockedUntil(keys, 123_000), null, "the lock has ended");
+    assert.equal(await security.lockedUntil(keys, 124_000), null, "the lock has ended");
     // After the lock, counting starts again at 1.
-    assert.deepEqual(await security.recordLoginFailure(keys, 130_000, POLICY), []);
-    assert.equal(await security.lockedUntil(keys, 130_000), null);
+    assert.equal(await security.reserveLoginAttempt(keys, 130_000, POLICY), null);
+    assert.deepEqual(await security.lockExhausted(keys, 130_000, POLICY), []);
   });
 
   test("starts a new window when the old one has passed", async (store) => {
     const security = store.security;
     const keys = ["user:bob"];
-    await security.recordLoginFailure(keys, 0, POLICY);
-    await security.recordLoginFailure(keys, 1, POLICY);
-    // 60 s later the window is over: this is failure 1 of a new window.
-    assert.deepEqual(await security.recordLoginFailure(keys, 60_001, POLICY), []);
-    assert.deepEqual(await security.recordLoginFailure(keys, 60_002, POLICY), []);
-    assert.deepEqual(await security.recordLoginFailure(keys, 60_003, POLICY), keys);
+    assert.equal(await security.reserveLoginAttempt(keys, 0, POLICY), null);
+    assert.equal(await security.reserveLoginAttempt(keys, 1, POLICY), null);
+    // 60 s later the window is over: this is attempt 1 of a new window.
+    for (const at of [60_001, 60_002, 60_003]) {
+      assert.equal(await security.reserveLoginAttempt(keys, at, POLICY), null, `at ${at}`);
+    }
+    assert.notEqual(await security.reserveLoginAttempt(keys, 60_004, POLICY), null);
+  });
+
+  test("releases a reserved attempt, and a refused attempt counts against no key", async (store) => {
+    const security = store.security;
+    for (let i = 0; i < 3; i++) await security.reserveLoginAttempt(["user:u"], i, POLICY);
+    assert.notEqual(await security.reserveLoginAttempt(["user:u"], 3, POLICY), null);
+    await security.releaseLoginAttempt(["user:u"]);
+    assert.equal(await security.reserveLoginAttempt(["user:u"], 4, POLICY), null, "released");
+    // The address key comes first; the user key refuses, so the address is not counted.
+    for (let i = 0; i < 5; i++) {
+      assert.notEqual(await security.reserveLoginAttempt(["addr:a", "user:u"], 5, POLICY), null);
+    }
+    for (let i = 0; i < 3; i++) {
+      assert.equal(await security.reserveLoginAttempt(["addr:a"], 6, POLICY), null, `${i}`);
+    }
   });
 
   test("clears and prunes login failures", async (store) => {
     const security = store.security;
-    await security.recordLoginFailure(["user:a", "addr:1"], 0, POLICY);
+    await security.reserveLoginAttempt(["addr:1", "user:a"], 0, POLICY);
     await security.clearLoginFailures(["user:a"]);
-    await security.recordLoginFailure(["user:a"], 1, POLICY);
-    await security.recordLoginFailure(["user:a"], 2, POLICY);
-    assert.equal(await security.lockedUntil(["user:a"], 2), null, "cleared: 2 failures, not 3");
+    for (let i = 1; i <= 3; i++) {
+      assert.equal(await security.reserveLoginAttempt(["user:a"], i, POLICY), null, "cleared");
+    }
     assert.equal(await security.pruneLoginFailures(1), 1, "addr:1 started at 0");
     assert.equal(await security.pruneLoginFailures(1), 0);
   });
 
-  test("counts concurrent failures without losing any", async (store) => {
+  test("reserves concurrent attempts without letting more than the limit through", async (store) => {
     const security = store.security;
-    const policy = { ...POLICY, maxFailures: 20 };
+    const policy = { ...POLICY, maxFailures: 5 };
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => security.recordLoginFailure(["addr:x"], 10 + i, policy)),
+      Array.from(
+        { length: 20 },
+        (_, i) => security.reserveLoginAttempt(["addr:x"], 10 + i, policy),
+      ),
     );
-    assert.equal(results.flat().length, 1, "exactly one failure reached the limit");
+    assert.equal(results.filter((r) => r === null).length, 5, "exactly 5 attempts reserved");
+    assert.deepEqual(await security.lockExhausted(["addr:x"], 100, policy), ["addr:x"]);
     assert.ok((await security.lockedUntil(["addr:x"], 100)) !== null);
   });
 
@@ -186,7 +211,7 @@ export function securityStoreConformance(
         target: payload,
         detail: payload,
       });
-      await security.recordLoginFailure([`user:${payload}`], i, POLICY);
+      await security.reserveLoginAttempt([`user:${payload}`], i, POLICY);
       assert.equal(await security.findToken(payload), undefined);
     }
     const names = (await security.listTokens()).map((t) => t.name.replaceAll("\uFFFD", "\0"));

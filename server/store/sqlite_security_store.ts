@@ -126,24 +126,68 @@ export class SqliteSecurityStore implements SecurityStore {
     return Promise.resolve(row.until === null ? null : Number(row.until));
   }
 
-  recordLoginFailure(
+  reserveLoginAttempt(
+    keys: readonly string[],
+    at: number,
+    policy: LoginFailurePolicy,
+  ): Promise<number | null> {
+    // One atomic upsert per key; a key that refuses updates nothing and returns no row.
+    const reserve = this.#statement(
+      "reserveAttempt",
+      `INSERT INTO login_failures (key, failures, window_start, locked_until)
+       VALUES (:key, 1, :at, NULL)
+       ON CONFLICT (key) DO UPDATE SET
+         failures = CASE WHEN ${EXPIRED} THEN 1 ELSE failures + 1 END,
+         window_start = CASE WHEN ${EXPIRED} THEN :at ELSE window_start END,
+         locked_until = CASE WHEN ${EXPIRED} THEN NULL ELSE locked_until END
+       WHERE ${EXPIRED} OR (locked_until IS NULL AND failures < :max)
+       RETURNING failures`,
+    );
+    for (const [i, key] of keys.entries()) {
+      const row = reserve.get({
+        key: clean(key),
+        at,
+        window: policy.windowMs,
+        max: policy.maxFailures,
+      });
+      if (row !== undefined) continue;
+      this.#release(keys.slice(0, i));
+      const lock = this.#statement(
+        "lockOf",
+        "SELECT locked_until FROM login_failures WHERE key = ?",
+      ).get(clean(key)) as Row | undefined;
+      const until = lock?.locked_until;
+      return Promise.resolve(
+        until === null || until === undefined ? at + policy.lockMs : Number(until),
+      );
+    }
+    return Promise.resolve(null);
+  }
+
+  releaseLoginAttempt(keys: readonly string[]): Promise<void> {
+    this.#release(keys);
+    return Promise.resolve();
+  }
+
+  #release(keys: readonly string[]): void {
+    const statement = this.#statement(
+      "releaseAttempt",
+      "UPDATE login_failures SET failures = failures - 1 WHERE key = ? AND failures > 0",
+    );
+    for (const key of keys) statement.run(clean(key));
+  }
+
+  lockExhausted(
     keys: readonly string[],
     at: number,
     policy: LoginFailurePolicy,
   ): Promise<string[]> {
-    // One atomic upsert per key: SET expressions see the row as it was.
     const statement = this.#statement(
-      "recordFailure",
-      `INSERT INTO login_failures (key, failures, window_start, locked_until)
-       VALUES (:key, 1, :at, CASE WHEN :max <= 1 THEN :at + :lock END)
-       ON CONFLICT (key) DO UPDATE SET
-         failures = CASE WHEN ${EXPIRED} THEN 1 ELSE failures + 1 END,
-         window_start = CASE WHEN ${EXPIRED} THEN :at ELSE window_start END,
-         locked_until = CASE
-           WHEN (CASE WHEN ${EXPIRED} THEN 1 ELSE failures + 1 END) >= :max THEN :at + :lock
-           WHEN ${EXPIRED} THEN NULL
-           ELSE locked_until END
-       RETURNING failures`,
+      "lockExhausted",
+      `UPDATE login_failures SET locked_until = :at + :lock
+       WHERE key = :key AND failures >= :max AND window_start > :at - :window
+         AND (locked_until IS NULL OR locked_until <= :at)
+       RETURNING key`,
     );
     const locked: string[] = [];
     for (const key of keys) {
@@ -153,8 +197,8 @@ export class SqliteSecurityStore implements SecurityStore {
         window: policy.windowMs,
         max: policy.maxFailures,
         lock: policy.lockMs,
-      }) as Row;
-      if (Number(row.failures) === policy.maxFailures) locked.push(key);
+      });
+      if (row !== undefined) locked.push(key);
     }
     return Promise.resolve(locked);
   }

@@ -7,8 +7,8 @@
 
 import { errorMessage } from "../../common/error_message.ts";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import { dirname } from "node:path";
 import { SQLITE_MIGRATIONS } from "./migrations.ts";
+import { preparePrivateDatabase } from "./private_files.ts";
 import { transaction } from "./transaction.ts";
 import { nullableNumber, toAgent, toAlert, toEvent, toSource, toUser } from "./_rows.ts";
 import type { SecurityStore } from "./security_store.ts";
@@ -16,6 +16,7 @@ import { SqliteSecurityStore } from "./sqlite_security_store.ts";
 import { backupBeforeMigration, pruneSqlite, sqliteStorageInfo } from "./sqlite_maintenance.ts";
 import { INDEXED_TEXT_SQL } from "./sqlite_text_index.ts";
 import type { PrunePolicy, PruneStep, StorageInfo } from "./store.ts";
+import { checkUserName } from "./user_name.ts";
 import {
   type AgentRecord,
   type AgentRegistration,
@@ -114,6 +115,17 @@ export const SQLITE_PAGE_SIZE = 16_384;
  */
 export const TEXT_INDEX_AUTOMERGE = 16;
 
+/**
+ * Write-ahead log pages (512 KiB at 16 KiB pages) after which a commit of a
+ * connection other than the writer's copies the log into the database file
+ * (`PRAGMA wal_autocheckpoint`; SQLite's default is 1,000 pages). Those
+ * connections only make small writes (the login counters of the lockout, the
+ * users), but an unauthenticated client can cause hundreds of them, and the
+ * writer's checkpoints, which follow its own commits, would not come. The
+ * writer sets its own (`deferCheckpoints`).
+ */
+export const SMALL_WRITES_CHECKPOINT_PAGES = 32;
+
 /** Largest page {@linkcode Store.queryEvents} returns whatever the caller asks. */
 export const MAX_QUERY_LIMIT = 10_000;
 
@@ -146,7 +158,8 @@ export async function openSqliteStore(
   path: string,
   options: SqliteStoreOptions = {},
 ): Promise<Store> {
-  if (path !== ":memory:") await Deno.mkdir(dirname(path), { recursive: true });
+  // Readable by the server's user only, whatever the umask (private_files.ts).
+  if (path !== ":memory:") await preparePrivateDatabase(path);
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(path);
@@ -183,6 +196,8 @@ class SqliteStore implements Store {
     // WAL silently means synchronous=FULL in this build unless set after it.
     this.#sync = options.sync === "normal" ? "NORMAL" : "FULL";
     db.exec(`PRAGMA synchronous = ${this.#sync}`);
+    // Small writes of other connections (login counters) keep the log short.
+    db.exec(`PRAGMA wal_autocheckpoint = ${SMALL_WRITES_CHECKPOINT_PAGES}`);
     this.#migrate();
     this.#tuneTextIndex();
     this.security = new SqliteSecurityStore(db);
@@ -488,6 +503,7 @@ class SqliteStore implements Store {
 
   createUser(username: string, passwordHash: string, role: Role): Promise<UserRecord> {
     try {
+      checkUserName(username);
       const row = this.#statements.createUser!.get(username, passwordHash, role, Date.now()) as Row;
       return Promise.resolve(toUser(row));
     } catch (error) {

@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import { isValidUserName } from "./user_name.ts";
 import {
   type AlertUpsert,
   APPEND_STATUS,
@@ -611,8 +612,17 @@ const CASES: [string, Case][] = [
   }],
 
   ["hostile strings are stored and found literally", async ({ store }) => {
+    // User names follow one rule (user_name.ts): most of these are refused, never spliced.
+    const userNames = HOSTILE_STRINGS.filter(isValidUserName);
     for (const [i, text] of HOSTILE_STRINGS.entries()) {
-      await store.createUser(text, `hash ${i}`, "viewer");
+      if (isValidUserName(text)) await store.createUser(text, `hash ${i}`, "viewer");
+      else {
+        await assert.rejects(
+          () => store.createUser(text, `hash ${i}`, "viewer"),
+          (error: unknown) => error instanceof StoreError && error.code === "invalid",
+          text,
+        );
+      }
       await store.registerAgent({ hostname: text, version: text, os: text, address: text, at: i });
     }
     await store.appendEvents([makeBatch(HOSTILE_STRINGS.map((text) => ({
@@ -621,10 +631,11 @@ const CASES: [string, Case][] = [
       message: `before ${text} after`,
       raw: text,
     })))]);
-    assert.equal(await store.countUsers(), HOSTILE_STRINGS.length);
+    assert.equal(await store.countUsers(), userNames.length);
     assert.equal(await store.countEvents(), HOSTILE_STRINGS.length);
     for (const [i, text] of HOSTILE_STRINGS.entries()) {
-      assert.equal((await store.findUser(text))?.passwordHash, `hash ${i}`, text);
+      const hash = isValidUserName(text) ? `hash ${i}` : undefined;
+      assert.equal((await store.findUser(text))?.passwordHash, hash, text);
       const byHost = await store.queryEvents({ host: text });
       assert.deepEqual(byHost.map((e) => [e.program, e.raw]), [[text, text]], text);
       const found = await store.queryEvents({ contains: text });
@@ -634,8 +645,25 @@ const CASES: [string, Case][] = [
     const hostnames = (await store.listAgents()).map((a) => a.hostname).sort();
     assert.deepEqual(hostnames, [...HOSTILE_STRINGS].sort());
     assert.equal(await store.removeUser("' OR '1'='1"), false);
-    assert.equal(await store.countUsers(), HOSTILE_STRINGS.length);
+    assert.equal(await store.countUsers(), userNames.length);
   }],
+
+  [
+    "createUser() refuses a name outside the user-name rule, @-prefixed ones included",
+    async ({ store }) => {
+      for (const name of ["@token", "@admin", "", "a".repeat(65), "two words", "nul\0", "é"]) {
+        await assert.rejects(
+          () => store.createUser(name, "h", "admin"),
+          (error: unknown) => error instanceof StoreError && error.code === "invalid",
+          JSON.stringify(name),
+        );
+      }
+      for (const name of ["web-01", "a@b", "_svc", "Ops.Team", "a".repeat(64)]) {
+        assert.equal((await store.createUser(name, "h", "viewer")).username, name);
+      }
+      assert.equal(await store.countUsers(), 5);
+    },
+  ],
 
   ["listSources() aggregates syslog senders from appended batches", async ({ store }) => {
     assert.deepEqual(await store.listSources(), []);

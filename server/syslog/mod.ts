@@ -46,6 +46,10 @@ export {
   sourceStatus,
 } from "./source_status.ts";
 export { createSyslogStats, type SyslogStats } from "./stats.ts";
-export { MAX_SYSLOG_CONNECTIONS } from "./tcp_listener.ts";
+export {
+  DEFAULT_SYSLOG_IDLE_TIMEOUT_SECONDS,
+  DEFAULT_SYSLOG_MAX_CONNECTIONS_PER_IP,
+  MAX_SYSLOG_CONNECTIONS,
+} from "./tcp_listener.ts";
 export { MAX_UDP_QUEUED_MESSAGES } from "./udp_listener.ts";
 export { MAX_SYSLOG_BATCH_MESSAGES } from "./syslog_batch.ts";

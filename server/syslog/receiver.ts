@@ -10,9 +10,14 @@ import type { Logger } from "../log.ts";
 import type { WorkerPool } from "../ingest/mod.ts";
 import { type AllowList, DEFAULT_SYSLOG_ALLOW, parseAllowList } from "./allow_list.ts";
 import { createSyslogStats, type SyslogStats } from "./stats.ts";
-import { type TcpSyslogContext, TcpSyslogListener } from "./tcp_listener.ts";
+import {
+  DEFAULT_SYSLOG_IDLE_TIMEOUT_SECONDS,
+  DEFAULT_SYSLOG_MAX_CONNECTIONS_PER_IP,
+  type TcpSyslogContext,
+  TcpSyslogListener,
+} from "./tcp_listener.ts";
 import { udpReceiveBufferAdvice, UdpSyslogListener } from "./udp_listener.ts";
-import { WarnThrottle } from "./_warn_throttle.ts";
+import { WarnThrottle } from "../warn_throttle.ts";
 
 /** A certificate chain and its private key, both PEM text. */
 export interface TlsCertificate {
@@ -44,6 +49,16 @@ export interface SyslogReceiverOptions {
    * @default {DEFAULT_SYSLOG_ALLOW} (loopback only)
    */
   readonly allow?: readonly string[] | undefined;
+  /**
+   * Seconds a TCP or TLS connection may send nothing before it is closed; 0: never.
+   * @default {DEFAULT_SYSLOG_IDLE_TIMEOUT_SECONDS}
+   */
+  readonly idleTimeoutSeconds?: number | undefined;
+  /**
+   * Open TCP or TLS connections per sender address and listener; 0: no limit.
+   * @default {DEFAULT_SYSLOG_MAX_CONNECTIONS_PER_IP}
+   */
+  readonly maxConnectionsPerIp?: number | undefined;
 }
 
 /** Bound addresses of the syslog listeners that run. */
@@ -142,6 +157,26 @@ export function startSyslogReceiver(options: SyslogReceiverOptions): Promise<Sys
       throw new TypeError("Cannot listen for syslog over TLS: no certificate and key given");
     }
   }
+  const limit = (name: string, value: number | undefined, fallback: number, scale = 1) => {
+    const n = value ?? fallback;
+    if (!Number.isFinite(n) || n < 0) {
+      throw new RangeError(`Cannot listen for syslog: invalid ${name} ${n}`);
+    }
+    return n === 0 ? Infinity : n * scale;
+  };
+  const limits = {
+    idleTimeoutMs: limit(
+      "idleTimeoutSeconds",
+      options.idleTimeoutSeconds,
+      DEFAULT_SYSLOG_IDLE_TIMEOUT_SECONDS,
+      1000,
+    ),
+    maxConnectionsPerIp: limit(
+      "maxConnectionsPerIp",
+      options.maxConnectionsPerIp,
+      DEFAULT_SYSLOG_MAX_CONNECTIONS_PER_IP,
+    ),
+  };
   const stats = createSyslogStats();
   const ctx: TcpSyslogContext = {
     pool: options.pool,
@@ -149,6 +184,7 @@ export function startSyslogReceiver(options: SyslogReceiverOptions): Promise<Sys
     stats,
     allow,
     warnings: new WarnThrottle(options.log),
+    limits,
   };
   const opened: { close(): void }[] = [];
   let udp: UdpSyslogListener | undefined;
@@ -212,6 +248,7 @@ export function startSyslogReceiver(options: SyslogReceiverOptions): Promise<Sys
       stopping ??= (async () => {
         await Promise.all([udp?.stop(), tcp?.stop(), tls?.stop()]);
         await Promise.all(running);
+        ctx.warnings.close();
       })();
       return stopping;
     },

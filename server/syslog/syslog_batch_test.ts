@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
 import { SyslogBatch, trimMessageEnd } from "./syslog_batch.ts";
-import { WarnThrottle } from "./_warn_throttle.ts";
-import { silentLogger } from "../log.ts";
 
 Deno.test("trimMessageEnd() removes trailing LF, CR and NUL only", () => {
   assert.equal(trimMessageEnd("<13>a\r\n\0\0"), "<13>a");
@@ -35,24 +33,4 @@ Deno.test("SyslogBatch indexes senders once a second address appears", () => {
   const origin = batch.toLineBatch().origin;
   assert.deepEqual(origin.addresses, ["10.0.0.1", "10.0.0.2"]);
   assert.deepEqual([...origin.senders!], [0, 0, 1, 0]);
-});
-
-Deno.test("WarnThrottle logs a key once per interval and reports what it held back", () => {
-  const logged: [string, Record<string, unknown> | undefined][] = [];
-  const log = {
-    ...silentLogger,
-    warn: (m: string, f?: Record<string, unknown>) => logged.push([m, f]),
-  };
-  let now = 0;
-  const throttle = new WarnThrottle(log, () => now);
-  throttle.warn("k", "Dropped", { address: "a" });
-  throttle.warn("k", "Dropped", { address: "a" });
-  throttle.warn("other", "Other", {});
-  now = 60_000;
-  throttle.warn("k", "Dropped", { address: "a" });
-  assert.deepEqual(logged, [
-    ["Dropped", { address: "a" }],
-    ["Other", {}],
-    ["Dropped", { address: "a", suppressed: 1 }],
-  ]);
 });

@@ -35,6 +35,9 @@ export class SyslogConnection {
   readonly #framer = new SyslogFramer();
   #stopping = false;
   #closed = false;
+  /** Whether a read is waiting for the sender, and since when (ms since the epoch). */
+  #reading = false;
+  #readingSince = Date.now();
   #served: Promise<void> = Promise.resolve();
 
   /**
@@ -49,6 +52,17 @@ export class SyslogConnection {
     this.address = address;
     this.#ctx = ctx;
     this.#sender = new SyslogBatchSender(ctx);
+  }
+
+  /**
+   * How long the sender has left this connection waiting for bytes; time the
+   * server holds it back itself (a full batch window) does not count.
+   *
+   * @param now Ms since the epoch.
+   * @returns Ms, 0 while not reading.
+   */
+  idleMs(now: number): number {
+    return this.#reading ? now - this.#readingSince : 0;
   }
 
   /**
@@ -88,6 +102,8 @@ export class SyslogConnection {
     try {
       while (!this.#stopping) {
         let n: number | null;
+        this.#reading = true;
+        this.#readingSince = Date.now();
         try {
           n = await this.#conn.read(buffer);
         } catch (error) {
@@ -100,6 +116,8 @@ export class SyslogConnection {
             });
           }
           break;
+        } finally {
+          this.#reading = false;
         }
         if (n === null) break;
         this.#framer.push(buffer.subarray(0, n), sink);

@@ -10,7 +10,8 @@ import type { SyslogTransport } from "../store/mod.ts";
 import { type AllowList, senderAddress } from "./allow_list.ts";
 import type { SyslogContext } from "./batch_sender.ts";
 import { SyslogConnection } from "./tcp_connection.ts";
-import type { WarnThrottle } from "./_warn_throttle.ts";
+import type { WarnThrottle } from "../warn_throttle.ts";
+import { addressKey } from "../address_key.ts";
 
 /**
  * Open syslog connections per listener. Each holds a read buffer and up to
@@ -19,13 +20,42 @@ import type { WarnThrottle } from "./_warn_throttle.ts";
  */
 export const MAX_SYSLOG_CONNECTIONS = 1000;
 
+/**
+ * Open syslog connections per sender address (IPv6: per /64) and listener,
+ * unless configured; one more is closed at once and counted
+ * (`refusedConnections`), so that no one sender can hold every slot.
+ */
+export const DEFAULT_SYSLOG_MAX_CONNECTIONS_PER_IP = 16;
+
+/**
+ * Seconds a syslog connection may send nothing before it is closed, unless
+ * configured. Senders reconnect when they have something to send.
+ */
+export const DEFAULT_SYSLOG_IDLE_TIMEOUT_SECONDS = 600;
+
+/** How often the idle connections are looked for, in ms. */
+const IDLE_CHECK_INTERVAL_MS = 1_000;
+
 /** Pause after a failed accept (EMFILE and friends) before accepting again, in ms. */
 const ACCEPT_ERROR_PAUSE_MS = 100;
+
+/** Limits of the TCP and TLS syslog listeners; `Infinity` for none. */
+export interface SyslogConnectionLimits {
+  /** Open connections per sender address. */
+  readonly maxConnectionsPerIp: number;
+  /** Ms a connection may send nothing before it is closed. */
+  readonly idleTimeoutMs: number;
+}
 
 /** What a {@linkcode TcpSyslogListener} needs besides its socket. */
 export interface TcpSyslogContext extends SyslogContext {
   readonly allow: AllowList;
   readonly warnings: WarnThrottle;
+  /**
+   * Per-address cap and idle timeout.
+   * @default {DEFAULT_SYSLOG_MAX_CONNECTIONS_PER_IP, DEFAULT_SYSLOG_IDLE_TIMEOUT_SECONDS}
+   */
+  readonly limits?: SyslogConnectionLimits;
 }
 
 /**
@@ -43,6 +73,10 @@ export class TcpSyslogListener {
   readonly #transport: SyslogTransport;
   readonly #ctx: TcpSyslogContext;
   readonly #connections = new Set<SyslogConnection>();
+  /** Open connections per sender address key (server/address_key.ts). */
+  readonly #perAddress = new Map<string, number>();
+  readonly #limits: SyslogConnectionLimits;
+  #idleCheck: ReturnType<typeof setInterval> | undefined;
   #stopped = false;
 
   /**
@@ -54,6 +88,10 @@ export class TcpSyslogListener {
     this.#listener = listener;
     this.#transport = transport;
     this.#ctx = ctx;
+    this.#limits = ctx.limits ?? {
+      maxConnectionsPerIp: DEFAULT_SYSLOG_MAX_CONNECTIONS_PER_IP,
+      idleTimeoutMs: DEFAULT_SYSLOG_IDLE_TIMEOUT_SECONDS * 1000,
+    };
   }
 
   /** The bound address. */
@@ -73,6 +111,9 @@ export class TcpSyslogListener {
    */
   async run(): Promise<void> {
     const { allow, stats, warnings, log } = this.#ctx;
+    if (this.#limits.idleTimeoutMs !== Infinity) {
+      this.#idleCheck = setInterval(() => this.#closeIdle(), IDLE_CHECK_INTERVAL_MS);
+    }
     for (;;) {
       let conn: Deno.Conn;
       try {
@@ -100,6 +141,22 @@ export class TcpSyslogListener {
         close(conn);
         continue;
       }
+      const key = addressKey(hostname);
+      const fromAddress = this.#perAddress.get(key) ?? 0;
+      if (fromAddress >= this.#limits.maxConnectionsPerIp) {
+        stats.refusedConnections++;
+        warnings.warn(
+          `address limit ${this.#transport}`,
+          "Refused syslog connection: too many open from this address",
+          {
+            address: hostname,
+            transport: this.#transport,
+            limit: this.#limits.maxConnectionsPerIp,
+          },
+        );
+        close(conn);
+        continue;
+      }
       if (this.#connections.size >= MAX_SYSLOG_CONNECTIONS) {
         stats.refusedConnections++;
         warnings.warn(`limit ${this.#transport}`, "Refused syslog connection: too many open", {
@@ -110,6 +167,7 @@ export class TcpSyslogListener {
         close(conn);
         continue;
       }
+      this.#perAddress.set(key, fromAddress + 1);
       const connection = new SyslogConnection(
         conn,
         this.#transport,
@@ -129,12 +187,29 @@ export class TcpSyslogListener {
         })
       ).finally(() => {
         this.#connections.delete(connection);
+        const left = (this.#perAddress.get(key) ?? 1) - 1;
+        if (left > 0) this.#perAddress.set(key, left);
+        else this.#perAddress.delete(key);
         stats.connections--;
         log.debug("Syslog sender disconnected", {
           address: connection.address,
           transport: this.#transport,
         });
       });
+    }
+  }
+
+  /** Closes the connections that have sent nothing for the idle timeout (a throttled line). */
+  #closeIdle(): void {
+    const now = Date.now();
+    for (const connection of this.#connections) {
+      if (connection.idleMs(now) <= this.#limits.idleTimeoutMs) continue;
+      this.#ctx.warnings.info(
+        `idle ${this.#transport}`,
+        "Closed syslog connection: idle for too long",
+        { address: connection.address, transport: this.#transport },
+      );
+      void connection.stop();
     }
   }
 
@@ -146,6 +221,7 @@ export class TcpSyslogListener {
   async stop(): Promise<void> {
     if (!this.#stopped) {
       this.#stopped = true;
+      clearInterval(this.#idleCheck);
       try {
         this.#listener.close();
       } catch {

@@ -1,10 +1,12 @@
 /**
- * The hostile-input fuzz of issue 5: tens of thousands of random, mutated and
- * oversized protocol lines, binary garbage, half-open connections and abrupt
- * resets against a running server, while a legitimate agent keeps sending.
- * Afterwards the server must be up, every legitimate event stored exactly
- * once, nothing else stored as a client event, and the server's RSS below a
- * stated bound.
+ * The hostile-input fuzz: tens of thousands of random, mutated and oversized
+ * protocol lines, binary garbage, half-open connections and abrupt resets
+ * against a running server, together with a pre-login flood (refused LOGINs
+ * with 60 KB user names and idle sockets from many loopback addresses), while
+ * a legitimate agent keeps sending. Afterwards the server must be up, every
+ * legitimate event stored exactly once, nothing else stored as a client
+ * event, and the server's RSS, the security events it stored and its log
+ * lines below stated bounds.
  *
  * `deno task fuzz` runs it against a real `nms-server serve` subprocess (RSS
  * read from /proc); `fuzz_test.ts` runs a short form in-process in
@@ -19,11 +21,20 @@ import { formatAck, LineSplitter, OK, WELCOME_LINE } from "../../protocol/mod.ts
 import { hashPassword } from "../../server/auth/password.ts";
 import { generateToken } from "../../server/auth/tokens.ts";
 import { EVENT_FLAGS, openSqliteStore, type Store } from "../../server/mod.ts";
+import { SourceClient } from "../_harness/source_client.ts";
 
 const encoder = new TextEncoder();
 
 /** Bound of the server's resident memory during the fuzz, in MiB (measured: about 195). */
 export const MAX_SERVER_RSS_MIB = 512;
+/**
+ * Bound of the text of the security events (failed and refused logins, their
+ * summaries) stored during the fuzz, in bytes: what the attack, most of it
+ * unauthenticated, may add to the database (about 180 KB a minute at most).
+ */
+export const MAX_SECURITY_EVENT_BYTES = 512 * 1024;
+/** Bound of the server's log lines during the fuzz: throttled, one per kind and minute. */
+export const MAX_LOG_LINES = 80;
 
 /** `serve` flags of the server under test: a short line timeout ends half-open connections fast. */
 export const FUZZ_SERVER_ARGS = ["--workers", "2", "--line-timeout", "2", "--http-port", "0"];
@@ -51,11 +62,29 @@ export interface FuzzOptions {
   readonly seed: number;
   /** The server's resident memory now, in bytes. */
   readonly rss: () => Promise<number> | number;
+  /** The pre-login flood sent meanwhile; none when absent. */
+  readonly loginFlood?: LoginFloodOptions;
+  /** Lines the server has logged so far; not checked when absent. */
+  readonly logLines?: () => number;
+  /** The server's database file, whose growth (with its `-wal`) is measured; none when absent. */
+  readonly dbPath?: string;
+  /** CPU seconds the server has used so far; not measured when absent. */
+  readonly cpuSeconds?: () => Promise<number>;
   /**
    * Give up after this long, in ms.
    * @default {120000}
    */
   readonly timeoutMs?: number;
+}
+
+/** The pre-login flood of a fuzz run. */
+export interface LoginFloodOptions {
+  /** Refused LOGINs, each with a 60 KB user name, answered in total. */
+  readonly logins: number;
+  /** Distinct source addresses, 127.0.8.1 and up. */
+  readonly addresses: number;
+  /** Sockets that connect and never log in, held open during the attack. */
+  readonly idleSockets: number;
 }
 
 /** What a fuzz run saw. */
@@ -71,6 +100,18 @@ export interface FuzzReport {
   readonly foreignAgents: number;
   readonly serverUp: boolean;
   readonly maxRssBytes: number;
+  /** Refused LOGINs of the pre-login flood that were answered. */
+  readonly floodLogins: number;
+  /** Lines the server logged during the run, or null when not measured. */
+  readonly logLines: number | null;
+  /** Growth of the database and its write-ahead log, in bytes, or null when not measured. */
+  readonly dbGrowthBytes: number | null;
+  /** CPU seconds the server used during the run, or null when not measured. */
+  readonly cpuSeconds: number | null;
+  /** Security events stored during the run. */
+  readonly securityEvents: number;
+  /** Characters of their lines and messages. */
+  readonly securityEventBytes: number;
   readonly elapsedMs: number;
   readonly seed: number;
 }
@@ -199,6 +240,63 @@ function makeAttack(random: () => number): Attack {
     text += line + (random() < 0.1 ? "\r\n" : "\n");
   }
   return { bytes: encoder.encode(text), lines: count, asViewer, abrupt, halfOpen: false };
+}
+
+/** Characters of each user name of the pre-login flood. */
+const FLOOD_NAME_CHARS = 60_000;
+
+/** One address's share of the flood: refused LOGINs until `count` were answered. */
+async function floodFrom(port: number, address: string, count: number, deadline: number) {
+  const padding = "x".repeat(FLOOD_NAME_CHARS);
+  let answered = 0;
+  while (answered < count && Date.now() < deadline) {
+    let client: SourceClient;
+    try {
+      client = await SourceClient.connect(port, address);
+    } catch {
+      continue;
+    }
+    try {
+      if (await client.readLine() !== WELCOME_LINE) continue; // refused by a limit
+      while (answered < count) {
+        if (!await client.send(`LOGIN ${address}-${answered}-${padding} wrong`)) break;
+        const answer = await client.readLine();
+        if (answer === null) break;
+        if (answer.startsWith("ACK FAIL")) answered++;
+      }
+    } finally {
+      client.close();
+    }
+  }
+  return answered;
+}
+
+/** The pre-login flood: refused LOGINs from many addresses, and idle sockets held open. */
+async function loginFlood(
+  port: number,
+  flood: LoginFloodOptions,
+  deadline: number,
+): Promise<{ answered: number; idle: SourceClient[] }> {
+  const idle: SourceClient[] = [];
+  for (let i = 0; i < flood.idleSockets; i++) {
+    try {
+      idle.push(await SourceClient.connect(port, `127.0.9.${(i % flood.addresses) + 1}`));
+    } catch {
+      // refused under load: fine
+    }
+  }
+  const share = Math.ceil(flood.logins / flood.addresses);
+  const answered = await Promise.all(
+    Array.from(
+      { length: flood.addresses },
+      (_, i) => floodFrom(port, `127.0.8.${i + 1}`, share, deadline),
+    ),
+  );
+  return { answered: answered.reduce((a, b) => a + b, 0), idle };
+}
+
+async function fileBytes(path: string): Promise<number> {
+  return (await Deno.stat(path).catch(() => null))?.size ?? 0;
 }
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
@@ -364,6 +462,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     "viewer",
   );
   let maxRss = await options.rss();
+  const logBefore = options.logLines?.() ?? 0;
+  const lastIdBefore = (await options.store.queryEvents({ limit: 1 }))[0]?.id ?? 0;
+  const cpuBefore = await options.cpuSeconds?.() ?? 0;
+  const dbBefore = options.dbPath
+    ? await fileBytes(options.dbPath) + await fileBytes(`${options.dbPath}-wal`)
+    : 0;
   let attackDone = false;
   const sampler = setInterval(async () => {
     maxRss = Math.max(maxRss, await options.rss());
@@ -389,7 +493,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         else await attack(options.port, item);
       }
     };
+    const flooding = options.loginFlood
+      ? loginFlood(options.port, options.loginFlood, deadline)
+      : Promise.resolve({ answered: 0, idle: [] });
     await Promise.all(Array.from({ length: options.attackers }, worker));
+    const flood = await flooding;
+    for (const client of flood.idle) client.close();
     await Promise.all(halfOpen);
     attackDone = true;
     const { acked, heartbeatOk } = await legit;
@@ -409,6 +518,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     }
 
     const stored = await clientEventsOf(options.store);
+    const security = await securityEventsAfter(options.store, lastIdBefore);
     const legitStored = stored.filter((e) => e.raw.includes(`${LEGIT_HOST} app[7]: legit `)).length;
     const agents = await options.store.listAgents();
     return {
@@ -421,11 +531,33 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       foreignAgents: agents.filter((a) => a.hostname !== LEGIT_HOST).length,
       serverUp: serverUp && heartbeatOk,
       maxRssBytes: maxRss,
+      floodLogins: flood.answered,
+      logLines: options.logLines ? options.logLines() - logBefore : null,
+      dbGrowthBytes: options.dbPath
+        ? await fileBytes(options.dbPath) + await fileBytes(`${options.dbPath}-wal`) - dbBefore
+        : null,
+      cpuSeconds: options.cpuSeconds ? await options.cpuSeconds() - cpuBefore : null,
+      securityEvents: security.length,
+      securityEventBytes: security.reduce((n, e) => n + e.raw.length + e.message.length, 0),
       elapsedMs: performance.now() - started,
       seed: options.seed,
     };
   } finally {
     clearInterval(sampler);
+  }
+}
+
+async function securityEventsAfter(
+  store: Store,
+  lastId: number,
+): Promise<{ raw: string; message: string }[]> {
+  const found: { raw: string; message: string }[] = [];
+  let afterId = lastId;
+  for (;;) {
+    const page = await store.queryEvents({ afterId, limit: 10_000 });
+    for (const event of page) if (event.flags & EVENT_FLAGS.internal) found.push(event);
+    if (page.length < 10_000) return found;
+    afterId = page.at(-1)!.id;
   }
 }
 
@@ -440,23 +572,38 @@ async function clientEventsOf(store: Store): Promise<{ raw: string }[]> {
   }
 }
 
+/** The bounds {@linkcode fuzzFailures} checks a report against. */
+export interface FuzzBounds {
+  /** Events the legitimate agent sent: all must be acknowledged and stored. */
+  readonly legitEvents: number;
+  /** Most resident memory of the server, in bytes. */
+  readonly maxRssBytes: number;
+  /**
+   * Most log lines during the run (when measured).
+   * @default {MAX_LOG_LINES}
+   */
+  readonly maxLogLines?: number;
+  /**
+   * Most characters of security events stored during the run.
+   * @default {MAX_SECURITY_EVENT_BYTES}
+   */
+  readonly maxSecurityEventBytes?: number;
+}
+
 /**
  * What is wrong with a report, if anything.
  *
  * @param report A fuzz report.
- * @param expectedLegit Events the legitimate agent sent.
- * @param maxRssBytes The RSS bound.
+ * @param bounds What the run must stay within.
  * @returns One sentence per failed check; empty when the run passed.
  * @example
  * ```ts
- * assert.deepEqual(fuzzFailures(report, 500, 512 * 2 ** 20), []);
+ * assert.deepEqual(fuzzFailures(report, { legitEvents: 500, maxRssBytes: 512 * 2 ** 20 }), []);
  * ```
  */
-export function fuzzFailures(
-  report: FuzzReport,
-  expectedLegit: number,
-  maxRssBytes: number,
-): string[] {
+export function fuzzFailures(report: FuzzReport, bounds: FuzzBounds): string[] {
+  const expectedLegit = bounds.legitEvents;
+  const maxRssBytes = bounds.maxRssBytes;
   const failures: string[] = [];
   if (!report.serverUp) failures.push("the server is not up (or the legitimate agent lost it)");
   if (report.legitAcked !== expectedLegit) {
@@ -471,6 +618,16 @@ export function fuzzFailures(
   }
   if (report.maxRssBytes > maxRssBytes) {
     failures.push(`RSS reached ${mib(report.maxRssBytes)} MiB (bound ${mib(maxRssBytes)} MiB)`);
+  }
+  const maxLines = bounds.maxLogLines ?? MAX_LOG_LINES;
+  if (report.logLines !== null && report.logLines > maxLines) {
+    failures.push(`${report.logLines} log lines (bound ${maxLines})`);
+  }
+  const maxSecurity = bounds.maxSecurityEventBytes ?? MAX_SECURITY_EVENT_BYTES;
+  if (report.securityEventBytes > maxSecurity) {
+    failures.push(
+      `${report.securityEvents} security events of ${report.securityEventBytes} characters stored (bound ${maxSecurity})`,
+    );
   }
   return failures;
 }
@@ -495,6 +652,27 @@ export async function procRss(pid: number): Promise<number> {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
   return match ? Number(match[1]) * 1024 : 0;
 }
+
+/**
+ * CPU time of another process (user and system, all threads), from /proc.
+ *
+ * @param pid Process id.
+ * @returns Seconds, or 0 when the process is gone.
+ * @example
+ * ```ts
+ * await procCpuSeconds(server.pid);
+ * ```
+ */
+export async function procCpuSeconds(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => "");
+  // The fields after the command name, which is in parentheses: utime and stime are 14th and 15th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  return Number.isFinite(ticks) ? ticks / CLOCK_TICKS_PER_SECOND : 0;
+}
+
+/** Linux's clock ticks per second of /proc times (`getconf CLK_TCK`). */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 function flag(args: string[], name: string, fallback: number): number {
   const at = args.indexOf(name);
@@ -529,8 +707,12 @@ if (import.meta.main) {
         legitEvents,
         seed,
         rss: () => procRss(server.pid),
+        loginFlood: { logins: Math.max(10_000, lines / 5), addresses: 100, idleSockets: 2_000 },
+        logLines: () => server.stderr().split("\n").length - 1,
+        dbPath,
+        cpuSeconds: () => procCpuSeconds(server.pid),
       });
-      const failures = fuzzFailures(report, legitEvents, maxRssMib * 2 ** 20);
+      const failures = fuzzFailures(report, { legitEvents, maxRssBytes: maxRssMib * 2 ** 20 });
       const out = (text: string) => Deno.stdout.writeSync(encoder.encode(text + "\n"));
       out(
         `fuzz: seed ${seed}: ${report.hostileLines} hostile lines (${
@@ -538,7 +720,11 @@ if (import.meta.main) {
         } MiB) ` +
           `on ${report.connections} connections in ${(report.elapsedMs / 1000).toFixed(1)} s; ` +
           `legitimate events stored ${report.legitStored}/${legitEvents}; hostile stored ${report.foreignStored}; ` +
-          `server RSS max ${mib(report.maxRssBytes)} MiB (bound ${maxRssMib} MiB)`,
+          `server RSS max ${mib(report.maxRssBytes)} MiB (bound ${maxRssMib} MiB), ` +
+          `CPU ${report.cpuSeconds?.toFixed(1)} s; ` +
+          `pre-login flood: ${report.floodLogins} refused LOGINs of 60 KB; ` +
+          `${report.securityEvents} security events stored (${report.securityEventBytes} characters); ` +
+          `database +${report.dbGrowthBytes} bytes with the legitimate events; ${report.logLines} log lines`,
       );
       for (const failure of failures) out(`fuzz: FAILED: ${failure}`);
       out(failures.length === 0 ? "1 passed, 0 failed" : "0 passed, 1 failed");

@@ -1,7 +1,8 @@
 /**
- * The short form of the hostile-input fuzz (issue 5) for `deno task test`:
- * a few thousand hostile lines against a real `nms-server serve` subprocess
- * (so that its RSS is its own) while a legitimate agent sends. `deno task
+ * The short form of the hostile-input fuzz for `deno task test`: a few
+ * thousand hostile lines and a pre-login flood against a real `nms-server
+ * serve` subprocess (so that its RSS and its log are its own) while a
+ * legitimate agent sends. `deno task
  * fuzz` runs the long form.
  *
  * @module
@@ -13,7 +14,7 @@ import { openSqliteStore } from "../../server/mod.ts";
 import { spawnServerProcess } from "../_harness/server_process.ts";
 import { FUZZ_SERVER_ARGS, fuzzFailures, MAX_SERVER_RSS_MIB, procRss, runFuzz } from "./fuzz.ts";
 
-Deno.test("the server survives random, mutated and oversized lines, garbage, half-open connections and resets, storing every legitimate event and nothing else", async () => {
+Deno.test("the server survives random, mutated and oversized lines, garbage, half-open connections, resets and a pre-login flood, storing every legitimate event and nothing else, within bounds of memory, disk and log lines", async () => {
   const dir = await Deno.makeTempDir({ prefix: "nms-fuzz-test-" });
   try {
     const dbPath = join(dir, "nms.db");
@@ -31,11 +32,15 @@ Deno.test("the server survives random, mutated and oversized lines, garbage, hal
         seed,
         rss: () => procRss(server.pid),
         timeoutMs: 60_000,
+        loginFlood: { logins: 2_000, addresses: 40, idleSockets: 400 },
+        logLines: () => server.stderr().split("\n").length - 1,
+        dbPath,
       });
       assert.ok(report.hostileLines >= 6_000, `only ${report.hostileLines} hostile lines sent`);
       assert.ok(report.maxRssBytes > 0, "the server's RSS was read");
+      assert.ok(report.floodLogins >= 2_000, `only ${report.floodLogins} flood LOGINs answered`);
       assert.deepEqual(
-        fuzzFailures(report, legitEvents, MAX_SERVER_RSS_MIB * 2 ** 20),
+        fuzzFailures(report, { legitEvents, maxRssBytes: MAX_SERVER_RSS_MIB * 2 ** 20 }),
         [],
         `seed ${seed}`,
       );

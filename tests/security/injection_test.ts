@@ -8,10 +8,10 @@
  */
 
 import assert from "node:assert/strict";
-import { formatAck, OK } from "../protocol/mod.ts";
-import { clientEvents } from "./_harness/events.ts";
-import { LineClient } from "./_harness/line_client.ts";
-import { startSecureServer } from "./_harness/secure_server.ts";
+import { formatAck, OK } from "../../protocol/mod.ts";
+import { clientEvents } from "../_harness/events.ts";
+import { LineClient } from "../_harness/line_client.ts";
+import { startSecureServer } from "../_harness/secure_server.ts";
 
 const PAYLOADS = [
   "x' OR '1'='1",

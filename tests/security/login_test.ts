@@ -7,12 +7,12 @@
  */
 
 import assert from "node:assert/strict";
-import { FAIL, formatAck, OK } from "../protocol/mod.ts";
-import { hashPassword } from "../server/auth/password.ts";
-import { EVENT_FLAGS } from "../server/mod.ts";
-import { LineClient } from "./_harness/line_client.ts";
-import { startSecureServer } from "./_harness/secure_server.ts";
-import { waitFor } from "./_harness/wait_for.ts";
+import { FAIL, formatAck, OK } from "../../protocol/mod.ts";
+import { hashPassword } from "../../server/auth/password.ts";
+import { EVENT_FLAGS } from "../../server/mod.ts";
+import { LineClient } from "../_harness/line_client.ts";
+import { startSecureServer } from "../_harness/secure_server.ts";
+import { waitFor } from "../_harness/wait_for.ts";
 
 const LOCKED = formatAck(false, FAIL.tooManyFailures);
 const INVALID = formatAck(false, FAIL.invalidCredentials);
@@ -38,14 +38,14 @@ Deno.test("LOGIN is refused with a distinct reason after 5 failures for a user, 
   try {
     {
       await using srv = await startSecureServer({}, dir);
-      await using client = await LineClient.connect(srv.port);
-      await client.readLine();
       for (let i = 0; i < 5; i++) {
-        await client.send(`LOGIN admin guess${i}`);
-        assert.equal(await client.readLine(), INVALID);
+        assert.equal(await login(srv.port, "admin", `guess${i}`), INVALID);
       }
-      await client.send("LOGIN admin admin");
-      assert.equal(await client.readLine(), LOCKED, "locked: the password is not even checked");
+      assert.equal(
+        await login(srv.port, "admin", "admin"),
+        LOCKED,
+        "locked: the password is not even checked",
+      );
       const messages = await waitFor(async () => {
         const all = await securityMessages(srv.server.store);
         return all.some((m) => m.startsWith("Logins locked for user admin")) ? all : null;

@@ -8,12 +8,12 @@
  */
 
 import assert from "node:assert/strict";
-import { FAIL, formatAck, OK, WELCOME_LINE } from "../protocol/mod.ts";
-import { hashPassword, verifyPassword } from "../server/auth/password.ts";
-import { clientEvents } from "./_harness/events.ts";
-import { LineClient } from "./_harness/line_client.ts";
-import { startSecureServer } from "./_harness/secure_server.ts";
-import { waitFor } from "./_harness/wait_for.ts";
+import { FAIL, formatAck, OK, WELCOME_LINE } from "../../protocol/mod.ts";
+import { hashPassword, verifyPassword } from "../../server/auth/password.ts";
+import { clientEvents } from "../_harness/events.ts";
+import { LineClient } from "../_harness/line_client.ts";
+import { startSecureServer } from "../_harness/secure_server.ts";
+import { waitFor } from "../_harness/wait_for.ts";
 
 const encoder = new TextEncoder();
 
@@ -36,10 +36,12 @@ Deno.test("the listener refuses a connection over the per-address limit with one
   d.close();
 });
 
-Deno.test("the listener refuses a connection over the total limit", async () => {
+Deno.test("the listener refuses a connection over the total limit when every slot is logged in", async () => {
   await using srv = await startSecureServer({ limits: { maxConnections: 1 } });
   await using a = await LineClient.connect(srv.port);
   assert.equal(await a.readLine(), WELCOME_LINE);
+  await a.send("LOGIN admin admin");
+  assert.equal(await a.readLine(), formatAck(true, OK.login));
   await using b = await LineClient.connect(srv.port);
   assert.equal(await b.readLine(), formatAck(false, FAIL.tooManyConnections));
   assert.equal(await b.readLine(), null);

@@ -8,11 +8,11 @@
  */
 
 import assert from "node:assert/strict";
-import { FAIL, formatAck } from "../protocol/mod.ts";
-import { hashPassword } from "../server/auth/password.ts";
-import { generateToken } from "../server/auth/tokens.ts";
-import { LineClient } from "./_harness/line_client.ts";
-import { startSecureServer } from "./_harness/secure_server.ts";
+import { FAIL, formatAck } from "../../protocol/mod.ts";
+import { hashPassword } from "../../server/auth/password.ts";
+import { generateToken } from "../../server/auth/tokens.ts";
+import { LineClient } from "../_harness/line_client.ts";
+import { startSecureServer } from "../_harness/secure_server.ts";
 
 function basic(user: string, password: string): HeadersInit {
   return { authorization: `Basic ${btoa(`${user}:${password}`)}` };

@@ -9,12 +9,12 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runAgent, SILENT_LOGGER } from "../agent/mod.ts";
-import { FAIL, formatAck, LineSplitter, OK, WELCOME_LINE } from "../protocol/mod.ts";
-import { generateToken } from "../server/auth/tokens.ts";
-import { clientEvents } from "./_harness/events.ts";
-import { makeTestCertificates, startSecureServer } from "./_harness/secure_server.ts";
-import { waitFor } from "./_harness/wait_for.ts";
+import { runAgent, SILENT_LOGGER } from "../../agent/mod.ts";
+import { FAIL, formatAck, LineSplitter, OK, WELCOME_LINE } from "../../protocol/mod.ts";
+import { generateToken } from "../../server/auth/tokens.ts";
+import { clientEvents } from "../_harness/events.ts";
+import { makeTestCertificates, startSecureServer } from "../_harness/secure_server.ts";
+import { waitFor } from "../_harness/wait_for.ts";
 
 /** A line-oriented client over any connection. */
 class Lines implements AsyncDisposable {

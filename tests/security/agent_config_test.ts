@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { buildAgentConfig, ConfigError } from "../agent/config.ts";
+import { buildAgentConfig, ConfigError } from "../../agent/config.ts";
 
 const TOKEN = "nms_0123456789ab_" + "A".repeat(43);
 

@@ -1,0 +1,114 @@
+/**
+ * Connections that have not logged in cannot hold the agent listener's
+ * slots: they get a deadline to log in whatever they send, a few bad lines,
+ * a budget of their own, and they are the first to go when slots run out,
+ * so logged-in agents and new agents keep working. Refusals print one
+ * summary line per kind and interval, not one per socket.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { FAIL, formatAck, OK, WELCOME_LINE } from "../../protocol/mod.ts";
+import { createLogger } from "../../server/log.ts";
+import { LineClient } from "../_harness/line_client.ts";
+import { startSecureServer } from "../_harness/secure_server.ts";
+import { SourceClient } from "../_harness/source_client.ts";
+
+const encoder = new TextEncoder();
+
+/** Logs in as admin and registers `hostname`. */
+async function agent(port: number, hostname: string): Promise<LineClient> {
+  const client = await LineClient.connect(port);
+  assert.equal(await client.readLine(), WELCOME_LINE);
+  await client.send("LOGIN admin admin");
+  await client.send(`REGISTER 1.0 ${hostname} Linux`);
+  assert.deepEqual(await client.readLines(2), [
+    formatAck(true, OK.login),
+    formatAck(true, OK.register),
+  ]);
+  return client;
+}
+
+Deno.test("a connection that has not logged in is closed at the login deadline, however busy it keeps its socket", async () => {
+  await using srv = await startSecureServer({
+    limits: { loginTimeoutSeconds: 1, lineTimeoutSeconds: 30, idleTimeoutSeconds: 300 },
+  });
+  await using client = await LineClient.connect(srv.port);
+  assert.equal(await client.readLine(), WELCOME_LINE);
+  // One byte every 200 ms of a line that never ends: neither idle nor (for 30 s) slow.
+  const started = Date.now();
+  const trickle = setInterval(() => client.sendRaw(encoder.encode("x")).catch(() => {}), 200);
+  try {
+    assert.equal(await client.readLine(), formatAck(false, FAIL.loginTimeout));
+    assert.equal(await client.readLine(), null);
+  } finally {
+    clearInterval(trickle);
+  }
+  assert.ok(Date.now() - started < 5_000, `closed after ${Date.now() - started} ms`);
+});
+
+Deno.test("a connection that has not logged in is closed after its third bad line", async () => {
+  await using srv = await startSecureServer();
+  await using client = await LineClient.connect(srv.port);
+  await client.readLine();
+  const answers: (string | null)[] = [];
+  for (const line of ["HEARTBEAT 1", "LOGIN  admin secret", "NOPE"]) {
+    await client.send(line);
+    answers.push(await client.readLine());
+  }
+  assert.deepEqual(answers, [
+    formatAck(false, FAIL.notLoggedIn),
+    formatAck(false, FAIL.usageLogin),
+    formatAck(false, FAIL.unknownCommand),
+  ]);
+  assert.equal(await client.readLine(), null);
+});
+
+Deno.test("when the slots run out, the oldest connection not logged in goes, and logged-in agents never do", async () => {
+  await using srv = await startSecureServer({ limits: { maxConnections: 6 } });
+  await using first = await agent(srv.port, "web-01");
+  const idle: SourceClient[] = [];
+  try {
+    for (let i = 0; i < 5; i++) {
+      const client = await SourceClient.connect(srv.port, `127.0.5.${i + 1}`);
+      assert.equal(await client.readLine(), WELCOME_LINE);
+      idle.push(client);
+    }
+    // The listener is full: a new agent takes the slot of the oldest idle connection.
+    await using second = await agent(srv.port, "web-02");
+    assert.equal(await idle[0]!.readLine(), formatAck(false, FAIL.tooManyConnections));
+    assert.equal(await idle[0]!.readLine(), null);
+    for (const client of [first, second]) {
+      await client.send("HEARTBEAT 5");
+      assert.equal(await client.readLine(), formatAck(true, OK.heartbeat));
+    }
+  } finally {
+    for (const client of idle) client.close();
+  }
+});
+
+Deno.test("2,000 idle sockets from 40 addresses do not lock out a real agent, and their refusals print a few lines", async () => {
+  const lines: string[] = [];
+  const log = createLogger({ level: "info", write: (line) => lines.push(line) });
+  await using srv = await startSecureServer({ log }); // the default limits
+  await using working = await agent(srv.port, "web-01");
+  const logBefore = lines.length;
+  const sockets: SourceClient[] = [];
+  try {
+    for (let i = 0; i < 2_000; i++) {
+      sockets.push(await SourceClient.connect(srv.port, `127.0.6.${(i % 40) + 1}`));
+    }
+    // Every socket has been accepted (or refused) once a late one gets its first line.
+    await sockets.at(-1)!.readLine();
+    await using late = await agent(srv.port, "web-02");
+    for (const client of [working, late]) {
+      await client.send("HEARTBEAT 5");
+      assert.equal(await client.readLine(), formatAck(true, OK.heartbeat));
+    }
+    const flood = lines.slice(logBefore);
+    assert.ok(flood.length <= 12, `${flood.length} log lines:\n${flood.join("\n")}`);
+  } finally {
+    for (const client of sockets) client.close();
+  }
+});
