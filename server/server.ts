@@ -23,7 +23,7 @@ import { securityEvent } from "./security_event.ts";
 import { DEFAULT_HEARTBEAT_SECONDS } from "../protocol/mod.ts";
 import { AlertFeed } from "./rules/alert_feed.ts";
 import type { RuleSet } from "./rules/rule.ts";
-import { builtinRuleSet } from "./rules/rules_file.ts";
+import { assertBoundedRegexes, builtinRuleSet } from "./rules/rules_file.ts";
 import { AgentSilenceWatch } from "./rules/silence_watch.ts";
 import { AlertWebhook, webhookUrl } from "./rules/webhook.ts";
 // Security (server/auth/, docs/SECURITY.md, issue 5).
@@ -231,6 +231,8 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     : options.rules === undefined || options.rules === "builtin"
     ? builtinRuleSet()
     : options.rules;
+  // A user regex must run in time linear in the line (server/rules/linear_regex.ts).
+  if (rules) assertBoundedRegexes(rules);
   if (options.alertWebhook) webhookUrl(options.alertWebhook.url);
   if (options.retentionDays !== undefined) checkRetentionDays(options.retentionDays);
   // Security configuration errors, before anything is opened.
@@ -416,7 +418,10 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     syslogAddrs: syslog.addrs,
     syslogStats: () => syslog.stats(),
     alerts,
-    setRules: (next) => pool.setRules(next),
+    setRules: (next) => {
+      if (next) assertBoundedRegexes(next);
+      pool.setRules(next);
+    },
     retention,
     shutdown,
     reloadTls: async (tls) => {

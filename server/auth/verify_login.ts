@@ -15,6 +15,13 @@ import type { Role, Store } from "../store/store.ts";
 import { Lockout } from "./lockout.ts";
 import { hashPassword, needsRehash, verifyNobody, verifyPassword } from "./password.ts";
 import { verifyToken } from "./tokens.ts";
+import {
+  type LoginChannel,
+  loginFields,
+  SECURITY_EVENT_KINDS,
+  type SecurityEventFields,
+  type SecurityEventKind,
+} from "../security_event.ts";
 
 /** A login attempt as the server received it. */
 export interface LoginAttempt {
@@ -35,6 +42,11 @@ export interface LoginAttempt {
    * @default {""}
    */
   readonly via?: string;
+  /**
+   * The door the attempt came through, in the security events' fields.
+   * @default {"agent"}
+   */
+  readonly channel?: LoginChannel;
 }
 
 /** What a successful token login tells the connection. */
@@ -60,6 +72,10 @@ export interface LoginEvent {
   /** Syslog severity: 5 notice for a success, 4 warning for a failure or lock. */
   readonly severity: number;
   readonly message: string;
+  /** What happened, for the rules (server/security_event.ts). */
+  readonly kind?: SecurityEventKind;
+  /** User, address and door, for the rules. */
+  readonly fields?: SecurityEventFields;
 }
 
 /** A verdict, the events to store, and the follow-up work. */
@@ -164,6 +180,8 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
     events.push({
       severity: 4,
       message: `Failed login for user ${attempt.username} from ${attempt.address}${via}`,
+      kind: SECURITY_EVENT_KINDS.loginFailed,
+      fields: loginFields(attempt.username, attempt.address, attempt.channel ?? "agent"),
     });
     if (lockout) {
       for (const key of await lockout.fail(who, attempt.ip, attempt.at)) {

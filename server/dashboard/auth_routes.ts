@@ -9,6 +9,7 @@
  */
 
 import { verifyNobody, verifyPassword } from "../auth/password.ts";
+import { loginFields, SECURITY_EVENT_KINDS } from "../security_event.ts";
 import { lockMessage } from "../auth/verify_login.ts";
 import type { UserRecord } from "../store/store.ts";
 import type { DashboardContext, RouteRequest } from "./context.ts";
@@ -99,6 +100,8 @@ export async function login(req: RouteRequest, ctx: DashboardContext): Promise<R
     ctx.recordSecurityEvent({
       severity: 4,
       message: `Failed login for user ${who} from ${address} (web console)`,
+      kind: SECURITY_EVENT_KINDS.loginFailed,
+      fields: loginFields(username, address, "console"),
     });
     return problem(401, INVALID_CREDENTIALS);
   }

@@ -32,3 +32,8 @@ export {
   SEVERITY_RULES,
   type SeverityRule,
 } from "../../protocol/severity.ts";
+export {
+  formatStructuredData,
+  MAX_STRUCTURED_PARAMS,
+  readStructuredParams,
+} from "./structured_params.ts";

@@ -273,7 +273,11 @@ export class Correlator {
     if (!rule) return []; // matched by a rule set that has since been reloaded away
     const fired: FiredAlert[] = [];
     const entry: Entry = { ts: match.ts, eventId: match.eventId, value: "" };
-    for (const counter of this.#countedBy.get(rule.id) ?? []) {
+    // A correlation rule's candidates are not counted by `after` rules: its firings are (below).
+    const counters = rule.frequency === null && rule.after === null
+      ? this.#countedBy.get(rule.id)
+      : undefined;
+    for (const counter of counters ?? []) {
       const window = this.#touch(`a${counter.id}\0${keyOf(counter.sameField, match)}`);
       const limitMs = counter.after!.withinSeconds * 1000;
       prune(window, match.ts, limitMs);
@@ -296,6 +300,13 @@ export class Correlator {
       if (window.length >= rule.frequency.count) {
         if (rule.level > 0) fired.push(fire(rule, match, window));
         this.#windows.delete(key); // counting starts over, as in Wazuh
+        // A firing counts for the `after` rules that name this rule (a success after a brute force).
+        for (const counter of this.#countedBy.get(rule.id) ?? []) {
+          const counted = this.#touch(`a${counter.id}\0${keyOf(counter.sameField, match)}`);
+          prune(counted, match.ts, counter.after!.withinSeconds * 1000);
+          counted.push(entry);
+          if (counted.length > counter.after!.count) counted.shift();
+        }
       }
     } else if (rule.after !== null) {
       const window = this.#windows.get(`a${rule.id}\0${keyOf(rule.sameField, match)}`);

@@ -18,6 +18,7 @@
  * @module
  */
 
+import { readStructuredParams } from "../log_formats/mod.ts";
 import { requiredLiteral } from "./_regex_analysis.ts";
 import { isCorrelationRule, type Rule, type RuleSet } from "./rule.ts";
 
@@ -46,11 +47,27 @@ export interface BatchMatches {
 /** Fields of a match that captured nothing; compared by identity. */
 const NO_FIELDS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
+/** What a rule may look at besides program, message and severity; absent for most lines. */
+export interface EventExtra {
+  /** RFC 5424 MSGID, or the kind of an NMS event. */
+  readonly msgid: string | null;
+  /** RFC 5424 STRUCTURED-DATA as stored. */
+  readonly structuredData: string | null;
+  /** Written by NMS itself. */
+  readonly internal: boolean;
+}
+
 interface CompiledRule {
   readonly rule: Rule;
   readonly id: number;
   readonly programs: ReadonlySet<string> | null;
+  /** One text the message must contain, or null. */
   readonly contains: string | null;
+  /** Texts of which the message must contain one, or null. */
+  readonly containsAny: readonly string[] | null;
+  readonly msgid: string | null;
+  readonly params: readonly string[];
+  readonly internal: boolean;
   readonly regex: RegExp | null;
   readonly captures: boolean;
   /** Highest severity number accepted, or 8 for any (unknown severities included). */
@@ -63,7 +80,7 @@ interface CompiledRule {
 }
 
 function compile(rule: Rule): CompiledRule {
-  let contains = rule.contains;
+  let contains = rule.contains?.length === 1 ? rule.contains[0]! : null;
   if (contains === null && rule.regex !== null && !rule.ignoreCase) {
     contains = requiredLiteral(rule.regex);
   }
@@ -72,6 +89,10 @@ function compile(rule: Rule): CompiledRule {
     id: rule.id,
     programs: rule.programs === null ? null : new Set(rule.programs),
     contains,
+    containsAny: rule.contains !== null && rule.contains.length > 1 ? rule.contains : null,
+    msgid: rule.msgid,
+    params: rule.params,
+    internal: rule.internal,
     regex: rule.regex === null ? null : new RegExp(rule.regex, rule.ignoreCase ? "i" : ""),
     captures: rule.captures.length > 0,
     maxSeverity: rule.maxSeverity ?? 8,
@@ -164,6 +185,7 @@ export class RuleEngine {
    * @param message The event's message.
    * @param severity Syslog severity 0-7, or -1 when unknown.
    * @param sink Where matches are appended.
+   * @param extra The event's MSGID, structured data and origin, when it has any.
    * @returns The number of matches appended.
    */
   match(
@@ -172,6 +194,7 @@ export class RuleEngine {
     message: string,
     severity: number,
     sink: BatchMatches,
+    extra?: EventExtra,
   ): number {
     const roots = program === null
       ? this.#anyProgram
@@ -179,7 +202,7 @@ export class RuleEngine {
     let added = 0;
     for (let r = 0; r < roots.length; r++) {
       const root = roots[r]!;
-      let fields = test(root, program, message, severity);
+      let fields = test(root, program, message, severity, extra);
       if (fields === null) continue;
       if (root.correlation) {
         push(sink, index, root.id, fields);
@@ -189,7 +212,7 @@ export class RuleEngine {
       let node = root;
       descend: for (;;) {
         for (const child of node.children) {
-          const childFields = test(child, program, message, severity);
+          const childFields = test(child, program, message, severity, extra);
           if (childFields !== null) {
             fields = merge(fields, childFields);
             node = child;
@@ -203,7 +226,7 @@ export class RuleEngine {
         added++;
       }
       for (const correlation of node.correlations) {
-        const own = test(correlation, program, message, severity);
+        const own = test(correlation, program, message, severity, extra);
         if (own === null) continue;
         push(sink, index, correlation.id, merge(fields, own));
         added++;
@@ -218,20 +241,41 @@ function test(
   program: string | null,
   message: string,
   severity: number,
+  extra: EventExtra | undefined,
 ): Record<string, string> | null {
   if (rule.maxSeverity < 8 && (severity < 0 || severity > rule.maxSeverity)) return null;
   if (rule.programs !== null && (program === null || !rule.programs.has(program))) return null;
+  if (rule.internal && extra?.internal !== true) return null;
+  if (rule.msgid !== null && extra?.msgid !== rule.msgid) return null;
   if (rule.contains !== null && !message.includes(rule.contains)) return null;
-  if (rule.regex === null) return NO_FIELDS;
-  if (!rule.captures) return rule.regex.test(message) ? NO_FIELDS : null;
+  if (rule.containsAny !== null && !containsOne(message, rule.containsAny)) return null;
+  let fields = NO_FIELDS;
+  if (rule.params.length > 0) {
+    const sd = extra?.structuredData;
+    if (!sd) return null;
+    const params = readStructuredParams(sd);
+    fields = {};
+    for (const name of rule.params) {
+      const value = params[name];
+      if (value !== undefined) fields[name] = value;
+    }
+  }
+  if (rule.regex === null) return fields;
+  if (!rule.captures) return rule.regex.test(message) ? fields : null;
   const groups = rule.regex.exec(message)?.groups;
   if (!groups) return null;
-  const fields: Record<string, string> = {};
+  if (fields === NO_FIELDS) fields = {};
   for (const name in groups) {
     const value = groups[name];
     if (value !== undefined) fields[name] = value;
   }
   return fields;
+}
+
+/** Whether the message contains one of the texts. */
+function containsOne(message: string, texts: readonly string[]): boolean {
+  for (let i = 0; i < texts.length; i++) if (message.includes(texts[i]!)) return true;
+  return false;
 }
 
 function merge(

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { EventBatch } from "../store/store.ts";
+import { EVENT_FLAGS, type EventBatch } from "../store/store.ts";
 import { type BatchMatches, emptyMatches, type RuleEngine } from "./engine.ts";
 import { isCorrelationRule } from "./rule.ts";
 
@@ -25,8 +25,14 @@ import { isCorrelationRule } from "./rule.ts";
  */
 export function matchBatch(engine: RuleEngine, batch: EventBatch): BatchMatches | null {
   const raw = emptyMatches();
+  const { msgid, structuredData, flags } = batch;
   for (let i = 0; i < batch.count; i++) {
-    engine.match(i, batch.program[i] ?? null, batch.message[i]!, batch.severity[i]!, raw);
+    const internal = (flags[i]! & EVENT_FLAGS.internal) !== 0;
+    // Most lines have no MSGID, structured data or NMS origin: no extra object for them.
+    const extra = internal || msgid?.[i] || structuredData?.[i]
+      ? { msgid: msgid?.[i] ?? null, structuredData: structuredData?.[i] ?? null, internal }
+      : undefined;
+    engine.match(i, batch.program[i] ?? null, batch.message[i]!, batch.severity[i]!, raw, extra);
   }
   if (raw.index.length === 0) return null;
   const out = emptyMatches();

@@ -16,7 +16,13 @@
 
 export { AlertFeed, type AlertListener, type AlertNotice } from "./alert_feed.ts";
 export { AlertPipeline, type PipelineEntry } from "./alert_pipeline.ts";
-export { BUILTIN_RULE_IDS, BUILTIN_RULES } from "./builtin_rules.ts";
+export { BUILTIN_RULE_IDS, BUILTIN_RULES, RENUMBERED_RULE_IDS } from "./builtin_rules.ts";
+export {
+  LINEAR_REGEX_HINT,
+  LINEAR_REGEX_V8_FLAGS,
+  type LinearRegexSupport,
+  linearRegexSupport,
+} from "./linear_regex.ts";
 export {
   Correlator,
   type CorrelatorOptions,
@@ -30,6 +36,7 @@ export { matchBatch } from "./match_batch.ts";
 export { agentRegisteredEvent, agentSilentEvent } from "./nms_events.ts";
 export * from "./rule.ts";
 export {
+  assertBoundedRegexes,
   builtinRuleSet,
   loadRulesFile,
   MAX_RULES_FILE_BYTES,

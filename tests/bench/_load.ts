@@ -7,6 +7,7 @@
  */
 
 import { join } from "node:path";
+import { LINEAR_REGEX_V8_FLAGS } from "../../server/rules/linear_regex.ts";
 
 const encoder = new TextEncoder();
 
@@ -86,6 +87,7 @@ export async function spawnServer(dir: string, args: string[] = []): Promise<Ser
     args: [
       "run",
       "-A",
+      `--v8-flags=${LINEAR_REGEX_V8_FLAGS}`,
       join(import.meta.dirname!, "../../server/main.ts"),
       "serve",
       "--port",
