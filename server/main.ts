@@ -45,6 +45,7 @@ import {
   StoreError,
 } from "./store/store.ts";
 import { alertsTable } from "./cli/alerts_table.ts";
+import { addRulesCommands } from "./cli/rules_commands.ts";
 import { loadRulesFile } from "./rules/rules_file.ts";
 import { webhookUrl } from "./rules/webhook.ts";
 import { addOpsCommands, byteSizeArg, retentionDaysArg } from "./cli/ops_commands.ts";
@@ -729,6 +730,8 @@ function buildProgram() {
         }
       });
     });
+  // `rules test` (server/cli/rules_commands.ts).
+  addRulesCommands(program as unknown as Command, { out, stdin: Deno.stdin.readable });
   // Operations (issue 10): --config, config check|keys, backup. Keep this last.
   addOpsCommands(program as unknown as CommandUnknownOpts, {
     out,

@@ -127,11 +127,16 @@ export class RuleEngine {
   readonly #rules = new Map<number, Rule>();
   /** Rules whose matches an `after` condition counts. */
   readonly #counted = new Set<number>();
+  /** Report final matches of level-0 rules too (`nms-server rules test`). */
+  readonly #reportSilenced: boolean;
 
   /**
    * @param ruleSet A validated rule set (`buildRuleSet`); its order is evaluation order.
+   * @param options `reportSilenced`: also report a line's final match when its rule has level 0
+   *   (the server does not: such a match raises nothing). Default false.
    */
-  constructor(ruleSet: RuleSet) {
+  constructor(ruleSet: RuleSet, options: { readonly reportSilenced?: boolean } = {}) {
+    this.#reportSilenced = options.reportSilenced ?? false;
     const compiled = ruleSet.rules.map(compile);
     const byId = new Map(compiled.map((c) => [c.id, c]));
     const roots: CompiledRule[] = [];
@@ -221,7 +226,7 @@ export class RuleEngine {
         }
         break;
       }
-      if (node.emit) {
+      if (node.emit || this.#reportSilenced) {
         push(sink, index, node.id, fields);
         added++;
       }

@@ -33,6 +33,13 @@ export {
 } from "./correlator.ts";
 export { type BatchMatches, emptyMatches, RuleEngine } from "./engine.ts";
 export { matchBatch } from "./match_batch.ts";
+export {
+  type LogTestAlert,
+  type LogTestMatch,
+  type LogTestResult,
+  MAX_LOG_TEST_LINES,
+  testLogLines,
+} from "./log_tester.ts";
 export { agentRegisteredEvent, agentSilentEvent } from "./nms_events.ts";
 export * from "./rule.ts";
 export {
