@@ -14,7 +14,9 @@ import { BUILTIN_RULE_IDS as R } from "../../server/rules/builtin_rules.ts";
 import { LineClient } from "../_harness/line_client.ts";
 import { waitFor } from "../_harness/wait_for.ts";
 
-async function withServer(work: (server: Awaited<ReturnType<typeof startServer>>) => Promise<void>) {
+async function withServer(
+  work: (server: Awaited<ReturnType<typeof startServer>>) => Promise<void>,
+) {
   const dir = await Deno.makeTempDir({ prefix: "nms-brute-" });
   const server = await startServer({
     port: 0,
