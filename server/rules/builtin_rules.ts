@@ -127,37 +127,6 @@ export const BUILTIN_RULES: readonly RuleDefinition[] = [
     groups: ["syslog", "sshd"],
     match: { program: SSHD },
   },
-  // Silencers first, as Wazuh evaluates its level-0 children before the others.
-  {
-    id: R.sshdUseless,
-    level: 0,
-    description: "sshd: useless message without a user or address",
-    groups: ["syslog", "sshd"],
-    match: {
-      parent: R.sshd,
-      contains: [
-        "error: Could not get shadow information for NOUSER",
-        "fatal: Read from socket failed: ",
-        "error: ssh_msg_send: write",
-        "syslogin_perform_logout: ",
-        "can't verify hostname: getaddrinfo",
-      ],
-    },
-  },
-  {
-    id: R.sshdDuplicate,
-    level: 0,
-    description: "sshd: duplicated message without a user or address",
-    groups: ["syslog", "sshd"],
-    match: {
-      parent: R.sshd,
-      contains: [
-        "input_userauth_request: invalid user",
-        "PAM: User not known to the underlying authentication module for illegal user",
-        "error retrieving information about user",
-      ],
-    },
-  },
   {
     id: R.sshdInvalidUser,
     level: 5,
@@ -172,6 +141,21 @@ export const BUILTIN_RULES: readonly RuleDefinition[] = [
         .raw`[Ii](?:nvalid|llegal) user (?<user>.*)(?: from (?<srcip>${IP})(?: port \d+)?(?: ssh2)?(?: \[preauth\])?|(?<! from) (?<srcip>${IP}) port \d+(?::.*)?(?: \[preauth\])?)$`,
     },
     foldBy: ["host", "srcip"],
+  },
+  // Wazuh's level-0 duplicates: under 5710 they silence the lines that repeat an "Invalid user" line.
+  {
+    id: R.sshdDuplicate,
+    level: 0,
+    description: "sshd: duplicated message without a user or address",
+    groups: ["syslog", "sshd"],
+    match: {
+      parent: [R.sshd, R.sshdInvalidUser],
+      contains: [
+        "input_userauth_request: invalid user",
+        "PAM: User not known to the underlying authentication module for illegal user",
+        "error retrieving information about user",
+      ],
+    },
   },
   {
     id: R.sshdFailed,
@@ -431,6 +415,22 @@ export const BUILTIN_RULES: readonly RuleDefinition[] = [
       contains: "Disconnected from ",
       regex: String
         .raw`Disconnected from (?:authenticating user (?<user>.*) )?(?<srcip>${IP}) port \d+ \[preauth\]$`,
+    },
+  },
+  {
+    id: R.sshdUseless,
+    level: 0,
+    description: "sshd: useless message without a user or address",
+    groups: ["syslog", "sshd"],
+    match: {
+      parent: R.sshd,
+      contains: [
+        "error: Could not get shadow information for NOUSER",
+        "fatal: Read from socket failed: ",
+        "error: ssh_msg_send: write",
+        "syslogin_perform_logout: ",
+        "can't verify hostname: getaddrinfo",
+      ],
     },
   },
   // --- sshd correlations ---

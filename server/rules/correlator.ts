@@ -150,6 +150,13 @@ export class Correlator {
    */
   #journal: Map<string, Entry[] | undefined> | null = null;
   #evictedAtBegin = 0;
+  /**
+   * The window {@linkcode #touch} returned last: already the most recently
+   * used and journaled, so an attack's run of matches on one key skips the
+   * map work. Forgotten whenever windows change otherwise.
+   */
+  #lastKey: string | null = null;
+  #lastWindow: Entry[] | null = null;
 
   /**
    * @param ruleSet The rules.
@@ -192,6 +199,7 @@ export class Correlator {
         this.#countedBy.set(id, list);
       }
     }
+    this.#lastKey = null;
     const changed = new Set<number>();
     for (const [id, rule] of before) {
       const now = this.#rules.get(id);
@@ -208,6 +216,7 @@ export class Correlator {
    * matches of a group whose transaction failed did to the windows.
    */
   begin(): void {
+    this.#lastKey = null;
     this.#journal = new Map();
     this.#evictedAtBegin = this.#evicted;
   }
@@ -223,6 +232,7 @@ export class Correlator {
    * counted when they are.
    */
   rollback(): void {
+    this.#lastKey = null;
     const journal = this.#journal;
     if (!journal) return;
     for (const [key, window] of journal) {
@@ -243,6 +253,7 @@ export class Correlator {
 
   /** The window for `key`, created if needed, moved to most recently used. */
   #touch(key: string): Entry[] {
+    if (key === this.#lastKey) return this.#lastWindow!;
     this.#remember(key);
     let window = this.#windows.get(key);
     if (window) {
@@ -257,6 +268,8 @@ export class Correlator {
       }
     }
     this.#windows.set(key, window);
+    this.#lastKey = key;
+    this.#lastWindow = window;
     return window;
   }
 
@@ -300,6 +313,7 @@ export class Correlator {
       if (window.length >= rule.frequency.count) {
         if (rule.level > 0) fired.push(fire(rule, match, window));
         this.#windows.delete(key); // counting starts over, as in Wazuh
+        if (this.#lastKey === key) this.#lastKey = null;
         // A firing counts for the `after` rules that name this rule (a success after a brute force).
         for (const counter of this.#countedBy.get(rule.id) ?? []) {
           const counted = this.#touch(`a${counter.id}\0${keyOf(counter.sameField, match)}`);

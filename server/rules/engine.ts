@@ -103,6 +103,51 @@ function compile(rule: Rule): CompiledRule {
   };
 }
 
+/**
+ * The root rules one line meets, split for speed: those with literal text
+ * that every match contains are skipped together when one scan of the
+ * message (`gate`, an alternation of those literals) finds none of them,
+ * which is what happens on most lines.
+ */
+interface RootList {
+  /** Roots without a literal: always tested. */
+  readonly always: readonly CompiledRule[];
+  /** Roots with literals, tested only when the gate finds one. */
+  readonly gated: readonly CompiledRule[];
+  readonly gate: RegExp | null;
+}
+
+/** The literals one of which every match of the rule contains, or null. */
+function literalsOf(rule: CompiledRule): readonly string[] | null {
+  if (rule.containsAny !== null) return rule.containsAny;
+  return rule.contains === null ? null : [rule.contains];
+}
+
+function rootList(roots: readonly CompiledRule[]): RootList {
+  const always = roots.filter((r) => literalsOf(r) === null);
+  const gated = roots.filter((r) => literalsOf(r) !== null);
+  const literals = gated.flatMap((r) => literalsOf(r)!);
+  // Literal text only, escaped: the alternation runs in linear time.
+  const gate = literals.length === 0
+    ? null
+    : new RegExp(literals.map((l) => l.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&")).join("|"));
+  return { always, gated, gate };
+}
+
+/**
+ * What {@linkcode matchBatch} does with a match of one rule, worked out once
+ * per rule set instead of once per event.
+ */
+export interface MatchPlan {
+  readonly rule: Rule;
+  /** The correlator needs this match one by one (a correlation rule, or counted by one). */
+  readonly correlate: boolean;
+  /** The fields the correlator reads from such a match (sameField, differentField, foldBy). */
+  readonly correlatedFields: readonly string[];
+  /** Its own alert is folded per batch (a plain rule of level > 0). */
+  readonly fold: boolean;
+}
+
 /** A new, empty {@linkcode BatchMatches}. */
 export function emptyMatches(): BatchMatches {
   return { index: [], rule: [], fields: [], folds: { rule: [], key: [], fields: [], indexes: [] } };
@@ -120,11 +165,12 @@ export function emptyMatches(): BatchMatches {
  * ```
  */
 export class RuleEngine {
-  /** Root rules per program, each list in rule-set order and including the program-less roots. */
-  readonly #byProgram = new Map<string, CompiledRule[]>();
+  /** Root rules per program, each including the program-less roots. */
+  readonly #byProgram = new Map<string, RootList>();
   /** Root rules that name no program. */
-  readonly #anyProgram: CompiledRule[] = [];
+  readonly #anyProgram: RootList;
   readonly #rules = new Map<number, Rule>();
+  readonly #plans = new Map<number, MatchPlan>();
   /** Rules whose matches an `after` condition counts. */
   readonly #counted = new Set<number>();
   /** Report final matches of level-0 rules too (`nms-server rules test`). */
@@ -155,26 +201,52 @@ export class RuleEngine {
         (c.correlation ? parent.correlations : parent.children).push(c);
       }
     }
+    for (const c of compiled) {
+      const rule = c.rule;
+      const counters = ruleSet.rules.filter((r) => r.after?.rules.includes(rule.id));
+      const fields = new Set<string>(
+        c.correlation ? [...rule.sameField, ...rule.foldBy, rule.differentField ?? ""] : [],
+      );
+      for (const counter of counters) for (const name of counter.sameField) fields.add(name);
+      fields.delete("");
+      fields.delete("host");
+      fields.delete("program");
+      this.#plans.set(rule.id, {
+        rule,
+        correlate: c.correlation || counters.length > 0,
+        correlatedFields: [...fields],
+        fold: !c.correlation && rule.level > 0,
+      });
+    }
+    const anyProgram: CompiledRule[] = [];
+    const byProgram = new Map<string, CompiledRule[]>();
     for (const root of roots) {
       if (root.programs === null) {
-        this.#anyProgram.push(root);
-        for (const list of this.#byProgram.values()) list.push(root);
+        anyProgram.push(root);
+        for (const list of byProgram.values()) list.push(root);
         continue;
       }
       for (const program of root.programs) {
-        let list = this.#byProgram.get(program);
+        let list = byProgram.get(program);
         if (!list) {
-          list = [...this.#anyProgram];
-          this.#byProgram.set(program, list);
+          list = [...anyProgram];
+          byProgram.set(program, list);
         }
         list.push(root);
       }
     }
+    this.#anyProgram = rootList(anyProgram);
+    for (const [program, list] of byProgram) this.#byProgram.set(program, rootList(list));
   }
 
   /** The rule with this id, or undefined. */
   rule(id: number): Rule | undefined {
     return this.#rules.get(id);
+  }
+
+  /** What to do with a match of this rule (see {@linkcode MatchPlan}), or undefined. */
+  plan(id: number): MatchPlan | undefined {
+    return this.#plans.get(id);
   }
 
   /** Whether some rule's `after` condition counts matches of this rule. */
@@ -201,9 +273,25 @@ export class RuleEngine {
     sink: BatchMatches,
     extra?: EventExtra,
   ): number {
-    const roots = program === null
+    const list = program === null
       ? this.#anyProgram
       : (this.#byProgram.get(program) ?? this.#anyProgram);
+    let added = this.#matchRoots(list.always, index, program, message, severity, sink, extra);
+    if (list.gate !== null && list.gate.test(message)) {
+      added += this.#matchRoots(list.gated, index, program, message, severity, sink, extra);
+    }
+    return added;
+  }
+
+  #matchRoots(
+    roots: readonly CompiledRule[],
+    index: number,
+    program: string | null,
+    message: string,
+    severity: number,
+    sink: BatchMatches,
+    extra: EventExtra | undefined,
+  ): number {
     let added = 0;
     for (let r = 0; r < roots.length; r++) {
       const root = roots[r]!;
