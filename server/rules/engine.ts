@@ -44,6 +44,15 @@ export interface BatchMatches {
   };
 }
 
+/**
+ * Most characters of a message the rules look at; the rest of a longer
+ * message is not matched. It bounds what one line can cost the rules (each
+ * regex runs in time linear in this many characters, see linear_regex.ts),
+ * and it is rsyslog's default largest message: sshd, sudo and PAM lines are
+ * far shorter (OpenSSH's log buffer holds 1,024 bytes).
+ */
+export const MAX_RULE_INPUT_CHARS = 8 * 1024;
+
 /** Fields of a match that captured nothing; compared by identity. */
 const NO_FIELDS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
@@ -259,7 +268,7 @@ export class RuleEngine {
    *
    * @param index Index of the event in its batch, recorded with each match.
    * @param program The event's program, or null.
-   * @param message The event's message.
+   * @param message The event's message; rules see its first {@linkcode MAX_RULE_INPUT_CHARS}.
    * @param severity Syslog severity 0-7, or -1 when unknown.
    * @param sink Where matches are appended.
    * @param extra The event's MSGID, structured data and origin, when it has any.
@@ -273,6 +282,7 @@ export class RuleEngine {
     sink: BatchMatches,
     extra?: EventExtra,
   ): number {
+    if (message.length > MAX_RULE_INPUT_CHARS) message = message.slice(0, MAX_RULE_INPUT_CHARS);
     const list = program === null
       ? this.#anyProgram
       : (this.#byProgram.get(program) ?? this.#anyProgram);
