@@ -108,6 +108,9 @@ function parseEvents(job: EventsJob): EventBatch {
   for (const line of job.syslog?.truncated ?? []) {
     batch.flags[line] = batch.flags[line]! | EVENT_FLAGS.truncated;
   }
+  for (const line of job.syslog?.escaped ?? []) {
+    batch.flags[line] = batch.flags[line]! | EVENT_FLAGS.escaped;
+  }
   if (!tally && !msgid && !structuredData) return batch;
   return {
     ...batch,

@@ -63,6 +63,8 @@ export interface SyslogOrigin {
   readonly senders: Uint16Array | null;
   /** Indexes of the lines that were cut to the size limit (usually none). */
   readonly truncated: number[];
+  /** Lines that were not UTF-8 and are escaped (flag `escaped`). */
+  readonly escaped?: number[];
 }
 
 /** A LOGIN to verify against the stored hash. */
