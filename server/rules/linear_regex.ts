@@ -1,7 +1,7 @@
 /**
  * Regular expressions that cannot stall the server. Log lines are attacker
  * controlled, so every regex a rule runs must take time linear in the line
- * (docs/decisions/0013-linear-time-regex.md):
+ * (docs/decisions/0016-linear-time-regex.md):
  *
  * - at load, a rule's regex is compiled once with V8's linear-time engine
  *   (the `l` flag); a pattern that engine cannot run (backreferences, large

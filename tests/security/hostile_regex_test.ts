@@ -3,7 +3,7 @@
  * nested quantifiers: with `(a|a)+$` loaded, one line of 30 `a` and a `b`
  * stopped every other agent's ACKs for 16 s, doubling per extra `a`. Now a
  * regex V8's linear-time engine cannot run is refused in one line, and the
- * others run in time linear in the line (docs/decisions/0013). Real server,
+ * others run in time linear in the line (docs/decisions/0016). Real server,
  * real sockets: one agent floods hostile lines up to 64 KiB while another
  * agent's acknowledgements are timed.
  */
