@@ -601,3 +601,27 @@ Deno.test("benign lines raise no alert", () => {
   ];
   for (const line of benign) silent(line);
 });
+
+Deno.test("sshd errors and debug messages with Wazuh's meaning", () => {
+  const h = RHEL9;
+  only(
+    `${h}error: Could not stat AuthorizedKeysCommand "/usr/local/sbin/keys": No such file or directory`,
+    R.sshdAuthorizedKeysCommand,
+  );
+  only(`${h}debug1: channel 5: connection failed: Connection refused`, R.sshdConnectionRefused);
+  only(`${h}debug1: channel 3: connection failed: Connection timed out`, R.sshdConnectionTimedOut);
+  only(`${h}debug1: channel 1: connection failed: No route to host`, R.sshdNoRoute);
+  only(`${h}debug1: server_input_channel_open: failure direct-tcpip`, R.sshdForwarding);
+  only(`${h}debug1: getpeername failed: Transport endpoint is not connected`, R.sshdNotConnected);
+  only(`${h}debug1: get_remote_port failed`, R.sshdRemotePort);
+  only(`${h}Disconnecting: bad client public DH value [preauth]`, R.sshdBadDh);
+  only(`${h}Corrupted MAC on input. [preauth]`, R.sshdCorruptedMac);
+  only(`${h}Bad packet length 4081586742. [preauth]`, R.sshdBadPacketLength);
+  only(
+    `${h}pam_systemd(sshd:session): Failed to create session: Access denied`,
+    R.sshdSessionFailed,
+  );
+  silent(`${h}subsystem request for netconf by user checker failed, subsystem not found`);
+  not(`${h}debug1: Connection refused by tcp wrapper, retrying`, R.sshdConnectionRefused);
+  not(`${h}received packet with bad packet length 12`, R.sshdBadPacketLength);
+});
