@@ -29,6 +29,15 @@ import type { RuleDefinition } from "./rule.ts";
 /** An IPv4 or IPv6 address as OpenSSH and PAM print it. */
 const IP = String.raw`[0-9A-Fa-f:.]+`;
 
+/**
+ * The user and address of sshd's non-existent user lines:
+ * "... user X from IP [port N] [ssh2] [[preauth]]" or "... user X IP port N[: reason] [[preauth]]".
+ * Every line of a brute force with non-existent users meets it, so the engine
+ * runs an equivalent literal parse instead (`_invalid_user.ts`).
+ */
+export const INVALID_USER_REGEX = String
+  .raw`[Ii](?:nvalid|llegal) user (?<user>.*)(?: from (?<srcip>${IP})(?: port \d+)?(?: ssh2)?(?: \[preauth\])?|(?<! from) (?<srcip>${IP}) port \d+(?::.*)?(?: \[preauth\])?)$`;
+
 /** The programs OpenSSH logs as: `sshd`, and `sshd-session` since OpenSSH 9.8 (Debian 13, RHEL 10, Alpine 3.21). */
 const SSHD = ["sshd", "sshd-session"];
 
@@ -148,9 +157,7 @@ export const BUILTIN_RULES: readonly RuleDefinition[] = [
     match: {
       parent: R.sshd,
       contains: ["invalid user ", "illegal user ", "Invalid user ", "Illegal user "],
-      // "... user X from IP [port N] [ssh2] [[preauth]]" or "... user X IP port N[: reason] [[preauth]]".
-      regex: String
-        .raw`[Ii](?:nvalid|llegal) user (?<user>.*)(?: from (?<srcip>${IP})(?: port \d+)?(?: ssh2)?(?: \[preauth\])?|(?<! from) (?<srcip>${IP}) port \d+(?::.*)?(?: \[preauth\])?)$`,
+      regex: INVALID_USER_REGEX,
     },
     foldBy: ["host", "srcip"],
   },

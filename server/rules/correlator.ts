@@ -157,6 +157,10 @@ export class Correlator {
    */
   #lastKey: string | null = null;
   #lastWindow: Entry[] | null = null;
+  /** The frequency key built last, for the fields object it was built from. */
+  #keyGroups: Readonly<Record<string, string>> | null = null;
+  #keyRule = -1;
+  #keyText = "";
 
   /**
    * @param ruleSet The rules.
@@ -200,6 +204,7 @@ export class Correlator {
       }
     }
     this.#lastKey = null;
+    this.#keyGroups = null;
     const changed = new Set<number>();
     for (const [id, rule] of before) {
       const now = this.#rules.get(id);
@@ -298,7 +303,16 @@ export class Correlator {
       if (window.length > counter.after!.count) window.shift();
     }
     if (rule.frequency !== null) {
-      const key = `f${rule.id}\0${keyOf(rule.sameField, match)}`;
+      // The pool worker shares one fields object between equal matches: same object, same key.
+      let key: string;
+      if (match.groups !== null && match.groups === this.#keyGroups && rule.id === this.#keyRule) {
+        key = this.#keyText;
+      } else {
+        key = `f${rule.id}\0${keyOf(rule.sameField, match)}`;
+        this.#keyGroups = match.groups;
+        this.#keyRule = rule.id;
+        this.#keyText = key;
+      }
       const window = this.#touch(key);
       prune(window, match.ts, rule.frequency.withinSeconds * 1000);
       if (rule.differentField === null) {

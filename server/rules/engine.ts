@@ -20,6 +20,8 @@
 
 import { readStructuredParams } from "../log_formats/mod.ts";
 import { requiredLiteral } from "./_regex_analysis.ts";
+import { invalidUserFields } from "./_invalid_user.ts";
+import { INVALID_USER_REGEX } from "./builtin_rules.ts";
 import { isCorrelationRule, type Rule, type RuleSet } from "./rule.ts";
 
 /**
@@ -78,6 +80,11 @@ interface CompiledRule {
   readonly params: readonly string[];
   readonly internal: boolean;
   readonly regex: RegExp | null;
+  /**
+   * A literal parse equivalent to `regex` for the hottest built-in pattern:
+   * its fields, null for no match, or undefined to run the regex after all.
+   */
+  readonly literal: ((message: string) => Record<string, string> | null | undefined) | null;
   readonly captures: boolean;
   /** Highest severity number accepted, or 8 for any (unknown severities included). */
   readonly maxSeverity: number;
@@ -103,6 +110,7 @@ function compile(rule: Rule): CompiledRule {
     params: rule.params,
     internal: rule.internal,
     regex: rule.regex === null ? null : new RegExp(rule.regex, rule.ignoreCase ? "i" : ""),
+    literal: rule.regex === INVALID_USER_REGEX && !rule.ignoreCase ? invalidUserFields : null,
     captures: rule.captures.length > 0,
     maxSeverity: rule.maxSeverity ?? 8,
     correlation: isCorrelationRule(rule),
@@ -364,6 +372,11 @@ function test(
     }
   }
   if (rule.regex === null) return fields;
+  if (rule.literal !== null) {
+    const parsed = rule.literal(message);
+    if (parsed === null) return null;
+    if (parsed !== undefined) return fields === NO_FIELDS ? parsed : { ...fields, ...parsed };
+  }
   if (!rule.captures) return rule.regex.test(message) ? fields : null;
   const groups = rule.regex.exec(message)?.groups;
   if (!groups) return null;
