@@ -12,7 +12,8 @@
  * the last event was acknowledged, and how long it took to catch up after.
  * `--rules on,off` runs both, alternating within each round, and reports what
  * the rules cost: the median over rounds of 1 - (rate with rules / rate
- * without) of the same round. `--workload attack` sends a brute force's auth
+ * without) of the same round, and the same for the server's CPU time per event
+ * (steadier on a shared machine). `--workload attack` sends a brute force's auth
  * log (every line a failed ssh password from one address) instead of the
  * realistic mix.
  *
@@ -189,12 +190,15 @@ try {
   );
   /** Per workers: 1 - rate with rules / rate without, of each round. */
   const costs = new Map<number, number[]>(WORKERS.map((w) => [w, []]));
+  /** Per workers: 1 - events per server CPU-second with rules / without, of each round. */
+  const cpuCosts = new Map<number, number[]>(WORKERS.map((w) => [w, []]));
   for (let r = 0; r < RUNS; r++) {
     const baseline = await rawInsertRate(await Deno.makeTempDir({ dir }));
     raw.push(baseline);
     // Alternate the order of rules on and off between rounds, so drift favours neither.
     const order = r % 2 === 0 ? configs : [...configs].reverse();
     const roundRates = new Map<string, number>();
+    const roundPerCpu = new Map<string, number>();
     for (const { workers, rules } of order) {
       const f = figures.get(key({ workers, rules }))!;
       const serverDir = await Deno.makeTempDir({ dir });
@@ -222,6 +226,7 @@ try {
         const rate = EVENTS / (ms / 1000);
         f.rates.push(rate);
         roundRates.set(key({ workers, rules }), rate);
+        roundPerCpu.set(key({ workers, rules }), EVENTS / cpu);
         f.ratios.push(rate / baseline);
         f.perCpu.push(EVENTS / cpu);
         f.lagsAtStop.push(lag());
@@ -235,6 +240,11 @@ try {
       const on = roundRates.get(key({ workers, rules: true }));
       const off = roundRates.get(key({ workers, rules: false }));
       if (on !== undefined && off !== undefined) costs.get(workers)!.push(1 - on / off);
+      const cpuOn = roundPerCpu.get(key({ workers, rules: true }));
+      const cpuOff = roundPerCpu.get(key({ workers, rules: false }));
+      if (cpuOn !== undefined && cpuOff !== undefined) {
+        cpuCosts.get(workers)!.push(1 - cpuOn / cpuOff);
+      }
     }
   }
   const range = (values: number[]) =>
@@ -270,6 +280,8 @@ try {
         (median(cost) * 100).toFixed(1)
       }% of ${WORKLOAD} ingest (median of ${cost.length} rounds; ${
         cost.map((c) => `${(c * 100).toFixed(1)}%`).join(", ")
+      }), ${(median(cpuCosts.get(workers)!) * 100).toFixed(1)}% of the server's CPU per event (${
+        cpuCosts.get(workers)!.map((c) => `${(c * 100).toFixed(1)}%`).join(", ")
       })`,
     );
   }
