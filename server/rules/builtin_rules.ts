@@ -33,7 +33,7 @@ const IP = String.raw`[0-9A-Fa-f:.]+`;
  * The user and address of sshd's non-existent user lines:
  * "... user X from IP [port N] [ssh2] [[preauth]]" or "... user X IP port N[: reason] [[preauth]]".
  * Every line of a brute force with non-existent users meets it, so the engine
- * runs an equivalent literal parse instead (`_invalid_user.ts`).
+ * decides its common form with an equivalent literal parse (`_invalid_user.ts`).
  */
 export const INVALID_USER_REGEX = String
   .raw`[Ii](?:nvalid|llegal) user (?<user>.*)(?: from (?<srcip>${IP})(?: port \d+)?(?: ssh2)?(?: \[preauth\])?|(?<! from) (?<srcip>${IP}) port \d+(?::.*)?(?: \[preauth\])?)$`;
@@ -161,21 +161,6 @@ export const BUILTIN_RULES: readonly RuleDefinition[] = [
     },
     foldBy: ["host", "srcip"],
   },
-  // Wazuh's level-0 duplicates: under 5710 they silence the lines that repeat an "Invalid user" line.
-  {
-    id: R.sshdDuplicate,
-    level: 0,
-    description: "sshd: duplicated message without a user or address",
-    groups: ["syslog", "sshd"],
-    match: {
-      parent: [R.sshd, R.sshdInvalidUser],
-      contains: [
-        "input_userauth_request: invalid user",
-        "PAM: User not known to the underlying authentication module for illegal user",
-        "error retrieving information about user",
-      ],
-    },
-  },
   {
     id: R.sshdFailed,
     level: 5,
@@ -216,6 +201,22 @@ export const BUILTIN_RULES: readonly RuleDefinition[] = [
       contains: ["Failed password", "Failed keyboard", "authentication error"],
     },
     foldBy: ["host", "srcip"],
+  },
+  // Wazuh's level-0 duplicates: under 5710 (after its failure children, which no such line matches) they silence
+  // the lines that repeat an "Invalid user" line.
+  {
+    id: R.sshdDuplicate,
+    level: 0,
+    description: "sshd: duplicated message without a user or address",
+    groups: ["syslog", "sshd"],
+    match: {
+      parent: [R.sshd, R.sshdInvalidUser],
+      contains: [
+        "input_userauth_request: invalid user",
+        "PAM: User not known to the underlying authentication module for illegal user",
+        "error retrieving information about user",
+      ],
+    },
   },
   {
     id: R.sshdAccepted,

@@ -80,11 +80,8 @@ interface CompiledRule {
   readonly params: readonly string[];
   readonly internal: boolean;
   readonly regex: RegExp | null;
-  /**
-   * A literal parse equivalent to `regex` for the hottest built-in pattern:
-   * its fields, null for no match, or undefined to run the regex after all.
-   */
-  readonly literal: ((message: string) => Record<string, string> | null | undefined) | null;
+  /** A literal parse equivalent to `regex` on some lines (its fields), else undefined. */
+  readonly literal: ((message: string) => Record<string, string> | undefined) | null;
   readonly captures: boolean;
   /** Highest severity number accepted, or 8 for any (unknown severities included). */
   readonly maxSeverity: number;
@@ -372,11 +369,8 @@ function test(
     }
   }
   if (rule.regex === null) return fields;
-  if (rule.literal !== null) {
-    const parsed = rule.literal(message);
-    if (parsed === null) return null;
-    if (parsed !== undefined) return fields === NO_FIELDS ? parsed : { ...fields, ...parsed };
-  }
+  const parsed = rule.literal?.(message);
+  if (parsed !== undefined) return fields === NO_FIELDS ? parsed : { ...fields, ...parsed };
   if (!rule.captures) return rule.regex.test(message) ? fields : null;
   const groups = rule.regex.exec(message)?.groups;
   if (!groups) return null;
