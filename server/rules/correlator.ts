@@ -283,7 +283,7 @@ export class Correlator {
    * correlation rules raise alerts here: a plain rule's match is only counted
    * for the `after` rules that refer to it (its own alert is folded by the caller).
    *
-   * @param match The rule that matched, the event's fields, time and id.
+   * @param match The rule that matched, the event's fields, time and id; not kept (the caller may reuse it).
    * @returns Alerts to fold and store.
    */
   observe(match: MatchedEvent): FiredAlert[] {
