@@ -27,6 +27,7 @@ function processContext(): CliContext {
     env: (name) => Deno.env.get(name),
     actor: cliActor(),
     stderrIsTerminal: Deno.stderr.isTerminal(),
+    stdin: Deno.stdin.readable,
   };
 }
 

@@ -28,6 +28,7 @@ import {
   AgentSilenceWatch,
   AlertFeed,
   AlertWebhook,
+  assertBoundedRegexes,
   builtinRuleSet,
   type RuleSet,
   webhookUrl,
@@ -251,6 +252,8 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     : options.rules === undefined || options.rules === "builtin"
     ? builtinRuleSet()
     : options.rules;
+  // A user regex must run in time linear in the line (server/rules/linear_regex.ts).
+  if (rules) assertBoundedRegexes(rules);
   if (options.alertWebhook) webhookUrl(options.alertWebhook.url);
   if (options.retentionDays !== undefined) checkRetentionDays(options.retentionDays);
   // Security configuration errors, before anything is opened.
@@ -479,6 +482,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     syslogStats: () => syslog.stats(),
     alerts,
     setRules: (next) => {
+      if (next) assertBoundedRegexes(next);
       pool.setRules(next);
       writer.setRules(next);
     },

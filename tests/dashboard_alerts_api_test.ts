@@ -13,9 +13,9 @@ import { LineClient } from "./_harness/line_client.ts";
 import { startTestServer } from "./_harness/server.ts";
 import { waitFor } from "./_harness/wait_for.ts";
 
-/** Six failed logins from one address, a second apart: rule 5710 (brute force, level 10). */
+/** Eight failed passwords from one address, a second apart: rule 5763 (brute force, level 10). */
 function bruteForce(srcip: string): string[] {
-  return [33, 34, 35, 36, 37, 38].map((s) =>
+  return [31, 32, 33, 34, 35, 36, 37, 38].map((s) =>
     `Nov 23 19:43:${s} web-01 sshd[812]: Failed password for invalid user admin from ${srcip} port ${
       52_100 + s
     } ssh2`
@@ -68,11 +68,11 @@ Deno.test("GET /api/logs/stream pushes an alert as an alerts message when a rule
     const reading = readMessages<{ alerts: AlertRecord[]; more: boolean }>(
       response.body!,
       "alerts",
-      (messages) => messages.some((m) => m.alerts.some((a) => a.ruleId === 5710)),
+      (messages) => messages.some((m) => m.alerts.some((a) => a.ruleId === 5763)),
     );
     await sendBatch(srv.port, bruteForce("203.0.113.7"));
     const messages = await reading;
-    const alert = messages.flatMap((m) => m.alerts).find((a) => a.ruleId === 5710)!;
+    const alert = messages.flatMap((m) => m.alerts).find((a) => a.ruleId === 5763)!;
     assert.equal(alert.level, 10);
     assert.deepEqual(alert.fields, { srcip: "203.0.113.7" });
     assert.ok(alert.eventIds.length >= 5, `${alert.eventIds.length} event ids`);

@@ -23,9 +23,9 @@ async function screenshot(page: Page, name: string, fullPage = false): Promise<v
   await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname, fullPage });
 }
 
-/** Six failed logins from one address, a second apart: rule 5710 (brute force, level 10). */
+/** Eight failed passwords from one address, a second apart: rule 5763 (brute force, level 10). */
 function bruteForce(srcip: string, host = "web-01"): string[] {
-  return [33, 34, 35, 36, 37, 38].map((s) =>
+  return [31, 32, 33, 34, 35, 36, 37, 38].map((s) =>
     `Nov 23 19:43:${s} ${host} sshd[812]: Failed password for invalid user admin from ${srcip} port ${
       52_100 + s
     } ssh2`
@@ -90,7 +90,7 @@ Deno.test({
       "the Alerts view lists the alert, colored by level, and clears the badge",
       async () => {
         await page.getByRole("link", { name: "Alerts" }).click();
-        const row = page.locator('#alerts-table tr[data-rule="5710"]');
+        const row = page.locator('#alerts-table tr[data-rule="5763"]');
         await row.waitFor();
         assert.equal(await row.getAttribute("data-level"), "10");
         assert.match((await row.getAttribute("class"))!, /band-high/);
@@ -100,7 +100,7 @@ Deno.test({
         assert.equal(await row.locator(".field-value").textContent(), "203.0.113.7");
         await badge.waitFor({ state: "hidden" });
         // Attacker-controlled field values stay text.
-        const accepted = page.locator('#alerts-table tr[data-rule="5702"]');
+        const accepted = page.locator('#alerts-table tr[data-rule="5715"]');
         await accepted.waitFor();
         assert.match((await accepted.getAttribute("class"))!, /band-low/);
         assert.equal(
@@ -116,15 +116,15 @@ Deno.test({
         await screenshot(page, "11-alerts");
         // The level filter.
         await page.getByLabel("Minimum level").selectOption("10");
-        await page.locator('#alerts-table tr[data-rule="5700"]').waitFor({ state: "detached" });
-        assert.equal(await page.locator('#alerts-table tr[data-rule="5710"]').count(), 1);
+        await page.locator('#alerts-table tr[data-rule="5760"]').waitFor({ state: "detached" });
+        assert.equal(await page.locator('#alerts-table tr[data-rule="5763"]').count(), 1);
         await page.getByLabel("Minimum level").selectOption("0");
-        await page.locator('#alerts-table tr[data-rule="5700"]').waitFor();
+        await page.locator('#alerts-table tr[data-rule="5760"]').waitFor();
       },
     );
 
     await t.step("an alert's Events link opens Search on its source address", async () => {
-      await page.locator('#alerts-table tr[data-rule="5710"]').getByRole("link", { name: "Events" })
+      await page.locator('#alerts-table tr[data-rule="5763"]').getByRole("link", { name: "Events" })
         .click();
       await waitFor(() => /#\/search\?/.test(page.url()), {
         timeoutMs: 15_000,
@@ -170,7 +170,7 @@ Deno.test({
     await t.step("the Alerts view is readable on a phone", async () => {
       await page.setViewportSize({ width: 390, height: 844 });
       await page.getByRole("link", { name: "Alerts" }).click();
-      await page.locator('#alerts-table tr[data-rule="5710"]').first().waitFor();
+      await page.locator('#alerts-table tr[data-rule="5763"]').first().waitFor();
       await screenshot(page, "13-alerts-phone");
     });
     assert.deepEqual(dialogs, [], "no script ran");

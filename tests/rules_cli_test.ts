@@ -12,6 +12,7 @@ import { LineClient } from "./_harness/line_client.ts";
 import { spawnServerProcess } from "./_harness/server_process.ts";
 import { runScript, type ScriptResult } from "./_harness/run_script.ts";
 import { waitFor } from "./_harness/wait_for.ts";
+import { LINEAR_REGEX_V8_FLAGS } from "../server/rules/linear_regex.ts";
 
 const MAIN = fileURLToPath(new URL("../server/main.ts", import.meta.url));
 
@@ -98,4 +99,62 @@ Deno.test("nms-server reloads --rules on SIGHUP, keeps them when the file breaks
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("nms-server rules test shows the parse, the rule and the correlation over lines from stdin", async () => {
+  const lines = Array.from(
+    { length: 8 },
+    (_, i) =>
+      `Nov 23 19:43:0${
+        i + 1
+      } web-01 sshd[812]: Failed password for invalid user admin from 203.0.113.7 port 4000${i} ssh2`,
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `--v8-flags=${LINEAR_REGEX_V8_FLAGS}`, MAIN, "rules", "test"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(lines.join("\n") + "\n"));
+  await writer.close();
+  const output = await child.output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  assert.equal(stdout.match(/^\*\* Line \d+: /gm)?.length, 8);
+  assert.match(
+    stdout,
+    /\n {3}format: rfc3164\n {3}time: \d{4}-11-23T19:43:01\.000Z\n {3}host: web-01\n {3}program: sshd\n {3}pid: 812\n/,
+  );
+  assert.match(
+    stdout,
+    /rule: 5760 \(level 5\) sshd: authentication failed .*; groups: syslog, sshd, authentication_failed mitre: T1110\.001, T1021\.004\n {3}fields: user="admin" srcip="203\.0\.113\.7"/,
+  );
+  // The eighth failure from one address is a brute force (Wazuh's 5763), and only the eighth.
+  assert.equal(stdout.match(/alert: 5763 \(level 10\)/g)?.length, 1);
+  assert.match(stdout, /correlated lines: 1, 2, 3, 4, 5, 6, 7, 8; fields: srcip="203\.0\.113\.7"/);
+});
+
+Deno.test("nms-server rules test takes lines as arguments, prints JSON, and escapes log text", async () => {
+  const result = await cli([
+    "rules",
+    "test",
+    "--json",
+    "Nov 23 19:43:33 web-01 su[1]: FAILED SU (to root) bob on pts/1",
+    "Nov 23 19:43:34 web-01 app[1]: \x1b[2Jhello",
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  const [su, app] = result.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(su.matches.map((m: { rule: { id: number } }) => m.rule.id), [5302]);
+  assert.equal(su.matches[0].rule.level, 9);
+  assert.deepEqual(su.matches[0].fields, { runas: "root", user: "bob", tty: "pts/1" });
+  assert.equal(app.parsed.program, "app");
+  assert.deepEqual(app.matches, []);
+  const text = await cli(["rules", "test", "Nov 23 19:43:34 web-01 app[1]: \x1b[2Jhello"]);
+  assert.ok(!text.stdout.includes("\x1b"), "control characters are escaped");
+  assert.match(text.stdout, /rule: none matched/);
+  const bad = await cli(["rules", "test", "--rules", "missing.yaml", "x"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr.trim(), /^nms-server: Cannot read rules file missing\.yaml: /);
 });

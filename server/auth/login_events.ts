@@ -18,10 +18,14 @@
  */
 
 import { addressKey, networkKey } from "../address_key.ts";
+import {
+  MAX_EVENT_USER_CHARS,
+  SECURITY_EVENT_KINDS,
+  type SecurityEventFields,
+  type SecurityEventInput,
+} from "../security_event.ts";
 import { isValidUserName } from "../store/user_name.ts";
 
-/** Longest part of a claimed user name written into a security event, in characters. */
-export const MAX_EVENT_USER_NAME_CHARS = 32;
 /** Failed, refused and lock events stored per client address (IPv6: per /64) and window. */
 export const LOGIN_EVENTS_PER_ADDRESS = 10;
 /** Failed, refused and lock events stored per network (IPv4 /24, IPv6 /64) and window. */
@@ -42,8 +46,12 @@ const SUMMARY_SEVERITY = 4;
 /** Summary key of the events of networks past {@linkcode MAX_FOLDED_NETWORKS}. */
 const ELSEWHERE = "many networks";
 
-/** What a login event is about; only successes are never limited. */
-export type LoginEventKind = "success" | "failure" | "refused" | "locked";
+/** What a login event is about (its MSGID); only successes are never limited. */
+export type LoginEventKind =
+  | typeof SECURITY_EVENT_KINDS.loginOk
+  | typeof SECURITY_EVENT_KINDS.loginFailed
+  | typeof SECURITY_EVENT_KINDS.loginRefused
+  | typeof SECURITY_EVENT_KINDS.loginLocked;
 
 /** An event NMS stores about a login attempt (program `nms-server`, facility authpriv). */
 export interface LoginEvent {
@@ -51,19 +59,17 @@ export interface LoginEvent {
   /** Syslog severity: 5 notice for a success, 4 warning for a failure, refusal or lock. */
   readonly severity: number;
   readonly message: string;
+  /** User, address and door, for the rules. */
+  readonly fields?: SecurityEventFields;
 }
 
 /** A security event ready to store. */
-export interface StoredLoginEvent {
-  readonly at: number;
-  readonly severity: number;
-  readonly message: string;
-}
+export type StoredLoginEvent = SecurityEventInput;
 
 /**
  * A claimed user name as a security event shows it: a valid name as it is
  * (it holds only letters, digits and `_ . @ -`), anything else JSON-quoted
- * and cut to {@linkcode MAX_EVENT_USER_NAME_CHARS} characters.
+ * and cut to {@linkcode MAX_EVENT_USER_CHARS} characters.
  *
  * @param name What the client sent as its user name.
  * @returns Text safe for one event line, at most about 40 characters.
@@ -75,8 +81,8 @@ export interface StoredLoginEvent {
  */
 export function userNameInEvent(name: string): string {
   if (isValidUserName(name)) return name;
-  const cut = name.length > MAX_EVENT_USER_NAME_CHARS;
-  return JSON.stringify(name.slice(0, MAX_EVENT_USER_NAME_CHARS)) + (cut ? "…" : "");
+  const cut = name.length > MAX_EVENT_USER_CHARS;
+  return JSON.stringify(name.slice(0, MAX_EVENT_USER_CHARS)) + (cut ? "…" : "");
 }
 
 /** Options of {@linkcode LoginEventGate}. */
@@ -137,8 +143,8 @@ export class LoginEventGate {
     const at = this.#now();
     if (at - this.#windowStart >= LOGIN_EVENT_WINDOW_MS) this.flush(at);
     for (const event of events) {
-      if (event.kind === "success" || this.#closed || this.#take(ip)) {
-        this.#record({ at, severity: event.severity, message: event.message });
+      if (event.kind === SECURITY_EVENT_KINDS.loginOk || this.#closed || this.#take(ip)) {
+        this.#record({ at, ...event });
       } else {
         this.#fold(networkKey(ip), at);
       }
@@ -158,6 +164,7 @@ export class LoginEventGate {
       this.#record({
         at: fold.last,
         severity: SUMMARY_SEVERITY,
+        kind: SECURITY_EVENT_KINDS.loginSuppressed,
         message: `Suppressed ${fold.count} login events from ${network} between ${
           new Date(fold.first).toISOString()
         } and ${

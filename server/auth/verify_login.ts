@@ -19,6 +19,7 @@ import { Lockout } from "./lockout.ts";
 import { type LoginEvent, userNameInEvent } from "./login_events.ts";
 import { hashPassword, needsRehash, verifyNobody, verifyPassword } from "./password.ts";
 import { verifyToken } from "./tokens.ts";
+import { type LoginChannel, loginFields, SECURITY_EVENT_KINDS } from "../security_event.ts";
 
 /** A login attempt as the server received it. */
 export interface LoginAttempt {
@@ -39,6 +40,11 @@ export interface LoginAttempt {
    * @default {""}
    */
   readonly via?: string;
+  /**
+   * The door the attempt came through, in the security events' fields.
+   * @default {"agent"}
+   */
+  readonly channel?: LoginChannel;
 }
 
 /** What a successful token login tells the connection. */
@@ -101,6 +107,7 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
   const who = isToken || !validName ? null : attempt.username;
   const name = userNameInEvent(attempt.username);
   const via = attempt.via ?? "";
+  const fields = loginFields(attempt.username, attempt.address, attempt.channel ?? "agent");
   const lockout = attempt.lockout ? new Lockout(store.security, attempt.lockout) : null;
   const refused: LoginVerdict = {
     ok: false,
@@ -115,7 +122,8 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
   const reservation = lockout ? await lockout.reserve(who, attempt.ip, attempt.at) : null;
   if (reservation && !reservation.ok) {
     const events: LoginEvent[] = [{
-      kind: "refused",
+      kind: SECURITY_EVENT_KINDS.loginRefused,
+      fields,
       severity: 4,
       message: `Refused login for user ${name} from ${attempt.address}${via}: locked out`,
     }];
@@ -131,7 +139,8 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
       const summary = { id: token.id, name: token.name, boundHostname: token.boundHostname };
       verdict = { ...refused, ok: true, role: "agent", token: summary };
       events.push({
-        kind: "success",
+        kind: SECURITY_EVENT_KINDS.loginOk,
+        fields,
         severity: 5,
         message:
           `Successful login with token ${token.name} (id ${token.id}) from ${attempt.address}${via}`,
@@ -165,7 +174,8 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
         credential: credentialStamp(hash),
       };
       events.push({
-        kind: "success",
+        kind: SECURITY_EVENT_KINDS.loginOk,
+        fields,
         severity: 5,
         message: `Successful login for user ${name} from ${attempt.address}${via}`,
       });
@@ -176,14 +186,16 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
   }
   if (!verdict.ok) {
     events.push({
-      kind: "failure",
+      kind: SECURITY_EVENT_KINDS.loginFailed,
+      fields,
       severity: 4,
       message: `Failed login for user ${name} from ${attempt.address}${via}`,
     });
     if (lockout && reservation) {
       for (const key of await reservation.fail()) {
         events.push({
-          kind: "locked",
+          kind: SECURITY_EVENT_KINDS.loginLocked,
+          fields,
           severity: 4,
           message: lockMessage(key, lockout.policy, attempt.at),
         });

@@ -23,6 +23,8 @@ export interface CliContext {
   readonly actor: string;
   /** Whether stderr is a person's terminal (not journald, `docker logs` or a file). */
   readonly stderrIsTerminal: boolean;
+  /** Standard input, for commands that read lines from it (`rules test`). */
+  readonly stdin: ReadableStream<Uint8Array>;
 }
 
 /** A mistake of the user: printed as one line, exit code 1. */

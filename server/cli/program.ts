@@ -17,6 +17,7 @@ import {
   withStore,
 } from "./context.ts";
 import { addCheckCommand } from "./check_command.ts";
+import { addRulesCommands } from "./rules_commands.ts";
 import { printable } from "./format.ts";
 import { addOpsCommands } from "./ops_commands.ts";
 import { addQueryCommands } from "./query_commands.ts";
@@ -61,6 +62,7 @@ export function buildProgram(context: CliContext): Command {
   });
   addQueryCommands(program, context);
   addCheckCommand(program, context);
+  addRulesCommands(program, context);
   // Last: it adds --config to every command defined before.
   addOpsCommands(program as unknown as CommandUnknownOpts, {
     out: context.out,

@@ -9,8 +9,9 @@
  */
 
 import { verifyNobody, verifyPassword } from "../auth/password.ts";
+import { loginFields, MAX_EVENT_USER_CHARS, SECURITY_EVENT_KINDS } from "../security_event.ts";
 import { lockMessage } from "../auth/verify_login.ts";
-import { type LoginEvent, MAX_EVENT_USER_NAME_CHARS } from "../auth/login_events.ts";
+import type { LoginEvent } from "../auth/login_events.ts";
 import type { UserRecord } from "../store/store.ts";
 import { isValidUserName } from "../store/user_name.ts";
 import type { DashboardContext, RouteRequest } from "./context.ts";
@@ -78,7 +79,8 @@ export async function login(req: RouteRequest, ctx: DashboardContext): Promise<R
     return problem(400, 'Expected {"username": string, "password": string}');
   }
   // The name is the client's text: the security event shows a short, quoted prefix.
-  const who = JSON.stringify(username.slice(0, MAX_EVENT_USER_NAME_CHARS));
+  const who = JSON.stringify(username.slice(0, MAX_EVENT_USER_CHARS));
+  const fields = loginFields(username, address, "console");
   // Counted before any hashing (the address here, the lockout shared with the
   // agent protocol below), so parallel guesses cannot race either.
   const wait = ctx.throttle.reserve(address);
@@ -90,7 +92,8 @@ export async function login(req: RouteRequest, ctx: DashboardContext): Promise<R
   if (attempt && !attempt.ok) {
     ctx.throttle.release(address);
     ctx.recordLoginEvents(address, [{
-      kind: "refused",
+      kind: SECURITY_EVENT_KINDS.loginRefused,
+      fields,
       severity: 4,
       message: `Refused login for user ${who} from ${address} (web console): locked out`,
     }]);
@@ -100,13 +103,15 @@ export async function login(req: RouteRequest, ctx: DashboardContext): Promise<R
   if (!user) {
     ctx.metrics.consoleLogins.failed++;
     const events: LoginEvent[] = [{
-      kind: "failure",
+      kind: SECURITY_EVENT_KINDS.loginFailed,
+      fields,
       severity: 4,
       message: `Failed login for user ${who} from ${address} (web console)`,
     }];
     for (const key of await attempt?.fail() ?? []) {
       events.push({
-        kind: "locked",
+        kind: SECURITY_EVENT_KINDS.loginLocked,
+        fields,
         severity: 4,
         message: lockMessage(key, ctx.lockout!.policy, ctx.now()) + " (web console)",
       });
@@ -119,7 +124,8 @@ export async function login(req: RouteRequest, ctx: DashboardContext): Promise<R
   if (user.role === "agent") {
     ctx.metrics.consoleLogins.failed++;
     ctx.recordLoginEvents(address, [{
-      kind: "failure",
+      kind: SECURITY_EVENT_KINDS.loginFailed,
+      fields,
       severity: 4,
       message: `Refused console login for agent account ${who} from ${address}`,
     }]);
@@ -129,7 +135,8 @@ export async function login(req: RouteRequest, ctx: DashboardContext): Promise<R
   if (!created) return problem(503, TOO_MANY_SESSIONS);
   ctx.metrics.consoleLogins.ok++;
   ctx.recordLoginEvents(address, [{
-    kind: "success",
+    kind: SECURITY_EVENT_KINDS.loginOk,
+    fields,
     severity: 5,
     message: `Successful login for user ${who} from ${address} (web console)`,
   }]);

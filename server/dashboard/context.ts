@@ -13,15 +13,15 @@ import type { LoginThrottle } from "./login_throttle.ts";
 import type { Lockout } from "../auth/lockout.ts";
 import type { LoginEvent } from "../auth/login_events.ts";
 import type { IntegrityState } from "../store/integrity_check.ts";
+import type { SecurityEventInput as StoredSecurityEvent } from "../security_event.ts";
 import type { Session, SessionStore } from "./session.ts";
 import type { StatsCollector } from "./stats_collector.ts";
 
-/** An event NMS records about itself (e.g. a console login), stored like collected logs. */
-export interface SecurityEventInput {
-  /** Syslog severity 0-7. */
-  readonly severity: number;
-  readonly message: string;
-}
+/**
+ * An event NMS records about itself (e.g. a console login), stored like
+ * collected logs: severity, text, and for logins its kind and structured fields.
+ */
+export type SecurityEventInput = Omit<StoredSecurityEvent, "at">;
 
 /** Gauges owned by the protocol side of the server. */
 export interface ProtocolGauges {

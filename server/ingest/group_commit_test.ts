@@ -171,6 +171,6 @@ Deno.test("GroupCommit matches NMS's own events against the rules and stores the
   commit.addWrite({ kind: "register", jobId: 1, registration });
   await sink.writesReported(1);
   await commit.close();
-  assert.deepEqual(sink.alertRules, [8803]);
+  assert.deepEqual(sink.alertRules, [880003]);
   assert.equal((await store.listAlerts({ limit: 10 })).length, 1);
 });

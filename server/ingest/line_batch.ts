@@ -42,6 +42,8 @@ export interface SyslogOrigin {
   readonly senders: Uint16Array | null;
   /** Indexes of the lines that were cut to the size limit (usually none). */
   readonly truncated: number[];
+  /** Lines that were not UTF-8 and are escaped (flag `escaped`). */
+  readonly escaped?: number[];
 }
 
 /** Lines on their way from a socket to a pool worker, tagged by their source. */

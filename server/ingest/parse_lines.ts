@@ -49,6 +49,7 @@ export function parseLines(batch: LineBatch): ParsedLines {
       defaultHost: "",
       tally,
       truncated: batch.origin.truncated,
+      escaped: batch.origin.escaped ?? [],
     });
     return { events, rejected: null };
   }
@@ -62,6 +63,7 @@ export function parseLines(batch: LineBatch): ParsedLines {
     defaultHost: batch.defaultHost,
     tally: null,
     truncated: [],
+    escaped: [],
   });
   return { events, rejected: decoded.rejected };
 }
@@ -81,6 +83,8 @@ interface Lines {
   readonly tally: SourceTally | null;
   /** Indexes of lines cut to the size limit. */
   readonly truncated: readonly number[];
+  /** Indexes of lines that were not UTF-8 and are stored escaped. */
+  readonly escaped: readonly number[];
 }
 
 /** Parses every line into columns. */
@@ -128,6 +132,9 @@ function parseColumns(input: Lines): EventBatch {
   }
   for (const line of input.truncated) {
     batch.flags[line] = batch.flags[line]! | EVENT_FLAGS.truncated;
+  }
+  for (const line of input.escaped) {
+    batch.flags[line] = batch.flags[line]! | EVENT_FLAGS.escaped;
   }
   if (!tally && !msgid && !structuredData) return batch;
   return {

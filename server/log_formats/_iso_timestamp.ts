@@ -3,6 +3,12 @@
  * `2026-11-23T19:43:33`, optional `.f` fraction (1 to 9 digits), optional `Z`,
  * `±hh:mm` or `±hhmm` offset. A timestamp without offset is read as UTC.
  *
+ * Where the caller allows it, a space may stand for the `T`, as macOS `log`,
+ * several appliances and some rsyslog templates write
+ * (`2020-03-23 06:47:42.801612-0700`); such a timestamp must then carry its
+ * zone, numeric or named (` UTC`, ` GMT`), so a date followed by free text
+ * is not taken for a time.
+ *
  * @module
  */
 
@@ -27,6 +33,7 @@ const MS_PER_MINUTE = 60_000;
  * @param start Index of the first year digit.
  * @param requireOffset When true, a timestamp without `Z` or `±hh:mm` does not match.
  * @param out Receives `ms` and `next` (index just past the timestamp) on success.
+ * @param allowSpace Accept a space instead of `T`; the zone is then required.
  * @returns True when a valid timestamp was read; false for any malformed or impossible one.
  * @example
  * ```ts
@@ -39,6 +46,7 @@ export function readIsoTimestamp(
   start: number,
   requireOffset: boolean,
   out: TimestampScan,
+  allowSpace = false,
 ): boolean {
   if (line.length - start < DATE_TIME_CHARS) return false;
   const year = fourDigits(line, start);
@@ -46,7 +54,9 @@ export function readIsoTimestamp(
   const month = twoDigits(line, start + 5);
   if (month < 0 || line.charCodeAt(start + 7) !== 0x2d /* - */) return false;
   const day = twoDigits(line, start + 8);
-  if (day < 0 || line.charCodeAt(start + 10) !== 0x54 /* T */) return false;
+  const separator = line.charCodeAt(start + 10);
+  const spaced = separator === 0x20 && allowSpace;
+  if (day < 0 || (separator !== 0x54 /* T */ && !spaced)) return false;
   const hour = twoDigits(line, start + 11);
   if (hour < 0 || line.charCodeAt(start + 13) !== 0x3a /* : */) return false;
   const minute = twoDigits(line, start + 14);
@@ -82,7 +92,9 @@ export function readIsoTimestamp(
     if (om < 0 || om > 59) return false;
     offsetMinutes = (c === 0x2b ? 1 : -1) * (oh * 60 + om);
     i += 5 + colon;
-  } else if (requireOffset) {
+  } else if (spaced && isNamedUtc(line, i)) {
+    i += 4;
+  } else if (requireOffset || spaced) {
     return false;
   }
 
@@ -91,4 +103,13 @@ export function readIsoTimestamp(
   out.ms = ms - offsetMinutes * MS_PER_MINUTE;
   out.next = i;
   return true;
+}
+
+/** Whether ` UTC` or ` GMT` follows at `i`, ending there or before a space. */
+function isNamedUtc(line: string, i: number): boolean {
+  if (line.charCodeAt(i) !== 0x20) return false;
+  const zone = line.slice(i + 1, i + 4);
+  if (zone !== "UTC" && zone !== "GMT") return false;
+  const after = line.charCodeAt(i + 4);
+  return after !== after || after === 0x20; // end of line (NaN) or a space
 }

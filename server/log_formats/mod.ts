@@ -21,6 +21,7 @@
 
 export type { LogFormat, ParsedLine, ParsedLineExtra } from "./parsed_line.ts";
 export { parseLogLine } from "./parse_log_line.ts";
+export { type DecodedLogText, decodeLogBytes, encodeLogText } from "./log_bytes.ts";
 export { parseRfc5424 } from "./rfc5424.ts";
 export { parseRfc3164 } from "./rfc3164.ts";
 export { parseRsyslogIso } from "./rsyslog_iso.ts";
@@ -32,3 +33,8 @@ export {
   SEVERITY_RULES,
   type SeverityRule,
 } from "../../protocol/severity.ts";
+export {
+  formatStructuredData,
+  MAX_STRUCTURED_PARAMS,
+  readStructuredParams,
+} from "./structured_params.ts";

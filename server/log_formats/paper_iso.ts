@@ -40,7 +40,7 @@ const tag = createTagScan();
 export function parsePaperIso(line: string): ParsedLine | null {
   const c0 = line.charCodeAt(0);
   if (!(c0 >= 0x30 && c0 <= 0x39)) return null;
-  if (!readIsoTimestamp(line, 0, false, scan)) return null;
+  if (!readIsoTimestamp(line, 0, false, scan, true)) return null;
   let i = scan.next;
   if (i < line.length && line.charCodeAt(i) !== 0x20) return null;
   while (line.charCodeAt(i) === 0x20) i++;

@@ -201,3 +201,69 @@ Deno.test("parseLogLine() stays linear on 64 KiB lines", () => {
   for (let i = 0; i < 20; i++) for (const raw of long) parseLogLine(raw, RECEIVED_AT);
   assert.ok(performance.now() - start < 1000, `took ${performance.now() - start} ms`);
 });
+
+Deno.test("parseLogLine() reads an ISO time with a space and a numeric or named zone", () => {
+  const now = Date.UTC(2026, 10, 23, 20);
+  const mac = parseLogLine(
+    "2020-03-23 06:47:42.801612-0700  localhost sshd[3186]: error: PAM: unknown user",
+    now,
+  );
+  assert.equal(mac.ts, Date.UTC(2020, 2, 23, 13, 47, 42, 801));
+  assert.equal(mac.host, "localhost");
+  assert.equal(mac.program, "sshd");
+  assert.equal(mac.pid, 3186);
+  assert.equal(mac.message, "error: PAM: unknown user");
+  const named = parseLogLine("2026-11-23 19:43:33 UTC web-01 cron[7]: job done", now);
+  assert.equal(named.ts, Date.UTC(2026, 10, 23, 19, 43, 33));
+  assert.equal(named.host, "web-01");
+  assert.equal(named.program, "cron");
+  const pri = parseLogLine("<13>2020-03-23 06:47:42+01:00 host app: x", now);
+  assert.equal(pri.ts, Date.UTC(2020, 2, 23, 5, 47, 42));
+  assert.equal(pri.program, "app");
+  // Without a zone, a date and a time in free text are not a timestamp.
+  assert.equal(parseLogLine("2025-12-11 16:00:00 disk almost full", now).format, "raw");
+});
+
+Deno.test("parseLogLine() accepts a space after the PRI, as rsyslog does", () => {
+  const p = parseLogLine("<38> Mar  7 19:06:53 example tag: msg", Date.UTC(2026, 2, 8));
+  assert.equal(p.format, "rfc3164");
+  assert.equal(p.ts, Date.UTC(2026, 2, 7, 19, 6, 53));
+  assert.equal(p.host, "example");
+  assert.equal(p.program, "tag");
+  assert.equal(p.message, "msg");
+  assert.equal(p.facility, 4);
+  assert.equal(p.severity, 6);
+});
+
+Deno.test("parseLogLine() keeps the valid PRI of a malformed RFC 5424 line", () => {
+  for (const line of ["<1>1 - - …", "<134>1 - - x", "<1>1 2026-13-45T99:00:00Z h a - - m"]) {
+    const p = parseLogLine(line, Date.UTC(2026, 10, 23));
+    assert.equal(p.facility, line.startsWith("<134>") ? 16 : 0, line);
+    assert.equal(p.severity, line.startsWith("<134>") ? 6 : 1, line);
+  }
+});
+
+Deno.test("parseLogLine() reads BusyBox's facility.level token and Solaris's [ID ...] prefix", () => {
+  const now = Date.UTC(2026, 10, 23, 20);
+  const alpine = parseLogLine(
+    "Nov 23 19:43:33 alpine auth.info sshd[812]: Failed password for root from 192.0.2.1 port 22 ssh2",
+    now,
+  );
+  assert.equal(alpine.host, "alpine");
+  assert.equal(alpine.program, "sshd");
+  assert.equal(alpine.facility, 4);
+  assert.equal(alpine.severity, 6);
+  assert.equal(alpine.message, "Failed password for root from 192.0.2.1 port 22 ssh2");
+  const solaris = parseLogLine(
+    "Aug 18 07:30:25 192.0.2.5 sshd[20247]: [ID 800047 auth.notice] Failed none for root from 192.0.2.1 port 36942 ssh2",
+    now,
+  );
+  assert.equal(solaris.program, "sshd");
+  assert.equal(solaris.facility, 4);
+  assert.equal(solaris.severity, 5);
+  assert.equal(solaris.message, "Failed none for root from 192.0.2.1 port 36942 ssh2");
+  // A hostname-looking token that is no facility.level stays message text.
+  const other = parseLogLine("Nov 23 19:43:33 host constructor.info x", now);
+  assert.equal(other.program, null);
+  assert.equal(other.message, "constructor.info x");
+});

@@ -30,6 +30,20 @@
  *   mnemonic's severity wins over the PRI's: it is the level the device gave
  *   this message (Cisco derives the PRI from it, and relays may rewrite PRI).
  *
+ * - a space after the PRI (`<38> Mar  7 19:06:53 host tag: msg`), as rsyslog
+ *   accepts;
+ * - an ISO time with a space instead of `T` and a numeric or named zone
+ *   (`<13>2020-03-23 06:47:42.801612-0700 host sshd[1]: x`);
+ * - a malformed RFC 5424 header (`<1>1 - - ...`): not a time, so the PRI is
+ *   kept and the rest is the message.
+ *
+ * Forms of the host part written by other syslog daemons:
+ * - BusyBox syslogd (Alpine) writes `facility.level` after the hostname
+ *   (`Nov 23 19:43:33 alpine auth.info sshd[812]: ...`); it is read as
+ *   facility and severity when the line has no PRI;
+ * - Solaris puts `[ID 800047 auth.notice] ` before the message; it is taken
+ *   off the message the same way.
+ *
  * A timestamp that starts like one but is impossible (`Feb 30`, hour 25)
  * makes the line not RFC 3164.
  *
@@ -38,7 +52,7 @@
 
 import { BSD_INVALID, BSD_OK, readBsdTimestamp } from "./_bsd_timestamp.ts";
 import { createMnemonicScan, readCiscoMnemonic } from "./_cisco_mnemonic.ts";
-import { digitAt } from "./_digits.ts";
+import { digitAt, fourDigits } from "./_digits.ts";
 import { readIsoTimestamp } from "./_iso_timestamp.ts";
 import { MAX_HOSTNAME_CHARS } from "./_limits.ts";
 import { priEnd, priValue } from "./_pri.ts";
@@ -93,6 +107,7 @@ export function parseRfc3164(line: string, receivedAt: number): ParsedLine | nul
     i = priEnd(line);
     if (i < 0) return null;
     pri = priValue(line, i);
+    while (line.charCodeAt(i) === 0x20) i++; // "<38> Mar  7 ...", as rsyslog accepts
   } else if (!isCapital(c0)) {
     return null;
   }
@@ -115,9 +130,9 @@ export function parseRfc3164(line: string, receivedAt: number): ParsedLine | nul
     if (bsd === BSD_INVALID) return null;
     if (bsd === BSD_OK) {
       hasTime = true;
-    } else if (digitAt(line, i) >= 0 && line.charCodeAt(i + 4) === 0x2d /* - */) {
-      // Looks like "2026-11-23T...": must be a valid ISO timestamp.
-      if (!readIsoTimestamp(line, i, false, scan)) return null;
+    } else if (fourDigits(line, i) >= 0 && line.charCodeAt(i + 4) === 0x2d /* - */) {
+      // Looks like "2026-11-23T..." (or "2026-11-23 ..." with a zone): must be a valid ISO timestamp.
+      if (!readIsoTimestamp(line, i, false, scan, true)) return null;
       hasTime = true;
     }
   }
@@ -148,9 +163,23 @@ export function parseRfc3164(line: string, receivedAt: number): ParsedLine | nul
     }
   }
 
+  let severity = pri < 0 ? -1 : pri & 7;
+  let facility = pri < 0 ? -1 : pri >> 3;
+  // BusyBox syslogd: "host auth.info tag: msg".
+  if (kind === NO_TAG && host !== null) {
+    const level = readFacilityLevel(line, i);
+    if (level !== null) {
+      if (pri < 0) {
+        facility = level.facility;
+        severity = level.severity;
+      }
+      i = level.next;
+      kind = tagKindAt(line, i);
+    }
+  }
+
   let program: string | null = null;
   let pid: number | null = null;
-  let severity = pri < 0 ? -1 : pri & 7;
   let msgid: string | null = null;
   if (kind === CISCO_MNEMONIC) {
     program = mnemonic.program;
@@ -161,6 +190,17 @@ export function parseRfc3164(line: string, receivedAt: number): ParsedLine | nul
     program = tag.program;
     pid = tag.pid;
     i = tag.messageStart;
+    // Solaris: "sshd[1]: [ID 800047 auth.notice] Failed ...".
+    if (line.startsWith("[ID ", i)) {
+      const level = readSolarisId(line, i);
+      if (level !== null) {
+        if (pri < 0) {
+          facility = level.facility;
+          severity = level.severity;
+        }
+        i = level.next;
+      }
+    }
   }
   const messageStart = Math.min(i, line.length);
   const message = line.slice(messageStart);
@@ -171,7 +211,7 @@ export function parseRfc3164(line: string, receivedAt: number): ParsedLine | nul
     program,
     pid,
     severity: severity < 0 ? inferSeverity(message) : severity,
-    facility: pri < 0 ? null : pri >> 3,
+    facility: facility < 0 ? null : facility,
     message,
     messageStart,
     format: "rfc3164",
@@ -190,4 +230,101 @@ export function parseRfc3164(line: string, receivedAt: number): ParsedLine | nul
 function tagKindAt(line: string, i: number): number {
   if (readCiscoMnemonic(line, i, mnemonic)) return CISCO_MNEMONIC;
   return readTag(line, i, tag) ? TAG : NO_TAG;
+}
+
+/** Syslog facility numbers by the names syslog daemons print. */
+const FACILITIES: Readonly<Record<string, number>> = {
+  kern: 0,
+  user: 1,
+  mail: 2,
+  daemon: 3,
+  auth: 4,
+  syslog: 5,
+  lpr: 6,
+  news: 7,
+  uucp: 8,
+  cron: 9,
+  authpriv: 10,
+  ftp: 11,
+  local0: 16,
+  local1: 17,
+  local2: 18,
+  local3: 19,
+  local4: 20,
+  local5: 21,
+  local6: 22,
+  local7: 23,
+};
+
+/** Syslog severity numbers by the names syslog daemons print. */
+const LEVELS: Readonly<Record<string, number>> = {
+  emerg: 0,
+  panic: 0,
+  alert: 1,
+  crit: 2,
+  err: 3,
+  error: 3,
+  warn: 4,
+  warning: 4,
+  notice: 5,
+  info: 6,
+  debug: 7,
+};
+
+/** Longest `facility.level` token (`authpriv.warning`). */
+const MAX_FACILITY_LEVEL_CHARS = 16;
+
+/**
+ * Reads a `facility.level` token ending at a space, as BusyBox syslogd writes.
+ *
+ * @param line Text to read.
+ * @param start Index of the token.
+ * @returns Facility, severity and the index after the spaces that follow, or null.
+ */
+function readFacilityLevel(
+  line: string,
+  start: number,
+): { facility: number; severity: number; next: number } | null {
+  let end = start;
+  const limit = Math.min(line.length, start + MAX_FACILITY_LEVEL_CHARS + 1);
+  while (end < limit && line.charCodeAt(end) !== 0x20) end++;
+  if (end === limit || end === start) return null;
+  return facilityLevel(line.slice(start, end), end, line);
+}
+
+/**
+ * Reads Solaris's `[ID 800047 auth.notice] ` message prefix.
+ *
+ * @param line Text to read.
+ * @param start Index of the `[`.
+ * @returns Facility, severity and the index of the message after it, or null.
+ */
+function readSolarisId(
+  line: string,
+  start: number,
+): { facility: number; severity: number; next: number } | null {
+  let i = start + 4;
+  const digits = i;
+  while (digitAt(line, i) >= 0 && i - digits < 12) i++;
+  if (i === digits || line.charCodeAt(i) !== 0x20) return null;
+  const close = line.indexOf("]", i);
+  if (close < 0 || close - i > MAX_FACILITY_LEVEL_CHARS + 1) return null;
+  return facilityLevel(line.slice(i + 1, close), close + 1, line);
+}
+
+function facilityLevel(
+  token: string,
+  end: number,
+  line: string,
+): { facility: number; severity: number; next: number } | null {
+  const dot = token.indexOf(".");
+  if (dot < 0) return null;
+  const facilityName = token.slice(0, dot);
+  const levelName = token.slice(dot + 1);
+  if (!Object.hasOwn(FACILITIES, facilityName) || !Object.hasOwn(LEVELS, levelName)) return null;
+  const facility = FACILITIES[facilityName]!;
+  const severity = LEVELS[levelName]!;
+  let next = end;
+  while (line.charCodeAt(next) === 0x20) next++;
+  return { facility, severity, next };
 }

@@ -14,7 +14,7 @@ import {
   type EventBatch,
   MAX_ALERT_EVENT_IDS,
 } from "../store/store.ts";
-import { Correlator, type CorrelatorOptions } from "./correlator.ts";
+import { Correlator, type CorrelatorOptions, type MatchedEvent } from "./correlator.ts";
 import { type BatchMatches, RuleEngine } from "./engine.ts";
 import { matchBatch } from "./match_batch.ts";
 import type { RuleSet } from "./rule.ts";
@@ -152,18 +152,21 @@ export class AlertPipeline {
         }
         if (occurrence.count > 0) fold(folded, occurrence);
       }
-      // 2. One entry per event where the correlator needs it.
+      // 2. One entry per event where the correlator needs it. The correlator keeps
+      // nothing of the object it is given, so one is reused for the whole batch.
+      const match = { ruleId: 0, host: "", program: "", groups: null, ts: 0, eventId: 0 } as {
+        -readonly [K in keyof MatchedEvent]: MatchedEvent[K];
+      };
       for (let k = 0; k < matches.index.length; k++) {
         const i = matches.index[k]!;
         if (status[i] !== APPEND_STATUS.stored) continue;
-        const fired = this.#correlator.observe({
-          ruleId: matches.rule[k]!,
-          host: batch.host[i] ?? "",
-          program: batch.program[i] ?? "",
-          groups: matches.fields[k] ?? null,
-          ts: batch.ts[i]!,
-          eventId: ids?.[i] ?? 0,
-        });
+        match.ruleId = matches.rule[k]!;
+        match.host = batch.host[i] ?? "";
+        match.program = batch.program[i] ?? "";
+        match.groups = matches.fields[k] ?? null;
+        match.ts = batch.ts[i]!;
+        match.eventId = ids?.[i] ?? 0;
+        const fired = this.#correlator.observe(match);
         for (const alert of fired) {
           fold(folded, {
             ruleId: alert.rule.id,

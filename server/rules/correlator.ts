@@ -150,6 +150,17 @@ export class Correlator {
    */
   #journal: Map<string, Entry[] | undefined> | null = null;
   #evictedAtBegin = 0;
+  /**
+   * The window {@linkcode #touch} returned last: already the most recently
+   * used and journaled, so an attack's run of matches on one key skips the
+   * map work. Forgotten whenever windows change otherwise.
+   */
+  #lastKey: string | null = null;
+  #lastWindow: Entry[] | null = null;
+  /** The frequency key built last, for the fields object it was built from. */
+  #keyGroups: Readonly<Record<string, string>> | null = null;
+  #keyRule = -1;
+  #keyText = "";
 
   /**
    * @param ruleSet The rules.
@@ -192,6 +203,8 @@ export class Correlator {
         this.#countedBy.set(id, list);
       }
     }
+    this.#lastKey = null;
+    this.#keyGroups = null;
     const changed = new Set<number>();
     for (const [id, rule] of before) {
       const now = this.#rules.get(id);
@@ -208,6 +221,7 @@ export class Correlator {
    * matches of a group whose transaction failed did to the windows.
    */
   begin(): void {
+    this.#lastKey = null;
     this.#journal = new Map();
     this.#evictedAtBegin = this.#evicted;
   }
@@ -223,6 +237,7 @@ export class Correlator {
    * counted when they are.
    */
   rollback(): void {
+    this.#lastKey = null;
     const journal = this.#journal;
     if (!journal) return;
     for (const [key, window] of journal) {
@@ -243,6 +258,7 @@ export class Correlator {
 
   /** The window for `key`, created if needed, moved to most recently used. */
   #touch(key: string): Entry[] {
+    if (key === this.#lastKey) return this.#lastWindow!;
     this.#remember(key);
     let window = this.#windows.get(key);
     if (window) {
@@ -257,6 +273,8 @@ export class Correlator {
       }
     }
     this.#windows.set(key, window);
+    this.#lastKey = key;
+    this.#lastWindow = window;
     return window;
   }
 
@@ -265,7 +283,7 @@ export class Correlator {
    * correlation rules raise alerts here: a plain rule's match is only counted
    * for the `after` rules that refer to it (its own alert is folded by the caller).
    *
-   * @param match The rule that matched, the event's fields, time and id.
+   * @param match The rule that matched, the event's fields, time and id; not kept (the caller may reuse it).
    * @returns Alerts to fold and store.
    */
   observe(match: MatchedEvent): FiredAlert[] {
@@ -273,7 +291,11 @@ export class Correlator {
     if (!rule) return []; // matched by a rule set that has since been reloaded away
     const fired: FiredAlert[] = [];
     const entry: Entry = { ts: match.ts, eventId: match.eventId, value: "" };
-    for (const counter of this.#countedBy.get(rule.id) ?? []) {
+    // A correlation rule's candidates are not counted by `after` rules: its firings are (below).
+    const counters = rule.frequency === null && rule.after === null
+      ? this.#countedBy.get(rule.id)
+      : undefined;
+    for (const counter of counters ?? []) {
       const window = this.#touch(`a${counter.id}\0${keyOf(counter.sameField, match)}`);
       const limitMs = counter.after!.withinSeconds * 1000;
       prune(window, match.ts, limitMs);
@@ -281,7 +303,16 @@ export class Correlator {
       if (window.length > counter.after!.count) window.shift();
     }
     if (rule.frequency !== null) {
-      const key = `f${rule.id}\0${keyOf(rule.sameField, match)}`;
+      // The pool worker shares one fields object between equal matches: same object, same key.
+      let key: string;
+      if (match.groups !== null && match.groups === this.#keyGroups && rule.id === this.#keyRule) {
+        key = this.#keyText;
+      } else {
+        key = `f${rule.id}\0${keyOf(rule.sameField, match)}`;
+        this.#keyGroups = match.groups;
+        this.#keyRule = rule.id;
+        this.#keyText = key;
+      }
       const window = this.#touch(key);
       prune(window, match.ts, rule.frequency.withinSeconds * 1000);
       if (rule.differentField === null) {
@@ -296,6 +327,14 @@ export class Correlator {
       if (window.length >= rule.frequency.count) {
         if (rule.level > 0) fired.push(fire(rule, match, window));
         this.#windows.delete(key); // counting starts over, as in Wazuh
+        if (this.#lastKey === key) this.#lastKey = null;
+        // A firing counts for the `after` rules that name this rule (a success after a brute force).
+        for (const counter of this.#countedBy.get(rule.id) ?? []) {
+          const counted = this.#touch(`a${counter.id}\0${keyOf(counter.sameField, match)}`);
+          prune(counted, match.ts, counter.after!.withinSeconds * 1000);
+          counted.push(entry);
+          if (counted.length > counter.after!.count) counted.shift();
+        }
       }
     } else if (rule.after !== null) {
       const window = this.#windows.get(`a${rule.id}\0${keyOf(rule.sameField, match)}`);

@@ -177,3 +177,32 @@ Deno.test("Correlator.rollback() undoes a failed group's counting; commit() keep
   c.rollback();
   assert.deepEqual(rules(fail(c, 4000)), []);
 });
+
+Deno.test("Correlator counts a correlation rule's firings, not its candidates, for an after rule", () => {
+  const breach: RuleDefinition = {
+    id: 6,
+    level: 12,
+    description: "success after a burst",
+    match: { parent: 4 },
+    after: { rules: 2, withinSeconds: 60 },
+    sameField: "ip",
+  };
+  const c = new Correlator(buildRuleSet([failure, burst, spray, success, breach]));
+  const ok = (ts: number) =>
+    c.observe({
+      ruleId: 6,
+      host: "h",
+      program: "app",
+      groups: { ip: "10.0.0.1", user: "root" },
+      ts,
+      eventId: nextId++,
+    });
+  fail(c, 1000);
+  fail(c, 2000);
+  assert.deepEqual(rules(ok(2500)), [], "two failures are candidates of the burst, not a burst");
+  assert.deepEqual(rules(fail(c, 3000)), [2]);
+  const [alert] = ok(4000);
+  assert.equal(alert?.rule.id, 6);
+  assert.deepEqual(alert?.fields, { ip: "10.0.0.1" });
+  assert.equal(alert?.eventIds.length, 2, "the burst's firing event and the success");
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { emptyMatches, RuleEngine } from "./engine.ts";
+import { emptyMatches, MAX_RULE_INPUT_CHARS, RuleEngine } from "./engine.ts";
 import { buildRuleSet, type RuleDefinition } from "./rule.ts";
 
 const rules: RuleDefinition[] = [
@@ -69,4 +69,24 @@ Deno.test("RuleEngine.match() with no rules matches nothing", () => {
   const empty = new RuleEngine(buildRuleSet([]));
   const sink = emptyMatches();
   assert.equal(empty.match(0, "sshd", "Failed password for root", 3, sink), 0);
+});
+
+Deno.test("RuleEngine looks at a message's first MAX_RULE_INPUT_CHARS only, and its literal gate changes no result", () => {
+  const engine = new RuleEngine(buildRuleSet([
+    { id: 200, level: 3, description: "tail", match: { regex: "tail-marker$" } },
+    { id: 201, level: 3, description: "head", match: { contains: "head-marker" } },
+    { id: 202, level: 3, description: "either", match: { contains: ["alpha", "beta"] } },
+    { id: 203, level: 3, description: "no literal", match: { regex: "^\\d+$" } },
+  ]));
+  const ids = (message: string) => {
+    const sink = emptyMatches();
+    engine.match(0, "x", message, 6, sink);
+    return sink.rule.sort();
+  };
+  const long = "head-marker " + "y".repeat(MAX_RULE_INPUT_CHARS) + " tail-marker";
+  assert.deepEqual(ids(long), [201]);
+  assert.deepEqual(ids("head-marker tail-marker"), [200, 201]);
+  assert.deepEqual(ids("a beta b"), [202]);
+  assert.deepEqual(ids("12345"), [203]);
+  assert.deepEqual(ids("nothing here"), []);
 });

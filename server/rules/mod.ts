@@ -16,7 +16,13 @@
 
 export { AlertFeed, type AlertListener, type AlertNotice } from "./alert_feed.ts";
 export { AlertPipeline, type PipelineEntry } from "./alert_pipeline.ts";
-export { BUILTIN_RULE_IDS, BUILTIN_RULES } from "./builtin_rules.ts";
+export { BUILTIN_RULE_IDS, BUILTIN_RULES, RENUMBERED_RULE_IDS } from "./builtin_rules.ts";
+export {
+  LINEAR_REGEX_HINT,
+  LINEAR_REGEX_V8_FLAGS,
+  type LinearRegexSupport,
+  linearRegexSupport,
+} from "./linear_regex.ts";
 export {
   Correlator,
   type CorrelatorOptions,
@@ -27,9 +33,17 @@ export {
 } from "./correlator.ts";
 export { type BatchMatches, emptyMatches, RuleEngine } from "./engine.ts";
 export { matchBatch } from "./match_batch.ts";
+export {
+  type LogTestAlert,
+  type LogTestMatch,
+  type LogTestResult,
+  MAX_LOG_TEST_LINES,
+  testLogLines,
+} from "./log_tester.ts";
 export { agentRegisteredEvent, agentSilentEvent } from "./nms_events.ts";
 export * from "./rule.ts";
 export {
+  assertBoundedRegexes,
   builtinRuleSet,
   loadRulesFile,
   MAX_RULES_FILE_BYTES,

@@ -1,13 +1,14 @@
 /**
  * NMS's own events about its agents, stored with program `nms-server` like the
- * login events of `server/security_event.ts`, so that the built-in rules 8803
- * (new agent) and 8804 (agent silent) turn them into alerts and they show in
- * the logs too. The texts here and those rules' regexes are tested together.
+ * login events of `server/security_event.ts`, so that the built-in rules
+ * 880003 (new agent) and 880004 (agent silent) turn them into alerts and they
+ * show in the logs too. The rules match the events' kind and structured
+ * fields, never the text.
  *
  * @module
  */
 
-import { securityEvent } from "../security_event.ts";
+import { SECURITY_EVENT_KINDS, securityEvent } from "../security_event.ts";
 import type { AgentRecord, AgentRegistration, EventBatch } from "../store/store.ts";
 
 /** Syslog severity of a registration: notice. */
@@ -31,9 +32,14 @@ const UNSAFE = /[^\x21-\x7e]/g;
  * ```
  */
 export function agentRegisteredEvent(registration: AgentRegistration): EventBatch {
+  const address = registration.address;
+  const bracketed = /^\[([^\]]*)\]:\d+$/.exec(address);
+  const srcip = bracketed ? bracketed[1]! : address.replace(/:\d+$/, "");
   return securityEvent({
     at: registration.at,
     severity: REGISTERED_SEVERITY,
+    kind: SECURITY_EVENT_KINDS.agentRegistered,
+    fields: { agent: registration.hostname, srcip },
     message: `Registered new agent ${registration.hostname.replace(UNSAFE, "?")} from ${
       registration.address.replace(UNSAFE, "?")
     } (version ${registration.version}, ${registration.os})`,
@@ -63,6 +69,8 @@ export function agentSilentEvent(
   return securityEvent({
     at,
     severity: SILENT_SEVERITY,
+    kind: SECURITY_EVENT_KINDS.agentSilent,
+    fields: { agent: agent.hostname },
     message: `Agent ${agent.hostname.replace(UNSAFE, "?")} is silent: no heartbeat since ${
       new Date(last).toISOString()
     } (interval ${heartbeatSeconds} s)`,

@@ -9,9 +9,17 @@
 
 import { severityByName } from "../../protocol/mod.ts";
 import { nestedQuantifier } from "./_regex_analysis.ts";
+import { linearRegexSupport, notLinear } from "./linear_regex.ts";
 
-/** Highest rule id. Built-in rules use 1-99999; user rules should use 100000 and above. */
+/**
+ * Highest rule id. Built-in rules use Wazuh's id where Wazuh has a rule of the
+ * same meaning (below 100000) and {@linkcode NMS_RULE_IDS} otherwise; user
+ * rules should use Wazuh's custom range, 100000-120000.
+ */
 export const MAX_RULE_ID = 999_999;
+
+/** NMS's own built-in rules (no Wazuh equivalent): a range Wazuh ships nothing in. */
+export const NMS_RULE_IDS = { first: 880_000, last: 889_999 } as const;
 
 /** Highest rule level (Wazuh's scale: 0 means "never alert", 15 is the most severe). */
 export const MAX_RULE_LEVEL = 15;
@@ -37,6 +45,9 @@ export const MAX_WINDOW_SECONDS = 86_400;
  */
 export const DEFAULT_FOLD_SECONDS = 300;
 
+/** Most alternatives in `match.contains`. */
+export const MAX_CONTAINS = 20;
+
 /** Event fields every rule can use besides its regex's named groups. */
 export const EVENT_FIELDS = ["host", "program"] as const;
 
@@ -49,14 +60,20 @@ export interface RuleMatchDefinition {
   readonly program?: string | readonly string[];
   /** Only evaluated on events that matched this rule (or one of these): Wazuh's `if_sid`. */
   readonly parent?: number | readonly number[];
-  /** Text the message must contain (case-sensitive); checked before the regex. */
-  readonly contains?: string;
+  /** Text the message must contain (case-sensitive), or a list of which it must contain one; checked before the regex. */
+  readonly contains?: string | readonly string[];
   /** JavaScript regular expression tested on the message; named groups become fields. */
   readonly regex?: string;
   /** Match the regex case-insensitively. @default {false} */
   readonly ignoreCase?: boolean;
   /** Only events at least this severe: a syslog number (0-7) or name (`"warning"`). */
   readonly minSeverity?: number | string;
+  /** The event's MSGID exactly (RFC 5424, or the kind of NMS's own events). */
+  readonly msgid?: string;
+  /** Parameters of the event's STRUCTURED-DATA that become fields (NMS's own events carry user, srcip, channel). */
+  readonly params?: readonly string[];
+  /** Only events NMS itself wrote (logins, registrations), never a collected line that imitates one. @default {false} */
+  readonly internal?: boolean;
 }
 
 /** A rule as written in a rules file. See docs/RULES.md for examples. */
@@ -67,6 +84,8 @@ export interface RuleDefinition {
   readonly description: string;
   /** Free tags such as `authentication_failed`, shown with the alert. */
   readonly groups?: readonly string[];
+  /** MITRE ATT&CK technique ids, e.g. `T1110.001`. */
+  readonly mitre?: readonly string[];
   readonly match: RuleMatchDefinition;
   /** Fire when the rule matched `count` times within `withinSeconds` (per `sameField` values). */
   readonly frequency?: { readonly count: number; readonly withinSeconds: number };
@@ -97,13 +116,19 @@ export interface Rule {
   readonly level: number;
   readonly description: string;
   readonly groups: readonly string[];
+  readonly mitre: readonly string[];
   readonly programs: readonly string[] | null;
   readonly parents: readonly number[] | null;
-  readonly contains: string | null;
+  /** Texts of which the message must contain one, or null. */
+  readonly contains: readonly string[] | null;
   readonly regex: string | null;
   readonly ignoreCase: boolean;
   /** Highest syslog severity number accepted, or null for any. */
   readonly maxSeverity: number | null;
+  readonly msgid: string | null;
+  /** Structured-data parameters read as fields. */
+  readonly params: readonly string[];
+  readonly internal: boolean;
   readonly frequency: { readonly count: number; readonly withinSeconds: number } | null;
   readonly after: {
     readonly rules: readonly number[];
@@ -223,12 +248,18 @@ function compileRegex(source: string, ignoreCase: boolean): RegExp {
   } catch (error) {
     fail("match.regex", (error as Error).message);
   }
-  const nested = nestedQuantifier(source);
-  if (nested !== null) {
-    fail(
-      "match.regex",
-      `the repeated group ${nested} contains an unbounded quantifier (catastrophic backtracking on crafted lines)`,
-    );
+  // With V8's linear-time engine at hand its verdict is exact; without it, the
+  // static check still refuses the classic exponential shapes.
+  const reason = notLinear(source, ignoreCase ? "i" : "");
+  if (reason !== null) fail("match.regex", reason);
+  if (!linearRegexSupport().linearFlag) {
+    const nested = nestedQuantifier(source);
+    if (nested !== null) {
+      fail(
+        "match.regex",
+        `the repeated group ${nested} contains an unbounded quantifier (catastrophic backtracking on crafted lines)`,
+      );
+    }
   }
   return regex;
 }
@@ -241,6 +272,7 @@ function normalizeRule(input: unknown): Rule & { overwrite: boolean; foldByGiven
     "level",
     "description",
     "groups",
+    "mitre",
     "match",
     "frequency",
     "after",
@@ -258,18 +290,33 @@ function normalizeRule(input: unknown): Rule & { overwrite: boolean; foldByGiven
     if (!/^[A-Za-z0-9_.-]+$/.test(tag)) fail(f, `invalid group name ${tag}`);
     return tag;
   });
+  const mitre = input.mitre === undefined ? [] : list(input.mitre, "mitre", (v, f) => {
+    const id = text(v, f, 16);
+    if (!/^T\d{4}(?:\.\d{3})?$/.test(id)) fail(f, `invalid MITRE ATT&CK technique ${id}`);
+    return id;
+  });
   if (!isRecord(input.match)) fail("match", "expected an object");
   const match = input.match;
   checkKeys(
     match,
-    ["program", "parent", "contains", "regex", "ignoreCase", "minSeverity"],
+    [
+      "program",
+      "parent",
+      "contains",
+      "regex",
+      "ignoreCase",
+      "minSeverity",
+      "msgid",
+      "params",
+      "internal",
+    ],
     "match",
   );
   if (
     match.program === undefined && match.parent === undefined && match.contains === undefined &&
-    match.regex === undefined
+    match.regex === undefined && match.msgid === undefined
   ) {
-    fail("match", "needs at least one of program, parent, contains or regex");
+    fail("match", "needs at least one of program, parent, contains, regex or msgid");
   }
   const programs = match.program === undefined
     ? null
@@ -279,7 +326,15 @@ function normalizeRule(input: unknown): Rule & { overwrite: boolean; foldByGiven
     : list(match.parent, "match.parent", (v, f) => integer(v, f, 1, MAX_RULE_ID));
   const contains = match.contains === undefined
     ? null
-    : text(match.contains, "match.contains", 200);
+    : list(match.contains, "match.contains", (v, f) => text(v, f, 200));
+  if (contains !== null && contains.length > MAX_CONTAINS) {
+    fail("match.contains", `expected at most ${MAX_CONTAINS} texts`);
+  }
+  const msgid = match.msgid === undefined ? null : text(match.msgid, "match.msgid", 32);
+  const params = match.params === undefined ? [] : list(match.params, "match.params", fieldName);
+  if (match.internal !== undefined && typeof match.internal !== "boolean") {
+    fail("match.internal", "expected true or false");
+  }
   if (match.ignoreCase !== undefined && typeof match.ignoreCase !== "boolean") {
     fail("match.ignoreCase", "expected true or false");
   }
@@ -296,6 +351,11 @@ function normalizeRule(input: unknown): Rule & { overwrite: boolean; foldByGiven
       if (RESERVED_FIELDS.has(name)) {
         fail("match.regex", `named group ${name} clashes with the event field of that name`);
       }
+    }
+  }
+  for (const name of params) {
+    if (RESERVED_FIELDS.has(name)) {
+      fail("match.params", `parameter ${name} clashes with the event field of that name`);
     }
   }
   let maxSeverity: number | null = null;
@@ -356,12 +416,16 @@ function normalizeRule(input: unknown): Rule & { overwrite: boolean; foldByGiven
     level,
     description,
     groups,
+    mitre,
     programs,
     parents,
     contains,
     regex,
     ignoreCase,
     maxSeverity,
+    msgid,
+    params,
+    internal: match.internal === true,
     frequency,
     after,
     sameField,
@@ -455,7 +519,7 @@ export function buildRuleSet(input: unknown, base: readonly RuleDefinition[] = [
       throw new SyntaxError(`Invalid rule ${rule.id}: match.parent: parents form a cycle`);
     }
     visiting.add(rule.id);
-    const fields = new Set<string>([...EVENT_FIELDS, ...rule.captures]);
+    const fields = new Set<string>([...EVENT_FIELDS, ...rule.captures, ...rule.params]);
     for (const id of rule.parents ?? []) {
       const parent = find.get(id);
       if (!parent) {
@@ -493,11 +557,7 @@ export function buildRuleSet(input: unknown, base: readonly RuleDefinition[] = [
       if (!target) {
         throw new SyntaxError(`Invalid rule ${rule.id}: after.rules: no rule has id ${id}`);
       }
-      if (isCorrelationRule(target)) {
-        throw new SyntaxError(
-          `Invalid rule ${rule.id}: after.rules: rule ${id} correlates events itself; name the rules it counts instead`,
-        );
-      }
+      // A correlation rule counts each time it fires (Wazuh's if_matched_group on a brute force).
       check(rule.sameField, `sameField (as seen by rule ${id})`, fieldsOf(target));
     }
     if (normalized[index]!.foldByGiven) return rule;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { linearRegexSupport } from "./linear_regex.ts";
 import { BUILTIN_RULES } from "./builtin_rules.ts";
 import { buildRuleSet, type RuleDefinition } from "./rule.ts";
 
@@ -37,7 +38,20 @@ Deno.test("buildRuleSet() rejects bad rules naming the rule and the field", () =
   );
   rejects([{ ...base, frequancy: {} }], /^Invalid rule 100001: frequancy: unknown field/);
   rejects([{ ...base, match: { regex: "(open" } }], /^Invalid rule 100001: match\.regex: /);
-  rejects([{ ...base, match: { regex: "^(\\w+\\s?)+$" } }], /match\.regex: .*catastrophic/);
+  if (linearRegexSupport().linearFlag) {
+    // V8's linear engine decides: it runs (\w+\s?)+ in linear time, and refuses what it cannot.
+    buildRuleSet([{ ...base, match: { regex: "^(\\w+\\s?)+$" } }]);
+    rejects(
+      [{ ...base, match: { regex: "^(a+){1,50}$" } }],
+      /match\.regex: cannot run in time linear/,
+    );
+    rejects([{ ...base, match: { regex: "(a)\\1" } }], /match\.regex: cannot run in time linear/);
+  } else {
+    rejects([{ ...base, match: { regex: "^(\\w+\\s?)+$" } }], /match\.regex: .*catastrophic/);
+  }
+  rejects([{ ...base, mitre: ["T11", "T1110"] }], /mitre\[0\]: invalid MITRE ATT&CK technique T11/);
+  rejects([{ ...base, match: { contains: [] } }], /match\.contains: expected at least one value/);
+  rejects([{ ...base, match: { msgid: "x", params: ["host"] } }], /parameter host clashes/);
   rejects([{ ...base, match: { regex: "(?<host>\\S+)" } }], /named group host clashes/);
   rejects([{ ...base, match: {} }], /match: needs at least one of/);
   rejects([{ ...base, match: { parent: 5 } }], /match\.parent: no rule has id 5/);
@@ -70,18 +84,18 @@ Deno.test("buildRuleSet() rejects bad rules naming the rule and the field", () =
 Deno.test("buildRuleSet() lets a user rule replace a built-in one only with overwrite", () => {
   const replacing = {
     ...base,
-    id: 5700,
+    id: 5716,
     match: { program: "sshd", regex: "^Failed \\S+ for (?<user>\\S+) from (?<srcip>\\S+)" },
   };
   rejects([replacing], /id: already used by a built-in rule \(add overwrite: true/, BUILTIN_RULES);
   // Rules that depend on it are checked against the replacement.
   rejects(
-    [{ ...base, id: 5700, overwrite: true }],
-    /Invalid rule 5710: sameField: field srcip is not captured/,
+    [{ ...base, id: 5716, overwrite: true }],
+    /Invalid rule 5720: sameField: field srcip is not captured/,
     BUILTIN_RULES,
   );
   const set = buildRuleSet([{ ...replacing, level: 0, overwrite: true }], BUILTIN_RULES);
-  assert.equal(set.rules.find((r) => r.id === 5700)!.level, 0);
+  assert.equal(set.rules.find((r) => r.id === 5716)!.level, 0);
   assert.equal(set.rules.length, BUILTIN_RULES.length);
   rejects([{ ...base, overwrite: true }], /overwrite: there is no built-in rule/, BUILTIN_RULES);
 });
@@ -101,4 +115,43 @@ Deno.test("buildRuleSet() checks sameField against the rules an after condition 
     after: { rules: 100010, withinSeconds: 60 },
     sameField: "srcip",
   }], /sameField \(as seen by rule 100010\): field srcip is not captured/);
+});
+
+Deno.test("buildRuleSet() reads contains lists, msgid, params, internal and mitre", () => {
+  const [rule] = buildRuleSet([{
+    id: 100020,
+    level: 5,
+    description: "nms: failed login",
+    mitre: ["T1110.001"],
+    match: {
+      program: "nms-server",
+      internal: true,
+      msgid: "login-failed",
+      params: ["user", "srcip"],
+    },
+    foldBy: "srcip",
+  }, {
+    id: 100021,
+    level: 4,
+    description: "app: one of",
+    match: { contains: ["alpha", "beta"] },
+  }, {
+    id: 100022,
+    level: 10,
+    description: "nms: many failures",
+    match: { parent: 100020 },
+    frequency: { count: 3, withinSeconds: 60 },
+    sameField: "srcip",
+  }, {
+    id: 100023,
+    level: 12,
+    description: "app: after a brute force",
+    match: { program: "nms-server", msgid: "login-ok", params: ["srcip"] },
+    after: { rules: 100022, withinSeconds: 60 },
+    sameField: "srcip",
+  }]).rules;
+  assert.deepEqual(rule!.params, ["user", "srcip"]);
+  assert.equal(rule!.msgid, "login-failed");
+  assert.equal(rule!.internal, true);
+  assert.deepEqual(rule!.mitre, ["T1110.001"]);
 });

@@ -1,7 +1,9 @@
 /**
  * What the built-in rules add to a pool worker's per-line work: parsing alone
  * (the baseline) against parsing plus rule matching, on a realistic mix of
- * lines where about one in ten matches a rule.
+ * lines where about one in ten matches a rule, and on a brute force's auth
+ * log where every line is a failed ssh password (matched, folded, and a
+ * correlation candidate).
  *
  * Run: `deno bench -A server/rules/rules_bench.ts`
  *
@@ -54,3 +56,22 @@ Deno.bench("built-in rules alone on 1000 parsed lines", { group: "rules only" },
 });
 
 const PARSED = LINES.map((line) => parseLogLine(line, NOW));
+
+const ATTACK = Array.from(
+  { length: 1000 },
+  (_, i) =>
+    `Nov 23 19:43:${String(i % 60).padStart(2, "0")} web-01 sshd[${800 + (i % 97)}]: ` +
+    `Failed password for invalid user admin from 203.0.113.7 port ${40000 + i} ssh2`,
+);
+
+Deno.bench("parse 1000 attack lines", { group: "attack", baseline: true }, () => {
+  for (const line of ATTACK) parseLogLine(line, NOW);
+});
+
+Deno.bench("parse 1000 attack lines + built-in rules", { group: "attack" }, () => {
+  const sink = emptyMatches();
+  for (let i = 0; i < ATTACK.length; i++) {
+    const p = parseLogLine(ATTACK[i]!, NOW);
+    engine.match(i, p.program, p.message, p.severity ?? -1, sink);
+  }
+});

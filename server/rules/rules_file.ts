@@ -7,7 +7,28 @@
 
 import { parse as parseYaml } from "yaml";
 import { BUILTIN_RULES } from "./builtin_rules.ts";
+import { requireBoundedRegexes } from "./linear_regex.ts";
 import { buildRuleSet, type RuleSet } from "./rule.ts";
+
+/** The built-in rules' regexes, which are vetted (builtin_rules_test.ts) and need no V8 flag. */
+const BUILTIN_REGEXES: ReadonlySet<string> = new Set(
+  BUILTIN_RULES.flatMap((r) => r.match.regex === undefined ? [] : [r.match.regex]),
+);
+
+/**
+ * Refuses a rule set whose user regexes this process cannot run in linear
+ * time (it lacks the V8 flags of `linear_regex.ts`).
+ *
+ * @param ruleSet The rules about to run.
+ * @throws {RangeError} Naming a user regex and the flags to start Deno with.
+ * @example
+ * ```ts
+ * assertBoundedRegexes(await loadRulesFile("rules.yaml"));
+ * ```
+ */
+export function assertBoundedRegexes(ruleSet: RuleSet): void {
+  requireBoundedRegexes(ruleSet.rules.map((r) => r.regex), BUILTIN_REGEXES);
+}
 
 /** Largest rules file read, in bytes. */
 export const MAX_RULES_FILE_BYTES = 4 * 1024 * 1024;
@@ -64,7 +85,8 @@ export function parseRulesText(
  * @param options Whether to include the built-in rules.
  * @returns The validated rule set.
  * @throws {SyntaxError} When the file cannot be read or is invalid, naming it, the rule and the field.
- * @throws {RangeError} When the file is larger than {@linkcode MAX_RULES_FILE_BYTES}.
+ * @throws {RangeError} When the file is larger than {@linkcode MAX_RULES_FILE_BYTES}, or holds a
+ *   regex this process cannot run in linear time (see `linear_regex.ts`).
  * @example
  * ```ts
  * const rules = await loadRulesFile("/etc/nms/rules.yaml");
@@ -87,7 +109,9 @@ export async function loadRulesFile(
     if (error instanceof RangeError) throw error;
     throw new SyntaxError(`Cannot read rules file ${path}: ${(error as Error).message}`);
   }
-  return parseRulesText(text, path, options);
+  const ruleSet = parseRulesText(text, path, options);
+  assertBoundedRegexes(ruleSet);
+  return ruleSet;
 }
 
 /**

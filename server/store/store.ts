@@ -34,6 +34,12 @@ export const EVENT_FLAGS = {
   internal: 4,
   /** The message was longer than the server keeps and was cut (syslog receiver). */
   truncated: 8,
+  /**
+   * The message was not UTF-8: its text holds each invalid byte as `\xNN` and
+   * each backslash as `\\`, so `encodeLogText()` gives back the exact bytes
+   * (syslog receiver; server/log_formats/log_bytes.ts).
+   */
+  escaped: 16,
 } as const;
 
 /**

@@ -21,6 +21,7 @@
  */
 
 import { MAX_LINE_BYTES } from "../../protocol/mod.ts";
+import { decodeLogBytes } from "../log_formats/mod.ts";
 
 /**
  * Most digits in an octet count. Ten digits allow any count a sender could
@@ -31,12 +32,14 @@ export const MAX_OCTET_COUNT_DIGITS = 10;
 /** Receives what {@linkcode SyslogFramer.push} finds. */
 export interface SyslogFrameSink {
   /**
-   * A complete message, decoded as UTF-8 (invalid bytes become U+FFFD), without its framing.
+   * A complete message, decoded as UTF-8, without its framing. A message that
+   * is not UTF-8 comes escaped (`decodeLogBytes()` in server/log_formats).
    *
    * @param message The message, at most `maxFrameBytes` bytes of it.
    * @param droppedBytes Bytes cut off beyond `maxFrameBytes` (0 when the message is whole).
+   * @param escaped The message holds invalid bytes as `\xNN` and backslashes as `\\`.
    */
-  frame(message: string, droppedBytes: number): void;
+  frame(message: string, droppedBytes: number, escaped: boolean): void;
 }
 
 /** Options of {@linkcode SyslogFramer}. */
@@ -77,7 +80,6 @@ const NEWLINE = 2;
  */
 export class SyslogFramer {
   readonly #max: number;
-  readonly #decoder = new TextDecoder("utf-8", { ignoreBOM: true });
   #mode = UNDECIDED;
   #state = FRAME_START;
   #count = 0;
@@ -157,7 +159,7 @@ export class SyslogFramer {
           if (take === this.#remaining && this.#carryLength === 0 && this.#dropped === 0) {
             // Fast path: the whole message lies in this chunk.
             const end = i + Math.min(take, this.#max);
-            sink.frame(this.#decoder.decode(chunk.subarray(i, end)), take - (end - i));
+            frame(sink, chunk.subarray(i, end), take - (end - i));
           } else {
             this.#append(chunk, i, i + take);
             if (take === this.#remaining) this.#emit(sink, false);
@@ -177,7 +179,7 @@ export class SyslogFramer {
             let end = newline;
             if (end > i && chunk[end - 1] === CR) end--;
             const kept = Math.min(end, i + this.#max);
-            if (end > i) sink.frame(this.#decoder.decode(chunk.subarray(i, kept)), end - kept);
+            if (end > i) frame(sink, chunk.subarray(i, kept), end - kept);
             i = newline + 1;
             this.#state = FRAME_START;
           } else {
@@ -236,6 +238,12 @@ export class SyslogFramer {
     this.#dropped = 0;
     this.#lastByte = 0;
     if (end === 0 && dropped === 0) return; // an empty line is no message
-    sink.frame(this.#decoder.decode(this.#carry.subarray(0, end)), dropped);
+    frame(sink, this.#carry.subarray(0, end), dropped);
   }
+}
+
+/** Decodes a message's bytes (escaped when not UTF-8) and hands it to the sink. */
+function frame(sink: SyslogFrameSink, bytes: Uint8Array, dropped: number): void {
+  const { text, escaped } = decodeLogBytes(bytes);
+  sink.frame(text, dropped, escaped);
 }

@@ -117,9 +117,9 @@ Deno.test("SyslogFramer.end() reports a last line without LF and a partial octet
   assertEquals(frames(["<13>one\n"], { end: true }).messages, [["<13>one", 0]]);
 });
 
-Deno.test("SyslogFramer turns invalid UTF-8 into U+FFFD and never throws on binary input", () => {
+Deno.test("SyslogFramer escapes invalid UTF-8 recoverably and never throws on binary input", () => {
   const bytes = new Uint8Array([0x3c, 0x31, 0x33, 0x3e, 0xff, 0xfe, 0x00, 0x0a]);
-  assertEquals(frames([bytes]).messages, [["<13>\ufffd\ufffd\u0000", 0]]);
+  assertEquals(frames([bytes]).messages, [["<13>\\xff\\xfe\u0000", 0]]);
   const noise = new Uint8Array(4096);
   for (let i = 0; i < noise.length; i++) noise[i] = (i * 7919) & 0xff;
   frames([noise, noise], { end: true, maxFrameBytes: 100 });

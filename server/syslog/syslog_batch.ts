@@ -54,6 +54,7 @@ export class SyslogBatch {
   /** Sender index per line; null while every line comes from the first sender. */
   #senders: number[] | null = null;
   readonly #truncated: number[] = [];
+  readonly #escaped: number[] = [];
 
   /**
    * @param transport How the messages arrived.
@@ -80,9 +81,10 @@ export class SyslogBatch {
    * @param message The message as framed.
    * @param address The sender's IP address.
    * @param droppedBytes Bytes cut off beyond the size limit, 0 when whole.
+   * @param escaped The message was not UTF-8 and is escaped (`decodeLogBytes()`).
    * @returns Whether the message was added.
    */
-  add(message: string, address: string, droppedBytes: number): boolean {
+  add(message: string, address: string, droppedBytes: number, escaped = false): boolean {
     const text = trimMessageEnd(message);
     if (text === "") return false;
     if (this.lines.length === 0) this.#receivedAt = this.#clock();
@@ -96,6 +98,7 @@ export class SyslogBatch {
       }
     }
     if (droppedBytes > 0) this.#truncated.push(this.lines.length);
+    if (escaped) this.#escaped.push(this.lines.length);
     this.lines.push(text);
     this.#senders?.push(sender);
     return true;
@@ -116,6 +119,7 @@ export class SyslogBatch {
         addresses: this.#addresses,
         senders: this.#senders === null ? null : Uint16Array.from(this.#senders),
         truncated: this.#truncated,
+        escaped: this.#escaped,
       },
     };
   }

@@ -21,6 +21,7 @@ Deno.test("SyslogBatch skips empty messages and records truncated lines", () => 
     addresses: ["10.0.0.1"],
     senders: null,
     truncated: [1],
+    escaped: [],
   });
 });
 

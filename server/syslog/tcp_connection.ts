@@ -81,8 +81,8 @@ export class SyslogConnection {
     const full: SyslogBatch[] = [];
     let batch = new SyslogBatch(this.#transport);
     const sink: SyslogFrameSink = {
-      frame: (message, droppedBytes) => {
-        if (!batch.add(message, this.address, droppedBytes)) return;
+      frame: (message, droppedBytes, escaped) => {
+        if (!batch.add(message, this.address, droppedBytes, escaped)) return;
         stats.received++;
         if (droppedBytes > 0) stats.truncated++;
         if (batch.size >= MAX_SYSLOG_BATCH_MESSAGES) {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { decodeLogBytes } from "../log_formats/mod.ts";
 import { senderAddress } from "./allow_list.ts";
 import type { AllowList } from "./allow_list.ts";
 import { SyslogBatchSender, type SyslogContext } from "./batch_sender.ts";
@@ -116,7 +117,6 @@ export class UdpSyslogListener {
   readonly #socket: Deno.DatagramConn;
   readonly #ctx: UdpSyslogContext;
   readonly #sender: SyslogBatchSender;
-  readonly #decoder = new TextDecoder("utf-8", { ignoreBOM: true });
   /** Full batches waiting for a credit, oldest first. */
   readonly #ready: SyslogBatch[] = [];
   /** The batch being filled. */
@@ -190,9 +190,9 @@ export class UdpSyslogListener {
         continue;
       }
       // The buffer is reused by the next receive: decode now.
-      const message = this.#decoder.decode(data);
+      const { text, escaped } = decodeLogBytes(data);
       const batch = this.#current ??= new SyslogBatch("udp");
-      if (!batch.add(message, senderAddress(hostname), 0)) continue;
+      if (!batch.add(text, senderAddress(hostname), 0, escaped)) continue;
       stats.received++;
       this.#queued++;
       if (batch.size >= MAX_SYSLOG_BATCH_MESSAGES) {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { LINEAR_REGEX_V8_FLAGS } from "../../server/rules/linear_regex.ts";
+
 /** What a script printed, and its exit code. */
 export interface ScriptResult {
   readonly code: number;
@@ -13,7 +15,8 @@ export interface ScriptResult {
 }
 
 /**
- * Runs `deno run -A <path> <args>` with this process's environment minus every
+ * Runs `deno run -A --v8-flags=<linear-time regex flags> <path> <args>`, as
+ * the deno tasks and binaries run NMS, with this process's environment minus every
  * `NMS_*` variable (so a developer's settings cannot leak into a test), plus
  * `env` and `NO_COLOR=1`, with stdin closed.
  *
@@ -35,7 +38,7 @@ export async function runScript(
     Object.entries(Deno.env.toObject()).filter(([name]) => !name.startsWith("NMS_")),
   );
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", path, ...args],
+    args: ["run", "-A", `--v8-flags=${LINEAR_REGEX_V8_FLAGS}`, path, ...args],
     clearEnv: true,
     env: { ...inherited, ...env, NO_COLOR: "1" },
     stdin: "null",

@@ -7,6 +7,7 @@
 
 import { join } from "node:path";
 import { watchChild } from "./watched_child.ts";
+import { LINEAR_REGEX_V8_FLAGS } from "../../server/rules/linear_regex.ts";
 
 /** How long dispose waits for a graceful stop before killing the server, in ms. */
 const STOP_TIMEOUT_MS = 10_000;
@@ -57,6 +58,7 @@ export async function spawnServerProcess(
     args: [
       "run",
       "-A",
+      `--v8-flags=${LINEAR_REGEX_V8_FLAGS}`,
       join(import.meta.dirname!, "../../server/main.ts"),
       "serve",
       "--port",

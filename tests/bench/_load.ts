@@ -7,6 +7,7 @@
  */
 
 import { join } from "node:path";
+import { LINEAR_REGEX_V8_FLAGS } from "../../server/rules/linear_regex.ts";
 
 const encoder = new TextEncoder();
 
@@ -57,12 +58,30 @@ const TEMPLATES: ((i: number) => string)[] = [
     } port ${40000 + (i % 20000)} ssh2`,
 ];
 
-/** A realistic line in RFC 3164 form, as /var/log/syslog holds it, with times in order. */
-export function sampleLine(client: number, i: number): string {
+/**
+ * What the benchmark clients send: `realistic`, the mix above; `attack`, an
+ * auth log during a brute force, every line
+ * `sshd[…]: Failed password for invalid user admin from 203.0.113.7 port … ssh2`
+ * (each one a match, an alert to fold and a correlation candidate).
+ */
+export type Workload = "realistic" | "attack";
+
+/** The workloads, for option parsing. */
+export const WORKLOADS = ["realistic", "attack"] as const;
+
+/** The brute force's line. */
+const ATTACK_TEMPLATE = (i: number) =>
+  `sshd[${800 + (i % 97)}]: Failed password for invalid user admin from 203.0.113.7 port ${
+    40000 + (i % 20000)
+  } ssh2`;
+
+/** A line of the workload in RFC 3164 form, as /var/log/syslog holds it, with times in order. */
+export function sampleLine(client: number, i: number, workload: Workload = "realistic"): string {
   const second = Math.floor(i / SAMPLE_LINES_PER_SECOND);
   const time = [Math.floor(second / 3600) % 24, Math.floor(second / 60) % 60, second % 60]
     .map((n) => String(n).padStart(2, "0")).join(":");
-  return `Nov 23 ${time} web-${client} ${TEMPLATES[i % TEMPLATES.length]!(i)}`;
+  const text = workload === "attack" ? ATTACK_TEMPLATE(i) : TEMPLATES[i % TEMPLATES.length]!(i);
+  return `Nov 23 ${time} web-${client} ${text}`;
 }
 
 /** A server subprocess. */
@@ -86,6 +105,7 @@ export async function spawnServer(dir: string, args: string[] = []): Promise<Ser
     args: [
       "run",
       "-A",
+      `--v8-flags=${LINEAR_REGEX_V8_FLAGS}`,
       join(import.meta.dirname!, "../../server/main.ts"),
       "serve",
       "--port",
@@ -145,6 +165,7 @@ export async function runClients(
   clients: number,
   perClient: number,
   command: "EVENT" | "BATCH_EVENT" = "EVENT",
+  workload: Workload = "realistic",
 ): Promise<number> {
   // Payloads are built before the clock starts.
   const payloads = Array.from({ length: clients }, (_, c) => {
@@ -153,8 +174,8 @@ export async function runClients(
     const stream = `bench-${crypto.randomUUID()}`;
     for (let i = 0; i < perClient; i++) {
       text += command === "EVENT"
-        ? `EVENT ${stream} ${i + 1} ${sampleLine(c, i)}\n`
-        : `BATCH_EVENT ${sampleLine(c, i)}\n`;
+        ? `EVENT ${stream} ${i + 1} ${sampleLine(c, i, workload)}\n`
+        : `BATCH_EVENT ${sampleLine(c, i, workload)}\n`;
       if (text.length > 1 << 20) {
         chunks.push(encoder.encode(text));
         text = "";

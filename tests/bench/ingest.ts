@@ -5,11 +5,17 @@
  * measured in the same run.
  *
  * Usage: deno run -A tests/bench/ingest.ts [--events N] [--clients K] [--workers 1,2,4]
- *          [--runs R] [--rules on|off] [--text-index-max-lag EVENTS]
- *          [--text-index-max-catchup SECONDS]
+ *          [--runs R] [--rules on|off|on,off] [--workload realistic|attack]
+ *          [--text-index-max-lag EVENTS] [--text-index-max-catchup SECONDS]
  *
  * Besides the rate, each run reports how far the full-text index trailed when
  * the last event was acknowledged, and how long it took to catch up after.
+ * `--rules on,off` runs both, alternating within each round, and reports what
+ * the rules cost: the median over rounds of 1 - (rate with rules / rate
+ * without) of the same round, and the same for the server's CPU time per event
+ * (steadier on a shared machine). `--workload attack` sends a brute force's auth
+ * log (every line a failed ssh password from one address) instead of the
+ * realistic mix.
  *
  * @module
  */
@@ -18,7 +24,7 @@ import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { parseLogLine } from "../../server/log_formats/mod.ts";
 import { openSqliteStore } from "../../server/store/sqlite_store.ts";
-import { runClients, sampleLine, spawnServer } from "./_load.ts";
+import { runClients, sampleLine, spawnServer, WORKLOADS } from "./_load.ts";
 import { benchArgs, choiceOption, numberOption } from "./_args.ts";
 
 const values = benchArgs(import.meta.url, {
@@ -27,6 +33,7 @@ const values = benchArgs(import.meta.url, {
   workers: { type: "string", default: "1,2,4" },
   runs: { type: "string", default: "1" },
   rules: { type: "string", default: "on" },
+  workload: { type: "string", default: "realistic" },
   "text-index-max-lag": { type: "string" },
   "text-index-max-catchup": { type: "string" },
 });
@@ -34,8 +41,10 @@ const EVENTS = numberOption("events", values.events, { min: 1 });
 const CLIENTS = numberOption("clients", values.clients, { min: 1 });
 const WORKERS = values.workers.split(",").map((w) => numberOption("workers", w, { min: 1 }));
 const RUNS = numberOption("runs", values.runs, { min: 1 });
-/** The built-in detection rules run on every event unless turned off. */
-const RULES_ON = choiceOption("rules", values.rules, ["on", "off"]) === "on";
+/** Whether the built-in detection rules run, per configuration measured in each round. */
+const RULES = values.rules.split(",").map((r) => choiceOption("rules", r, ["on", "off"]) === "on");
+/** The lines the clients send. */
+const WORKLOAD = choiceOption("workload", values.workload, WORKLOADS);
 /** The server's `--text-index-max-lag`, when given. */
 const TEXT_INDEX_MAX_LAG = optionalNumber("text-index-max-lag", { integer: true });
 /** The server's `--text-index-max-catchup`, when given. */
@@ -115,7 +124,7 @@ async function rawInsertRate(dir: string): Promise<number> {
   // The same rows the server stores: the bench's lines, parsed before the clock starts.
   const now = Date.now();
   const rows = Array.from({ length: EVENTS }, (_, i) => {
-    const line = sampleLine(i % CLIENTS, Math.floor(i / CLIENTS));
+    const line = sampleLine(i % CLIENTS, Math.floor(i / CLIENTS), WORKLOAD);
     return { line, parsed: parseLogLine(line, now) };
   });
   const start = performance.now();
@@ -157,7 +166,7 @@ try {
   console.log(
     `NMS ingest benchmark: ${
       EVENTS.toLocaleString("en-US")
-    } events, ${CLIENTS} pipelining clients, ` +
+    } ${WORKLOAD} events, ${CLIENTS} pipelining clients, ` +
       `${navigator.hardwareConcurrency} CPUs, Deno ${Deno.version.deno}, durable commits (synchronous=FULL)`,
   );
   // This machine's speed drifts by tens of percent from minute to minute, so
@@ -171,19 +180,32 @@ try {
     catchUps: number[];
   }
   const raw: number[] = [];
-  const figures = new Map<number, Figures>(
-    WORKERS.map((w) => [w, { rates: [], ratios: [], perCpu: [], lagsAtStop: [], catchUps: [] }]),
+  /** One configuration: workers and rules. */
+  const configs = WORKERS.flatMap((workers) => RULES.map((rules) => ({ workers, rules })));
+  const key = (c: { workers: number; rules: boolean }) => `${c.workers}/${c.rules}`;
+  const figures = new Map<string, Figures>(
+    configs.map((
+      c,
+    ) => [key(c), { rates: [], ratios: [], perCpu: [], lagsAtStop: [], catchUps: [] }]),
   );
+  /** Per workers: 1 - rate with rules / rate without, of each round. */
+  const costs = new Map<number, number[]>(WORKERS.map((w) => [w, []]));
+  /** Per workers: 1 - events per server CPU-second with rules / without, of each round. */
+  const cpuCosts = new Map<number, number[]>(WORKERS.map((w) => [w, []]));
   for (let r = 0; r < RUNS; r++) {
     const baseline = await rawInsertRate(await Deno.makeTempDir({ dir }));
     raw.push(baseline);
-    for (const workers of WORKERS) {
-      const f = figures.get(workers)!;
+    // Alternate the order of rules on and off between rounds, so drift favours neither.
+    const order = r % 2 === 0 ? configs : [...configs].reverse();
+    const roundRates = new Map<string, number>();
+    const roundPerCpu = new Map<string, number>();
+    for (const { workers, rules } of order) {
+      const f = figures.get(key({ workers, rules }))!;
       const serverDir = await Deno.makeTempDir({ dir });
       const server = await spawnServer(serverDir, [
         "--workers",
         String(workers),
-        ...(RULES_ON ? [] : ["--no-builtin-rules"]),
+        ...(rules ? [] : ["--no-builtin-rules"]),
         ...TEXT_INDEX_FLAGS,
       ]);
       const lag = textIndexLag(join(serverDir, "nms.db"));
@@ -193,10 +215,18 @@ try {
           await textIndexCatchUp(lag);
         }
         const cpuBefore = await server.cpuSeconds();
-        const ms = await runClients(server.port, CLIENTS, Math.floor(EVENTS / CLIENTS));
+        const ms = await runClients(
+          server.port,
+          CLIENTS,
+          Math.floor(EVENTS / CLIENTS),
+          "EVENT",
+          WORKLOAD,
+        );
         const cpu = (await server.cpuSeconds()) - cpuBefore;
         const rate = EVENTS / (ms / 1000);
         f.rates.push(rate);
+        roundRates.set(key({ workers, rules }), rate);
+        roundPerCpu.set(key({ workers, rules }), EVENTS / cpu);
         f.ratios.push(rate / baseline);
         f.perCpu.push(EVENTS / cpu);
         f.lagsAtStop.push(lag());
@@ -204,6 +234,16 @@ try {
       } finally {
         lag.close();
         await server.stop();
+      }
+    }
+    for (const workers of WORKERS) {
+      const on = roundRates.get(key({ workers, rules: true }));
+      const off = roundRates.get(key({ workers, rules: false }));
+      if (on !== undefined && off !== undefined) costs.get(workers)!.push(1 - on / off);
+      const cpuOn = roundPerCpu.get(key({ workers, rules: true }));
+      const cpuOff = roundPerCpu.get(key({ workers, rules: false }));
+      if (cpuOn !== undefined && cpuOff !== undefined) {
+        cpuCosts.get(workers)!.push(1 - cpuOn / cpuOff);
       }
     }
   }
@@ -214,12 +254,12 @@ try {
   console.log(`baseline  raw node:sqlite multi-row INSERT, same schema: ${range(raw)}`);
   let best = 0;
   let bestRatio = 0;
-  for (const workers of WORKERS) {
-    const f = figures.get(workers)!;
+  for (const { workers, rules } of configs) {
+    const f = figures.get(key({ workers, rules }))!;
     best = Math.max(best, median(f.rates));
     bestRatio = Math.max(bestRatio, median(f.ratios));
     console.log(
-      `nms       --workers ${workers}, rules ${RULES_ON ? "on" : "off"}: ${
+      `nms       --workers ${workers}, rules ${rules ? "on" : "off"}: ${
         range(f.rates)
       }, ratio to the same round's raw ${median(f.ratios).toFixed(2)} (${
         Math.min(...f.ratios).toFixed(2)
@@ -231,6 +271,18 @@ try {
       } events behind, caught up ${median(f.catchUps).toFixed(1)} s later (max ${
         Math.max(...f.catchUps).toFixed(1)
       } s)${TEXT_INDEX_FLAGS.length === 0 ? "" : `, ${TEXT_INDEX_FLAGS.join(" ")}`}`,
+    );
+  }
+  for (const [workers, cost] of costs) {
+    if (cost.length === 0) continue;
+    console.log(
+      `rules     --workers ${workers}: the rules cost ${
+        (median(cost) * 100).toFixed(1)
+      }% of ${WORKLOAD} ingest (median of ${cost.length} rounds; ${
+        cost.map((c) => `${(c * 100).toFixed(1)}%`).join(", ")
+      }), ${(median(cpuCosts.get(workers)!) * 100).toFixed(1)}% of the server's CPU per event (${
+        cpuCosts.get(workers)!.map((c) => `${(c * 100).toFixed(1)}%`).join(", ")
+      })`,
     );
   }
   console.log(`result    best ${format(best)}, best median ratio ${bestRatio.toFixed(2)} x raw`);

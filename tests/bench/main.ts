@@ -37,17 +37,23 @@ const size = (n: number) => String(quick ? Math.max(1, Math.floor(n / 10)) : n);
 
 const parts: [string, string[]][] = [
   ["ingest.ts", ["--events", size(1_000_000), "--workers", "1,2,4", "--runs", quick ? "1" : "3"]],
-  // Rules off, beside the first part's `--workers 1` (the default pool on 2 CPUs).
-  ["ingest.ts", [
-    "--events",
-    size(1_000_000),
-    "--workers",
-    "1",
-    "--runs",
-    quick ? "1" : "3",
-    "--rules",
-    "off",
-  ]],
+  // What the rules cost with `--workers 1` (the default pool on 2 CPUs): rules on and off
+  // alternating, on the realistic mix and on a brute force's auth log.
+  ...(["realistic", "attack"] as const).map((workload): [string, string[]] => [
+    "ingest.ts",
+    [
+      "--events",
+      size(1_000_000),
+      "--workers",
+      "1",
+      "--runs",
+      quick ? "1" : "3",
+      "--rules",
+      "on,off",
+      "--workload",
+      workload,
+    ],
+  ]),
   // The full-text index kept within 1.5 s of indexing behind ingest, at the cost of ingest speed.
   ["ingest.ts", [
     "--events",

@@ -8,6 +8,11 @@
  * event, and the server's RSS, the security events it stored and its log
  * lines below stated bounds.
  *
+ * The server runs user rules whose regexes backtrack catastrophically on a
+ * backtracking engine ({@linkcode HOSTILE_REGEX_RULES}), and every tenth
+ * legitimate event is a line built to trigger them: the legitimate agent must
+ * still get every ACK, so no regex may stall ingest.
+ *
  * `deno task fuzz` runs it against a real `nms-server serve` subprocess (RSS
  * read from /proc); `fuzz_test.ts` runs a short form in-process in
  * `deno task test`. Flags of the task: `--lines N` (default 50,000),
@@ -38,6 +43,35 @@ export const MAX_LOG_LINES = 80;
 
 /** `serve` flags of the server under test: a short line timeout ends half-open connections fast. */
 export const FUZZ_SERVER_ARGS = ["--workers", "2", "--line-timeout", "2", "--http-port", "0"];
+
+/**
+ * Rules whose regexes take exponential time on a backtracking engine; the
+ * fuzz's server loads them with `--rules` (linear_regex.ts must bound them).
+ */
+export const HOSTILE_REGEX_RULES = ["(a|a)+$", "(a+)+$", "(x+x+)+y", "^(\\w+\\s?)+$"]
+  .map((regex, i) =>
+    `- id: ${
+      100_900 + i
+    }\n  level: 3\n  description: "fuzz: hostile regex ${i}"\n  match: { regex: '${regex}' }\n`
+  ).join("");
+
+/**
+ * Writes {@linkcode HOSTILE_REGEX_RULES} into `dir`.
+ *
+ * @param dir A directory of the run.
+ * @returns The `serve` flags that load it.
+ */
+export async function hostileRulesArgs(dir: string): Promise<string[]> {
+  const file = join(dir, "hostile-rules.yaml");
+  await Deno.writeTextFile(file, HOSTILE_REGEX_RULES);
+  return ["--rules", file];
+}
+
+/** A line built to trigger {@linkcode HOSTILE_REGEX_RULES}: 30 to 8,000 a's or x's and a b. */
+function hostileRegexText(position: number): string {
+  const length = 30 + (position * 7919) % 8000;
+  return (position % 20 === 0 ? "x" : "a").repeat(length) + "!b";
+}
 
 /** The legitimate agent's stream id: the only stream the server may store. */
 export const LEGIT_STREAM = "fuzzlegit0000000000001";
@@ -413,8 +447,10 @@ async function legitimateAgent(
       let text = "";
       for (let i = 0; i < n; i++) {
         const position = sent + i + 1;
+        // Every tenth line is hostile to the fuzz's rule regexes.
+        const body = position % 10 === 0 ? hostileRegexText(position) : "";
         text +=
-          `EVENT ${LEGIT_STREAM} ${position} Nov 23 19:43:33 ${LEGIT_HOST} app[7]: legit ${position}\n`;
+          `EVENT ${LEGIT_STREAM} ${position} Nov 23 19:43:33 ${LEGIT_HOST} app[7]: legit ${position} ${body}\n`;
       }
       await writeAll(conn, encoder.encode(text));
       for (let i = 0; i < n; i++) {
@@ -694,7 +730,7 @@ if (import.meta.main) {
   let code = 1;
   try {
     await using server = await spawnServerProcess({
-      args: ["--db", dbPath, ...FUZZ_SERVER_ARGS],
+      args: ["--db", dbPath, ...FUZZ_SERVER_ARGS, ...await hostileRulesArgs(dir)],
     });
     const store = await openSqliteStore(dbPath);
     try {

@@ -2,7 +2,8 @@
  * The short form of the hostile-input fuzz for `deno task test`: a few
  * thousand hostile lines and a pre-login flood against a real `nms-server
  * serve` subprocess (so that its RSS and its log are its own) while a
- * legitimate agent sends. `deno task
+ * legitimate agent sends, some of its lines built to trigger catastrophic
+ * backtracking in the loaded rules. `deno task
  * fuzz` runs the long form.
  *
  * @module
@@ -12,13 +13,22 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openSqliteStore } from "../../server/mod.ts";
 import { spawnServerProcess } from "../_harness/server_process.ts";
-import { FUZZ_SERVER_ARGS, fuzzFailures, MAX_SERVER_RSS_MIB, procRss, runFuzz } from "./fuzz.ts";
+import {
+  FUZZ_SERVER_ARGS,
+  fuzzFailures,
+  hostileRulesArgs,
+  MAX_SERVER_RSS_MIB,
+  procRss,
+  runFuzz,
+} from "./fuzz.ts";
 
 Deno.test("the server survives random, mutated and oversized lines, garbage, half-open connections, resets and a pre-login flood, storing every legitimate event and nothing else, within bounds of memory, disk and log lines", async () => {
   const dir = await Deno.makeTempDir({ prefix: "nms-fuzz-test-" });
   try {
     const dbPath = join(dir, "nms.db");
-    await using server = await spawnServerProcess({ args: ["--db", dbPath, ...FUZZ_SERVER_ARGS] });
+    await using server = await spawnServerProcess({
+      args: ["--db", dbPath, ...FUZZ_SERVER_ARGS, ...await hostileRulesArgs(dir)],
+    });
     const store = await openSqliteStore(dbPath);
     try {
       const legitEvents = 600;
