@@ -31,11 +31,7 @@ Deno.test("the renumbering migration moves old alerts to the rule of the same me
   }
 });
 
-Deno.test("the PostgreSQL renumbering migration maps the same ids", () => {
-  const sql = POSTGRES_MIGRATIONS.find((m) => m.name === NAME)!.sql;
-  const pairs = [...sql.matchAll(/WHEN (\d+) THEN (\d+)/g)].map((
-    m,
-  ) => [Number(m[1]), Number(m[2])]);
-  const expected = RENUMBERED_RULE_IDS.map(([old, now]) => [old, now]);
-  assert.deepEqual(pairs, [...expected, ...expected]); // once for the fold key, once for the id
+Deno.test("SQLite and PostgreSQL renumber with the same statement", () => {
+  const sqlite = SQLITE_MIGRATIONS.find((m) => m.name === NAME)!.sql;
+  assert.equal(POSTGRES_MIGRATIONS.find((m) => m.name === NAME)!.sql, sqlite);
 });

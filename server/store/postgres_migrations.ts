@@ -10,7 +10,7 @@
  */
 
 import type { Sql } from "postgres";
-import type { Migration } from "./migrations.ts";
+import { type Migration, RENUMBER_BUILTIN_RULES_SQL } from "./migrations.ts";
 import { StoreError } from "./store.ts";
 
 /**
@@ -306,66 +306,9 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // The built-in rules took Wazuh's ids (docs/RULES.md, "Rule ids"): stored
-    // alerts of the old ids move to the id of the same meaning, and their fold
-    // keys with them. Frozen copy of RENUMBERED_RULE_IDS (builtin_rules.ts).
+    // The built-in rules took Wazuh's ids (docs/RULES.md, "Rule ids").
     name: "built-in rules renumbered to Wazuh's ids",
-    sql: `
-      UPDATE alerts SET
-        fold_key = (CASE rule_id
-          WHEN 5700 THEN 5760
-          WHEN 5701 THEN 5710
-          WHEN 5702 THEN 5715
-          WHEN 5703 THEN 880010
-          WHEN 5710 THEN 5763
-          WHEN 5711 THEN 5712
-          WHEN 5712 THEN 40112
-          WHEN 5500 THEN 5503
-          WHEN 5401 THEN 5503
-          WHEN 5402 THEN 5401
-          WHEN 5403 THEN 5405
-          WHEN 5404 THEN 5402
-          WHEN 5301 THEN 5503
-          WHEN 5302 THEN 5301
-          WHEN 5101 THEN 5108
-          WHEN 5102 THEN 1010
-          WHEN 5103 THEN 880030
-          WHEN 5901 THEN 880040
-          WHEN 5902 THEN 40703
-          WHEN 5903 THEN 880041
-          WHEN 8801 THEN 880001
-          WHEN 8802 THEN 880002
-          WHEN 8803 THEN 880003
-          WHEN 8804 THEN 880004
-        END)::text || substr(fold_key, length(rule_id::text) + 1),
-        rule_id = CASE rule_id
-          WHEN 5700 THEN 5760
-          WHEN 5701 THEN 5710
-          WHEN 5702 THEN 5715
-          WHEN 5703 THEN 880010
-          WHEN 5710 THEN 5763
-          WHEN 5711 THEN 5712
-          WHEN 5712 THEN 40112
-          WHEN 5500 THEN 5503
-          WHEN 5401 THEN 5503
-          WHEN 5402 THEN 5401
-          WHEN 5403 THEN 5405
-          WHEN 5404 THEN 5402
-          WHEN 5301 THEN 5503
-          WHEN 5302 THEN 5301
-          WHEN 5101 THEN 5108
-          WHEN 5102 THEN 1010
-          WHEN 5103 THEN 880030
-          WHEN 5901 THEN 880040
-          WHEN 5902 THEN 40703
-          WHEN 5903 THEN 880041
-          WHEN 8801 THEN 880001
-          WHEN 8802 THEN 880002
-          WHEN 8803 THEN 880003
-          WHEN 8804 THEN 880004
-        END
-      WHERE rule_id IN (5700, 5701, 5702, 5703, 5710, 5711, 5712, 5500, 5401, 5402, 5403, 5404, 5301, 5302, 5101, 5102, 5103, 5901, 5902, 5903, 8801, 8802, 8803, 8804);
-    `,
+    sql: RENUMBER_BUILTIN_RULES_SQL,
   },
 ];
 
