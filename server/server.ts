@@ -263,6 +263,8 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     throw new TypeError("Cannot check client certificates: the agent protocol is not TLS");
   }
   const alerts = new AlertFeed();
+  const metrics = new ServerMetrics();
+  alerts.subscribe((notice) => notice.created ? metrics.alertsRaised++ : metrics.alertsFolded++);
   // The main thread's store serves reads (console, CLI-like queries) and the admin bootstrap.
   const store = await openStore(storeUrl, { sync, maxConnections: MAIN_STORE_MAX_CONNECTIONS });
   let writer: Writer | undefined;
@@ -300,6 +302,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
         ? {}
         : { textIndexMaxCatchupSeconds: options.textIndexMaxCatchupSeconds }),
       onWorkerError: (message) => log.error(message),
+      onCommit: (seconds) => metrics.observeCommit(seconds),
       rules,
       onAlerts: (notices) => alerts.publish(notices),
     });
@@ -329,7 +332,6 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     await store.close();
     throw error;
   }
-  const metrics = new ServerMetrics();
   let integrity: IntegrityState = { status: location.kind === "sqlite" ? "checking" : "skipped" };
   // Login events of both the agent protocol and the console, within one budget.
   const loginEvents = new LoginEventGate({
@@ -342,6 +344,9 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     log,
     ...(options.credentialCheckIntervalMs ? { intervalMs: options.credentialCheckIntervalMs } : {}),
   });
+  // Created below, once the console runs; read at scrape time.
+  let webhook: AlertWebhook | null = null;
+  const receivers = syslog;
   let dashboard: Dashboard | undefined;
   if (options.httpPort !== undefined) {
     const [workers, writes] = [pool, writer];
@@ -360,6 +365,12 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
         protocolGauges: () => ({
           queueDepth: workers.batchesInFlight,
           connections: listener.connections,
+          syslog: receivers.stats(),
+          webhook: webhook ?? undefined,
+        }),
+        components: () => ({
+          writer: writes.alive,
+          listeners: { agents: listener.accepting, ...receivers.health() },
         }),
         recordSecurityEvent: (event) =>
           writes.recordEvents(securityEvent({ at: Date.now(), ...event })),
@@ -410,7 +421,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
   }
 
   // Alerts: the webhook, and the periodic check for agents that fell silent (rule 8804).
-  const webhook = options.alertWebhook
+  webhook = options.alertWebhook
     ? new AlertWebhook({
       url: options.alertWebhook.url,
       ...(options.alertWebhook.minLevel === undefined
@@ -419,7 +430,10 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
       onError: (message) => log.warn(message),
     })
     : null;
-  if (webhook) alerts.subscribe((notice) => webhook.enqueue(notice));
+  if (webhook) {
+    const hook = webhook;
+    alerts.subscribe((notice) => hook.enqueue(notice));
+  }
   const silence = new AgentSilenceWatch({
     store,
     heartbeatSeconds: options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS,
