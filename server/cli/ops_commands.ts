@@ -24,7 +24,7 @@ import {
   readConfigFile,
 } from "../../common/mod.ts";
 import { backupSqliteFile, parseStoreUrl } from "../store/mod.ts";
-import { dbOption } from "./context.ts";
+import { dbOption, UsageError } from "./context.ts";
 
 /** Environment variable naming the configuration file when `--config` is absent. */
 export const CONFIG_ENV = "NMS_CONFIG";
@@ -44,8 +44,8 @@ export interface OpsCommandContext {
   readonly env: (name: string) => string | undefined;
 }
 
-/** A mistake of the user, printed as one line. */
-export class OpsCommandError extends Error {}
+/** A mistake on the command line of an operations command: one line, exit 2. */
+export class OpsCommandError extends UsageError {}
 
 function leafCommands(command: CommandUnknownOpts): CommandUnknownOpts[] {
   return command.commands.length === 0
@@ -124,7 +124,7 @@ export function addOpsCommands(program: CommandUnknownOpts, context: OpsCommandC
     } catch (error) {
       if (!(error instanceof ConfigFileError)) throw error;
       for (const line of error.errors) context.err(line);
-      throw new CommanderError(1, "commander.invalidConfig", error.message);
+      throw new CommanderError(2, "commander.invalidConfig", error.message);
     }
     applyConfigValues(action, values, action === serve ? undefined : STORE_ATTRIBUTES);
   });

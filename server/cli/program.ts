@@ -7,10 +7,12 @@
  */
 
 import { Command, type CommandUnknownOpts } from "@commander-js/extra-typings";
-import { StoreError } from "../store/mod.ts";
 import {
   type CliContext,
   dbOption,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
   storeOf,
   storeOption,
   UsageError,
@@ -72,7 +74,9 @@ export function buildProgram(context: CliContext): Command {
 }
 
 /**
- * Runs the command line.
+ * Runs the command line. Exit codes: 0 done, 1 a valid command that could
+ * not be done ({@linkcode CommandError} and any other failure), 2 a usage
+ * error (commander's own, {@linkcode UsageError}).
  *
  * @param args Command-line arguments, without the program name.
  * @param context Output, environment and who is acting.
@@ -91,17 +95,15 @@ export async function runCli(args: string[], context: CliContext): Promise<numbe
   override(program);
   try {
     await program.parseAsync(args, { from: "user" });
-    return 0;
+    return EXIT_OK;
   } catch (error) {
-    const code = (error as { exitCode?: number; code?: string }).exitCode;
-    if (typeof code === "number" && (error as { code?: string }).code?.startsWith("commander.")) {
-      return code;
+    const commander = error as { exitCode?: number; code?: string };
+    if (typeof commander.exitCode === "number" && commander.code?.startsWith("commander.")) {
+      // Help and --version end with 0; commander has printed every other one as a usage error.
+      return commander.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    const message =
-      error instanceof StoreError || error instanceof UsageError || error instanceof Error
-        ? error.message
-        : String(error);
+    const message = error instanceof Error ? error.message : String(error);
     context.writeErr(`nms-server: ${printable(message)}\n`);
-    return 1;
+    return error instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
   }
 }
