@@ -23,6 +23,8 @@ import { WorkerPool, Writer } from "./ingest/mod.ts";
 import { checkRetentionDays, type Retention, startRetention } from "./retention.ts";
 import { type Dashboard, startDashboard } from "./dashboard/mod.ts";
 import { ServerMetrics } from "./metrics.ts";
+import { Progress, progressMode, type StartProgress } from "../common/progress.ts";
+import { watchTextIndexCatchup } from "./text_index_catchup.ts";
 import { securityEvent } from "./security_event.ts";
 import {
   AgentSilenceWatch,
@@ -97,6 +99,13 @@ export interface ServerOptions {
    * @default {false}
    */
   showGeneratedPassword?: boolean | undefined;
+  /**
+   * The log goes to a person's terminal: long work at start (the copy before a
+   * migration, the full-text index catching up) logs a progress line every few
+   * seconds, not only a summary when done.
+   * @default {false}
+   */
+  logIsTerminal?: boolean | undefined;
   /**
    * Diagnostics sink.
    * @default {a text logger on stderr}
@@ -266,7 +275,20 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
   const metrics = new ServerMetrics();
   alerts.subscribe((notice) => notice.created ? metrics.alertsRaised++ : metrics.alertsFolded++);
   // The main thread's store serves reads (console, CLI-like queries) and the admin bootstrap.
-  const store = await openStore(storeUrl, { sync, maxConnections: MAIN_STORE_MAX_CONNECTIONS });
+  // Long work at start shows its progress in the log (common/progress.ts).
+  const progress: StartProgress = (label, unit, total) =>
+    new Progress({
+      label,
+      unit,
+      total,
+      mode: progressMode(options.logIsTerminal ?? false, true),
+      write: (line) => log.info(line),
+    });
+  const store = await openStore(storeUrl, {
+    sync,
+    maxConnections: MAIN_STORE_MAX_CONNECTIONS,
+    progress,
+  });
   let writer: Writer | undefined;
   let pool: WorkerPool | undefined;
   let tcp: ReloadableListener | undefined;
@@ -441,6 +463,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     onError: (message) => log.warn(message),
   });
   silence.start();
+  const catchup = watchTextIndexCatchup(store, progress);
   // Retention: passes of small delete steps run by the writer between commits.
   const retention = startRetention(writer, {
     retentionDays: options.retentionDays,
@@ -467,6 +490,8 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
       await accepting;
       await syslog.stop();
       await silence.stop();
+      catchup.stop();
+      await catchup.done;
       await retention.stop();
       loginEvents.close();
       integrityCheck?.stop();

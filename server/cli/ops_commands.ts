@@ -14,6 +14,7 @@ import {
   Option,
 } from "@commander-js/extra-typings";
 import { formatByteSize } from "../byte_size.ts";
+import { formatDuration, type Progress, type StartProgress } from "../../common/progress.ts";
 import {
   applyConfigValues,
   ConfigFileError,
@@ -42,6 +43,8 @@ export interface OpsCommandContext {
   readonly rebuild: () => CommandUnknownOpts;
   /** Reads an environment variable. */
   readonly env: (name: string) => string | undefined;
+  /** Shows the progress of long work (`backup`) on a terminal. */
+  readonly progress: StartProgress;
 }
 
 /** A mistake on the command line of an operations command: one line, exit 2. */
@@ -105,8 +108,25 @@ export function addOpsCommands(program: CommandUnknownOpts, context: OpsCommandC
           "backup copies SQLite databases: for PostgreSQL use pg_dump (docs/PRODUCTION.md)",
         );
       }
-      const bytes = await backupSqliteFile(location.path, file);
-      context.out(`Backed up ${location.path} to ${file} (${formatByteSize(bytes)})`);
+      const started = performance.now();
+      let progress: Progress | undefined;
+      let bytes: number;
+      try {
+        bytes = await backupSqliteFile(location.path, file, (done, expected) => {
+          progress ??= context.progress(`Backing up ${location.path}`, "bytes", expected);
+          progress.update(done);
+        });
+      } catch (error) {
+        progress?.abandon();
+        throw error;
+      }
+      progress ??= context.progress(`Backing up ${location.path}`, "bytes");
+      progress.finish(bytes);
+      context.out(
+        `Backed up ${location.path} to ${file} (${formatByteSize(bytes)} in ${
+          formatDuration((performance.now() - started) / 1000)
+        })`,
+      );
     });
 
   // --config on serve and on every command that opens the store.

@@ -26,6 +26,27 @@ import { addSecurityCommands } from "./security_commands.ts";
 import { addServeCommand } from "./serve.ts";
 import { addUserCommands } from "./user_commands.ts";
 import { versionLine } from "./version.ts";
+import { Progress, progressMode, type StartProgress } from "../../common/progress.ts";
+
+/**
+ * Progress of a command's long work: redrawn on stderr when it is a terminal;
+ * otherwise nothing until the command prints its result line, which gives the
+ * size and the time taken.
+ *
+ * @param context The process's stderr.
+ * @returns The factory the commands use.
+ */
+function cliProgress(context: CliContext): StartProgress {
+  const terminal = context.stderrIsTerminal;
+  return (label, unit, total) =>
+    new Progress({
+      label,
+      unit,
+      total,
+      mode: progressMode(terminal),
+      write: terminal ? context.writeErr : () => {},
+    });
+}
 
 /**
  * Builds the nms-server program.
@@ -60,12 +81,14 @@ export function buildProgram(context: CliContext): Command {
     withStore: (options, work) => withStore(storeOf(options), work),
     actor: context.actor,
     out: context.out,
+    progress: cliProgress(context),
   });
   addQueryCommands(program, context);
   addCheckCommand(program, context);
   // Last: it adds --config to every command defined before.
   addOpsCommands(program as unknown as CommandUnknownOpts, {
     out: context.out,
+    progress: cliProgress(context),
     err: (text) => context.writeErr(`nms-server: ${printable(text)}\n`),
     rebuild: () => buildProgram(context) as unknown as CommandUnknownOpts,
     env: context.env,

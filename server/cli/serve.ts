@@ -122,6 +122,7 @@ async function serveWith(options: ServeFlags, context: CliContext): Promise<void
       log,
       adminPassword: context.env(ADMIN_PASSWORD_ENV),
       showGeneratedPassword: context.stderrIsTerminal,
+      logIsTerminal: context.stderrIsTerminal,
       signal: controller.signal,
       ...(options.workers === undefined ? {} : { workers: options.workers }),
       syslogUdpPort: options.syslogUdp,
