@@ -1,6 +1,6 @@
 /**
  * Upkeep of the SQLite database: bounded retention steps, incremental
- * vacuum, size figures, consistent online backups (`VACUUM INTO`) and the copy
+ * vacuum, size figures, consistent online backups (SQLite's backup, in a worker) and the copy
  * taken before a schema migration. `sqlite_store.ts` delegates to these; the
  * CLI's `nms-server backup` calls {@linkcode backupSqliteFile}.
  *
@@ -32,10 +32,10 @@ const BACKUP_PROGRESS_POLL_MS = 200;
 export type CopyProgress = (copiedBytes: number, expectedBytes: number) => void;
 
 /**
- * Copies a database file with `VACUUM INTO` in a worker of its own, so the
- * calling thread can report the copy's growth meanwhile. The expected size is
- * the data of the source (`page_count - freelist_count` pages): `VACUUM INTO`
- * writes only pages in use.
+ * Copies a database file in a worker of its own (SQLite's online backup, in
+ * one step: a consistent snapshot while writers go on), so the calling thread
+ * can report the copy's growth meanwhile. The expected size is the source's
+ * file size (`page_count` pages), which the copy reaches when done.
  *
  * @param source The database file.
  * @param target Where the copy goes; must not exist.
@@ -44,10 +44,10 @@ export type CopyProgress = (copiedBytes: number, expectedBytes: number) => void;
  * @throws {Error} When SQLite cannot make the copy.
  * @example
  * ```ts
- * await vacuumInto("nms.db", "nms-copy.db", (done, total) => console.log(done, total));
+ * await copyDatabase("nms.db", "nms-copy.db", (done, total) => console.log(done, total));
  * ```
  */
-export async function vacuumInto(
+export async function copyDatabase(
   source: string,
   target: string,
   onProgress: CopyProgress = () => {},
@@ -56,7 +56,7 @@ export async function vacuumInto(
   try {
     const db = new DatabaseSync(source, { readOnly: true });
     try {
-      expected = usedBytes(db);
+      expected = pragmaNumber(db, "page_count") * pragmaNumber(db, "page_size");
     } finally {
       db.close();
     }
@@ -309,7 +309,7 @@ export async function backupSqliteFile(
   try {
     db.exec(`PRAGMA busy_timeout = ${BACKUP_BUSY_TIMEOUT_MS}`);
     // The copy runs in a worker, so this thread can show its progress.
-    return await backupSqlite(db, target, (temp) => vacuumInto(path, temp, onProgress));
+    return await backupSqlite(db, target, (temp) => copyDatabase(path, temp, onProgress));
   } finally {
     db.close();
   }
@@ -355,7 +355,7 @@ export async function backupBeforeMigrationAsync(
 ): Promise<{ path: string; bytes: number }> {
   const target = migrationBackupPath(path, version);
   try {
-    await vacuumInto(path, target, onProgress);
+    await copyDatabase(path, target, onProgress);
     if (Deno.build.os !== "windows") await Deno.chmod(target, 0o600);
     return { path: target, bytes: (await Deno.stat(target)).size };
   } catch (error) {
