@@ -179,9 +179,10 @@ function runPermissions(task: string): string[] {
 }
 
 Deno.test("deno task start, server and agent run with the permissions of their binaries", () => {
-  const [server, agent] = ["server/main.ts", "agent/main.ts"].map((entry) =>
-    parseCompileTask(TASKS.compile ?? "").find((c) => c.entry === entry)!
-  );
+  const compiled: CompileCommand[] = parseCompileTask(TASKS.compile ?? "");
+  const all: CompileCommand[] = parseCompileTask(TASKS["compile:all"] ?? "");
+  const server = compiled.find((c) => c.entry === "server/main.ts");
+  const agent = compiled.find((c) => c.entry === "agent/main.ts");
   assert.ok(server && agent);
   for (const permissions of [server.permissions, agent.permissions]) {
     assert.ok(!permissions.includes("-A") && !permissions.includes("--allow-all"), "no -A");
@@ -191,9 +192,8 @@ Deno.test("deno task start, server and agent run with the permissions of their b
   assert.deepEqual(runPermissions(TASKS.server ?? ""), server.permissions);
   assert.deepEqual(runPermissions(TASKS.agent ?? ""), agent.permissions);
   for (const target of TARGETS) {
-    for (const base of [server, agent] as CompileCommand[]) {
-      const built: CompileCommand | undefined = parseCompileTask(TASKS["compile:all"] ?? "")
-        .find((c) => c.target === target && c.entry === base.entry);
+    for (const base of [server, agent]) {
+      const built = all.find((c) => c.target === target && c.entry === base.entry);
       assert.deepEqual(built?.permissions, base.permissions, `${base.entry} for ${target}`);
     }
   }
