@@ -192,9 +192,10 @@ Deno.test("deno task start, server and agent run with the permissions of their b
   assert.deepEqual(runPermissions(TASKS.server ?? ""), server.permissions);
   assert.deepEqual(runPermissions(TASKS.agent ?? ""), agent.permissions);
   for (const target of TARGETS) {
-    for (const base of [server, agent]) {
-      const built = all.find((c) => c.target === target && c.entry === base.entry);
-      assert.deepEqual(built?.permissions, base.permissions, `${base.entry} for ${target}`);
+    for (const entry of ["server/main.ts", "agent/main.ts"]) {
+      const built = all.find((c) => c.target === target && c.entry === entry);
+      const base = entry === "server/main.ts" ? server.permissions : agent.permissions;
+      assert.deepEqual(built?.permissions, base, `${entry} for ${target}`);
     }
   }
 });
