@@ -194,7 +194,9 @@ Deno.test("deno task start, server and agent run with the permissions of their b
   for (const target of TARGETS) {
     for (const entry of ["server/main.ts", "agent/main.ts"]) {
       const built = all.find((c) => c.target === target && c.entry === entry);
-      const base = entry === "server/main.ts" ? server.permissions : agent.permissions;
+      const base: readonly string[] = entry === "server/main.ts"
+        ? server.permissions
+        : agent.permissions;
       assert.deepEqual(built?.permissions, base, `${entry} for ${target}`);
     }
   }
