@@ -91,7 +91,7 @@ export function portProblem(value: string): string | undefined {
  */
 export function heartbeatProblem(value: string): string | undefined {
   const n = Number(value);
-  return /^\d+(\.\d+)?$/.test(value) && n > 0 && n <= MAX_HEARTBEAT_SECONDS
+  return /^\d+(\.\d+)?$/.test(value) && n >= 1 && n <= MAX_HEARTBEAT_SECONDS
     ? undefined
     : `expected seconds from 1 to ${MAX_HEARTBEAT_SECONDS}`;
 }
@@ -524,6 +524,9 @@ export async function buildAgentConfig(
     throw new ConfigError(
       "--token-file replaces --user and --password-file: give one or the other",
     );
+  }
+  if (flags.tokenFile === undefined && flags.user === undefined) {
+    throw new ConfigError("Missing --user <name> (or --token-file <file>)");
   }
   const username = flags.tokenFile !== undefined ? TOKEN_USER : flags.user ?? "";
   if (username.length === 0 || /[\s\0]/.test(username)) {

@@ -1,14 +1,17 @@
 /**
- * The agent's optional `/metrics` endpoint (`--metrics-port`): its counters
- * in the Prometheus text format (common/prometheus_text.ts), for the same
- * scraper that reads the server's `/metrics`. Off unless a port is given; listens on loopback unless
- * told otherwise, since it names the files the agent follows.
+ * The agent's optional metrics endpoint (`--metrics-port`): `GET /metrics`,
+ * its counters in the Prometheus text format (common/prometheus_text.ts), for
+ * the same scraper that reads the server's `/metrics`, and `GET /healthz` for
+ * a container or service health check. Off unless a port is given; listens on
+ * loopback unless told otherwise, since it names the files the agent follows.
  *
  * @module
  */
 
+import { writeBuildInfo, writeProcessMetrics } from "../common/process_metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE, PrometheusText } from "../common/prometheus_text.ts";
 import type { AgentStats, FileLag } from "./agent.ts";
+import { BUILD_COMMIT, BUILD_VERSION } from "./build_info.ts";
 
 /** Default address of the metrics endpoint: loopback only. */
 export const DEFAULT_METRICS_HOSTNAME = "127.0.0.1";
@@ -18,7 +21,13 @@ export const MAX_METRICS_FILES = 1_000;
 
 /** What the endpoint reads: a running agent (`AgentHandle`). */
 export interface AgentMetricsSource {
+  /** Its counters. */
   readonly stats: AgentStats;
+  /**
+   * Bytes behind per followed path.
+   *
+   * @returns One entry per followed file.
+   */
   fileLag(): Promise<FileLag[]>;
 }
 
@@ -46,20 +55,18 @@ export interface MetricsServer extends AsyncDisposable {
  *
  * @param stats A snapshot of the counters.
  * @param files Bytes behind per followed path.
- * @param startedAt When the agent started, ms since the epoch.
  * @returns The exposition text.
  * @example
  * ```ts
- * renderAgentMetrics(agent.stats, await agent.fileLag(), started);
+ * renderAgentMetrics(agent.stats, await agent.fileLag());
  * ```
  */
-export function renderAgentMetrics(
-  stats: AgentStats,
-  files: readonly FileLag[],
-  startedAt: number,
-): string {
+export function renderAgentMetrics(stats: AgentStats, files: readonly FileLag[]): string {
   const one = (value: number) => [{ value }];
-  return new PrometheusText()
+  const text = new PrometheusText();
+  writeBuildInfo(text, { version: BUILD_VERSION, commit: BUILD_COMMIT });
+  writeProcessMetrics(text);
+  return text
     .metric(
       "nms_agent_lines_read_total",
       "counter",
@@ -122,7 +129,7 @@ export function renderAgentMetrics(
       })),
     )
     .metric(
-      "nms_agent_bytes_behind_total",
+      "nms_agent_backlog_bytes",
       "gauge",
       "Bytes behind over all followed files.",
       one(files.reduce((sum, f) => sum + f.lagBytes, 0)),
@@ -169,17 +176,45 @@ export function renderAgentMetrics(
       "1 while logged in to the server.",
       one(stats.state === "connected" ? 1 : 0),
     )
-    .metric(
-      "nms_agent_start_time_seconds",
-      "gauge",
-      "When the agent started (Unix time).",
-      one(Math.floor(startedAt / 1000)),
-    )
     .toString();
 }
 
+/** Body of the agent's `GET /healthz`. */
+export interface AgentHealth {
+  /** `ok` while logged in to a server, else `disconnected` (HTTP 503). */
+  readonly status: "ok" | "disconnected";
+  /** The session's state: `connecting`, `connected`, `disconnected`, `stopping`, … */
+  readonly state: string;
+  /** Lines sent and not yet acknowledged. */
+  readonly linesInFlight: number;
+}
+
 /**
- * Serves `GET /metrics` for a running agent.
+ * The agent's health: 200 while it is logged in to a server, 503 otherwise.
+ * A server that is down is not the agent's fault, but it is what an operator
+ * must see: nothing is shipped meanwhile (the lines wait in their files).
+ *
+ * @param stats The agent's counters.
+ * @returns The HTTP status and the body.
+ * @example
+ * ```ts
+ * agentHealth(agent.stats); // { status: 200, body: { status: "ok", ... } }
+ * ```
+ */
+export function agentHealth(stats: AgentStats): { status: number; body: AgentHealth } {
+  const connected = stats.state === "connected";
+  return {
+    status: connected ? 200 : 503,
+    body: {
+      status: connected ? "ok" : "disconnected",
+      state: stats.state,
+      linesInFlight: stats.inFlightLines,
+    },
+  };
+}
+
+/**
+ * Serves `GET /metrics` and `GET /healthz` for a running agent.
  *
  * @param source The agent.
  * @param options Port and address.
@@ -193,18 +228,26 @@ export function startMetricsServer(
   source: AgentMetricsSource,
   options: MetricsServerOptions,
 ): MetricsServer {
-  const startedAt = Date.now();
   const server = Deno.serve({
     port: options.port,
     hostname: options.hostname ?? DEFAULT_METRICS_HOSTNAME,
     onListen: () => {},
   }, async (request) => {
     const url = new URL(request.url);
-    if (url.pathname !== "/metrics") return new Response("Not found\n", { status: 404 });
+    if (url.pathname !== "/metrics" && url.pathname !== "/healthz") {
+      return new Response("Not found\n", { status: 404 });
+    }
     if (request.method !== "GET" && request.method !== "HEAD") {
       return new Response("Method not allowed\n", { status: 405, headers: { allow: "GET" } });
     }
-    const text = renderAgentMetrics(source.stats, await source.fileLag(), startedAt);
+    if (url.pathname === "/healthz") {
+      const { status, body } = agentHealth(source.stats);
+      return new Response(request.method === "HEAD" ? null : JSON.stringify(body) + "\n", {
+        status,
+        headers: { "content-type": "application/json", "cache-control": "no-store" },
+      });
+    }
+    const text = renderAgentMetrics(source.stats, await source.fileLag());
     return new Response(request.method === "HEAD" ? null : text, {
       headers: { "content-type": PROMETHEUS_CONTENT_TYPE },
     });

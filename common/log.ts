@@ -176,7 +176,7 @@ export const SILENT_LOGGER: Logger = createLogger({ level: "silent" });
  * @returns Nothing.
  * @example
  * ```ts
- * writeStderrLine("nms-agent: error: missing --server");
+ * writeStderrLine("nms-agent: missing --server");
  * ```
  */
 export function writeStderrLine(line: string): void {

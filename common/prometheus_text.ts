@@ -65,12 +65,56 @@ export function escapeHelp(text: string): string {
   return text.replace(/[\\\n]/g, (char) => char === "\n" ? "\\n" : "\\\\");
 }
 
+/** What a metric name may be (the format's `[a-zA-Z_:][a-zA-Z0-9_:]*`). */
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/** What a label name may be; names starting with `__` are reserved by Prometheus. */
+const LABEL_NAME = /^(?!__)[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/**
+ * Writes a sample value or a bucket bound as the format spells numbers:
+ * `+Inf`, `-Inf` and `NaN` for the special values.
+ *
+ * @param value The number.
+ * @returns Its text.
+ * @example
+ * ```ts
+ * formatValue(Infinity); // "+Inf"
+ * formatValue(0.25); // "0.25"
+ * ```
+ */
+export function formatValue(value: number): string {
+  if (Number.isNaN(value)) return "NaN";
+  if (value === Infinity) return "+Inf";
+  if (value === -Infinity) return "-Inf";
+  return String(value);
+}
+
 function formatLabels(labels: MetricLabels | undefined): string {
   if (labels === undefined) return "";
-  const pairs = Object.entries(labels).map(([name, value]) =>
-    `${name}="${escapeLabelValue(value)}"`
-  );
+  const pairs = Object.entries(labels).map(([name, value]) => {
+    if (!LABEL_NAME.test(name)) throw new TypeError(`Invalid metric label name ${name}`);
+    return `${name}="${escapeLabelValue(value)}"`;
+  });
   return pairs.length === 0 ? "" : `{${pairs.join(",")}}`;
+}
+
+/**
+ * Checks a metric's name against the format and the naming conventions that
+ * `promtool check metrics` enforces: a counter ends with `_total`, nothing
+ * else does, and a name is used once per exposition.
+ */
+function checkName(name: string, type: MetricType, seen: Set<string>): void {
+  if (!METRIC_NAME.test(name)) throw new TypeError(`Invalid metric name ${name}`);
+  if ((type === "counter") !== name.endsWith("_total")) {
+    throw new TypeError(
+      type === "counter"
+        ? `Invalid counter name ${name}: a counter's name ends with _total`
+        : `Invalid ${type} name ${name}: only a counter's name ends with _total`,
+    );
+  }
+  if (seen.has(name)) throw new TypeError(`Metric ${name} is written twice`);
+  seen.add(name);
 }
 
 /**
@@ -86,6 +130,7 @@ function formatLabels(labels: MetricLabels | undefined): string {
  */
 export class PrometheusText {
   readonly #lines: string[] = [];
+  readonly #names = new Set<string>();
 
   /**
    * Adds a metric: its help and type, then its samples.
@@ -95,11 +140,14 @@ export class PrometheusText {
    * @param help What it counts.
    * @param samples Its samples (none: only the help and type lines).
    * @returns This builder.
+   * @throws {TypeError} When the name breaks the format or its conventions (a
+   *   counter's name ends with `_total` and no other does), or was used before.
    */
   metric(name: string, type: MetricType, help: string, samples: readonly MetricSample[]): this {
+    checkName(name, type, this.#names);
     this.#lines.push(`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} ${type}`);
     for (const sample of samples) {
-      this.#lines.push(`${name}${formatLabels(sample.labels)} ${sample.value}`);
+      this.#lines.push(`${name}${formatLabels(sample.labels)} ${formatValue(sample.value)}`);
     }
     return this;
   }
@@ -113,6 +161,7 @@ export class PrometheusText {
    * @param bounds Upper bounds of the buckets, ascending.
    * @param series The labelled series.
    * @returns This builder.
+   * @throws {TypeError} When the name breaks the format or was used before.
    */
   histogram(
     name: string,
@@ -120,15 +169,16 @@ export class PrometheusText {
     bounds: readonly number[],
     series: Iterable<HistogramSeries>,
   ): this {
+    checkName(name, "histogram", this.#names);
     this.#lines.push(`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} histogram`);
     for (const { labels, counts, sum, count } of series) {
       bounds.forEach((bound, i) => {
-        const le = formatLabels({ ...labels, le: String(bound) });
+        const le = formatLabels({ ...labels, le: formatValue(bound) });
         this.#lines.push(`${name}_bucket${le} ${counts[i] ?? 0}`);
       });
       this.#lines.push(
         `${name}_bucket${formatLabels({ ...labels, le: "+Inf" })} ${count}`,
-        `${name}_sum${formatLabels(labels)} ${sum}`,
+        `${name}_sum${formatLabels(labels)} ${formatValue(sum)}`,
         `${name}_count${formatLabels(labels)} ${count}`,
       );
     }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { escapeHelp, escapeLabelValue, PrometheusText } from "./prometheus_text.ts";
+import { escapeHelp, escapeLabelValue, formatValue, PrometheusText } from "./prometheus_text.ts";
 
 Deno.test("escapeLabelValue() escapes backslash, double quote and line feed, and nothing else", () => {
   assert.equal(escapeLabelValue(String.raw`C:\logs`), String.raw`C:\\logs`);
@@ -53,4 +53,36 @@ Deno.test("PrometheusText writes a histogram's buckets, +Inf, sum and count per 
     ].join("\n"),
   );
   assert.equal(new PrometheusText().toString(), "");
+});
+
+Deno.test("PrometheusText refuses _total on a gauge, a counter without it, bad names and repeats", () => {
+  assert.throws(
+    () => new PrometheusText().metric("nms_bytes_behind_total", "gauge", "x", []),
+    /only a counter's name ends with _total/,
+  );
+  assert.throws(
+    () => new PrometheusText().metric("nms_events", "counter", "x", []),
+    /a counter's name ends with _total/,
+  );
+  assert.throws(
+    () => new PrometheusText().metric("nms-x", "gauge", "x", []),
+    /Invalid metric name/,
+  );
+  assert.throws(
+    () => new PrometheusText().metric("nms_x", "gauge", "x", [{ labels: { "a-b": "" }, value: 1 }]),
+    /Invalid metric label name/,
+  );
+  assert.throws(
+    () => new PrometheusText().metric("nms_x", "gauge", "x", []).metric("nms_x", "gauge", "y", []),
+    /written twice/,
+  );
+});
+
+Deno.test("formatValue() spells infinities and NaN as the format does", () => {
+  assert.equal(formatValue(Infinity), "+Inf");
+  assert.equal(formatValue(-Infinity), "-Inf");
+  assert.equal(formatValue(NaN), "NaN");
+  assert.equal(formatValue(1.5), "1.5");
+  const text = new PrometheusText().metric("nms_x", "gauge", "x", [{ value: Infinity }]).toString();
+  assert.match(text, /^nms_x \+Inf$/m);
 });

@@ -9,6 +9,7 @@
  */
 
 import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { LOG_FORMATS, LOG_LEVELS, type LogLevel } from "../common/log.ts";
 import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT } from "../protocol/mod.ts";
 import {
   DEFAULT_IDLE_TIMEOUT_SECONDS,
@@ -235,7 +236,8 @@ export const SERVE_OPTIONS = {
     flags: "--log-level <level>",
     help: "least severe diagnostics shown",
     group: G.diagnostics,
-    choices: ["error", "warn", "info", "debug"],
+    // The agent's set, so one NMS_LOG_LEVEL serves both binaries.
+    choices: LOG_LEVELS,
     env: "NMS_LOG_LEVEL",
     default: "info",
   },
@@ -243,7 +245,7 @@ export const SERVE_OPTIONS = {
     flags: "--log-format <format>",
     help: "diagnostics format",
     group: G.diagnostics,
-    choices: ["text", "json"],
+    choices: LOG_FORMATS,
     env: "NMS_LOG_FORMAT",
     default: "text",
   },
@@ -398,7 +400,8 @@ export const SERVE_OPTIONS = {
     help: "heartbeat interval the agents use, for node status",
     group: G.agents,
     env: "NMS_HEARTBEAT",
-    parse: integerArg(1, 86400),
+    // As the agent reads NMS_HEARTBEAT: seconds, fractions allowed.
+    parse: decimalArg(1, 86400),
     default: DEFAULT_HEARTBEAT_SECONDS,
   },
   rules: {
@@ -452,7 +455,7 @@ export interface ServeFlags {
   readonly textIndexMaxLag: number;
   readonly textIndexMaxCatchup: number;
   readonly sync: "full" | "normal";
-  readonly logLevel: "error" | "warn" | "info" | "debug";
+  readonly logLevel: LogLevel;
   readonly logFormat: "text" | "json";
   readonly syslogUdp?: number;
   readonly syslogTcp?: number;

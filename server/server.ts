@@ -23,6 +23,8 @@ import { WorkerPool, Writer } from "./ingest/mod.ts";
 import { checkRetentionDays, type Retention, startRetention } from "./retention.ts";
 import { type Dashboard, startDashboard } from "./dashboard/mod.ts";
 import { ServerMetrics } from "./metrics.ts";
+import { Progress, progressMode, type StartProgress } from "../common/progress.ts";
+import { watchTextIndexCatchup } from "./text_index_catchup.ts";
 import { securityEvent } from "./security_event.ts";
 import {
   AgentSilenceWatch,
@@ -98,6 +100,13 @@ export interface ServerOptions {
    * @default {false}
    */
   showGeneratedPassword?: boolean | undefined;
+  /**
+   * The log goes to a person's terminal: long work at start (the copy before a
+   * migration, the full-text index catching up) logs a progress line every few
+   * seconds, not only a summary when done.
+   * @default {false}
+   */
+  logIsTerminal?: boolean | undefined;
   /**
    * Diagnostics sink.
    * @default {a text logger on stderr}
@@ -266,8 +275,23 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     throw new TypeError("Cannot check client certificates: the agent protocol is not TLS");
   }
   const alerts = new AlertFeed();
+  const metrics = new ServerMetrics();
+  alerts.subscribe((notice) => notice.created ? metrics.alertsRaised++ : metrics.alertsFolded++);
   // The main thread's store serves reads (console, CLI-like queries) and the admin bootstrap.
-  const store = await openStore(storeUrl, { sync, maxConnections: MAIN_STORE_MAX_CONNECTIONS });
+  // Long work at start shows its progress in the log (common/progress.ts).
+  const progress: StartProgress = (label, unit, total) =>
+    new Progress({
+      label,
+      unit,
+      total,
+      mode: progressMode(options.logIsTerminal ?? false, true),
+      write: (line) => log.info(line),
+    });
+  const store = await openStore(storeUrl, {
+    sync,
+    maxConnections: MAIN_STORE_MAX_CONNECTIONS,
+    progress,
+  });
   let writer: Writer | undefined;
   let pool: WorkerPool | undefined;
   let tcp: ReloadableListener | undefined;
@@ -303,6 +327,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
         ? {}
         : { textIndexMaxCatchupSeconds: options.textIndexMaxCatchupSeconds }),
       onWorkerError: (message) => log.error(message),
+      onCommit: (seconds) => metrics.observeCommit(seconds),
       rules,
       onAlerts: (notices) => alerts.publish(notices),
     });
@@ -332,7 +357,6 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     await store.close();
     throw error;
   }
-  const metrics = new ServerMetrics();
   let integrity: IntegrityState = { status: location.kind === "sqlite" ? "checking" : "skipped" };
   // Login events of both the agent protocol and the console, within one budget.
   const loginEvents = new LoginEventGate({
@@ -345,6 +369,9 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     log,
     ...(options.credentialCheckIntervalMs ? { intervalMs: options.credentialCheckIntervalMs } : {}),
   });
+  // Created below, once the console runs; read at scrape time.
+  let webhook: AlertWebhook | null = null;
+  const receivers = syslog;
   let dashboard: Dashboard | undefined;
   if (options.httpPort !== undefined) {
     const [workers, writes] = [pool, writer];
@@ -363,6 +390,12 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
         protocolGauges: () => ({
           queueDepth: workers.batchesInFlight,
           connections: listener.connections,
+          syslog: receivers.stats(),
+          webhook: webhook ?? undefined,
+        }),
+        components: () => ({
+          writer: writes.alive,
+          listeners: { agents: listener.accepting, ...receivers.health() },
         }),
         recordSecurityEvent: (event) =>
           writes.recordEvents(securityEvent({ at: Date.now(), ...event })),
@@ -413,7 +446,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
   }
 
   // Alerts: the webhook, and the periodic check for agents that fell silent (rule 8804).
-  const webhook = options.alertWebhook
+  webhook = options.alertWebhook
     ? new AlertWebhook({
       url: options.alertWebhook.url,
       ...(options.alertWebhook.minLevel === undefined
@@ -422,7 +455,10 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
       onError: (message) => log.warn(message),
     })
     : null;
-  if (webhook) alerts.subscribe((notice) => webhook.enqueue(notice));
+  if (webhook) {
+    const hook = webhook;
+    alerts.subscribe((notice) => hook.enqueue(notice));
+  }
   const silence = new AgentSilenceWatch({
     store,
     heartbeatSeconds: options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS,
@@ -430,6 +466,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
     onError: (message) => log.warn(message),
   });
   silence.start();
+  const catchup = watchTextIndexCatchup(store, progress);
   // Retention: passes of small delete steps run by the writer between commits.
   const retention = startRetention(writer, {
     retentionDays: options.retentionDays,
@@ -456,6 +493,8 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
       await accepting;
       await syslog.stop();
       await silence.stop();
+      catchup.stop();
+      await catchup.done;
       await retention.stop();
       loginEvents.close();
       integrityCheck?.stop();

@@ -205,12 +205,12 @@ Deno.test("nms-agent takes several servers from repeated --server flags or a com
   assert.equal(bad.code, 2);
   assert.equal(
     bad.stderr,
-    'nms-agent: error: Invalid --server "b:x": the port must be a number from 1 to 65535\n',
+    'nms-agent: Invalid --server "b:x": the port must be a number from 1 to 65535\n',
   );
   const severity = await agentCli(
     ["run", "--server", "a:1", "--user", "u", "--path", "/tmp/x.log", "--min-severity", "loud"],
     { NMS_PASSWORD: "x" },
   );
   assert.equal(severity.code, 2);
-  assert.match(severity.stderr, /^nms-agent: error: Invalid --min-severity "loud": .*\n$/);
+  assert.match(severity.stderr, /^nms-agent: Invalid --min-severity "loud": .*\n$/);
 });

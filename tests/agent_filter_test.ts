@@ -51,7 +51,7 @@ Deno.test("runAgent() sends only lines that pass the filter and saves offsets pa
       await waitFor(() => agent.stats.linesStored === 2 && agent.stats.linesFiltered === 4, {
         timeoutMs: 20_000,
       });
-      const metrics = renderAgentMetrics(agent.stats, [], 0);
+      const metrics = renderAgentMetrics(agent.stats, []);
       assert.match(metrics, /^nms_agent_lines_filtered_total 4$/m);
       assert.equal(agent.stats.linesSent, 2);
     }

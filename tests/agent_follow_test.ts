@@ -235,7 +235,7 @@ Deno.test("nms-agent run exits 1 with one clear line when the password is wrong"
   assert.equal(output.code, 1, text);
   assert.equal(
     text,
-    `nms-agent: error: Login to ${server.hostname}:${server.port} as admin was refused: Invalid credentials\n`,
+    `nms-agent: Login to ${server.hostname}:${server.port} as admin was refused: Invalid credentials\n`,
   );
 });
 

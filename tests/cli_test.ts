@@ -14,10 +14,13 @@ import { fileURLToPath } from "node:url";
 import { WELCOME_LINE } from "../protocol/mod.ts";
 import { openSqliteStore } from "../server/mod.ts";
 import { hashPassword } from "../server/auth/password.ts";
+import { makeBatch } from "../server/store/store_conformance.ts";
 import { LineClient } from "./_harness/line_client.ts";
 import { waitFor } from "./_harness/wait_for.ts";
 
 const MAIN = fileURLToPath(new URL("../server/main.ts", import.meta.url));
+const AGENT_MAIN = fileURLToPath(new URL("../agent/main.ts", import.meta.url));
+const GOLDEN_DIR = fileURLToPath(new URL("./testdata/cli/", import.meta.url));
 
 /** Longest a single CLI command may take before the test gives up, in ms. */
 const COMMAND_TIMEOUT_MS = 60_000;
@@ -44,10 +47,10 @@ interface CliOptions {
   readonly env?: Record<string, string>;
 }
 
-/** Runs `deno run -A server/main.ts <args>` to completion. */
-async function runCli(args: string[], options: CliOptions): Promise<CliResult> {
+/** Runs `deno run -A server/main.ts <args>` (or another entry) to completion. */
+async function runCli(args: string[], options: CliOptions, main = MAIN): Promise<CliResult> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
+    args: ["run", "-A", main, ...args],
     cwd: options.cwd,
     clearEnv: true,
     env: cleanEnv(options.env),
@@ -112,6 +115,8 @@ interface ErrorCase {
   readonly name: string;
   readonly args: (dir: string) => string[];
   readonly stderr: string;
+  /** 2 for a usage error, 1 for a valid command that could not be done. */
+  readonly code: 1 | 2;
   /** Creates a database at `<dir>/nms.db` first. */
   readonly withDatabase?: boolean;
 }
@@ -121,48 +126,56 @@ const ERROR_CASES: readonly ErrorCase[] = [
     name: "an unknown command",
     args: () => ["frobnicate"],
     stderr: "nms-server: unknown command 'frobnicate' (see --help)",
+    code: 2,
   },
   {
     name: "a port above 65535",
     args: () => ["serve", "--port", "99999"],
     stderr:
       "nms-server: option '-p, --port <port>' argument '99999' is invalid. expected an integer from 0 to 65535 (see --help)",
+    code: 2,
   },
   {
     name: "a port that is not a number",
     args: () => ["serve", "--port", "http"],
     stderr:
       "nms-server: option '-p, --port <port>' argument 'http' is invalid. expected an integer from 0 to 65535 (see --help)",
+    code: 2,
   },
   {
     name: "user list without a database",
     args: () => ["user", "list"],
     stderr:
       "nms-server: No database at ./data/nms.db (start the server once, or pass --db or --store)",
+    code: 1,
   },
   {
     name: "user add with an unknown role",
     args: () => ["user", "add", "x", "--role", "god"],
     stderr:
       "nms-server: option '-r, --role <role>' argument 'god' is invalid. expected one of admin, viewer, agent (see --help)",
+    code: 2,
   },
   {
     name: "user add with a missing password file",
     args: () => ["user", "add", "x", "--password-file", "/nonexistent"],
     stderr:
       "nms-server: Cannot read password file /nonexistent: No such file or directory (os error 2): readfile '/nonexistent'",
+    code: 2,
   },
   {
     name: "user remove of a user that does not exist",
     args: (dir) => ["user", "remove", "nobody", "--db", join(dir, "nms.db")],
     stderr: "nms-server: No user named nobody",
     withDatabase: true,
+    code: 1,
   },
   {
     name: "logs --since with garbage",
     args: (dir) => ["logs", "--since", "garbage", "--db", join(dir, "nms.db")],
     stderr: 'nms-server: Invalid --since "garbage": use 30s, 15m, 2h, 7d or an ISO date',
     withDatabase: true,
+    code: 2,
   },
 ];
 
@@ -172,6 +185,7 @@ for (const errorCase of ERROR_CASES) {
     if (errorCase.withDatabase) await initDatabase(join(dir.path, "nms.db"));
     const result = await runCli(errorCase.args(dir.path), { cwd: dir.path });
     assertUserError(result, errorCase.stderr);
+    assert.equal(result.code, errorCase.code, "exit code: 2 usage error, 1 could not be done");
   });
 }
 
@@ -204,6 +218,7 @@ for (const taken of ["agent", "web console"] as const) {
       result,
       `nms-server: Port ${agentPort} (agents) or ${httpPort} (web console) is already in use`,
     );
+    assert.equal(result.code, 1, "a valid command that cannot be done exits 1");
   });
 }
 
@@ -328,3 +343,212 @@ Deno.test("nms-server serves agents, manages users and prints logs, and exits 0 
   assert.ok(!serve.stderr().includes(adminPassword), "the admin password is never logged");
   assert.ok(!serve.stderr().includes("bob's password"), "bob's password is never logged");
 });
+
+// --- golden cases: exact stdout, stderr and exit code in tests/testdata/cli/ -------------
+// NMS_UPDATE_GOLDEN=1 rewrites the files from what the commands print now.
+
+/** 2024-05-01T12:00:00Z, the time of the first golden event. */
+const GOLDEN_T0 = Date.UTC(2024, 4, 1, 12);
+
+/** A database with one admin, events of every kind the golden cases print, and a hostile agent. */
+async function goldenDatabase(dbPath: string): Promise<void> {
+  await initDatabase(dbPath);
+  const store = await openSqliteStore(dbPath);
+  try {
+    const minute = 60_000;
+    await store.appendEvents([makeBatch([
+      {
+        ts: GOLDEN_T0,
+        host: "web-01",
+        program: "sshd",
+        pid: 812,
+        severity: 6,
+        message: "Accepted publickey for deploy",
+      },
+      {
+        ts: GOLDEN_T0 + minute,
+        host: "web-01",
+        program: "sshd",
+        pid: 813,
+        severity: 4,
+        message: "Failed password for root",
+      },
+      {
+        ts: GOLDEN_T0 + 2 * minute,
+        host: "db-01",
+        program: "kernel",
+        severity: 2,
+        message: "Out of memory: killed process 4242",
+      },
+      {
+        ts: GOLDEN_T0 + 3 * minute,
+        host: "db-01",
+        program: "app",
+        severity: 3,
+        message: "bad \x1b[31mred\x1b[0m line\ttab",
+      },
+    ], { receivedAt: GOLDEN_T0 + 4 * minute })]);
+    // A hostname with a control character: the table must stay aligned.
+    for (const hostname of ["web-01", "evil\x1b[2Jhost", "db-01"]) {
+      await store.registerAgent({
+        hostname,
+        version: "0.1.0",
+        os: "Debian GNU/Linux 12",
+        address: "192.0.2.7:40000",
+        at: GOLDEN_T0,
+      });
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+/** One golden case: a command line and the file holding what it must print. */
+interface GoldenCase {
+  /** File name in tests/testdata/cli/, without `.txt`. */
+  readonly name: string;
+  readonly binary: "nms-server" | "nms-agent";
+  /** Arguments; `$DB` stands for the golden database's path. */
+  readonly args: readonly string[];
+  readonly env?: Record<string, string>;
+}
+
+const GOLDEN_CASES: readonly GoldenCase[] = [
+  { name: "server_no_such_command", binary: "nms-server", args: ["frobnicate"] },
+  { name: "server_logs_text", binary: "nms-server", args: ["logs", "--db", "$DB"] },
+  {
+    name: "server_logs_ndjson",
+    binary: "nms-server",
+    args: ["logs", "--db", "$DB", "--output", "ndjson", "-n", "2"],
+  },
+  {
+    name: "server_logs_json",
+    binary: "nms-server",
+    args: ["logs", "--db", "$DB", "--json", "--host", "web-01", "-n", "1"],
+  },
+  {
+    name: "server_logs_severity",
+    binary: "nms-server",
+    args: ["logs", "--db", "$DB", "--severity", "warning"],
+  },
+  {
+    name: "server_logs_severity_number",
+    binary: "nms-server",
+    args: ["logs", "--db", "$DB", "--severity", "2"],
+  },
+  {
+    name: "server_logs_since_until",
+    binary: "nms-server",
+    args: [
+      "logs",
+      "--db",
+      "$DB",
+      "--since",
+      "2024-05-01T12:01:00Z",
+      "--until",
+      "2024-05-01T12:03:00Z",
+    ],
+  },
+  {
+    name: "server_logs_bad_severity",
+    binary: "nms-server",
+    args: ["logs", "--db", "$DB", "--severity", "loud"],
+  },
+  {
+    name: "server_logs_bad_until",
+    binary: "nms-server",
+    args: ["logs", "--db", "$DB", "--until", "soon"],
+  },
+  {
+    name: "server_logs_bad_output",
+    binary: "nms-server",
+    args: ["logs", "--db", "$DB", "--output", "xml"],
+  },
+  {
+    name: "server_logs_until_follow",
+    binary: "nms-server",
+    args: ["logs", "--db", "$DB", "--until", "1h", "--follow"],
+  },
+  { name: "server_agents_table", binary: "nms-server", args: ["agents", "--db", "$DB"] },
+  {
+    name: "server_user_remove_unknown",
+    binary: "nms-server",
+    args: ["user", "remove", "nobody", "--db", "$DB"],
+  },
+  {
+    name: "server_env_log_level_loud",
+    binary: "nms-server",
+    args: ["serve", "--db", "$DB"],
+    env: { NMS_LOG_LEVEL: "loud" },
+  },
+  {
+    name: "server_env_heartbeat_fraction",
+    binary: "nms-server",
+    args: ["agents", "--db", "$DB", "--json"],
+    env: { NMS_HEARTBEAT: "2.5" },
+  },
+  { name: "agent_unknown_option", binary: "nms-agent", args: ["run", "--bogus"] },
+  { name: "agent_unknown_command", binary: "nms-agent", args: ["frobnicate"] },
+  {
+    name: "agent_missing_user",
+    binary: "nms-agent",
+    args: ["run", "--server", "127.0.0.1:1", "--path", "/tmp/x.log"],
+  },
+  {
+    name: "agent_bad_env",
+    binary: "nms-agent",
+    args: ["run", "--server", "127.0.0.1:1", "--user", "u", "--path", "/tmp/x.log"],
+    env: { NMS_LOG_LEVEL: "loud", NMS_PASSWORD: "x" },
+  },
+  {
+    name: "agent_password_file_missing",
+    binary: "nms-agent",
+    args: [
+      "run",
+      "--server",
+      "127.0.0.1:1",
+      "--user",
+      "u",
+      "--password-file",
+      "/nonexistent",
+      "--path",
+      "/tmp/x.log",
+    ],
+  },
+];
+
+/** What a command printed, in the golden files' format. */
+function renderGolden(golden: GoldenCase, result: CliResult, dir: string): string {
+  const hide = (text: string) => text.replaceAll(dir, "$DIR");
+  const args = golden.args.map((a) => a.replaceAll("$DB", "$DIR/nms.db"));
+  const env = Object.entries(golden.env ?? {}).map(([k, v]) => `${k}=${v} `).join("");
+  return [
+    `$ ${env}${golden.binary} ${args.join(" ")}`,
+    `exit ${result.code}`,
+    "--- stdout",
+    hide(result.stdout) + "--- stderr",
+    hide(result.stderr),
+  ].join("\n");
+}
+
+for (const golden of GOLDEN_CASES) {
+  Deno.test(`${golden.binary} prints what tests/testdata/cli/${golden.name}.txt holds`, async () => {
+    await using dir = await tempDir();
+    const db = join(dir.path, "nms.db");
+    if (golden.binary === "nms-server") await goldenDatabase(db);
+    const args = golden.args.map((a) => a.replaceAll("$DB", db));
+    const result = await runCli(
+      args,
+      { cwd: dir.path, env: { TZ: "UTC", ...golden.env } },
+      golden.binary === "nms-server" ? MAIN : AGENT_MAIN,
+    );
+    assert.ok(!result.stderr.includes("    at "), `stack trace on stderr:\n${result.stderr}`);
+    const actual = renderGolden(golden, result, dir.path);
+    const file = join(GOLDEN_DIR, `${golden.name}.txt`);
+    if (Deno.env.get("NMS_UPDATE_GOLDEN") === "1") {
+      await Deno.mkdir(GOLDEN_DIR, { recursive: true });
+      await Deno.writeTextFile(file, actual);
+    }
+    assert.equal(actual, await Deno.readTextFile(file));
+  });
+}

@@ -38,6 +38,8 @@ interface CompileCommand {
   readonly output: string;
   readonly target: string | undefined;
   readonly includes: readonly string[];
+  /** The permission flags the binary gets: `--allow-*`, `--deny-*`, `--no-prompt`. */
+  readonly permissions: readonly string[];
 }
 
 /** Flags of `deno compile` that take a value as the next word. */
@@ -46,18 +48,22 @@ const VALUE_FLAGS = new Set(["--target", "-o", "--output", "--include", "--exclu
 function parseCompileTask(task: string): CompileCommand[] {
   const commands: CompileCommand[] = [];
   for (const part of task.split(/&&|;/)) {
-    const words = part.trim().split(/\s+/);
+    // The shell's single quotes (around a glob such as NMS_*) are not part of a word.
+    const words = part.trim().split(/\s+/).map((word) => word.replace(/^'(.*)'$/, "$1"));
     if (words[0] !== "deno" || words[1] !== "compile") continue;
     let entry = "";
     let output = "";
     let target: string | undefined;
     const includes: string[] = [];
+    const permissions: string[] = [];
     for (let i = 2; i < words.length && entry === ""; i++) {
       const word = words[i]!;
       const [flag, inline] = word.startsWith("--") && word.includes("=")
         ? [word.slice(0, word.indexOf("=")), word.slice(word.indexOf("=") + 1)]
         : [word, undefined];
-      if (VALUE_FLAGS.has(flag)) {
+      if (/^--(allow|deny)-|^--no-prompt$|^-A$|^--allow-all$/.test(flag)) {
+        permissions.push(word);
+      } else if (VALUE_FLAGS.has(flag)) {
         const value = inline ?? words[++i] ?? "";
         if (flag === "--include") includes.push(relative(ROOT, resolve(ROOT, value)));
         else if (flag === "--target") target = value;
@@ -66,7 +72,7 @@ function parseCompileTask(task: string): CompileCommand[] {
         entry = relative(ROOT, resolve(ROOT, word));
       }
     }
-    commands.push({ entry, output, target, includes });
+    commands.push({ entry, output, target, includes, permissions });
   }
   return commands;
 }
@@ -132,9 +138,18 @@ async function copyOf(files: Iterable<string>): Promise<string> {
   return dir;
 }
 
-function command(dir: string, args: string[], env: Record<string, string> = {}) {
+/**
+ * Runs a program of the copy under the permissions its binary is compiled
+ * with, so a permission the binary lacks fails here as it would in production.
+ */
+function command(
+  dir: string,
+  permissions: readonly string[],
+  args: string[],
+  env: Record<string, string> = {},
+) {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--frozen", "--config", join(dir, "deno.json"), ...args],
+    args: ["run", ...permissions, "--frozen", "--config", join(dir, "deno.json"), ...args],
     cwd: dir,
     env: { NO_COLOR: "1", ...env },
     stdin: "null",
@@ -157,41 +172,123 @@ Deno.test("deno.json compile:all builds nms-server and nms-agent for every relea
   assert.match(TASKS.compile ?? "", /^deno task build-info && /, "compile records the commit");
 });
 
-Deno.test("nms-server runs from a copy holding only what deno compile embeds", async () => {
-  const server = parseCompileTask(TASKS.compile ?? "").find((c) => c.entry === "server/main.ts");
-  assert.ok(server, "no deno compile command for server/main.ts");
-  const dir = await copyOf(await embedded(server));
-  try {
-    const version = await command(dir, ["server/main.ts", "--version"]).output();
-    assert.match(new TextDecoder().decode(version.stdout), /^nms-server \S+ \(commit \S+\)\n$/);
+/** The permission flags of a task's `deno run`, the way parseCompileTask() reads them. */
+function runPermissions(task: string): string[] {
+  return task.split(/\s+/).map((word) => word.replace(/^'(.*)'$/, "$1"))
+    .filter((word) => /^--(allow|deny)-|^--no-prompt$|^-A$/.test(word));
+}
 
-    const process = command(dir, [
-      "server/main.ts",
+Deno.test("deno task start, server and agent run with the permissions of their binaries", () => {
+  const compiled: CompileCommand[] = parseCompileTask(TASKS.compile ?? "");
+  const all: CompileCommand[] = parseCompileTask(TASKS["compile:all"] ?? "");
+  const server = compiled.find((c) => c.entry === "server/main.ts");
+  const agent = compiled.find((c) => c.entry === "agent/main.ts");
+  assert.ok(server && agent);
+  for (const permissions of [server.permissions, agent.permissions]) {
+    assert.ok(!permissions.includes("-A") && !permissions.includes("--allow-all"), "no -A");
+    assert.ok(permissions.includes("--no-prompt"), "a missing permission fails, never prompts");
+  }
+  assert.deepEqual(runPermissions(TASKS.start ?? ""), server.permissions);
+  assert.deepEqual(runPermissions(TASKS.server ?? ""), server.permissions);
+  assert.deepEqual(runPermissions(TASKS.agent ?? ""), agent.permissions);
+  for (const target of TARGETS) {
+    for (const entry of ["server/main.ts", "agent/main.ts"]) {
+      const built = all.find((c) => c.target === target && c.entry === entry);
+      const base: readonly string[] = entry === "server/main.ts"
+        ? server.permissions
+        : agent.permissions;
+      assert.deepEqual(built?.permissions, base, `${entry} for ${target}`);
+    }
+  }
+});
+
+/** A process of a copy whose stderr is collected; stopped with SIGTERM on dispose. */
+function spawnCopy(
+  dir: string,
+  permissions: readonly string[],
+  args: string[],
+  env: Record<string, string>,
+) {
+  const child = command(dir, permissions, args, env).spawn();
+  let stderr = "";
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) stderr += decoder.decode(chunk, { stream: true });
+  })();
+  let exited = false;
+  child.status.then(() => exited = true);
+  return {
+    stderr: () => stderr,
+    /** Stops it with SIGTERM and returns its exit code. */
+    async stop(): Promise<number> {
+      if (!exited) child.kill("SIGTERM");
+      const { code } = await child.status;
+      await child.stdout.cancel();
+      await reading;
+      return code;
+    },
+  };
+}
+
+/** What a missing permission prints. */
+const PERMISSION_ERROR = /NotCapable|PermissionDenied|Requires \w+ access/;
+
+Deno.test("nms-server and nms-agent run from copies holding only what deno compile embeds, under their compiled permissions", async () => {
+  const tasks = parseCompileTask(TASKS.compile ?? "");
+  const server = tasks.find((c) => c.entry === "server/main.ts");
+  const agent = tasks.find((c) => c.entry === "agent/main.ts");
+  assert.ok(server, "no deno compile command for server/main.ts");
+  assert.ok(agent, "no deno compile command for agent/main.ts");
+  const serverDir = await copyOf(await embedded(server));
+  const agentDir = await copyOf(await embedded(agent));
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  const run = async (dir: string, permissions: readonly string[], args: string[], env = {}) => {
+    const output = await command(dir, permissions, args, env).output();
+    const stderr = decode(output.stderr);
+    assert.doesNotMatch(stderr, PERMISSION_ERROR, `${args.join(" ")}: ${stderr}`);
+    return { code: output.code, stdout: decode(output.stdout), stderr };
+  };
+  try {
+    const serverMain = "server/main.ts";
+    const version = await run(serverDir, server.permissions, [serverMain, "--version"]);
+    assert.match(version.stdout, /^nms-server \S+ \(commit \S+\)\n$/);
+    assert.equal(
+      (await run(serverDir, server.permissions, [serverMain, "serve", "--help"])).code,
+      0,
+    );
+
+    // A configuration file (the YAML parser reads environment variables of its own).
+    const db = join(serverDir, "data", "nms.db");
+    const config = join(serverDir, "nms-server.yaml");
+    await Deno.writeTextFile(
+      config,
+      `host: 127.0.0.1\nport: 0\nhttp-port: 0\nworkers: 1\ndb: ${db}\nlog-level: info\n`,
+    );
+    const checked = await run(serverDir, server.permissions, [
+      serverMain,
+      "config",
+      "check",
+      "--config",
+      config,
+    ], { NMS_LOG_FORMAT: "text" });
+    assert.equal(checked.code, 0, checked.stderr);
+
+    const serve = spawnCopy(serverDir, server.permissions, [
+      serverMain,
       "serve",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      "--http-port",
-      "0",
-      "--workers",
-      "1",
-      "--db",
-      join(dir, "data", "nms.db"),
-    ], { NMS_ADMIN_PASSWORD: "admin-password" }).spawn();
-    let stderr = "";
-    const reading = (async () => {
-      const decoder = new TextDecoder();
-      for await (const chunk of process.stderr) stderr += decoder.decode(chunk, { stream: true });
-    })();
+      "--config",
+      config,
+    ], { NMS_ADMIN_PASSWORD: "admin-password" });
+    let agentRun: ReturnType<typeof spawnCopy> | undefined;
     try {
-      await waitFor(() => stderr.includes("Listening for agents") || stderr.includes("error"), {
+      await waitFor(() => /Listening for agents|error/i.test(serve.stderr()), {
         timeoutMs: START_TIMEOUT_MS,
       });
-      assert.match(stderr, /Listening for agents/, stderr);
+      const port = /Listening for agents address=127\.0\.0\.1:(\d+)/.exec(serve.stderr())?.[1];
+      assert.ok(port, serve.stderr());
       // The console's pages come from the embedded assets.
-      const url = /Web console listening url=(\S+)/.exec(stderr)?.[1];
-      assert.ok(url, stderr);
+      const url = /Web console listening url=(\S+)/.exec(serve.stderr())?.[1];
+      assert.ok(url, serve.stderr());
       const page = await fetch(new URL("/login", url));
       assert.equal(page.status, 200);
       assert.match(await page.text(), /<html/i);
@@ -201,27 +298,66 @@ Deno.test("nms-server runs from a copy holding only what deno compile embeds", a
       const health = await fetch(new URL("/healthz", url));
       assert.equal(health.status, 200);
       await health.body?.cancel();
+      const metrics = await fetch(new URL("/metrics", url), {
+        headers: { authorization: `Basic ${btoa("admin:admin-password")}` },
+      });
+      assert.match(await metrics.text(), /^process_resident_memory_bytes \d+$/m);
+
+      // The agent, from its own copy, with a configuration file, ships a line.
+      const agentMain = "agent/main.ts";
+      const agentVersion = await run(agentDir, agent.permissions, [agentMain, "--version"]);
+      assert.match(agentVersion.stdout, /^nms-agent \S+ \(commit \S+/);
+      assert.equal((await run(agentDir, agent.permissions, [agentMain, "run", "--help"])).code, 0);
+      const followed = join(agentDir, "app.log");
+      await Deno.writeTextFile(followed, "");
+      const agentConfig = join(agentDir, "nms-agent.yaml");
+      await Deno.writeTextFile(
+        agentConfig,
+        `server: 127.0.0.1:${port}\nuser: admin\npath: [${followed}]\nstate-dir: ${
+          join(agentDir, "state")
+        }\n`,
+      );
+      agentRun = spawnCopy(agentDir, agent.permissions, [
+        agentMain,
+        "run",
+        "--config",
+        agentConfig,
+      ], { NMS_PASSWORD: "admin-password" });
+      await waitFor(() => /state=connected|error/i.test(agentRun!.stderr()), {
+        timeoutMs: START_TIMEOUT_MS,
+        message: "the agent to connect",
+      });
+      await Deno.writeTextFile(followed, "compiled permissions are enough\n", { append: true });
+      await waitFor(async () => {
+        const logs = await run(serverDir, server.permissions, [
+          serverMain,
+          "logs",
+          "--db",
+          db,
+          "--json",
+        ]);
+        return logs.stdout.includes("compiled permissions are enough");
+      }, { timeoutMs: START_TIMEOUT_MS, message: "the agent's line in the database" });
+
+      // The backup's worker, under the same permissions.
+      const backup = await run(serverDir, server.permissions, [
+        serverMain,
+        "backup",
+        join(serverDir, "copy.db"),
+        "--db",
+        db,
+      ]);
+      assert.equal(backup.code, 0, backup.stderr);
     } finally {
-      process.kill("SIGTERM");
-      await process.status;
-      await process.stdout.cancel();
-      await reading;
+      const agentCode: number | undefined = await agentRun?.stop();
+      const serverCode = await serve.stop();
+      assert.doesNotMatch(serve.stderr(), PERMISSION_ERROR, serve.stderr());
+      assert.doesNotMatch(agentRun?.stderr() ?? "", PERMISSION_ERROR, agentRun?.stderr());
+      assert.equal(serverCode, 0, serve.stderr());
+      if (agentRun) assert.equal(agentCode, 0, agentRun.stderr());
     }
   } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("nms-agent runs from a copy holding only what deno compile embeds", async () => {
-  const agent = parseCompileTask(TASKS.compile ?? "").find((c) => c.entry === "agent/main.ts");
-  assert.ok(agent, "no deno compile command for agent/main.ts");
-  const dir = await copyOf(await embedded(agent));
-  try {
-    const result = await command(dir, ["agent/main.ts", "--version"]).output();
-    const text = new TextDecoder().decode(result.stdout);
-    assert.ok(result.success, new TextDecoder().decode(result.stderr));
-    assert.match(text, /^nms-agent \S+ \(commit \S+/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(serverDir, { recursive: true });
+    await Deno.remove(agentDir, { recursive: true });
   }
 });

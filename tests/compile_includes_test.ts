@@ -46,7 +46,8 @@ function normalize(path: string): string {
 function parseCompileTask(task: string): CompileCommand[] {
   const commands: CompileCommand[] = [];
   for (const part of task.split(/&&|;/)) {
-    const words = part.trim().split(/\s+/);
+    // The shell's single quotes (around a glob such as NMS_*) are not part of a word.
+    const words = part.trim().split(/\s+/).map((word) => word.replace(/^'(.*)'$/, "$1"));
     if (words[0] !== "deno" || words[1] !== "compile") continue;
     const includes: string[] = [];
     let output = "";

@@ -89,7 +89,7 @@ Deno.test("nms-server serve --config reports every bad key with file, line and e
       "--db",
       join(dir, "x.db"),
     ]);
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 2);
     assert.equal(result.stdout, "");
     assert.deepEqual(result.stderr.trimEnd().split("\n"), [
       `nms-server: ${file}:2: unknown key "retention-dayz" (did you mean "retention-days"?)`,
@@ -171,8 +171,8 @@ Deno.test("nms-agent config check applies flag > env > file and rejects unknown 
     const bad = await runScript(AGENT_MAIN, ["run", "--config", file]);
     assert.equal(bad.code, 2);
     assert.deepEqual(bad.stderr.trimEnd().split("\n"), [
-      `nms-agent: error: ${file}:2: unknown key "sever" (did you mean "server"?)`,
-      `nms-agent: error: ${file}:3: key "heartbeat": expected seconds from 1 to 86400 (got 0)`,
+      `nms-agent: ${file}:2: unknown key "sever" (did you mean "server"?)`,
+      `nms-agent: ${file}:3: key "heartbeat": expected seconds from 1 to 86400 (got 0)`,
     ]);
   });
 });

@@ -35,7 +35,7 @@ Deno.test("nms-server serve refuses a rules file with a bad regex in one line na
     const file = join(dir, "rules.yaml");
     await Deno.writeTextFile(file, rule(100001, "broke") + rule(100002, "(unclosed"));
     const result = await cli(["serve", "--db", join(dir, "nms.db"), "--rules", file]);
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 2);
     const lines = result.stderr.trimEnd().split("\n");
     assert.equal(lines.length, 1, result.stderr);
     assert.match(

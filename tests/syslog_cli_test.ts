@@ -27,7 +27,7 @@ async function nmsServer(
   };
 }
 
-Deno.test("nms-server serve rejects an invalid --syslog-allow with one line and exit 1", async () => {
+Deno.test("nms-server serve rejects an invalid --syslog-allow with one line and exit 2", async () => {
   const dir = await Deno.makeTempDir({ prefix: "nms-syslog-cli-" });
   try {
     const result = await nmsServer(
@@ -43,7 +43,7 @@ Deno.test("nms-server serve rejects an invalid --syslog-allow with one line and 
       "--syslog-allow",
       "10.0.0.0/8,192.168.0.0/33",
     );
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 2);
     assert.match(result.stderr, /^nms-server: .*Invalid network "192\.168\.0\.0\/33".*\n$/);
     assert.equal(result.stderr.split("\n").length, 2);
   } finally {
@@ -55,7 +55,7 @@ Deno.test("nms-server serve refuses --syslog-tls without --tls-cert and --tls-ke
   const dir = await Deno.makeTempDir({ prefix: "nms-syslog-cli-" });
   try {
     const result = await nmsServer("serve", "--db", join(dir, "nms.db"), "--syslog-tls", "0");
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 2);
     assert.equal(result.stderr, "nms-server: --syslog-tls needs --tls-cert and --tls-key\n");
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -39,7 +39,7 @@ export function agentVersionLine(): string {
 export interface AgentOpsContext {
   /** Writes one line to stdout. */
   readonly out: (text: string) => void;
-  /** Writes one error line to stderr (`nms-agent: error: ...`). */
+  /** Writes one error line to stderr (`nms-agent: ...`). */
   readonly error: (text: string) => void;
   /** Builds a fresh program, so `config check` can parse `run`'s flags without running it. */
   readonly rebuild: () => CommandUnknownOpts;

@@ -21,6 +21,7 @@ import { writeStderrRaw, writeStdoutLine, writeStdoutRaw } from "../log.ts";
 import { addAgentOps, agentVersionLine } from "./ops.ts";
 import {
   type AgentRunFlags,
+  ERROR_PREFIX,
   EXIT_FAILURE,
   EXIT_OK,
   EXIT_USAGE,
@@ -111,7 +112,17 @@ export function buildProgram(
     .name("nms-agent")
     .description("Follows log files and ships new lines to an NMS server.")
     .exitOverride()
-    .configureOutput({ writeOut: writeStdoutRaw, writeErr: writeStderrRaw })
+    .configureOutput({
+      writeOut: writeStdoutRaw,
+      writeErr: writeStderrRaw,
+      // One line with the agent's prefix, as reportError() writes, pointing at --help.
+      outputError: (text, write) =>
+        write(
+          `${ERROR_PREFIX}${
+            text.trim().replace(/^error: /, "").replace(/\s*\n\s*/g, " ")
+          } (see --help)\n`,
+        ),
+    })
     .showSuggestionAfterError(true);
 
   program.command("version")

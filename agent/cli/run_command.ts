@@ -38,17 +38,20 @@ export interface AgentRunFlags extends RawRunFlags {
   readonly config?: string;
 }
 
+/** The prefix of every error line of the agent, as `nms-server: ` for the server. */
+export const ERROR_PREFIX = "nms-agent: ";
+
 /**
  * Writes one error line of the agent on stderr.
  *
- * @param message The error, without the `nms-agent: error: ` prefix.
+ * @param message The error, without the `nms-agent: ` prefix.
  * @example
  * ```ts
- * reportError("Missing --server <host:port>"); // nms-agent: error: Missing --server <host:port>
+ * reportError("Missing --server <host:port>"); // nms-agent: Missing --server <host:port>
  * ```
  */
 export function reportError(message: string): void {
-  writeStderrLine(`nms-agent: error: ${message}`);
+  writeStderrLine(`${ERROR_PREFIX}${message}`);
 }
 
 /**

@@ -10,6 +10,7 @@ import { FAIL, type FailReason, formatAckLine } from "../../protocol/mod.ts";
 import { CLOSE_GRACE_MS, TIMEOUT_CHECK_INTERVAL_MS } from "./connection_limits.ts";
 import { MAX_PRE_LOGIN_CONNECTIONS_PER_ADDRESS, PreLoginBudget } from "./pre_login.ts";
 import { WarnThrottle } from "../warn_throttle.ts";
+import { AcceptHealth } from "../accept_health.ts";
 
 /** Where connections come from: a `Deno.Listener`, or a listener of `server/agent_port/tls.ts`. */
 export interface ConnectionSource {
@@ -35,6 +36,7 @@ export class Listener {
   /** One line per kind of refusal or misbehaviour a minute, however many clients. */
   readonly #warnings: WarnThrottle;
   readonly #connections = new Set<Connection>();
+  readonly #health = new AcceptHealth();
   #stopped = false;
   /** Open connections per client IP (connection limits). */
   readonly #perIp = new Map<string, number>();
@@ -132,6 +134,11 @@ export class Listener {
     done.finally(() => this.#refusing.delete(done));
   }
 
+  /** Whether the accept loop serves: its last accepts did not all fail (`/healthz`). */
+  get accepting(): boolean {
+    return this.#health.ok;
+  }
+
   /** Accepts until {@linkcode stop}; never rejects. */
   async run(): Promise<void> {
     const limits = this.#ctx.limits;
@@ -150,8 +157,10 @@ export class Listener {
       let conn: ByteConn;
       try {
         conn = await this.#listener.accept();
+        this.#health.accepted();
       } catch (error) {
         if (this.#stopped) return;
+        this.#health.failed();
         // EMFILE and friends: log, breathe, keep serving the others.
         this.#ctx.log.error("Accept failed", { error: (error as Error).message });
         await new Promise((resolve) => setTimeout(resolve, 100));

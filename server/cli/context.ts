@@ -27,8 +27,22 @@ export interface CliContext {
   readonly stdin: ReadableStream<Uint8Array>;
 }
 
-/** A mistake of the user: printed as one line, exit code 1. */
+/** Exit code of a command that did what it was asked. */
+export const EXIT_OK = 0;
+/** Exit code of a valid command that could not be done (no database, no such user, port in use). */
+export const EXIT_FAILURE = 1;
+/**
+ * Exit code of a usage error: an unknown command or flag, a bad or missing
+ * value (from a flag, an environment variable or the configuration file),
+ * flags that do not go together, a file a flag names that cannot be read.
+ */
+export const EXIT_USAGE = 2;
+
+/** A mistake on the command line (or in its environment or configuration file): one line, exit 2. */
 export class UsageError extends Error {}
+
+/** A valid command that could not be done: one line, exit 1. */
+export class CommandError extends Error {}
 
 /**
  * `--db`, as `serve` has it.
@@ -66,7 +80,7 @@ export function storeOf(options: { db: string; store?: string | undefined }): st
  * @param url A store URL or SQLite path.
  * @param work What to do.
  * @returns What `work` returns.
- * @throws {UsageError} When there is no SQLite database at the path.
+ * @throws {CommandError} When there is no SQLite database at the path.
  */
 export async function withStore<T>(url: string, work: (store: Store) => Promise<T>): Promise<T> {
   const location = parseStoreUrl(url);
@@ -74,7 +88,7 @@ export async function withStore<T>(url: string, work: (store: Store) => Promise<
     try {
       await Deno.stat(location.path);
     } catch {
-      throw new UsageError(
+      throw new CommandError(
         `No database at ${location.path} (start the server once, or pass --db or --store)`,
       );
     }

@@ -22,7 +22,11 @@ const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
  * ```
  */
 export function printable(text: string): string {
-  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return text.replace(CONTROL, hex);
+}
+
+function hex(c: string): string {
+  return `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
 }
 
 /**
@@ -82,8 +86,11 @@ export function parseSince(text: string, now: number): number | undefined {
  * ```
  */
 export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
-  return [line(header), ...rows.map((r) => line(r.map(printable)))].join("\n");
+  // Escape first, then measure: an escaped control character takes four
+  // columns. A tab or a line feed would break the columns too.
+  const cells = [header, ...rows].map((r) => r.map((c) => printable(c).replace(/[\t\n]/g, hex)));
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  const line = (row: string[]) =>
+    row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
+  return cells.map(line).join("\n");
 }

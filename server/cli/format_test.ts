@@ -110,3 +110,19 @@ Deno.test("table() escapes control characters in cells", () => {
   assert.ok(lines[1]!.startsWith("bob\\x1b[2J"), lines[1]);
   assert.ok(lines[1]!.endsWith("viewer\\x07"), lines[1]);
 });
+
+Deno.test("table() keeps columns aligned when a cell holds escaped control characters", () => {
+  const text = table(["HOST", "OS"], [["evil\x1b[2Jhost", "Linux"], ["web\t01", "BSD"], [
+    "a",
+    "x",
+  ]]);
+  assert.equal(
+    text,
+    [
+      "HOST             OS",
+      "evil\\x1b[2Jhost  Linux",
+      "web\\x0901        BSD",
+      "a                x",
+    ].join("\n"),
+  );
+});

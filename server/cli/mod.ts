@@ -8,5 +8,12 @@
  */
 
 export { buildProgram, runCli } from "./program.ts";
-export { type CliContext, UsageError } from "./context.ts";
+export {
+  type CliContext,
+  CommandError,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  UsageError,
+} from "./context.ts";
 export { SERVER_COMMIT, SERVER_VERSION, versionLine } from "./version.ts";

@@ -14,6 +14,7 @@ import {
   Option,
 } from "@commander-js/extra-typings";
 import { formatByteSize } from "../byte_size.ts";
+import { formatDuration, type Progress, type StartProgress } from "../../common/progress.ts";
 import {
   applyConfigValues,
   ConfigFileError,
@@ -24,7 +25,7 @@ import {
   readConfigFile,
 } from "../../common/mod.ts";
 import { backupSqliteFile, parseStoreUrl } from "../store/mod.ts";
-import { dbOption } from "./context.ts";
+import { dbOption, UsageError } from "./context.ts";
 
 /** Environment variable naming the configuration file when `--config` is absent. */
 export const CONFIG_ENV = "NMS_CONFIG";
@@ -42,10 +43,12 @@ export interface OpsCommandContext {
   readonly rebuild: () => CommandUnknownOpts;
   /** Reads an environment variable. */
   readonly env: (name: string) => string | undefined;
+  /** Shows the progress of long work (`backup`) on a terminal. */
+  readonly progress: StartProgress;
 }
 
-/** A mistake of the user, printed as one line. */
-export class OpsCommandError extends Error {}
+/** A mistake on the command line of an operations command: one line, exit 2. */
+export class OpsCommandError extends UsageError {}
 
 function leafCommands(command: CommandUnknownOpts): CommandUnknownOpts[] {
   return command.commands.length === 0
@@ -105,8 +108,25 @@ export function addOpsCommands(program: CommandUnknownOpts, context: OpsCommandC
           "backup copies SQLite databases: for PostgreSQL use pg_dump (docs/PRODUCTION.md)",
         );
       }
-      const bytes = await backupSqliteFile(location.path, file);
-      context.out(`Backed up ${location.path} to ${file} (${formatByteSize(bytes)})`);
+      const started = performance.now();
+      let progress: Progress | undefined;
+      let bytes: number;
+      try {
+        bytes = await backupSqliteFile(location.path, file, (done, expected) => {
+          progress ??= context.progress(`Backing up ${location.path}`, "bytes", expected);
+          progress.update(done);
+        });
+      } catch (error) {
+        progress?.abandon();
+        throw error;
+      }
+      progress ??= context.progress(`Backing up ${location.path}`, "bytes");
+      progress.finish(bytes);
+      context.out(
+        `Backed up ${location.path} to ${file} (${formatByteSize(bytes)} in ${
+          formatDuration((performance.now() - started) / 1000)
+        })`,
+      );
     });
 
   // --config on serve and on every command that opens the store.
@@ -124,7 +144,7 @@ export function addOpsCommands(program: CommandUnknownOpts, context: OpsCommandC
     } catch (error) {
       if (!(error instanceof ConfigFileError)) throw error;
       for (const line of error.errors) context.err(line);
-      throw new CommanderError(1, "commander.invalidConfig", error.message);
+      throw new CommanderError(2, "commander.invalidConfig", error.message);
     }
     applyConfigValues(action, values, action === serve ? undefined : STORE_ATTRIBUTES);
   });

@@ -7,10 +7,12 @@
  */
 
 import { Command, type CommandUnknownOpts } from "@commander-js/extra-typings";
-import { StoreError } from "../store/mod.ts";
 import {
   type CliContext,
   dbOption,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
   storeOf,
   storeOption,
   UsageError,
@@ -25,6 +27,27 @@ import { addSecurityCommands } from "./security_commands.ts";
 import { addServeCommand } from "./serve.ts";
 import { addUserCommands } from "./user_commands.ts";
 import { versionLine } from "./version.ts";
+import { Progress, progressMode, type StartProgress } from "../../common/progress.ts";
+
+/**
+ * Progress of a command's long work: redrawn on stderr when it is a terminal;
+ * otherwise nothing until the command prints its result line, which gives the
+ * size and the time taken.
+ *
+ * @param context The process's stderr.
+ * @returns The factory the commands use.
+ */
+function cliProgress(context: CliContext): StartProgress {
+  const terminal = context.stderrIsTerminal;
+  return (label, unit, total) =>
+    new Progress({
+      label,
+      unit,
+      total,
+      mode: progressMode(terminal),
+      write: terminal ? context.writeErr : () => {},
+    });
+}
 
 /**
  * Builds the nms-server program.
@@ -59,6 +82,7 @@ export function buildProgram(context: CliContext): Command {
     withStore: (options, work) => withStore(storeOf(options), work),
     actor: context.actor,
     out: context.out,
+    progress: cliProgress(context),
   });
   addQueryCommands(program, context);
   addCheckCommand(program, context);
@@ -66,6 +90,7 @@ export function buildProgram(context: CliContext): Command {
   // Last: it adds --config to every command defined before.
   addOpsCommands(program as unknown as CommandUnknownOpts, {
     out: context.out,
+    progress: cliProgress(context),
     err: (text) => context.writeErr(`nms-server: ${printable(text)}\n`),
     rebuild: () => buildProgram(context) as unknown as CommandUnknownOpts,
     env: context.env,
@@ -74,7 +99,9 @@ export function buildProgram(context: CliContext): Command {
 }
 
 /**
- * Runs the command line.
+ * Runs the command line. Exit codes: 0 done, 1 a valid command that could
+ * not be done ({@linkcode CommandError} and any other failure), 2 a usage
+ * error (commander's own, {@linkcode UsageError}).
  *
  * @param args Command-line arguments, without the program name.
  * @param context Output, environment and who is acting.
@@ -93,17 +120,15 @@ export async function runCli(args: string[], context: CliContext): Promise<numbe
   override(program);
   try {
     await program.parseAsync(args, { from: "user" });
-    return 0;
+    return EXIT_OK;
   } catch (error) {
-    const code = (error as { exitCode?: number; code?: string }).exitCode;
-    if (typeof code === "number" && (error as { code?: string }).code?.startsWith("commander.")) {
-      return code;
+    const commander = error as { exitCode?: number; code?: string };
+    if (typeof commander.exitCode === "number" && commander.code?.startsWith("commander.")) {
+      // Help and --version end with 0; commander has printed every other one as a usage error.
+      return commander.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    const message =
-      error instanceof StoreError || error instanceof UsageError || error instanceof Error
-        ? error.message
-        : String(error);
+    const message = error instanceof Error ? error.message : String(error);
     context.writeErr(`nms-server: ${printable(message)}\n`);
-    return 1;
+    return error instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
   }
 }

@@ -7,10 +7,15 @@
  * @module
  */
 
-import { type Command, Option } from "@commander-js/extra-typings";
-import { DEFAULT_HEARTBEAT_SECONDS, GAP_EVENT_PREFIX } from "../../protocol/mod.ts";
+import { type Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import {
+  DEFAULT_HEARTBEAT_SECONDS,
+  GAP_EVENT_PREFIX,
+  SEVERITY_KEYWORDS,
+  severityByName,
+} from "../../protocol/mod.ts";
 import { agentStatus } from "../agent_status.ts";
-import { integerArg } from "../config.ts";
+import { decimalArg, integerArg } from "../config.ts";
 import { EVENT_FLAGS, type EventRecord } from "../store/mod.ts";
 import { DEFAULT_SOURCE_SILENT_AFTER_SECONDS, sourceStatus } from "../syslog/mod.ts";
 import { alertsTable } from "./alerts_table.ts";
@@ -30,17 +35,30 @@ const FOLLOW_POLL_MS = 250;
 /** Events `logs --follow` reads per poll; a full read polls again at once. */
 const FOLLOW_READ_LIMIT = 1000;
 
-/** The value of `--since`, or a usage error naming what it takes. */
-function since(value: string | undefined): number | undefined {
+/** The value of `--since` or `--until`, or a usage error naming what it takes. */
+function since(value: string | undefined, flag = "--since"): number | undefined {
   if (value === undefined) return undefined;
   const ms = parseSince(value, Date.now());
   if (ms === undefined) {
     throw new UsageError(
-      `Invalid --since ${JSON.stringify(value)}: use 30s, 15m, 2h, 7d or an ISO date`,
+      `Invalid ${flag} ${JSON.stringify(value)}: use 30s, 15m, 2h, 7d or an ISO date`,
     );
   }
   return ms;
 }
+
+/** The value of `--severity`: that severity or worse, by name or number, as the API takes it. */
+function severityArg(value: string): number {
+  const text = value.trim().toLowerCase();
+  const n = /^[0-7]$/.test(text) ? Number(text) : severityByName(text);
+  if (n === undefined) {
+    throw new InvalidArgumentError(`expected 0-7 or one of ${SEVERITY_KEYWORDS.join(", ")}`);
+  }
+  return n;
+}
+
+/** How `logs` prints events: one line each for people, or one JSON object each (NDJSON). */
+const LOG_OUTPUTS = ["text", "ndjson"] as const;
 
 /**
  * Adds `agents`, `sources`, `alerts` and `logs` to the program.
@@ -60,7 +78,7 @@ export function addQueryCommands(program: Command, context: CliContext): void {
     .addOption(storeOption())
     .addOption(
       new Option("--heartbeat <seconds>", "heartbeat interval the agents use").env("NMS_HEARTBEAT")
-        .argParser(integerArg(1, 86400)).default(DEFAULT_HEARTBEAT_SECONDS),
+        .argParser(decimalArg(1, 86400)).default(DEFAULT_HEARTBEAT_SECONDS),
     )
     .option("--json", "print JSON instead of a table")
     .action(async (options) => {
@@ -159,20 +177,41 @@ export function addQueryCommands(program: Command, context: CliContext): void {
     .option("--host <host>", "only this host")
     .option("--program <name>", "only this program")
     .option("--grep <text>", "only messages containing this text (literally)")
-    .option("--since <when>", "only events after this: 30s, 15m, 2h, 7d or an ISO date")
+    .option("--since <when>", "only events from this time: 30s, 15m, 2h, 7d or an ISO date")
+    .option("--until <when>", "only events before this time: 30s, 15m, 2h, 7d or an ISO date")
+    .addOption(
+      new Option(
+        "--severity <level>",
+        `only events this severe or worse: 0-7 or ${SEVERITY_KEYWORDS.join(", ")}`,
+      ).argParser(severityArg),
+    )
     .addOption(
       new Option("-n, --limit <n>", "most events printed").argParser(integerArg(1, 10_000))
         .default(50),
     )
     .option("-f, --follow", "keep printing new events until interrupted")
     .option("--gaps", "only gap events: lines agents could not deliver (docs/DELIVERY.md)")
+    .addOption(
+      new Option("-o, --output <format>", "text: one line per event; ndjson: one JSON object each")
+        .choices(LOG_OUTPUTS).default("text" as const),
+    )
+    .addOption(new Option("--json", "the same as --output ndjson").implies({ output: "ndjson" }))
     .action(async (options) => {
       const sinceMs = since(options.since);
+      const untilMs = since(options.until, "--until");
+      if (untilMs !== undefined && options.follow) {
+        throw new UsageError("--until and --follow do not go together");
+      }
+      const print = options.output === "ndjson"
+        ? (e: EventRecord) => out(JSON.stringify(e))
+        : (e: EventRecord) => out(formatEvent(e));
       const filter = {
         ...(options.host === undefined ? {} : { host: options.host }),
         ...(options.program === undefined ? {} : { program: options.program }),
         ...(options.grep === undefined ? {} : { contains: options.grep }),
         ...(sinceMs === undefined ? {} : { sinceMs }),
+        ...(untilMs === undefined ? {} : { untilMs }),
+        ...(options.severity === undefined ? {} : { maxSeverity: options.severity }),
         // --gaps: gap events carry this text; the flag check below drops look-alikes.
         ...(options.gaps && options.grep === undefined ? { contains: GAP_EVENT_PREFIX } : {}),
       };
@@ -180,7 +219,7 @@ export function addQueryCommands(program: Command, context: CliContext): void {
       const shown = (e: EventRecord) => !options.gaps || (e.flags & EVENT_FLAGS.gap) !== 0;
       await withStore(storeOf(options), async (store) => {
         const events = (await store.queryEvents({ ...filter, limit: options.limit })).filter(shown);
-        events.reverse().forEach((e) => out(formatEvent(e)));
+        events.reverse().forEach(print);
         if (!options.follow) return;
         let last = events.at(-1)?.id ?? (await store.queryEvents({ limit: 1 }))[0]?.id ?? 0;
         let running = true;
@@ -193,7 +232,7 @@ export function addQueryCommands(program: Command, context: CliContext): void {
             afterId: last,
             limit: FOLLOW_READ_LIMIT,
           });
-          for (const e of fresh) if (shown(e)) out(formatEvent(e));
+          for (const e of fresh) if (shown(e)) print(e);
           last = fresh.at(-1)?.id ?? last;
           if (fresh.length < FOLLOW_READ_LIMIT) {
             await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { UsageError } from "./context.ts";
+
 /** Longest password accepted, in characters. */
 const MAX_PASSWORD_CHARS = 1024;
 
@@ -14,7 +16,7 @@ const MAX_PASSWORD_CHARS = 1024;
  *
  * @param options The file, and the prompt text.
  * @returns The password, without its trailing newline.
- * @throws {Error} When it is empty, too long, or the file cannot be read.
+ * @throws {UsageError} When it is empty, too long, or the file cannot be read.
  * @example
  * ```ts
  * const password = await readPassword({ file: "/run/secrets/nms" });
@@ -28,16 +30,18 @@ export async function readPassword(
     try {
       password = (await Deno.readTextFile(options.file)).split(/\r?\n/)[0] ?? "";
     } catch (error) {
-      throw new Error(`Cannot read password file ${options.file}: ${(error as Error).message}`);
+      throw new UsageError(
+        `Cannot read password file ${options.file}: ${(error as Error).message}`,
+      );
     }
   } else if (Deno.stdin.isTerminal()) {
     password = await promptHidden(options.prompt ?? "Password: ");
   } else {
     password = await firstLineOfStdin();
   }
-  if (password.length === 0) throw new Error("Password is empty");
+  if (password.length === 0) throw new UsageError("Password is empty");
   if (password.length > MAX_PASSWORD_CHARS) {
-    throw new Error(`Password is longer than ${MAX_PASSWORD_CHARS} characters`);
+    throw new UsageError(`Password is longer than ${MAX_PASSWORD_CHARS} characters`);
   }
   return password;
 }

@@ -21,6 +21,7 @@ import {
   StoreError,
 } from "../store/mod.ts";
 import { printable, table } from "./format.ts";
+import { formatDuration, type StartProgress } from "../../common/progress.ts";
 
 /** What the security commands need from program.ts. */
 export interface SecurityCommandContext {
@@ -35,6 +36,8 @@ export interface SecurityCommandContext {
   readonly actor: string;
   /** Writes one line to stdout. */
   readonly out: (text: string) => void;
+  /** Shows the progress of long work on stderr when it is a terminal (common/progress.ts). */
+  readonly progress: StartProgress;
 }
 
 /** A mistake of the user, printed as one line. */
@@ -259,9 +262,14 @@ export function addSecurityCommands(
     const users = readPaperUsers(file);
     await ctx.withStore(opts, async (store) => {
       let imported = 0;
-      for (const { username, password } of users) {
+      // Each password costs a scrypt hash (about 0.1 s): show the progress.
+      const progress = ctx.progress(`Importing users from ${file}`, "users", users.length);
+      // Said after the progress line, which they would break.
+      const skipped: string[] = [];
+      for (const [i, { username, password }] of users.entries()) {
+        progress.update(i);
         if (!isValidUserName(username) || password.length === 0) {
-          ctx.out(
+          skipped.push(
             `Skipped ${JSON.stringify(printable(username))}: invalid user name or empty password`,
           );
           continue;
@@ -270,9 +278,10 @@ export function addSecurityCommands(
           await store.createUser(username, await hashPassword(password), opts.role);
         } catch (error) {
           if (error instanceof StoreError && error.code === "conflict") {
-            ctx.out(`Skipped ${username}: a user with that name exists`);
+            skipped.push(`Skipped ${username}: a user with that name exists`);
             continue;
           }
+          progress.abandon();
           throw error;
         }
         imported++;
@@ -288,8 +297,12 @@ export function addSecurityCommands(
           `User ${username} (${opts.role}) imported from the paper's database by ${ctx.actor}`,
         );
       }
+      progress.finish(users.length);
+      for (const line of skipped) ctx.out(line);
       ctx.out(
-        `Imported ${imported} of ${users.length} users; their passwords are now scrypt hashes`,
+        `Imported ${imported} of ${users.length} users in ${
+          formatDuration(progress.elapsedSeconds)
+        }; their passwords are now scrypt hashes`,
       );
     });
   });

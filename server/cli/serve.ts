@@ -13,7 +13,7 @@ import { createLogger } from "../log.ts";
 import { loadRulesFile, webhookUrl } from "../rules/mod.ts";
 import { startServer } from "../server.ts";
 import { DEFAULT_SYSLOG_ALLOW } from "../syslog/mod.ts";
-import { type CliContext, UsageError } from "./context.ts";
+import { type CliContext, CommandError, UsageError } from "./context.ts";
 
 /** Addresses on which a plain-text listener is not worth a warning. */
 const LOOPBACK_HOSTS: readonly string[] = ["127.0.0.1", "::1", "localhost"];
@@ -50,6 +50,15 @@ async function readTlsFiles(
 export function addServeCommand(program: Command, context: CliContext): void {
   const serve = program.command("serve").description("Run the collector");
   for (const option of serveOptions()) serve.addOption(option);
+  serve.addHelpText(
+    "after",
+    `
+Environment (besides each option's own variable above):
+  ${ADMIN_PASSWORD_ENV}   password of the user admin created on first start; when unset, a
+                       random one is written to <data dir>/initial-admin-password (mode 0600)
+
+Exit codes: 0 stopped by SIGINT or SIGTERM, 1 cannot run (e.g. port in use), 2 usage error.`,
+  );
   serve.action(async (parsed) => {
     await serveWith(parsed as unknown as ServeFlags, context);
   });
@@ -113,6 +122,7 @@ async function serveWith(options: ServeFlags, context: CliContext): Promise<void
       log,
       adminPassword: context.env(ADMIN_PASSWORD_ENV),
       showGeneratedPassword: context.stderrIsTerminal,
+      logIsTerminal: context.stderrIsTerminal,
       signal: controller.signal,
       ...(options.workers === undefined ? {} : { workers: options.workers }),
       syslogUdpPort: options.syslogUdp,
@@ -133,12 +143,12 @@ async function serveWith(options: ServeFlags, context: CliContext): Promise<void
     });
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) {
-      throw new UsageError(
+      throw new CommandError(
         `Port ${options.port} (agents) or ${options.httpPort} (web console) is already in use`,
       );
     }
     if (error instanceof Deno.errors.PermissionDenied) {
-      throw new UsageError(`Not allowed to listen on port ${options.port} (${error.message})`);
+      throw new CommandError(`Not allowed to listen on port ${options.port} (${error.message})`);
     }
     throw error;
   }

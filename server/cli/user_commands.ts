@@ -11,6 +11,7 @@ import { hashPassword } from "../auth/mod.ts";
 import { isValidUserName, type Role, ROLES, USER_NAME_RULE } from "../store/mod.ts";
 import {
   type CliContext,
+  CommandError,
   dbOption,
   storeOf,
   storeOption,
@@ -88,7 +89,9 @@ export function addUserCommands(program: Command, context: CliContext): Command 
       });
       const hash = await hashPassword(password);
       await withStore(storeOf(options), async (store) => {
-        if (!await store.setPasswordHash(name, hash)) throw new UsageError(`No user named ${name}`);
+        if (!await store.setPasswordHash(name, hash)) {
+          throw new CommandError(`No user named ${name}`);
+        }
         await audit(
           store,
           { at: Date.now(), actor, action: "user.passwd", target: name, detail: null },
@@ -117,7 +120,7 @@ export function addUserCommands(program: Command, context: CliContext): Command 
     .addOption(storeOption())
     .action(async (name, options) => {
       await withStore(storeOf(options), async (store) => {
-        if (!await store.removeUser(name)) throw new UsageError(`No user named ${name}`);
+        if (!await store.removeUser(name)) throw new CommandError(`No user named ${name}`);
         await audit(
           store,
           { at: Date.now(), actor, action: "user.remove", target: name, detail: null },

@@ -40,6 +40,7 @@ async function withHandler(
     recordLoginEvents: (_ip, login) =>
       events.push(...login.map(({ severity, message }) => ({ severity, message }))),
     databaseIntegrity: () => ({ status: "skipped" }),
+    components: () => ({ writer: true, listeners: {} }),
     log: silentLogger,
     shutdownSignal: new AbortController().signal,
     now: Date.now,

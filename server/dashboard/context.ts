@@ -6,7 +6,8 @@
  */
 
 import type { Logger } from "../log.ts";
-import type { ServerMetrics } from "../metrics.ts";
+import type { ServerMetrics, WebhookCounts } from "../metrics.ts";
+import type { SyslogStats } from "../syslog/stats.ts";
 import type { Store, UserRecord } from "../store/store.ts";
 import type { LiveHub } from "./live_stream.ts";
 import type { LoginThrottle } from "./login_throttle.ts";
@@ -23,12 +24,24 @@ import type { StatsCollector } from "./stats_collector.ts";
  */
 export type SecurityEventInput = Omit<StoredSecurityEvent, "at">;
 
-/** Gauges owned by the protocol side of the server. */
+/** Gauges and counters owned by the ingest side of the server, read at scrape time. */
 export interface ProtocolGauges {
   /** Event batches queued or in progress in the worker pool. */
   readonly queueDepth: number;
   /** Open agent connections. */
   readonly connections: number;
+  /** Counters of the syslog receiver; absent when the console runs without one. */
+  readonly syslog?: SyslogStats;
+  /** Counters of the alert webhook; absent when none is configured. */
+  readonly webhook?: WebhookCounts | undefined;
+}
+
+/** Liveness of the parts ingest depends on, for `/healthz`. */
+export interface ComponentHealth {
+  /** Whether the writer worker runs (it has not died). */
+  readonly writer: boolean;
+  /** Whether each listener accepts, by name (`agents`, `syslog-udp`, `syslog-tcp`, `syslog-tls`). */
+  readonly listeners: Readonly<Record<string, boolean>>;
 }
 
 /** The server parts shared by all console routes. */
@@ -59,6 +72,8 @@ export interface DashboardContext {
   readonly recordLoginEvents: (ip: string, events: readonly LoginEvent[]) => void;
   /** What the start-up integrity check of the database found (`/healthz`). */
   readonly databaseIntegrity: () => IntegrityState;
+  /** Whether the writer and the listeners are alive (`/healthz`). */
+  readonly components: () => ComponentHealth;
   readonly log: Logger;
   /** Aborted when the server shuts down: long responses (exports) end early. */
   readonly shutdownSignal: AbortSignal;

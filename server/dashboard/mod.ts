@@ -19,7 +19,12 @@ import { ServerMetrics } from "../metrics.ts";
 import type { Store } from "../store/store.ts";
 import { DEFAULT_HEARTBEAT_SECONDS } from "../../protocol/mod.ts";
 import { createDashboardHandler } from "./api.ts";
-import type { DashboardContext, ProtocolGauges, SecurityEventInput } from "./context.ts";
+import type {
+  ComponentHealth,
+  DashboardContext,
+  ProtocolGauges,
+  SecurityEventInput,
+} from "./context.ts";
 import { type LiveAlertSource, LiveHub } from "./live_stream.ts";
 import { LoginThrottle } from "./login_throttle.ts";
 import { Lockout } from "../auth/lockout.ts";
@@ -31,7 +36,12 @@ import { StatsCollector } from "./stats_collector.ts";
 import { startCredentialRecheck } from "./credential_recheck.ts";
 
 export { createDashboardHandler } from "./api.ts";
-export type { DashboardContext, ProtocolGauges, SecurityEventInput } from "./context.ts";
+export type {
+  ComponentHealth,
+  DashboardContext,
+  ProtocolGauges,
+  SecurityEventInput,
+} from "./context.ts";
 export { type AgentView, consoleAgentStatus } from "./agent_view.ts";
 
 /** HTTP port of the console unless told otherwise. */
@@ -95,6 +105,11 @@ export interface DashboardOptions {
    * @default {always "skipped"}
    */
   readonly databaseIntegrity?: () => IntegrityState;
+  /**
+   * Whether the writer and the listeners are alive, for `/healthz`.
+   * @default {always alive, no listeners}
+   */
+  readonly components?: () => ComponentHealth;
   /** Session expiry and clock. */
   readonly sessions?: SessionStoreOptions;
   /**
@@ -199,6 +214,7 @@ export function startDashboard(options: DashboardOptions): Promise<Dashboard> {
       else for (const event of events) recordSecurityEvent(event);
     },
     databaseIntegrity: options.databaseIntegrity ?? (() => ({ status: "skipped" })),
+    components: options.components ?? (() => ({ writer: true, listeners: {} })),
     log,
     shutdownSignal: shutdownController.signal,
     now: Date.now,

@@ -67,13 +67,15 @@ export function getStats(req: RouteRequest, ctx: DashboardContext): Response {
 }
 
 /**
- * `GET /healthz`: 200 while the server runs and its database answers; 503
- * `degraded` when the start-up integrity check found damage, which only an
- * operator can repair (docs/PRODUCTION.md).
+ * `GET /healthz`: 200 while the server runs, its database answers, its
+ * writer worker is alive and every listener accepts; 503 `unavailable`
+ * naming what fails otherwise. 503 `degraded` when the start-up integrity
+ * check found damage, which only an operator can repair (docs/PRODUCTION.md).
  *
  * @param _req The request.
  * @param ctx The console context.
- * @returns `{status: "ok", integrity}`, or 503 with `{status: "degraded", integrity, problems}`.
+ * @returns `{status: "ok", integrity, writer, listeners}`, or 503 with
+ *   `{status: "unavailable" | "degraded", ..., problems}`.
  * @example
  * ```ts
  * await health(req, ctx);
@@ -81,19 +83,36 @@ export function getStats(req: RouteRequest, ctx: DashboardContext): Response {
  */
 export async function health(_req: RouteRequest, ctx: DashboardContext): Promise<Response> {
   const integrity = ctx.databaseIntegrity();
-  if (integrity.status === "corrupt") {
+  const components = ctx.components();
+  const listeners = Object.fromEntries(
+    Object.entries(components.listeners).map(([name, ok]) => [name, ok ? "ok" : "failing"]),
+  );
+  const parts = {
+    integrity: integrity.status,
+    writer: components.writer ? "ok" : "failing",
+    listeners,
+  };
+  const problems: string[] = [];
+  if (!components.writer) problems.push("The writer worker has stopped: nothing can be stored");
+  for (const [name, ok] of Object.entries(components.listeners)) {
+    if (!ok) problems.push(`The ${name} listener cannot accept connections`);
+  }
+  if (problems.length === 0 && integrity.status === "corrupt") {
     return json({
       status: "degraded",
-      integrity: integrity.status,
+      ...parts,
       problems: integrity.problems.slice(0, 5),
     }, { status: 503 });
   }
   try {
     await ctx.store.queryEvents({ limit: 1 });
-    return json({ status: "ok", integrity: integrity.status });
   } catch {
-    return problem(503, "Database unavailable");
+    problems.push("Database unavailable");
   }
+  if (problems.length > 0) {
+    return json({ status: "unavailable", ...parts, problems }, { status: 503 });
+  }
+  return json({ status: "ok", ...parts });
 }
 
 /**
@@ -121,14 +140,18 @@ export async function metrics(_req: RouteRequest, ctx: DashboardContext): Promis
     byStatus[view.status] = (byStatus[view.status] ?? 0) + 1;
   }
   const protocol = ctx.protocolGauges();
+  const textIndexLag = await ctx.store.textIndexLag?.().catch(() => undefined);
   const text = ctx.metrics.render({
     queueDepth: protocol.queueDepth,
     connections: protocol.connections,
     agentsByStatus: byStatus,
     liveClients: ctx.live.clients,
     sessions: ctx.sessions.size,
+    ...(protocol.syslog ? { syslog: protocol.syslog } : {}),
+    textIndexLag,
+    webhook: protocol.webhook,
   });
-  // Database size and the oldest event kept (issue 10, storage_routes.ts).
+  // Database size and the oldest event kept (storage_routes.ts).
   return new Response(text + await storageMetrics(ctx), {
     headers: { "content-type": PROMETHEUS_CONTENT_TYPE },
   });

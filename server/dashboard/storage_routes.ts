@@ -1,5 +1,5 @@
 /**
- * Storage figures for the console (issue 10): the oldest event retention has
+ * Storage figures for the console: the oldest event retention has
  * kept and the size of the database, shown beside the statistics.
  *
  * @module
@@ -63,7 +63,7 @@ export async function storageMetrics(ctx: DashboardContext): Promise<string> {
   gauge("nms_db_file_bytes", "Size of the database file.", info.fileBytes);
   gauge("nms_db_used_bytes", "Bytes the data takes in the database file.", info.usedBytes);
   gauge(
-    "nms_oldest_event_received_seconds",
+    "nms_oldest_event_received_timestamp_seconds",
     "Receive time of the oldest event kept (Unix time).",
     info.oldestReceivedAt === null ? null : Math.floor(info.oldestReceivedAt / 1000),
   );

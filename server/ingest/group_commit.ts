@@ -43,10 +43,16 @@ export const GROUP_COMMIT_MAX_ROWS = 20_000;
 
 /** Where a {@linkcode GroupCommit} reports; the writer worker posts each to the main thread. */
 export interface GroupCommitSink {
-  /** Pool batches of a group, after its COMMIT (or its failure). */
-  committed(results: BatchCommit[]): void;
-  /** The writer's own jobs: node changes and retention passes. */
-  done(results: WriteResult[]): void;
+  /**
+   * Pool batches of a group, after its COMMIT (or its failure), and the
+   * seconds the group took (its transaction and node changes).
+   */
+  committed(results: BatchCommit[], seconds?: number): void;
+  /**
+   * The writer's own jobs: node changes and retention passes; `seconds` when
+   * they end a group that had no pool batch.
+   */
+  done(results: WriteResult[], seconds?: number): void;
   /** Alerts a group raised or folded. */
   alerts(notices: AlertNotice[]): void;
   /** Something the server should log. */
@@ -230,6 +236,7 @@ export class GroupCommit {
     this.#textIndexBound.endRun();
     const committed: BatchCommit[] = [];
     let rows = 0;
+    const started = performance.now();
     if (events.length > 0) {
       // The pipeline of this group, even if a rules reload replaces it meanwhile.
       const pipeline = this.#alerts;
@@ -259,9 +266,10 @@ export class GroupCommit {
     }
     const done: WriteResult[] = [];
     for (const write of writes) done.push(await this.#apply(write));
+    const seconds = (performance.now() - started) / 1000;
     this.#checkpointer?.request();
-    if (committed.length > 0) this.#sink.committed(committed);
-    if (done.length > 0) this.#sink.done(done);
+    if (committed.length > 0) this.#sink.committed(committed, seconds);
+    if (done.length > 0) this.#sink.done(done, committed.length > 0 ? undefined : seconds);
     // After the ACKs: a load longer than the lag bound waits for indexing here.
     await keepTextIndexLagBounded(this.#store, rows, this.#textIndexBound).catch(() => {
       // Retried after the next commit; searches scan what the index lacks.

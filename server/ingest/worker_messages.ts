@@ -196,10 +196,16 @@ export type WriterReply =
   | { readonly kind: "loaded" }
   | { readonly kind: "ready" }
   | { readonly kind: "init-failed"; readonly message: string }
-  /** Pool batches of the last group commit. */
-  | { readonly kind: "committed"; readonly results: BatchCommit[] }
-  /** The writer's own jobs. */
-  | { readonly kind: "done"; readonly results: WriteResult[] }
+  /**
+   * Pool batches of the last group commit, with the seconds the group took in
+   * the writer (its transaction and node changes), for `/metrics`.
+   */
+  | { readonly kind: "committed"; readonly results: BatchCommit[]; readonly seconds?: number }
+  /**
+   * The writer's own jobs; `seconds` as for `committed` when they end a group
+   * commit that had no pool batch (node changes only).
+   */
+  | { readonly kind: "done"; readonly results: WriteResult[]; readonly seconds?: number }
   /** Alerts raised or folded by the last group commit (server/rules/). */
   | { readonly kind: "alerts"; readonly notices: AlertNotice[] }
   /** Something the server should log, e.g. alerts that could not be stored. */

@@ -57,6 +57,8 @@ export interface WriterOptions {
   readonly onAlerts?: (notices: AlertNotice[]) => void;
   /** Called when the writer dies or reports a problem; the server logs it. */
   readonly onWorkerError?: (message: string) => void;
+  /** Called with the seconds each group commit took in the writer (for `/metrics`). */
+  readonly onCommit?: (seconds: number) => void;
 }
 
 /** Who hears about the commits of pool batches: the worker pool. */
@@ -87,7 +89,9 @@ export class Writer {
   readonly #pending = new Map<number, Pending>();
   readonly #onError: (message: string) => void;
   readonly #onAlerts: (notices: AlertNotice[]) => void;
+  readonly #onCommit: (seconds: number) => void;
   #listener: CommitListener | null = null;
+  #failed = false;
   #nextJob = 1;
   #closed = false;
   #onIdle?: () => void;
@@ -97,6 +101,12 @@ export class Writer {
     this.#worker = worker;
     this.#onError = options.onWorkerError ?? (() => {});
     this.#onAlerts = options.onAlerts ?? (() => {});
+    this.#onCommit = options.onCommit ?? (() => {});
+  }
+
+  /** Whether the writer worker runs: false once it has died or been closed (`/healthz`). */
+  get alive(): boolean {
+    return !this.#failed && !this.#closed;
   }
 
   /**
@@ -133,6 +143,7 @@ export class Writer {
     this.#worker.onmessage = (event: MessageEvent<WriterReply>) => this.#onReply(event.data);
     this.#worker.onerror = (event) => {
       event.preventDefault();
+      this.#failed = true;
       this.#onError(`Writer worker failed: ${event.message}; failing every job in progress`);
       // Nothing it held was committed or acknowledged: clients send it again.
       for (const jobId of [...this.#pending.keys()]) {
@@ -145,9 +156,11 @@ export class Writer {
   #onReply(reply: WriterReply): void {
     switch (reply.kind) {
       case "committed":
+        if (reply.seconds !== undefined) this.#onCommit(reply.seconds);
         this.#listener?.committed(reply.results);
         return;
       case "done":
+        if (reply.seconds !== undefined) this.#onCommit(reply.seconds);
         for (const result of reply.results) this.#settleResult(result);
         return;
       case "closed":
@@ -280,6 +293,11 @@ export class Writer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#failed) {
+      // A dead worker answers nothing: its jobs have already failed.
+      this.#worker.terminate();
+      return;
+    }
     if (this.#pending.size > 0) await new Promise<void>((resolve) => this.#onIdle = resolve);
     const closed = new Promise<void>((resolve) => this.#onClosed = resolve);
     this.#worker.postMessage({ kind: "shutdown" } satisfies WriterRequest);

@@ -46,8 +46,10 @@ async function open(request: Extract<WriterRequest, { kind: "init" }>): Promise<
     checkpointer = new Checkpointer(file, (message) => reply({ kind: "warning", message }));
   }
   commit = new GroupCommit(store, {
-    committed: (results) => reply({ kind: "committed", results }),
-    done: (results) => reply({ kind: "done", results }),
+    committed: (results, seconds) =>
+      reply({ kind: "committed", results, ...(seconds === undefined ? {} : { seconds }) }),
+    done: (results, seconds) =>
+      reply({ kind: "done", results, ...(seconds === undefined ? {} : { seconds }) }),
     alerts: (notices) => reply({ kind: "alerts", notices }),
     warning: (message) => reply({ kind: "warning", message }),
   }, { textIndexLag: request.textIndexLag, checkpointer });

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { StartProgress } from "../../common/progress.ts";
 import { redactUrl } from "./_postgres_url.ts";
 import { openPostgresStore } from "./postgres_store.ts";
 import { openSqliteStore, type SyncMode } from "./sqlite_store.ts";
@@ -28,6 +29,11 @@ export interface OpenStoreOptions {
    * @default {0}
    */
   idleTimeoutSeconds?: number;
+  /**
+   * Shows the progress of long work while opening: the copy SQLite takes before a migration.
+   * @default {none}
+   */
+  progress?: StartProgress;
 }
 
 /** Which backend a store URL names. */
@@ -91,7 +97,10 @@ export function parseStoreUrl(url: string): ParsedStoreUrl {
 export function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   const parsed = parseStoreUrl(url);
   if (parsed.kind === "sqlite") {
-    return openSqliteStore(parsed.path, options.sync ? { sync: options.sync } : {});
+    return openSqliteStore(parsed.path, {
+      ...(options.sync ? { sync: options.sync } : {}),
+      ...(options.progress ? { progress: options.progress } : {}),
+    });
   }
   return openPostgresStore(parsed.url, {
     ...(options.sync ? { sync: options.sync } : {}),

@@ -1,6 +1,6 @@
 /**
  * Upkeep of the SQLite database: bounded retention steps, incremental
- * vacuum, size figures, consistent online backups (`VACUUM INTO`) and the copy
+ * vacuum, size figures, consistent online backups (SQLite's backup, in a worker) and the copy
  * taken before a schema migration. `sqlite_store.ts` delegates to these; the
  * CLI's `nms-server backup` calls {@linkcode backupSqliteFile}.
  *
@@ -24,6 +24,67 @@ const MAX_ALERTS_PER_STEP = 1_000;
 
 /** How long a backup waits for a writer's lock before failing, in ms. */
 const BACKUP_BUSY_TIMEOUT_MS = 10_000;
+
+/** How often the size of a copy being written is read for its progress, in ms. */
+const BACKUP_PROGRESS_POLL_MS = 200;
+
+/** Receives the progress of a copy: bytes written so far and the expected size. */
+export type CopyProgress = (copiedBytes: number, expectedBytes: number) => void;
+
+/**
+ * Copies a database file in a worker of its own (SQLite's online backup, in
+ * one step: a consistent snapshot while writers go on), so the calling thread
+ * can report the copy's growth meanwhile. The expected size is the source's
+ * file size (`page_count` pages), which the copy reaches when done.
+ *
+ * @param source The database file.
+ * @param target Where the copy goes; must not exist.
+ * @param onProgress Told the size of the copy as it grows.
+ * @returns Resolves when the copy is complete.
+ * @throws {Error} When SQLite cannot make the copy.
+ * @example
+ * ```ts
+ * await copyDatabase("nms.db", "nms-copy.db", (done, total) => console.log(done, total));
+ * ```
+ */
+export async function copyDatabase(
+  source: string,
+  target: string,
+  onProgress: CopyProgress = () => {},
+): Promise<void> {
+  let expected = 0;
+  try {
+    const db = new DatabaseSync(source, { readOnly: true });
+    try {
+      expected = pragmaNumber(db, "page_count") * pragmaNumber(db, "page_size");
+    } finally {
+      db.close();
+    }
+  } catch {
+    // No estimate: progress shows bytes without a total.
+  }
+  const worker = new Worker(new URL("./backup_worker.ts", import.meta.url).href, {
+    type: "module",
+    name: "backup_worker",
+  });
+  const poll = setInterval(() => {
+    Deno.stat(target).then((info) => onProgress(info.size, expected), () => {});
+  }, BACKUP_PROGRESS_POLL_MS);
+  try {
+    const outcome = await new Promise<{ ok: boolean; message?: string }>((resolve) => {
+      worker.onmessage = (event) => resolve(event.data);
+      worker.onerror = (event) => {
+        event.preventDefault();
+        resolve({ ok: false, message: event.message });
+      };
+      worker.postMessage({ source, target });
+    });
+    if (!outcome.ok) throw new Error(outcome.message ?? "the copy failed");
+  } finally {
+    clearInterval(poll);
+    worker.terminate();
+  }
+}
 
 /** `PRAGMA auto_vacuum` value of incremental mode. */
 const AUTO_VACUUM_INCREMENTAL = 2;
@@ -181,6 +242,7 @@ async function exists(path: string): Promise<boolean> {
  *
  * @param db An open database, outside a transaction.
  * @param target Path of the copy; must not exist.
+ * @param copy Writes the copy to a temporary path; by default `VACUUM INTO` on `db`.
  * @returns Size of the copy in bytes.
  * @throws {StoreError} With code `conflict` when `target` exists.
  * @example
@@ -188,7 +250,13 @@ async function exists(path: string): Promise<boolean> {
  * await backupSqlite(db, "/var/backups/nms-2025-01-01.db");
  * ```
  */
-export async function backupSqlite(db: DatabaseSync, target: string): Promise<number> {
+export async function backupSqlite(
+  db: DatabaseSync,
+  target: string,
+  copy: (temp: string) => Promise<void> | void = (temp) => {
+    db.prepare("VACUUM INTO ?").run(temp);
+  },
+): Promise<number> {
   if (await exists(target)) {
     throw new StoreError(`Cannot back up to ${target}: the file exists`, "conflict");
   }
@@ -197,7 +265,7 @@ export async function backupSqlite(db: DatabaseSync, target: string): Promise<nu
     `.${target.split("/").at(-1)}.tmp-${crypto.randomUUID().slice(0, 8)}`,
   );
   try {
-    db.prepare("VACUUM INTO ?").run(temp);
+    await copy(temp);
     if (Deno.build.os !== "windows") await Deno.chmod(temp, 0o600);
     // link() fails when target appeared meanwhile: never overwrite.
     await Deno.link(temp, target);
@@ -218,6 +286,7 @@ export async function backupSqlite(db: DatabaseSync, target: string): Promise<nu
  *
  * @param path The database file.
  * @param target Path of the copy; must not exist.
+ * @param onProgress Told the size of the copy as it grows, and the expected size.
  * @returns Size of the copy in bytes.
  * @throws {StoreError} When the database cannot be opened or `target` exists.
  * @example
@@ -225,7 +294,11 @@ export async function backupSqlite(db: DatabaseSync, target: string): Promise<nu
  * await backupSqliteFile("./data/nms.db", "./nms-backup.db");
  * ```
  */
-export async function backupSqliteFile(path: string, target: string): Promise<number> {
+export async function backupSqliteFile(
+  path: string,
+  target: string,
+  onProgress?: CopyProgress,
+): Promise<number> {
   if (!await exists(path)) throw new StoreError(`No database at ${path}`, "not_found");
   let db: DatabaseSync;
   try {
@@ -235,9 +308,64 @@ export async function backupSqliteFile(path: string, target: string): Promise<nu
   }
   try {
     db.exec(`PRAGMA busy_timeout = ${BACKUP_BUSY_TIMEOUT_MS}`);
-    return await backupSqlite(db, target);
+    // The copy runs in a worker, so this thread can show its progress.
+    return await backupSqlite(db, target, (temp) => copyDatabase(path, temp, onProgress));
   } finally {
     db.close();
+  }
+}
+
+/**
+ * The path of the copy taken before migrating a database from `version`:
+ * `<db>.bak-v<version>`, with a time suffix if that exists.
+ *
+ * @param path The database file.
+ * @param version Its schema version.
+ * @returns A path that does not exist yet.
+ */
+function migrationBackupPath(path: string, version: number): string {
+  const target = `${path}.bak-v${version}`;
+  try {
+    Deno.lstatSync(target);
+    return `${target}-${new Date().toISOString().replace(/[:.]/g, "")}`;
+  } catch {
+    return target; // Absent: use the plain name.
+  }
+}
+
+/**
+ * Copies a database before its schema is migrated, as
+ * {@linkcode backupBeforeMigration} does, but in a worker, so the caller can
+ * show progress: what `openSqliteStore()` does when it can wait.
+ *
+ * @param path The database file, not yet migrated.
+ * @param version Its schema version.
+ * @param onProgress Told the size of the copy as it grows.
+ * @returns The path of the copy and its size.
+ * @throws {StoreError} When the copy cannot be written: no migration without a backup.
+ * @example
+ * ```ts
+ * await backupBeforeMigrationAsync("./data/nms.db", 3);
+ * ```
+ */
+export async function backupBeforeMigrationAsync(
+  path: string,
+  version: number,
+  onProgress?: CopyProgress,
+): Promise<{ path: string; bytes: number }> {
+  const target = migrationBackupPath(path, version);
+  try {
+    await copyDatabase(path, target, onProgress);
+    if (Deno.build.os !== "windows") await Deno.chmod(target, 0o600);
+    return { path: target, bytes: (await Deno.stat(target)).size };
+  } catch (error) {
+    await Deno.remove(target).catch(() => {});
+    throw new StoreError(
+      `Cannot back up ${path} to ${target} before migrating its schema from version ${version}: ${
+        errorMessage(error)
+      }`,
+      "invalid",
+    );
   }
 }
 
@@ -257,13 +385,7 @@ export async function backupSqliteFile(path: string, target: string): Promise<nu
 export function backupBeforeMigration(db: DatabaseSync, version: number): string {
   const path = db.location();
   if (path === null) return "";
-  let target = `${path}.bak-v${version}`;
-  try {
-    Deno.lstatSync(target);
-    target = `${target}-${new Date().toISOString().replace(/[:.]/g, "")}`;
-  } catch {
-    // Absent: use the plain name.
-  }
+  const target = migrationBackupPath(path, version);
   try {
     db.prepare("VACUUM INTO ?").run(target);
     if (Deno.build.os !== "windows") Deno.chmodSync(target, 0o600);

@@ -13,7 +13,14 @@ import { transaction } from "./transaction.ts";
 import { nullableNumber, toAgent, toAlert, toEvent, toSource, toUser } from "./_rows.ts";
 import type { SecurityStore } from "./security_store.ts";
 import { SqliteSecurityStore } from "./sqlite_security_store.ts";
-import { backupBeforeMigration, pruneSqlite, sqliteStorageInfo } from "./sqlite_maintenance.ts";
+import type { StartProgress } from "../../common/progress.ts";
+import {
+  backupBeforeMigration,
+  backupBeforeMigrationAsync,
+  pruneSqlite,
+  sqliteStorageInfo,
+  usedBytes,
+} from "./sqlite_maintenance.ts";
 import { INDEXED_TEXT_SQL } from "./sqlite_text_index.ts";
 import type { PrunePolicy, PruneStep, StorageInfo } from "./store.ts";
 import { checkUserName } from "./user_name.ts";
@@ -60,6 +67,17 @@ export interface SqliteStoreOptions {
    * @default {5000}
    */
   busyTimeoutMs?: number;
+  /**
+   * Shows the progress of the copy taken before a schema migration.
+   * @default {none}
+   */
+  progress?: StartProgress;
+}
+
+/** Options of the store's constructor: {@linkcode SqliteStoreOptions} and what opening did. */
+interface ConstructorOptions extends SqliteStoreOptions {
+  /** The schema version already copied before migrating (by `openSqliteStore()`). */
+  backedUpVersion?: number;
 }
 
 /** Columns written per event, in insert order. */
@@ -166,7 +184,30 @@ export async function openSqliteStore(
   } catch (error) {
     throw new StoreError(`Cannot open database ${path}: ${errorMessage(error)}`, "invalid");
   }
-  return new SqliteStore(db, options);
+  // An upgrade copies the file first: in a worker, so its progress can be shown.
+  const version = Number((db.prepare("PRAGMA user_version").get() as Row).user_version);
+  let backedUpVersion: number | undefined;
+  if (path !== ":memory:" && version > 0 && version < SQLITE_MIGRATIONS.length) {
+    const progress = options.progress?.(
+      `Backing up ${path} before migrating its schema from version ${version}`,
+      "bytes",
+      usedBytes(db),
+    );
+    try {
+      const copy = await backupBeforeMigrationAsync(
+        path,
+        version,
+        (done) => progress?.update(done),
+      );
+      progress?.finish(copy.bytes);
+      backedUpVersion = version;
+    } catch (error) {
+      progress?.abandon();
+      db.close();
+      throw error;
+    }
+  }
+  return new SqliteStore(db, { ...options, ...(backedUpVersion ? { backedUpVersion } : {}) });
 }
 
 class SqliteStore implements Store {
@@ -183,8 +224,10 @@ class SqliteStore implements Store {
   #closed = false;
   /** The `synchronous` mode of event commits. */
   readonly #sync: "FULL" | "NORMAL";
+  readonly #backedUpVersion: number | undefined;
 
-  constructor(db: DatabaseSync, options: SqliteStoreOptions) {
+  constructor(db: DatabaseSync, options: ConstructorOptions) {
+    this.#backedUpVersion = options.backedUpVersion;
     this.#db = db;
     db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     // Both must come before the first table is created (no-ops on an existing
@@ -279,7 +322,7 @@ class SqliteStore implements Store {
     }
     if (version === SQLITE_MIGRATIONS.length) return;
     // Upgrades keep a copy of the older schema's file: <db>.bak-v<version>.
-    if (version > 0) backupBeforeMigration(this.#db, version);
+    if (version > 0 && version !== this.#backedUpVersion) backupBeforeMigration(this.#db, version);
     transaction(this.#db, () => {
       for (let i = version; i < SQLITE_MIGRATIONS.length; i++) {
         this.#db.exec(SQLITE_MIGRATIONS[i]!.sql);

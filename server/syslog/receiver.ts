@@ -81,6 +81,12 @@ export interface SyslogReceiver {
    */
   stats(): SyslogStats;
   /**
+   * Whether each running listener accepts (`/healthz`).
+   *
+   * @returns By name: `syslog-udp`, `syslog-tcp`, `syslog-tls`; empty when none runs.
+   */
+  health(): Record<string, boolean>;
+  /**
    * Stops every listener; messages already received are still stored.
    *
    * @returns Resolves when they are committed. Idempotent.
@@ -244,6 +250,11 @@ export function startSyslogReceiver(options: SyslogReceiverOptions): Promise<Sys
     addrs,
     allow,
     stats: () => ({ ...stats }),
+    health: () => ({
+      ...(udp ? { "syslog-udp": udp.accepting } : {}),
+      ...(tcp ? { "syslog-tcp": tcp.accepting } : {}),
+      ...(tls ? { "syslog-tls": tls.accepting } : {}),
+    }),
     stop() {
       stopping ??= (async () => {
         await Promise.all([udp?.stop(), tcp?.stop(), tls?.stop()]);

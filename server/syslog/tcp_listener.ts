@@ -12,6 +12,7 @@ import type { SyslogContext } from "./batch_sender.ts";
 import { SyslogConnection } from "./tcp_connection.ts";
 import type { WarnThrottle } from "../warn_throttle.ts";
 import { addressKey } from "../address_key.ts";
+import { AcceptHealth } from "../accept_health.ts";
 
 /**
  * Open syslog connections per listener. Each holds a read buffer and up to
@@ -77,6 +78,7 @@ export class TcpSyslogListener {
   readonly #perAddress = new Map<string, number>();
   readonly #limits: SyslogConnectionLimits;
   #idleCheck: ReturnType<typeof setInterval> | undefined;
+  readonly #health = new AcceptHealth();
   #stopped = false;
 
   /**
@@ -99,6 +101,11 @@ export class TcpSyslogListener {
     return this.#listener.addr as Deno.NetAddr;
   }
 
+  /** Whether the accept loop serves: its last accepts did not all fail (`/healthz`). */
+  get accepting(): boolean {
+    return this.#health.ok;
+  }
+
   /** Open connections. */
   get connections(): number {
     return this.#connections.size;
@@ -118,8 +125,10 @@ export class TcpSyslogListener {
       let conn: Deno.Conn;
       try {
         conn = await this.#listener.accept();
+        this.#health.accepted();
       } catch (error) {
         if (this.#stopped) return;
+        this.#health.failed();
         log.error("Syslog accept failed", {
           transport: this.#transport,
           error: (error as Error).message,

@@ -11,6 +11,7 @@ import type { AllowList } from "./allow_list.ts";
 import { SyslogBatchSender, type SyslogContext } from "./batch_sender.ts";
 import { MAX_SYSLOG_BATCH_MESSAGES, SyslogBatch } from "./syslog_batch.ts";
 import { WarnThrottle } from "../warn_throttle.ts";
+import { AcceptHealth } from "../accept_health.ts";
 
 /**
  * Receive buffer, in bytes: larger than any UDP payload (65,507 bytes over
@@ -125,6 +126,7 @@ export class UdpSyslogListener {
   readonly #maxQueued: number;
   /** The running pump, which sends queued batches to the pool. */
   #pumping: Promise<void> | null = null;
+  readonly #health = new AcceptHealth();
   #stopped = false;
   #running: Promise<void> = Promise.resolve();
 
@@ -154,6 +156,11 @@ export class UdpSyslogListener {
    *
    * @returns Resolves when the socket is closed.
    */
+  /** Whether the receive loop serves: its last receives did not all fail (`/healthz`). */
+  get accepting(): boolean {
+    return this.#health.ok;
+  }
+
   run(): Promise<void> {
     this.#running = this.#run();
     return this.#running;
@@ -167,8 +174,10 @@ export class UdpSyslogListener {
       let remote: Deno.Addr;
       try {
         [data, remote] = await this.#socket.receive(buffer);
+        this.#health.accepted();
       } catch (error) {
         if (this.#stopped) break;
+        this.#health.failed();
         this.#ctx.log.error("Syslog UDP receive failed", { error: (error as Error).message });
         await new Promise((resolve) => setTimeout(resolve, RECEIVE_ERROR_PAUSE_MS));
         continue;

@@ -37,7 +37,7 @@ Deno.test("a regex V8's linear-time engine cannot run is refused in one line", a
     const file = join(dir, "rules.yaml");
     await Deno.writeTextFile(file, rule(100001, "(a|a)+$") + rule(100002, "^(a+){1,50}$"));
     const result = await runScript(MAIN, ["serve", "--db", join(dir, "nms.db"), "--rules", file]);
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 2);
     const lines = result.stderr.trimEnd().split("\n");
     assert.equal(lines.length, 1, result.stderr);
     assert.match(

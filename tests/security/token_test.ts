@@ -121,7 +121,7 @@ Deno.test("nms-server user add refuses a name starting with @, and user role cha
     const file = join(dir, "pw");
     await Deno.writeTextFile(file, "a long password\n");
     const bad = await cli(["user", "add", "@token", "--password-file", file, "--db", srv.dbPath]);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2);
     assert.match(bad.stderr, /Invalid user name "@token"/);
     const add = await cli(["user", "add", "erin", "--password-file", file, "--db", srv.dbPath]);
     assert.equal(add.code, 0, add.stderr);

@@ -53,7 +53,7 @@ Deno.test("a user name starting with @ is refused by the console API, the CLI, t
     const file = join(dir, "pw");
     await Deno.writeTextFile(file, "a long password\n");
     const add = await cli(["user", "add", "@ops", "--password-file", file, "--db", srv.dbPath]);
-    assert.equal(add.code, 1);
+    assert.equal(add.code, 2);
     assert.match(add.stderr, /Invalid user name "@ops"/);
     // The paper's database: plaintext users, one of them posing as a token login.
     const paper = join(dir, "paper.db");
