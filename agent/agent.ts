@@ -25,7 +25,7 @@ import { Backoff, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from "./b
 import { Checkpoints, DEFAULT_STATE_SAVE_INTERVAL_MS } from "./checkpoint/mod.ts";
 import type { ClientTls } from "./client.ts";
 import { type Clock, SYSTEM_CLOCK } from "./clock.ts";
-import { DEFAULT_POLL_INTERVAL_MS } from "./follow/mod.ts";
+import { DEFAULT_MAX_OPEN_FILES, DEFAULT_POLL_INTERVAL_MS } from "./follow/mod.ts";
 import { type HostInfo, readHostInfo } from "./host_info.ts";
 import { DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_MAX_IN_FLIGHT_LINES } from "./limits.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -44,6 +44,7 @@ import {
 } from "./sources/mod.ts";
 
 export { DEFAULT_STATE_SAVE_INTERVAL_MS } from "./checkpoint/mod.ts";
+export { DEFAULT_MAX_OPEN_FILES } from "./follow/mod.ts";
 export {
   BACKOFF_RESET_AFTER_MS,
   BYE_TIMEOUT_MS,
@@ -118,10 +119,18 @@ export interface RunAgentOptions {
    */
   ackTimeoutMs?: number;
   /**
-   * Fallback poll interval of the file followers, in milliseconds.
+   * Poll interval of rotated files, least interval of the backstop sweep of
+   * one followed file and of a glob's rescan, in milliseconds.
    * @default {DEFAULT_POLL_INTERVAL_MS} (1 s)
    */
   pollIntervalMs?: number;
+  /**
+   * Most followed files kept open at once while their path still names them;
+   * the least recently read are closed and opened again when they change.
+   * Rotated files being read to their end stay open beyond it.
+   * @default {DEFAULT_MAX_OPEN_FILES} (512)
+   */
+  maxOpenFiles?: number;
   /**
    * Least time between state file writes, in milliseconds.
    * @default {DEFAULT_STATE_SAVE_INTERVAL_MS} (200 ms)
@@ -212,6 +221,12 @@ export interface AgentStats {
   readonly rotations: number;
   /** State file writes. */
   readonly stateSaves: number;
+  /** Bytes written to the state files (whole state and changes). */
+  readonly stateBytesWritten: number;
+  /** fsync and fdatasync calls made for the state files. */
+  readonly stateSyncs: number;
+  /** Followed files open now while their path names them (within `maxOpenFiles`). */
+  readonly openFiles: number;
   /** Lines dropped by the filter (`--include`, `--exclude-line`, `--min-severity`). */
   readonly linesFiltered: number;
   /** Files followed now (literal paths and glob matches). */
@@ -273,6 +288,7 @@ export class Agent implements AgentHandle {
     const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.#sources = new Sources({
       pollIntervalMs,
+      maxOpenFiles: options.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES,
       startAtEnd: options.startAtEnd ?? true,
       exclude: options.exclude ?? [],
       filter: options.filter,
@@ -288,6 +304,7 @@ export class Agent implements AgentHandle {
       logger: log,
     }, {
       fileStates: () => this.#sources.fileStates(),
+      changedFileStates: (saved) => this.#sources.changedFileStates(saved),
       journalCursor: () => this.#sources.journalCursor,
     });
     this.#session = new Session({
@@ -358,6 +375,9 @@ export class Agent implements AgentHandle {
       truncations: sources.truncations,
       rotations: sources.rotations,
       stateSaves: this.#checkpoints.saves,
+      stateBytesWritten: this.#checkpoints.writes.bytesWritten,
+      stateSyncs: this.#checkpoints.writes.syncs,
+      openFiles: sources.openFiles,
       linesFiltered: sources.linesFiltered,
       followedFiles: sources.followedFiles,
       journalEntries: sources.journalEntries,
@@ -432,7 +452,8 @@ export class Agent implements AgentHandle {
     this.#stopController.abort();
     this.#setState("stopping");
     this.#checkpoints.stop();
-    await this.#checkpoints.saveNow();
+    // Whole, so the state file alone holds everything after a clean stop.
+    await this.#checkpoints.saveNow(true);
     await this.#sources.close();
     this.#setState("stopped");
     if (fatal !== undefined) this.#rejectDone(fatal);
@@ -472,6 +493,10 @@ function validateOptions(options: RunAgentOptions): void {
     ["ackTimeoutMs", options.ackTimeoutMs],
     ["pollIntervalMs", options.pollIntervalMs],
   ];
+  const maxOpenFiles = options.maxOpenFiles;
+  if (maxOpenFiles !== undefined && !(Number.isInteger(maxOpenFiles) && maxOpenFiles >= 1)) {
+    throw new RangeError(`Cannot start the agent: invalid maxOpenFiles ${maxOpenFiles}`);
+  }
   for (const [name, value] of positive) {
     if (value !== undefined && !(value > 0 && Number.isFinite(value))) {
       throw new RangeError(`Cannot start the agent: invalid ${name} ${value}`);

@@ -13,7 +13,8 @@ import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT } from "../protocol/mod.ts";
 import { errorMessage } from "../common/error_message.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogLevel } from "./log.ts";
 import { DEFAULT_METRICS_HOSTNAME } from "./metrics_server.ts";
-import { parseSeverityName } from "./sources/mod.ts";
+import { globProblem, parseSeverityName } from "./sources/mod.ts";
+import { DEFAULT_MAX_OPEN_FILES } from "./follow/mod.ts";
 
 /** Environment variable holding the password when `--password-file` is not given. */
 export const PASSWORD_ENV = "NMS_PASSWORD";
@@ -35,6 +36,8 @@ export const MAX_HEARTBEAT_SECONDS = 86_400;
 export const MAX_SERVERS = 16;
 /** Longest `--include` / `--exclude-line` regular expression, in characters. */
 export const MAX_FILTER_PATTERN_CHARS = 1_000;
+/** Largest accepted `--max-open-files`: more than any process may hold. */
+export const MAX_MAX_OPEN_FILES = 1_000_000;
 
 /** One flag of `nms-agent run`. */
 export interface FlagSpec {
@@ -97,6 +100,23 @@ export function heartbeatProblem(value: string): string | undefined {
 }
 
 /**
+ * Why a `--max-open-files` value is invalid.
+ *
+ * @param value The value as given.
+ * @returns `expected ...`, or undefined when valid.
+ * @example
+ * ```ts
+ * maxOpenFilesProblem("512"); // undefined
+ * maxOpenFilesProblem("0"); // "expected an integer from 1 to 1000000"
+ * ```
+ */
+export function maxOpenFilesProblem(value: string): string | undefined {
+  return /^\d{1,7}$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_MAX_OPEN_FILES
+    ? undefined
+    : `expected an integer from 1 to ${MAX_MAX_OPEN_FILES}`;
+}
+
+/**
  * The flags of `nms-agent run`. A flag's environment variable is read by the
  * agent's own hook (cli/program.ts), which words a bad value as
  * `... from env 'NMS_X' is invalid: <why>`.
@@ -119,7 +139,8 @@ export const RUN_FLAGS = {
     flags: "--path <file>",
     help:
       "log file to follow (repeat for more files); existing files are followed from their end. " +
-      "A quoted glob such as '/var/log/*.log' follows every match, and files that match later from their start",
+      "A quoted glob such as '/var/log/*.log' follows every match, and files that match later from their start; " +
+      "'{a,b}' are alternatives and '**' (a whole path component) any number of directories",
     repeat: "list",
   },
   stateDir: {
@@ -193,6 +214,15 @@ export const RUN_FLAGS = {
     flags: "--exclude-line <regex>",
     help: "do not send lines matching this regular expression (repeatable)",
     repeat: "list",
+  },
+  maxOpenFiles: {
+    flags: "--max-open-files <count>",
+    help: "most followed files kept open at once; the least recently read are closed, " +
+      "and opened again by path when they change (rotated files being read stay open beyond it)",
+    default: String(DEFAULT_MAX_OPEN_FILES),
+    unit: "files",
+    env: "NMS_MAX_OPEN_FILES",
+    problem: maxOpenFilesProblem,
   },
   minSeverity: {
     flags: "--min-severity <level>",
@@ -281,6 +311,7 @@ export interface RawRunFlags {
   readonly include?: readonly string[];
   readonly excludeLine?: readonly string[];
   readonly minSeverity?: string;
+  readonly maxOpenFiles?: string;
 }
 
 /** Validated configuration of `nms-agent run`. */
@@ -311,6 +342,8 @@ export interface AgentConfig {
   readonly journal: { readonly units: readonly string[] } | undefined;
   /** Line filter, or undefined when no filter flag is given. */
   readonly filter: AgentFilterConfig | undefined;
+  /** Most followed files open at once while their path still names them. */
+  readonly maxOpenFiles: number;
 }
 
 /** The agent's line filter. */
@@ -542,6 +575,17 @@ export async function buildAgentConfig(
     if (path.length === 0 || path.includes("\0")) {
       throw new ConfigError(`Invalid --path ${JSON.stringify(path)}`);
     }
+    const problem = globProblem(path);
+    if (problem !== undefined) {
+      throw new ConfigError(`Invalid --path ${JSON.stringify(path)}: ${problem}`);
+    }
+  }
+  const maxOpenFilesText = flags.maxOpenFiles ?? RUN_FLAGS.maxOpenFiles.default;
+  const maxOpenFilesWrong = maxOpenFilesProblem(maxOpenFilesText);
+  if (maxOpenFilesWrong !== undefined) {
+    throw new ConfigError(
+      `Invalid --max-open-files ${JSON.stringify(maxOpenFilesText)}: ${maxOpenFilesWrong}`,
+    );
   }
   const heartbeatText = flags.heartbeat ?? RUN_FLAGS.heartbeat.default;
   const heartbeatWrong = heartbeatProblem(heartbeatText);
@@ -586,6 +630,7 @@ export async function buildAgentConfig(
     exclude: checkExcludes(flags.exclude ?? []),
     journal: journal ? { units: checkUnits(journalUnits) } : undefined,
     filter: buildFilter(flags),
+    maxOpenFiles: Number(maxOpenFilesText),
   };
 }
 
@@ -624,6 +669,10 @@ function checkExcludes(patterns: readonly string[]): string[] {
   for (const pattern of patterns) {
     if (pattern.length === 0 || pattern.includes("\0")) {
       throw new ConfigError(`Invalid --exclude ${JSON.stringify(pattern)}`);
+    }
+    const problem = globProblem(pattern);
+    if (problem !== undefined) {
+      throw new ConfigError(`Invalid --exclude ${JSON.stringify(pattern)}: ${problem}`);
     }
   }
   return [...patterns];

@@ -56,6 +56,7 @@ Deno.test("buildAgentConfig() takes the password from NMS_PASSWORD when no file 
   assert.equal(config.heartbeatSeconds, 30);
   assert.equal(config.logLevel, "info");
   assert.equal(config.stateDir, undefined);
+  assert.equal(config.maxOpenFiles, 512);
 });
 
 Deno.test("buildAgentConfig() reports each invalid value as a ConfigError naming the flag", async () => {
@@ -68,6 +69,10 @@ Deno.test("buildAgentConfig() reports each invalid value as a ConfigError naming
     [{ ...base, heartbeat: "0" }, /Invalid --heartbeat/, env],
     [{ ...base, heartbeat: "ten" }, /Invalid --heartbeat/, env],
     [{ ...base, logLevel: "loud" }, /Invalid --log-level/, env],
+    [{ ...base, maxOpenFiles: "0" }, /Invalid --max-open-files "0": expected an integer/, env],
+    [{ ...base, path: ["/var/log/**.log"] }, /Invalid --path .*whole path component/, env],
+    [{ ...base, exclude: ["**.gz"] }, /Invalid --exclude .*whole path component/, env],
+    [{ ...base, path: ["/{a,b}{c,d}{e,f}{g,h}{i,j}{k,l}{m,n}{o,p}{q,r}"] }, /more than 256/, env],
     [base, /Missing password/, noEnv],
   ];
   for (const [flags, expected, getEnv] of cases) {

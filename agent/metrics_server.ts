@@ -114,6 +114,24 @@ export function renderAgentMetrics(stats: AgentStats, files: readonly FileLag[])
       one(stats.followedFiles),
     )
     .metric(
+      "nms_agent_open_files",
+      "gauge",
+      "Followed files open now while their path names them (at most --max-open-files).",
+      one(stats.openFiles),
+    )
+    .metric(
+      "nms_agent_state_written_bytes_total",
+      "counter",
+      "Bytes written to the state files (whole state and changes).",
+      one(stats.stateBytesWritten),
+    )
+    .metric(
+      "nms_agent_state_syncs_total",
+      "counter",
+      "fsync and fdatasync calls made for the state files.",
+      one(stats.stateSyncs),
+    )
+    .metric(
       "nms_agent_lines_in_flight",
       "gauge",
       "Lines sent and not yet acknowledged.",

@@ -32,6 +32,7 @@ export {
   type RunAgentOptions,
 } from "./agent.ts";
 export { BYE_TIMEOUT_MS, DEFAULT_ACK_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS } from "./session.ts";
+export { DEFAULT_MAX_OPEN_FILES } from "./follow/mod.ts";
 export { AccessDeniedError, type ClientTls } from "./client.ts";
 export type { LineFilterOptions } from "./sources/mod.ts";
 export {

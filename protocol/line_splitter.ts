@@ -58,6 +58,9 @@ export interface LineSplitterOptions {
 
 const LF = 10;
 const CR = 13;
+/** Size of the buffer first taken for a partial line, in bytes; it doubles as needed. */
+const FIRST_CARRY_BYTES = 4096;
+const NO_CARRY = new Uint8Array(0);
 
 /**
  * Splits a byte stream into lines at `\n`, accepting `\r\n`.
@@ -73,8 +76,9 @@ const CR = 13;
  */
 export class LineSplitter {
   readonly #max: number;
-  readonly #decoder = new TextDecoder();
-  #carry: Uint8Array;
+  #decoder: TextDecoder | undefined;
+  /** Bytes of a line whose newline has not arrived; allocated on first need, so an idle splitter holds none. */
+  #carry: Uint8Array = NO_CARRY;
   #carryLength = 0;
   #discarding = false;
   #discarded = 0;
@@ -89,7 +93,6 @@ export class LineSplitter {
       throw new RangeError(`Cannot create a line splitter: invalid maxLineBytes ${this.#max}`);
     }
     this.#offset = options.startOffset ?? 0;
-    this.#carry = new Uint8Array(Math.min(this.#max + 1, 4096));
   }
 
   /** Stream offset just after the last complete line (the start of the held partial line). */
@@ -109,8 +112,9 @@ export class LineSplitter {
    * @param sink Receives lines and overflows, in stream order.
    */
   push(chunk: Uint8Array, sink: LineSink): void {
+    const decoder = this.#decoder ??= new TextDecoder();
     this.pushBytes(chunk, {
-      line: (bytes, end) => sink.line(this.#decoder.decode(bytes), end),
+      line: (bytes, end) => sink.line(decoder.decode(bytes), end),
       overflow: (bytes, end) => sink.overflow(bytes, end),
     });
   }
@@ -180,7 +184,9 @@ export class LineSplitter {
   #append(bytes: Uint8Array): void {
     const needed = this.#carryLength + bytes.length;
     if (needed > this.#carry.length) {
-      const grown = new Uint8Array(Math.max(needed, this.#carry.length * 2));
+      const grown = new Uint8Array(
+        Math.max(needed, this.#carry.length * 2, Math.min(this.#max + 1, FIRST_CARRY_BYTES)),
+      );
       grown.set(this.#carry.subarray(0, this.#carryLength));
       this.#carry = grown;
     }

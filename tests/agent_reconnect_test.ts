@@ -108,6 +108,9 @@ Deno.test("runAgent() delivers every line exactly once across a server restart m
     await waitFor(() => agent.state !== "connected");
     server = await startTestServer({ dataDir, port });
     await writer;
+    // The agent may have had every line acknowledged before the server went
+    // down: wait for the new session too, not only for the count.
+    await waitFor(() => agent.stats.connects >= 2, { timeoutMs: SLOW_TIMEOUT_MS });
     await waitFor(() => acknowledged(agent) === total, { timeoutMs: SLOW_TIMEOUT_MS });
 
     assert.ok(agent.stats.connects >= 2);

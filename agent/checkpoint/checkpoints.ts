@@ -3,7 +3,9 @@
  * followed file) and the journal cursor file, both in the state directory.
  * They are loaded once at start-up, and saved after ACKs arrive, at most
  * every `saveIntervalMs` (the saves are coalesced), and once more at
- * shutdown. Without a state directory nothing is loaded or saved.
+ * shutdown. A save after ACKs writes only the paths whose positions changed
+ * (state_file.ts); the state is written whole at start-up and at shutdown.
+ * Without a state directory nothing is loaded or saved.
  *
  * @module
  */
@@ -12,7 +14,7 @@ import { errorMessage } from "../../common/error_message.ts";
 import type { Clock, TimerId } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import { JournalCursorFile } from "./journal_cursor_file.ts";
-import { type FileState, StateFile } from "./state_file.ts";
+import { type FileState, StateFile, type StateFileStats } from "./state_file.ts";
 
 /** Least time between two state file writes, in milliseconds (writes are coalesced). */
 export const DEFAULT_STATE_SAVE_INTERVAL_MS = 200;
@@ -21,6 +23,15 @@ export const DEFAULT_STATE_SAVE_INTERVAL_MS = 200;
 export interface CheckpointContent {
   /** The positions of every followed path, as the state file lists them. */
   fileStates(): FileState[];
+  /**
+   * The positions that differ from the saved ones, and the saved paths no
+   * longer followed.
+   *
+   * @param saved What is saved now, by path.
+   */
+  changedFileStates(
+    saved: ReadonlyMap<string, FileState>,
+  ): { changed: FileState[]; removed: string[] };
   /** The journal's acknowledged cursor, when the journal is followed and it is known. */
   journalCursor(): string | undefined;
 }
@@ -90,6 +101,11 @@ export class Checkpoints {
     return this.#saves;
   }
 
+  /** Bytes written to the state files and syncs made. */
+  get writes(): StateFileStats {
+    return this.#stateFile?.stats ?? { bytesWritten: 0, syncs: 0, wholeWrites: 0 };
+  }
+
   /** Whether the journal's cursor is kept in a file, so a restart resumes after it. */
   get keepsJournalCursor(): boolean {
     return this.#journalCursorFile !== undefined;
@@ -128,6 +144,13 @@ export class Checkpoints {
         for (const entry of loaded.files) files.set(entry.path, entry);
         savedAtMs = loaded.savedAtMs;
         found = true;
+        if (loaded.ignoredBytes !== undefined) {
+          // A save cut short by a crash: the one before it is used.
+          this.#options.logger.warn("state change file ends in an incomplete save, ignored", {
+            path: stateFile.changesPath,
+            ignoredBytes: loaded.ignoredBytes,
+          });
+        }
         break;
     }
     this.#stateFile = stateFile;
@@ -196,18 +219,22 @@ export class Checkpoints {
   }
 
   /**
-   * Saves both files now (after any save in progress). Never throws: a
-   * failed save is logged and tried again at the next one.
+   * Saves both files now (after any save in progress): the paths whose
+   * positions changed, or with `whole` every path (at shutdown, so the state
+   * file alone holds everything). Never throws: a failed save is logged and
+   * tried again at the next one.
    *
+   * @param whole Write the state whole.
    * @returns Resolves once saved.
    */
-  saveNow(): Promise<void> {
+  saveNow(whole = false): Promise<void> {
     const stateFile = this.#stateFile;
     if (stateFile === undefined) return Promise.resolve();
     this.#saveChain = this.#saveChain.then(async () => {
       this.#lastSaveAt = this.#options.clock.now();
       try {
-        await stateFile.save(this.#content.fileStates());
+        if (whole) await stateFile.save(this.#content.fileStates());
+        else await stateFile.saveChanges(this.#content.changedFileStates(stateFile.saved));
         this.#saves++;
       } catch (error) {
         this.#options.logger.error("cannot save the state file", {
@@ -216,6 +243,7 @@ export class Checkpoints {
         });
       }
       await this.#saveJournalCursor();
+      if (whole) stateFile.close();
     });
     return this.#saveChain;
   }

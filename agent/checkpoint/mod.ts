@@ -1,8 +1,8 @@
 /**
  * What the agent saves to resume exactly after a restart: the state file
- * (acknowledged offsets of every incarnation of every followed file) and the
- * journal cursor file, both written atomically in the state directory, and
- * the coalescing of their saves after ACKs.
+ * (acknowledged offsets of every incarnation of every followed file) with
+ * its change file, and the journal cursor file, all durable in the state
+ * directory, and the coalescing of their saves after ACKs.
  *
  * @example
  * ```ts
@@ -24,8 +24,10 @@ export {
 export {
   type FileState,
   type IncarnationState,
+  STATE_CHANGES_FILE_NAME,
   STATE_FILE_NAME,
   STATE_FILE_VERSION,
   StateFile,
+  type StateFileStats,
 } from "./state_file.ts";
 export { JOURNAL_CURSOR_FILE_NAME, JournalCursorFile } from "./journal_cursor_file.ts";

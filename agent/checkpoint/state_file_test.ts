@@ -4,11 +4,14 @@ import {
   type FileState,
   formatState,
   type IncarnationState,
+  MIN_STATE_CHANGES_BYTES,
   parseState,
+  STATE_CHANGES_FILE_NAME,
   STATE_FILE_NAME,
   STATE_FILE_VERSION,
   StateFile,
 } from "./state_file.ts";
+import { formatChangeLine, parseChanges } from "./state_changes.ts";
 
 const CURRENT: IncarnationState = {
   stream: "q8Jc0mRk3lq2wK0nTnVb3A",
@@ -60,7 +63,8 @@ Deno.test("StateFile.save() then load() round-trips the positions", async () => 
     { path: "/var/log/gone.log", incarnations: [lost] },
   ];
   await state.save(files);
-  const loaded = await state.load();
+  state.close();
+  const loaded = await new StateFile(join(dir.path, "nested", "state")).load();
   assert.equal(loaded.status, "ok");
   assert.deepEqual(loaded.status === "ok" && loaded.files, files);
 });
@@ -71,11 +75,12 @@ Deno.test("StateFile.save() writes atomically: mode 0600, versioned JSON, no tem
   // A stale temp file from a crash must not matter.
   await Deno.writeTextFile(`${state.path}.tmp`, "garbage", { mode: 0o644 });
   await state.save([ENTRY], Date.UTC(2025, 11, 11, 16));
-  const info = await Deno.stat(state.path);
-  assert.equal(info.mode! & 0o777, 0o600);
+  state.close();
+  assert.equal((await Deno.stat(state.path)).mode! & 0o777, 0o600);
+  assert.equal((await Deno.stat(state.changesPath)).mode! & 0o777, 0o600);
   const names = [];
   for await (const entry of Deno.readDir(dir.path)) names.push(entry.name);
-  assert.deepEqual(names, [STATE_FILE_NAME]);
+  assert.deepEqual(names.sort(), [STATE_CHANGES_FILE_NAME, STATE_FILE_NAME]);
   const json = JSON.parse(await Deno.readTextFile(state.path));
   assert.equal(json.version, STATE_FILE_VERSION);
   assert.equal(json.savedAt, "2025-12-11T16:00:00.000Z");
@@ -87,6 +92,7 @@ Deno.test("StateFile.save() replaces the previous state completely", async () =>
   const state = new StateFile(dir.path);
   await state.save([ENTRY, { ...ENTRY, path: "/b" }]);
   await state.save([withOffset(ENTRY, 5)]);
+  state.close();
   const loaded = await state.load();
   assert.deepEqual(loaded.status === "ok" && loaded.files, [withOffset(ENTRY, 5)]);
 });
@@ -105,7 +111,7 @@ Deno.test("StateFile.load() reports a corrupt file instead of throwing", async (
 Deno.test("parseState() refuses a state file from a newer agent", () => {
   const result = parseState(JSON.stringify({ version: STATE_FILE_VERSION + 1, files: [] }));
   assert.equal(result.status, "unsupported");
-  assert.match(result.status === "unsupported" ? result.reason : "", /version 3 is newer/);
+  assert.match(result.status === "unsupported" ? result.reason : "", /version 4 is newer/);
 });
 
 Deno.test("parseState() upgrades a version 1 file: one current incarnation per path", () => {
@@ -149,4 +155,155 @@ Deno.test("formatState() output is accepted by parseState()", () => {
     files: [ENTRY],
     savedAtMs: 0,
   });
+  assert.deepEqual(parseState(formatState([], 0)), { status: "ok", files: [], savedAtMs: 0 });
+  // One entry per line, so a state file of a thousand paths stays readable.
+  assert.equal(formatState([ENTRY, ENTRY], 0, 3).split("\n").length, 5);
+});
+
+/** A thousand followed paths, as on a container host. */
+function manyEntries(count: number): FileState[] {
+  return Array.from({ length: count }, (_, i) => ({
+    path: `/var/log/containers/app-${String(i).padStart(4, "0")}.log`,
+    incarnations: [{ ...CURRENT, stream: `stream${String(i).padStart(16, "0")}`, ino: 5000 + i }],
+  }));
+}
+
+function moved(entry: FileState, by: number): FileState {
+  const inc = entry.incarnations.at(-1)!;
+  return {
+    ...entry,
+    incarnations: [{ ...inc, offset: inc.offset + by, size: inc.offset + by }],
+  };
+}
+
+async function loadFiles(dir: string): Promise<FileState[]> {
+  const state = new StateFile(dir);
+  const loaded = await state.load();
+  assert.equal(loaded.status, "ok", JSON.stringify(loaded));
+  return loaded.status === "ok" ? [...loaded.files] : [];
+}
+
+Deno.test("StateFile.saveChanges() writes only the paths that moved, in a few bytes each", async () => {
+  await using dir = await tempDir();
+  const state = new StateFile(dir.path);
+  let files = manyEntries(1_000);
+  await state.save(files);
+  const whole = state.stats.bytesWritten;
+  const wholeSyncs = state.stats.syncs;
+  assert.ok(whole > 100_000, `the whole state of 1,000 paths is large (${whole} bytes)`);
+  // One line appended to one file, then to ten others, one save each.
+  files[7] = moved(files[7]!, 31);
+  await state.saveChanges({ changed: [files[7]!], removed: [] });
+  const one = state.stats.bytesWritten - whole;
+  assert.ok(one < 100, `one moved path costs ${one} bytes`);
+  for (let i = 0; i < 10; i++) files[i * 100] = moved(files[i * 100]!, 31);
+  await state.saveChanges({ changed: files.filter((_, i) => i % 100 === 0), removed: [] });
+  const ten = state.stats.bytesWritten - whole - one;
+  assert.ok(ten < 300, `ten moved paths cost ${ten} bytes`);
+  assert.equal(state.stats.syncs, wholeSyncs + 2, "one sync per save after the whole write");
+  // Unchanged entries cost nothing.
+  const before = state.stats.bytesWritten;
+  await state.saveChanges({ changed: [files[7]!], removed: [] });
+  assert.equal(state.stats.bytesWritten, before);
+  state.close();
+  assert.deepEqual(await loadFiles(dir.path), files);
+  files = files.slice(1);
+  // New paths, removed paths, and a new incarnation are whole entries.
+  const state2 = new StateFile(dir.path);
+  await state2.load();
+  await state2.save(files);
+  const added: FileState = { path: "/var/log/new.log", incarnations: [CURRENT] };
+  const rotated: FileState = { ...files[3]!, incarnations: [ROTATED, CURRENT] };
+  await state2.saveChanges({ changed: [added, rotated], removed: [files[5]!.path] });
+  state2.close();
+  const expected = [...files.slice(0, 3), rotated, files[4]!, ...files.slice(6), added];
+  assert.deepEqual(await loadFiles(dir.path), expected);
+});
+
+Deno.test("StateFile.saveChanges() writes the state whole once the change file outgrows it", async () => {
+  await using dir = await tempDir();
+  const state = new StateFile(dir.path);
+  let entry = ENTRY;
+  await state.save([entry]);
+  let wholeWrites = state.stats.wholeWrites;
+  for (let i = 0; i < 5_000 && state.stats.wholeWrites === wholeWrites; i++) {
+    entry = moved(entry, 1);
+    await state.saveChanges({ changed: [entry], removed: [] });
+  }
+  assert.equal(state.stats.wholeWrites, wholeWrites + 1, "written whole again");
+  wholeWrites = state.stats.wholeWrites;
+  const changes = await Deno.readTextFile(state.changesPath);
+  assert.ok(changes.length < MIN_STATE_CHANGES_BYTES);
+  assert.deepEqual(await loadFiles(dir.path), [entry]);
+  state.close();
+});
+
+Deno.test("StateFile.load() ignores a save cut short by a crash, and everything after it", async () => {
+  await using dir = await tempDir();
+  const state = new StateFile(dir.path);
+  const files = manyEntries(3);
+  await state.save(files);
+  const first = moved(files[0]!, 10);
+  await state.saveChanges({ changed: [first], removed: [] }, 1_000);
+  const second = moved(first, 10);
+  await state.saveChanges({ changed: [second], removed: [] }, 2_000);
+  state.close();
+  const text = await Deno.readTextFile(state.changesPath);
+  // Cut the last save in the middle, as a crash during its write would.
+  await Deno.writeTextFile(state.changesPath, text.slice(0, text.length - 7));
+  let loaded = await new StateFile(dir.path).load();
+  assert.equal(loaded.status, "ok");
+  assert.deepEqual(loaded.status === "ok" && loaded.files, [first, files[1], files[2]]);
+  assert.equal(loaded.status === "ok" && loaded.savedAtMs, 1_000);
+  assert.ok(loaded.status === "ok" && loaded.ignoredBytes! > 0);
+  // A whole last line with a wrong checksum is damage too.
+  const lines = text.split("\n");
+  const damaged = lines.slice(0, -2).join("\n") + "\n" +
+    lines.at(-2)!.replace(/"t":2000/, '"t":2001') + "\n";
+  await Deno.writeTextFile(state.changesPath, damaged);
+  loaded = await new StateFile(dir.path).load();
+  assert.deepEqual(loaded.status === "ok" && loaded.files, [first, files[1], files[2]]);
+  // A change file of an older generation (a crash after the whole write) is stale.
+  await Deno.writeTextFile(
+    state.changesPath,
+    formatChangeLine({ version: STATE_FILE_VERSION, generation: 0 }) +
+      formatChangeLine({ t: 5, set: [[0, 999_999]] }),
+  );
+  loaded = await new StateFile(dir.path).load();
+  assert.deepEqual(loaded.status === "ok" && loaded.files, files);
+});
+
+Deno.test("StateFile.load() migrates a version 2 file; the next save writes version 3", async () => {
+  await using dir = await tempDir();
+  const v2 = JSON.stringify({ version: 2, savedAt: "2025-12-11T16:00:00.000Z", files: [ENTRY] });
+  await Deno.writeTextFile(join(dir.path, STATE_FILE_NAME), v2);
+  const state = new StateFile(dir.path);
+  const loaded = await state.load();
+  assert.deepEqual(loaded, {
+    status: "ok",
+    files: [ENTRY],
+    savedAtMs: Date.UTC(2025, 11, 11, 16),
+  });
+  await state.save([ENTRY]);
+  state.close();
+  const json = JSON.parse(await Deno.readTextFile(state.path));
+  assert.equal(json.version, 3);
+  assert.deepEqual(json.files, [ENTRY]);
+  const { header, lines } = parseChanges(await Deno.readTextFile(state.changesPath));
+  assert.deepEqual(header, { version: 3, generation: json.generation });
+  assert.deepEqual(lines, []);
+});
+
+Deno.test("StateFile.load() refuses a change file from a newer agent", async () => {
+  await using dir = await tempDir();
+  const state = new StateFile(dir.path);
+  await state.save([ENTRY]);
+  state.close();
+  const generation = JSON.parse(await Deno.readTextFile(state.path)).generation;
+  await Deno.writeTextFile(
+    state.changesPath,
+    formatChangeLine({ version: STATE_FILE_VERSION + 1, generation }),
+  );
+  const loaded = await new StateFile(dir.path).load();
+  assert.equal(loaded.status, "unsupported");
 });

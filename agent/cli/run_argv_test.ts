@@ -28,6 +28,7 @@ const SAMPLES: Record<string, [string, string]> = {
   "--metrics-port": ["9101", "0"],
   "--metrics-host": ["0.0.0.0", "::1"],
   "--min-severity": ["err", "4"],
+  "--max-open-files": ["64", "2048"],
 };
 
 /** Every long flag the light parser must know, and whether it takes a value. */
@@ -172,6 +173,8 @@ Deno.test("parseRunArgv() leaves help, other commands, config files, unknown fla
     ["run", "--log-format", "xml"],
     ["run", "--metrics-port", "65536"],
     ["run", "--metrics-port", "-1"],
+    ["run", "--max-open-files", "0"],
+    ["run", "--max-open-files", "many"],
     [" run"],
   ];
   for (const args of cases) {
@@ -183,6 +186,7 @@ Deno.test("parseRunArgv() leaves help, other commands, config files, unknown fla
     NMS_LOG_LEVEL: "loud",
     [LOG_FORMAT_ENV]: "xml",
     [METRICS_PORT_ENV]: "x",
+    NMS_MAX_OPEN_FILES: "0",
   };
   for (const [name, value] of Object.entries(env)) {
     const getEnv = (n: string) => n === name ? value : undefined;

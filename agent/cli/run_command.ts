@@ -28,6 +28,7 @@ export interface AgentRunFlags extends RawRunFlags {
   readonly path: string[];
   readonly heartbeat: string;
   readonly logLevel: string;
+  readonly maxOpenFiles: string;
   readonly exclude: string[];
   readonly journalUnit: string[];
   readonly include: string[];
@@ -65,7 +66,8 @@ export function reportError(message: string): void {
  * ```ts
  * const code = await runAgentCommand({
  *   server: "logs.example.com:8080", user: "web-1", path: ["/var/log/syslog"],
- *   heartbeat: "30", logLevel: "info", exclude: [], journalUnit: [], include: [], excludeLine: [],
+ *   heartbeat: "30", logLevel: "info", maxOpenFiles: "512", exclude: [], journalUnit: [],
+ *   include: [], excludeLine: [],
  * }, (name) => Deno.env.get(name));
  * ```
  */
@@ -100,6 +102,7 @@ export async function runAgentCommand(
       exclude: config.exclude,
       ...(config.journal !== undefined ? { journal: config.journal } : {}),
       ...(config.filter !== undefined ? { filter: config.filter } : {}),
+      maxOpenFiles: config.maxOpenFiles,
     });
   } catch (error) {
     reportError(errorMessage(error));

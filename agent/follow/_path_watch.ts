@@ -1,57 +1,65 @@
 /**
- * Tells a follower when to look at its path: `Deno.watchFs` on the path's
- * parent directory, plus a slow poll for missed events, rotated files and a
- * directory that does not exist yet. The directory is watched rather than
+ * Tells a follower when to look at its path: the directory watch of the
+ * agent's {@linkcode WatchHub} (changes of the followed name, as they
+ * happen), the agent's backstop {@linkcode Sweep} (a stat now and then, in
+ * case an event was missed), and, only while the follower holds rotated
+ * files, a poll every `pollIntervalMs` (a rotated file's new name is not
+ * watched, and it is closed once idle). The directory is watched rather than
  * the file, because a watch on the file follows its inode: after a rename it
  * reports the old file's writes and never the new file.
+ *
+ * When the directory cannot be watched (it does not exist yet, the watch
+ * limit is reached, or no watcher can be made), the sweep's stat is made
+ * every `pollIntervalMs` instead, as long as that lasts: lines are then late
+ * by up to that interval, and the cost grows with the files so affected.
  *
  * @module
  */
 
-import { errorMessage } from "../../common/error_message.ts";
 import { basename, dirname } from "../_posix_path.ts";
 import type { Clock, TimerId } from "../clock.ts";
+import type { DirSubscription, Sweep, WatchHub } from "../watch/mod.ts";
 
 /** What a {@linkcode PathWatch} reports. */
 export interface PathWatchEvents {
   /**
-   * The directory reported a change of the followed name, or that it lost
-   * events.
+   * The directory reported a change of the followed name, or that anything
+   * in it may have changed.
    *
    * @param pathChanged The name may now point at another file (anything but
    *   a plain `modify`): the path must be checked.
    */
   changed(pathChanged: boolean): void;
-  /** The poll interval passed: the path and the file's first bytes should be checked again. */
+  /** The sweep's turn: a cheap look at the path (a stat), without opening the file. */
+  sweep(): void;
+  /** The poll interval passed while polling is on: the path and the files should be checked again. */
   poll(): void;
-  /**
-   * Something to warn about (the directory cannot be watched).
-   *
-   * @param message One sentence naming the directory.
-   */
-  problem(message: string): void;
 }
 
 /** Options of {@linkcode PathWatch}. */
 export interface PathWatchOptions {
-  /** Interval of the fallback poll, in milliseconds. */
+  /** Interval of the poll while the follower holds rotated files, in milliseconds. */
   readonly pollIntervalMs: number;
+  /** The agent's directory watcher. */
+  readonly hub: WatchHub;
+  /** The agent's backstop sweep. */
+  readonly sweep: Sweep;
   /** Timers. */
   readonly clock: Clock;
 }
 
 /**
- * Watches one path's directory and polls.
+ * Watches one path through the hub, takes part in the sweep, and polls on demand.
  *
  * @example
  * ```ts
- * const watch = new PathWatch("/var/log/syslog", { pollIntervalMs: 1_000, clock: SYSTEM_CLOCK }, {
+ * const watch = new PathWatch("/var/log/syslog", { pollIntervalMs: 1_000, hub, sweep, clock }, {
  *   changed: (pathChanged) => console.log("look again", pathChanged),
+ *   sweep: () => console.log("stat the path"),
  *   poll: () => console.log("poll"),
- *   problem: (message) => console.warn(message),
  * });
  * watch.start();
- * await watch.close();
+ * watch.close();
  * ```
  */
 export class PathWatch {
@@ -59,14 +67,17 @@ export class PathWatch {
   readonly #name: string;
   readonly #options: PathWatchOptions;
   readonly #events: PathWatchEvents;
-  #watcher: Deno.FsWatcher | undefined;
-  #watchLoop: Promise<void> | undefined;
+  #subscription: DirSubscription | undefined;
+  #leaveSweep: (() => void) | undefined;
   #pollTimer: TimerId | undefined;
+  #polling = false;
+  /** Timer of the stat made every `pollIntervalMs` while the directory is not watched. */
+  #unwatchedTimer: TimerId | undefined;
   #closed = false;
 
   /**
    * @param path The followed path, absolute.
-   * @param options Poll interval and clock.
+   * @param options Poll interval, hub, sweep and clock.
    * @param events Receives the changes.
    */
   constructor(path: string, options: PathWatchOptions, events: PathWatchEvents) {
@@ -76,74 +87,65 @@ export class PathWatch {
     this.#events = events;
   }
 
-  /** Starts watching (if the directory exists) and polling. Does nothing once closed. */
+  /** Starts watching and sweeping. Does nothing once closed. */
   start(): void {
-    this.#startWatching();
-    this.#schedulePoll();
+    if (this.#closed || this.#subscription !== undefined) return;
+    this.#subscription = this.#options.hub.watch(this.#dir, (change) => {
+      this.#events.changed(change.name === undefined || change.kind === "entry");
+    }, this.#name);
+    this.#leaveSweep = this.#options.sweep.add({
+      check: () => {
+        this.#events.sweep();
+        this.#pollWhileUnwatched();
+      },
+    });
   }
 
-  /** Stops watching and polling. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Turns the poll on or off.
+   *
+   * @param on Whether to poll every `pollIntervalMs`.
+   */
+  setPolling(on: boolean): void {
+    if (on === this.#polling) return;
+    this.#polling = on;
+    if (on) {
+      this.#schedulePoll();
+    } else if (this.#pollTimer !== undefined) {
+      this.#options.clock.clearTimeout(this.#pollTimer);
+      this.#pollTimer = undefined;
+    }
+  }
+
+  /** Stops watching, sweeping and polling. Idempotent. */
+  close(): void {
     this.#closed = true;
-    if (this.#pollTimer !== undefined) this.#options.clock.clearTimeout(this.#pollTimer);
-    this.#pollTimer = undefined;
-    this.#stopWatching();
-    await this.#watchLoop;
+    this.setPolling(false);
+    if (this.#unwatchedTimer !== undefined) this.#options.clock.clearTimeout(this.#unwatchedTimer);
+    this.#unwatchedTimer = undefined;
+    this.#subscription?.close();
+    this.#subscription = undefined;
+    this.#leaveSweep?.();
+    this.#leaveSweep = undefined;
   }
 
-  #startWatching(): void {
-    if (this.#closed || this.#watcher !== undefined) return;
-    let watcher: Deno.FsWatcher;
-    try {
-      watcher = Deno.watchFs(this.#dir, { recursive: false });
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) {
-        this.#events.problem(`Cannot watch ${this.#dir}: ${errorMessage(error)}`);
-      }
-      return; // The poll retries, and covers for the watcher meanwhile.
-    }
-    this.#watcher = watcher;
-    this.#watchLoop = this.#runWatcher(watcher);
-  }
-
-  #stopWatching(): void {
-    const watcher = this.#watcher;
-    this.#watcher = undefined;
-    if (watcher === undefined) return;
-    try {
-      watcher.close();
-    } catch {
-      // Already closed.
-    }
-  }
-
-  async #runWatcher(watcher: Deno.FsWatcher): Promise<void> {
-    try {
-      for await (const event of watcher) {
-        if (event.flag === "rescan") {
-          this.#events.changed(true);
-          continue;
-        }
-        if (!event.paths.some((path) => basename(path) === this.#name)) continue;
-        // Writers that close after each write add an `access` event: nothing new.
-        if (event.kind === "access") continue;
-        this.#events.changed(event.kind !== "modify");
-      }
-    } catch (error) {
-      if (!this.#closed) {
-        this.#events.problem(`Watching ${this.#dir} failed: ${errorMessage(error)}`);
-      }
-    } finally {
-      if (this.#watcher === watcher) this.#stopWatching();
-    }
+  /** Stats the path every `pollIntervalMs` until its directory is watched. */
+  #pollWhileUnwatched(): void {
+    if (this.#closed || this.#unwatchedTimer !== undefined) return;
+    if (this.#options.hub.isWatched(this.#dir)) return;
+    this.#unwatchedTimer = this.#options.clock.setTimeout(() => {
+      this.#unwatchedTimer = undefined;
+      if (this.#closed || this.#options.hub.isWatched(this.#dir)) return;
+      this.#events.sweep();
+      this.#pollWhileUnwatched();
+    }, this.#options.pollIntervalMs);
   }
 
   #schedulePoll(): void {
-    if (this.#closed) return;
+    if (this.#closed || !this.#polling || this.#pollTimer !== undefined) return;
     this.#pollTimer = this.#options.clock.setTimeout(() => {
       this.#pollTimer = undefined;
-      if (this.#closed) return;
-      if (this.#watcher === undefined) this.#startWatching();
+      if (this.#closed || !this.#polling) return;
       this.#events.poll();
       this.#schedulePoll();
     }, this.#options.pollIntervalMs);

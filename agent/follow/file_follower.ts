@@ -6,8 +6,19 @@
  *
  * Change detection is `Deno.watchFs` on the file's parent directory (a watch
  * on the file itself follows the inode: after a rename it reports the old
- * file's writes and never the new file), plus a slow poll for missed events,
- * rotated files and directories that do not exist yet.
+ * file's writes and never the new file), shared by every follower through
+ * the agent's {@linkcode WatchHub}; behind it, the agent's slow
+ * {@linkcode Sweep} stats the path now and then (never opening the file), in
+ * case an event was missed; and while rotated files are held, a poll every
+ * `pollIntervalMs` reads them to their end. An idle file costs no syscall
+ * but its share of the sweep.
+ *
+ * The read buffer is borrowed from a pool for each read pass. With an
+ * {@linkcode OpenFileBudget}, the current file may be closed while idle; it
+ * is opened again by its path before the next read, and when the path no
+ * longer names it (device and inode), it was rotated while closed: it is
+ * looked for among its siblings as after a restart (find_rotated.ts), and
+ * read on from there, or becomes a gap event when it is nowhere.
  *
  * - Truncation (the size below one seen before, or changed first bytes on
  *   the same inode) starts a new incarnation (new stream id) at offset 0.
@@ -55,7 +66,7 @@ import { type Incarnation, IncarnationFactory } from "./incarnation.ts";
 import { type ByteLineSink, formatGapEvent } from "../../protocol/mod.ts";
 import { type Logger, SILENT_LOGGER } from "../log.ts";
 import type { FileState, IncarnationState } from "../checkpoint/mod.ts";
-import { fileKey } from "./find_rotated.ts";
+import { fileKey, findIncarnation } from "./find_rotated.ts";
 import { findRotatedCopy } from "./find_copy.ts";
 import type { ReadableFile } from "./readable_file.ts";
 import { RotatedCopy } from "./rotated_copy.ts";
@@ -63,10 +74,21 @@ import { PathWatch } from "./_path_watch.ts";
 import { restoreIncarnations } from "./_restore.ts";
 import { newStreamId } from "./stream_id.ts";
 import { MAX_EVENT_MESSAGE_BYTES } from "../limits.ts";
+import { Sweep, WatchHub } from "../watch/mod.ts";
+import type { BudgetHolder, OpenFileBudget } from "./open_file_budget.ts";
+import { ReadBufferPool } from "./read_buffers.ts";
 
-/** Bytes read from a file at once; also the most a read can overshoot the consumer's room by. */
+/**
+ * Bytes read from a file at once; also the most a read can overshoot the
+ * consumer's room by. The buffers are shared (read_buffers.ts): one exists
+ * per read in progress, not per file.
+ */
 export const DEFAULT_READ_BUFFER_BYTES = 256 * 1024;
-/** Interval of the fallback poll, in milliseconds: the longest a missed watch event delays lines. */
+/**
+ * Interval of the poll of rotated files, and the least time between two
+ * sweeps of one path, in milliseconds (the sweep takes longer with more files
+ * than {@linkcode SWEEP_CHECKS_PER_SECOND} per interval).
+ */
 export const DEFAULT_POLL_INTERVAL_MS = 1_000;
 /** How long a rotated file must stay unchanged before it is closed, in milliseconds. */
 export const DEFAULT_ROTATED_IDLE_MS = 5_000;
@@ -79,6 +101,12 @@ export {
 } from "./_restore.ts";
 /** Gap reason of a file truncated before it was read to its end, with no copy found. */
 export const GAP_REASON_TRUNCATED = "truncated before it was read to its end";
+/**
+ * Gap reason of a file rotated and removed while it was closed for the
+ * open-files budget, before it was read to its end.
+ */
+export const GAP_REASON_ROTATED_WHILE_CLOSED =
+  "rotated and removed while closed for the open-files budget, before it was read to its end";
 
 /** Receives the lines a {@linkcode FileFollower} reads. */
 export interface LineConsumer {
@@ -130,15 +158,35 @@ export interface FileFollowerOptions {
    */
   maxLineBytes?: number;
   /**
-   * Size of the reused read buffer, in bytes.
+   * Size of the read buffer, in bytes (ignored with `readBuffers`).
    * @default {DEFAULT_READ_BUFFER_BYTES} (256 KiB)
    */
   readBufferBytes?: number;
   /**
-   * Interval of the fallback poll, in milliseconds.
+   * Read buffers shared with other followers.
+   * @default {a pool of its own}
+   */
+  readBuffers?: ReadBufferPool;
+  /**
+   * Interval of the poll of rotated files and least interval of the sweep, in milliseconds.
    * @default {DEFAULT_POLL_INTERVAL_MS} (1 s)
    */
   pollIntervalMs?: number;
+  /**
+   * The directory watcher shared with other followers.
+   * @default {a watcher of its own, closed with the follower}
+   */
+  watchHub?: WatchHub;
+  /**
+   * The backstop sweep shared with other followers.
+   * @default {a sweep of its own, closed with the follower}
+   */
+  sweep?: Sweep;
+  /**
+   * The open-files budget shared with other followers.
+   * @default {none: the current file stays open}
+   */
+  openFiles?: OpenFileBudget;
   /**
    * Idle time after which a fully read and acknowledged rotated file is closed, in milliseconds.
    * @default {DEFAULT_ROTATED_IDLE_MS} (5 s)
@@ -202,8 +250,23 @@ export class FileFollower {
   readonly #log: Logger;
   readonly #maxLineBytes: number;
   readonly #rotatedIdleMs: number;
-  readonly #buffer: Uint8Array;
+  readonly #buffers: ReadBufferPool;
+  /** The read buffer, borrowed for one read pass. */
+  #buffer: Uint8Array = EMPTY;
   readonly #factory: IncarnationFactory;
+  /** The hub and sweep this follower made itself (none given), closed with it. */
+  readonly #own: { hub?: WatchHub; sweep?: Sweep } = {};
+  readonly #openFiles: OpenFileBudget | undefined;
+  /** How the budget sees this follower: it closes the current file while idle. */
+  readonly #holder: BudgetHolder = { release: () => this.#park() };
+  /** Whether the current file counts in the open-files budget now. */
+  #inBudget = false;
+  /** Operations under the lock in progress: the file must not be closed meanwhile. */
+  #busy = 0;
+  /** A sweep's stat is in progress. */
+  #sweeping = false;
+  /** Modification time the last sweep saw, in ms since the epoch. */
+  #sweptMtimeMs: number | undefined;
   /** Oldest first; the last one is the current file unless it is rotated. */
   #incarnations: Incarnation[] = [];
   #current: Incarnation | undefined;
@@ -232,15 +295,19 @@ export class FileFollower {
     this.#log = options.logger ?? SILENT_LOGGER;
     this.#maxLineBytes = options.maxLineBytes ?? MAX_EVENT_MESSAGE_BYTES;
     this.#rotatedIdleMs = options.rotatedIdleMs ?? DEFAULT_ROTATED_IDLE_MS;
-    this.#buffer = new Uint8Array(options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
+    this.#buffers = options.readBuffers ??
+      new ReadBufferPool(options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
+    this.#openFiles = options.openFiles;
     this.#factory = new IncarnationFactory(this.path, {
       maxLineBytes: this.#maxLineBytes,
       clock: this.#clock,
     });
-    this.#watch = new PathWatch(this.path, {
-      pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
-      clock: this.#clock,
-    }, {
+    const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    const hub = options.watchHub ??
+      (this.#own.hub = new WatchHub({ clock: this.#clock, logger: this.#log }));
+    const sweep = options.sweep ??
+      (this.#own.sweep = new Sweep({ minIntervalMs: pollIntervalMs, clock: this.#clock }));
+    this.#watch = new PathWatch(this.path, { pollIntervalMs, hub, sweep, clock: this.#clock }, {
       changed: (pathChanged) => {
         if (pathChanged) {
           this.#checkPath = true;
@@ -248,13 +315,13 @@ export class FileFollower {
         }
         this.#changed();
       },
+      sweep: () => void this.#sweepCheck(),
       poll: () => {
         this.#checkPath = true;
         this.#checkFingerprint = true;
         this.#refreshSoon();
         this.#changed();
       },
-      problem: (message) => this.#problem(message),
     });
   }
 
@@ -286,9 +353,179 @@ export class FileFollower {
     this.#started = true;
     // Under the same lock as reads: a change event during start-up must not
     // open the file a second time.
-    const run = this.#lock.then(() => this.#start());
+    const run = this.#lock.then(() => this.#locked(() => this.#start()));
     this.#lock = run.catch(() => {});
     return run;
+  }
+
+  /**
+   * Runs an operation that may use the open files: the budget does not
+   * close them meanwhile, and afterwards the budget and the poll learn
+   * what the operation changed.
+   */
+  async #locked<T>(operation: () => Promise<T>): Promise<T> {
+    this.#busy++;
+    try {
+      return await operation();
+    } finally {
+      this.#busy--;
+      this.#afterOperation();
+    }
+  }
+
+  /** Brings the open-files budget and the poll of rotated files up to date. */
+  #afterOperation(): void {
+    if (this.#closed) return;
+    const cur = this.#current;
+    const reopenable = cur !== undefined && cur.file !== undefined && !cur.rotated &&
+      !(cur.file instanceof RotatedCopy);
+    if (this.#openFiles !== undefined) {
+      if (reopenable && !this.#inBudget) {
+        this.#inBudget = true;
+        this.#openFiles.opened(this.#holder);
+      } else if (!reopenable && this.#inBudget) {
+        this.#inBudget = false;
+        this.#openFiles.closed(this.#holder);
+      }
+    }
+    this.#watch.setPolling(this.#incarnations.some((inc) => inc !== this.#current));
+  }
+
+  /**
+   * Closes the current file while nothing uses it, to stay within the
+   * open-files budget; it is opened again by path before the next read.
+   *
+   * @returns Whether it was closed.
+   */
+  #park(): boolean {
+    const cur = this.#current;
+    if (this.#busy > 0 || this.#closed || cur === undefined || cur.file === undefined) return false;
+    if (cur.rotated || cur.file instanceof RotatedCopy) return false;
+    closeQuietly(cur.file);
+    cur.file = undefined;
+    cur.filePosition = -1;
+    cur.parked = true;
+    this.#inBudget = false;
+    return true;
+  }
+
+  /**
+   * Opens the current file again after the budget closed it. When the path
+   * no longer names it (device and inode), it was rotated, renamed or
+   * removed meanwhile: it is looked for among the siblings, as after a
+   * restart, and read on from there as a rotated file; when it is nowhere,
+   * what was known to be unread becomes a gap event. A truncation or a
+   * rewrite in place is found afterwards by the usual checks (size, first
+   * bytes), as if the file had stayed open.
+   *
+   * @returns Whether the current file is open now.
+   * @throws When the file cannot be opened for another reason than being
+   *   gone (it stays closed, to be tried again).
+   */
+  async #unpark(inc: Incarnation): Promise<boolean> {
+    if (!inc.parked) return inc.file !== undefined;
+    let file: Deno.FsFile | undefined;
+    try {
+      file = await Deno.open(this.path, { read: true });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    if (file !== undefined) {
+      let info: Deno.FileInfo | undefined;
+      try {
+        info = await file.stat();
+      } catch {
+        // Treated as another file.
+      }
+      if (info !== undefined && sameFile(info, inc.identity)) {
+        inc.parked = false;
+        inc.file = file;
+        inc.filePosition = -1;
+        return true;
+      }
+      closeQuietly(file);
+    }
+    inc.parked = false;
+    await this.#findMoved(inc);
+    return false;
+  }
+
+  /** The parked current file is not at its path: finds it among the siblings, or gives it up. */
+  async #findMoved(inc: Incarnation): Promise<void> {
+    const claimed = new Set<string>();
+    for (const other of this.#incarnations) {
+      if (other !== inc && other.file !== undefined) claimed.add(fileKey(other.identity));
+    }
+    const found = await findIncarnation(this.path, {
+      ...inc.identity,
+      offset: inc.readOffset,
+      size: Math.max(inc.knownSize, inc.readOffset),
+    }, { claimed }).catch(() => undefined);
+    this.#checkPath = true;
+    if (found !== undefined) {
+      inc.file = found.file;
+      inc.filePosition = -1;
+      if (found.how !== "same") {
+        // A copy holds the same bytes at the same offsets: same stream, read on.
+        const { head, ...copyIdentity } = found.identity;
+        inc.identity = copyIdentity;
+        inc.head = head;
+      }
+      if (found.size > inc.knownSize) inc.knownSize = found.size;
+      this.#detach(inc, `file rotated while closed (found at ${found.foundAt})`);
+      return;
+    }
+    inc.markLost(GAP_REASON_ROTATED_WHILE_CLOSED, Math.max(inc.knownSize, inc.readOffset));
+    this.stats.rotations++;
+    if (this.#current === inc) this.#current = undefined;
+    this.#log.warn("file rotated and gone while closed for the open-files budget", {
+      path: this.path,
+      stream: inc.stream,
+      unreadBytes: inc.lost!.end - inc.lost!.from,
+    });
+  }
+
+  /**
+   * The sweep's look at the path: a stat, without opening the file or taking
+   * the lock. Whatever differs from what the follower knows (another file at
+   * the path, more or fewer bytes, a newer modification time) makes it look
+   * properly, as a watch event would.
+   */
+  async #sweepCheck(): Promise<void> {
+    if (this.#closed || !this.#started || this.#sweeping) return;
+    this.#sweeping = true;
+    try {
+      const info = await this.#statPath(true);
+      if (this.#closed) return;
+      const cur = this.#current;
+      if (info === undefined || cur === undefined || !sameFile(info, cur.identity)) {
+        if (info !== undefined || cur !== undefined) this.#lookAgain();
+        return;
+      }
+      const mtimeMs = info.mtime?.getTime();
+      const seen = Math.max(cur.readOffset, cur.knownSize);
+      if (info.size !== seen) {
+        // Grown or shrunk: the path is checked under the lock, which also
+        // learns the size (what a truncation lost is told by the sizes
+        // seen), without touching an incarnation another operation may be
+        // replacing right now.
+        this.#lookAgain();
+      } else if (this.#sweptMtimeMs !== undefined && mtimeMs !== this.#sweptMtimeMs) {
+        // Written without growing: the content may have been replaced in place.
+        this.#checkFingerprint = true;
+        this.#lookAgain();
+      }
+      this.#sweptMtimeMs = mtimeMs;
+    } finally {
+      this.#sweeping = false;
+    }
+  }
+
+  /** Checks the path under the lock and reads: what a watch event of a rename does. */
+  #lookAgain(): void {
+    this.#checkPath = true;
+    this.#refreshSoon();
+    this.#changed();
   }
 
   async #start(): Promise<void> {
@@ -320,7 +557,7 @@ export class FileFollower {
    * @returns The number of bytes read.
    */
   read(consumer: LineConsumer): Promise<number> {
-    const run = this.#lock.then(() => this.#read(consumer)).catch((error) => {
+    const run = this.#lock.then(() => this.#locked(() => this.#read(consumer))).catch((error) => {
       // A file system error (EIO, a vanished mount) must not stop the agent:
       // report it, forget the file positions, and look again on the next poll.
       this.#problem(`Cannot read ${this.path}: ${errorMessage(error)}`);
@@ -354,7 +591,6 @@ export class FileFollower {
     const incarnations: IncarnationState[] = [];
     for (const inc of this.#incarnations) {
       if (inc.lostAndSettled) continue;
-      const size = inc.lost?.end ?? Math.max(inc.knownSize, inc.readOffset);
       incarnations.push({
         stream: inc.stream,
         dev: inc.identity.dev,
@@ -362,12 +598,46 @@ export class FileFollower {
         fingerprint: inc.identity.fingerprint,
         fingerprintBytes: inc.identity.fingerprintBytes,
         offset: inc.ackedOffset,
-        size: Math.max(size, inc.ackedOffset),
+        size: this.#savedSize(inc),
         rotated: inc !== this.#current,
         ...(inc.lost !== undefined ? { lost: inc.lost.reason } : {}),
       });
     }
     return { path: this.path, incarnations };
+  }
+
+  /**
+   * Whether {@linkcode FileFollower.state} would differ from a state saved
+   * earlier, found without building it: the checkpoints ask every follower
+   * at each save, and only the changed ones are written.
+   *
+   * @param saved The state last saved for this path, if any.
+   * @returns True when the state to save is not `saved`.
+   */
+  stateChangedSince(saved: FileState | undefined): boolean {
+    if (saved === undefined) return true;
+    const list = saved.incarnations;
+    let i = 0;
+    for (const inc of this.#incarnations) {
+      if (inc.lostAndSettled) continue;
+      const s = list[i++];
+      if (
+        s === undefined || s.offset !== inc.ackedOffset || s.size !== this.#savedSize(inc) ||
+        s.stream !== inc.stream || s.rotated !== (inc !== this.#current) ||
+        s.fingerprintBytes !== inc.identity.fingerprintBytes ||
+        s.fingerprint !== inc.identity.fingerprint || s.dev !== inc.identity.dev ||
+        s.ino !== inc.identity.ino || s.lost !== inc.lost?.reason
+      ) {
+        return true;
+      }
+    }
+    return i !== list.length;
+  }
+
+  /** The size an incarnation is saved with: the largest known, and at least its offset. */
+  #savedSize(inc: Incarnation): number {
+    const size = inc.lost?.end ?? Math.max(inc.knownSize, inc.readOffset);
+    return Math.max(size, inc.ackedOffset);
   }
 
   /**
@@ -378,9 +648,11 @@ export class FileFollower {
   async lagBytes(): Promise<number> {
     let lag = 0;
     for (const inc of this.#incarnations) {
-      if (inc.file === undefined) continue;
+      if (inc.file === undefined && !inc.parked) continue;
       let size = Math.max(inc.knownSize, inc.readOffset);
-      if (inc === this.#current) {
+      // Without an event since the last read, the size known is current
+      // (the sweep keeps it so): only a file with news costs a stat.
+      if (inc === this.#current && this.#dirty) {
         // Stat by path: the handle may be busy with a read right now.
         const info = await this.#statPath(true);
         if (info !== undefined && sameFile(info, inc.identity)) {
@@ -398,11 +670,15 @@ export class FileFollower {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#watch.close();
+    this.#watch.close();
     await this.#lock;
     for (const inc of this.#incarnations) if (inc.file !== undefined) closeQuietly(inc.file);
+    if (this.#inBudget) this.#openFiles?.closed(this.#holder);
+    this.#inBudget = false;
     this.#incarnations = [];
     this.#current = undefined;
+    this.#own.sweep?.close();
+    await this.#own.hub?.close();
   }
 
   /** Same as {@linkcode FileFollower.close}. */
@@ -412,9 +688,29 @@ export class FileFollower {
 
   async #read(consumer: LineConsumer): Promise<number> {
     if (this.#closed || !this.#started) return 0;
+    this.#buffer = this.#buffers.take();
+    try {
+      return await this.#readPass(consumer);
+    } finally {
+      // Line views handed to the consumer are only valid during its calls:
+      // nothing refers into the buffer any more.
+      this.#buffers.give(this.#buffer);
+      this.#buffer = EMPTY;
+      this.#openFiles?.used(this.#holder);
+    }
+  }
+
+  async #readPass(consumer: LineConsumer): Promise<number> {
     this.#dirty = false;
     this.#pass++;
     if (this.#checkPath) {
+      this.#checkPath = false;
+      await this.#checkIdentity();
+      if (this.#closed) return 0;
+    }
+    const parked = this.#current;
+    if (parked?.parked && !await this.#unpark(parked) && this.#checkPath) {
+      // Rotated while closed: the path names another file (or none) now.
       this.#checkPath = false;
       await this.#checkIdentity();
       if (this.#closed) return 0;
@@ -717,19 +1013,37 @@ export class FileFollower {
   /** Compares the file the path names with the current incarnation. */
   async #checkIdentity(): Promise<void> {
     const info = await this.#statPath();
-    const cur = this.#current;
+    let cur = this.#current;
+    if (cur?.parked && (info === undefined || !sameFile(info, cur.identity))) {
+      // Closed for the budget and rotated meanwhile: found among the
+      // siblings (then read on as a rotated file) or given up.
+      cur.parked = false;
+      await this.#findMoved(cur);
+      this.#checkPath = false;
+      cur = this.#current;
+    }
     if (info === undefined) {
       if (cur !== undefined) this.#detach(cur, "file removed or renamed");
       return;
     }
     if (cur !== undefined && sameFile(info, cur.identity)) {
+      const shrunk = info.size < Math.max(cur.readOffset, cur.knownSize);
+      const learn = cur.head.length < FINGERPRINT_BYTES && info.size > cur.head.length;
+      if (
+        cur.parked && (shrunk || learn || this.#checkFingerprint) && !await this.#unpark(cur)
+      ) {
+        // Rotated between the stat and the open: look at the path again.
+        this.#checkPath = false;
+        await this.#checkIdentity();
+        return;
+      }
       // A file only shrinks when it is truncated, even below what was read.
-      if (info.size < Math.max(cur.readOffset, cur.knownSize)) {
+      if (shrunk) {
         await this.#truncated(cur, info.size);
         return;
       }
       if (info.size > cur.knownSize) cur.knownSize = info.size;
-      if (cur.head.length < FINGERPRINT_BYTES && info.size > cur.head.length) {
+      if (learn) {
         // Learn the first bytes before reading them (the window may be full),
         // so a copy made by copytruncate can be recognised.
         await this.#learnHead(cur);
@@ -910,12 +1224,14 @@ export class FileFollower {
   #refreshSoon(): void {
     if (this.#refreshQueued || this.#closed || !this.#started) return;
     this.#refreshQueued = true;
-    const run = this.#lock.then(async () => {
-      this.#refreshQueued = false;
-      if (this.#closed || !this.#checkPath) return;
-      this.#checkPath = false;
-      await this.#checkIdentity();
-    }).catch((error) => {
+    const run = this.#lock.then(() =>
+      this.#locked(async () => {
+        this.#refreshQueued = false;
+        if (this.#closed || !this.#checkPath) return;
+        this.#checkPath = false;
+        await this.#checkIdentity();
+      })
+    ).catch((error) => {
       this.#checkPath = true;
       this.#problem(`Cannot check ${this.path}: ${errorMessage(error)}`);
     });
@@ -932,6 +1248,9 @@ export class FileFollower {
 const MAX_TOO_LONG_WARNINGS = 10;
 
 const ENCODER = new TextEncoder();
+
+/** The follower's buffer while it is not reading: it holds none. */
+const EMPTY = new Uint8Array(0);
 
 function closeQuietly(file: ReadableFile): void {
   try {

@@ -4,6 +4,9 @@
  * writer still appending to the renamed file), copytruncate truncations and
  * delete-and-recreate, against a model of which lines were written. Every
  * line must arrive exactly once, and each stream's positions must increase.
+ * The same sequences run again with an open-files budget of one file that
+ * another holder takes at random moments, so the follower's file is closed
+ * and reopened by path between (and across) the actions.
  *
  * Replay or widen the search with `MODEL_SEEDS=7,8,9 MODEL_STEPS=500 deno
  * test -A agent/file_follower_model_test.ts`.
@@ -16,6 +19,7 @@ import { join } from "node:path";
 import { waitFor } from "../../tests/_harness/wait_for.ts";
 import { FileFollower } from "./file_follower.ts";
 import type { Incarnation } from "./incarnation.ts";
+import { OpenFileBudget } from "./open_file_budget.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -32,8 +36,12 @@ function prng(seed: number): () => number {
   };
 }
 
-async function runModel(seed: number, steps: number): Promise<void> {
+async function runModel(seed: number, steps: number, closeWhileIdle = false): Promise<void> {
   const random = prng(seed);
+  // Its own numbers, so the actions are the same with and without the budget.
+  const evictRandom = prng(seed + 1_000_003);
+  const budget = closeWhileIdle ? new OpenFileBudget(1) : undefined;
+  const otherHolder = { release: () => true };
   const pick = (n: number) => Math.floor(random() * n);
   const dir = await Deno.makeTempDir({ prefix: "nms-model-test-" });
   const path = join(dir, "app.log");
@@ -52,6 +60,7 @@ async function runModel(seed: number, steps: number): Promise<void> {
     pollIntervalMs: 25,
     rotatedIdleMs: 30,
     onChange: () => void follower.read(consumer),
+    ...(budget !== undefined ? { openFiles: budget } : {}),
   });
   await follower.start();
   let writer = await Deno.open(path, { append: true });
@@ -65,21 +74,37 @@ async function runModel(seed: number, steps: number): Promise<void> {
     waitFor(() => received.length === expected.length, {
       message: `seed ${seed}: ${expected.length} lines, got ${received.length}`,
     });
-  // A file renamed away before the follower ever opened it cannot be found
-  // again (its new name is unknown): rotate only files the follower holds.
-  const opened = () =>
-    waitFor(async () => {
-      const ino = (await Deno.stat(path)).ino;
-      return follower.current !== undefined && follower.current.identity.ino === ino;
-    }, { message: `seed ${seed}: follower opened the current file` });
   const finishPartial = async () => {
     if (partial === undefined) return;
     await write(" done\n");
     expected.push(`${partial} done`);
     partial = undefined;
   };
+  /**
+   * A line read from the file the path names now: closed for the budget, the
+   * follower's view of its file is only as new as its last look, and an
+   * inode number freed by a deleted file is often given to the next one.
+   */
+  const seen = async () => {
+    await finishPartial();
+    const marker = `seed ${seed} marker ${next++}`;
+    expected.push(marker);
+    await write(marker + "\n");
+    await caughtUp();
+  };
+  // A file renamed away before the follower ever opened it cannot be found
+  // again (its new name is unknown): rotate only files the follower holds.
+  const opened = async () => {
+    if (budget !== undefined) await seen();
+    await waitFor(async () => {
+      const ino = (await Deno.stat(path)).ino;
+      return follower.current !== undefined && follower.current.identity.ino === ino;
+    }, { message: `seed ${seed}: follower opened the current file` });
+  };
   try {
     for (let step = 0; step < steps; step++) {
+      // Another file takes the budget: the follower's file closes once idle.
+      if (budget !== undefined && evictRandom() < 0.5) budget.opened(otherHolder);
       const action = pick(10);
       if (action < 4) {
         // Append complete lines, sometimes many at once.
@@ -131,7 +156,13 @@ async function runModel(seed: number, steps: number): Promise<void> {
         writer.close();
         await Deno.remove(path);
         writer = await Deno.open(path, { append: true, create: true });
-        await waitFor(() => changes() > before, { message: `seed ${seed}: recreate` });
+        if (budget !== undefined) {
+          // Closed for the budget, the old file may hand its inode number to
+          // the new one, which then looks like it when both are empty.
+          await seen();
+        } else {
+          await waitFor(() => changes() > before, { message: `seed ${seed}: recreate` });
+        }
       } else {
         await caughtUp();
       }
@@ -154,5 +185,8 @@ async function runModel(seed: number, steps: number): Promise<void> {
 for (const seed of (Deno.env.get("MODEL_SEEDS") ?? "1,2,3,42").split(",").map(Number)) {
   Deno.test(`FileFollower delivers every line exactly once in a random scenario (seed ${seed})`, async () => {
     await runModel(seed, Number(Deno.env.get("MODEL_STEPS") ?? 60));
+  });
+  Deno.test(`FileFollower delivers every line exactly once while closed for a budget at random (seed ${seed})`, async () => {
+    await runModel(seed, Number(Deno.env.get("MODEL_STEPS") ?? 60), true);
   });
 }

@@ -85,9 +85,10 @@ export class Incarnation {
   /** The stream id as ASCII bytes, copied into every EVENT line. */
   readonly streamBytes: Uint8Array;
   /**
-   * The open file; never re-opened by path, so a renamed file is read to its
-   * end. Replaced by a copy of the same content after `copytruncate`, and
-   * undefined once the content is lost.
+   * The open file; never re-opened by path once the path no longer names it,
+   * so a renamed file is read to its end. Replaced by a copy of the same
+   * content after `copytruncate`; undefined once the content is lost, or
+   * while {@linkcode Incarnation.parked}.
    */
   file: ReadableFile | undefined;
   /** Device, inode and fingerprint (the fingerprint grows with the file). */
@@ -110,6 +111,12 @@ export class Incarnation {
   lastLineEnd: number;
   /** Where the OS file position is, or -1 when unknown (a seek is needed). */
   filePosition = -1;
+  /**
+   * The file was closed for the open-files budget while the path still named
+   * it (`file` is undefined meanwhile, yet nothing is lost): the follower
+   * opens it again by path, checking it is still the same file.
+   */
+  parked = false;
   /** Lines handed to the current connection and not yet acknowledged. */
   inFlight = 0;
   /** The path no longer names this file: read it to its end, then retire it. */
@@ -232,6 +239,7 @@ export class Incarnation {
     const from = Math.min(this.splitter.offset, this.readOffset);
     const to = Math.max(end, this.readOffset, from);
     this.file = undefined;
+    this.parked = false;
     this.filePosition = -1;
     this.rotated = true;
     this.lost = { reason, from, end: to };

@@ -20,6 +20,7 @@ export {
   FileFollower,
   type FileFollowerOptions,
   type FollowerStats,
+  GAP_REASON_ROTATED_WHILE_CLOSED,
   type LineConsumer as FollowerConsumer,
   lineStartBefore,
 } from "./file_follower.ts";
@@ -32,3 +33,5 @@ export {
 } from "./file_identity.ts";
 export { Incarnation, IncarnationFactory, type IncarnationStart } from "./incarnation.ts";
 export { newStreamId, STREAM_ID_BYTES } from "./stream_id.ts";
+export { type BudgetHolder, DEFAULT_MAX_OPEN_FILES, OpenFileBudget } from "./open_file_budget.ts";
+export { MAX_POOLED_READ_BUFFERS, ReadBufferPool } from "./read_buffers.ts";

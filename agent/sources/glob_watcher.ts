@@ -1,10 +1,13 @@
 /**
  * Expands a `--path` glob into the files it matches now, and keeps watching
  * the directories involved so the agent learns at once when a matching file
- * appears: `Deno.watchFs` on each directory whose entries the last component
- * matches (non-recursive: a directory watch reports the files created,
- * renamed and removed in it), plus a periodic rescan for missed events and
- * for new directories matched by a wildcard in the middle of the pattern.
+ * appears: every directory a scan lists (the directories of the last
+ * component, the ones a wildcard in the middle runs through, and every
+ * directory under a `**`) is watched through the agent's
+ * {@linkcode WatchHub}, non-recursively, so a new file or a new
+ * sub-directory is reported and the next scan takes it in. A backstop rescan
+ * covers for missed events, at an interval that grows with the number of
+ * entries a scan lists, so its cost per second stays bounded.
  *
  * The watcher only says "look again" (`onChange`); the agent then calls
  * {@linkcode GlobWatcher.scan} and starts a follower for each new match.
@@ -16,38 +19,51 @@ import { errorMessage } from "../../common/error_message.ts";
 import { join } from "../_posix_path.ts";
 import { type Clock, SYSTEM_CLOCK, type TimerId } from "../clock.ts";
 import { type Logger, SILENT_LOGGER } from "../log.ts";
-import { compilePathGlob, ExcludeList, type PathGlob } from "./path_glob.ts";
+import { type DirSubscription, WatchHub } from "../watch/mod.ts";
+import {
+  compilePathGlob,
+  ExcludeList,
+  GLOBSTAR,
+  type PathGlob,
+  type PathGlobBranch,
+} from "./path_glob.ts";
 
-/** Interval of the fallback rescan, in milliseconds: the longest a missed event delays a new file. */
+/** Least interval of the backstop rescan, in milliseconds. */
 export const DEFAULT_GLOB_RESCAN_INTERVAL_MS = 1_000;
 /**
+ * Directory entries the backstop rescan lists per second at most: a pattern
+ * whose scan lists more than this per `rescanIntervalMs` is rescanned less
+ * often (every 4 s for 1,000 files, 40 s for 10,000), on top of every
+ * change its directory watches report.
+ */
+export const GLOB_RESCAN_ENTRIES_PER_SECOND = 250;
+/**
  * Most files one pattern expands to. Matches beyond it are ignored (and
- * logged once) so a pattern such as `/*` cannot open thousands of files.
+ * logged once) so a pattern such as `/**` cannot follow a whole disk.
  */
-export const MAX_GLOB_MATCHES = 1_000;
+export const MAX_GLOB_MATCHES = 20_000;
 /**
- * Most directories one scan lists (for wildcards in the middle of a pattern).
- * Deeper or wider trees are cut there and logged once.
+ * Most directories one scan lists (wildcards in the middle of a pattern, and
+ * `**`). Deeper or wider trees are cut there and logged once.
  */
-export const MAX_GLOB_SCANNED_DIRS = 1_000;
-/**
- * Most directories watched per pattern. Inotify instances are a scarce
- * per-user resource (128 by default on Linux); beyond this the rescan
- * interval alone finds new files.
- */
-export const MAX_GLOB_WATCHED_DIRS = 32;
+export const MAX_GLOB_SCANNED_DIRS = 4_096;
 
 /** Options of {@linkcode GlobWatcher}. */
 export interface GlobWatcherOptions {
   /** Patterns whose matches are left out (`--exclude`). */
   exclude?: ExcludeList;
   /**
-   * Interval of the fallback rescan, in milliseconds.
+   * Least interval of the backstop rescan, in milliseconds.
    * @default {DEFAULT_GLOB_RESCAN_INTERVAL_MS} (1 s)
    */
   rescanIntervalMs?: number;
   /** Called when the set of matching files may have changed. */
   onChange?: () => void;
+  /**
+   * The directory watcher shared with the rest of the agent.
+   * @default {a watcher of its own, closed with this one}
+   */
+  hub?: WatchHub;
   /**
    * Timers.
    * @default {SYSTEM_CLOCK}
@@ -82,18 +98,24 @@ export class GlobWatcher {
   readonly #options: GlobWatcherOptions;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #watchers = new Map<string, { watcher: Deno.FsWatcher; loop: Promise<void> }>();
+  readonly #hub: WatchHub;
+  readonly #ownHub: boolean;
+  readonly #subscriptions = new Map<string, DirSubscription>();
   #timer: TimerId | undefined;
   #closed = false;
   #started = false;
-  /** Directories the last scan listed for the last component. */
-  #leafDirs: readonly string[] = [];
+  /** Directories the last scan listed. */
+  #listedDirs: readonly string[] = [];
+  /** Entries the last scan listed, which sets the backstop's interval. */
+  #listedEntries = 0;
+  /** What the last scan matched. */
+  #matches: readonly string[] = [];
   readonly #reported = new Set<string>();
 
   /**
    * @param pattern An absolute path with wildcards, e.g. `/var/log/*.log`.
    * @param options Excludes, callbacks and timers.
-   * @throws {TypeError} When the pattern is not absolute or names no file.
+   * @throws {TypeError} When the pattern is not absolute, names no file, or cannot be used.
    */
   constructor(pattern: string, options: GlobWatcherOptions = {}) {
     this.pattern = pattern;
@@ -102,68 +124,133 @@ export class GlobWatcher {
     this.#options = options;
     this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#log = options.logger ?? SILENT_LOGGER;
+    this.#ownHub = options.hub === undefined;
+    this.#hub = options.hub ?? new WatchHub({ clock: this.#clock, logger: this.#log });
+  }
+
+  /** What the last {@linkcode GlobWatcher.scan} matched, sorted. */
+  get matches(): readonly string[] {
+    return this.#matches;
+  }
+
+  /** Milliseconds between two backstop rescans now. */
+  get rescanIntervalMs(): number {
+    const least = this.#options.rescanIntervalMs ?? DEFAULT_GLOB_RESCAN_INTERVAL_MS;
+    return Math.max(least, this.#listedEntries * 1000 / GLOB_RESCAN_ENTRIES_PER_SECOND);
   }
 
   /**
    * Lists the regular files the pattern matches now (symbolic links to files
-   * included), minus the excluded ones, and watches the directories they
-   * are in once {@linkcode GlobWatcher.start} ran. Never throws: unreadable
+   * included), minus the excluded ones, and watches the directories listed
+   * once {@linkcode GlobWatcher.start} ran. Never throws: unreadable
    * directories are skipped (and logged once).
    *
    * @returns Absolute paths, sorted.
    */
   async scan(): Promise<string[]> {
-    const parts = this.#glob.parts;
-    let dirs = [this.#glob.base];
-    let listed = 0;
-    for (let k = 0; k < parts.length - 1 && dirs.length > 0; k++) {
-      const next: string[] = [];
-      for (const dir of dirs) {
-        if (++listed > MAX_GLOB_SCANNED_DIRS) {
-          this.#reportOnce("dirs", "pattern spans too many directories, some are not scanned", {
-            pattern: this.pattern,
-            maxDirs: MAX_GLOB_SCANNED_DIRS,
-          });
-          break;
-        }
-        for (const entry of await this.#list(dir)) {
-          if (!parts[k]!.test(entry.name)) continue;
-          const path = join(dir, entry.name);
-          if (entry.isDirectory || (entry.isSymlink && (await statQuietly(path))?.isDirectory)) {
-            next.push(path);
-          }
-        }
+    const files = new Set<string>();
+    const listed = new Map<string, Deno.DirEntry[]>();
+    let entries = 0;
+    const list = async (dir: string): Promise<Deno.DirEntry[] | undefined> => {
+      const known = listed.get(dir);
+      if (known !== undefined) return known;
+      if (listed.size >= MAX_GLOB_SCANNED_DIRS) {
+        this.#reportOnce("dirs", "pattern spans too many directories, some are not scanned", {
+          pattern: this.pattern,
+          maxDirs: MAX_GLOB_SCANNED_DIRS,
+        });
+        return undefined;
       }
-      dirs = next;
+      const found = await this.#list(dir);
+      listed.set(dir, found);
+      entries += found.length;
+      return found;
+    };
+    let full = false;
+    for (const branch of this.#glob.branches) {
+      full = await this.#scanBranch(branch, list, files) || full;
+      if (full) break;
     }
-    const last = parts.at(-1)!;
-    const files: string[] = [];
-    outer: for (const dir of dirs) {
-      for (const entry of await this.#list(dir)) {
-        if (!last.test(entry.name)) continue;
+    this.#listedDirs = [...listed.keys()];
+    this.#listedEntries = entries;
+    if (this.#started) this.#watch(this.#listedDirs);
+    this.#matches = [...files].sort();
+    return [...this.#matches];
+  }
+
+  /**
+   * Walks one branch: (directory, part) pairs, each visited once; a `**`
+   * part stays on the directory (zero directories) and descends into every
+   * sub-directory not starting with a dot (one more).
+   *
+   * @returns True when the match limit was reached.
+   */
+  async #scanBranch(
+    branch: PathGlobBranch,
+    list: (dir: string) => Promise<Deno.DirEntry[] | undefined>,
+    files: Set<string>,
+  ): Promise<boolean> {
+    const parts = branch.parts;
+    if (parts.length === 0) return false;
+    const queue: [string, number][] = [[branch.base, 0]];
+    const visited = new Set<string>();
+    for (let q = 0; q < queue.length; q++) {
+      const [dir, k] = queue[q]!;
+      const key = `${k}\0${dir}`;
+      if (visited.has(key)) continue;
+      visited.add(key);
+      const part = parts[k]!;
+      const last = k === parts.length - 1;
+      if (part === GLOBSTAR && !last) queue.push([dir, k + 1]);
+      const entries = await list(dir);
+      if (entries === undefined) continue;
+      for (const entry of entries) {
         const path = join(dir, entry.name);
-        if (this.#exclude.excludes(path)) continue;
-        if (!entry.isFile && !(entry.isSymlink && (await statQuietly(path))?.isFile)) continue;
-        if (files.length >= MAX_GLOB_MATCHES) {
-          this.#reportOnce("files", "pattern matches too many files, following the first ones", {
-            pattern: this.pattern,
-            maxFiles: MAX_GLOB_MATCHES,
-          });
-          break outer;
+        if (part === GLOBSTAR) {
+          if (entry.name.startsWith(".")) continue;
+          // `**` does not follow symbolic links to directories, as in bash.
+          if (entry.isDirectory) queue.push([path, k]);
+          else if (last && this.#addFile(files, path, await isFileEntry(path, entry))) {
+            return true;
+          }
+          continue;
         }
-        files.push(path);
+        if (!part.test(entry.name)) continue;
+        if (last) {
+          if (this.#addFile(files, path, await isFileEntry(path, entry))) return true;
+        } else if (
+          entry.isDirectory || (entry.isSymlink && (await statQuietly(path))?.isDirectory)
+        ) {
+          queue.push([path, k + 1]);
+        }
       }
     }
-    this.#leafDirs = dirs;
-    if (this.#started) this.#watch(dirs);
-    return files.sort();
+    return false;
+  }
+
+  /**
+   * Adds a matching file unless excluded.
+   *
+   * @returns True when the match limit is reached (the file is not added).
+   */
+  #addFile(files: Set<string>, path: string, isFile: boolean): boolean {
+    if (!isFile || this.#exclude.excludes(path) || files.has(path)) return false;
+    if (files.size >= MAX_GLOB_MATCHES) {
+      this.#reportOnce("files", "pattern matches too many files, following the first ones", {
+        pattern: this.pattern,
+        maxFiles: MAX_GLOB_MATCHES,
+      });
+      return true;
+    }
+    files.add(path);
+    return false;
   }
 
   /** Starts watching the directories found by the last scan, and the rescan timer. */
   start(): void {
     if (this.#started || this.#closed) return;
     this.#started = true;
-    this.#watch(this.#leafDirs);
+    this.#watch(this.#listedDirs);
     this.#schedule();
   }
 
@@ -173,10 +260,9 @@ export class GlobWatcher {
     this.#closed = true;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-    const loops = [...this.#watchers.values()];
-    this.#watchers.clear();
-    for (const { watcher } of loops) closeWatcher(watcher);
-    await Promise.all(loops.map((l) => l.loop));
+    for (const subscription of this.#subscriptions.values()) subscription.close();
+    this.#subscriptions.clear();
+    if (this.#ownHub) await this.#hub.close();
   }
 
   /** Same as {@linkcode GlobWatcher.close}. */
@@ -202,44 +288,24 @@ export class GlobWatcher {
     return entries;
   }
 
-  /** Watches exactly the given directories (up to the limit), dropping the others. */
+  /** Watches exactly the given directories, dropping the others. */
   #watch(dirs: readonly string[]): void {
     if (this.#closed) return;
-    const wanted = new Set(dirs.slice(0, MAX_GLOB_WATCHED_DIRS));
-    for (const [dir, { watcher }] of this.#watchers) {
-      if (!wanted.has(dir)) {
-        this.#watchers.delete(dir);
-        closeWatcher(watcher);
-      }
+    const wanted = new Set(dirs);
+    for (const [dir, subscription] of this.#subscriptions) {
+      if (wanted.has(dir)) continue;
+      this.#subscriptions.delete(dir);
+      subscription.close();
     }
     for (const dir of wanted) {
-      if (this.#watchers.has(dir)) continue;
-      let watcher: Deno.FsWatcher;
-      try {
-        watcher = Deno.watchFs(dir, { recursive: false });
-      } catch (error) {
-        // The rescan covers for a directory that cannot be watched.
-        this.#reportOnce(`watch:${dir}`, "cannot watch a directory, rescanning instead", {
-          dir,
-          reason: errorMessage(error),
-        });
-        continue;
-      }
-      this.#watchers.set(dir, { watcher, loop: this.#run(dir, watcher) });
-    }
-  }
-
-  async #run(dir: string, watcher: Deno.FsWatcher): Promise<void> {
-    try {
-      for await (const event of watcher) {
-        // Appends to followed files (`modify`, `access`) say nothing about new files.
-        if (event.kind === "modify" || event.kind === "access") continue;
-        this.#options.onChange?.();
-      }
-    } catch {
-      // A vanished directory ends its watch; the rescan finds it again if it comes back.
-    } finally {
-      if (this.#watchers.get(dir)?.watcher === watcher) this.#watchers.delete(dir);
+      if (this.#subscriptions.has(dir)) continue;
+      this.#subscriptions.set(
+        dir,
+        this.#hub.watch(dir, (change) => {
+          // Appends to files say nothing about which files exist.
+          if (change.kind === "entry") this.#options.onChange?.();
+        }),
+      );
     }
   }
 
@@ -250,7 +316,7 @@ export class GlobWatcher {
       if (this.#closed) return;
       this.#options.onChange?.();
       this.#schedule();
-    }, this.#options.rescanIntervalMs ?? DEFAULT_GLOB_RESCAN_INTERVAL_MS);
+    }, this.rescanIntervalMs);
   }
 
   #reportOnce(key: string, message: string, fields: Record<string, string | number>): void {
@@ -260,18 +326,15 @@ export class GlobWatcher {
   }
 }
 
+/** Whether a directory entry is a regular file, or a symbolic link to one. */
+async function isFileEntry(path: string, entry: Deno.DirEntry): Promise<boolean> {
+  return entry.isFile || (entry.isSymlink && (await statQuietly(path))?.isFile === true);
+}
+
 async function statQuietly(path: string): Promise<Deno.FileInfo | undefined> {
   try {
     return await Deno.stat(path);
   } catch {
     return undefined;
-  }
-}
-
-function closeWatcher(watcher: Deno.FsWatcher): void {
-  try {
-    watcher.close();
-  } catch {
-    // Already closed.
   }
 }

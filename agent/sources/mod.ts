@@ -23,4 +23,14 @@ export {
 export { LineFilter, type LineFilterOptions } from "./line_filter.ts";
 export { lineSeverity, parseSeverityName, readPri } from "./severity.ts";
 export { GlobWatcher, type GlobWatcherOptions } from "./glob_watcher.ts";
-export { compilePathGlob, ExcludeList, globToRegExp, hasGlobMagic } from "./path_glob.ts";
+export {
+  compileGlob,
+  compilePathGlob,
+  ExcludeList,
+  expandBraces,
+  type GlobMatcher,
+  globProblem,
+  GLOBSTAR,
+  hasGlobMagic,
+  MAX_BRACE_EXPANSIONS,
+} from "./path_glob.ts";

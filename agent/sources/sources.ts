@@ -11,6 +11,11 @@
  * acknowledged); NUL bytes become U+FFFD, since the server refuses them; and
  * the rest goes out as read, without decoding.
  *
+ * The followers share what does not need to exist per file: one directory
+ * watcher and one backstop sweep (watch/), the read buffers, and the
+ * open-files budget (`--max-open-files`), so an idle file costs a few
+ * kilobytes and no system call but its turn in the sweep.
+ *
  * @module
  */
 
@@ -18,11 +23,17 @@ import { resolve } from "../_posix_path.ts";
 import type { FileState, LoadedState } from "../checkpoint/mod.ts";
 import type { Client } from "../client.ts";
 import type { Clock } from "../clock.ts";
-import { FileFollower } from "../follow/mod.ts";
+import {
+  DEFAULT_READ_BUFFER_BYTES,
+  FileFollower,
+  OpenFileBudget,
+  ReadBufferPool,
+} from "../follow/mod.ts";
 import { JournalSource } from "../journal/mod.ts";
 import { MAX_EVENT_MESSAGE_BYTES, MAX_REPEATED_WARNINGS } from "../limits.ts";
 import type { LineConsumer, LineOrigin, LineSource } from "../line_source.ts";
 import type { Logger } from "../log.ts";
+import { Sweep, WatchHub } from "../watch/mod.ts";
 import { GlobWatcher } from "./glob_watcher.ts";
 import { LineFilter, type LineFilterOptions } from "./line_filter.ts";
 import { ExcludeList, hasGlobMagic } from "./path_glob.ts";
@@ -48,8 +59,13 @@ export interface JournalSettings {
 
 /** Options of {@linkcode Sources}. */
 export interface SourcesOptions {
-  /** Fallback poll interval of the followers and rescan interval of the globs, in milliseconds. */
+  /**
+   * Poll interval of rotated files, least sweep interval of a file and
+   * least rescan interval of the globs, in milliseconds.
+   */
   readonly pollIntervalMs: number;
+  /** Most followed files open at once while their path still names them (`--max-open-files`). */
+  readonly maxOpenFiles: number;
   /** Start existing files without saved state at their end. */
   readonly startAtEnd: boolean;
   /** Patterns removing files from what glob paths match. */
@@ -84,6 +100,8 @@ export interface SourcesStats {
   readonly rotations: number;
   /** Files followed now (literal paths and glob matches). */
   readonly followedFiles: number;
+  /** Followed files open now while their path names them (within the open-files budget). */
+  readonly openFiles: number;
   /** Journal entries read from journalctl. */
   readonly journalEntries: number;
 }
@@ -118,10 +136,17 @@ export class Sources {
     linesFiltered: 0,
   };
   #followers: FileFollower[] = [];
+  /** The followers by path. */
+  readonly #byPath = new Map<string, FileFollower>();
   /** Everything the pump reads from: the followers, then the journal. */
   #sources: LineSource[] = [];
   #globs: GlobWatcher[] = [];
-  #globDirty = false;
+  /** Globs whose directories reported a change since their last scan. */
+  readonly #dirtyGlobs = new Set<GlobWatcher>();
+  readonly #hub: WatchHub;
+  readonly #sweep: Sweep;
+  readonly #openFiles: OpenFileBudget;
+  readonly #readBuffers = new ReadBufferPool(DEFAULT_READ_BUFFER_BYTES);
   #exclude = new ExcludeList();
   /** Literal (not glob) paths, which stay followed whatever the globs match. */
   #literal = new Set<string>();
@@ -145,6 +170,9 @@ export class Sources {
    */
   constructor(options: SourcesOptions) {
     this.#options = options;
+    this.#hub = new WatchHub({ clock: options.clock, logger: options.logger });
+    this.#sweep = new Sweep({ minIntervalMs: options.pollIntervalMs, clock: options.clock });
+    this.#openFiles = new OpenFileBudget(options.maxOpenFiles);
     const filter = options.filter ? new LineFilter(options.filter) : undefined;
     this.#filter = filter?.active ? filter : undefined;
   }
@@ -180,6 +208,7 @@ export class Sources {
       truncations,
       rotations,
       followedFiles: this.#followers.length,
+      openFiles: this.#openFiles.open,
       journalEntries: this.#journal?.stats.entries ?? 0,
     };
   }
@@ -206,7 +235,7 @@ export class Sources {
       }
       await assertNotDirectory(path);
       // A glob before it may have matched it already.
-      if (this.#followers.some((f) => f.path === path)) continue;
+      if (this.#byPath.has(path)) continue;
       await this.#addFollower(path, this.#options.startAtEnd);
     }
   }
@@ -251,7 +280,7 @@ export class Sources {
   async readRound(client: Client<LineOrigin>): Promise<boolean> {
     this.#client = client;
     let readAny = false;
-    if (this.#globDirty) await this.#syncGlobs();
+    if (this.#dirtyGlobs.size > 0) await this.#syncGlobs();
     const sources = this.#sources;
     const count = sources.length;
     this.#roundRobin = count === 0 ? 0 : (this.#roundRobin + 1) % count;
@@ -276,12 +305,31 @@ export class Sources {
    * @returns One entry per followed path.
    */
   fileStates(): FileState[] {
-    const states: FileState[] = [];
+    return this.#followers.map((follower) => follower.state());
+  }
+
+  /**
+   * The positions that differ from those saved last, found without building
+   * the others (each follower compares its state with the saved one).
+   *
+   * @param saved The positions saved last, by path.
+   * @returns The states that changed, and the saved paths no longer followed.
+   */
+  changedFileStates(
+    saved: ReadonlyMap<string, FileState>,
+  ): { changed: FileState[]; removed: string[] } {
+    const changed: FileState[] = [];
+    let savedAndFollowed = 0;
     for (const follower of this.#followers) {
-      const state = follower.state();
-      if (state !== undefined) states.push(state);
+      const before = saved.get(follower.path);
+      if (before !== undefined) savedAndFollowed++;
+      if (follower.stateChangedSince(before)) changed.push(follower.state());
     }
-    return states;
+    const removed: string[] = [];
+    if (saved.size > savedAndFollowed) {
+      for (const path of saved.keys()) if (!this.#byPath.has(path)) removed.push(path);
+    }
+    return { changed, removed };
   }
 
   /**
@@ -310,12 +358,15 @@ export class Sources {
   async close(): Promise<void> {
     await Promise.all(this.#globs.map((g) => g.close()));
     await Promise.all(this.#sources.map((s) => s.close()));
+    this.#sweep.close();
+    await this.#hub.close();
   }
 
   /** Closes everything and forgets the followers, after a start that failed. */
   async discard(): Promise<void> {
     await this.close();
     this.#followers = [];
+    this.#byPath.clear();
     this.#sources = [];
   }
 
@@ -330,10 +381,15 @@ export class Sources {
       onChange: this.#options.onChange,
       clock: this.#options.clock,
       logger: this.#options.logger,
+      watchHub: this.#hub,
+      sweep: this.#sweep,
+      openFiles: this.#openFiles,
+      readBuffers: this.#readBuffers,
       ...(saved !== undefined ? { resume: saved } : {}),
       ...(savedAtMs !== undefined ? { resumeSavedAtMs: savedAtMs } : {}),
     });
     this.#followers.push(follower);
+    this.#byPath.set(path, follower);
     // Files before the journal, so the pump's order stays stable.
     this.#sources.splice(this.#followers.length - 1, 0, follower);
     await follower.start();
@@ -342,13 +398,14 @@ export class Sources {
 
   /** Expands a glob path now and watches for files that match later. */
   async #startGlob(pattern: string): Promise<void> {
-    const glob = new GlobWatcher(pattern, {
+    const glob: GlobWatcher = new GlobWatcher(pattern, {
       exclude: this.#exclude,
       rescanIntervalMs: this.#options.pollIntervalMs,
       onChange: () => {
-        this.#globDirty = true;
+        this.#dirtyGlobs.add(glob);
         this.#options.onChange();
       },
+      hub: this.#hub,
       clock: this.#options.clock,
       logger: this.#options.logger,
     });
@@ -358,7 +415,7 @@ export class Sources {
     // position appeared while the agent was stopped: it is read from its start.
     const startAtEnd = this.#options.startAtEnd && !this.#saved.found;
     for (const path of await glob.scan()) {
-      if (!this.#followers.some((f) => f.path === path)) await this.#addFollower(path, startAtEnd);
+      if (!this.#byPath.has(path)) await this.#addFollower(path, startAtEnd);
     }
     glob.start();
   }
@@ -369,22 +426,28 @@ export class Sources {
    * read, acknowledged and closed).
    */
   async #syncGlobs(): Promise<void> {
-    this.#globDirty = false;
-    const matched = new Set<string>();
-    for (const glob of this.#globs) for (const path of await glob.scan()) matched.add(path);
+    const dirty = [...this.#dirtyGlobs];
+    this.#dirtyGlobs.clear();
+    for (const glob of dirty) await glob.scan();
     if (this.#options.signal.aborted) return;
-    const followed = new Set(this.#followers.map((f) => f.path));
+    const matched = new Set<string>();
+    for (const glob of this.#globs) for (const path of glob.matches) matched.add(path);
     const log = this.#options.logger;
     for (const path of matched) {
-      if (followed.has(path)) continue;
+      if (this.#byPath.has(path)) continue;
       log.info("following a new file matching a pattern", { path });
       await this.#addFollower(path, false);
     }
-    for (const follower of [...this.#followers]) {
-      if (this.#literal.has(follower.path) || matched.has(follower.path)) continue;
-      if (follower.current !== undefined || follower.incarnations.length > 0) continue;
-      this.#followers = this.#followers.filter((f) => f !== follower);
-      this.#sources = this.#sources.filter((s) => s !== follower);
+    const gone = this.#followers.filter((follower) =>
+      !this.#literal.has(follower.path) && !matched.has(follower.path) &&
+      follower.current === undefined && follower.incarnations.length === 0
+    );
+    if (gone.length === 0) return;
+    const goneSet = new Set(gone);
+    this.#followers = this.#followers.filter((f) => !goneSet.has(f));
+    this.#sources = this.#sources.filter((s) => !goneSet.has(s as FileFollower));
+    for (const follower of gone) {
+      this.#byPath.delete(follower.path);
       await follower.close();
       log.info("stopped following a file no pattern matches", { path: follower.path });
     }

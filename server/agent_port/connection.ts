@@ -508,7 +508,10 @@ export class Connection {
           lagBytes: command.lagBytes ?? null,
           at: Date.now(),
         };
-        return this.#track(this.#ctx.writer.recordHeartbeat(heartbeat), () => OK.heartbeat);
+        return this.#track(this.#ctx.writer.recordHeartbeat(heartbeat), () => {
+          if (this.#ctx.metrics) this.#ctx.metrics.heartbeats++;
+          return OK.heartbeat;
+        });
       }
       case "BYE": {
         await this.#flushBatch();
@@ -599,6 +602,7 @@ export class Connection {
       });
       this.#session.agentId = agentId;
       this.#session.hostname = hostname;
+      if (this.#ctx.metrics) this.#ctx.metrics.registrations++;
       this.#good();
       this.#acks.fill(slot, formatAckLine(true, OK.register));
     } catch (error) {

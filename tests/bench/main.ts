@@ -10,6 +10,9 @@
  *   the full-text index kept close behind (--text-index-max-catchup);
  * - flood: server RSS with 200 connections flooding;
  * - agent: single-line latency, a 1,000,000-line burst, RSS idle and with a backlog;
+ * - agent files: the agent following 1, 100 and 1,000 files: RSS and CPU idle,
+ *   latency with the others idle, state bytes and fsyncs per 1,000 lines
+ *   (`agent_files.ts --tree DIR` adds another checkout's agent, for a before column);
  * - search: a rare keyword, host + time range and per-minute counts on 10 M events;
  * - console: the web console's API on 5 M events;
  * - syslog: TCP and UDP syslog ingest, and the same load through rsyslog and
@@ -73,6 +76,14 @@ const parts: [string, string[]][] = [
     quick ? "50" : "200",
     "--backlog-mb",
     quick ? "64" : "10240",
+  ]],
+  ["agent_files.ts", [
+    "--files",
+    quick ? "1,100" : "1,100,1000",
+    "--idle-seconds",
+    quick ? "5" : "20",
+    "--latency",
+    quick ? "50" : "200",
   ]],
   ["search.ts", ["--events", size(10_000_000)]],
   ["console.ts", ["--events", size(5_000_000)]],

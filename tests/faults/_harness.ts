@@ -362,6 +362,12 @@ export interface AgentProcessOptions {
   readonly password?: string;
   /** Extra flags. */
   readonly args?: readonly string[];
+  /**
+   * A command that runs `deno` for it, with its arguments, e.g.
+   * `["prlimit", "--nofile=256"]` to start it under a descriptor limit.
+   * @default {[]}
+   */
+  readonly wrapper?: readonly string[];
 }
 
 /** A running `nms-agent run`. */
@@ -386,8 +392,10 @@ export interface AgentProcess {
 export async function spawnAgentProcess(options: AgentProcessOptions): Promise<AgentProcess> {
   const passwordFile = join(options.workDir, "agent-password");
   await Deno.writeTextFile(passwordFile, `${options.password ?? "admin"}\n`, { mode: 0o600 });
-  const child = new Deno.Command(Deno.execPath(), {
+  const [program, ...wrapperArgs] = [...(options.wrapper ?? []), Deno.execPath()];
+  const child = new Deno.Command(program!, {
     args: [
+      ...wrapperArgs,
       "run",
       "-A",
       join(import.meta.dirname!, "../../agent/main.ts"),
