@@ -11,6 +11,22 @@
  * @module
  */
 
-export { DEFAULT_DB_PATH, type NmsServer, type ServerOptions, startServer } from "./server.ts";
+export {
+  DEFAULT_DB_PATH,
+  type NmsServer,
+  type RunningServer,
+  type ServerOptions,
+  startServer,
+} from "./server.ts";
 export * from "./store/mod.ts";
 export { createLogger, type Logger, type LoggerOptions, silentLogger } from "./log.ts";
+export type { LockoutOptions } from "./auth/mod.ts";
+export type { ConnectionLimitOptions } from "./agent_port/mod.ts";
+export type { SyslogAddrs, SyslogStats, TlsCertificate } from "./syslog/mod.ts";
+export {
+  AlertFeed,
+  type AlertListener,
+  type AlertNotice,
+  type Rule,
+  type RuleSet,
+} from "./rules/mod.ts";
