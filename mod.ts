@@ -47,6 +47,7 @@ export {
   AlertFeed,
   type AlertListener,
   type AlertNotice,
+  type AlertUpsert,
   type AuditQuery,
   type AuditRecord,
   type ConnectionLimitOptions,
