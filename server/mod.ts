@@ -1,6 +1,8 @@
 /**
  * nms-server as a library: {@linkcode startServer} runs the collector; the
- * {@linkcode Store} interface is the storage seam.
+ * {@linkcode Store} interface is the storage seam. Here `startServer()`
+ * returns a {@linkcode RunningServer}, whose pool, writer and metrics the CLI
+ * and the tests use; the root `mod.ts` presents only {@linkcode NmsServer}.
  *
  * @example
  * ```ts
