@@ -1,8 +1,9 @@
 /**
  * Code that both binaries use and that is not the wire protocol: the loader
- * of their configuration files, the logger, the Prometheus text writer and the
- * error-message helper. Like `protocol/`, it depends on neither `server/` nor
- * `agent/` (`tests/layering_test.ts` checks it).
+ * of their configuration files, the logger, the Prometheus text writer, the
+ * error-message helper and the progress display of long work. Like
+ * `protocol/`, it depends on neither `server/` nor `agent/`
+ * (`tests/layering_test.ts` checks it).
  *
  * The agent imports the files it needs on its `run` path directly, not this
  * module: `config_file.ts` loads commander, and an npm module on that path
@@ -20,4 +21,5 @@
 export * from "./config_file.ts";
 export * from "./error_message.ts";
 export * from "./log.ts";
+export * from "./progress.ts";
 export * from "./prometheus_text.ts";

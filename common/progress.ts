@@ -141,7 +141,11 @@ export class Progress {
   #drawn = false;
   #finished = false;
 
-  /** @param options What is done, how much, and where progress goes. */
+  /**
+   * Starts the clock of a piece of work; in a log, says at once that it began.
+   *
+   * @param options What is done, how much, and where progress goes.
+   */
   constructor(options: ProgressOptions) {
     this.#options = options;
     this.#now = options.now ?? (() => performance.now());

@@ -98,8 +98,11 @@ function parseEvent(rest: string): ParseResult {
 
 /** The parts of a well-formed `EVENT` line, filled by {@linkcode readEventLine}. */
 export interface EventLineParts {
+  /** Id of the source the line comes from, as in {@linkcode EventCommand.stream}. */
   stream: string;
+  /** Position of the line in its stream. */
   position: number;
+  /** The log line itself. */
   message: string;
 }
 

@@ -85,6 +85,8 @@ export class LineSplitter {
   #offset: number;
 
   /**
+   * Creates a splitter that has seen no bytes yet.
+   *
    * @param options Limits and the starting offset.
    */
   constructor(options: LineSplitterOptions = {}) {

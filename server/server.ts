@@ -189,20 +189,14 @@ export interface ServerOptions {
   credentialCheckIntervalMs?: number | undefined;
 }
 
-/** A running server. */
+/** A running server, as the library presents it. */
 export interface NmsServer {
   /** The bound address (read the port from here when you passed port 0). */
   readonly addr: { readonly hostname: string; readonly port: number };
   /** A main-thread store for reads (dashboard, tests). */
   readonly store: Store;
-  /** The pool of parsing workers. */
-  readonly pool: WorkerPool;
-  /** The writer: node changes, retention, NMS's own events. */
-  readonly writer: Writer;
   /** Where the web console listens, or null when `httpPort` was not given. */
   readonly httpAddr: { readonly hostname: string; readonly port: number } | null;
-  /** Counters shown by `/metrics`. */
-  readonly metrics: ServerMetrics;
   /** Resolves when the server has fully shut down. */
   readonly finished: Promise<void>;
   /** Bound addresses of the syslog listeners that run (none unless configured). */
@@ -213,8 +207,6 @@ export interface NmsServer {
   readonly alerts: AlertFeed;
   /** Replaces the detection rules in every worker without a restart (SIGHUP); null turns them off. */
   setRules(rules: RuleSet | null): void;
-  /** The retention task: counters, and `wake()` to run a pass now. */
-  readonly retention: Retention;
   /** Stops accepting, answers what was read, commits, closes the database. Idempotent. */
   shutdown(): Promise<void>;
   /**
@@ -227,7 +219,24 @@ export interface NmsServer {
    * @throws {Error} When the new certificate or key cannot be used.
    */
   reloadTls(tls: { readonly cert: string; readonly key: string }): Promise<void>;
+  /** Shuts the server down, so that `await using` stops it. */
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * A running server with its moving parts exposed, for the CLI (`/metrics`,
+ * health checks) and the tests. The library entry returns only
+ * {@linkcode NmsServer}, so these parts can change without breaking users.
+ */
+export interface RunningServer extends NmsServer {
+  /** The pool of parsing workers. */
+  readonly pool: WorkerPool;
+  /** The writer: node changes, retention, NMS's own events. */
+  readonly writer: Writer;
+  /** Counters shown by `/metrics`. */
+  readonly metrics: ServerMetrics;
+  /** The retention task: counters, and `wake()` to run a pass now. */
+  readonly retention: Retention;
 }
 
 /** Most PostgreSQL connections of the main thread's store (console reads, bootstrap). */
@@ -248,7 +257,7 @@ export const DEFAULT_DB_PATH = "./data/nms.db";
  * console.log(`listening on ${server.addr.port}`);
  * ```
  */
-export async function startServer(options: ServerOptions = {}): Promise<NmsServer> {
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.log ?? createLogger();
   const dbPath = options.dbPath ?? DEFAULT_DB_PATH;
   const storeUrl = options.storeUrl ?? dbPath;

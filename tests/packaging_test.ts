@@ -1,8 +1,8 @@
 /**
  * The deployment files of issue 10 say what docs/PRODUCTION.md promises:
  * hardened systemd units, a compose file whose agent follows the host's
- * /var/log read-only with the data in a named volume, and a Docker
- * HEALTHCHECK on /healthz. (No systemd or Docker daemon runs in CI: these
+ * /var/log read-only with the data in a named volume, and health checks on
+ * the server's and the agent's /healthz. (No systemd or Docker daemon runs in CI: these
  * checks read the files; `systemd-analyze verify` is run when available.)
  *
  * @module
@@ -76,6 +76,19 @@ Deno.test("compose.yaml runs a server and an agent following the host's /var/log
   assert.ok(agent.volumes?.includes("/var/log:/host/var/log:ro"));
   assert.deepEqual(agent.entrypoint, ["/usr/local/bin/nms-agent"]);
   assert.ok(agent.command?.includes("--server=server:8080"));
+});
+
+Deno.test("compose.yaml checks the health of both services on their /healthz", async () => {
+  const compose = parseYaml(await Deno.readTextFile(`${ROOT}compose.yaml`)) as {
+    services: Record<string, { command?: string[]; healthcheck?: { test?: string[] } }>;
+  };
+  const { server, agent } = compose.services;
+  assert.ok(server && agent);
+  // The server keeps the image's HEALTHCHECK (next test), which calls /healthz.
+  assert.equal(server.healthcheck, undefined);
+  const port = agent.command?.find((arg) => arg.startsWith("--metrics-port="))?.split("=")[1];
+  assert.ok(port, "the agent serves /healthz on its metrics port");
+  assert.equal(agent.healthcheck?.test?.at(-1), `http://127.0.0.1:${port}/healthz`);
 });
 
 Deno.test("Dockerfile has a HEALTHCHECK on /healthz", async () => {

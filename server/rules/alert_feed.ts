@@ -10,6 +10,7 @@ import type { AlertRecord } from "../store/store.ts";
 
 /** An alert as just stored: new, or folded into an existing one (its count rose). */
 export interface AlertNotice {
+  /** The alert as stored, with its count after this occurrence. */
   readonly alert: AlertRecord;
   /** True when this is a new alert, false when it was folded into an existing one. */
   readonly created: boolean;

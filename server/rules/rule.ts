@@ -112,32 +112,49 @@ export interface RuleDefinition {
 
 /** A validated, normalized rule, as the engine and the correlator use it. */
 export interface Rule {
+  /** Rule id, unique in its set; alerts name the rule by it. */
   readonly id: number;
+  /** 0-15; 0 never raises an alert. */
   readonly level: number;
+  /** What the rule detects, shown with its alerts. */
   readonly description: string;
+  /** Free tags such as `authentication_failed`. */
   readonly groups: readonly string[];
+  /** MITRE ATT&CK technique ids. */
   readonly mitre: readonly string[];
+  /** Programs (syslog tags) of which the event's must be one, or null for any. */
   readonly programs: readonly string[] | null;
+  /** Rules of which the event must have matched one first, or null. */
   readonly parents: readonly number[] | null;
   /** Texts of which the message must contain one, or null. */
   readonly contains: readonly string[] | null;
+  /** Regex source tested on the message, or null. */
   readonly regex: string | null;
+  /** Whether the regex ignores case. */
   readonly ignoreCase: boolean;
   /** Highest syslog severity number accepted, or null for any. */
   readonly maxSeverity: number | null;
+  /** MSGID the event must carry, or null for any. */
   readonly msgid: string | null;
   /** Structured-data parameters read as fields. */
   readonly params: readonly string[];
+  /** Only events NMS itself wrote match. */
   readonly internal: boolean;
+  /** Fire after this many matches within the window, or null for every match. */
   readonly frequency: { readonly count: number; readonly withinSeconds: number } | null;
+  /** Fire only after enough earlier matches of these rules within the window, or null. */
   readonly after: {
     readonly rules: readonly number[];
     readonly count: number;
     readonly withinSeconds: number;
   } | null;
+  /** Fields whose values must be equal across correlated events. */
   readonly sameField: readonly string[];
+  /** With `frequency`: the field whose distinct values are counted, or null to count events. */
   readonly differentField: string | null;
+  /** Fields whose values tell one alert from another when folding. */
   readonly foldBy: readonly string[];
+  /** Fold window in seconds; 0 never folds. */
   readonly foldSeconds: number;
   /** Named groups of this rule's own regex. */
   readonly captures: readonly string[];
@@ -148,6 +165,7 @@ export interface Rule {
  * to the workers by structured clone.
  */
 export interface RuleSet {
+  /** The validated rules, in evaluation order. */
   readonly rules: readonly Rule[];
 }
 

@@ -25,6 +25,14 @@ export { openSqliteStore, type SqliteStoreOptions, type SyncMode } from "./sqlit
 export { openPostgresStore, PostgresStore, type PostgresStoreOptions } from "./postgres_store.ts";
 export { redactUrl } from "./_postgres_url.ts";
 export { backupSqliteFile } from "./sqlite_maintenance.ts";
-export type { AuditEntry, LoginFailurePolicy, SecurityStore } from "./security_store.ts";
+export type {
+  AuditEntry,
+  AuditQuery,
+  AuditRecord,
+  LoginFailurePolicy,
+  NewTokenRecord,
+  SecurityStore,
+  TokenRecord,
+} from "./security_store.ts";
 export * from "./user_name.ts";
 export * from "./integrity_check.ts";

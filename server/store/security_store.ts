@@ -20,6 +20,7 @@ export interface TokenRecord {
   readonly secretHash: string;
   /** When set, REGISTER on a connection logged in with this token must use this hostname. */
   readonly boundHostname: string | null;
+  /** When it was created, ms since the epoch. */
   readonly createdAt: number;
   /** Who created it, e.g. `cli:root` or a console user. */
   readonly createdBy: string;
@@ -58,6 +59,7 @@ export interface AuditEntry {
 
 /** A stored {@linkcode AuditEntry}. */
 export interface AuditRecord extends AuditEntry {
+  /** Row id, increasing in the order entries were written. */
   readonly id: number;
 }
 

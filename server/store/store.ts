@@ -16,11 +16,15 @@ export const ROLES: readonly Role[] = ["admin", "viewer", "agent"];
 
 /** A stored user account. */
 export interface UserRecord {
+  /** Row id. */
   readonly id: number;
+  /** Login name, unique. */
   readonly username: string;
   /** Self-describing hash from `server/auth/password.ts`; never the password. */
   readonly passwordHash: string;
+  /** What the account may do. */
   readonly role: Role;
+  /** When the account was created, ms since the epoch. */
   readonly createdAt: number;
 }
 
@@ -47,12 +51,15 @@ export const EVENT_FLAGS = {
  * cross threads far cheaper than one object per event.
  */
 export interface EventBatch {
+  /** Number of events: the length of every column. */
   readonly count: number;
   /** Milliseconds since the epoch when the server received each event. */
   readonly receivedAt: number;
   /** Event time (ms since the epoch), parsed from the line or else the receive time. */
   readonly ts: Float64Array;
+  /** Host named by each line, or null. */
   readonly host: (string | null)[];
+  /** Program (syslog tag) of each line, or null. */
   readonly program: (string | null)[];
   /** Process id, or -1 when the line has none. */
   readonly pid: Int32Array;
@@ -60,6 +67,7 @@ export interface EventBatch {
   readonly severity: Int8Array;
   /** Syslog facility 0 to 23, or -1 when unknown. */
   readonly facility: Int8Array;
+  /** Message of each line: the text after its header, or the whole line. */
   readonly message: string[];
   /** The line exactly as received. */
   readonly raw: string[];
@@ -92,6 +100,7 @@ export type SyslogTransport = "udp" | "tcp" | "tls";
 export interface SourceUpdate {
   /** The sender's IP address (no port). */
   readonly address: string;
+  /** How the sender reached the server. */
   readonly transport: SyslogTransport;
   /** The hostname the sender's last message of the batch reported, or null when none did. */
   readonly hostname: string | null;
@@ -105,6 +114,7 @@ export interface SourceUpdate {
 
 /** A device or host that sends plain syslog, identified by its address. */
 export interface SourceRecord {
+  /** Row id. */
   readonly id: number;
   /** IP address the messages come from. */
   readonly address: string;
@@ -112,6 +122,7 @@ export interface SourceRecord {
   readonly hostname: string | null;
   /** Transport of its latest messages. */
   readonly transport: SyslogTransport;
+  /** When its first message arrived, ms since the epoch. */
   readonly firstSeen: number;
   /** When its latest message arrived. */
   readonly lastSeen: number;
@@ -130,34 +141,51 @@ export const APPEND_STATUS = {
 
 /** A node that registered with REGISTER. */
 export interface AgentRegistration {
+  /** Hostname the agent reported. */
   readonly hostname: string;
+  /** Version the agent reported. */
   readonly version: string;
+  /** Operating system the agent reported. */
   readonly os: string;
   /** Remote address of the connection, `ip:port`. */
   readonly address: string;
+  /** When it registered, ms since the epoch. */
   readonly at: number;
 }
 
 /** A heartbeat from a registered node. */
 export interface HeartbeatRecord {
+  /** The node that sent it. */
   readonly agentId: number;
+  /** Seconds the agent had been running. */
   readonly uptimeSeconds: number;
   /** Bytes the agent is behind, when it reported them. */
   readonly lagBytes: number | null;
+  /** When it arrived, ms since the epoch. */
   readonly at: number;
 }
 
 /** A stored node. Status is derived from these fields by `server/agent_status.ts`. */
 export interface AgentRecord {
+  /** Row id; events name their node by it. */
   readonly id: number;
+  /** Hostname of its latest registration. */
   readonly hostname: string;
+  /** Agent version of its latest registration. */
   readonly version: string;
+  /** Operating system of its latest registration. */
   readonly os: string;
+  /** Remote address of its latest connection, `ip:port`. */
   readonly address: string;
+  /** When it first registered, ms since the epoch. */
   readonly firstSeen: number;
+  /** When it last registered, sent a heartbeat or said BYE, ms since the epoch. */
   readonly lastSeen: number;
+  /** When its latest heartbeat arrived, or null before the first. */
   readonly lastHeartbeat: number | null;
+  /** Agent uptime of its latest heartbeat, or null before the first. */
   readonly uptimeSeconds: number | null;
+  /** Bytes behind in its latest heartbeat, or null when not reported. */
   readonly lagBytes: number | null;
   /** When the node said BYE, or null if it has not since it last registered. */
   readonly stoppedAt: number | null;
@@ -165,17 +193,29 @@ export interface AgentRecord {
 
 /** A stored event as read back. */
 export interface EventRecord {
+  /** Row id, increasing in the order events were stored. */
   readonly id: number;
+  /** When the server received it, ms since the epoch. */
   readonly receivedAt: number;
+  /** Event time, ms since the epoch: parsed from the line or else the receive time. */
   readonly ts: number;
+  /** Host named by the line, or null. */
   readonly host: string | null;
+  /** Registered node that sent it, or null. */
   readonly agentId: number | null;
+  /** Program (syslog tag), or null. */
   readonly program: string | null;
+  /** Process id, or null. */
   readonly pid: number | null;
+  /** Syslog severity 0 (emergency) to 7 (debug), or null. */
   readonly severity: number | null;
+  /** Syslog facility 0 to 23, or null. */
   readonly facility: number | null;
+  /** The message: the text after the header, or the whole line. */
   readonly message: string;
+  /** The line exactly as received. */
   readonly raw: string;
+  /** Bit set of {@linkcode EVENT_FLAGS}. */
   readonly flags: number;
   /** RFC 5424 MSGID or Cisco mnemonic (syslog receiver), or null. */
   readonly msgid?: string | null;
@@ -185,7 +225,9 @@ export interface EventRecord {
 
 /** Filters of {@linkcode Store.queryEvents}; all optional and combined with AND. */
 export interface EventQuery {
+  /** Only events of this host, exactly. */
   readonly host?: string;
+  /** Only events of this program, exactly. */
   readonly program?: string;
   /** Substring of the line, matched literally and case-sensitively (no wildcards). */
   readonly contains?: string;
@@ -232,11 +274,17 @@ export interface DigestOptions {
 
 /** The fields of one event that statistics need. */
 export interface EventDigest {
+  /** Row id of the event. */
   readonly id: number;
+  /** Event time, ms since the epoch. */
   readonly ts: number;
+  /** Host named by the line, or null. */
   readonly host: string | null;
+  /** Program (syslog tag), or null. */
   readonly program: string | null;
+  /** Syslog severity, or null. */
   readonly severity: number | null;
+  /** Registered node that sent it, or null. */
   readonly agentId: number | null;
   /** Whether the message contains one of {@linkcode DigestOptions.markSubstrings}. */
   readonly marked: boolean;
@@ -458,9 +506,11 @@ export const DEFAULT_ALERT_QUERY_LIMIT = 100;
 
 /** One or more occurrences of an alert, to store or fold (see {@linkcode GroupAlerts}). */
 export interface AlertUpsert {
+  /** The rule that raised it. */
   readonly ruleId: number;
   /** 1-15, as the rule says. */
   readonly level: number;
+  /** The rule's description. */
   readonly description: string;
   /** Identity for folding: rule id and the values of the rule's `foldBy` fields. */
   readonly foldKey: string;
@@ -468,8 +518,9 @@ export interface AlertUpsert {
   readonly fields: Readonly<Record<string, string>>;
   /** Events that triggered it, oldest first. */
   readonly eventIds: readonly number[];
-  /** Event time of the first and last triggering event, ms since the epoch. */
+  /** Event time of the first triggering event, ms since the epoch. */
   readonly firstSeen: number;
+  /** Event time of the last triggering event, ms since the epoch. */
   readonly lastSeen: number;
   /** Occurrences folded into this upsert. */
   readonly count: number;
@@ -479,15 +530,21 @@ export interface AlertUpsert {
 
 /** A stored alert, as listed by the CLI, the console and the webhook (JSON shape in docs/RULES.md). */
 export interface AlertRecord {
+  /** Row id. */
   readonly id: number;
+  /** The rule that raised it. */
   readonly ruleId: number;
+  /** 1-15, as the rule says. */
   readonly level: number;
+  /** The rule's description. */
   readonly description: string;
+  /** The values of the rule's `foldBy` fields. */
   readonly fields: Readonly<Record<string, string>>;
   /** The first triggering events' ids (at most {@linkcode MAX_ALERT_EVENT_IDS}). */
   readonly eventIds: readonly number[];
-  /** Event time of the first and last occurrence, ms since the epoch. */
+  /** Event time of the first occurrence, ms since the epoch. */
   readonly firstSeen: number;
+  /** Event time of the last occurrence, ms since the epoch. */
   readonly lastSeen: number;
   /** Occurrences folded into this alert. */
   readonly count: number;

@@ -21,7 +21,9 @@ import { WarnThrottle } from "../warn_throttle.ts";
 
 /** A certificate chain and its private key, both PEM text. */
 export interface TlsCertificate {
+  /** The certificate chain, leaf first. */
   readonly cert: string;
+  /** The private key of the leaf certificate. */
   readonly key: string;
 }
 
@@ -63,8 +65,11 @@ export interface SyslogReceiverOptions {
 
 /** Bound addresses of the syslog listeners that run. */
 export interface SyslogAddrs {
+  /** The UDP listener (RFC 5426), when `syslogUdpPort` was given. */
   readonly udp?: { readonly hostname: string; readonly port: number };
+  /** The plain TCP listener (RFC 6587), when `syslogTcpPort` was given. */
   readonly tcp?: { readonly hostname: string; readonly port: number };
+  /** The TLS listener (RFC 5425), when `syslogTlsPort` was given. */
   readonly tls?: { readonly hostname: string; readonly port: number };
 }
 

@@ -8,11 +8,16 @@
  */
 
 import { join } from "node:path";
-import { type NmsServer, type ServerOptions, silentLogger, startServer } from "../../server/mod.ts";
+import {
+  type RunningServer,
+  type ServerOptions,
+  silentLogger,
+  startServer,
+} from "../../server/mod.ts";
 
 /** A running server and its data directory. */
 export interface SecureTestServer {
-  readonly server: NmsServer;
+  readonly server: RunningServer;
   readonly port: number;
   readonly dataDir: string;
   readonly dbPath: string;
@@ -37,7 +42,7 @@ export async function startSecureServer(
   const own = dataDir === undefined;
   const dir = dataDir ?? await Deno.makeTempDir({ prefix: "nms-sec-" });
   const dbPath = join(dir, "nms.db");
-  let server: NmsServer;
+  let server: RunningServer;
   try {
     server = await startServer({
       port: 0,
