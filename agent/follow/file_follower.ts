@@ -359,17 +359,20 @@ export class FileFollower {
   }
 
   /**
-   * Runs an operation that may use the open files: the budget does not
-   * close them meanwhile, and afterwards the budget and the poll learn
-   * what the operation changed.
+   * Runs an operation that may use the open files, in its turn of the
+   * budget: the budget does not close them meanwhile, and afterwards the
+   * budget and the poll learn what the operation changed.
    */
   async #locked<T>(operation: () => Promise<T>): Promise<T> {
+    const budget = this.#openFiles;
+    if (budget !== undefined) await budget.enter();
     this.#busy++;
     try {
       return await operation();
     } finally {
       this.#busy--;
       this.#afterOperation();
+      budget?.leave();
     }
   }
 

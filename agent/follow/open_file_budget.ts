@@ -7,6 +7,11 @@
  * and checks there that the path still names the same file (device, inode
  * and first bytes; file_follower.ts).
  *
+ * Operations that may open a file take a turn first ({@linkcode OpenFileBudget.enter}):
+ * at most the budget's number of followers open or read at once, so a storm
+ * of changes to many files at the same moment queues instead of running out
+ * of descriptors while every open file is busy.
+ *
  * A file the path no longer names (rotated, renamed, deleted, or a copy read
  * after a truncation) cannot be opened again by path: its handle is how its
  * rest is read, so it stays open outside the budget.
@@ -49,6 +54,10 @@ export class OpenFileBudget {
   readonly #open = new Map<BudgetHolder, true>();
   /** Files closed to stay within the budget, since the start. */
   #evictions = 0;
+  /** Operations holding a turn now. */
+  #active = 0;
+  /** Operations waiting for a turn, first come first served. */
+  readonly #waiting: (() => void)[] = [];
 
   /**
    * @param maxOpenFiles The budget, at least 1.
@@ -68,6 +77,32 @@ export class OpenFileBudget {
   /** Files closed to stay within the budget, since the start. */
   get evictions(): number {
     return this.#evictions;
+  }
+
+  /** Operations holding a turn now (at most the budget). */
+  get active(): number {
+    return this.#active;
+  }
+
+  /**
+   * Waits for a turn to run an operation that may open or read a file; at
+   * most {@linkcode OpenFileBudget.maxOpenFiles} hold one at once.
+   *
+   * @returns Resolves once the turn is taken; give it back with {@linkcode OpenFileBudget.leave}.
+   */
+  enter(): Promise<void> {
+    if (this.#active < this.maxOpenFiles) {
+      this.#active++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Gives back a turn taken with {@linkcode OpenFileBudget.enter}: the next waiter gets it. */
+  leave(): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) next();
+    else this.#active--;
   }
 
   /**

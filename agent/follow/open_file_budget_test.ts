@@ -40,3 +40,24 @@ Deno.test("OpenFileBudget skips busy holders and catches up when a file is next 
   assert.equal(a.open, false);
   assert.throws(() => new OpenFileBudget(0), RangeError);
 });
+
+Deno.test("OpenFileBudget gives at most its size of turns at once, first come first served", async () => {
+  const budget = new OpenFileBudget(2);
+  const order: string[] = [];
+  await budget.enter();
+  await budget.enter();
+  assert.equal(budget.active, 2);
+  const third = budget.enter().then(() => order.push("third"));
+  const fourth = budget.enter().then(() => order.push("fourth"));
+  await Promise.resolve();
+  assert.deepEqual(order, [], "no turn is free");
+  budget.leave();
+  await third;
+  assert.deepEqual(order, ["third"]);
+  assert.equal(budget.active, 2, "the turn was handed over");
+  budget.leave();
+  await fourth;
+  budget.leave();
+  budget.leave();
+  assert.equal(budget.active, 0);
+});
