@@ -32,6 +32,8 @@ import {
   AlertWebhook,
   assertBoundedRegexes,
   builtinRuleSet,
+  LINEAR_REGEX_HINT,
+  linearRegexSupport,
   type RuleSet,
   webhookUrl,
 } from "./rules/mod.ts";
@@ -272,6 +274,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     : options.rules;
   // A user regex must run in time linear in the line (server/rules/linear_regex.ts).
   if (rules) assertBoundedRegexes(rules);
+  // The probe: without the fallback even the built-in rules' regexes are unbounded on hostile lines.
+  if (rules && !linearRegexSupport().fallback) {
+    log.warn(`Rule regexes run without V8's linear-time fallback: ${LINEAR_REGEX_HINT}`);
+  }
   if (options.alertWebhook) webhookUrl(options.alertWebhook.url);
   if (options.retentionDays !== undefined) checkRetentionDays(options.retentionDays);
   // Security configuration errors, before anything is opened.

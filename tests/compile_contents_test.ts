@@ -18,6 +18,7 @@ import assert from "node:assert/strict";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { waitFor } from "./_harness/wait_for.ts";
+import { LINEAR_REGEX_V8_FLAGS } from "../server/rules/linear_regex.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -177,6 +178,26 @@ function runPermissions(task: string): string[] {
   return task.split(/\s+/).map((word) => word.replace(/^'(.*)'$/, "$1"))
     .filter((word) => /^--(allow|deny)-|^--no-prompt$|^-A$/.test(word));
 }
+
+Deno.test("every deno task and both compiled binaries run with all of LINEAR_REGEX_V8_FLAGS", () => {
+  // Every task that runs NMS code passes the flags; the compile tasks bake them into the binaries.
+  const flagged = Object.entries(TASKS).filter(([, task]) => task.includes("regexp"));
+  for (const name of ["start", "server", "agent", "test", "bench", "fuzz", "soak", "demo"]) {
+    assert.ok(flagged.some(([n]) => n === name), `task ${name} passes no regexp flags`);
+  }
+  for (const [name, task] of flagged) {
+    const given = [...task.matchAll(/(?:--v8-flags=|DENO_V8_FLAGS=)(\S+)/g)].map((m) => m[1]);
+    assert.ok(given.length > 0, `task ${name}`);
+    for (const flags of given) assert.equal(flags, LINEAR_REGEX_V8_FLAGS, `task ${name}`);
+  }
+  for (const name of ["compile", "compile:all"]) {
+    const compiles = (TASKS[name] ?? "").split(/&&|;/).filter((p) => /deno compile/.test(p));
+    assert.ok(compiles.length >= 2, `task ${name}`);
+    for (const part of compiles) {
+      assert.ok(part.includes(`--v8-flags=${LINEAR_REGEX_V8_FLAGS} `), `task ${name}: ${part}`);
+    }
+  }
+});
 
 Deno.test("deno task start, server and agent run with the permissions of their binaries", () => {
   const compiled: CompileCommand[] = parseCompileTask(TASKS.compile ?? "");

@@ -24,6 +24,7 @@ import { type Logger, quote } from "../log.ts";
 import { APPEND_STATUS, type LoginFailurePolicy, type Role } from "../store/mod.ts";
 import {
   failureReason,
+  type IngestLane,
   type LoginToken,
   WireLinesBuilder,
   type WorkerPool,
@@ -154,9 +155,8 @@ export class Connection {
   #closed = false;
   #reading = false;
   #saidBye = false;
-  /** Pool worker of this connection's batches, and how many are in flight there. */
-  #worker = 0;
-  #batchesInFlight = 0;
+  /** This connection's lane in the pool's fair turns, opened with its first batch. */
+  #lane: IngestLane | null = null;
   #inFlight = new Set<Promise<unknown>>();
   #served: Promise<void> = Promise.resolve();
   /** Paces reading to the connection's limit of lines per second. */
@@ -622,8 +622,7 @@ export class Connection {
     const slot = this.#acks.reserve();
     // Backpressure: without a credit this connection reads nothing more.
     await this.#ctx.pool.acquireBatchCredit();
-    if (this.#batchesInFlight === 0) this.#worker = this.#ctx.pool.leastLoaded();
-    this.#batchesInFlight++;
+    this.#lane ??= this.#ctx.pool.openLane();
     const metrics = this.#ctx.metrics;
     if (metrics) metrics.eventsReceived += count;
     const work = this.#ctx.pool.ingest({
@@ -632,7 +631,7 @@ export class Connection {
       agentId: this.#session.agentId,
       defaultHost: this.#session.hostname ?? this.#ip,
       wire,
-    }, this.#worker).finally(() => this.#batchesInFlight--).then(
+    }, this.#lane).then(
       (statuses) => {
         if (metrics) countCommitted(metrics, statuses);
         this.#countLineFailures(statuses);

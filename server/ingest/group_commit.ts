@@ -22,6 +22,7 @@ import type { AlertUpsert, EventBatch, GroupAlerts, Store } from "../store/mod.t
 import { nextTurn } from "./next_turn.ts";
 import {
   keepTextIndexLagBounded,
+  TEXT_INDEX_STEP_BYTES,
   TEXT_INDEX_STEP_ROWS,
   TextIndexLagBound,
   type TextIndexLagLimits,
@@ -336,7 +337,7 @@ export class GroupCommit {
     }
     try {
       const start = performance.now();
-      const indexed = await store.indexText(TEXT_INDEX_STEP_ROWS);
+      const indexed = await store.indexText(TEXT_INDEX_STEP_ROWS, TEXT_INDEX_STEP_BYTES);
       this.#textIndexBound.idleStep(indexed, start, performance.now());
       if (indexed > 0) this.#scheduleIndexing(nextTurn);
     } catch {

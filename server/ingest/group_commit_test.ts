@@ -4,6 +4,8 @@ import { type AlertNotice, builtinRuleSet } from "../rules/mod.ts";
 import { makeBatch } from "../store/store_conformance.ts";
 import { APPEND_STATUS, openSqliteStore, type Store } from "../store/mod.ts";
 import { GROUP_COMMIT_MAX_ROWS, GroupCommit, type GroupCommitSink } from "./group_commit.ts";
+import { TEXT_INDEX_STEP_BYTES } from "./text_index_lag.ts";
+import { MAX_LINE_BYTES } from "../../protocol/mod.ts";
 import type { BatchCommit, WriteResult } from "./worker_messages.ts";
 import { NO_REPLY } from "./worker_messages.ts";
 
@@ -173,4 +175,31 @@ Deno.test("GroupCommit matches NMS's own events against the rules and stores the
   await commit.close();
   assert.deepEqual(sink.alertRules, [880003]);
   assert.equal((await store.listAlerts({ limit: 10 })).length, 1);
+});
+
+Deno.test("GroupCommit's idle full-text indexing steps stop at TEXT_INDEX_STEP_BYTES of long lines", async () => {
+  await using fixture = await groupCommit();
+  const { commit, sink, store } = fixture;
+  // Rows the idle steps indexed, one entry per step, seen through the store's own method.
+  const steps: number[] = [];
+  const indexText = store.indexText!.bind(store);
+  store.indexText = async (maxRows, maxBytes) => {
+    const indexed = await indexText(maxRows, maxBytes);
+    if (indexed > 0) steps.push(indexed);
+    return indexed;
+  };
+  const line = "a".repeat(MAX_LINE_BYTES - 1) + "b";
+  const lines = Math.ceil((4 * TEXT_INDEX_STEP_BYTES) / line.length);
+  commit.addEvents(1, makeBatch(Array.from({ length: lines }, () => ({ message: line }))));
+  await sink.groupsReported(1);
+  const deadline = Date.now() + 30_000;
+  while (await store.textIndexLag!() > 0) {
+    assert.ok(Date.now() < deadline, "the index did not catch up");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  // A step takes lines until their bytes reach the bound: at most one line beyond it.
+  const most = Math.floor(TEXT_INDEX_STEP_BYTES / line.length) + 1;
+  assert.ok(steps.length >= 4, `${steps.length} steps: ${steps.join(", ")}`);
+  for (const rows of steps) assert.ok(rows <= most, `a step indexed ${rows} lines of 64 KiB`);
+  assert.equal(steps.reduce((a, b) => a + b, 0), lines);
 });

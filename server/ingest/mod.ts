@@ -24,9 +24,11 @@ export {
 export {
   CPUS_RESERVED_FOR_WRITER,
   defaultWorkerCount,
+  type IngestLane,
   type LoginOutcome,
   type LoginSecurity,
   MAX_BATCHES_IN_FLIGHT,
+  MAX_BATCHES_PER_WORKER,
   WorkerPool,
   type WorkerPoolOptions,
 } from "./worker_pool.ts";

@@ -1,8 +1,8 @@
 /**
  * Entry point of each pool worker: the CPU work of the server. It parses each
  * batch of lines (`parse_lines.ts`), hands the events straight to the writer
- * worker through its own MessagePort and tells the main thread which lines it
- * rejected, if any; and it verifies passwords for LOGIN.
+ * worker through its own MessagePort and tells the main thread it is done,
+ * with the lines it rejected, if any; and it verifies passwords for LOGIN.
  *
  * @module
  */
@@ -82,13 +82,14 @@ self.onmessage = (event: MessageEvent<PoolRequest>) => {
         const { events, rejected } = parseLines(request.batch);
         // Matched before packing, which hands the batch's arrays over.
         sendToWriter(request.jobId, events, rules ? matchBatch(rules, events) : undefined);
-        if (rejected) {
-          reply({ kind: "rejected", jobId: request.jobId, rejected }, [
-            rejected.buffer as ArrayBuffer,
-          ]);
-        }
+        // Always answered: the pool hands this worker its next batch on this message.
+        reply(
+          { kind: "parsed", jobId: request.jobId, rejected: rejected ?? null },
+          rejected ? [rejected.buffer as ArrayBuffer] : [],
+        );
       } catch (error) {
-        reply({ kind: "failed", jobId: request.jobId, message: (error as Error).message });
+        const message = (error as Error).message;
+        reply({ kind: "parsed", jobId: request.jobId, rejected: null, error: message });
       }
       return;
     case "rules":

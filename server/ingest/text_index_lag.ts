@@ -23,6 +23,14 @@ import type { Store } from "../store/mod.ts";
 export const TEXT_INDEX_STEP_ROWS = 5_000;
 
 /**
+ * Bytes of raw lines after which an idle indexing step stops, whatever its
+ * rows: indexing costs about the same per byte, so a step of long lines (a
+ * flood of 64 KiB lines) blocks the writer no longer than one of ordinary
+ * lines, which stay under it (docs/BENCHMARKS.md).
+ */
+export const TEXT_INDEX_STEP_BYTES = 1024 * 1024;
+
+/**
  * Indexing rate assumed until the writer has timed a catch-up, in events/s:
  * below what a catch-up measures, so a catch-up bound errs on the side of a
  * fresher index until it is measured (docs/BENCHMARKS.md).

@@ -103,12 +103,18 @@ export type PoolReply =
     readonly credential?: string | null;
   }
   /**
-   * Lines of a batch the worker rejected; its other lines are on their way to
-   * the writer. Per line: 0 when it went to the writer, else its failure status
-   * (`line_status.ts`). Sent only when a line was rejected: otherwise the
-   * writer's statuses already answer every line.
+   * A batch is parsed (the worker can take another), and its lines are on
+   * their way to the writer. `rejected`: the lines the worker rejected, per
+   * line 0 when it went to the writer, else its failure status
+   * (`line_status.ts`); null when none was, since the writer's statuses then
+   * answer every line. `error`: the batch could not be parsed at all.
    */
-  | { readonly kind: "rejected"; readonly jobId: number; readonly rejected: Uint8Array }
+  | {
+    readonly kind: "parsed";
+    readonly jobId: number;
+    readonly rejected: Uint8Array | null;
+    readonly error?: string;
+  }
   | { readonly kind: "failed"; readonly jobId: number; readonly message: string };
 
 // --- pool worker → writer, on the pool worker's own port ---

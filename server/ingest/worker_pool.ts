@@ -2,8 +2,11 @@
  * The fixed pool of Web Workers that parse. The main thread hands each pool
  * worker whole batches of lines through a bounded credit window; a pool worker
  * parses a batch, sends its events to the writer over a direct MessagePort and
- * tells the main thread which lines it rejected, if any; the writer commits
- * and reports back, and the pool answers the batch with one status per line.
+ * tells the main thread it is done and which lines it rejected, if any; the
+ * writer commits and reports back, and the pool answers the batch with one
+ * status per line. Batches wait on the main thread in one lane per sender and
+ * go to the workers in fair turns (`lane_turns.ts`), a few per worker at a
+ * time, so a flooding connection cannot queue its batches ahead of another's.
  *
  * ```
  * main (sockets) --batch--> pool worker i --parsed events--> writer --commit--> main (ACKs)
@@ -23,6 +26,7 @@ import {
 } from "../store/mod.ts";
 import { TOKEN_LOGIN_USER } from "../../protocol/mod.ts";
 import { type LineBatch, lineCount, transferablesOf } from "./line_batch.ts";
+import { type Lane, LaneTurns } from "./lane_turns.ts";
 import { mergeStatuses } from "./line_status.ts";
 import { Semaphore } from "./semaphore.ts";
 import type {
@@ -41,6 +45,14 @@ import type { Writer } from "./writer.ts";
  * memory stays bounded however fast clients send.
  */
 export const MAX_BATCHES_IN_FLIGHT = 128;
+
+/**
+ * Batches handed to one pool worker that it has not finished parsing: the one
+ * it parses and the next, so it never waits for the main thread. The rest
+ * wait in their senders' lanes, where fair turns order them; a batch handed
+ * over can no longer be overtaken.
+ */
+export const MAX_BATCHES_PER_WORKER = 2;
 
 /**
  * CPUs left to the writer worker when the pool size is not given. The writer
@@ -138,11 +150,26 @@ export interface LoginSecurity {
   readonly lockout: LoginFailurePolicy | null;
 }
 
+/** A batch waiting in its sender's lane. */
+interface QueuedBatch {
+  readonly jobId: number;
+  readonly batch: LineBatch;
+}
+
+/**
+ * One sender's lane in the pool's turns: an agent connection or a syslog
+ * stream opens one with {@linkcode WorkerPool.openLane} and sends all its
+ * batches through it.
+ */
+export type IngestLane = Lane<QueuedBatch>;
+
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
-  /** Index of the pool worker holding the job, for load balancing. */
+  /** Index of the pool worker holding the job, for load balancing; -1 while it waits in its lane. */
   worker: number;
+  /** The lane of a batch. */
+  lane?: IngestLane;
   /** Lines of a batch: when the writer stored as many, none was rejected. */
   lines?: number;
   /** A batch's rejected lines, when its pool worker rejected any. */
@@ -159,8 +186,9 @@ interface Pending {
  * const store = { url: "nms.db", sync: "full" } as const;
  * const writer = await Writer.start({ store });
  * const pool = await WorkerPool.start({ store, writer, workers: 2 });
+ * const lane = pool.openLane();
  * await pool.acquireBatchCredit();
- * const statuses = await pool.ingest(batch, pool.leastLoaded());
+ * const statuses = await pool.ingest(batch, lane);
  * await pool.close();
  * await writer.close();
  * ```
@@ -168,6 +196,9 @@ interface Pending {
 export class WorkerPool {
   readonly #pool: Worker[];
   readonly #load: number[];
+  /** Batches each worker was handed and has not finished parsing. */
+  readonly #parsing: number[];
+  readonly #turns = new LaneTurns<QueuedBatch>();
   readonly #writer: Writer;
   readonly #store: StoreLocation;
   readonly #pending = new Map<number, Pending>();
@@ -182,6 +213,7 @@ export class WorkerPool {
   private constructor(pool: Worker[], options: WorkerPoolOptions) {
     this.#pool = pool;
     this.#load = pool.map(() => 0);
+    this.#parsing = pool.map(() => 0);
     this.#writer = options.writer;
     this.#store = options.store;
     this.#onError = options.onWorkerError ?? (() => {});
@@ -237,13 +269,14 @@ export class WorkerPool {
       },
       failed: (message) => {
         // Nothing it held was committed or acknowledged: clients send it again.
+        this.#turns.clear();
         for (const jobId of [...this.#pending.keys()]) this.#settle(jobId, undefined, message);
       },
     });
   }
 
   #watch(worker: Worker, index: number): void {
-    worker.onmessage = (event: MessageEvent<PoolReply>) => this.#onPoolReply(event.data);
+    worker.onmessage = (event: MessageEvent<PoolReply>) => this.#onPoolReply(index, event.data);
     worker.onerror = (event) => {
       event.preventDefault();
       this.#onError(`Pool worker ${index} failed: ${event.message}; replacing it`);
@@ -257,10 +290,16 @@ export class WorkerPool {
    */
   #replace(index: number): void {
     this.#pool[index]!.terminate();
+    // Nothing is handed to the dead worker while its jobs fail.
+    this.#parsing[index] = Infinity;
     for (const [jobId, pending] of [...this.#pending]) {
       if (pending.worker === index) this.#settle(jobId, undefined, "Pool worker failed");
     }
-    if (this.#closed) return;
+    if (this.#closed) {
+      // Closing: batches still waiting would wait for a worker that never comes.
+      for (const { jobId } of this.#turns.clear()) this.#settle(jobId, undefined, "Pool closed");
+      return;
+    }
     const worker = spawnWorker("pool_worker");
     const port = this.#writer.openPort();
     // Messages posted before the worker has started wait in its queue, behind init.
@@ -269,25 +308,35 @@ export class WorkerPool {
       worker.postMessage({ kind: "rules", rules: this.#rules } satisfies PoolRequest);
     }
     this.#pool[index] = worker;
+    this.#parsing[index] = 0;
     this.#watch(worker, index);
+    this.#dispatch();
   }
 
   #settle(jobId: number, value: unknown, error?: string): void {
     const pending = this.#pending.get(jobId);
     if (!pending) return;
     this.#pending.delete(jobId);
-    this.#load[pending.worker]!--;
+    if (pending.worker >= 0) this.#load[pending.worker]!--;
+    if (pending.lane && pending.worker >= 0) pending.lane.dispatched--;
     if (error !== undefined) pending.reject(new Error(error));
     else pending.resolve(value);
     if (this.#pending.size === 0) this.#onIdle?.();
+    // A lane with nothing in progress may now go to any worker.
+    if (pending.lane) this.#dispatch();
   }
 
-  #onPoolReply(reply: PoolReply): void {
-    if (reply.kind === "rejected") {
+  #onPoolReply(index: number, reply: PoolReply): void {
+    if (reply.kind === "parsed") {
+      this.#parsing[index] = Math.max(0, this.#parsing[index]! - 1);
       const pending = this.#pending.get(reply.jobId);
-      if (!pending) return;
-      pending.rejected = reply.rejected;
-      if (pending.stored) this.#answer(reply.jobId, pending);
+      if (pending && reply.error !== undefined) {
+        this.#settle(reply.jobId, undefined, reply.error);
+      } else if (pending && reply.rejected) {
+        pending.rejected = reply.rejected;
+        if (pending.stored) this.#answer(reply.jobId, pending);
+      }
+      this.#dispatch();
     } else if (reply.kind === "login") {
       this.#settle(reply.jobId, {
         ok: reply.ok,
@@ -343,19 +392,64 @@ export class WorkerPool {
     }
   }
 
-  /**
-   * The pool worker with the fewest jobs. A connection keeps using the worker it
-   * got while it has batches in flight: each worker and each worker→writer port
-   * is FIFO, so that keeps a connection's events in the order they were sent.
-   *
-   * @returns The worker's index.
-   */
-  leastLoaded(): number {
+  /** The pool worker with the fewest jobs, for a LOGIN. */
+  #leastLoaded(): number {
     let best = 0;
     for (let i = 1; i < this.#load.length; i++) {
       if (this.#load[i]! < this.#load[best]!) best = i;
     }
     return best;
+  }
+
+  /**
+   * Opens a lane for one sender's batches (one per connection or stream).
+   *
+   * @returns The lane to pass to {@linkcode ingest}.
+   */
+  openLane(): IngestLane {
+    return this.#turns.open();
+  }
+
+  /**
+   * The worker a lane's next batch may go to now, or -1. A lane keeps the
+   * worker of its batches in progress: each worker and each worker→writer port
+   * is FIFO, so that keeps a sender's events in the order they were sent. A
+   * lane with none goes to the worker with the fewest batches to parse.
+   */
+  #workerFor(lane: IngestLane): number {
+    if (lane.dispatched > 0) {
+      return this.#parsing[lane.worker]! < MAX_BATCHES_PER_WORKER ? lane.worker : -1;
+    }
+    let best = -1;
+    for (let i = 0; i < this.#pool.length; i++) {
+      if (this.#parsing[i]! >= MAX_BATCHES_PER_WORKER) continue;
+      if (
+        best < 0 || this.#parsing[i]! < this.#parsing[best]! ||
+        (this.#parsing[i] === this.#parsing[best] && this.#load[i]! < this.#load[best]!)
+      ) best = i;
+    }
+    return best;
+  }
+
+  /** Hands waiting batches to the workers with room, in fair turns between lanes. */
+  #dispatch(): void {
+    while (this.#turns.waiting > 0) {
+      const turn = this.#turns.take((lane) => this.#workerFor(lane) >= 0);
+      if (!turn) return;
+      const { lane, item: { jobId, batch } } = turn;
+      const pending = this.#pending.get(jobId);
+      if (!pending) continue;
+      const worker = this.#workerFor(lane);
+      pending.worker = worker;
+      this.#load[worker]!++;
+      this.#parsing[worker]!++;
+      lane.worker = worker;
+      lane.dispatched++;
+      this.#pool[worker]!.postMessage(
+        { kind: "parse", jobId, batch } satisfies PoolRequest,
+        transferablesOf(batch),
+      );
+    }
   }
 
   /**
@@ -370,19 +464,26 @@ export class WorkerPool {
 
   /**
    * Parses and stores a batch of lines. Requires a credit from
-   * {@linkcode acquireBatchCredit}, which this releases.
+   * {@linkcode acquireBatchCredit}, which this releases. The batch waits in
+   * its lane for its turn and a worker with room.
    *
    * @param batch The lines and their origin; its buffers move to the worker.
-   * @param worker Index of the pool worker, from {@linkcode leastLoaded}.
+   * @param lane The sender's lane, from {@linkcode openLane}.
    * @returns One status per line (`line_status.ts`), after COMMIT.
    */
-  async ingest(batch: LineBatch, worker: number): Promise<Uint8Array> {
-    const [jobId, promise] = this.#track<Uint8Array>(worker);
-    this.#pending.get(jobId)!.lines = lineCount(batch);
-    this.#pool[worker]!.postMessage(
-      { kind: "parse", jobId, batch } satisfies PoolRequest,
-      transferablesOf(batch),
-    );
+  async ingest(batch: LineBatch, lane: IngestLane): Promise<Uint8Array> {
+    const jobId = this.#nextJob++;
+    const promise = new Promise<Uint8Array>((resolve, reject) => {
+      this.#pending.set(jobId, {
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        worker: -1,
+        lane,
+        lines: lineCount(batch),
+      });
+    });
+    this.#turns.push(lane, { jobId, batch });
+    this.#dispatch();
     try {
       return await promise;
     } finally {
@@ -405,7 +506,7 @@ export class WorkerPool {
     address: string,
     security: LoginSecurity = { ip: address, lockout: null },
   ): Promise<LoginOutcome> {
-    const worker = this.leastLoaded();
+    const worker = this.#leastLoaded();
     const [jobId, promise] = this.#track<LoginOutcome>(worker);
     // A name no account can have is refused without hashing: only its start
     // (still an impossible name) crosses to the worker, and no password.

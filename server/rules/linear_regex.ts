@@ -9,7 +9,9 @@
  * - at run time the regex runs on V8's ordinary backtracking engine, which is
  *   as fast as before on ordinary lines, and V8 re-runs it on the linear
  *   engine once it has backtracked too much
- *   (`--enable-experimental-regexp-engine-on-excessive-backtracks`).
+ *   (`--enable-experimental-regexp-engine-on-excessive-backtracks`), after
+ *   {@linkcode BACKTRACKS_BEFORE_FALLBACK} backtracks rather than V8's default
+ *   ten times as many, so a short hostile line costs little before the switch.
  *
  * Both need V8 flags, which only the command line (`--v8-flags=...`,
  * `deno compile --v8-flags=...`) or the `DENO_V8_FLAGS` environment variable
@@ -20,9 +22,18 @@
  * @module
  */
 
+/**
+ * Backtracks after which V8 re-runs a regex on its linear engine
+ * (`--regexp-backtracks-before-fallback`). Ordinary lines of the built-in
+ * rules stay far below it; a hostile line pays it once per regex before the
+ * linear run (docs/decisions/0016-linear-time-regex.md).
+ */
+export const BACKTRACKS_BEFORE_FALLBACK = 5000;
+
 /** The V8 flags NMS's entry points pass (comma-separated, as `--v8-flags=` and `DENO_V8_FLAGS` take them). */
 export const LINEAR_REGEX_V8_FLAGS =
-  "--enable-experimental-regexp-engine,--enable-experimental-regexp-engine-on-excessive-backtracks";
+  "--enable-experimental-regexp-engine,--enable-experimental-regexp-engine-on-excessive-backtracks," +
+  `--regexp-backtracks-before-fallback=${BACKTRACKS_BEFORE_FALLBACK}`;
 
 /**
  * How long the start-up probe may take, in ms, and still count as the linear

@@ -421,14 +421,18 @@ export class PostgresStore implements Store {
    * horizon, so no event committed late with a lower id is skipped.
    *
    * @param maxRows Most events indexed by this step.
+   * @param maxBytes Stops adding events once their raw lines reach this many bytes (at least one).
    * @returns How many were indexed (0 when the index is complete or another server is indexing).
    * @example
    * ```ts
-   * while (await store.indexText(5_000) > 0);
+   * while (await store.indexText(5_000, 4 * 1024 * 1024) > 0);
    * ```
    */
-  async indexText(maxRows: number): Promise<number> {
+  async indexText(maxRows: number, maxBytes: number = Infinity): Promise<number> {
     const limit = Math.max(1, Math.trunc(maxRows));
+    const bytes = Number.isFinite(maxBytes)
+      ? Math.max(1, Math.trunc(maxBytes))
+      : Number.MAX_SAFE_INTEGER;
     return await this.#sql.begin(async (tx) => {
       const [lock] = await tx`SELECT pg_try_advisory_xact_lock(${ADVISORY_LOCK_CLASS},
         hashtext(current_schema() || ':text')) AS taken`;
@@ -437,15 +441,19 @@ export class PostgresStore implements Store {
       const upto = Number(meta?.value ?? 0);
       // Letter/digit runs only, as FTS5's unicode61 tokenizer sees them (SQLite store).
       const [done] = await tx`
-        WITH batch AS (
-          SELECT id, received_at, program, message FROM logs
+        WITH candidates AS (
+          SELECT id, received_at, program, message, octet_length(raw) AS n FROM logs
           WHERE id > ${upto} AND ${belowHorizon(tx)}
           ORDER BY id LIMIT ${limit}
+        ), batch AS (
+          SELECT id, received_at, program, message,
+            sum(n) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING) - n AS before
+          FROM candidates
         ), added AS (
           INSERT INTO logs_text (id, received_at, words)
           SELECT id, received_at, to_tsvector('simple',
             regexp_replace(coalesce(program, '') || ' ' || message, '[^[:alnum:]]+', ' ', 'g'))
-          FROM batch
+          FROM batch WHERE before < ${bytes}
           RETURNING id
         )
         SELECT count(*) AS n, max(id) AS last FROM added`;

@@ -275,9 +275,13 @@ class SqliteStore implements Store {
         "SELECT (ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS start, count(*) AS n FROM logs WHERE ts >= ? AND ts < ? GROUP BY start ORDER BY start",
       ),
       ftsUpto: prepare("SELECT value FROM meta WHERE key = 'fts_indexed_upto'"),
-      ftsLast: prepare(
-        "SELECT max(id) AS last FROM (SELECT id FROM logs WHERE id > ? ORDER BY id LIMIT ?)",
-      ),
+      // The last event of a step: at most maxRows events, and none once the
+      // raw lines before it reach maxBytes (octet_length reads no text).
+      ftsLast: prepare(`
+        SELECT max(id) AS last FROM (
+          SELECT id, sum(n) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING) - n AS before
+          FROM (SELECT id, octet_length(raw) AS n FROM logs WHERE id > ? ORDER BY id LIMIT ?)
+        ) WHERE before < ?`),
       ftsFill: prepare(`
         INSERT INTO logs_fts (rowid, text)
         SELECT id, ${INDEXED_TEXT_SQL} FROM logs WHERE id > ? AND id <= ? ORDER BY id`),
@@ -650,24 +654,27 @@ class SqliteStore implements Store {
     return file;
   }
 
-  indexText(maxRows: number): Promise<number> {
+  indexText(maxRows: number, maxBytes: number = Infinity): Promise<number> {
     // The index is derived data: its steps need not wait for fsync. A crash
     // can only undo the last steps, together with their fts_indexed_upto, and
     // the next event commit (synchronous FULL) syncs them to disk anyway.
     this.#db.exec("PRAGMA synchronous = NORMAL");
     try {
-      return Promise.resolve(this.#indexStep(maxRows));
+      return Promise.resolve(this.#indexStep(maxRows, maxBytes));
     } finally {
       this.#db.exec(`PRAGMA synchronous = ${this.#sync}`);
     }
   }
 
   /** One transaction of {@linkcode indexText}; returns how many events it indexed. */
-  #indexStep(maxRows: number): number {
+  #indexStep(maxRows: number, maxBytes: number): number {
     const statements = this.#statements;
+    const bytes = Number.isFinite(maxBytes)
+      ? Math.max(1, Math.trunc(maxBytes))
+      : Number.MAX_SAFE_INTEGER;
     return transaction(this.#db, () => {
       const upto = Number((statements.ftsUpto!.get() as Row).value);
-      const last = (statements.ftsLast!.get(upto, maxRows) as Row | undefined)?.last;
+      const last = (statements.ftsLast!.get(upto, maxRows, bytes) as Row | undefined)?.last;
       if (last === null || last === undefined) return 0;
       // One statement, no row crosses into JavaScript.
       const indexed = Number(statements.ftsFill!.run(upto, Number(last)).changes);

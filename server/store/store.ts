@@ -404,9 +404,12 @@ export interface Store {
    * full-text indexing never slows ingest down. Backends whose index is kept in
    * the insert itself need not implement it.
    *
+   * @param maxRows Most events indexed by this step.
+   * @param maxBytes Stops adding events once their raw lines reach this many
+   *   bytes (at least one event is indexed): a step of long lines stays short.
    * @returns How many events were indexed (0 when the index is complete).
    */
-  indexText?(maxRows: number): Promise<number>;
+  indexText?(maxRows: number, maxBytes?: number): Promise<number>;
   /**
    * How many stored events the full-text index has not reached yet (with
    * {@linkcode indexText}).

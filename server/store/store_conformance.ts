@@ -828,6 +828,21 @@ const CASES: [string, Case][] = [
       }
     },
   ],
+  [
+    "indexText() stops a step once the raw lines it took reach maxBytes, but takes at least one",
+    async ({ store }) => {
+      if (!store.indexText) return;
+      const long = (i: number) => ({ message: `long line ${i} ` + "a".repeat(1000) });
+      await store.appendEvents([makeBatch(Array.from({ length: 10 }, (_, i) => long(i)))]);
+      const lag = await store.textIndexLag?.() ?? 0;
+      // Each raw line is over 1,000 bytes: a 2,500-byte step takes three, never the ten rows allowed.
+      assert.equal(await store.indexText(10, 2500), 3);
+      assert.equal(await store.indexText(10, 1), 1);
+      assert.equal(await store.textIndexLag?.(), lag - 4);
+      assert.equal(await store.indexText(100), 6);
+      assert.equal(await store.countEvents({ text: "long" }), 10);
+    },
+  ],
 
   [
     "pruneEvents() removes events received before the cutoff, storageInfo() tells the oldest",

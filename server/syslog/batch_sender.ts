@@ -9,7 +9,7 @@
  */
 
 import type { Logger } from "../log.ts";
-import type { WorkerPool } from "../ingest/mod.ts";
+import type { IngestLane, WorkerPool } from "../ingest/mod.ts";
 import type { SyslogBatch } from "./syslog_batch.ts";
 import type { SyslogStats } from "./stats.ts";
 
@@ -22,8 +22,9 @@ export interface SyslogContext {
 
 /**
  * Sends the batches of one stream (a TCP connection, or the UDP socket) to
- * the pool. Like an agent connection it keeps using one pool worker while
- * it has batches in flight, so its messages are stored in the order sent.
+ * the pool. Like an agent connection it has a lane of its own in the pool's
+ * fair turns, so its messages are stored in the order sent and a flooding
+ * sender cannot hold back the others.
  *
  * @example
  * ```ts
@@ -34,8 +35,7 @@ export interface SyslogContext {
  */
 export class SyslogBatchSender {
   readonly #ctx: SyslogContext;
-  #worker = 0;
-  #inFlight = 0;
+  #lane: IngestLane | null = null;
   readonly #work = new Set<Promise<void>>();
 
   /** @param ctx The pool, logger and counters. */
@@ -54,9 +54,8 @@ export class SyslogBatchSender {
     if (count === 0) return;
     const { pool, log, stats } = this.#ctx;
     await pool.acquireBatchCredit();
-    if (this.#inFlight === 0) this.#worker = pool.leastLoaded();
-    this.#inFlight++;
-    const work = pool.ingest(batch.toLineBatch(), this.#worker).then(
+    this.#lane ??= pool.openLane();
+    const work = pool.ingest(batch.toLineBatch(), this.#lane).then(
       () => {
         stats.stored += count;
       },
@@ -68,7 +67,6 @@ export class SyslogBatchSender {
         });
       },
     ).finally(() => {
-      this.#inFlight--;
       this.#work.delete(work);
     });
     this.#work.add(work);

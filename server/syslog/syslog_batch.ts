@@ -40,7 +40,7 @@ export function trimMessageEnd(message: string): string {
  * ```ts
  * const batch = new SyslogBatch("udp");
  * batch.add("<13>Nov 23 19:43:33 sw1 x: y", "10.0.0.5", 0);
- * await pool.ingest(batch.toLineBatch(), pool.leastLoaded());
+ * await pool.ingest(batch.toLineBatch(), pool.openLane());
  * ```
  */
 export class SyslogBatch {

@@ -18,7 +18,7 @@ function gatedPool(): { pool: WorkerPool; jobs: SyslogLineBatch[]; open(): void 
   const pool = {
     acquireBatchCredit: () =>
       opened ? Promise.resolve() : new Promise<void>((resolve) => waiting.push(resolve)),
-    leastLoaded: () => 0,
+    openLane: () => ({}),
     ingest: (job: SyslogLineBatch) => {
       jobs.push(job);
       return Promise.resolve(new Uint8Array(job.lines.length));
