@@ -1,5 +1,5 @@
 /**
- * Several servers with failover (issue 9): the agent is given more than one
+ * Several servers with failover: the agent is given more than one
  * server; when its server cannot be reached or goes away it tries the next one
  * at once (round robin, the backoff applying only when every server failed)
  * and resends what was not acknowledged there.

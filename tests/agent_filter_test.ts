@@ -1,5 +1,5 @@
 /**
- * Filtering on the agent (issue 3): `--include`, `--exclude-line` and
+ * Filtering on the agent: `--include`, `--exclude-line` and
  * `--min-severity` drop lines before they are sent, and a dropped line is
  * consumed, not lost: the saved offset moves past it exactly, so a restart
  * neither resends nor skips anything. Also checks that the agent's copy of

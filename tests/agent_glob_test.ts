@@ -1,5 +1,5 @@
 /**
- * Glob paths with excludes (issue 3): `--path '/var/log/*.log'` follows every
+ * Glob paths with excludes: `--path '/var/log/*.log'` follows every
  * matching file, existing ones from their end (or their saved position) and
  * ones that appear later from their start, minus `--exclude` patterns.
  *

@@ -1,5 +1,5 @@
 /**
- * The systemd journal as a source (issue 3, `--journal`): entries from
+ * The systemd journal as a source (`--journal`): entries from
  * `journalctl --follow --output=json` arrive as syslog-style lines whose PRI
  * the server parses, sent as `EVENT journal-<seqnum id>… <seqnum>` so resends
  * are exactly-once, with the cursor saved after the ACKs and used with

@@ -1,5 +1,5 @@
 /**
- * The agent's `/metrics` endpoint (issue 10, `--metrics-port`): counters of a
+ * The agent's `/metrics` endpoint (`--metrics-port`): counters of a
  * real agent shipping to a real server, in the Prometheus text format.
  *
  * @module

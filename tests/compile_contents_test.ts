@@ -1,6 +1,6 @@
 /**
  * `deno compile` embeds the module graph of its entry point plus what
- * `--include` names, nothing else (issue 10). The compile runtime cannot be
+ * `--include` names, nothing else. The compile runtime cannot be
  * downloaded here, so this test rebuilds what a binary would hold: it copies
  * into an empty directory only the static module graph of the entry point
  * (`deno info --json`), the graphs of the included modules and the included

@@ -1,5 +1,5 @@
 /**
- * Issues 7 and 8 over real HTTP: the console's live stream pushes alerts as
+ * Alerts and sources over real HTTP: the console's live stream pushes alerts as
  * `alerts` messages as soon as rules raise them, and `GET /api/sources` lists
  * a syslog sender with its status.
  *

@@ -1,8 +1,7 @@
 /**
- * The console's Alerts view and syslog sources in a real headless Chromium
- * (issue 7: "Shown live in the web console (an Alerts view, and a badge on
- * the others)"; issue 8: sources "listed beside the agents, with status by
- * last message"). Screenshots go to test-output/screenshots/ (11-13).
+ * The console's Alerts view and syslog sources in a real headless Chromium:
+ * alerts shown live (an Alerts view, and a badge on the others), sources
+ * listed beside the agents with a status by last message. Screenshots go to test-output/screenshots/ (11-13).
  *
  * @module
  */

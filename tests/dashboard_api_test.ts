@@ -1,5 +1,5 @@
 /**
- * The web console's JSON API over real HTTP against a real server (issue 6).
+ * The web console's JSON API over real HTTP against a real server.
  *
  * @module
  */

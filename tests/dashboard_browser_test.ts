@@ -1,5 +1,5 @@
 /**
- * The web console in a real headless Chromium (issue 6): sign-in, Live within
+ * The web console in a real headless Chromium: sign-in, Live within
  * 2 seconds of an agent's line, Search, node status going from Alive to
  * Disconnected, log text that tries to be HTML staying text, and a viewer kept
  * out of Users. Screenshots of each view go to test-output/screenshots/.

@@ -1,6 +1,6 @@
 /**
  * The operations commands of both binaries as an administrator runs them
- * (issue 10): `--version`, `config check` with a configuration file,
+ * : `--version`, `config check` with a configuration file,
  * environment variables and flags, one error per bad key, and `nms-server
  * backup` of a database in use.
  *

@@ -1,5 +1,5 @@
 /**
- * The deployment files of issue 10 say what docs/PRODUCTION.md promises:
+ * The deployment files say what docs/PRODUCTION.md promises:
  * hardened systemd units, a compose file whose agent follows the host's
  * /var/log read-only with the data in a named volume, and health checks on
  * the server's and the agent's /healthz. (No systemd or Docker daemon runs in CI: these

@@ -1,5 +1,5 @@
 /**
- * Several nms-server processes on one PostgreSQL (issue 9): clients spread
+ * Several nms-server processes on one PostgreSQL: clients spread
  * over two servers, one server is killed mid-stream, its clients fail over to
  * the other and resend what was not acknowledged, and every line ends up
  * stored exactly once and visible through the surviving server.

@@ -1,5 +1,5 @@
 /**
- * Retention in a running server (issue 10): old events are deleted in small
+ * Retention in a running server: old events are deleted in small
  * steps by the writer while agents keep sending, and with `maxDbBytes` the
  * database file stops growing.
  *

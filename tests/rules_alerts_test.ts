@@ -1,5 +1,5 @@
 /**
- * Issue 7, end to end: realistic auth.log sequences sent over TCP to a real
+ * Detection rules, end to end: realistic auth.log sequences sent over TCP to a real
  * server come out as exactly the expected alerts (and benign ones as none).
  */
 

@@ -1,5 +1,5 @@
 /**
- * Issue 7 from the command line: `serve --rules FILE` refuses a bad file with
+ * Rules from the command line: `serve --rules FILE` refuses a bad file with
  * one clear line, reloads the file on SIGHUP without a restart (keeping the
  * old rules when the new file is broken), and `nms-server alerts` lists what
  * was raised.

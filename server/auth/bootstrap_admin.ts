@@ -62,7 +62,7 @@ export async function bootstrapAdmin(
 
 /**
  * Creates `admin`; false when it already exists because another server
- * sharing the same PostgreSQL database created it first (issue 9).
+ * sharing the same PostgreSQL database created it first.
  */
 async function createAdmin(store: Store, hash: string): Promise<boolean> {
   try {

@@ -49,7 +49,7 @@ export interface DashboardContext {
   readonly store: Store;
   readonly sessions: SessionStore;
   readonly throttle: LoginThrottle;
-  /** The login lockout shared with the agent protocol (issue 5); null or absent: none. */
+  /** The login lockout shared with the agent protocol; null or absent: none. */
   readonly lockout?: Lockout | null;
   readonly live: LiveHub;
   readonly stats: StatsCollector;

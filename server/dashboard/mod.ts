@@ -129,7 +129,7 @@ export interface DashboardOptions {
    */
   readonly log?: Logger;
   /**
-   * Login lockout shared with the agent protocol (server/auth/lockout.ts, issue 5).
+   * Login lockout shared with the agent protocol (server/auth/lockout.ts).
    * @default {null} (only the in-memory per-address throttle)
    */
   readonly lockout?: LoginFailurePolicy | null;

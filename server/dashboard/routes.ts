@@ -48,7 +48,7 @@ export const ROUTES: readonly Route[] = [
   // Detection rules' alerts (server/rules/, docs/RULES.md).
   { method: "GET", path: "/api/alerts", access: "viewer", handle: listAlerts },
   { method: "GET", path: "/api/stats", access: "viewer", handle: getStats },
-  // Oldest event kept and database size (issue 10, retention).
+  // Oldest event kept and database size (retention).
   { method: "GET", path: "/api/storage", access: "viewer", handle: getStorage },
   { method: "GET", path: "/api/users", access: "admin", handle: listUsers },
   { method: "POST", path: "/api/users", access: "admin", handle: addUser },

@@ -203,7 +203,7 @@ export async function removeUser(req: RouteRequest, ctx: DashboardContext): Prom
   return json({});
 }
 
-/** Appends a console user change to the audit trail (issue 5, docs/SECURITY.md). */
+/** Appends a console user change to the audit trail (docs/SECURITY.md). */
 async function auditConsole(
   ctx: DashboardContext,
   actor: string,

@@ -1,5 +1,5 @@
 /**
- * A stand-in for `journalctl` in tests (issue 3, `--journal`): a shell script
+ * A stand-in for `journalctl` in tests (`--journal`): a shell script
  * that serves a file of JSON entries, one per line, the way
  * `journalctl --output=json` would, so the journal source can be tested on
  * machines whose journal is empty or absent.

@@ -1,7 +1,7 @@
 /**
  * `startSecureServer()`: like `startTestServer()`, but passing any
  * {@linkcode ServerOptions} through (TLS, limits, lockout, token checks), for
- * the security tests (issue 5). Port 0 on 127.0.0.1, a temp data directory,
+ * the security tests. Port 0 on 127.0.0.1, a temp data directory,
  * released with `await using`.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Helpers of the fault-injection suite (issue 3, docs/DELIVERY.md): a writer
+ * Helpers of the fault-injection suite (docs/DELIVERY.md): a writer
  * of numbered lines `line <file>-<n>` that behaves like a real logging
  * program (one open descriptor in append mode, reopened on request like
  * after a `HUP`, lines sometimes written in two parts), an `nms-agent run`

@@ -1,5 +1,5 @@
 /**
- * Fault injection, issue 3: very long lines. Lines up to the limit
+ * Fault injection: very long lines. Lines up to the limit
  * (`MAX_EVENT_MESSAGE_BYTES`) arrive whole, across a server restart; a line
  * over it cannot be sent as one event and is replaced, at its place, by a
  * gap event naming its file, offsets and size, so it is never lost silently.

@@ -1,5 +1,5 @@
 /**
- * Fault injection, issue 3: the agent and the server stopped with SIGTERM or
+ * Fault injection: the agent and the server stopped with SIGTERM or
  * killed with SIGKILL in the middle of a burst, and restarted later. Lines
  * `line <file>-<n>` are written the whole time (some in two parts, so a
  * partial last line is there at some of the kills); afterwards the database

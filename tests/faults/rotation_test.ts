@@ -1,5 +1,5 @@
 /**
- * Fault injection, issue 3: log rotation while lines are being written, with
+ * Fault injection: log rotation while lines are being written, with
  * the agent running. Rename and re-create (logrotate's default, several in
  * quick succession), `copytruncate` while the agent is behind, compression of
  * the rotated file, and rotations during a server outage. Every number must

@@ -1,5 +1,5 @@
 /**
- * Fault injection, issue 3: what happens to a followed file while the agent
+ * Fault injection: what happens to a followed file while the agent
  * is stopped. Rotation (found again under its new name, compressed or not),
  * `copytruncate`, truncation, deletion with inode reuse, a file that does not
  * exist yet, zero-byte and tiny files, a partial last line at the stop, and

@@ -1,5 +1,5 @@
 /**
- * Issue 5: the agent's security flags: `--token-file` (the token variant of
+ * The agent's security flags: `--token-file` (the token variant of
  * LOGIN) and the TLS options, validated into its configuration.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Issue 5: SQL and full-text injection payloads in hostnames, messages and
+ * SQL and full-text injection payloads in hostnames, messages and
  * search terms are stored and matched as plain text: every statement is
  * parameterized, full-text keywords are quoted before they reach FTS5, and
  * literal searches use no LIKE wildcards.

@@ -1,5 +1,5 @@
 /**
- * Issue 5: connection limits of the agent listener: total and per-address
+ * Connection limits of the agent listener: total and per-address
  * connection counts, the idle timeout, the slow-loris line timeout, the short
  * timeout before LOGIN, and the per-connection rate limit (backpressure, never
  * loss).

@@ -1,5 +1,5 @@
 /**
- * Issue 5: login lockout (per user and per address, surviving a restart),
+ * Login lockout (per user and per address, surviving a restart),
  * security events for every attempt, the transparent re-hash of weak password
  * hashes, and injection payloads in LOGIN.
  *

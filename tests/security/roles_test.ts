@@ -1,5 +1,5 @@
 /**
- * Issue 5: roles over HTTP and the lockout shared by the web console and the
+ * Roles over HTTP and the lockout shared by the web console and the
  * agent protocol. An agent credential (password or token) cannot use the
  * HTTP API; a viewer reads but cannot manage users; failed console logins
  * lock the agent protocol out too, and the other way round.

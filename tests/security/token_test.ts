@@ -1,5 +1,5 @@
 /**
- * Issue 5: agent enrollment tokens end to end: `nms-server token create`
+ * Agent enrollment tokens end to end: `nms-server token create`
  * prints a token once, `LOGIN @token <token>` authenticates as an agent,
  * a bound token restricts REGISTER, `token revoke` closes the open
  * connections, and every change is in the audit trail.
