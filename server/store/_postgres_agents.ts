@@ -10,12 +10,13 @@
 import type { PendingQuery, Row, Sql } from "postgres";
 import { clean } from "./_postgres_ingest.ts";
 import { AGENT_SORT_COLUMNS, checkAgentQuery, statusCounts, toAgentRow } from "./_agent_query.ts";
-import type {
-  AgentChange,
-  AgentChangeResult,
-  AgentPage,
-  AgentQuery,
-  AgentStatus,
+import {
+  AGENT_STATUSES,
+  type AgentChange,
+  type AgentChangeResult,
+  type AgentPage,
+  type AgentQuery,
+  type AgentStatus,
 } from "./store.ts";
 
 type Fragment = PendingQuery<Row[]>;
@@ -136,10 +137,17 @@ export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<
   const filters = checked.filters.map((f) =>
     sql`strpos(lower(${sql(f.column)}), ${clean(f.text)}) > 0`
   );
-  const countRows = await sql`
-    SELECT ${statusSql(sql, late, silent)} AS status, count(*) AS n FROM agents
-    WHERE ${and(sql, filters)} GROUP BY 1`;
-  const counts = statusCounts(countRows);
+  // One pass over the rows the filters leave, counting each status by its condition.
+  const [row] = await sql`SELECT
+    count(*) FILTER (WHERE ${statusWhere(sql, "alive", late, silent)}) AS alive,
+    count(*) FILTER (WHERE ${statusWhere(sql, "late", late, silent)}) AS late,
+    count(*) FILTER (WHERE ${statusWhere(sql, "disconnected", late, silent)}) AS disconnected,
+    count(*) FILTER (WHERE ${statusWhere(sql, "stopped", late, silent)}) AS stopped,
+    count(*) FILTER (WHERE ${statusWhere(sql, "never_seen", late, silent)}) AS never_seen
+    FROM agents WHERE ${and(sql, filters)}`;
+  const counts = statusCounts(
+    AGENT_STATUSES.map((status) => ({ status, n: row![status] })),
+  );
   const where = query.status === undefined
     ? filters
     : [...filters, statusWhere(sql, query.status, late, silent)];

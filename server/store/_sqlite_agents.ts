@@ -10,12 +10,13 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { transaction } from "./transaction.ts";
 import { checkAgentQuery, statusCounts, toAgentRow } from "./_agent_query.ts";
 import { AGENT_SORT_COLUMNS } from "./_agent_query.ts";
-import type {
-  AgentChange,
-  AgentChangeResult,
-  AgentPage,
-  AgentQuery,
-  AgentStatus,
+import {
+  AGENT_STATUSES,
+  type AgentChange,
+  type AgentChangeResult,
+  type AgentPage,
+  type AgentQuery,
+  type AgentStatus,
 } from "./store.ts";
 
 type Params = Record<string, SQLInputValue>;
@@ -44,6 +45,21 @@ const STATUS_WHERE: Record<AgentStatus, string> = {
   "never_seen": "((state = 'gone' AND last_heartbeat IS NULL) OR " +
     "(state = 'open' AND last_heartbeat IS NULL AND last_seen < :silent))",
 };
+
+/** The counts per status, each from ranges of the liveness index `(state, last_heartbeat, last_seen)`. */
+const RANGE_COUNTS_SQL = `SELECT
+  (SELECT count(*) FROM agents WHERE state = 'open' AND last_heartbeat >= :late) +
+    (SELECT count(*) FROM agents
+      WHERE state = 'open' AND last_heartbeat IS NULL AND last_seen >= :silent) AS alive,
+  (SELECT count(*) FROM agents
+    WHERE state = 'open' AND last_heartbeat >= :silent AND last_heartbeat < :late) AS late,
+  (SELECT count(*) FROM agents WHERE state = 'gone' AND last_heartbeat IS NOT NULL) +
+    (SELECT count(*) FROM agents WHERE state = 'open' AND last_heartbeat < :silent)
+    AS disconnected,
+  (SELECT count(*) FROM agents WHERE state = 'stopped') AS stopped,
+  (SELECT count(*) FROM agents WHERE state = 'gone' AND last_heartbeat IS NULL) +
+    (SELECT count(*) FROM agents
+      WHERE state = 'open' AND last_heartbeat IS NULL AND last_seen < :silent) AS never_seen`;
 
 /** Most distinct page queries kept prepared (filters × status × order: a small, fixed set). */
 const MAX_PREPARED_PAGE_QUERIES = 1_000;
@@ -149,12 +165,15 @@ export class SqliteAgents {
       late: query.cutoffs.lateBefore,
       silent: query.cutoffs.silentBefore,
     };
-    const filtered = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
-    const counts = statusCounts(
-      this.#statement(`
-      SELECT ${SQLITE_STATUS_SQL} AS status, count(*) AS n FROM agents ${filtered}
-      GROUP BY 1`).all({ ...params, ...cutoffs }),
-    );
+    // Without a text filter, each count is a range of the liveness index; with
+    // one, a single pass over the rows the filters leave.
+    const countSql = where.length === 0
+      ? RANGE_COUNTS_SQL
+      : `SELECT ${
+        AGENT_STATUSES.map((s) => `count(*) FILTER (WHERE ${STATUS_WHERE[s]}) AS "${s}"`).join(", ")
+      } FROM agents WHERE ${where.join(" AND ")}`;
+    const row = this.#statement(countSql).get({ ...params, ...cutoffs }) as Params;
+    const counts = statusCounts(AGENT_STATUSES.map((status) => ({ status, n: row[status] })));
     if (query.status !== undefined) where.push(STATUS_WHERE[query.status]);
     const column = AGENT_SORT_COLUMNS[checked.sort];
     const direction = checked.descending ? "DESC" : "ASC";
