@@ -112,7 +112,7 @@ if (import.meta.main) {
   const [store, drop] = await openBenchStore(values.store);
   try {
     await seed(small, 100, now);
-    let start = performance.now();
+    const start = performance.now();
     await seed(store, nodes, now);
     const seconds = (performance.now() - start) / 1000;
     console.log(
