@@ -231,8 +231,8 @@ Deno.test({
         node.close();
       }
       const filters = page.locator("#agents-filters");
-      await filters.getByLabel("Per page").selectOption("10");
-      await filters.getByLabel("Name").fill("page-");
+      await filters.locator("select[name=limit]").selectOption("10");
+      await filters.locator("input[name=name]").fill("page-");
       await page.locator("#agents-range").filter({ hasText: "1–10 of 11" }).waitFor();
       assert.equal(await page.locator("#agents-table tbody tr").count(), 10);
       await page.locator("#agents-next").click();
@@ -242,13 +242,13 @@ Deno.test({
       assert.equal(await page.locator("#agents-next").isDisabled(), true);
       await page.locator("#agents-prev").click();
       await page.locator("#agents-range").filter({ hasText: "1–10 of 11" }).waitFor();
-      await filters.getByLabel("Name").fill("");
-      await filters.getByLabel("Status").selectOption("stopped");
+      await filters.locator("input[name=name]").fill("");
+      await filters.locator("select[name=status]").selectOption("stopped");
       await page.locator('#agents-table tr[data-hostname="fw-edge"][data-status="stopped"]')
         .waitFor();
       await page.locator("#agents-range").filter({ hasText: "1–1 of 1" }).waitFor();
-      await filters.getByLabel("Status").selectOption("");
-      await filters.getByLabel("Per page").selectOption("100");
+      await filters.locator("select[name=status]").selectOption("");
+      await filters.locator("select[name=limit]").selectOption("100");
     });
 
     await t.step("Statistics draws charts with uPlot", async () => {
