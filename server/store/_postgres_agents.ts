@@ -137,14 +137,29 @@ export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<
   const filters = checked.filters.map((f) =>
     sql`strpos(lower(${sql(f.column)}), ${clean(f.text)}) > 0`
   );
-  // One pass over the rows the filters leave, counting each status by its condition.
-  const [row] = await sql`SELECT
-    count(*) FILTER (WHERE ${statusWhere(sql, "alive", late, silent)}) AS alive,
-    count(*) FILTER (WHERE ${statusWhere(sql, "late", late, silent)}) AS late,
-    count(*) FILTER (WHERE ${statusWhere(sql, "disconnected", late, silent)}) AS disconnected,
-    count(*) FILTER (WHERE ${statusWhere(sql, "stopped", late, silent)}) AS stopped,
-    count(*) FILTER (WHERE ${statusWhere(sql, "never_seen", late, silent)}) AS never_seen
-    FROM agents WHERE ${and(sql, filters)}`;
+  // Without a text filter, each count is a range of the liveness index; with
+  // one, a single pass over the rows the filters leave.
+  const [row] = filters.length === 0
+    ? await sql`SELECT
+      (SELECT count(*) FROM agents WHERE state = 'open' AND last_heartbeat >= ${late}) +
+        (SELECT count(*) FROM agents
+          WHERE state = 'open' AND last_heartbeat IS NULL AND last_seen >= ${silent}) AS alive,
+      (SELECT count(*) FROM agents
+        WHERE state = 'open' AND last_heartbeat >= ${silent} AND last_heartbeat < ${late}) AS late,
+      (SELECT count(*) FROM agents WHERE state = 'gone' AND last_heartbeat IS NOT NULL) +
+        (SELECT count(*) FROM agents WHERE state = 'open' AND last_heartbeat < ${silent})
+        AS disconnected,
+      (SELECT count(*) FROM agents WHERE state = 'stopped') AS stopped,
+      (SELECT count(*) FROM agents WHERE state = 'gone' AND last_heartbeat IS NULL) +
+        (SELECT count(*) FROM agents
+          WHERE state = 'open' AND last_heartbeat IS NULL AND last_seen < ${silent}) AS never_seen`
+    : await sql`SELECT
+      count(*) FILTER (WHERE ${statusWhere(sql, "alive", late, silent)}) AS alive,
+      count(*) FILTER (WHERE ${statusWhere(sql, "late", late, silent)}) AS late,
+      count(*) FILTER (WHERE ${statusWhere(sql, "disconnected", late, silent)}) AS disconnected,
+      count(*) FILTER (WHERE ${statusWhere(sql, "stopped", late, silent)}) AS stopped,
+      count(*) FILTER (WHERE ${statusWhere(sql, "never_seen", late, silent)}) AS never_seen
+      FROM agents WHERE ${and(sql, filters)}`;
   const counts = statusCounts(
     AGENT_STATUSES.map((status) => ({ status, n: row![status] })),
   );

@@ -38,10 +38,12 @@ async function seed(store: Store, nodes: number, now: number): Promise<void> {
       };
     });
     const results = await store.applyAgentChanges(registers);
-    // 90% alive, 5% late, 3% silent, 1% lost, 1% stopped.
+    // 90% alive, 5% late, 3% silent, 1% lost, 1% stopped, by the clock of this chunk:
+    // statuses are computed with the real clock, and a slow seed ages the first chunks.
+    const chunkNow = Math.max(now, Date.now());
     const changes: AgentChange[] = results.flatMap(({ agentId }, j): AgentChange[] => {
       const bucket = (start + j) % 100;
-      const at = bucket < 90 ? now - 5_000 : bucket < 95 ? now - 60_000 : now - 200_000;
+      const at = bucket < 90 ? chunkNow : bucket < 95 ? chunkNow - 60_000 : chunkNow - 200_000;
       const beat: AgentChange = {
         kind: "heartbeat",
         heartbeat: { agentId, uptimeSeconds: 3600, lagBytes: 0, at },
