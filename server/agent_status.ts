@@ -5,16 +5,9 @@
  */
 
 import { HEARTBEAT_MISSES_BEFORE_SILENT } from "../protocol/mod.ts";
-import type { AgentRecord } from "./store/mod.ts";
+import type { AgentRecord, AgentStatus, StatusCutoffs } from "./store/mod.ts";
 
-/**
- * - `alive`: heartbeat within one interval (plus grace);
- * - `late`: one heartbeat missed;
- * - `disconnected`: no heartbeat for 3 intervals, or its connection was lost;
- * - `stopped`: said BYE on a clean shutdown;
- * - `never_seen`: registered but never sent a heartbeat.
- */
-export type AgentStatus = "alive" | "late" | "disconnected" | "stopped" | "never_seen";
+export type { AgentStatus } from "./store/mod.ts";
 
 /** Slack added to one heartbeat interval before a node counts as late, as a fraction of it. */
 const GRACE_FRACTION = 0.5;
@@ -48,4 +41,24 @@ export function agentStatus(
   if (age <= interval * (1 + GRACE_FRACTION)) return "alive";
   if (age <= interval * HEARTBEAT_MISSES_BEFORE_SILENT) return "late";
   return "disconnected";
+}
+
+/**
+ * The instants that split heartbeats into alive, late and silent now: the
+ * same rules as {@linkcode agentStatus}, for the stores' queries.
+ *
+ * @param now The server's current time, ms since the epoch.
+ * @param heartbeatSeconds The interval agents are configured with.
+ * @returns The cutoffs.
+ * @example
+ * ```ts
+ * await store.queryAgents({ cutoffs: statusCutoffs(Date.now(), 30), status: "late" });
+ * ```
+ */
+export function statusCutoffs(now: number, heartbeatSeconds: number): StatusCutoffs {
+  const interval = heartbeatSeconds * 1000;
+  return {
+    lateBefore: now - interval * (1 + GRACE_FRACTION),
+    silentBefore: now - interval * HEARTBEAT_MISSES_BEFORE_SILENT,
+  };
 }

@@ -26,6 +26,7 @@ import { ServerMetrics } from "./metrics.ts";
 import { Progress, progressMode, type StartProgress } from "../common/progress.ts";
 import { watchTextIndexCatchup } from "./text_index_catchup.ts";
 import { securityEvent } from "./security_event.ts";
+import { AgentLiveness } from "./agent_liveness.ts";
 import {
   AgentSilenceWatch,
   AlertFeed,
@@ -377,7 +378,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const loginEvents = new LoginEventGate({
     record: (event) => writer.recordEvents(securityEvent(event)),
   });
-  const listener = new Listener(tcp, { pool, writer, log, metrics, limits, lockout, loginEvents });
+  // Which nodes are connected; their lost connections go to the writer in batches.
+  const liveness = new AgentLiveness({ record: (nodes) => writer.recordDisconnects(nodes) });
+  const listener = new Listener(tcp, {
+    pool,
+    writer,
+    log,
+    metrics,
+    limits,
+    lockout,
+    loginEvents,
+    liveness,
+  });
   const accepting = listener.run();
   const addr = tcp.addr;
   const credentials = watchCredentials(listener, store, {
@@ -401,7 +413,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         log,
         lockout, // shared with the agent protocol
         alerts, // pushed to the console's live stream (docs/API.md)
-        connectedAgentIds: () => listener.connectedAgentIds(),
+        connectedAgentIds: () => liveness.connectedAgentIds(),
         protocolGauges: () => ({
           queueDepth: workers.batchesInFlight,
           connections: listener.connections,
@@ -419,6 +431,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       });
     } catch (error) {
       await credentials.stop();
+      liveness.stop();
       await listener.stop();
       await accepting;
       loginEvents.close();
@@ -504,6 +517,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       // The console reads the store: it stops first.
       await dashboard?.shutdown();
       await credentials.stop();
+      liveness.stop();
       await listener.stop();
       await accepting;
       await syslog.stop();

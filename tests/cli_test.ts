@@ -471,6 +471,31 @@ const GOLDEN_CASES: readonly GoldenCase[] = [
   },
   { name: "server_agents_table", binary: "nms-server", args: ["agents", "--db", "$DB"] },
   {
+    name: "server_agents_filtered",
+    binary: "nms-server",
+    args: ["agents", "--db", "$DB", "--name", "WEB", "--os", "debian", "--sort", "registeredAt"],
+  },
+  {
+    name: "server_agents_status_json",
+    binary: "nms-server",
+    args: ["agents", "--db", "$DB", "--status", "late", "--json"],
+  },
+  {
+    name: "server_agents_page",
+    binary: "nms-server",
+    args: ["agents", "--db", "$DB", "--desc", "--limit", "1", "--offset", "1"],
+  },
+  {
+    name: "server_agents_bad_status",
+    binary: "nms-server",
+    args: ["agents", "--db", "$DB", "--status", "dead"],
+  },
+  {
+    name: "server_agents_bad_limit",
+    binary: "nms-server",
+    args: ["agents", "--db", "$DB", "--limit", "501"],
+  },
+  {
     name: "server_user_remove_unknown",
     binary: "nms-server",
     args: ["user", "remove", "nobody", "--db", "$DB"],

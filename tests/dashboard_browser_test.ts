@@ -225,6 +225,32 @@ Deno.test({
       await screenshot(page, "05-agents-silent");
     });
 
+    await t.step("Agents pages and filters the nodes on the server", async () => {
+      for (let i = 0; i < 11; i++) {
+        const node = await connectAgent(srv.port, agentLogin, `page-${String(i).padStart(2, "0")}`);
+        node.close();
+      }
+      const filters = page.locator("#agents-filters");
+      await filters.locator("select[name=limit]").selectOption("10");
+      await filters.locator("input[name=name]").fill("page-");
+      await page.locator("#agents-range").filter({ hasText: "1–10 of 11" }).waitFor();
+      assert.equal(await page.locator("#agents-table tbody tr").count(), 10);
+      await page.locator("#agents-next").click();
+      await page.locator("#agents-range").filter({ hasText: "11–11 of 11" }).waitFor();
+      await page.locator('#agents-table tr[data-hostname="page-10"]').waitFor();
+      assert.equal(await page.locator("#agents-table tbody tr").count(), 1);
+      assert.equal(await page.locator("#agents-next").isDisabled(), true);
+      await page.locator("#agents-prev").click();
+      await page.locator("#agents-range").filter({ hasText: "1–10 of 11" }).waitFor();
+      await filters.locator("input[name=name]").fill("");
+      await filters.locator("select[name=status]").selectOption("stopped");
+      await page.locator('#agents-table tr[data-hostname="fw-edge"][data-status="stopped"]')
+        .waitFor();
+      await page.locator("#agents-range").filter({ hasText: "1–1 of 1" }).waitFor();
+      await filters.locator("select[name=status]").selectOption("");
+      await filters.locator("select[name=limit]").selectOption("100");
+    });
+
     await t.step("Statistics draws charts with uPlot", async () => {
       await page.getByRole("link", { name: "Statistics" }).click();
       await page.locator("#chart-severity canvas").waitFor();

@@ -35,6 +35,7 @@ import { CLOSE_GRACE_MS, type ConnectionLimits, RateLimiter } from "./connection
 import { type LoginEventGate, redactLine } from "../auth/mod.ts";
 import { MAX_BAD_LINES_BEFORE_LOGIN, type PreLoginBudget } from "./pre_login.ts";
 import type { WarnThrottle } from "../warn_throttle.ts";
+import type { AgentLiveness } from "../agent_liveness.ts";
 
 /**
  * Bytes read from the socket at once. A connection starts with the small
@@ -88,6 +89,8 @@ export interface ConnectionContext {
   readonly loginEvents?: LoginEventGate;
   /** Throttles diagnostics about clients (server/warn_throttle.ts); absent: all are logged. */
   readonly warnings?: WarnThrottle;
+  /** Which nodes are connected; told of each registration and closed connection. */
+  readonly liveness?: AgentLiveness;
   /** Connections not logged in yet (server/pre_login.ts), kept by the listener. */
   readonly preLogin?: PreLoginBudget<Connection>;
 }
@@ -442,6 +445,8 @@ export class Connection {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    const agentId = this.#session.agentId;
+    if (agentId !== null) this.#ctx.liveness?.closed(agentId, this.#saidBye);
     try {
       this.#conn.close();
     } catch {
@@ -508,6 +513,7 @@ export class Connection {
           lagBytes: command.lagBytes ?? null,
           at: Date.now(),
         };
+        this.#ctx.liveness?.heard(session.agentId, heartbeat.at);
         return this.#track(this.#ctx.writer.recordHeartbeat(heartbeat), () => {
           if (this.#ctx.metrics) this.#ctx.metrics.heartbeats++;
           return OK.heartbeat;
@@ -593,13 +599,18 @@ export class Connection {
     }
     const slot = this.#acks.reserve();
     try {
+      const at = Date.now();
       const agentId = await this.#ctx.writer.registerAgent({
         hostname,
         version,
         os,
         address: this.address,
-        at: Date.now(),
+        at,
       });
+      // Closed while the registration was written: the previous node is already
+      // counted as closed, and this one is lost at once.
+      this.#ctx.liveness?.registered(agentId, at, this.#closed ? null : this.#session.agentId);
+      if (this.#closed) this.#ctx.liveness?.closed(agentId, this.#saidBye);
       this.#session.agentId = agentId;
       this.#session.hostname = hostname;
       if (this.#ctx.metrics) this.#ctx.metrics.registrations++;

@@ -14,9 +14,17 @@ import {
   SEVERITY_KEYWORDS,
   severityByName,
 } from "../../protocol/mod.ts";
-import { agentStatus } from "../agent_status.ts";
+import { statusCutoffs } from "../agent_status.ts";
 import { decimalArg, integerArg } from "../config.ts";
-import { EVENT_FLAGS, type EventRecord } from "../store/mod.ts";
+import {
+  AGENT_SORTS,
+  AGENT_STATUSES,
+  type AgentRow,
+  EVENT_FLAGS,
+  type EventRecord,
+  MAX_AGENT_FILTER_CHARS,
+  MAX_AGENT_PAGE,
+} from "../store/mod.ts";
 import { DEFAULT_SOURCE_SILENT_AFTER_SECONDS, sourceStatus } from "../syslog/mod.ts";
 import { alertsTable } from "./alerts_table.ts";
 import {
@@ -47,6 +55,14 @@ function since(value: string | undefined, flag = "--since"): number | undefined 
   return ms;
 }
 
+/** The text of a node filter: at most the store's length, matched literally. */
+function filterArg(value: string): string {
+  if (value.length > MAX_AGENT_FILTER_CHARS) {
+    throw new InvalidArgumentError(`expected at most ${MAX_AGENT_FILTER_CHARS} characters`);
+  }
+  return value;
+}
+
 /** The value of `--severity`: that severity or worse, by name or number, as the API takes it. */
 function severityArg(value: string): number {
   const text = value.trim().toLowerCase();
@@ -73,21 +89,60 @@ const LOG_OUTPUTS = ["text", "ndjson"] as const;
 export function addQueryCommands(program: Command, context: CliContext): void {
   const { out } = context;
   program.command("agents")
-    .description("List registered nodes and their status")
+    .description("List registered nodes and their status, filtered and paged by the store")
     .addOption(dbOption())
     .addOption(storeOption())
     .addOption(
       new Option("--heartbeat <seconds>", "heartbeat interval the agents use").env("NMS_HEARTBEAT")
         .argParser(decimalArg(1, 86400)).default(DEFAULT_HEARTBEAT_SECONDS),
     )
+    .addOption(
+      new Option("--status <status>", "only nodes with this status").choices(AGENT_STATUSES),
+    )
+    .addOption(
+      new Option("--name <text>", "only hostnames containing this text").argParser(filterArg),
+    )
+    .addOption(new Option("--os <text>", "only OS names containing this text").argParser(filterArg))
+    .addOption(
+      new Option("--agent-version <text>", "only agent versions containing this text")
+        .argParser(filterArg),
+    )
+    .addOption(
+      new Option("--address <text>", "only addresses (ip:port) containing this text")
+        .argParser(filterArg),
+    )
+    .addOption(new Option("--sort <order>", "order of the list").choices(AGENT_SORTS))
+    .option("--desc", "reverse the order")
+    .addOption(
+      new Option("--limit <n>", `print at most n nodes (at most ${MAX_AGENT_PAGE}; default: all)`)
+        .argParser(integerArg(1, MAX_AGENT_PAGE)),
+    )
+    .addOption(
+      new Option("--offset <n>", "skip the first n matching nodes").argParser(integerArg(0, 1e7)),
+    )
     .option("--json", "print JSON instead of a table")
     .action(async (options) => {
       await withStore(storeOf(options), async (store) => {
-        const now = Date.now();
-        const agents = (await store.listAgents()).map((a) => ({
-          ...a,
-          status: agentStatus(a, now, options.heartbeat),
-        }));
+        const query = {
+          cutoffs: statusCutoffs(Date.now(), options.heartbeat),
+          ...(options.status ? { status: options.status } : {}),
+          ...(options.name ? { name: options.name } : {}),
+          ...(options.os ? { os: options.os } : {}),
+          ...(options.agentVersion ? { version: options.agentVersion } : {}),
+          ...(options.address ? { address: options.address } : {}),
+          ...(options.sort ? { sort: options.sort } : {}),
+          descending: options.desc === true,
+        };
+        // One page when asked for one; else every match, a page at a time.
+        const agents: AgentRow[] = [];
+        let offset = options.offset ?? 0;
+        for (;;) {
+          const limit = options.limit ?? MAX_AGENT_PAGE;
+          const page = await store.queryAgents({ ...query, offset, limit });
+          agents.push(...page.agents);
+          offset += page.agents.length;
+          if (options.limit !== undefined || page.agents.length < limit) break;
+        }
         if (options.json) return out(JSON.stringify(agents, null, 2));
         const time = (t: number | null) => (t === null ? "-" : new Date(t).toISOString());
         out(table(

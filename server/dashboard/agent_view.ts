@@ -1,12 +1,12 @@
 /**
- * A node as the web console shows it: the stored record plus a status the
- * server computes from its own clock and its own connection state.
+ * A node as the web console shows it: the stored record, the status the
+ * store computed from its connection state and the server's clock, and
+ * whether it is connected to this server.
  *
  * @module
  */
 
-import { type AgentStatus, agentStatus } from "../agent_status.ts";
-import type { AgentRecord } from "../store/store.ts";
+import type { AgentRow, AgentStatus } from "../store/store.ts";
 
 /** One row of `GET /api/agents`. */
 export interface AgentView {
@@ -26,58 +26,25 @@ export interface AgentView {
   readonly eventsLastHour: number | null;
   /** Whether the node has an open, registered connection to this server. */
   readonly connected: boolean;
+  /** When its last connection closed without BYE, or null while connected or stopped. */
+  readonly disconnectedAt: number | null;
   readonly status: AgentStatus;
-}
-
-/**
- * The status of a node, taking the live connection into account:
- *
- * - `stopped` once it said BYE (until it registers again);
- * - `disconnected` as soon as its connection is gone without BYE, else after
- *   3 missed heartbeat intervals (a half-open connection);
- * - `never_seen` when it registered but never sent a heartbeat and is gone;
- * - otherwise `alive` or `late` by the age of its last heartbeat.
- *
- * @param agent The stored node.
- * @param now The server's clock, ms since the epoch.
- * @param heartbeatSeconds The heartbeat interval agents use.
- * @param connected Whether this server holds a registered connection from it.
- * @returns The status.
- * @example
- * ```ts
- * consoleAgentStatus(agent, Date.now(), 30, listener.connectedAgentIds().has(agent.id));
- * ```
- */
-export function consoleAgentStatus(
-  agent: AgentRecord,
-  now: number,
-  heartbeatSeconds: number,
-  connected: boolean,
-): AgentStatus {
-  if (agent.stoppedAt !== null) return "stopped";
-  if (!connected) return agent.lastHeartbeat === null ? "never_seen" : "disconnected";
-  return agentStatus(agent, now, heartbeatSeconds);
 }
 
 /**
  * Builds the console's view of a node.
  *
- * @param agent The stored node.
- * @param context Clock, heartbeat interval, connection state and recent counts.
+ * @param agent The stored node with the status its query computed.
+ * @param context Connection state and recent counts.
  * @returns The row.
  * @example
  * ```ts
- * toAgentView(agent, { now: Date.now(), heartbeatSeconds: 30, connected: true, eventsLastHour: 12 });
+ * toAgentView(agent, { connected: true, eventsLastHour: 12 });
  * ```
  */
 export function toAgentView(
-  agent: AgentRecord,
-  context: {
-    now: number;
-    heartbeatSeconds: number;
-    connected: boolean;
-    eventsLastHour: number | null;
-  },
+  agent: AgentRow,
+  context: { connected: boolean; eventsLastHour: number | null },
 ): AgentView {
   return {
     id: agent.id,
@@ -92,6 +59,7 @@ export function toAgentView(
     lagBytes: agent.lagBytes,
     eventsLastHour: context.eventsLastHour,
     connected: context.connected,
-    status: consoleAgentStatus(agent, context.now, context.heartbeatSeconds, context.connected),
+    disconnectedAt: agent.disconnectedAt,
+    status: agent.status,
   };
 }

@@ -42,7 +42,7 @@ export type {
   ProtocolGauges,
   SecurityEventInput,
 } from "./context.ts";
-export { type AgentView, consoleAgentStatus } from "./agent_view.ts";
+export { type AgentView } from "./agent_view.ts";
 
 /** HTTP port of the console unless told otherwise. */
 export const DEFAULT_HTTP_PORT = 8081;

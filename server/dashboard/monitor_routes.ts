@@ -6,46 +6,12 @@
  */
 
 import { PROMETHEUS_CONTENT_TYPE } from "../../common/prometheus_text.ts";
-import type { AgentStatus } from "../agent_status.ts";
-import { toAgentView } from "./agent_view.ts";
+import { statusCutoffs } from "../agent_status.ts";
 import type { DashboardContext, RouteRequest } from "./context.ts";
 import { json, problem } from "./http.ts";
 import { storageMetrics } from "./storage_routes.ts";
 
-/** Every status, in the order the console lists them. */
-export const AGENT_STATUSES: readonly AgentStatus[] = [
-  "alive",
-  "late",
-  "disconnected",
-  "stopped",
-  "never_seen",
-];
-
-/**
- * `GET /api/agents`: every registered node with its status, computed now.
- *
- * @param _req The request.
- * @param ctx The console context.
- * @returns `{now, heartbeatSeconds, agents: AgentView[]}`.
- * @example
- * ```ts
- * await listAgents(req, ctx);
- * ```
- */
-export async function listAgents(_req: RouteRequest, ctx: DashboardContext): Promise<Response> {
-  ctx.stats.start();
-  const now = ctx.now();
-  const connected = ctx.connectedAgentIds();
-  const agents = (await ctx.store.listAgents()).map((agent) =>
-    toAgentView(agent, {
-      now,
-      heartbeatSeconds: ctx.heartbeatSeconds,
-      connected: connected.has(agent.id),
-      eventsLastHour: ctx.stats.eventsLastHour(agent.id),
-    })
-  );
-  return json({ now, heartbeatSeconds: ctx.heartbeatSeconds, agents });
-}
+export { listAgents } from "./agent_routes.ts";
 
 /**
  * `GET /api/stats?range=hour|day`: events per minute by severity, failed
@@ -128,17 +94,12 @@ export async function health(_req: RouteRequest, ctx: DashboardContext): Promise
  */
 export async function metrics(_req: RouteRequest, ctx: DashboardContext): Promise<Response> {
   const now = ctx.now();
-  const connected = ctx.connectedAgentIds();
-  const byStatus: Record<string, number> = Object.fromEntries(AGENT_STATUSES.map((s) => [s, 0]));
-  for (const agent of await ctx.store.listAgents()) {
-    const view = toAgentView(agent, {
-      now,
-      heartbeatSeconds: ctx.heartbeatSeconds,
-      connected: connected.has(agent.id),
-      eventsLastHour: null,
-    });
-    byStatus[view.status] = (byStatus[view.status] ?? 0) + 1;
-  }
+  // Counted by the store through its liveness index, never row by row here.
+  const { counts } = await ctx.store.queryAgents({
+    cutoffs: statusCutoffs(now, ctx.heartbeatSeconds),
+    limit: 1,
+  });
+  const byStatus: Record<string, number> = { ...counts };
   const protocol = ctx.protocolGauges();
   const textIndexLag = await ctx.store.textIndexLag?.().catch(() => undefined);
   const text = ctx.metrics.render({

@@ -18,7 +18,7 @@ import {
   type BatchMatches,
   type RuleSet,
 } from "../rules/mod.ts";
-import type { AlertUpsert, EventBatch, GroupAlerts, Store } from "../store/mod.ts";
+import type { AgentChange, AlertUpsert, EventBatch, GroupAlerts, Store } from "../store/mod.ts";
 import { nextTurn } from "./next_turn.ts";
 import {
   keepTextIndexLagBounded,
@@ -265,8 +265,7 @@ export class GroupCommit {
         }
       }
     }
-    const done: WriteResult[] = [];
-    for (const write of writes) done.push(await this.#apply(write));
+    const done = await this.#applyWrites(writes);
     const seconds = (performance.now() - started) / 1000;
     this.#checkpointer?.request();
     if (committed.length > 0) this.#sink.committed(committed, seconds);
@@ -290,28 +289,35 @@ export class GroupCommit {
     }
   }
 
-  async #apply(write: AgentWrite): Promise<WriteResult> {
-    const jobId = write.jobId;
+  /**
+   * Applies a group's node changes in one transaction of their own, after its
+   * events: each costs an indexed upsert, however many nodes are known.
+   */
+  async #applyWrites(writes: readonly AgentWrite[]): Promise<WriteResult[]> {
+    if (writes.length === 0) return [];
+    const done: WriteResult[] = [];
     try {
-      switch (write.kind) {
-        case "register": {
-          const { hostname } = write.registration;
-          const known = (await this.#store.listAgents()).some((a) => a.hostname === hostname);
-          const agentId = await this.#store.registerAgent(write.registration);
-          // A first registration is a security event (rule 8803); it joins the next group.
-          if (!known) this.addEvents(NO_REPLY, agentRegisteredEvent(write.registration));
-          return { jobId, agentId };
+      const results = await this.#store.applyAgentChanges(writes.map(agentChange));
+      writes.forEach((write, i) => {
+        const result = results[i]!;
+        // A first registration is a security event (rule 8803); it joins the next group.
+        if (write.kind === "register" && result.created) {
+          this.addEvents(NO_REPLY, agentRegisteredEvent(write.registration));
         }
-        case "heartbeat":
-          await this.#store.recordHeartbeat(write.heartbeat);
-          return { jobId };
-        case "bye":
-          await this.#store.markAgentStopped(write.agentId, write.at);
-          return { jobId };
-      }
+        if (write.jobId === NO_REPLY) return;
+        done.push(
+          write.kind === "register" ? { jobId: write.jobId, agentId: result.agentId } : {
+            jobId: write.jobId,
+          },
+        );
+      });
     } catch (error) {
-      return { jobId, error: `Cannot apply ${write.kind}: ${(error as Error).message}` };
+      const message = `Cannot apply node changes: ${(error as Error).message}`;
+      for (const write of writes) {
+        if (write.jobId !== NO_REPLY) done.push({ jobId: write.jobId, error: message });
+      }
     }
+    return done;
   }
 
   /**
@@ -375,4 +381,23 @@ function groupAlerts(
     },
   };
   return group;
+}
+
+/** The store's form of a node change. */
+function agentChange(write: AgentWrite): AgentChange {
+  switch (write.kind) {
+    case "register":
+      return { kind: "register", registration: write.registration };
+    case "heartbeat":
+      return { kind: "heartbeat", heartbeat: write.heartbeat };
+    case "bye":
+      return { kind: "stop", agentId: write.agentId, at: write.at };
+    case "disconnect":
+      return {
+        kind: "disconnect",
+        agentId: write.agentId,
+        at: write.at,
+        lastContact: write.lastContact,
+      };
+  }
 }

@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type AlertNotice, builtinRuleSet } from "../rules/mod.ts";
 import { makeBatch } from "../store/store_conformance.ts";
-import { APPEND_STATUS, openSqliteStore, type Store } from "../store/mod.ts";
+import {
+  type AgentChange,
+  type AgentRegistration,
+  APPEND_STATUS,
+  openSqliteStore,
+  type Store,
+  type SyncMode,
+} from "../store/mod.ts";
 import { GROUP_COMMIT_MAX_ROWS, GroupCommit, type GroupCommitSink } from "./group_commit.ts";
 import { TEXT_INDEX_STEP_BYTES } from "./text_index_lag.ts";
 import { MAX_LINE_BYTES } from "../../protocol/mod.ts";
@@ -57,11 +64,25 @@ class Recorder implements GroupCommitSink {
 }
 
 /** A GroupCommit on a fresh SQLite database, closed with its store afterwards. */
-async function groupCommit(): Promise<
-  { store: Store; commit: GroupCommit; sink: Recorder } & AsyncDisposable
+async function groupCommit(options: { sync?: SyncMode } = {}): Promise<
+  { store: Store; commit: GroupCommit; sink: Recorder; changeCalls: number[] } & AsyncDisposable
 > {
   const dir = await Deno.makeTempDir({ prefix: "nms-group-commit-" });
-  const store = await openSqliteStore(join(dir, "nms.db"));
+  const real = await openSqliteStore(join(dir, "nms.db"), options);
+  // The real store, with the size of each node-change transaction written down.
+  const changeCalls: number[] = [];
+  const store = new Proxy(real, {
+    get(target, key) {
+      if (key === "applyAgentChanges") {
+        return (changes: readonly AgentChange[]) => {
+          changeCalls.push(changes.length);
+          return target.applyAgentChanges(changes);
+        };
+      }
+      const value = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
   const sink = new Recorder();
   const commit = new GroupCommit(store, sink, {
     textIndexLag: { maxEvents: 0, maxCatchupSeconds: 0 },
@@ -70,6 +91,7 @@ async function groupCommit(): Promise<
     store,
     commit,
     sink,
+    changeCalls,
     async [Symbol.asyncDispose]() {
       await commit.close();
       await store.close();
@@ -202,4 +224,63 @@ Deno.test("GroupCommit's idle full-text indexing steps stop at TEXT_INDEX_STEP_B
   assert.ok(steps.length >= 4, `${steps.length} steps: ${steps.join(", ")}`);
   for (const rows of steps) assert.ok(rows <= most, `a step indexed ${rows} lines of 64 KiB`);
   assert.equal(steps.reduce((a, b) => a + b, 0), lines);
+});
+
+function registration(hostname: string, at = 1_000): AgentRegistration {
+  return { hostname, version: "1.0", os: "Linux", address: "10.0.0.5:4000", at };
+}
+
+Deno.test("GroupCommit commits a storm of REGISTERs and HEARTBEATs in a few transactions, not one each", async () => {
+  await using fixture = await groupCommit();
+  const { commit, sink, changeCalls } = fixture;
+  const nodes = 1_000;
+  for (let i = 0; i < nodes; i++) {
+    commit.addWrite({ kind: "register", jobId: i + 1, registration: registration(`host-${i}`) });
+  }
+  await sink.writesReported(nodes);
+  assert.ok(sink.writes.every((w) => w.error === undefined && w.agentId! > 0));
+  for (let i = 0; i < nodes; i++) {
+    commit.addWrite({
+      kind: "heartbeat",
+      jobId: nodes + i + 1,
+      heartbeat: { agentId: sink.writes[i]!.agentId!, uptimeSeconds: 1, lagBytes: null, at: 2_000 },
+    });
+  }
+  await sink.writesReported(2 * nodes);
+  assert.equal(changeCalls.reduce((a, b) => a + b, 0), 2 * nodes);
+  assert.ok(changeCalls.length <= 4, `${changeCalls.length} transactions for ${2 * nodes} changes`);
+  const page = await fixture.store.queryAgents({
+    cutoffs: { lateBefore: 0, silentBefore: 0 },
+    limit: 1,
+  });
+  assert.equal(page.total, nodes);
+  assert.equal(page.counts.alive, nodes);
+});
+
+Deno.test("GroupCommit registers a node about as fast with 100,000 nodes known as with 100", async () => {
+  // Relative, with a wide margin: a scan of the known nodes per REGISTER costs 100 times more.
+  const medianMs = async (known: number) => {
+    await using fixture = await groupCommit({ sync: "normal" });
+    const { commit, sink, store } = fixture;
+    const chunk = 10_000;
+    for (let i = 0; i < known; i += chunk) {
+      const n = Math.min(chunk, known - i);
+      await store.applyAgentChanges(Array.from({ length: n }, (_, j) => ({
+        kind: "register" as const,
+        registration: registration(`seed-${i + j}`),
+      })));
+    }
+    const times: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const start = performance.now();
+      commit.addWrite({ kind: "register", jobId: i + 1, registration: registration(`new-${i}`) });
+      await sink.writesReported(i + 1);
+      times.push(performance.now() - start);
+    }
+    times.sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)]!;
+  };
+  const small = await medianMs(100);
+  const large = await medianMs(100_000);
+  assert.ok(large <= Math.max(small, 1) * 2, `median ${large} ms at 100,000 vs ${small} ms at 100`);
 });

@@ -140,7 +140,15 @@ export interface PackedEvents {
 export type AgentWrite =
   | { readonly kind: "register"; readonly jobId: number; readonly registration: AgentRegistration }
   | { readonly kind: "heartbeat"; readonly jobId: number; readonly heartbeat: HeartbeatRecord }
-  | { readonly kind: "bye"; readonly jobId: number; readonly agentId: number; readonly at: number };
+  | { readonly kind: "bye"; readonly jobId: number; readonly agentId: number; readonly at: number }
+  /** Its last connection closed without BYE (`lastContact`: see `AgentChange`); nobody awaits it. */
+  | {
+    readonly kind: "disconnect";
+    readonly jobId: number;
+    readonly agentId: number;
+    readonly at: number;
+    readonly lastContact: number;
+  };
 
 /** One retention pass: prune steps between group commits until done or out of time. */
 export interface RetentionPass {
@@ -174,6 +182,8 @@ export type WriterRequest =
   /** Detection rules to correlate with from now on (null: none). */
   | { readonly kind: "rules"; readonly rules: RuleSet | null }
   | AgentWrite
+  /** Lost connections of several nodes at once (`server/agent_liveness.ts`); nobody awaits them. */
+  | { readonly kind: "disconnects"; readonly writes: readonly AgentWrite[] }
   /** One time-bounded pass of prune steps (server/retention.ts). */
   | { readonly kind: "retention"; readonly jobId: number; readonly pass: RetentionPass }
   | { readonly kind: "shutdown" };

@@ -10,14 +10,15 @@
 
 import type { AlertNotice, RuleSet } from "../rules/mod.ts";
 import type { AgentRegistration, EventBatch, HeartbeatRecord } from "../store/mod.ts";
-import type {
-  BatchCommit,
-  RetentionOutcome,
-  RetentionPass,
-  StoreLocation,
-  WriteResult,
-  WriterReply,
-  WriterRequest,
+import {
+  type BatchCommit,
+  NO_REPLY,
+  type RetentionOutcome,
+  type RetentionPass,
+  type StoreLocation,
+  type WriteResult,
+  type WriterReply,
+  type WriterRequest,
 } from "./worker_messages.ts";
 import { ready, spawnWorker } from "./worker_start.ts";
 
@@ -261,6 +262,21 @@ export class Writer {
    */
   markAgentStopped(agentId: number, at: number): Promise<void> {
     return this.#write((jobId) => ({ kind: "bye", jobId, agentId, at }));
+  }
+
+  /**
+   * Records that nodes lost their last connection without BYE, with the next
+   * group commit; nobody awaits it (server/agent_liveness.ts).
+   *
+   * @param nodes Each node, when its connection closed, and its last contact
+   *   (REGISTER or HEARTBEAT) through that connection.
+   */
+  recordDisconnects(
+    nodes: readonly { agentId: number; at: number; lastContact: number }[],
+  ): void {
+    if (this.#closed || this.#failed || nodes.length === 0) return;
+    const writes = nodes.map((n) => ({ kind: "disconnect" as const, jobId: NO_REPLY, ...n }));
+    this.#worker.postMessage({ kind: "disconnects", writes } satisfies WriterRequest);
   }
 
   /**

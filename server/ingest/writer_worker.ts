@@ -91,7 +91,11 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
     case "register":
     case "heartbeat":
     case "bye":
+    case "disconnect":
       commit!.addWrite(request);
+      return;
+    case "disconnects":
+      for (const write of request.writes) commit!.addWrite(write);
       return;
     case "retention":
       commit!.retention(request.jobId, request.pass);

@@ -207,4 +207,20 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     name: "built-in rules renumbered to Wazuh's ids",
     sql: RENUMBER_BUILTIN_RULES_SQL,
   },
+  {
+    // A fleet (docs/SCALING.md): the connection state of each node, so that
+    // its status is a condition on indexed columns, and an index per order of
+    // the console's pages. Nodes known before have no open connection.
+    name: "node connection state and page indexes",
+    sql: `
+      ALTER TABLE agents ADD COLUMN state TEXT NOT NULL DEFAULT 'open'
+        CHECK (state IN ('open', 'gone', 'stopped'));
+      ALTER TABLE agents ADD COLUMN disconnected_at INTEGER;
+      UPDATE agents SET state = CASE WHEN stopped_at IS NOT NULL THEN 'stopped' ELSE 'gone' END;
+      CREATE INDEX agents_liveness ON agents (state, last_heartbeat, last_seen);
+      CREATE INDEX agents_last_seen ON agents (last_seen);
+      CREATE INDEX agents_last_heartbeat ON agents (last_heartbeat);
+      CREATE INDEX agents_first_seen ON agents (first_seen);
+    `,
+  },
 ];

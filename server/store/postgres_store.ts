@@ -27,6 +27,7 @@ import postgres, {
 import { parsePostgresUrl } from "./_postgres_url.ts";
 import { clean, PostgresIngest } from "./_postgres_ingest.ts";
 import { noDelaySockets } from "./_postgres_socket.ts";
+import { applyPostgresAgentChanges, queryPostgresAgents } from "./_postgres_agents.ts";
 import type { SecurityStore } from "./security_store.ts";
 import { PostgresSecurityStore } from "./postgres_security_store.ts";
 import {
@@ -38,6 +39,10 @@ import {
 import type { SyncMode } from "./sqlite_store.ts";
 import { postgresStorageInfo, prunePostgres } from "./postgres_retention.ts";
 import {
+  type AgentChange,
+  type AgentChangeResult,
+  type AgentPage,
+  type AgentQuery,
   type AgentRecord,
   type AgentRegistration,
   type AlertQuery,
@@ -286,27 +291,26 @@ export class PostgresStore implements Store {
   }
 
   async registerAgent(registration: AgentRegistration): Promise<number> {
-    const r = registration;
-    const [row] = await this.#sql`
-      INSERT INTO agents (hostname, version, os, address, first_seen, last_seen)
-      VALUES (${clean(r.hostname)}, ${clean(r.version)}, ${clean(r.os)}, ${clean(r.address)},
-        ${r.at}, ${r.at})
-      ON CONFLICT (hostname) DO UPDATE SET version = excluded.version, os = excluded.os,
-        address = excluded.address, last_seen = excluded.last_seen, stopped_at = NULL
-      RETURNING id`;
-    return Number(row!.id);
+    const [result] = await applyPostgresAgentChanges(this.#sql, [
+      { kind: "register", registration },
+    ]);
+    return result!.agentId;
   }
 
   async recordHeartbeat(heartbeat: HeartbeatRecord): Promise<void> {
-    await this.#sql`
-      UPDATE agents SET last_seen = ${heartbeat.at}, last_heartbeat = ${heartbeat.at},
-        uptime_seconds = ${heartbeat.uptimeSeconds},
-        lag_bytes = coalesce(${heartbeat.lagBytes}::bigint, lag_bytes), stopped_at = NULL
-      WHERE id = ${heartbeat.agentId}`;
+    await applyPostgresAgentChanges(this.#sql, [{ kind: "heartbeat", heartbeat }]);
   }
 
   async markAgentStopped(agentId: number, at: number): Promise<void> {
-    await this.#sql`UPDATE agents SET stopped_at = ${at}, last_seen = ${at} WHERE id = ${agentId}`;
+    await applyPostgresAgentChanges(this.#sql, [{ kind: "stop", agentId, at }]);
+  }
+
+  applyAgentChanges(changes: readonly AgentChange[]): Promise<AgentChangeResult[]> {
+    return applyPostgresAgentChanges(this.#sql, changes);
+  }
+
+  queryAgents(query: AgentQuery): Promise<AgentPage> {
+    return queryPostgresAgents(this.#sql, query);
   }
 
   async listAgents(): Promise<AgentRecord[]> {

@@ -22,9 +22,14 @@ import {
   usedBytes,
 } from "./sqlite_maintenance.ts";
 import { INDEXED_TEXT_SQL } from "./sqlite_text_index.ts";
+import { SqliteAgents } from "./_sqlite_agents.ts";
 import type { PrunePolicy, PruneStep, StorageInfo } from "./store.ts";
 import { checkUserName } from "./user_name.ts";
 import {
+  type AgentChange,
+  type AgentChangeResult,
+  type AgentPage,
+  type AgentQuery,
   type AgentRecord,
   type AgentRegistration,
   type AlertQuery,
@@ -217,6 +222,8 @@ class SqliteStore implements Store {
   /** Highest committed position per stream key, with the stream's row id. */
   readonly #streams = new Map<string, StreamEntry>();
   readonly #statements: Record<string, StatementSync>;
+  /** Node changes and pages (`_sqlite_agents.ts`). */
+  readonly #agents: SqliteAgents;
   /** Latest state of recently stored alerts by fold key (server/rules/). */
   readonly #alertCache = new Map<string, AlertRecord>();
   /** Tokens, lockout counters and audit trail, on the same connection. */
@@ -244,22 +251,13 @@ class SqliteStore implements Store {
     this.#migrate();
     this.#tuneTextIndex();
     this.security = new SqliteSecurityStore(db);
+    this.#agents = new SqliteAgents(db);
     const prepare = (sql: string) => db.prepare(sql);
     this.#statements = {
       streamId: prepare("SELECT id FROM streams WHERE key = ?"),
       insertStream: prepare("INSERT INTO streams (key) VALUES (?)"),
       highest: prepare("SELECT max(pos) AS highest FROM logs WHERE stream_id = ?"),
       exists: prepare("SELECT 1 AS found FROM logs WHERE stream_id = ? AND pos = ?"),
-      upsertAgent: prepare(`
-        INSERT INTO agents (hostname, version, os, address, first_seen, last_seen)
-        VALUES (:hostname, :version, :os, :address, :at, :at)
-        ON CONFLICT (hostname) DO UPDATE SET version = :version, os = :os,
-          address = :address, last_seen = :at, stopped_at = NULL
-        RETURNING id`),
-      heartbeat: prepare(`
-        UPDATE agents SET last_seen = :at, last_heartbeat = :at, uptime_seconds = :uptime,
-          lag_bytes = coalesce(:lag, lag_bytes), stopped_at = NULL WHERE id = :id`),
-      stopped: prepare("UPDATE agents SET stopped_at = :at, last_seen = :at WHERE id = :id"),
       agents: prepare("SELECT * FROM agents ORDER BY hostname"),
       findUser: prepare("SELECT * FROM users WHERE username = ?"),
       users: prepare("SELECT * FROM users ORDER BY username"),
@@ -491,29 +489,34 @@ class SqliteStore implements Store {
   }
 
   registerAgent(registration: AgentRegistration): Promise<number> {
-    const row = this.#statements.upsertAgent!.get({
-      hostname: registration.hostname,
-      version: registration.version,
-      os: registration.os,
-      address: registration.address,
-      at: registration.at,
-    }) as Row;
-    return Promise.resolve(Number(row.id));
+    const [result] = this.#agents.apply([{ kind: "register", registration }]);
+    return Promise.resolve(result!.agentId);
   }
 
   recordHeartbeat(heartbeat: HeartbeatRecord): Promise<void> {
-    this.#statements.heartbeat!.run({
-      at: heartbeat.at,
-      uptime: heartbeat.uptimeSeconds,
-      lag: heartbeat.lagBytes,
-      id: heartbeat.agentId,
-    });
+    this.#agents.apply([{ kind: "heartbeat", heartbeat }]);
     return Promise.resolve();
   }
 
   markAgentStopped(agentId: number, at: number): Promise<void> {
-    this.#statements.stopped!.run({ at, id: agentId });
+    this.#agents.apply([{ kind: "stop", agentId, at }]);
     return Promise.resolve();
+  }
+
+  applyAgentChanges(changes: readonly AgentChange[]): Promise<AgentChangeResult[]> {
+    try {
+      return Promise.resolve(this.#agents.apply(changes));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  queryAgents(query: AgentQuery): Promise<AgentPage> {
+    try {
+      return Promise.resolve(this.#agents.page(query));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   listAgents(): Promise<AgentRecord[]> {

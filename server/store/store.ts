@@ -191,6 +191,141 @@ export interface AgentRecord {
   readonly stoppedAt: number | null;
 }
 
+/**
+ * The status of a node, as the console and the CLI show it:
+ *
+ * - `alive`: heartbeat within one interval (plus grace), or registered recently without one;
+ * - `late`: one heartbeat missed;
+ * - `disconnected`: no heartbeat for 3 intervals, or its connection was lost without BYE;
+ * - `stopped`: said BYE on a clean shutdown;
+ * - `never_seen`: registered but never sent a heartbeat, and silent or gone.
+ */
+export type AgentStatus = "alive" | "late" | "disconnected" | "stopped" | "never_seen";
+
+/** Every status, in the order the console lists them. */
+export const AGENT_STATUSES: readonly AgentStatus[] = [
+  "alive",
+  "late",
+  "disconnected",
+  "stopped",
+  "never_seen",
+];
+
+/**
+ * A change to a node, applied by {@linkcode Store.applyAgentChanges}:
+ * `register` (REGISTER), `heartbeat` (HEARTBEAT), `stop` (BYE) and
+ * `disconnect` (its last connection closed without BYE).
+ */
+export type AgentChange =
+  | { readonly kind: "register"; readonly registration: AgentRegistration }
+  | { readonly kind: "heartbeat"; readonly heartbeat: HeartbeatRecord }
+  | { readonly kind: "stop"; readonly agentId: number; readonly at: number }
+  | {
+    readonly kind: "disconnect";
+    readonly agentId: number;
+    readonly at: number;
+    /**
+     * The last REGISTER or HEARTBEAT the closed connection carried (ms since
+     * the epoch): a node heard from later, through another connection or
+     * another server, stays connected.
+     */
+    readonly lastContact: number;
+  };
+
+/** What {@linkcode Store.applyAgentChanges} did with one change. */
+export interface AgentChangeResult {
+  /** The node's id (every kind). */
+  readonly agentId: number;
+  /** For `register`: whether the hostname was new. */
+  readonly created: boolean;
+}
+
+/**
+ * The two instants that split a node's last heartbeat into alive, late and
+ * silent (`server/agent_status.ts` computes them from the clock and the
+ * heartbeat interval).
+ */
+export interface StatusCutoffs {
+  /** A heartbeat before this time (ms since the epoch) is late. */
+  readonly lateBefore: number;
+  /** A heartbeat (or a registration without one) before this time is silent. */
+  readonly silentBefore: number;
+}
+
+/** Orders of {@linkcode Store.queryAgents}; ties are broken by node id. */
+export const AGENT_SORTS: readonly AgentSort[] = [
+  "hostname",
+  "lastSeen",
+  "lastHeartbeat",
+  "registeredAt",
+];
+
+/** One of {@linkcode AGENT_SORTS}. */
+export type AgentSort = "hostname" | "lastSeen" | "lastHeartbeat" | "registeredAt";
+
+/** Largest page of {@linkcode Store.queryAgents}. */
+export const MAX_AGENT_PAGE = 500;
+
+/** Default page of {@linkcode Store.queryAgents}. */
+export const DEFAULT_AGENT_PAGE = 100;
+
+/** Longest filter text of {@linkcode AgentQuery}, in characters; longer ones are refused. */
+export const MAX_AGENT_FILTER_CHARS = 256;
+
+/** Filters, order and page of {@linkcode Store.queryAgents}; filters combine with AND. */
+export interface AgentQuery {
+  /** Where the clock stands: what is alive, late or silent. */
+  readonly cutoffs: StatusCutoffs;
+  /** Only nodes with this status. */
+  readonly status?: AgentStatus;
+  /** Case-insensitive (ASCII) substring of the hostname, matched literally. */
+  readonly name?: string;
+  /** Case-insensitive (ASCII) substring of the OS, matched literally. */
+  readonly os?: string;
+  /** Case-insensitive (ASCII) substring of the agent version, matched literally. */
+  readonly version?: string;
+  /** Case-insensitive (ASCII) substring of the address (`ip:port`), matched literally. */
+  readonly address?: string;
+  /**
+   * Order of the page.
+   * @default {"hostname"}
+   */
+  readonly sort?: AgentSort;
+  /**
+   * Whether the order is reversed.
+   * @default {false}
+   */
+  readonly descending?: boolean;
+  /**
+   * Matching nodes to skip.
+   * @default {0}
+   */
+  readonly offset?: number;
+  /**
+   * Most nodes returned (up to {@linkcode MAX_AGENT_PAGE}).
+   * @default {DEFAULT_AGENT_PAGE}
+   */
+  readonly limit?: number;
+}
+
+/** A node with its status, as {@linkcode Store.queryAgents} lists it. */
+export interface AgentRow extends AgentRecord {
+  /** Status worked out from the connection state and the clock at the query. */
+  readonly status: AgentStatus;
+  /** When its last connection closed without BYE, or null while connected (or stopped). */
+  readonly disconnectedAt: number | null;
+}
+
+/** One page of {@linkcode Store.queryAgents}. */
+export interface AgentPage {
+  /** The nodes of this page, in the requested order. */
+  readonly agents: AgentRow[];
+  /** Nodes matching every filter, status included. */
+  readonly total: number;
+  /** Nodes matching the filters other than status, per status. */
+  readonly counts: Record<AgentStatus, number>;
+}
+
 /** A stored event as read back. */
 export interface EventRecord {
   /** Row id, increasing in the order events were stored. */
@@ -310,8 +445,26 @@ export interface Store {
   recordHeartbeat(heartbeat: HeartbeatRecord): Promise<void>;
   /** Marks a node as cleanly stopped (it said BYE). */
   markAgentStopped(agentId: number, at: number): Promise<void>;
-  /** Lists all nodes, ordered by hostname. */
+  /**
+   * Applies node changes in order, in one transaction: what a group commit
+   * of the writer collected. Each costs an indexed lookup or update, however
+   * many nodes are known. Changes of unknown ids are ignored.
+   *
+   * @param changes REGISTER, HEARTBEAT, BYE and lost connections, in order.
+   * @returns One result per change.
+   */
+  applyAgentChanges(changes: readonly AgentChange[]): Promise<AgentChangeResult[]>;
+  /** Lists all nodes, ordered by hostname (the CLI and small tools; the console pages). */
   listAgents(): Promise<AgentRecord[]>;
+  /**
+   * One page of nodes with their status, and the counts per status: every
+   * filter is a bound parameter, every order follows an index.
+   *
+   * @param query Cutoffs of the clock, filters, order and page.
+   * @returns The page, the number of matches and the counts per status.
+   * @throws {StoreError} `invalid` for a page size, offset or filter out of bounds.
+   */
+  queryAgents(query: AgentQuery): Promise<AgentPage>;
   /**
    * Lists the syslog senders (server/syslog/), ordered by hostname, then address.
    *

@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { isValidUserName } from "./user_name.ts";
+import { AGENT_CASES } from "./agent_conformance.ts";
 import {
   type AlertUpsert,
   APPEND_STATUS,
@@ -1042,7 +1043,7 @@ export function storeConformance(
   if (ignore) {
     Deno.test({ name: `${name}: ignored: ${options.ignoreReason}`, ignore: true, fn() {} });
   }
-  for (const [title, run] of CASES) {
+  for (const [title, run] of [...CASES, ...AGENT_CASES]) {
     const unsupported = !options.concurrentWriters && CONCURRENT_WRITER_CASES.has(title);
     Deno.test({
       name: `${name}: ${title}${unsupported ? " (ignored: one writer per database)" : ""}`,

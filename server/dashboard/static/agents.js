@@ -1,5 +1,6 @@
-// Agents: every registered node and a status the server computes from its own
-// clock and connection state. Refreshed every REFRESH_MS while visible.
+// Agents: one page of registered nodes at a time, filtered, sorted and counted
+// by the server (GET /api/agents), with the status it computes from its clock
+// and the connection state. Refreshed every REFRESH_MS while visible.
 // Syslog sources are listed below them (sources.js).
 
 import { api } from "./api.js";
@@ -31,13 +32,34 @@ export function createAgentsView() {
   const updated = byId("agents-updated");
   const emptyNote = byId("agents-empty");
   const sources = createSourcesTable();
+  const form = byId("agents-filters");
+  const range = byId("agents-range");
+  const prev = byId("agents-prev");
+  const next = byId("agents-next");
   let timer = 0;
+  let offset = 0;
+  let total = 0;
   /** @type {Map<string, string> | null} status per hostname at the last refresh */
   let previous = null;
 
+  function query() {
+    const data = new FormData(form);
+    return {
+      status: data.get("status"),
+      name: data.get("name"),
+      os: data.get("os"),
+      version: data.get("version"),
+      address: data.get("address"),
+      sort: data.get("sort"),
+      order: data.get("desc") ? "desc" : "asc",
+      limit: data.get("limit"),
+      offset,
+    };
+  }
+
   async function refresh() {
     try {
-      const data = await api("/api/agents");
+      const data = await api("/api/agents", { params: query() });
       render(data);
       updated.textContent = `Updated ${new Date(data.now).toLocaleTimeString()}`;
     } catch (e) {
@@ -45,9 +67,42 @@ export function createAgentsView() {
     }
   }
 
+  // A new filter starts at the first page; previous statuses belong to another list.
+  function restart() {
+    offset = 0;
+    previous = null;
+    refresh();
+  }
+  form.addEventListener("input", restart);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    restart();
+  });
+  prev.addEventListener("click", () => {
+    offset = Math.max(0, offset - Number(form.elements.limit.value));
+    previous = null;
+    refresh();
+  });
+  next.addEventListener("click", () => {
+    if (offset + Number(form.elements.limit.value) >= total) return;
+    offset += Number(form.elements.limit.value);
+    previous = null;
+    refresh();
+  });
+
   function render(data) {
-    const counts = Object.fromEntries(Object.keys(STATUS).map((s) => [s, 0]));
-    for (const agent of data.agents) counts[agent.status]++;
+    const counts = data.counts;
+    total = data.total;
+    if (data.agents.length === 0 && offset > 0 && total > 0) {
+      // The list shrank below this page: show its last page.
+      offset = Math.max(0, Math.floor((total - 1) / data.limit) * data.limit);
+      refresh();
+      return;
+    }
+    const last = offset + data.agents.length;
+    range.textContent = total === 0 ? "" : `${count(offset + 1)}–${count(last)} of ${count(total)}`;
+    prev.disabled = offset === 0;
+    next.disabled = last >= total;
     summary.replaceChildren(
       ...Object.entries(STATUS).map(([key, s]) =>
         el("li", { class: `card ${s.class}` }, [
@@ -69,19 +124,14 @@ export function createAgentsView() {
     previous = statuses;
     if (changes.length > 0 && changes.length <= 3) toast(changes.join("; "));
     else if (changes.length > 3) toast(`${changes.length} nodes changed status`);
-    const sorted = [...data.agents].sort((a, b) =>
-      order(a.status) - order(b.status) || a.hostname.localeCompare(b.hostname)
-    );
-    tbody.replaceChildren(...sorted.map((a) => row(a, data.now)));
-    emptyNote.hidden = data.agents.length > 0;
+    // The server's order: pages stay stable while statuses change.
+    tbody.replaceChildren(...data.agents.map((a) => row(a, data.now)));
+    const filtered = ["status", "name", "os", "version", "address"].some((k) => query()[k]);
+    emptyNote.hidden = total > 0 || filtered;
     byId("agents-legend").textContent =
       `Heartbeat every ${data.heartbeatSeconds} s. Late after one missed heartbeat; Disconnected when the connection drops without goodbye or after ${
         3 * data.heartbeatSeconds
       } s of silence.`;
-  }
-
-  function order(status) {
-    return ["disconnected", "late", "never_seen", "alive", "stopped"].indexOf(status);
   }
 
   function row(a, now) {

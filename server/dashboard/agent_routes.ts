@@ -1,0 +1,132 @@
+/**
+ * `GET /api/agents`: one page of nodes with their status, filtered, sorted and
+ * counted by the store (docs/API.md), so a request costs the same with a
+ * hundred nodes as with a hundred thousand.
+ *
+ * @module
+ */
+
+import { statusCutoffs } from "../agent_status.ts";
+import {
+  AGENT_SORTS,
+  AGENT_STATUSES,
+  type AgentQuery,
+  type AgentSort,
+  type AgentStatus,
+  DEFAULT_AGENT_PAGE,
+  MAX_AGENT_FILTER_CHARS,
+  MAX_AGENT_PAGE,
+  StoreError,
+} from "../store/mod.ts";
+import { toAgentView } from "./agent_view.ts";
+import type { DashboardContext, RouteRequest } from "./context.ts";
+import { json, problem } from "./http.ts";
+
+/** The text filters of the query string, as the store names them. */
+const TEXT_FILTERS = ["name", "os", "version", "address"] as const;
+
+/** Largest offset accepted in a query string: beyond any fleet. */
+const MAX_OFFSET = 10_000_000;
+
+type Parsed = { ok: true; query: Omit<AgentQuery, "cutoffs"> } | { ok: false; reason: string };
+
+/**
+ * Reads the filters, order and page of `/api/agents` from a query string.
+ *
+ * @param params The query string.
+ * @returns The store query without its cutoffs, or a one-line reason.
+ * @example
+ * ```ts
+ * parseAgentQuery(new URLSearchParams("status=late&limit=50"));
+ * ```
+ */
+export function parseAgentQuery(params: URLSearchParams): Parsed {
+  const query: { -readonly [K in keyof AgentQuery]?: AgentQuery[K] } = {};
+  const status = params.get("status");
+  if (status !== null && status !== "") {
+    if (!AGENT_STATUSES.includes(status as AgentStatus)) {
+      return { ok: false, reason: `status must be one of ${AGENT_STATUSES.join(", ")}` };
+    }
+    query.status = status as AgentStatus;
+  }
+  for (const key of TEXT_FILTERS) {
+    const text = params.get(key);
+    if (text === null || text === "") continue;
+    if (text.length > MAX_AGENT_FILTER_CHARS) {
+      return { ok: false, reason: `${key} must be at most ${MAX_AGENT_FILTER_CHARS} characters` };
+    }
+    query[key] = text;
+  }
+  const sort = params.get("sort");
+  if (sort !== null && sort !== "") {
+    if (!AGENT_SORTS.includes(sort as AgentSort)) {
+      return { ok: false, reason: `sort must be one of ${AGENT_SORTS.join(", ")}` };
+    }
+    query.sort = sort as AgentSort;
+  }
+  const order = params.get("order");
+  if (order !== null && order !== "" && order !== "asc" && order !== "desc") {
+    return { ok: false, reason: "order must be asc or desc" };
+  }
+  if (order === "desc") query.descending = true;
+  const limit = integer(params.get("limit"), 1, MAX_AGENT_PAGE);
+  if (limit === null) return { ok: false, reason: `limit must be 1 to ${MAX_AGENT_PAGE}` };
+  if (limit !== undefined) query.limit = limit;
+  const offset = integer(params.get("offset"), 0, MAX_OFFSET);
+  if (offset === null) return { ok: false, reason: `offset must be 0 to ${MAX_OFFSET}` };
+  if (offset !== undefined) query.offset = offset;
+  return { ok: true, query };
+}
+
+/** A decimal integer within bounds; undefined when absent, null when invalid. */
+function integer(text: string | null, min: number, max: number): number | undefined | null {
+  if (text === null || text === "") return undefined;
+  if (!/^[0-9]{1,9}$/.test(text)) return null;
+  const value = Number(text);
+  return value >= min && value <= max ? value : null;
+}
+
+/**
+ * `GET /api/agents?status=&name=&os=&version=&address=&sort=&order=&offset=&limit=`.
+ *
+ * @param req The request.
+ * @param ctx The console context.
+ * @returns `{now, heartbeatSeconds, agents: AgentView[], total, counts, offset, limit}`,
+ *   or 400 with a one-line reason.
+ * @example
+ * ```ts
+ * await listAgents(req, ctx);
+ * ```
+ */
+export async function listAgents(req: RouteRequest, ctx: DashboardContext): Promise<Response> {
+  const parsed = parseAgentQuery(req.url.searchParams);
+  if (!parsed.ok) return problem(400, parsed.reason);
+  ctx.stats.start();
+  const now = ctx.now();
+  let page;
+  try {
+    page = await ctx.store.queryAgents({
+      ...parsed.query,
+      cutoffs: statusCutoffs(now, ctx.heartbeatSeconds),
+    });
+  } catch (error) {
+    if (error instanceof StoreError && error.code === "invalid") return problem(400, error.message);
+    throw error;
+  }
+  const connected = ctx.connectedAgentIds();
+  const agents = page.agents.map((agent) =>
+    toAgentView(agent, {
+      connected: connected.has(agent.id),
+      eventsLastHour: ctx.stats.eventsLastHour(agent.id),
+    })
+  );
+  return json({
+    now,
+    heartbeatSeconds: ctx.heartbeatSeconds,
+    agents,
+    total: page.total,
+    counts: page.counts,
+    offset: parsed.query.offset ?? 0,
+    limit: parsed.query.limit ?? DEFAULT_AGENT_PAGE,
+  });
+}

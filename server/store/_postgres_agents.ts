@@ -1,0 +1,183 @@
+/**
+ * The nodes of the PostgreSQL store: changes applied in one transaction (its
+ * statements pipelined), and the console's pages. Every statement is an
+ * indexed lookup or follows an index; filter values are always bound
+ * parameters.
+ *
+ * @module
+ */
+
+import type { PendingQuery, Row, Sql } from "postgres";
+import { clean } from "./_postgres_ingest.ts";
+import { AGENT_SORT_COLUMNS, checkAgentQuery, statusCounts, toAgentRow } from "./_agent_query.ts";
+import {
+  AGENT_STATUSES,
+  type AgentChange,
+  type AgentChangeResult,
+  type AgentPage,
+  type AgentQuery,
+  type AgentStatus,
+} from "./store.ts";
+
+type Fragment = PendingQuery<Row[]>;
+
+/** A node's status; the same rules as `SQLITE_STATUS_SQL` and `agentStatus()`. */
+function statusSql(sql: Sql, late: number, silent: number): Fragment {
+  return sql`CASE
+    WHEN state = 'stopped' THEN 'stopped'
+    WHEN last_heartbeat IS NULL THEN
+      CASE WHEN state = 'open' AND last_seen >= ${silent} THEN 'alive' ELSE 'never_seen' END
+    WHEN state = 'gone' OR last_heartbeat < ${silent} THEN 'disconnected'
+    WHEN last_heartbeat < ${late} THEN 'late'
+    ELSE 'alive' END`;
+}
+
+/** Each status as a condition the liveness index `(state, last_heartbeat, last_seen)` serves. */
+function statusWhere(sql: Sql, status: AgentStatus, late: number, silent: number): Fragment {
+  switch (status) {
+    case "stopped":
+      return sql`state = 'stopped'`;
+    case "alive":
+      return sql`state = 'open' AND (last_heartbeat >= ${late} OR
+        (last_heartbeat IS NULL AND last_seen >= ${silent}))`;
+    case "late":
+      return sql`state = 'open' AND last_heartbeat >= ${silent} AND last_heartbeat < ${late}`;
+    case "disconnected":
+      return sql`((state = 'gone' AND last_heartbeat IS NOT NULL) OR
+        (state = 'open' AND last_heartbeat < ${silent}))`;
+    case "never_seen":
+      return sql`((state = 'gone' AND last_heartbeat IS NULL) OR
+        (state = 'open' AND last_heartbeat IS NULL AND last_seen < ${silent}))`;
+  }
+}
+
+/** The fragments joined with AND, or `true`. */
+function and(sql: Sql, parts: readonly Fragment[]): Fragment {
+  if (parts.length === 0) return sql`true`;
+  return parts.slice(1).reduce((all, part) => sql`${all} AND ${part}`, parts[0]!);
+}
+
+/**
+ * Applies node changes in one transaction, their statements pipelined.
+ *
+ * @param sql The store's pool.
+ * @param changes In order.
+ * @returns One result per change.
+ * @example
+ * ```ts
+ * await applyPostgresAgentChanges(sql, [{ kind: "register", registration }]);
+ * ```
+ */
+export async function applyPostgresAgentChanges(
+  sql: Sql,
+  changes: readonly AgentChange[],
+): Promise<AgentChangeResult[]> {
+  if (changes.length === 0) return [];
+  const results = await sql.begin((tx) =>
+    changes.map((change) => {
+      switch (change.kind) {
+        case "register": {
+          const r = change.registration;
+          // xmax is 0 for a row this statement inserted rather than updated.
+          return tx`
+            INSERT INTO agents (hostname, version, os, address, first_seen, last_seen)
+            VALUES (${clean(r.hostname)}, ${clean(r.version)}, ${clean(r.os)},
+              ${clean(r.address)}, ${r.at}, ${r.at})
+            ON CONFLICT (hostname) DO UPDATE SET version = excluded.version,
+              os = excluded.os, address = excluded.address, last_seen = excluded.last_seen,
+              stopped_at = NULL, state = 'open', disconnected_at = NULL
+            RETURNING id, (xmax = 0) AS created`;
+        }
+        case "heartbeat": {
+          const h = change.heartbeat;
+          return tx`
+            UPDATE agents SET last_seen = ${h.at}, last_heartbeat = ${h.at},
+              uptime_seconds = ${h.uptimeSeconds},
+              lag_bytes = coalesce(${h.lagBytes}::bigint, lag_bytes), stopped_at = NULL,
+              state = 'open', disconnected_at = NULL
+            WHERE id = ${h.agentId}`;
+        }
+        case "stop":
+          return tx`
+            UPDATE agents SET stopped_at = ${change.at}, last_seen = ${change.at},
+              state = 'stopped', disconnected_at = NULL
+            WHERE id = ${change.agentId}`;
+        case "disconnect":
+          // Only a node still open and not heard from since the closed connection's last contact.
+          return tx`
+            UPDATE agents SET state = 'gone', disconnected_at = ${change.at}
+            WHERE id = ${change.agentId} AND state = 'open'
+              AND last_seen <= ${change.lastContact}`;
+      }
+    })
+  );
+  return changes.map((change, i) => {
+    if (change.kind === "heartbeat") return { agentId: change.heartbeat.agentId, created: false };
+    if (change.kind !== "register") return { agentId: change.agentId, created: false };
+    const row = (results[i] as unknown as Row[])[0]!;
+    return { agentId: Number(row.id), created: row.created === true };
+  });
+}
+
+/**
+ * One page of nodes and the counts per status.
+ *
+ * @param sql The store's pool.
+ * @param query Cutoffs, filters, order and page.
+ * @returns The page.
+ * @example
+ * ```ts
+ * await queryPostgresAgents(sql, { cutoffs, status: "late" });
+ * ```
+ */
+export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<AgentPage> {
+  const checked = checkAgentQuery(query);
+  const late = query.cutoffs.lateBefore;
+  const silent = query.cutoffs.silentBefore;
+  const filters = checked.filters.map((f) =>
+    sql`strpos(lower(${sql(f.column)}), ${clean(f.text)}) > 0`
+  );
+  // Without a text filter, each count is a range of the liveness index; with
+  // one, a single pass over the rows the filters leave.
+  const [row] = filters.length === 0
+    ? await sql`SELECT
+      (SELECT count(*) FROM agents WHERE state = 'open' AND last_heartbeat >= ${late}) +
+        (SELECT count(*) FROM agents
+          WHERE state = 'open' AND last_heartbeat IS NULL AND last_seen >= ${silent}) AS alive,
+      (SELECT count(*) FROM agents
+        WHERE state = 'open' AND last_heartbeat >= ${silent} AND last_heartbeat < ${late}) AS late,
+      (SELECT count(*) FROM agents WHERE state = 'gone' AND last_heartbeat IS NOT NULL) +
+        (SELECT count(*) FROM agents WHERE state = 'open' AND last_heartbeat < ${silent})
+        AS disconnected,
+      (SELECT count(*) FROM agents WHERE state = 'stopped') AS stopped,
+      (SELECT count(*) FROM agents WHERE state = 'gone' AND last_heartbeat IS NULL) +
+        (SELECT count(*) FROM agents
+          WHERE state = 'open' AND last_heartbeat IS NULL AND last_seen < ${silent}) AS never_seen`
+    : await sql`SELECT
+      count(*) FILTER (WHERE ${statusWhere(sql, "alive", late, silent)}) AS alive,
+      count(*) FILTER (WHERE ${statusWhere(sql, "late", late, silent)}) AS late,
+      count(*) FILTER (WHERE ${statusWhere(sql, "disconnected", late, silent)}) AS disconnected,
+      count(*) FILTER (WHERE ${statusWhere(sql, "stopped", late, silent)}) AS stopped,
+      count(*) FILTER (WHERE ${statusWhere(sql, "never_seen", late, silent)}) AS never_seen
+      FROM agents WHERE ${and(sql, filters)}`;
+  const counts = statusCounts(
+    AGENT_STATUSES.map((status) => ({ status, n: row![status] })),
+  );
+  const where = query.status === undefined
+    ? filters
+    : [...filters, statusWhere(sql, query.status, late, silent)];
+  const column = AGENT_SORT_COLUMNS[checked.sort];
+  // Byte order for names, as SQLite; NULLS FIRST ascending, as SQLite.
+  const key = checked.sort === "hostname" ? sql`hostname COLLATE "C"` : sql(column);
+  const order = checked.descending
+    ? sql`${key} DESC NULLS LAST, id DESC`
+    : sql`${key} ASC NULLS FIRST, id ASC`;
+  const rows = await sql`
+    SELECT *, ${statusSql(sql, late, silent)} AS status FROM agents
+    WHERE ${and(sql, where)} ORDER BY ${order}
+    LIMIT ${checked.limit} OFFSET ${checked.offset}`;
+  const total = query.status === undefined
+    ? Object.values(counts).reduce((sum, n) => sum + n, 0)
+    : counts[query.status];
+  return { agents: rows.map(toAgentRow), total, counts };
+}

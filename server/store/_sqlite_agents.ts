@@ -1,0 +1,206 @@
+/**
+ * The nodes of the SQLite store: changes applied in one transaction, and the
+ * console's pages. Every statement is an indexed lookup or follows an index;
+ * filter values are always bound parameters.
+ *
+ * @module
+ */
+
+import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
+import { transaction } from "./transaction.ts";
+import { checkAgentQuery, statusCounts, toAgentRow } from "./_agent_query.ts";
+import { AGENT_SORT_COLUMNS } from "./_agent_query.ts";
+import {
+  AGENT_STATUSES,
+  type AgentChange,
+  type AgentChangeResult,
+  type AgentPage,
+  type AgentQuery,
+  type AgentStatus,
+} from "./store.ts";
+
+type Params = Record<string, SQLInputValue>;
+
+/**
+ * A node's status from its connection state (`open`, `gone`, `stopped`), its
+ * last heartbeat and the cutoffs `:late` and `:silent`; the same rules as
+ * `agentStatus()` in server/agent_status.ts.
+ */
+export const SQLITE_STATUS_SQL = `CASE
+  WHEN state = 'stopped' THEN 'stopped'
+  WHEN last_heartbeat IS NULL THEN
+    CASE WHEN state = 'open' AND last_seen >= :silent THEN 'alive' ELSE 'never_seen' END
+  WHEN state = 'gone' OR last_heartbeat < :silent THEN 'disconnected'
+  WHEN last_heartbeat < :late THEN 'late'
+  ELSE 'alive' END`;
+
+/** Each status as a condition the liveness index `(state, last_heartbeat, last_seen)` serves. */
+const STATUS_WHERE: Record<AgentStatus, string> = {
+  stopped: "state = 'stopped'",
+  alive: "state = 'open' AND (last_heartbeat >= :late OR " +
+    "(last_heartbeat IS NULL AND last_seen >= :silent))",
+  late: "state = 'open' AND last_heartbeat >= :silent AND last_heartbeat < :late",
+  disconnected: "((state = 'gone' AND last_heartbeat IS NOT NULL) OR " +
+    "(state = 'open' AND last_heartbeat < :silent))",
+  "never_seen": "((state = 'gone' AND last_heartbeat IS NULL) OR " +
+    "(state = 'open' AND last_heartbeat IS NULL AND last_seen < :silent))",
+};
+
+/** The counts per status, each from ranges of the liveness index `(state, last_heartbeat, last_seen)`. */
+const RANGE_COUNTS_SQL = `SELECT
+  (SELECT count(*) FROM agents WHERE state = 'open' AND last_heartbeat >= :late) +
+    (SELECT count(*) FROM agents
+      WHERE state = 'open' AND last_heartbeat IS NULL AND last_seen >= :silent) AS alive,
+  (SELECT count(*) FROM agents
+    WHERE state = 'open' AND last_heartbeat >= :silent AND last_heartbeat < :late) AS late,
+  (SELECT count(*) FROM agents WHERE state = 'gone' AND last_heartbeat IS NOT NULL) +
+    (SELECT count(*) FROM agents WHERE state = 'open' AND last_heartbeat < :silent)
+    AS disconnected,
+  (SELECT count(*) FROM agents WHERE state = 'stopped') AS stopped,
+  (SELECT count(*) FROM agents WHERE state = 'gone' AND last_heartbeat IS NULL) +
+    (SELECT count(*) FROM agents
+      WHERE state = 'open' AND last_heartbeat IS NULL AND last_seen < :silent) AS never_seen`;
+
+/** Most distinct page queries kept prepared (filters × status × order: a small, fixed set). */
+const MAX_PREPARED_PAGE_QUERIES = 1_000;
+
+/**
+ * The `agents` table of one SQLite connection.
+ *
+ * @example
+ * ```ts
+ * const agents = new SqliteAgents(db);
+ * await agents.apply([{ kind: "register", registration }]);
+ * ```
+ */
+export class SqliteAgents {
+  readonly #db: DatabaseSync;
+  readonly #find: StatementSync;
+  readonly #upsert: StatementSync;
+  readonly #heartbeat: StatementSync;
+  readonly #stop: StatementSync;
+  readonly #disconnect: StatementSync;
+  readonly #prepared = new Map<string, StatementSync>();
+
+  /** @param db The store's connection, migrated. */
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    this.#find = db.prepare("SELECT id FROM agents WHERE hostname = ?");
+    this.#upsert = db.prepare(`
+      INSERT INTO agents (hostname, version, os, address, first_seen, last_seen)
+      VALUES (:hostname, :version, :os, :address, :at, :at)
+      ON CONFLICT (hostname) DO UPDATE SET version = :version, os = :os,
+        address = :address, last_seen = :at, stopped_at = NULL, state = 'open',
+        disconnected_at = NULL
+      RETURNING id`);
+    this.#heartbeat = db.prepare(`
+      UPDATE agents SET last_seen = :at, last_heartbeat = :at, uptime_seconds = :uptime,
+        lag_bytes = coalesce(:lag, lag_bytes), stopped_at = NULL, state = 'open',
+        disconnected_at = NULL
+      WHERE id = :id`);
+    this.#stop = db.prepare(`
+      UPDATE agents SET stopped_at = :at, last_seen = :at, state = 'stopped',
+        disconnected_at = NULL
+      WHERE id = :id`);
+    // Only a node still open and not heard from since the closed connection's last contact.
+    this.#disconnect = db.prepare(`
+      UPDATE agents SET state = 'gone', disconnected_at = :at
+      WHERE id = :id AND state = 'open' AND last_seen <= :contact`);
+  }
+
+  /**
+   * Applies changes in one transaction (one commit, however many).
+   *
+   * @param changes In order.
+   * @returns One result per change.
+   */
+  apply(changes: readonly AgentChange[]): AgentChangeResult[] {
+    if (changes.length === 0) return [];
+    return transaction(this.#db, () => changes.map((change) => this.#applyOne(change)));
+  }
+
+  #applyOne(change: AgentChange): AgentChangeResult {
+    switch (change.kind) {
+      case "register": {
+        const r = change.registration;
+        const known = this.#find.get(r.hostname) !== undefined;
+        const row = this.#upsert.get({
+          hostname: r.hostname,
+          version: r.version,
+          os: r.os,
+          address: r.address,
+          at: r.at,
+        }) as Params;
+        return { agentId: Number(row.id), created: !known };
+      }
+      case "heartbeat": {
+        const h = change.heartbeat;
+        this.#heartbeat.run({ at: h.at, uptime: h.uptimeSeconds, lag: h.lagBytes, id: h.agentId });
+        return { agentId: h.agentId, created: false };
+      }
+      case "stop":
+        this.#stop.run({ at: change.at, id: change.agentId });
+        return { agentId: change.agentId, created: false };
+      case "disconnect":
+        this.#disconnect.run({ at: change.at, id: change.agentId, contact: change.lastContact });
+        return { agentId: change.agentId, created: false };
+    }
+  }
+
+  /**
+   * One page of nodes and the counts per status.
+   *
+   * @param query Cutoffs, filters, order and page.
+   * @returns The page.
+   */
+  page(query: AgentQuery): AgentPage {
+    const checked = checkAgentQuery(query);
+    const params: Params = {};
+    const where: string[] = [];
+    checked.filters.forEach((filter, i) => {
+      where.push(`instr(lower(${filter.column}), :f${i}) > 0`);
+      params[`f${i}`] = filter.text;
+    });
+    const cutoffs = {
+      late: query.cutoffs.lateBefore,
+      silent: query.cutoffs.silentBefore,
+    };
+    // Without a text filter, each count is a range of the liveness index; with
+    // one, a single pass over the rows the filters leave.
+    const countSql = where.length === 0
+      ? RANGE_COUNTS_SQL
+      : `SELECT ${
+        AGENT_STATUSES.map((s) => `count(*) FILTER (WHERE ${STATUS_WHERE[s]}) AS "${s}"`).join(", ")
+      } FROM agents WHERE ${where.join(" AND ")}`;
+    const row = this.#statement(countSql).get({ ...params, ...cutoffs }) as Params;
+    const counts = statusCounts(AGENT_STATUSES.map((status) => ({ status, n: row[status] })));
+    if (query.status !== undefined) where.push(STATUS_WHERE[query.status]);
+    const column = AGENT_SORT_COLUMNS[checked.sort];
+    const direction = checked.descending ? "DESC" : "ASC";
+    const rows = this.#statement(`
+      SELECT *, ${SQLITE_STATUS_SQL} AS status FROM agents
+      ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY ${column} ${direction}, id ${direction}
+      LIMIT :limit OFFSET :offset`).all({
+      ...params,
+      ...cutoffs,
+      limit: checked.limit,
+      offset: checked.offset,
+    });
+    const total = query.status === undefined
+      ? Object.values(counts).reduce((sum, n) => sum + n, 0)
+      : counts[query.status];
+    return { agents: rows.map(toAgentRow), total, counts };
+  }
+
+  /** A page query, prepared once: its text depends only on which filters are set. */
+  #statement(sql: string): StatementSync {
+    let statement = this.#prepared.get(sql);
+    if (statement === undefined) {
+      if (this.#prepared.size >= MAX_PREPARED_PAGE_QUERIES) this.#prepared.clear();
+      statement = this.#db.prepare(sql);
+      this.#prepared.set(sql, statement);
+    }
+    return statement;
+  }
+}

@@ -1,0 +1,182 @@
+// deno-lint-ignore-file no-console -- a benchmark prints its results
+/**
+ * The Agents view's API on a large fleet: `/api/agents` pages (status filter,
+ * text filters, deep offsets, every order) with the counts per status, timed
+ * over real HTTP against nodes seeded through the store, and one REGISTER's
+ * store cost with that many nodes known beside one with a hundred (the
+ * baseline of the same run).
+ *
+ * Usage: deno run -A tests/bench/agents_page.ts [--nodes 100000] [--runs 20] [--store <url>]
+ *
+ * @module
+ */
+
+import { hashPassword } from "../../server/auth/password.ts";
+import { startDashboard } from "../../server/dashboard/mod.ts";
+import { openStore, type Store } from "../../server/store/mod.ts";
+import type { AgentChange } from "../../server/store/store.ts";
+import { benchArgs, numberOption } from "./_args.ts";
+
+const SEED_CHUNK = 10_000;
+const HEARTBEAT_SECONDS = 30;
+
+/** Seeds `nodes` nodes with a mix of statuses, through the store's own changes. */
+async function seed(store: Store, nodes: number, now: number): Promise<void> {
+  for (let start = 0; start < nodes; start += SEED_CHUNK) {
+    const count = Math.min(SEED_CHUNK, nodes - start);
+    const registers: AgentChange[] = Array.from({ length: count }, (_, j) => {
+      const i = start + j;
+      return {
+        kind: "register",
+        registration: {
+          hostname: `host-${String(i).padStart(6, "0")}`,
+          version: i % 10 === 0 ? "1.3.0" : "1.4.2",
+          os: i % 3 === 0 ? "Alpine Linux" : "Debian GNU/Linux 12",
+          address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:40000`,
+          at: now - 600_000,
+        },
+      };
+    });
+    const results = await store.applyAgentChanges(registers);
+    // 90% alive, 5% late, 3% silent, 1% lost, 1% stopped, by the clock of this chunk:
+    // statuses are computed with the real clock, and a slow seed ages the first chunks.
+    const chunkNow = Math.max(now, Date.now());
+    const changes: AgentChange[] = results.flatMap(({ agentId }, j): AgentChange[] => {
+      const bucket = (start + j) % 100;
+      const at = bucket < 90 ? chunkNow : bucket < 95 ? chunkNow - 60_000 : chunkNow - 200_000;
+      const beat: AgentChange = {
+        kind: "heartbeat",
+        heartbeat: { agentId, uptimeSeconds: 3600, lagBytes: 0, at },
+      };
+      if (bucket === 98) return [beat, { kind: "disconnect", agentId, at, lastContact: at }];
+      if (bucket === 99) return [beat, { kind: "stop", agentId, at }];
+      return [beat];
+    });
+    await store.applyAgentChanges(changes);
+  }
+}
+
+async function time(runs: number, work: () => Promise<unknown>): Promise<string> {
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const start = performance.now();
+    await work();
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  const at = (p: number) => times[Math.min(times.length - 1, Math.floor(times.length * p))]!;
+  return `median ${at(0.5).toFixed(1)} ms, p95 ${at(0.95).toFixed(1)} ms`;
+}
+
+/** Median ms of one REGISTER of a new node through `Store.applyAgentChanges`. */
+async function registerMs(store: Store, runs: number, now: number, tag: string): Promise<number> {
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const start = performance.now();
+    await store.applyAgentChanges([{
+      kind: "register",
+      registration: { hostname: `new-${tag}-${r}`, version: "1", os: "x", address: "a", at: now },
+    }]);
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+async function openBenchStore(url: string | undefined): Promise<[Store, () => Promise<void>]> {
+  if (url !== undefined) {
+    const schema = `nms_bench_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+    const full = new URL(url);
+    full.searchParams.set("schema", schema);
+    const store = await openStore(full.href);
+    return [store, async () => {
+      const pg = await import("postgres");
+      const sql = pg.default(url, { max: 1, onnotice: () => {} });
+      await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`;
+      await sql.end();
+    }];
+  }
+  const dir = await Deno.makeTempDir({ prefix: "nms-agents-bench-" });
+  const store = await openStore(`sqlite:${dir}/nms.db`, { sync: "normal" });
+  return [store, () => Deno.remove(dir, { recursive: true })];
+}
+
+if (import.meta.main) {
+  const values = benchArgs(import.meta.url, {
+    nodes: { type: "string", default: "100000" },
+    runs: { type: "string", default: "20" },
+    store: { type: "string" },
+  });
+  const nodes = numberOption("nodes", values.nodes, { min: 1 });
+  const runs = numberOption("runs", values.runs, { min: 1 });
+  const now = Date.now();
+  const [small, dropSmall] = await openBenchStore(values.store);
+  const [store, drop] = await openBenchStore(values.store);
+  try {
+    await seed(small, 100, now);
+    const start = performance.now();
+    await seed(store, nodes, now);
+    const seconds = (performance.now() - start) / 1000;
+    console.log(
+      `agents    ${nodes.toLocaleString("en-US")} nodes seeded in ${seconds.toFixed(1)} s (${
+        Math.round(2 * nodes / seconds).toLocaleString("en-US")
+      } node changes/s through applyAgentChanges)`,
+    );
+    const base = await registerMs(small, runs, now, "s");
+    const large = await registerMs(store, runs, now, "l");
+    console.log(
+      `agents    one REGISTER: median ${large.toFixed(2)} ms with ${
+        nodes.toLocaleString("en-US")
+      } known, ${base.toFixed(2)} ms with 100 (baseline); ratio ${(large / base).toFixed(2)}`,
+    );
+    await store.createUser("bench", await hashPassword("bench-pass-1", { logN: 10 }), "viewer");
+    await using dashboard = await startDashboard({
+      store,
+      port: 0,
+      hostname: "127.0.0.1",
+      heartbeatSeconds: HEARTBEAT_SECONDS,
+    });
+    const login = await fetch(`${dashboard.url}/api/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "bench", password: "bench-pass-1" }),
+    });
+    await login.body?.cancel();
+    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+    const get = async (path: string) => {
+      const response = await fetch(`${dashboard.url}${path}`, { headers: { cookie } });
+      const body = await response.json();
+      if (!response.ok) throw new Error(`${path}: ${JSON.stringify(body)}`);
+      return body;
+    };
+    const cases: [string, string][] = [
+      ["first page (100), counts", "/api/agents"],
+      ["status late", "/api/agents?status=late"],
+      ["status disconnected", "/api/agents?status=disconnected"],
+      [
+        "status alive, page 500 at offset 50,000",
+        "/api/agents?status=alive&limit=500&offset=50000",
+      ],
+      ["last page by name", `/api/agents?offset=${Math.max(0, nodes - 100)}`],
+      ["name contains 0042", "/api/agents?name=0042"],
+      ["os alpine + version 1.3", "/api/agents?os=alpine&version=1.3"],
+      ["address 10.1.", "/api/agents?address=10.1."],
+      ["order last heartbeat, newest", "/api/agents?sort=lastHeartbeat&order=desc"],
+      ["order registered", "/api/agents?sort=registeredAt"],
+    ];
+    for (const [name, path] of cases) {
+      const result = await get(path);
+      console.log(
+        `agents    ${name} (${result.agents.length} of ${result.total}): ${await time(
+          runs,
+          () => get(path),
+        )}`,
+      );
+    }
+  } finally {
+    await small.close();
+    await store.close();
+    await dropSmall();
+    await drop();
+  }
+}
