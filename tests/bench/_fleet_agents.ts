@@ -29,6 +29,8 @@ interface SimAgent {
   socket: net.Socket | null;
   partial: string;
   registered: boolean;
+  /** Whether the current connection was established. */
+  opened: boolean;
   sessionStartedAt: number;
   ackedThisSession: number;
   lastHeartbeatAt: number;
@@ -124,6 +126,7 @@ export class SimFleet {
       socket: null,
       partial: "",
       registered: false,
+      opened: false,
       sessionStartedAt: 0,
       ackedThisSession: 0,
       lastHeartbeatAt: 0,
@@ -222,16 +225,16 @@ export class SimFleet {
     agent.sessionStartedAt = performance.now();
     socket.setNoDelay(true);
     socket.setEncoding("utf8");
-    let opened = false;
+    agent.opened = false;
     socket.once("connect", () => {
-      opened = true;
+      agent.opened = true;
       // Pipelined as the server allows: one round trip to be registered, and alive at once.
       agent.lastHeartbeatAt = performance.now();
       socket.write(`${this.login}\nREGISTER 1.0 ${agent.hostname} Linux\nHEARTBEAT 0\n`);
     });
     socket.on("data", (chunk: string) => this.#onData(agent, chunk));
     socket.on("error", (error: Error & { code?: string }) => {
-      if (!opened) this.counters.connectFailures++;
+      if (!agent.opened) this.counters.connectFailures++;
       this.#fail(error.code ?? error.message);
     });
     socket.on("close", () => this.#onClose(agent, socket));
@@ -281,14 +284,21 @@ export class SimFleet {
     this.#notify();
     if (!this.#reconnect) return;
     // The agent's policy (agent/session.ts): a session that delivered something or
-    // lasted long enough starts the backoff over; every retry waits a jittered delay.
+    // lasted long enough starts the backoff over; every retry waits a jittered delay,
+    // the first one after such a session a part of the backoff's reconnect spread
+    // where the backoff has one.
+    const backoff = agent.backoff as Backoff & { spreadDelayMs?: () => number };
     if (
       agent.ackedThisSession > 0 ||
       performance.now() - agent.sessionStartedAt >= BACKOFF_RESET_AFTER_MS
     ) {
-      agent.backoff.reset();
+      backoff.reset();
     }
-    agent.retry = setTimeout(() => this.#connect(agent), agent.backoff.nextDelayMs());
+    const fresh = agent.opened && backoff.attempt === 0;
+    const delayMs = fresh && backoff.spreadDelayMs
+      ? backoff.spreadDelayMs()
+      : backoff.nextDelayMs();
+    agent.retry = setTimeout(() => this.#connect(agent), delayMs);
   }
 
   #onTick(): void {

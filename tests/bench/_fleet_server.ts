@@ -145,8 +145,8 @@ export type StatusCounts = Record<string, number>;
 /** The console API, signed in as `admin`. */
 export interface ConsoleApi {
   /**
-   * `GET /api/agents`: statuses of the nodes named `<prefix>…`, whether the
-   * answer is one list or pages (following `next` while there is one).
+   * `GET /api/agents`: statuses of the nodes named `<prefix>…`, from the
+   * server's counts when it pages, else from the whole list.
    */
   statuses(prefix: string): Promise<StatusCounts>;
   /** Latencies of every request so far, in milliseconds, by path without its query. */
@@ -192,25 +192,18 @@ export async function signInConsole(baseUrl: string): Promise<ConsoleApi> {
       return (await timed(path)).status;
     },
     async statuses(prefix) {
+      // A paging server counts per status itself (`counts`, filtered by `name`); one
+      // that answers every node at once is counted here.
+      const path = `/api/agents?name=${encodeURIComponent(prefix)}&limit=1`;
+      const { status, text } = await timed(path);
+      if (status !== 200) throw new Error(`GET ${path}: ${status} ${text.slice(0, 200)}`);
+      const body = JSON.parse(text) as AgentRow[] | { agents: AgentRow[]; counts?: StatusCounts };
+      if (!Array.isArray(body) && body.counts) return body.counts;
       const counts: StatusCounts = {};
-      let path: string | null = "/api/agents";
-      while (path !== null) {
-        const { status, text } = await timed(path);
-        if (status !== 200) throw new Error(`GET ${path}: ${status} ${text.slice(0, 200)}`);
-        const body = JSON.parse(text) as AgentRow[] | { agents: AgentRow[]; next?: unknown };
-        const rows = Array.isArray(body) ? body : body.agents;
-        for (const row of rows) {
-          if (row.hostname.startsWith(prefix)) counts[row.status] = (counts[row.status] ?? 0) + 1;
-        }
-        const next = Array.isArray(body) ? null : body.next;
-        path = typeof next === "string" && next !== "" ? nextPage(next) : null;
+      for (const row of Array.isArray(body) ? body : body.agents) {
+        if (row.hostname.startsWith(prefix)) counts[row.status] = (counts[row.status] ?? 0) + 1;
       }
       return counts;
     },
   };
-}
-
-/** A page link of `/api/agents`: a path, or a cursor to pass as `?cursor=`. */
-function nextPage(next: string): string {
-  return next.startsWith("/") ? next : `/api/agents?cursor=${encodeURIComponent(next)}`;
 }
