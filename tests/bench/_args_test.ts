@@ -9,6 +9,7 @@ const PARTS = [
   "ingest.ts",
   "agent.ts",
   "flood.ts",
+  "fleet.ts",
   "search.ts",
   "console.ts",
   "syslog.ts",
@@ -55,6 +56,7 @@ Deno.test("a benchmark part refuses an unknown option or a bad number with one l
     ["ingest.ts", ["--rules", "maybe"], /^error: --rules expects on or off, got "maybe"/],
     ["syslog.ts", ["--sync", "off"], /^error: --sync expects full or normal, got "off"/],
     ["flood.ts", ["--seconds", "0.5x"], /^error: --seconds expects a number of at least 1/],
+    ["fleet.ts", ["--agents", "0"], /^error: --agents expects a whole number of at least 1/],
     ["main.ts", ["--events", "1"], /^error: Unknown option '--events'/],
     [
       "ingest.ts",

@@ -13,6 +13,9 @@
  * - agent files: the agent following 1, 100 and 1,000 files: RSS and CPU idle,
  *   latency with the others idle, state bytes and fsyncs per 1,000 lines
  *   (`agent_files.ts --tree DIR` adds another checkout's agent, for a before column);
+ * - fleet: 10,000 simulated agents and 24 real ones on one collector: connect
+ *   rate, RSS and CPU at steady state, reconnection after a `kill -9`
+ *   (token and shared password), liveness when they all vanish;
  * - search: a rare keyword, host + time range and per-minute counts on 10 M events;
  * - console: the web console's API on 5 M events;
  * - syslog: TCP and UDP syslog ingest, and the same load through rsyslog and
@@ -84,6 +87,16 @@ const parts: [string, string[]][] = [
     quick ? "5" : "20",
     "--latency",
     quick ? "50" : "200",
+  ]],
+  ["fleet.ts", [
+    "--agents",
+    size(10_000),
+    "--real-agents",
+    quick ? "4" : "24",
+    "--steady-seconds",
+    quick ? "10" : "30",
+    "--password-seconds",
+    quick ? "30" : "120",
   ]],
   ["search.ts", ["--events", size(10_000_000)]],
   ["console.ts", ["--events", size(5_000_000)]],

@@ -1,0 +1,209 @@
+/**
+ * The collector of the fleet benchmark: `nms-server serve` as a subprocess
+ * that can be killed with SIGKILL and started again on the same ports and
+ * data directory, its RSS and CPU from /proc, and the console API as an
+ * operator reads it.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { LINEAR_REGEX_V8_FLAGS } from "../../server/rules/linear_regex.ts";
+
+const MAIN = join(import.meta.dirname!, "../../server/main.ts");
+/** Password of the bootstrapped `admin`, for the console. */
+export const ADMIN_PASSWORD = "bench-password";
+/** How long the server may take to listen, in milliseconds. */
+const START_TIMEOUT_MS = 60_000;
+/** Characters of the server's stderr kept for an error message. */
+const STDERR_TAIL_CHARS = 4000;
+
+/** A running collector. */
+export interface FleetServer {
+  readonly pid: number;
+  readonly port: number;
+  readonly httpPort: number;
+  readonly httpUrl: string;
+  /** `performance.now()` when it logged that it listens for agents. */
+  readonly listeningAt: number;
+  rssBytes(): Promise<number>;
+  /** CPU seconds (user + system) used so far. */
+  cpuSeconds(): Promise<number>;
+  /** SIGKILL, and waits for the exit. */
+  kill(): Promise<void>;
+  /** SIGTERM, and waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `nms-server serve` on 127.0.0.1 with its database in `dir`.
+ *
+ * @param dir Data directory (`nms.db`).
+ * @param options Ports (0: any free one) and extra `serve` flags.
+ * @returns The running server.
+ */
+export async function startFleetServer(
+  dir: string,
+  options: { port?: number; httpPort?: number; args?: string[] } = {},
+): Promise<FleetServer> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `--v8-flags=${LINEAR_REGEX_V8_FLAGS}`,
+      MAIN,
+      "serve",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(options.port ?? 0),
+      "--http-port",
+      String(options.httpPort ?? 0),
+      "--db",
+      join(dir, "nms.db"),
+      ...(options.args ?? []),
+    ],
+    env: { NMS_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  let port = 0;
+  let httpUrl = "";
+  const deadline = performance.now() + START_TIMEOUT_MS;
+  const timer = setTimeout(() => child.kill("SIGKILL"), START_TIMEOUT_MS);
+  try {
+    while (port === 0) {
+      const { value, done } = await reader.read();
+      if (done || performance.now() > deadline) {
+        throw new Error(`Server exited before listening:\n${text.slice(-STDERR_TAIL_CHARS)}`);
+      }
+      text += value;
+      httpUrl ||= /Web console listening url="?(http[^\s"]+)/.exec(text)?.[1] ?? "";
+      port = Number(/Listening for agents address="?[^\s"]*:(\d+)/.exec(text)?.[1] ?? 0);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  const listeningAt = performance.now();
+  // Keep draining stderr so the server never blocks on a full pipe.
+  (async () => {
+    try {
+      while (!(await reader.read()).done);
+    } catch { /* closed */ }
+  })();
+  const procFile = (name: string) => Deno.readTextFile(`/proc/${child.pid}/${name}`);
+  return {
+    pid: child.pid,
+    port,
+    httpPort: Number(new URL(httpUrl).port),
+    httpUrl,
+    listeningAt,
+    async rssBytes() {
+      return Number(/VmRSS:\s+(\d+) kB/.exec(await procFile("status"))?.[1] ?? 0) * 1024;
+    },
+    async cpuSeconds() {
+      const stat = await procFile("stat");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    },
+    async kill() {
+      child.kill("SIGKILL");
+      await child.status;
+    },
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+/**
+ * Runs an `nms-server` command (`token create`, `user add`) and returns its stdout.
+ *
+ * @param args The command's arguments.
+ * @returns What it printed.
+ * @throws {Error} When it fails.
+ */
+export async function serverCli(args: string[]): Promise<string> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `--v8-flags=${LINEAR_REGEX_V8_FLAGS}`, MAIN, ...args],
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  if (!output.success) {
+    throw new Error(`nms-server ${args[0]} ${args[1]} failed: ${decoder.decode(output.stderr)}`);
+  }
+  return decoder.decode(output.stdout);
+}
+
+/** Nodes per status among those whose hostname starts with a prefix. */
+export type StatusCounts = Record<string, number>;
+
+/** The console API, signed in as `admin`. */
+export interface ConsoleApi {
+  /**
+   * `GET /api/agents`: statuses of the nodes named `<prefix>…`, from the
+   * server's counts when it pages, else from the whole list.
+   */
+  statuses(prefix: string): Promise<StatusCounts>;
+  /** Latencies of every request so far, in milliseconds, by path without its query. */
+  readonly latencies: Map<string, number[]>;
+  /** Fetches a path and reads the whole answer; returns its status code. */
+  get(path: string): Promise<number>;
+}
+
+/** One node as `/api/agents` shows it. */
+interface AgentRow {
+  hostname: string;
+  status: string;
+}
+
+/**
+ * Signs in to the console API as `admin`.
+ *
+ * @param baseUrl The console's URL.
+ * @returns The client.
+ */
+export async function signInConsole(baseUrl: string): Promise<ConsoleApi> {
+  const response = await fetch(new URL("/api/login", baseUrl), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD }),
+  });
+  await response.body?.cancel();
+  if (response.status !== 200) throw new Error(`Console login failed: ${response.status}`);
+  const cookie = response.headers.get("set-cookie")!.split(";")[0]!;
+  const latencies = new Map<string, number[]>();
+  async function timed(path: string): Promise<{ status: number; text: string }> {
+    const start = performance.now();
+    const answer = await fetch(new URL(path, baseUrl), { headers: { cookie } });
+    const text = await answer.text();
+    const key = path.split("?")[0]!;
+    if (!latencies.has(key)) latencies.set(key, []);
+    latencies.get(key)!.push(performance.now() - start);
+    return { status: answer.status, text };
+  }
+  return {
+    latencies,
+    async get(path) {
+      return (await timed(path)).status;
+    },
+    async statuses(prefix) {
+      // A paging server counts per status itself (`counts`, filtered by `name`); one
+      // that answers every node at once is counted here.
+      const path = `/api/agents?name=${encodeURIComponent(prefix)}&limit=1`;
+      const { status, text } = await timed(path);
+      if (status !== 200) throw new Error(`GET ${path}: ${status} ${text.slice(0, 200)}`);
+      const body = JSON.parse(text) as AgentRow[] | { agents: AgentRow[]; counts?: StatusCounts };
+      if (!Array.isArray(body) && body.counts) return body.counts;
+      const counts: StatusCounts = {};
+      for (const row of Array.isArray(body) ? body : body.agents) {
+        if (row.hostname.startsWith(prefix)) counts[row.status] = (counts[row.status] ?? 0) + 1;
+      }
+      return counts;
+    },
+  };
+}

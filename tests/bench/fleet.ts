@@ -1,0 +1,366 @@
+// deno-lint-ignore-file no-console -- a benchmark's output is its result, printed for the person running it
+/**
+ * A fleet on one collector: simulated agents speaking the real protocol from
+ * many loopback addresses with one enrollment token (`LOGIN @token …`,
+ * `REGISTER 1.0 host-N Linux`, a `HEARTBEAT` every interval and a
+ * `BATCH_EVENT` every second each), and a few real `nms-agent` processes
+ * beside them. Each figure is printed beside its target:
+ *
+ * 1. steady: connect, log in and register every agent (at most `--window` in
+ *    flight), then the server's RSS and CPU while they heartbeat and send,
+ *    and whether every one is shown alive;
+ * 2. restart: `kill -9` the server and start it again on the same data; the
+ *    agents reconnect with the agent's backoff and full jitter; time until
+ *    all are registered again, and the registrations per second after the
+ *    kill; then the same with a shared password account instead of the token;
+ * 3. vanish: every simulated socket closed at once; time until each node is
+ *    shown disconnected or late, and the console API's latency meanwhile;
+ * 4. real agents: registered, alive, their lines stored, before and after the restart.
+ *
+ * Usage: deno run -A tests/bench/fleet.ts [--agents 10000] [--real-agents 24]
+ *          [--steady-seconds 30] [--heartbeat 30] [--window 256] [--password-seconds 120]
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { benchArgs, choiceOption, numberOption } from "./_args.ts";
+import { SimFleet, sourceAddress } from "./_fleet_agents.ts";
+import { type RealAgents, startRealAgents } from "./_fleet_real_agents.ts";
+import {
+  type ConsoleApi,
+  type FleetServer,
+  serverCli,
+  signInConsole,
+  startFleetServer,
+  type StatusCounts,
+} from "./_fleet_server.ts";
+
+/** The phases after the fleet has connected, in the order they run. */
+const PHASES = ["steady", "restart", "password", "vanish"] as const;
+/** Longest wait for the fleet to be back before the vanish phase, in milliseconds. */
+const BACK_BEFORE_VANISH_MS = 120_000;
+/** Flags the collector needs today: every connection from loopback, above the default limit. */
+const SERVER_ARGS = ["--max-connections", "0", "--max-connections-per-ip", "0"];
+/** Time the fleet is left alone before the steady-state window, in milliseconds. */
+const SETTLE_MS = 10_000;
+/** Time the server is left alone before its idle RSS is read, in milliseconds. */
+const IDLE_SETTLE_MS = 3_000;
+/** Agents per second below which a phase is given up: bounds every wait by the fleet's size. */
+const SLOWEST_RATE_PER_SECOND = 20;
+/** Shortest bound of a phase, in milliseconds. */
+const MIN_PHASE_MS = 120_000;
+/** Pause between two polls of the console API, in milliseconds. */
+const POLL_MS = 500;
+/** How long real agents' lines may take to be stored, in milliseconds. */
+const DELIVERY_TIMEOUT_MS = 30_000;
+
+const MB = 1024 * 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const n = (x: number) => Math.round(x).toLocaleString("en-US");
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+function row(what: string, figure: string, target: string): void {
+  console.log(`fleet     ${what.padEnd(44)} ${figure.padEnd(40)} target ${target}`);
+}
+
+function p95(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))] ?? NaN;
+}
+
+function describe(counts: StatusCounts): string {
+  return Object.entries(counts).map(([status, count]) => `${n(count)} ${status}`).join(", ") ||
+    "none";
+}
+
+/**
+ * Registrations per second after `from`, one bucket per second, ten to a
+ * line; lines of ten empty seconds are left out.
+ */
+function histogram(times: number[], from: number): void {
+  const buckets: number[] = [];
+  for (const t of times) {
+    if (t < from) continue;
+    const second = Math.floor((t - from) / 1000);
+    while (buckets.length <= second) buckets.push(0);
+    buckets[second]!++;
+  }
+  for (let i = 0; i < buckets.length; i += 10) {
+    const ten = buckets.slice(i, i + 10);
+    if (ten.every((count) => count === 0)) continue;
+    const line = ten.map((count) => String(count).padStart(6)).join("");
+    console.log(`fleet       registrations/s from ${String(i).padStart(3)} s:${line}`);
+  }
+}
+
+async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number) {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) return false;
+    await sleep(POLL_MS);
+  }
+  return true;
+}
+
+/** Whether every real agent is alive and a fresh line of each is stored. */
+async function checkReal(real: RealAgents, api: ConsoleApi, label: string): Promise<void> {
+  const shared = real.hostnames.length < real.count;
+  const prefix = shared ? real.hostnames[0]! : "real-";
+  const expectedAlive = shared ? 1 : real.count;
+  const allAlive = await waitFor(
+    async () => (await api.statuses(prefix)).alive === expectedAlive,
+    DELIVERY_TIMEOUT_MS,
+  );
+  const marker = `${label.replaceAll(" ", "-")}-${crypto.randomUUID()}`;
+  const start = performance.now();
+  await real.append(marker);
+  const delivered = await waitFor(() => real.stored(marker) >= real.count, DELIVERY_TIMEOUT_MS);
+  row(
+    `real agents ${label}`,
+    `${allAlive ? "all alive" : "NOT all alive"}, ${real.stored(marker)}/${real.count} lines in ${
+      seconds(performance.now() - start)
+    }`,
+    `all alive and stored${shared ? " (one shared hostname)" : ""}`,
+  );
+  if (!allAlive || !delivered) failures++;
+}
+
+let failures = 0;
+
+if (import.meta.main) {
+  const values = benchArgs(import.meta.url, {
+    agents: { type: "string", default: "10000" },
+    "real-agents": { type: "string", default: "24" },
+    "steady-seconds": { type: "string", default: "30" },
+    heartbeat: { type: "string", default: "30" },
+    window: { type: "string", default: "256" },
+    "password-seconds": { type: "string", default: "120" },
+    phases: { type: "string", default: PHASES.join(",") },
+  });
+  const phases = new Set(
+    values.phases.split(",").map((phase) => choiceOption("phases", phase.trim(), PHASES)),
+  );
+  const agents = numberOption("agents", values.agents, { min: 1 });
+  const realCount = numberOption("real-agents", values["real-agents"]);
+  const steadySeconds = numberOption("steady-seconds", values["steady-seconds"], { min: 1 });
+  const heartbeatSeconds = numberOption("heartbeat", values.heartbeat, { min: 1 });
+  const window = numberOption("window", values.window, { min: 1 });
+  const passwordSeconds = numberOption("password-seconds", values["password-seconds"], { min: 1 });
+  const phaseMs = Math.max(MIN_PHASE_MS, (agents / SLOWEST_RATE_PER_SECOND) * 1000);
+  const settleMs = Math.min(SETTLE_MS, steadySeconds * 1000);
+
+  const dir = await Deno.makeTempDir({ prefix: "nms-fleet-" });
+  const dbPath = join(dir, "nms.db");
+  const serverArgs = [...SERVER_ARGS, "--heartbeat", String(heartbeatSeconds)];
+  let server: FleetServer = await startFleetServer(dir, { args: serverArgs });
+  let fleet: SimFleet | undefined;
+  let real: RealAgents | undefined;
+  let cleaned: Promise<void> | undefined;
+  const cleanup = () =>
+    cleaned ??= (async () => {
+      fleet?.close();
+      await real?.stop();
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    })();
+  // Interrupted by the person running it: no server, agent or directory is left behind.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => cleanup().finally(() => Deno.exit(130)));
+  }
+  try {
+    const token = (await serverCli(["token", "create", "--name", "fleet", "--db", dbPath])).trim();
+    const passwordFile = join(dir, "fleet-password");
+    const password = crypto.randomUUID();
+    await Deno.writeTextFile(passwordFile, password + "\n", { mode: 0o600 });
+    await serverCli([
+      "user",
+      "add",
+      "fleet",
+      "--role",
+      "agent",
+      "--password-file",
+      passwordFile,
+      "--db",
+      dbPath,
+    ]);
+    let api = await signInConsole(server.httpUrl);
+    await sleep(IDLE_SETTLE_MS);
+    const idleRss = await server.rssBytes();
+    console.log(
+      `fleet     ${n(agents)} simulated agents from ${
+        sourceAddress(agents - 1) === sourceAddress(0)
+          ? "1 address"
+          : `127.10.0.1–${sourceAddress(agents - 1)}`
+      }, heartbeat ${heartbeatSeconds} s, 1 event/s each; ${realCount} real agents; server ${
+        SERVER_ARGS.join(" ")
+      }`,
+    );
+    if (realCount > 0) {
+      real = await startRealAgents(join(dir, "real"), {
+        port: server.port,
+        dbPath,
+        token,
+        count: realCount,
+      });
+    }
+
+    // 1. Steady state.
+    fleet = new SimFleet({
+      port: server.port,
+      agents,
+      login: `LOGIN @token ${token}`,
+      heartbeatSeconds,
+    });
+    const rampStart = performance.now();
+    const ramped = await fleet.connectAll({ window, timeoutMs: phaseMs });
+    const rampMs = performance.now() - rampStart;
+    row(
+      "connect + LOGIN @token + REGISTER",
+      `${n(fleet.registered)} in ${seconds(rampMs)} (${n(fleet.registered / (rampMs / 1000))}/s)`,
+      "≥ 1,000/s",
+    );
+    if (!ramped) failures++;
+    if (phases.has("steady")) {
+      await sleep(settleMs);
+      const cpuBefore = await server.cpuSeconds();
+      const acksBefore = fleet.counters.eventsAcked;
+      const windowStart = performance.now();
+      let peakRss = 0;
+      while (performance.now() - windowStart < steadySeconds * 1000) {
+        peakRss = Math.max(peakRss, await server.rssBytes());
+        await sleep(POLL_MS);
+      }
+      const windowS = (performance.now() - windowStart) / 1000;
+      const cpu = (await server.cpuSeconds() - cpuBefore) / windowS;
+      const rss = await server.rssBytes();
+      const statuses = await api.statuses("host-");
+      row(
+        "shown alive (GET /api/agents)",
+        `${describe(statuses)}`,
+        `all ${n(agents)} alive`,
+      );
+      if ((statuses.alive ?? 0) !== agents) failures++;
+      row(
+        "events acknowledged in the window",
+        `${n((fleet.counters.eventsAcked - acksBefore) / windowS)}/s`,
+        `${n(agents)}/s (one per agent per second)`,
+      );
+      row(
+        "server RSS idle / steady (peak)",
+        `${n(idleRss / MB)} / ${n(rss / MB)} (${n(peakRss / MB)}) MB`,
+        "≤ 600 MB",
+      );
+      row(
+        "server RSS per connection over idle",
+        `${n((rss - idleRss) / agents / 1024)} KB`,
+        "≤ 40 KB",
+      );
+      row(
+        `server CPU over ${Math.round(windowS)} s`,
+        `${(cpu * 100).toFixed(1)}% of a core`,
+        "≤ 25% of a core",
+      );
+      if (real) await checkReal(real, api, "steady");
+    }
+
+    // 2. Restart, token logins.
+    const restart = async (label: string, boundMs: number) => {
+      const killedAt = performance.now();
+      await server.kill();
+      server = await startFleetServer(dir, {
+        port: server.port,
+        httpPort: server.httpPort,
+        args: serverArgs,
+      });
+      const all = await fleet!.waitRegistered(agents, boundMs);
+      const times = fleet!.registrationTimes.filter((t) => t >= killedAt);
+      const last = all ? times.at(-1)! : performance.now();
+      const rate = times.length / Math.max(0.001, (last - server.listeningAt) / 1000);
+      row(
+        `restart (${label}): all registered again`,
+        all
+          ? `${seconds(last - killedAt)} after the kill`
+          : `${n(fleet!.registered)} of ${n(agents)} after ${
+            seconds(performance.now() - killedAt)
+          }`,
+        label === "token" ? "≤ 30 s" : "≤ 60 s",
+      );
+      row(
+        `restart (${label}): registrations/s`,
+        `${rate < 10 ? rate.toFixed(1) : n(rate)}/s from listening (${
+          seconds(server.listeningAt - killedAt)
+        } after the kill)`,
+        "≥ 1,000/s",
+      );
+      histogram(fleet!.registrationTimes, killedAt);
+      return all;
+    };
+    if (phases.has("restart")) {
+      if (!await restart("token", phaseMs)) failures++;
+      api = await signInConsole(server.httpUrl);
+      if (real) await checkReal(real, api, "after restart");
+    }
+
+    // 2b. Restart, shared password account; then the token again for those not back.
+    if (phases.has("password")) {
+      fleet.login = `LOGIN fleet ${password}`;
+      await restart("password", passwordSeconds * 1000);
+      fleet.login = `LOGIN @token ${token}`;
+      api = await signInConsole(server.httpUrl);
+    }
+
+    // 3. Vanish: the agents registered by then, once they are shown alive.
+    if (phases.has("vanish")) {
+      await fleet!.waitRegistered(agents, BACK_BEFORE_VANISH_MS);
+      const present = fleet!.registered;
+      await waitFor(
+        async () => (await api.statuses("host-")).alive === present,
+        heartbeatSeconds * 1000,
+      );
+      api.latencies.clear();
+      const droppedAt = performance.now();
+      fleet!.dropAll();
+      let gone = 0;
+      const light = (async () => {
+        while (gone === 0) {
+          await api.get("/api/logs?limit=50");
+          await sleep(POLL_MS / 5);
+        }
+      })();
+      const shownGone = await waitFor(
+        async () => ((await api.statuses("host-")).alive ?? 0) === 0,
+        heartbeatSeconds * 3000 + 15_000,
+      );
+      gone = performance.now() - droppedAt;
+      await light;
+      row(
+        `vanish: all ${n(present)} shown disconnected or late`,
+        shownGone ? `${seconds(gone)} after the drop` : `not within ${seconds(gone)}`,
+        "at once (dropped connection, docs/API.md)",
+      );
+      if (!shownGone) failures++;
+      for (const [path, latencies] of api.latencies) {
+        row(
+          `vanish: console ${path} p95`,
+          `${p95(latencies).toFixed(0)} ms (${latencies.length} requests)`,
+          "< 100 ms",
+        );
+      }
+    }
+    const failed = [...fleet.counters.failures].map(([reason, count]) => `${reason} ×${n(count)}`);
+    console.log(
+      `fleet     ${n(fleet.counters.eventsAcked)} events and ${
+        n(fleet.counters.heartbeatsAcked)
+      } heartbeats acknowledged; ${n(fleet.counters.connectFailures)} refused connects; ${
+        failed.length ? `failures: ${failed.join(", ")}` : "no ACK FAIL"
+      }`,
+    );
+  } finally {
+    await cleanup();
+  }
+  if (failures > 0) {
+    console.log(`fleet     ${failures} check(s) failed`);
+    Deno.exit(1);
+  }
+}
