@@ -155,3 +155,29 @@ export async function verifyToken(
   const same = actual.length === expected.length && timingSafeEqual(actual, expected);
   return token && same && token.revokedAt === null ? token : null;
 }
+
+/**
+ * How precisely a token's last use is kept: a fleet logging in with one
+ * enrollment token writes its last use once per this interval, not once per login.
+ */
+export const TOKEN_USE_RESOLUTION_MS = 60_000;
+
+/** When each token's use was last written, per store. */
+const lastMarked = new WeakMap<SecurityStore, Map<string, number>>();
+
+/**
+ * Records a token's use unless it was recorded less than
+ * {@linkcode TOKEN_USE_RESOLUTION_MS} ago on this store.
+ *
+ * @param security The store's security part.
+ * @param id The token's id.
+ * @param at Ms since the epoch.
+ */
+export async function noteTokenUse(security: SecurityStore, id: string, at: number): Promise<void> {
+  let marks = lastMarked.get(security);
+  if (marks === undefined) lastMarked.set(security, marks = new Map());
+  const last = marks.get(id);
+  if (last !== undefined && at - last < TOKEN_USE_RESOLUTION_MS && at >= last) return;
+  marks.set(id, at);
+  await security.markTokenUsed(id, at);
+}

@@ -18,7 +18,7 @@ import { isValidUserName } from "../store/user_name.ts";
 import { Lockout } from "./lockout.ts";
 import { type LoginEvent, userNameInEvent } from "./login_events.ts";
 import { hashPassword, needsRehash, verifyNobody, verifyPassword } from "./password.ts";
-import { verifyToken } from "./tokens.ts";
+import { noteTokenUse, verifyToken } from "./tokens.ts";
 import { type LoginChannel, loginFields, SECURITY_EVENT_KINDS } from "../security_event.ts";
 
 /** A login attempt as the server received it. */
@@ -118,9 +118,16 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
     checked: false,
     credential: null,
   };
-  // The attempt is counted before any hashing, so parallel guesses cannot race the lockout.
-  const reservation = lockout ? await lockout.reserve(who, attempt.ip, attempt.at) : null;
-  if (reservation && !reservation.ok) {
+  // A password attempt is counted before any hashing, so parallel guesses
+  // cannot race the lockout. A token is checked by one cheap hash and cannot
+  // be guessed: its attempt is only checked against a lock, and counted
+  // when it fails, so a fleet logging in writes nothing for it.
+  const reservation = lockout && !isToken
+    ? await lockout.reserve(who, attempt.ip, attempt.at)
+    : null;
+  const tokenLocked = lockout !== null && isToken &&
+    await lockout.retryAfterSeconds(null, attempt.ip, attempt.at) > 0;
+  if ((reservation && !reservation.ok) || tokenLocked) {
     const events: LoginEvent[] = [{
       kind: SECURITY_EVENT_KINDS.loginRefused,
       fields,
@@ -145,10 +152,7 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
         message:
           `Successful login with token ${token.name} (id ${token.id}) from ${attempt.address}${via}`,
       });
-      finish = async () => {
-        await reservation?.succeed();
-        await store.security.markTokenUsed(token.id, attempt.at);
-      };
+      finish = () => noteTokenUse(store.security, token.id, attempt.at);
     }
   } else if (validName) {
     const user = await store.findUser(attempt.username);
@@ -191,8 +195,11 @@ export async function verifyLogin(store: Store, attempt: LoginAttempt): Promise<
       severity: 4,
       message: `Failed login for user ${name} from ${attempt.address}${via}`,
     });
-    if (lockout && reservation) {
-      for (const key of await reservation.fail()) {
+    const counted = lockout && isToken
+      ? await lockout.reserve(null, attempt.ip, attempt.at)
+      : reservation;
+    if (lockout && counted?.ok) {
+      for (const key of await counted.fail()) {
         events.push({
           kind: SECURITY_EVENT_KINDS.loginLocked,
           fields,
