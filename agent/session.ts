@@ -2,8 +2,9 @@
  * The agent's link to its servers: connect (client.ts), keep one session
  * alive with heartbeats, pump lines from the sources into it while its window
  * has room, and when a connection fails or a session drops, move on to the
- * next server at once, the backoff (backoff.ts) applying once every server
- * failed in a row.
+ * next server, the backoff (backoff.ts) applying once every server failed
+ * in a row. The first attempt after an established session dropped waits a
+ * random part of the reconnect spread, so a fleet does not return at once.
  *
  * A new session first rewinds every source to its first unacknowledged
  * line, so lines in flight when the last one dropped are resent (the server
@@ -212,7 +213,7 @@ export class Session {
         if (reason instanceof AccessDeniedError) throw reason;
         if (signal.aborted) break;
         this.#counters.disconnects++;
-        await this.#nextServer(reason.message);
+        await this.#nextServer(reason.message, true);
       }
     } catch (error) {
       return error as Error;
@@ -241,18 +242,37 @@ export class Session {
   /**
    * After a failed connection or a dropped session: moves on to the next
    * server, at once while some server of this round is untried, else after
-   * the backoff. With one server, always after the backoff.
+   * the backoff. With one server, always after the backoff. After a good
+   * session dropped (the backoff was reset), the first attempt waits a random
+   * part of the reconnect spread instead, whichever server it goes to.
+   *
+   * @param reason Why the connection or the session ended.
+   * @param dropped Whether an established session ended (not a failed connect).
    */
-  async #nextServer(reason: string): Promise<void> {
+  async #nextServer(reason: string, dropped = false): Promise<void> {
     const failed = this.server;
+    const backoff = this.#options.backoff;
+    const fresh = dropped && this.#roundFailures === 0 && backoff.attempt === 0;
     this.#roundFailures++;
     this.#serverIndex = (this.#serverIndex + 1) % this.#options.servers.length;
+    if (fresh) {
+      if (this.#roundFailures >= this.#options.servers.length) this.#roundFailures = 0;
+      const delayMs = backoff.spreadDelayMs();
+      this.#options.onState("disconnected", {
+        server: failed,
+        reason,
+        next: this.server,
+        retryInMs: delayMs,
+      });
+      await sleep(this.#options.clock, delayMs, this.#options.signal);
+      return;
+    }
     if (this.#roundFailures < this.#options.servers.length) {
       this.#options.onState("disconnected", { server: failed, reason, next: this.server });
       return;
     }
     this.#roundFailures = 0;
-    const delayMs = this.#options.backoff.nextDelayMs();
+    const delayMs = backoff.nextDelayMs();
     this.#options.onState("disconnected", { server: failed, reason, retryInMs: delayMs });
     await sleep(this.#options.clock, delayMs, this.#options.signal);
   }
