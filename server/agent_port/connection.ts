@@ -23,6 +23,7 @@ import { AckQueue } from "./ack_queue.ts";
 import { type Logger, quote } from "../log.ts";
 import { APPEND_STATUS, type LoginFailurePolicy, type Role } from "../store/mod.ts";
 import {
+  BATCH_BUFFERS,
   failureReason,
   type LoginToken,
   WireLinesBuilder,
@@ -34,25 +35,68 @@ import { CLOSE_GRACE_MS, type ConnectionLimits, RateLimiter } from "./connection
 import { type LoginEventGate, redactLine } from "../auth/mod.ts";
 import { MAX_BAD_LINES_BEFORE_LOGIN, type PreLoginBudget } from "./pre_login.ts";
 import type { WarnThrottle } from "../warn_throttle.ts";
+import { BufferPool } from "../buffer_pool.ts";
 
 /**
- * Bytes read from the socket at once. A connection starts with the small
- * buffer; one whose read fills it (a busy agent) switches to the large one,
- * which makes its batches four times larger and the connection faster
- * (docs/decisions/0003-ingest-hot-path.md), while thousands of quiet
- * connections keep the small one.
+ * Bytes of the buffer a connection waits in `read()` with, its own. An idle
+ * agent holds only this: a read that fills it (more is waiting) is followed by
+ * reads into a shared {@linkcode READ_BUFFER_BYTES} buffer, taken for the read
+ * and given back as soon as its lines are copied out, so thousands of idle
+ * connections do not each hold a large buffer (docs/SCALING.md).
  */
+const IDLE_READ_BUFFER_BYTES = 1024;
+/** Bytes read at once while an agent has more to send than the idle buffer holds. */
 const READ_BUFFER_BYTES = 64 * 1024;
-/** Read buffer of a connection that filled {@linkcode READ_BUFFER_BYTES} in one read. */
-const BUSY_READ_BUFFER_BYTES = 256 * 1024;
 /**
- * Connections that may hold a {@linkcode BUSY_READ_BUFFER_BYTES} buffer at
- * once. A few busy agents gain from it; when hundreds of connections flood at
- * once, the rest keep 64 KiB, so the larger buffers (and the larger batches
- * they make) add at most 16 × 256 KiB to the server's memory.
+ * Read buffer of a connection whose {@linkcode READ_BUFFER_BYTES} read came
+ * back full (a busy agent): its batches are four times larger and the
+ * connection faster (docs/decisions/0003-ingest-hot-path.md).
+ */
+const BUSY_READ_BUFFER_BYTES = 256 * 1024;
+/** Free {@linkcode READ_BUFFER_BYTES} buffers kept for reuse by all connections. */
+const MAX_POOLED_READ_BUFFERS = 16;
+/**
+ * {@linkcode BUSY_READ_BUFFER_BYTES} buffers taken at once. A few busy agents
+ * gain from them; when hundreds of connections flood at once, the rest read
+ * 64 KiB at a time, so the larger buffers (and the larger batches they make)
+ * add at most 16 × 256 KiB to the server's memory.
  */
 const MAX_BUSY_READ_BUFFERS = 16;
-let busyReadBuffers = 0;
+const READ_BUFFERS = new BufferPool(READ_BUFFER_BYTES, MAX_POOLED_READ_BUFFERS);
+const BUSY_READ_BUFFERS = new BufferPool(BUSY_READ_BUFFER_BYTES, MAX_BUSY_READ_BUFFERS);
+
+/**
+ * Which buffer a connection's next read uses: `idle`, its own small buffer
+ * (nothing more is known to be waiting); `large`, a shared
+ * {@linkcode READ_BUFFER_BYTES} buffer (the last read filled its buffer);
+ * `busy`, a shared {@linkcode BUSY_READ_BUFFER_BYTES} buffer (the last
+ * shared read came back full too).
+ */
+type ReadSize = "idle" | "large" | "busy";
+
+/**
+ * Shared read and batch buffers taken by connections right now and kept free
+ * for reuse: an idle connection takes none (docs/SCALING.md).
+ *
+ * @returns Counts per pool.
+ * @example
+ * ```ts
+ * const { readTaken, batchTaken } = connectionBufferStats();
+ * ```
+ */
+export function connectionBufferStats(): {
+  readTaken: number;
+  readPooled: number;
+  batchTaken: number;
+  batchPooled: number;
+} {
+  return {
+    readTaken: READ_BUFFERS.taken + BUSY_READ_BUFFERS.taken,
+    readPooled: READ_BUFFERS.pooled + BUSY_READ_BUFFERS.pooled,
+    batchTaken: BATCH_BUFFERS.taken,
+    batchPooled: BATCH_BUFFERS.pooled,
+  };
+}
 
 /** Longest wait, in ms, for the last line of a connection closed by {@linkcode Connection.abort}. */
 const ABORT_GRACE_MS = 100;
@@ -356,7 +400,8 @@ export class Connection {
 
   async #serve(): Promise<void> {
     this.#acks.pushText(WELCOME_LINE + "\n");
-    let buffer = new Uint8Array(READ_BUFFER_BYTES);
+    const idleBuffer = new Uint8Array(IDLE_READ_BUFFER_BYTES);
+    let size: ReadSize = "idle";
     const lines = this.#lines;
     const sink: ByteLineSink = {
       line: (bytes) => {
@@ -376,27 +421,43 @@ export class Connection {
     };
     try {
       while (!this.#stopping) {
-        let n: number | null;
-        this.#reading = true;
-        this.#readingSince = Date.now();
-        try {
-          n = await this.#conn.read(buffer);
-        } catch {
-          break; // reset by peer, or closed by stop()
-        } finally {
-          this.#reading = false;
+        // Only a session that ships events takes shared buffers, never a client before LOGIN.
+        if (size === "busy" && BUSY_READ_BUFFERS.taken >= MAX_BUSY_READ_BUFFERS) {
+          size = "large";
         }
-        if (n === null) break;
-        if (this.#partial) this.#partialWaitMs += Date.now() - this.#readingSince;
-        this.#chunkLines = 0;
-        this.#splitter.pushBytes(buffer.subarray(0, n), sink);
-        // Only a session that ships events gets the large buffer, never a client before LOGIN.
-        if (
-          n === buffer.length && buffer.length < BUSY_READ_BUFFER_BYTES && this.#shipping &&
-          busyReadBuffers < MAX_BUSY_READ_BUFFERS
-        ) {
-          busyReadBuffers++;
-          buffer = new Uint8Array(BUSY_READ_BUFFER_BYTES);
+        const pool = !this.#shipping || size === "idle"
+          ? null
+          : size === "busy"
+          ? BUSY_READ_BUFFERS
+          : READ_BUFFERS;
+        const buffer = pool ? pool.take() : idleBuffer;
+        let n: number | null = null;
+        try {
+          this.#reading = true;
+          this.#readingSince = Date.now();
+          try {
+            n = await this.#conn.read(buffer);
+          } catch {
+            break; // reset by peer, or closed by stop()
+          } finally {
+            this.#reading = false;
+          }
+          if (n === null) break;
+          if (this.#partial) this.#partialWaitMs += Date.now() - this.#readingSince;
+          this.#chunkLines = 0;
+          // Copies out every line it reports: the buffer is free afterwards.
+          this.#splitter.pushBytes(buffer.subarray(0, n), sink);
+        } finally {
+          pool?.give(buffer);
+        }
+        if (n < buffer.length) {
+          // The socket is drained: wait for the next bytes holding no shared buffer.
+          size = "idle";
+          this.#splitter.compact();
+        } else if (size === "idle") {
+          size = "large";
+        } else {
+          size = "busy";
         }
         // Slow-loris: how long the client has kept a line incomplete.
         this.#partial = this.#splitter.pendingBytes > 0;
@@ -417,7 +478,6 @@ export class Connection {
         await this.#acks.drained();
       }
     } finally {
-      if (buffer.length === BUSY_READ_BUFFER_BYTES) busyReadBuffers--;
       this.#close();
     }
   }

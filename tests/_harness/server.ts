@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import { type NmsServer, silentLogger, startServer, type Store } from "../../server/mod.ts";
 import type { Logger } from "../../server/log.ts";
+import type { ConnectionLimitOptions } from "../../server/agent_port/mod.ts";
 
 /** Options of {@linkcode startTestServer}. */
 export interface TestServerOptions {
@@ -33,6 +34,8 @@ export interface TestServerOptions {
   httpPort?: number;
   /** Heartbeat interval (s) the console's node status assumes. @default {30} */
   heartbeatSeconds?: number;
+  /** Connection limits of the agent port. @default {the server's defaults} */
+  limits?: ConnectionLimitOptions;
 }
 
 /** A running test server. */
@@ -83,6 +86,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       tls: options.tls,
       httpPort: options.httpPort,
       heartbeatSeconds: options.heartbeatSeconds,
+      limits: options.limits,
     });
   } catch (error) {
     if (ownDir) await Deno.remove(dataDir, { recursive: true });
