@@ -7,6 +7,7 @@
  * @module
  */
 
+import { defaultMaxConnections, type FdLimit, fdLimitWarning, readFdLimit } from "./fd_limit.ts";
 import { dirname } from "node:path";
 import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT } from "../protocol/mod.ts";
 import { bootstrapAdmin, type LockoutOptions, lockoutPolicy, LoginEventGate } from "./auth/mod.ts";
@@ -178,8 +179,17 @@ export interface ServerOptions {
   agentTls?: boolean | undefined;
   /** CA certificate(s), PEM text, that sign agents' certificates: turns on mutual TLS. Needs `agentTls`. */
   clientCa?: string | undefined;
-  /** Connection limits of the agent listener (each 0 for none). */
+  /**
+   * Connection limits of the agent listener (each 0 for none).
+   * @default {maxConnections: the file-descriptor limit less FD_RESERVE (server/fd_limit.ts)}
+   */
   limits?: ConnectionLimitOptions | undefined;
+  /**
+   * The process's file-descriptor limit, which sets the default
+   * `limits.maxConnections`; null when unknown.
+   * @default {readFdLimit()}
+   */
+  fdLimit?: FdLimit | null;
   /** Login lockout, shared by the agent protocol and the web console. */
   lockout?: LockoutOptions | undefined;
   /**
@@ -266,7 +276,12 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
   if (options.alertWebhook) webhookUrl(options.alertWebhook.url);
   if (options.retentionDays !== undefined) checkRetentionDays(options.retentionDays);
   // Security configuration errors, before anything is opened.
-  const limits = resolveLimits(options.limits);
+  // One descriptor per agent connection: the default limit follows the process's.
+  const fdLimit = options.fdLimit === undefined ? readFdLimit() : options.fdLimit;
+  const limits = resolveLimits({
+    ...options.limits,
+    maxConnections: options.limits?.maxConnections ?? defaultMaxConnections(fdLimit),
+  });
   const lockout = lockoutPolicy(options.lockout);
   if (options.agentTls && !options.tls) {
     throw new TypeError("Cannot serve agents over TLS: no certificate and key (tls)");
@@ -431,9 +446,12 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
       );
     }
   });
+  const fdWarning = fdLimitWarning(limits.maxConnections, fdLimit);
+  if (fdWarning !== null) log.warn(fdWarning);
   log.info("Listening for agents", {
     address: `${addr.hostname}:${addr.port}`,
     transport: tcp.transport,
+    maxConnections: limits.maxConnections === Infinity ? "unlimited" : limits.maxConnections,
     workers: pool.size,
     db: redactUrl(storeUrl),
   });

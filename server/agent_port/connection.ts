@@ -450,14 +450,14 @@ export class Connection {
         } finally {
           pool?.give(buffer);
         }
-        if (n < buffer.length) {
-          // The socket is drained: wait for the next bytes holding no shared buffer.
+        if (n < buffer.length && (pool === null || n < buffer.length / 2)) {
+          // The socket is drained: wait for the next bytes holding no shared
+          // buffer. A shared read that came back at least half full is an agent
+          // streaming, whose next bytes are near: it keeps a shared buffer.
           size = "idle";
           this.#splitter.compact();
-        } else if (size === "idle") {
-          size = "large";
-        } else {
-          size = "busy";
+        } else if (n === buffer.length) {
+          size = size === "idle" ? "large" : "busy";
         }
         // Slow-loris: how long the client has kept a line incomplete.
         this.#partial = this.#splitter.pendingBytes > 0;
