@@ -223,6 +223,8 @@ export interface AgentStats {
   readonly connects: number;
   /** Connection attempts that failed before the session was ready. */
   readonly connectFailures: number;
+  /** Logins with a resumption ticket instead of the password (docs/SECURITY.md). */
+  readonly ticketLogins: number;
   /** Sessions that ended other than by shutdown. */
   readonly disconnects: number;
   /** Lag in bytes at the last heartbeat. */
@@ -383,6 +385,7 @@ export class Agent implements AgentHandle {
       inFlightLines: session.inFlightLines,
       connects: session.connects,
       connectFailures: session.connectFailures,
+      ticketLogins: session.ticketLogins,
       disconnects: session.disconnects,
       lagBytes: session.lagBytes,
       truncations: sources.truncations,

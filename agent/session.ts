@@ -25,6 +25,7 @@ import { MAX_REPEATED_WARNINGS } from "./limits.ts";
 import type { LineOrigin } from "./line_source.ts";
 import type { Logger } from "./log.ts";
 import type { Sources } from "./sources/mod.ts";
+import { TOKEN_LOGIN_USER } from "../protocol/mod.ts";
 
 /** Longest wait at shutdown for lines in flight to be acknowledged, in milliseconds. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
@@ -107,6 +108,8 @@ export interface SessionStats {
   readonly connects: number;
   /** Connection attempts that failed before the session was ready. */
   readonly connectFailures: number;
+  /** Logins with a resumption ticket (`LOGIN @ticket`): no password hash on the server. */
+  readonly ticketLogins: number;
   /** Sessions that ended other than by shutdown. */
   readonly disconnects: number;
   /** Lag in bytes at the last heartbeat. */
@@ -130,6 +133,7 @@ export class Session {
     linesFailed: 0,
     connects: 0,
     connectFailures: 0,
+    ticketLogins: 0,
     disconnects: 0,
     lagBytes: 0,
   };
@@ -141,6 +145,12 @@ export class Session {
   #tickRunning: Promise<void> = Promise.resolve();
   #lastHeartbeatAt = -Infinity;
   #ackedThisSession = 0;
+  /**
+   * The resumption ticket of the last password login, kept in memory only: a
+   * reconnect after a server restart then costs the server one HMAC, not one
+   * password hash (docs/SECURITY.md).
+   */
+  #ticket: string | undefined;
 
   /** The callbacks the client reports ACKs to. */
   readonly #handler: ClientHandler<LineOrigin> = {
@@ -221,10 +231,10 @@ export class Session {
     return undefined;
   }
 
-  #connect(host: HostInfo): Promise<Client<LineOrigin>> {
+  async #connect(host: HostInfo): Promise<Client<LineOrigin>> {
     const o = this.#options;
     const server = o.servers[this.#serverIndex]!;
-    return Client.connect<LineOrigin>({
+    const client = await Client.connect<LineOrigin>({
       hostname: server.hostname,
       port: server.port,
       username: o.username,
@@ -236,7 +246,14 @@ export class Session {
       clock: o.clock,
       signal: o.signal,
       ...(o.tls ? { tls: o.tls } : {}),
+      ...(this.#ticket === undefined ? {} : { ticket: this.#ticket }),
+      // A token is checked without a password hash already.
+      requestTicket: o.username !== TOKEN_LOGIN_USER,
     });
+    if (client.resumedWithTicket) this.#counters.ticketLogins++;
+    if (client.ticketRefused) this.#ticket = undefined;
+    if (client.ticket !== null) this.#ticket = client.ticket;
+    return client;
   }
 
   /**

@@ -10,7 +10,14 @@
 import { defaultMaxConnections, type FdLimit, fdLimitWarning, readFdLimit } from "./fd_limit.ts";
 import { dirname } from "node:path";
 import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT } from "../protocol/mod.ts";
-import { bootstrapAdmin, type LockoutOptions, lockoutPolicy, LoginEventGate } from "./auth/mod.ts";
+import {
+  bootstrapAdmin,
+  loadTicketKey,
+  type LockoutOptions,
+  lockoutPolicy,
+  LoginEventGate,
+  Tickets,
+} from "./auth/mod.ts";
 import {
   type ConnectionLimitOptions,
   Listener,
@@ -311,6 +318,7 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
   let pool: WorkerPool | undefined;
   let tcp: ReloadableListener | undefined;
   let syslog: SyslogReceiver | undefined;
+  let tickets: Tickets | undefined;
   try {
     tcp = await ReloadableListener.listen({
       port: options.port ?? DEFAULT_PORT,
@@ -320,9 +328,10 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
         : undefined,
     });
     // Only once the agent port is ours: a busy port must not leave a new admin behind.
+    // With PostgreSQL, a generated admin password and the ticket key still go to the local data directory.
+    const dataDir = dirname(location.kind === "sqlite" ? location.path : dbPath);
     const admin = await bootstrapAdmin(store, {
-      // With PostgreSQL, a generated admin password still goes to the local data directory.
-      dataDir: dirname(location.kind === "sqlite" ? location.path : dbPath),
+      dataDir,
       adminPassword: options.adminPassword,
     });
     if (admin.created && admin.generated) {
@@ -333,6 +342,8 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
           : `Created user admin with a generated password, in ${admin.file} (mode 0600): read it there, then change it with 'nms-server user passwd admin'`,
       );
     }
+    // Resumption tickets: their key lives beside the database, mode 0600 (server/auth/tickets.ts).
+    tickets = new Tickets(await loadTicketKey(dataDir));
     writer = await Writer.start({
       store: { url: storeUrl, sync },
       ...(options.textIndexMaxLag === undefined
@@ -377,7 +388,20 @@ export async function startServer(options: ServerOptions = {}): Promise<NmsServe
   const loginEvents = new LoginEventGate({
     record: (event) => writer.recordEvents(securityEvent(event)),
   });
-  const listener = new Listener(tcp, { pool, writer, log, metrics, limits, lockout, loginEvents });
+  const ticketDesk = {
+    issuer: tickets!,
+    findAccount: (username: string) => store.findUser(username),
+  };
+  const listener = new Listener(tcp, {
+    pool,
+    writer,
+    log,
+    metrics,
+    limits,
+    lockout,
+    loginEvents,
+    tickets: ticketDesk,
+  });
   const accepting = listener.run();
   const addr = tcp.addr;
   const credentials = watchCredentials(listener, store, {

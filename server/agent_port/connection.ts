@@ -17,6 +17,7 @@ import {
   MAX_CONSECUTIVE_BAD_LINES,
   OK,
   parseCommand,
+  TICKET_LOGIN_USER,
   WELCOME_LINE,
 } from "../../protocol/mod.ts";
 import { AckQueue } from "./ack_queue.ts";
@@ -32,7 +33,8 @@ import {
 } from "../ingest/mod.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import { CLOSE_GRACE_MS, type ConnectionLimits, RateLimiter } from "./connection_limits.ts";
-import { type LoginEventGate, redactLine } from "../auth/mod.ts";
+import { type LoginEventGate, redactLine, type TicketAccount, type Tickets } from "../auth/mod.ts";
+import { loginFields, SECURITY_EVENT_KINDS } from "../security_event.ts";
 import { MAX_BAD_LINES_BEFORE_LOGIN, type PreLoginBudget } from "./pre_login.ts";
 import type { WarnThrottle } from "../warn_throttle.ts";
 import { BufferPool } from "../buffer_pool.ts";
@@ -133,6 +135,15 @@ export interface ConnectionContext {
   readonly warnings?: WarnThrottle;
   /** Connections not logged in yet (server/pre_login.ts), kept by the listener. */
   readonly preLogin?: PreLoginBudget<Connection>;
+  /** Resumption tickets (`TICKET`, `LOGIN @ticket`); absent: none are issued or accepted. */
+  readonly tickets?: TicketDesk;
+}
+
+/** Resumption tickets and the accounts they are checked against (server/auth/tickets.ts). */
+export interface TicketDesk {
+  readonly issuer: Tickets;
+  /** Reads an account by name; undefined when there is none. */
+  findAccount(username: string): Promise<TicketAccount | undefined>;
 }
 
 /**
@@ -157,6 +168,8 @@ interface Session {
   token: LoginToken | null;
   /** Version of the user's credential at login (a password change closes us), or null. */
   credential: string | null;
+  /** Whether the login was a password LOGIN, the only kind that gets a ticket. */
+  byPassword: boolean;
 }
 
 /**
@@ -185,6 +198,7 @@ export class Connection {
     hostname: null,
     token: null,
     credential: null,
+    byPassword: false,
   };
   readonly #ip: string;
   /** Event lines read but not yet sent to a worker, as bytes. */
@@ -543,6 +557,7 @@ export class Connection {
     if (command.type === "LOGIN") {
       if (session.username !== null) return this.#bad(FAIL.alreadyLoggedIn, command.username);
       await this.#flushBatch();
+      if (command.username === TICKET_LOGIN_USER) return this.#ticketLogin(command.password);
       return this.#login(command.username, command.password);
     }
     if (session.username === null) return this.#bad(FAIL.notLoggedIn, command.type);
@@ -572,6 +587,17 @@ export class Connection {
           if (this.#ctx.metrics) this.#ctx.metrics.heartbeats++;
           return OK.heartbeat;
         });
+      }
+      case "TICKET": {
+        await this.#flushBatch();
+        const tickets = this.#ctx.tickets;
+        if (!tickets || !session.byPassword || session.credential === null) {
+          return this.#bad(FAIL.noTicket, command.type);
+        }
+        this.#good();
+        const ticket = tickets.issuer.issue(session.username, session.credential, Date.now());
+        if (this.#ctx.metrics) this.#ctx.metrics.ticketsIssued++;
+        return this.#acks.pushText(formatAckLine(true, `${OK.ticket} ${ticket}`));
       }
       case "BYE": {
         await this.#flushBatch();
@@ -619,6 +645,7 @@ export class Connection {
         this.#session.role = outcome.role;
         this.#session.token = outcome.token ?? null;
         this.#session.credential = outcome.credential ?? null;
+        this.#session.byPassword = outcome.token === undefined || outcome.token === null;
         this.#shipping = outcome.role !== "viewer";
         this.#ctx.preLogin?.remove(this);
         this.#good();
@@ -636,6 +663,66 @@ export class Connection {
         this.#acks.fill(slot, formatAckLine(false, FAIL.invalidCredentials));
       }
     } catch (error) {
+      this.#ctx.log.error("Login failed", {
+        address: this.address,
+        error: (error as Error).message,
+      });
+      this.#acks.fill(slot, formatAckLine(false, FAIL.internalError));
+    }
+  }
+
+  /**
+   * `LOGIN @ticket <ticket>`: one indexed read and one HMAC, no password
+   * hash. A refused ticket is answered like a wrong password and counts as a
+   * bad line; the ticket itself is never logged.
+   */
+  async #ticketLogin(ticket: string): Promise<void> {
+    const slot = this.#acks.reserve();
+    const tickets = this.#ctx.tickets;
+    const metrics = this.#ctx.metrics;
+    try {
+      this.#verifyingLogin = true;
+      const login = tickets
+        ? await tickets.issuer.check(ticket, Date.now(), (name) => tickets.findAccount(name))
+          .finally(() => this.#verifyingLogin = false)
+        : null;
+      this.#verifyingLogin = false;
+      const fields = loginFields(login?.username ?? TICKET_LOGIN_USER, this.address, "agent");
+      if (login === null) {
+        if (metrics) metrics.ticketLogins.failed++;
+        this.#ctx.loginEvents?.admit(this.#ip, [{
+          kind: SECURITY_EVENT_KINDS.loginFailed,
+          fields,
+          severity: 4,
+          message: `Failed login with a resumption ticket from ${this.address}`,
+        }]);
+        this.#countBad(FAIL.invalidCredentials, "(ticket)");
+        this.#acks.fill(slot, formatAckLine(false, FAIL.invalidCredentials));
+        return;
+      }
+      if (metrics) metrics.ticketLogins.ok++;
+      this.#ctx.loginEvents?.admit(this.#ip, [{
+        kind: SECURITY_EVENT_KINDS.loginOk,
+        fields,
+        severity: 5,
+        message: `Successful login for user ${
+          quote(login.username)
+        } with a resumption ticket from ${this.address}`,
+      }]);
+      this.#session.username = login.username;
+      this.#session.role = login.role;
+      this.#session.credential = login.credential;
+      this.#shipping = login.role !== "viewer";
+      this.#ctx.preLogin?.remove(this);
+      this.#good();
+      this.#acks.fill(slot, formatAckLine(true, OK.login));
+      this.#ctx.log.info("Client logged in", {
+        address: this.address,
+        user: quote(login.username),
+        with: "ticket",
+      });
+    } catch (error) {
+      this.#verifyingLogin = false;
       this.#ctx.log.error("Login failed", {
         address: this.address,
         error: (error as Error).message,
