@@ -469,7 +469,6 @@ export class Connection {
           // buffer. A shared read that came back at least half full is an agent
           // streaming, whose next bytes are near: it keeps a shared buffer.
           size = "idle";
-          this.#splitter.compact();
         } else if (n === buffer.length) {
           size = size === "idle" ? "large" : "busy";
         }
@@ -478,6 +477,11 @@ export class Connection {
         if (!this.#partial) this.#partialWaitMs = 0;
         await this.#handleLines(lines);
         lines.length = 0;
+        if (size === "idle") {
+          // Going idle: what this connection's lines were built in goes back.
+          this.#splitter.compact();
+          this.#wire.release();
+        }
         await this.#acks.waitBelow(MAX_PENDING_ACKS_PER_CONNECTION);
         if (this.#acks.broken) break;
         // Rate limit: a fast sender is slowed by not reading, never refused.
@@ -493,6 +497,7 @@ export class Connection {
       }
     } finally {
       this.#close();
+      this.#wire.release(true);
     }
   }
 

@@ -66,6 +66,8 @@ export interface TicketLogin {
 export async function loadTicketKey(dataDir: string): Promise<Uint8Array> {
   const file = join(dataDir, TICKET_KEY_FILE);
   try {
+    // With PostgreSQL nothing else may have made the local data directory yet.
+    await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
     const key = crypto.getRandomValues(new Uint8Array(TICKET_KEY_BYTES));
     // createNew: two servers starting on one directory keep one key.
     await Deno.writeTextFile(file, key.toBase64({ alphabet: "base64url" }) + "\n", {

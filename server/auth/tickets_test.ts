@@ -89,3 +89,13 @@ Deno.test("loadTicketKey() creates a 0600 key once and reads the same key after"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("loadTicketKey() creates a missing data directory", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nms-ticket-key-" });
+  try {
+    const key = await loadTicketKey(join(dir, "data"));
+    assert.equal(key.length, TICKET_KEY_BYTES);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -3,7 +3,7 @@
  * `BATCH_EVENT` line into one growing buffer and hands the buffer to a pool
  * worker as a transferable, without decoding or cloning any line. The
  * growing buffer is taken from a shared pool at the first line and given
- * back when the batch is taken, so an idle connection holds none.
+ * back when the connection goes idle, so an idle connection holds none.
  *
  * @module
  */
@@ -105,15 +105,31 @@ export class WireLinesBuilder {
     this.#bytes[this.#length++] = WIRE_LINE_END;
   }
 
-  /** Hands over the collected lines and starts an empty batch, holding no buffer. */
+  /**
+   * Hands over the collected lines and starts an empty batch in the same
+   * buffer, so a busy connection does not allocate one per batch.
+   */
   take(): WireLines {
     const taken = {
       bytes: this.#bytes.slice(0, this.#length),
       ends: Uint32Array.from(this.#ends),
     };
-    this.#release();
     this.#length = 0;
     this.#ends = [];
     return taken;
+  }
+
+  /**
+   * Gives the buffer back (to the pool if it came from there) when no line is
+   * held: called when the connection goes idle, so an idle one holds none.
+   *
+   * @param discard Drop lines still held too (the connection has closed).
+   */
+  release(discard = false): void {
+    if (discard) {
+      this.#length = 0;
+      this.#ends = [];
+    }
+    if (this.#length === 0) this.#release();
   }
 }
