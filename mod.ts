@@ -86,6 +86,7 @@ export {
   type EventDigest,
   type EventQuery,
   type EventRecord,
+  type FdLimit,
   type HeartbeatRecord,
   type Logger,
   type LoggerOptions,

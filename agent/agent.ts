@@ -21,7 +21,12 @@
 
 import { DEFAULT_HEARTBEAT_SECONDS } from "../protocol/mod.ts";
 import { Wake } from "./_wake.ts";
-import { Backoff, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from "./backoff.ts";
+import {
+  Backoff,
+  DEFAULT_BACKOFF_INITIAL_MS,
+  DEFAULT_BACKOFF_MAX_MS,
+  DEFAULT_RECONNECT_SPREAD_MS,
+} from "./backoff.ts";
 import { Checkpoints, DEFAULT_STATE_SAVE_INTERVAL_MS } from "./checkpoint/mod.ts";
 import type { ClientTls } from "./client.ts";
 import { type Clock, SYSTEM_CLOCK } from "./clock.ts";
@@ -108,6 +113,13 @@ export interface RunAgentOptions {
    * @default {DEFAULT_BACKOFF_MAX_MS} (30 s)
    */
   backoffMaxMs?: number;
+  /**
+   * Ceiling of the random delay before the first reconnect after a session
+   * dropped, in milliseconds (capped by `backoffMaxMs`), so a fleet whose
+   * server restarted does not come back at once.
+   * @default {DEFAULT_RECONNECT_SPREAD_MS} (5 s)
+   */
+  reconnectSpreadMs?: number;
   /**
    * Longest wait at shutdown for lines in flight, in milliseconds.
    * @default {DEFAULT_SHUTDOWN_TIMEOUT_MS} (5 s)
@@ -211,6 +223,8 @@ export interface AgentStats {
   readonly connects: number;
   /** Connection attempts that failed before the session was ready. */
   readonly connectFailures: number;
+  /** Logins with a resumption ticket instead of the password (docs/SECURITY.md). */
+  readonly ticketLogins: number;
   /** Sessions that ended other than by shutdown. */
   readonly disconnects: number;
   /** Lag in bytes at the last heartbeat. */
@@ -323,6 +337,7 @@ export class Agent implements AgentHandle {
       backoff: new Backoff({
         initialDelayMs: options.backoffInitialMs ?? DEFAULT_BACKOFF_INITIAL_MS,
         maxDelayMs: options.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS,
+        reconnectSpreadMs: options.reconnectSpreadMs ?? DEFAULT_RECONNECT_SPREAD_MS,
         ...(options.random ? { random: options.random } : {}),
       }),
       sources: this.#sources,
@@ -370,6 +385,7 @@ export class Agent implements AgentHandle {
       inFlightLines: session.inFlightLines,
       connects: session.connects,
       connectFailures: session.connectFailures,
+      ticketLogins: session.ticketLogins,
       disconnects: session.disconnects,
       lagBytes: session.lagBytes,
       truncations: sources.truncations,

@@ -2,7 +2,10 @@
  * Capped exponential backoff with full jitter, as described in "Exponential
  * Backoff And Jitter" (AWS Architecture Blog): the n-th delay is a uniformly
  * random value in `[0, min(cap, initial * 2^n))`. Jitter spreads the
- * reconnects of many agents after a server restart.
+ * reconnects of many agents after a server restart. The first reconnect after
+ * an established session dropped is spread too, over
+ * {@linkcode DEFAULT_RECONNECT_SPREAD_MS}: a whole fleet loses its server at
+ * the same moment, and would otherwise come back within the first ceiling.
  *
  * @module
  */
@@ -11,6 +14,12 @@
 export const DEFAULT_BACKOFF_INITIAL_MS = 100;
 /** Largest delay ceiling, in milliseconds: a down server is retried at least this often. */
 export const DEFAULT_BACKOFF_MAX_MS = 30_000;
+/**
+ * Ceiling of the delay before the first reconnect after an established
+ * session dropped, in milliseconds (never above the backoff's cap). A fleet
+ * whose server restarted arrives spread evenly over it instead of at once.
+ */
+export const DEFAULT_RECONNECT_SPREAD_MS = 5_000;
 
 /** Options of {@linkcode Backoff}. */
 export interface BackoffOptions {
@@ -29,6 +38,12 @@ export interface BackoffOptions {
    * @default {2}
    */
   multiplier?: number;
+  /**
+   * Ceiling of the delay before the first reconnect after a dropped session,
+   * in milliseconds; capped by `maxDelayMs`.
+   * @default {DEFAULT_RECONNECT_SPREAD_MS} (5 s)
+   */
+  reconnectSpreadMs?: number;
   /**
    * Returns a number in `[0, 1)`; injected by tests.
    * @default {Math.random}
@@ -51,6 +66,7 @@ export class Backoff {
   readonly #initial: number;
   readonly #max: number;
   readonly #multiplier: number;
+  readonly #spread: number;
   readonly #random: () => number;
   #attempt = 0;
 
@@ -61,6 +77,7 @@ export class Backoff {
     this.#initial = options.initialDelayMs ?? DEFAULT_BACKOFF_INITIAL_MS;
     this.#max = options.maxDelayMs ?? DEFAULT_BACKOFF_MAX_MS;
     this.#multiplier = options.multiplier ?? 2;
+    this.#spread = options.reconnectSpreadMs ?? DEFAULT_RECONNECT_SPREAD_MS;
     this.#random = options.random ?? Math.random;
     if (!(this.#initial > 0) || !Number.isFinite(this.#initial)) {
       throw new RangeError(`Cannot create a backoff: invalid initialDelayMs ${this.#initial}`);
@@ -70,6 +87,9 @@ export class Backoff {
     }
     if (!(this.#multiplier >= 1) || !Number.isFinite(this.#multiplier)) {
       throw new RangeError(`Cannot create a backoff: invalid multiplier ${this.#multiplier}`);
+    }
+    if (!(this.#spread >= 0) || !Number.isFinite(this.#spread)) {
+      throw new RangeError(`Cannot create a backoff: invalid reconnectSpreadMs ${this.#spread}`);
     }
   }
 
@@ -96,6 +116,24 @@ export class Backoff {
   nextDelayMs(): number {
     const ceiling = this.ceilingMs();
     this.#attempt++;
+    return this.#jitter(ceiling);
+  }
+
+  /**
+   * Returns the delay before the first reconnect after an established session
+   * dropped, full jitter over the spread, so the agents of a fleet that lost
+   * their server together return one by one. It counts as an attempt: a
+   * server that keeps dropping sessions is retried ever more slowly.
+   *
+   * @returns A delay in `[0, min(reconnectSpreadMs, maxDelayMs))`, in whole milliseconds.
+   */
+  spreadDelayMs(): number {
+    this.#attempt++;
+    return this.#jitter(Math.min(this.#spread, this.#max));
+  }
+
+  /** A uniformly random whole number of milliseconds in `[0, ceiling)`. */
+  #jitter(ceiling: number): number {
     const r = this.#random();
     const unit = r >= 0 && r < 1 ? r : 0;
     return Math.floor(unit * ceiling);

@@ -24,6 +24,8 @@ import {
   LineSplitter,
   OK,
   parseAck,
+  TICKET_LOGIN_USER,
+  ticketFromAck,
 } from "../protocol/mod.ts";
 import { type Clock, SYSTEM_CLOCK, type TimerId } from "./clock.ts";
 import type { HostInfo } from "./host_info.ts";
@@ -127,6 +129,19 @@ export interface ClientOptions<T> {
   signal?: AbortSignal;
   /** Connect with TLS (docs/SECURITY.md); absent: plain TCP, as in the paper. */
   tls?: ClientTls;
+  /**
+   * A resumption ticket from an earlier session: LOGIN with it first
+   * (`LOGIN @ticket`, no password hash on the server), with the password
+   * when the server refuses it.
+   */
+  ticket?: string;
+  /**
+   * After a password LOGIN, ask for a resumption ticket (`TICKET`), kept in
+   * {@linkcode Client.ticket}. A server that does not know the command
+   * answers `ACK FAIL Unknown command`, and the session goes on without one.
+   * @default {false}
+   */
+  requestTicket?: boolean;
 }
 
 /** TLS settings of the agent's connection. */
@@ -200,6 +215,12 @@ const LF = 0x0a;
 export class Client<T> {
   /** The server's first line. */
   welcome = "";
+  /** Whether this session logged in with the resumption ticket it was given. */
+  resumedWithTicket = false;
+  /** Whether the server refused the resumption ticket it was given (the password followed). */
+  ticketRefused = false;
+  /** A resumption ticket the server handed out in this session, or null (a secret: never log it). */
+  ticket: string | null = null;
   /** Resolves with the reason once the connection is closed and its loops have ended. */
   readonly done: Promise<Error>;
   readonly #conn: Deno.Conn;
@@ -444,11 +465,21 @@ export class Client<T> {
     if (this.welcome.startsWith("ACK FAIL ")) {
       throw new Error(`Server ${server} refused the connection: ${this.welcome.slice(9)}`);
     }
-    const login = await this.#sendControl(formatCommand({
-      type: "LOGIN",
-      username: options.username,
-      password: options.password,
-    }));
+    if (options.ticket !== undefined) {
+      const resumed = await this.#sendControl(formatCommand({
+        type: "LOGIN",
+        username: TICKET_LOGIN_USER,
+        password: options.ticket,
+      }));
+      // Refused (expired, revoked, another server's): the password follows.
+      this.resumedWithTicket = resumed.ok;
+      this.ticketRefused = !resumed.ok;
+    }
+    const login = this.resumedWithTicket
+      ? { ok: true, message: OK.login }
+      : await this.#sendControl(
+        formatCommand({ type: "LOGIN", username: options.username, password: options.password }),
+      );
     if (!login.ok) {
       if (FATAL_LOGIN_FAILURES.has(login.message)) {
         throw new AccessDeniedError(
@@ -457,6 +488,10 @@ export class Client<T> {
         );
       }
       throw new Error(`Login to ${server} failed: ${login.message}`);
+    }
+    if (options.requestTicket && !this.resumedWithTicket) {
+      const answer = await this.#sendControl(formatCommand({ type: "TICKET" }));
+      this.ticket = answer.ok ? ticketFromAck(answer.message) : null;
     }
     const register = await this.#sendControl(formatCommand({
       type: "REGISTER",

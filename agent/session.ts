@@ -2,8 +2,9 @@
  * The agent's link to its servers: connect (client.ts), keep one session
  * alive with heartbeats, pump lines from the sources into it while its window
  * has room, and when a connection fails or a session drops, move on to the
- * next server at once, the backoff (backoff.ts) applying once every server
- * failed in a row.
+ * next server, the backoff (backoff.ts) applying once every server failed
+ * in a row. The first attempt after an established session dropped waits a
+ * random part of the reconnect spread, so a fleet does not return at once.
  *
  * A new session first rewinds every source to its first unacknowledged
  * line, so lines in flight when the last one dropped are resent (the server
@@ -24,6 +25,7 @@ import { MAX_REPEATED_WARNINGS } from "./limits.ts";
 import type { LineOrigin } from "./line_source.ts";
 import type { Logger } from "./log.ts";
 import type { Sources } from "./sources/mod.ts";
+import { TOKEN_LOGIN_USER } from "../protocol/mod.ts";
 
 /** Longest wait at shutdown for lines in flight to be acknowledged, in milliseconds. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
@@ -106,6 +108,8 @@ export interface SessionStats {
   readonly connects: number;
   /** Connection attempts that failed before the session was ready. */
   readonly connectFailures: number;
+  /** Logins with a resumption ticket (`LOGIN @ticket`): no password hash on the server. */
+  readonly ticketLogins: number;
   /** Sessions that ended other than by shutdown. */
   readonly disconnects: number;
   /** Lag in bytes at the last heartbeat. */
@@ -129,6 +133,7 @@ export class Session {
     linesFailed: 0,
     connects: 0,
     connectFailures: 0,
+    ticketLogins: 0,
     disconnects: 0,
     lagBytes: 0,
   };
@@ -140,6 +145,12 @@ export class Session {
   #tickRunning: Promise<void> = Promise.resolve();
   #lastHeartbeatAt = -Infinity;
   #ackedThisSession = 0;
+  /**
+   * The resumption ticket of the last password login, kept in memory only: a
+   * reconnect after a server restart then costs the server one HMAC, not one
+   * password hash (docs/SECURITY.md).
+   */
+  #ticket: string | undefined;
 
   /** The callbacks the client reports ACKs to. */
   readonly #handler: ClientHandler<LineOrigin> = {
@@ -212,7 +223,7 @@ export class Session {
         if (reason instanceof AccessDeniedError) throw reason;
         if (signal.aborted) break;
         this.#counters.disconnects++;
-        await this.#nextServer(reason.message);
+        await this.#nextServer(reason.message, true);
       }
     } catch (error) {
       return error as Error;
@@ -220,10 +231,10 @@ export class Session {
     return undefined;
   }
 
-  #connect(host: HostInfo): Promise<Client<LineOrigin>> {
+  async #connect(host: HostInfo): Promise<Client<LineOrigin>> {
     const o = this.#options;
     const server = o.servers[this.#serverIndex]!;
-    return Client.connect<LineOrigin>({
+    const client = await Client.connect<LineOrigin>({
       hostname: server.hostname,
       port: server.port,
       username: o.username,
@@ -235,24 +246,50 @@ export class Session {
       clock: o.clock,
       signal: o.signal,
       ...(o.tls ? { tls: o.tls } : {}),
+      ...(this.#ticket === undefined ? {} : { ticket: this.#ticket }),
+      // A token is checked without a password hash already.
+      requestTicket: o.username !== TOKEN_LOGIN_USER,
     });
+    if (client.resumedWithTicket) this.#counters.ticketLogins++;
+    if (client.ticketRefused) this.#ticket = undefined;
+    if (client.ticket !== null) this.#ticket = client.ticket;
+    return client;
   }
 
   /**
    * After a failed connection or a dropped session: moves on to the next
    * server, at once while some server of this round is untried, else after
-   * the backoff. With one server, always after the backoff.
+   * the backoff. With one server, always after the backoff. After a good
+   * session dropped (the backoff was reset), the first attempt waits a random
+   * part of the reconnect spread instead, whichever server it goes to.
+   *
+   * @param reason Why the connection or the session ended.
+   * @param dropped Whether an established session ended (not a failed connect).
    */
-  async #nextServer(reason: string): Promise<void> {
+  async #nextServer(reason: string, dropped = false): Promise<void> {
     const failed = this.server;
+    const backoff = this.#options.backoff;
+    const fresh = dropped && this.#roundFailures === 0 && backoff.attempt === 0;
     this.#roundFailures++;
     this.#serverIndex = (this.#serverIndex + 1) % this.#options.servers.length;
+    if (fresh) {
+      if (this.#roundFailures >= this.#options.servers.length) this.#roundFailures = 0;
+      const delayMs = backoff.spreadDelayMs();
+      this.#options.onState("disconnected", {
+        server: failed,
+        reason,
+        next: this.server,
+        retryInMs: delayMs,
+      });
+      await sleep(this.#options.clock, delayMs, this.#options.signal);
+      return;
+    }
     if (this.#roundFailures < this.#options.servers.length) {
       this.#options.onState("disconnected", { server: failed, reason, next: this.server });
       return;
     }
     this.#roundFailures = 0;
-    const delayMs = this.#options.backoff.nextDelayMs();
+    const delayMs = backoff.nextDelayMs();
     this.#options.onState("disconnected", { server: failed, reason, retryInMs: delayMs });
     await sleep(this.#options.clock, delayMs, this.#options.signal);
   }

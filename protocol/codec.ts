@@ -80,6 +80,8 @@ export function parseCommand(line: string): ParseResult {
       return parseHeartbeat(rest);
     case "BYE":
       return rest.length === 0 ? { ok: true, command: { type: "BYE" } } : fail(FAIL.usageBye);
+    case "TICKET":
+      return rest.length === 0 ? { ok: true, command: { type: "TICKET" } } : fail(FAIL.usageTicket);
     default:
       return fail(FAIL.unknownCommand);
   }
@@ -204,6 +206,8 @@ export function formatCommand(command: Command): string {
       return `EVENT ${command.stream} ${command.position} ${command.message}`;
     case "BYE":
       return "BYE";
+    case "TICKET":
+      return "TICKET";
   }
 }
 

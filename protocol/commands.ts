@@ -68,9 +68,21 @@ export interface ByeCommand {
   readonly type: "BYE";
 }
 
+/**
+ * `TICKET`: after a password LOGIN, asks for a resumption ticket, answered
+ * `ACK OK Ticket <ticket>` (docs/PROTOCOL.md). The next connection logs in
+ * with `LOGIN @ticket <ticket>`, which the server checks without hashing the
+ * password again. An extension: the paper's clients never send it.
+ */
+export interface TicketCommand {
+  /** The command's name. */
+  readonly type: "TICKET";
+}
+
 /** Any command a client may send. */
 export type Command =
   | LoginCommand
+  | TicketCommand
   | RegisterCommand
   | HeartbeatCommand
   | BatchEventCommand

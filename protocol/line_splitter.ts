@@ -108,6 +108,20 @@ export class LineSplitter {
   }
 
   /**
+   * Lets go of the buffer of partial lines when it holds none, so a splitter
+   * that goes idle between lines keeps no buffer. A no-op while a partial
+   * line is held.
+   */
+  compact(): void {
+    if (this.#carryLength === 0) this.#carry = NO_CARRY;
+  }
+
+  /** Bytes of buffer held for partial lines (0 after {@linkcode compact} between lines). */
+  get heldBytes(): number {
+    return this.#carry.length;
+  }
+
+  /**
    * Feeds bytes and reports every line they complete, decoded as UTF-8.
    *
    * @param chunk The next bytes of the stream.

@@ -340,3 +340,17 @@ Deno.test("LineSplitter matches a reference splitter on generated streams and ch
     assert.deepEqual(splitBytes(chunks, { maxLineBytes: max, startOffset }), expected, context);
   }
 });
+
+Deno.test("LineSplitter.compact() drops the partial-line buffer between lines, never a held line", () => {
+  const splitter = new LineSplitter();
+  const lines: string[] = [];
+  const sink = { line: (text: string) => lines.push(text), overflow: () => {} };
+  assert.equal(splitter.heldBytes, 0);
+  splitter.push(new TextEncoder().encode("first li"), sink);
+  splitter.compact();
+  assert.ok(splitter.heldBytes > 0, "a partial line keeps its buffer");
+  splitter.push(new TextEncoder().encode("ne\n"), sink);
+  assert.deepEqual(lines, ["first line"]);
+  splitter.compact();
+  assert.equal(splitter.heldBytes, 0);
+});

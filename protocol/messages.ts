@@ -18,6 +18,8 @@ export const OK = {
   /** An `EVENT` whose origin the server had already stored: nothing new was written. */
   duplicate: "Duplicate event",
   goodbye: "Goodbye",
+  /** Followed by a space and the ticket: `ACK OK Ticket <ticket>` answers `TICKET`. */
+  ticket: "Ticket",
 } as const;
 
 /** `ACK FAIL` reasons. Each names what was wrong with the line. */
@@ -36,6 +38,9 @@ export const FAIL = {
   usageBatchEvent: "Usage: BATCH_EVENT <log_message>",
   usageEvent: "Usage: EVENT <stream> <position> <log_message>",
   usageBye: "Usage: BYE",
+  usageTicket: "Usage: TICKET",
+  /** TICKET after a login that was not with a password (a token or a ticket). */
+  noTicket: "No ticket for this login",
   notRegistered: "Not registered",
   forbidden: "Not allowed for this role",
   internalError: "Internal error",
@@ -65,6 +70,12 @@ export const FAIL = {
  * user account can have this name (user names never start with `@`).
  */
 export const TOKEN_LOGIN_USER = "@token";
+
+/**
+ * User name of the ticket variant of LOGIN: `LOGIN @ticket <ticket>` resumes
+ * with a ticket the server handed out after a password LOGIN (`TICKET`).
+ */
+export const TICKET_LOGIN_USER = "@ticket";
 
 /** An `ACK OK` text. */
 export type OkMessage = typeof OK[keyof typeof OK];

@@ -20,3 +20,4 @@ export * from "./limits.ts";
 export * from "./line_splitter.ts";
 export * from "./messages.ts";
 export * from "./severity.ts";
+export * from "./ticket.ts";

@@ -15,7 +15,6 @@ import {
   DEFAULT_IDLE_TIMEOUT_SECONDS,
   DEFAULT_LINE_TIMEOUT_SECONDS,
   DEFAULT_LOGIN_TIMEOUT_SECONDS,
-  DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_IP,
   DEFAULT_MAX_EVENTS_PER_SECOND,
   DEFAULT_MAX_PRE_LOGIN_CONNECTIONS,
@@ -311,11 +310,11 @@ export const SERVE_OPTIONS = {
   },
   maxConnections: {
     flags: "--max-connections <n>",
-    help: "most open agent connections (0: no limit)",
+    help:
+      "most open agent connections (0: no limit; default: the file-descriptor limit less 256, at most 65536)",
     group: G.limits,
     env: "NMS_MAX_CONNECTIONS",
     parse: integerArg(0, 1_000_000),
-    default: DEFAULT_MAX_CONNECTIONS,
   },
   maxConnectionsPerIp: {
     flags: "--max-connections-per-ip <n>",
@@ -466,7 +465,7 @@ export interface ServeFlags {
   readonly tlsKey?: string;
   readonly plainAgents?: true;
   readonly clientCa?: string;
-  readonly maxConnections: number;
+  readonly maxConnections?: number;
   readonly maxConnectionsPerIp: number;
   readonly idleTimeout: number;
   readonly lineTimeout: number;

@@ -116,6 +116,10 @@ export class ServerMetrics {
   readonly consoleLogins = { ok: 0, failed: 0, throttled: 0 };
   /** Passwords checked with scrypt (a known user's or the unknown-user decoy), by channel. */
   readonly passwordChecks = { agent: 0, console: 0 };
+  /** Agent logins with a resumption ticket (`LOGIN @ticket`), by outcome: no scrypt. */
+  readonly ticketLogins = { ok: 0, failed: 0 };
+  /** Resumption tickets handed out (`TICKET`). */
+  ticketsIssued = 0;
   /** 1 when the start-up integrity check of the database passed, 0 when it failed, null before. */
   databaseIntegrityOk: number | null = null;
   /** REGISTER commands stored. */
@@ -280,6 +284,18 @@ export class ServerMetrics {
         "counter",
         "Passwords checked with scrypt, by channel (refused and locked attempts are not checked).",
         byLabel("channel", this.passwordChecks),
+      )
+      .metric(
+        "nms_ticket_logins_total",
+        "counter",
+        "Agent logins with a resumption ticket, by outcome (checked with one HMAC, no scrypt).",
+        byLabel("outcome", this.ticketLogins),
+      )
+      .metric(
+        "nms_tickets_issued_total",
+        "counter",
+        "Resumption tickets handed out after a password login.",
+        one(this.ticketsIssued),
       )
       .metric(
         "nms_database_integrity_ok",

@@ -7,9 +7,17 @@
  * @module
  */
 
+import { defaultMaxConnections, type FdLimit, fdLimitWarning, readFdLimit } from "./fd_limit.ts";
 import { dirname } from "node:path";
 import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT } from "../protocol/mod.ts";
-import { bootstrapAdmin, type LockoutOptions, lockoutPolicy, LoginEventGate } from "./auth/mod.ts";
+import {
+  bootstrapAdmin,
+  loadTicketKey,
+  type LockoutOptions,
+  lockoutPolicy,
+  LoginEventGate,
+  Tickets,
+} from "./auth/mod.ts";
 import {
   type ConnectionLimitOptions,
   Listener,
@@ -181,8 +189,17 @@ export interface ServerOptions {
   agentTls?: boolean | undefined;
   /** CA certificate(s), PEM text, that sign agents' certificates: turns on mutual TLS. Needs `agentTls`. */
   clientCa?: string | undefined;
-  /** Connection limits of the agent listener (each 0 for none). */
+  /**
+   * Connection limits of the agent listener (each 0 for none).
+   * @default {maxConnections: the file-descriptor limit less FD_RESERVE (server/fd_limit.ts)}
+   */
   limits?: ConnectionLimitOptions | undefined;
+  /**
+   * The process's file-descriptor limit, which sets the default
+   * `limits.maxConnections`; null when unknown.
+   * @default {readFdLimit()}
+   */
+  fdLimit?: FdLimit | null;
   /** Login lockout, shared by the agent protocol and the web console. */
   lockout?: LockoutOptions | undefined;
   /**
@@ -282,7 +299,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (options.alertWebhook) webhookUrl(options.alertWebhook.url);
   if (options.retentionDays !== undefined) checkRetentionDays(options.retentionDays);
   // Security configuration errors, before anything is opened.
-  const limits = resolveLimits(options.limits);
+  // One descriptor per agent connection: the default limit follows the process's.
+  const fdLimit = options.fdLimit === undefined ? readFdLimit() : options.fdLimit;
+  const limits = resolveLimits({
+    ...options.limits,
+    maxConnections: options.limits?.maxConnections ?? defaultMaxConnections(fdLimit),
+  });
   const lockout = lockoutPolicy(options.lockout);
   if (options.agentTls && !options.tls) {
     throw new TypeError("Cannot serve agents over TLS: no certificate and key (tls)");
@@ -312,6 +334,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let pool: WorkerPool | undefined;
   let tcp: ReloadableListener | undefined;
   let syslog: SyslogReceiver | undefined;
+  let tickets: Tickets | undefined;
   try {
     tcp = await ReloadableListener.listen({
       port: options.port ?? DEFAULT_PORT,
@@ -321,9 +344,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         : undefined,
     });
     // Only once the agent port is ours: a busy port must not leave a new admin behind.
+    // With PostgreSQL, a generated admin password and the ticket key still go to the local data directory.
+    const dataDir = dirname(location.kind === "sqlite" ? location.path : dbPath);
     const admin = await bootstrapAdmin(store, {
-      // With PostgreSQL, a generated admin password still goes to the local data directory.
-      dataDir: dirname(location.kind === "sqlite" ? location.path : dbPath),
+      dataDir,
       adminPassword: options.adminPassword,
     });
     if (admin.created && admin.generated) {
@@ -334,6 +358,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           : `Created user admin with a generated password, in ${admin.file} (mode 0600): read it there, then change it with 'nms-server user passwd admin'`,
       );
     }
+    // Resumption tickets: their key lives beside the database, mode 0600 (server/auth/tickets.ts).
+    tickets = new Tickets(await loadTicketKey(dataDir));
     writer = await Writer.start({
       store: { url: storeUrl, sync },
       ...(options.textIndexMaxLag === undefined
@@ -380,6 +406,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   // Which nodes are connected; their lost connections go to the writer in batches.
   const liveness = new AgentLiveness({ record: (nodes) => writer.recordDisconnects(nodes) });
+  const ticketDesk = {
+    issuer: tickets!,
+    findAccount: (username: string) => store.findUser(username),
+  };
   const listener = new Listener(tcp, {
     pool,
     writer,
@@ -389,6 +419,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     lockout,
     loginEvents,
     liveness,
+    tickets: ticketDesk,
   });
   const accepting = listener.run();
   const addr = tcp.addr;
@@ -459,9 +490,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       );
     }
   });
+  const fdWarning = fdLimitWarning(limits.maxConnections, fdLimit);
+  if (fdWarning !== null) log.warn(fdWarning);
   log.info("Listening for agents", {
     address: `${addr.hostname}:${addr.port}`,
     transport: tcp.transport,
+    maxConnections: limits.maxConnections === Infinity ? "unlimited" : limits.maxConnections,
     workers: pool.size,
     db: redactUrl(storeUrl),
   });

@@ -212,3 +212,32 @@ Deno.test("runAgent() stops with AccessDeniedError when the password is wrong", 
   assert.equal(agent.stats.connects, 0);
   await agent.stop();
 });
+
+Deno.test("runAgent() waits a jittered part of the reconnect spread after its session dropped", async () => {
+  await using dir = await tempDir();
+  const path = join(dir.path, "syslog");
+  await Deno.writeTextFile(path, "");
+  const port = freePort();
+  const states: Record<string, unknown>[] = [];
+  const logger = {
+    debug() {},
+    info(_message: string, fields?: Record<string, unknown>) {
+      if (fields?.state === "disconnected") states.push(fields);
+    },
+    warn() {},
+    error() {},
+  };
+  const server = await startTestServer({ port });
+  await using agent = await runAgent({
+    ...agentOptions(port, [path]),
+    logger,
+    backoffMaxMs: 60_000,
+    reconnectSpreadMs: 40_000,
+    random: () => 0.25,
+  });
+  await waitFor(() => agent.state === "connected");
+  await server[Symbol.asyncDispose]();
+  await waitFor(() => states.length > 0);
+  // Not the first backoff ceiling (20 ms here) but a quarter of the spread.
+  assert.equal(states[0]!.retryInMs, 10_000);
+});

@@ -17,12 +17,14 @@ import {
   MAX_CONSECUTIVE_BAD_LINES,
   OK,
   parseCommand,
+  TICKET_LOGIN_USER,
   WELCOME_LINE,
 } from "../../protocol/mod.ts";
 import { AckQueue } from "./ack_queue.ts";
 import { type Logger, quote } from "../log.ts";
 import { APPEND_STATUS, type LoginFailurePolicy, type Role } from "../store/mod.ts";
 import {
+  BATCH_BUFFERS,
   failureReason,
   type IngestLane,
   type LoginToken,
@@ -32,29 +34,73 @@ import {
 } from "../ingest/mod.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import { CLOSE_GRACE_MS, type ConnectionLimits, RateLimiter } from "./connection_limits.ts";
-import { type LoginEventGate, redactLine } from "../auth/mod.ts";
+import { type LoginEventGate, redactLine, type TicketAccount, type Tickets } from "../auth/mod.ts";
+import { loginFields, SECURITY_EVENT_KINDS } from "../security_event.ts";
 import { MAX_BAD_LINES_BEFORE_LOGIN, type PreLoginBudget } from "./pre_login.ts";
 import type { WarnThrottle } from "../warn_throttle.ts";
 import type { AgentLiveness } from "../agent_liveness.ts";
+import { BufferPool } from "../buffer_pool.ts";
 
 /**
- * Bytes read from the socket at once. A connection starts with the small
- * buffer; one whose read fills it (a busy agent) switches to the large one,
- * which makes its batches four times larger and the connection faster
- * (docs/decisions/0003-ingest-hot-path.md), while thousands of quiet
- * connections keep the small one.
+ * Bytes of the buffer a connection waits in `read()` with, its own. An idle
+ * agent holds only this: a read that fills it (more is waiting) is followed by
+ * reads into a shared {@linkcode READ_BUFFER_BYTES} buffer, taken for the read
+ * and given back as soon as its lines are copied out, so thousands of idle
+ * connections do not each hold a large buffer (docs/SCALING.md).
  */
+const IDLE_READ_BUFFER_BYTES = 1024;
+/** Bytes read at once while an agent has more to send than the idle buffer holds. */
 const READ_BUFFER_BYTES = 64 * 1024;
-/** Read buffer of a connection that filled {@linkcode READ_BUFFER_BYTES} in one read. */
-const BUSY_READ_BUFFER_BYTES = 256 * 1024;
 /**
- * Connections that may hold a {@linkcode BUSY_READ_BUFFER_BYTES} buffer at
- * once. A few busy agents gain from it; when hundreds of connections flood at
- * once, the rest keep 64 KiB, so the larger buffers (and the larger batches
- * they make) add at most 16 × 256 KiB to the server's memory.
+ * Read buffer of a connection whose {@linkcode READ_BUFFER_BYTES} read came
+ * back full (a busy agent): its batches are four times larger and the
+ * connection faster (docs/decisions/0003-ingest-hot-path.md).
+ */
+const BUSY_READ_BUFFER_BYTES = 256 * 1024;
+/** Free {@linkcode READ_BUFFER_BYTES} buffers kept for reuse by all connections. */
+const MAX_POOLED_READ_BUFFERS = 16;
+/**
+ * {@linkcode BUSY_READ_BUFFER_BYTES} buffers taken at once. A few busy agents
+ * gain from them; when hundreds of connections flood at once, the rest read
+ * 64 KiB at a time, so the larger buffers (and the larger batches they make)
+ * add at most 16 × 256 KiB to the server's memory.
  */
 const MAX_BUSY_READ_BUFFERS = 16;
-let busyReadBuffers = 0;
+const READ_BUFFERS = new BufferPool(READ_BUFFER_BYTES, MAX_POOLED_READ_BUFFERS);
+const BUSY_READ_BUFFERS = new BufferPool(BUSY_READ_BUFFER_BYTES, MAX_BUSY_READ_BUFFERS);
+
+/**
+ * Which buffer a connection's next read uses: `idle`, its own small buffer
+ * (nothing more is known to be waiting); `large`, a shared
+ * {@linkcode READ_BUFFER_BYTES} buffer (the last read filled its buffer);
+ * `busy`, a shared {@linkcode BUSY_READ_BUFFER_BYTES} buffer (the last
+ * shared read came back full too).
+ */
+type ReadSize = "idle" | "large" | "busy";
+
+/**
+ * Shared read and batch buffers taken by connections right now and kept free
+ * for reuse: an idle connection takes none (docs/SCALING.md).
+ *
+ * @returns Counts per pool.
+ * @example
+ * ```ts
+ * const { readTaken, batchTaken } = connectionBufferStats();
+ * ```
+ */
+export function connectionBufferStats(): {
+  readTaken: number;
+  readPooled: number;
+  batchTaken: number;
+  batchPooled: number;
+} {
+  return {
+    readTaken: READ_BUFFERS.taken + BUSY_READ_BUFFERS.taken,
+    readPooled: READ_BUFFERS.pooled + BUSY_READ_BUFFERS.pooled,
+    batchTaken: BATCH_BUFFERS.taken,
+    batchPooled: BATCH_BUFFERS.pooled,
+  };
+}
 
 /** Longest wait, in ms, for the last line of a connection closed by {@linkcode Connection.abort}. */
 const ABORT_GRACE_MS = 100;
@@ -93,6 +139,15 @@ export interface ConnectionContext {
   readonly liveness?: AgentLiveness;
   /** Connections not logged in yet (server/pre_login.ts), kept by the listener. */
   readonly preLogin?: PreLoginBudget<Connection>;
+  /** Resumption tickets (`TICKET`, `LOGIN @ticket`); absent: none are issued or accepted. */
+  readonly tickets?: TicketDesk;
+}
+
+/** Resumption tickets and the accounts they are checked against (server/auth/tickets.ts). */
+export interface TicketDesk {
+  readonly issuer: Tickets;
+  /** Reads an account by name; undefined when there is none. */
+  findAccount(username: string): Promise<TicketAccount | undefined>;
 }
 
 /**
@@ -117,6 +172,8 @@ interface Session {
   token: LoginToken | null;
   /** Version of the user's credential at login (a password change closes us), or null. */
   credential: string | null;
+  /** Whether the login was a password LOGIN, the only kind that gets a ticket. */
+  byPassword: boolean;
 }
 
 /**
@@ -145,6 +202,7 @@ export class Connection {
     hostname: null,
     token: null,
     credential: null,
+    byPassword: false,
   };
   readonly #ip: string;
   /** Event lines read but not yet sent to a worker, as bytes. */
@@ -359,7 +417,8 @@ export class Connection {
 
   async #serve(): Promise<void> {
     this.#acks.pushText(WELCOME_LINE + "\n");
-    let buffer = new Uint8Array(READ_BUFFER_BYTES);
+    const idleBuffer = new Uint8Array(IDLE_READ_BUFFER_BYTES);
+    let size: ReadSize = "idle";
     const lines = this.#lines;
     const sink: ByteLineSink = {
       line: (bytes) => {
@@ -379,33 +438,53 @@ export class Connection {
     };
     try {
       while (!this.#stopping) {
-        let n: number | null;
-        this.#reading = true;
-        this.#readingSince = Date.now();
-        try {
-          n = await this.#conn.read(buffer);
-        } catch {
-          break; // reset by peer, or closed by stop()
-        } finally {
-          this.#reading = false;
+        // Only a session that ships events takes shared buffers, never a client before LOGIN.
+        if (size === "busy" && BUSY_READ_BUFFERS.taken >= MAX_BUSY_READ_BUFFERS) {
+          size = "large";
         }
-        if (n === null) break;
-        if (this.#partial) this.#partialWaitMs += Date.now() - this.#readingSince;
-        this.#chunkLines = 0;
-        this.#splitter.pushBytes(buffer.subarray(0, n), sink);
-        // Only a session that ships events gets the large buffer, never a client before LOGIN.
-        if (
-          n === buffer.length && buffer.length < BUSY_READ_BUFFER_BYTES && this.#shipping &&
-          busyReadBuffers < MAX_BUSY_READ_BUFFERS
-        ) {
-          busyReadBuffers++;
-          buffer = new Uint8Array(BUSY_READ_BUFFER_BYTES);
+        const pool = !this.#shipping || size === "idle"
+          ? null
+          : size === "busy"
+          ? BUSY_READ_BUFFERS
+          : READ_BUFFERS;
+        const buffer = pool ? pool.take() : idleBuffer;
+        let n: number | null = null;
+        try {
+          this.#reading = true;
+          this.#readingSince = Date.now();
+          try {
+            n = await this.#conn.read(buffer);
+          } catch {
+            break; // reset by peer, or closed by stop()
+          } finally {
+            this.#reading = false;
+          }
+          if (n === null) break;
+          if (this.#partial) this.#partialWaitMs += Date.now() - this.#readingSince;
+          this.#chunkLines = 0;
+          // Copies out every line it reports: the buffer is free afterwards.
+          this.#splitter.pushBytes(buffer.subarray(0, n), sink);
+        } finally {
+          pool?.give(buffer);
+        }
+        if (n < buffer.length && (pool === null || n < buffer.length / 2)) {
+          // The socket is drained: wait for the next bytes holding no shared
+          // buffer. A shared read that came back at least half full is an agent
+          // streaming, whose next bytes are near: it keeps a shared buffer.
+          size = "idle";
+        } else if (n === buffer.length) {
+          size = size === "idle" ? "large" : "busy";
         }
         // Slow-loris: how long the client has kept a line incomplete.
         this.#partial = this.#splitter.pendingBytes > 0;
         if (!this.#partial) this.#partialWaitMs = 0;
         await this.#handleLines(lines);
         lines.length = 0;
+        if (size === "idle") {
+          // Going idle: what this connection's lines were built in goes back.
+          this.#splitter.compact();
+          this.#wire.release();
+        }
         await this.#acks.waitBelow(MAX_PENDING_ACKS_PER_CONNECTION);
         if (this.#acks.broken) break;
         // Rate limit: a fast sender is slowed by not reading, never refused.
@@ -420,8 +499,8 @@ export class Connection {
         await this.#acks.drained();
       }
     } finally {
-      if (buffer.length === BUSY_READ_BUFFER_BYTES) busyReadBuffers--;
       this.#close();
+      this.#wire.release(true);
     }
   }
 
@@ -488,6 +567,7 @@ export class Connection {
     if (command.type === "LOGIN") {
       if (session.username !== null) return this.#bad(FAIL.alreadyLoggedIn, command.username);
       await this.#flushBatch();
+      if (command.username === TICKET_LOGIN_USER) return this.#ticketLogin(command.password);
       return this.#login(command.username, command.password);
     }
     if (session.username === null) return this.#bad(FAIL.notLoggedIn, command.type);
@@ -518,6 +598,17 @@ export class Connection {
           if (this.#ctx.metrics) this.#ctx.metrics.heartbeats++;
           return OK.heartbeat;
         });
+      }
+      case "TICKET": {
+        await this.#flushBatch();
+        const tickets = this.#ctx.tickets;
+        if (!tickets || !session.byPassword || session.credential === null) {
+          return this.#bad(FAIL.noTicket, command.type);
+        }
+        this.#good();
+        const ticket = tickets.issuer.issue(session.username, session.credential, Date.now());
+        if (this.#ctx.metrics) this.#ctx.metrics.ticketsIssued++;
+        return this.#acks.pushText(formatAckLine(true, `${OK.ticket} ${ticket}`));
       }
       case "BYE": {
         await this.#flushBatch();
@@ -565,6 +656,7 @@ export class Connection {
         this.#session.role = outcome.role;
         this.#session.token = outcome.token ?? null;
         this.#session.credential = outcome.credential ?? null;
+        this.#session.byPassword = outcome.token === undefined || outcome.token === null;
         this.#shipping = outcome.role !== "viewer";
         this.#ctx.preLogin?.remove(this);
         this.#good();
@@ -582,6 +674,66 @@ export class Connection {
         this.#acks.fill(slot, formatAckLine(false, FAIL.invalidCredentials));
       }
     } catch (error) {
+      this.#ctx.log.error("Login failed", {
+        address: this.address,
+        error: (error as Error).message,
+      });
+      this.#acks.fill(slot, formatAckLine(false, FAIL.internalError));
+    }
+  }
+
+  /**
+   * `LOGIN @ticket <ticket>`: one indexed read and one HMAC, no password
+   * hash. A refused ticket is answered like a wrong password and counts as a
+   * bad line; the ticket itself is never logged.
+   */
+  async #ticketLogin(ticket: string): Promise<void> {
+    const slot = this.#acks.reserve();
+    const tickets = this.#ctx.tickets;
+    const metrics = this.#ctx.metrics;
+    try {
+      this.#verifyingLogin = true;
+      const login = tickets
+        ? await tickets.issuer.check(ticket, Date.now(), (name) => tickets.findAccount(name))
+          .finally(() => this.#verifyingLogin = false)
+        : null;
+      this.#verifyingLogin = false;
+      const fields = loginFields(login?.username ?? TICKET_LOGIN_USER, this.address, "agent");
+      if (login === null) {
+        if (metrics) metrics.ticketLogins.failed++;
+        this.#ctx.loginEvents?.admit(this.#ip, [{
+          kind: SECURITY_EVENT_KINDS.loginFailed,
+          fields,
+          severity: 4,
+          message: `Failed login with a resumption ticket from ${this.address}`,
+        }]);
+        this.#countBad(FAIL.invalidCredentials, "(ticket)");
+        this.#acks.fill(slot, formatAckLine(false, FAIL.invalidCredentials));
+        return;
+      }
+      if (metrics) metrics.ticketLogins.ok++;
+      this.#ctx.loginEvents?.admit(this.#ip, [{
+        kind: SECURITY_EVENT_KINDS.loginOk,
+        fields,
+        severity: 5,
+        message: `Successful login for user ${
+          quote(login.username)
+        } with a resumption ticket from ${this.address}`,
+      }]);
+      this.#session.username = login.username;
+      this.#session.role = login.role;
+      this.#session.credential = login.credential;
+      this.#shipping = login.role !== "viewer";
+      this.#ctx.preLogin?.remove(this);
+      this.#good();
+      this.#acks.fill(slot, formatAckLine(true, OK.login));
+      this.#ctx.log.info("Client logged in", {
+        address: this.address,
+        user: quote(login.username),
+        with: "ticket",
+      });
+    } catch (error) {
+      this.#verifyingLogin = false;
       this.#ctx.log.error("Login failed", {
         address: this.address,
         error: (error as Error).message,

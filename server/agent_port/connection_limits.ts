@@ -7,7 +7,11 @@
  * @module
  */
 
-/** Open agent connections the server holds at most; one more is refused. */
+/**
+ * Open agent connections the server holds at most when its file-descriptor
+ * limit is unknown (server/fd_limit.ts derives the default from that limit);
+ * one more is refused.
+ */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 /** Open connections one IP address holds at most; one more is refused. */
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 64;

@@ -12,6 +12,7 @@ export { AckQueue, type AckSlot } from "./ack_queue.ts";
 export {
   type ByteConn,
   Connection,
+  connectionBufferStats,
   type ConnectionContext,
   MAX_BATCH_LINES,
   MAX_PENDING_ACKS_PER_CONNECTION,

@@ -11,5 +11,6 @@ export * from "./lockout.ts";
 export * from "./login_events.ts";
 export * from "./password.ts";
 export * from "./redact.ts";
+export * from "./tickets.ts";
 export * from "./tokens.ts";
 export * from "./verify_login.ts";

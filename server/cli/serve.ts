@@ -103,7 +103,7 @@ async function serveWith(options: ServeFlags, context: CliContext): Promise<void
       agentTls,
       ...(clientCa === undefined ? {} : { clientCa }),
       limits: {
-        maxConnections: options.maxConnections,
+        ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
         maxConnectionsPerIp: options.maxConnectionsPerIp,
         idleTimeoutSeconds: options.idleTimeout,
         lineTimeoutSeconds: options.lineTimeout,

@@ -6,8 +6,9 @@
  */
 
 import { join } from "node:path";
-import { type NmsServer, silentLogger, startServer, type Store } from "../../server/mod.ts";
+import { type RunningServer, silentLogger, startServer, type Store } from "../../server/mod.ts";
 import type { Logger } from "../../server/log.ts";
+import type { ConnectionLimitOptions } from "../../server/agent_port/mod.ts";
 
 /** Options of {@linkcode startTestServer}. */
 export interface TestServerOptions {
@@ -33,6 +34,8 @@ export interface TestServerOptions {
   httpPort?: number;
   /** Heartbeat interval (s) the console's node status assumes. @default {30} */
   heartbeatSeconds?: number;
+  /** Connection limits of the agent port. @default {the server's defaults} */
+  limits?: ConnectionLimitOptions;
 }
 
 /** A running test server. */
@@ -43,7 +46,7 @@ export interface TestServer {
   readonly dbPath: string;
   /** Main-thread read access to the server's database. */
   readonly store: Store;
-  readonly server: NmsServer;
+  readonly server: RunningServer;
   /** Base URL of the web console (`http://127.0.0.1:PORT`), or null when it is off. */
   readonly httpUrl: string | null;
   /** Shuts the server down (keeps the data directory). */
@@ -67,7 +70,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "nms-test-" });
   const dbPath = join(dataDir, "nms.db");
-  let server: NmsServer;
+  let server: RunningServer;
   try {
     server = await startServer({
       port: options.port ?? 0,
@@ -83,6 +86,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       tls: options.tls,
       httpPort: options.httpPort,
       heartbeatSeconds: options.heartbeatSeconds,
+      limits: options.limits,
     });
   } catch (error) {
     if (ownDir) await Deno.remove(dataDir, { recursive: true });

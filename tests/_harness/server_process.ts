@@ -26,6 +26,12 @@ export interface ServerProcessOptions {
    * @default {30000}
    */
   readonly startTimeoutMs?: number;
+  /**
+   * A command the server is started through, given the deno binary and its
+   * arguments, e.g. `["prlimit", "--nofile=600:600"]`.
+   * @default {[]}
+   */
+  readonly wrapper?: readonly string[];
 }
 
 /** A running server subprocess. */
@@ -54,8 +60,10 @@ export interface ServerProcess {
 export async function spawnServerProcess(
   options: ServerProcessOptions = {},
 ): Promise<ServerProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
+  const [command, ...wrapperArgs] = [...(options.wrapper ?? []), Deno.execPath()];
+  const child = new Deno.Command(command!, {
     args: [
+      ...wrapperArgs,
       "run",
       "-A",
       `--v8-flags=${LINEAR_REGEX_V8_FLAGS}`,

@@ -1,0 +1,71 @@
+/**
+ * The agent connection limit follows the server's file-descriptor limit:
+ * the server runs under `prlimit` with a low limit, and the default
+ * `--max-connections` shrinks with it, while an explicit one above it gets a
+ * start-up warning (server/fd_limit.ts).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { spawnServerProcess } from "./_harness/server_process.ts";
+
+/** The descriptor limit the servers run under: enough for a server, far below a fleet. */
+const LOW_FD_LIMIT = 600;
+
+async function hasPrlimit(): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("prlimit", {
+      args: ["--version"],
+      stdout: "null",
+      stderr: "null",
+    })
+      .output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
+const ignore = Deno.build.os !== "linux" || !await hasPrlimit();
+
+Deno.test({
+  name: "serve derives --max-connections from the file-descriptor limit",
+  ignore,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "nms-fd-limit-" });
+    try {
+      await using server = await spawnServerProcess({
+        wrapper: ["prlimit", `--nofile=${LOW_FD_LIMIT}:${LOW_FD_LIMIT}`],
+        args: ["--db", join(dir, "nms.db")],
+      });
+      assert.match(server.stderr(), /Listening for agents .*maxConnections=344\b/);
+      assert.doesNotMatch(server.stderr(), /File-descriptor limit/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "serve warns in one line when --max-connections is above what the descriptor limit holds",
+  ignore,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "nms-fd-limit-" });
+    try {
+      await using server = await spawnServerProcess({
+        wrapper: ["prlimit", `--nofile=${LOW_FD_LIMIT}:${LOW_FD_LIMIT}`],
+        args: ["--db", join(dir, "nms.db"), "--max-connections", "20000"],
+      });
+      const warnings = server.stderr().split("\n").filter((l) =>
+        l.includes("File-descriptor limit")
+      );
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0]!, /limit 600 holds 344 agent connections, not the 20000/);
+      assert.match(server.stderr(), /Listening for agents .*maxConnections=20000\b/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
