@@ -14,7 +14,12 @@
 export { type AgentLineBatch, type LineBatch, type SyslogLineBatch } from "./line_batch.ts";
 export { failureReason } from "./line_status.ts";
 export { MAX_TEXT_INDEX_CATCHUP_SECONDS } from "./text_index_lag.ts";
-export { BATCH_BUFFERS, type WireLines, WireLinesBuilder } from "./wire_lines.ts";
+export {
+  BATCH_BUFFERS,
+  SMALL_BATCH_BUFFERS,
+  type WireLines,
+  WireLinesBuilder,
+} from "./wire_lines.ts";
 export {
   type LoginToken,
   type RetentionOutcome,

@@ -19,6 +19,7 @@
  *
  * Usage: deno run -A tests/bench/fleet.ts [--agents 10000] [--real-agents 24]
  *          [--steady-seconds 30] [--heartbeat 30] [--window 256] [--password-seconds 120]
+ *          [--server-deno-flags="--cpu-prof --cpu-prof-dir=DIR"]
  *
  * @module
  */
@@ -137,6 +138,7 @@ if (import.meta.main) {
     window: { type: "string", default: "256" },
     "password-seconds": { type: "string", default: "120" },
     phases: { type: "string", default: PHASES.join(",") },
+    "server-deno-flags": { type: "string", default: "" },
   });
   const phases = new Set(
     values.phases.split(",").map((phase) => choiceOption("phases", phase.trim(), PHASES)),
@@ -153,7 +155,9 @@ if (import.meta.main) {
   const dir = await Deno.makeTempDir({ prefix: "nms-fleet-" });
   const dbPath = join(dir, "nms.db");
   const serverArgs = [...SERVER_ARGS, "--heartbeat", String(heartbeatSeconds)];
-  let server: FleetServer = await startFleetServer(dir, { args: serverArgs });
+  // Extra `deno run` flags of the server, e.g. `--cpu-prof` (written when it stops).
+  const denoFlags = values["server-deno-flags"].split(" ").filter((flag) => flag !== "");
+  let server: FleetServer = await startFleetServer(dir, { args: serverArgs, denoFlags });
   let fleet: SimFleet | undefined;
   let real: RealAgents | undefined;
   let cleaned: Promise<void> | undefined;
@@ -272,6 +276,7 @@ if (import.meta.main) {
         port: server.port,
         httpPort: server.httpPort,
         args: serverArgs,
+        denoFlags,
       });
       const all = await fleet!.waitRegistered(agents, boundMs);
       const times = fleet!.registrationTimes.filter((t) => t >= killedAt);
