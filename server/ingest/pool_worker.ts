@@ -1,8 +1,9 @@
 /**
- * Entry point of each pool worker: the CPU work of the server. It parses each
- * batch of lines (`parse_lines.ts`), hands the events straight to the writer
- * worker through its own MessagePort and tells the main thread it is done,
- * with the lines it rejected, if any; and it verifies passwords for LOGIN.
+ * Entry point of each pool worker: the CPU work of the server. It parses the
+ * batches of lines of each message (`parse_lines.ts`), hands their events
+ * straight to the writer worker through its own MessagePort, in one message,
+ * and tells the main thread it is done, with the lines it rejected, if any;
+ * and it verifies passwords for LOGIN.
  *
  * @module
  */
@@ -18,6 +19,8 @@ import { Semaphore } from "./semaphore.ts";
 import {
   type LoginJob,
   type PackedEvents,
+  type ParsedItem,
+  type ParseJob,
   type PoolReply,
   type PoolRequest,
 } from "./worker_messages.ts";
@@ -39,15 +42,44 @@ function reply(message: PoolReply, transfer: Transferable[] = []): void {
 }
 
 /**
- * Hands parsed events to the writer, packed for the crossing: their typed
- * arrays move with the message, so the batch must not be used afterwards.
+ * Packs parsed events for the crossing to the writer: their typed arrays move
+ * with the message, so the batch must not be used afterwards.
  */
-function sendToWriter(jobId: number, events: EventBatch, matches?: BatchMatches | null): void {
-  const { packed, transfer } = packBatch(events);
-  writer!.postMessage(
-    { jobId, packed, ...(matches === undefined ? {} : { matches }) } satisfies PackedEvents,
-    transfer,
-  );
+function packForWriter(
+  jobId: number,
+  events: EventBatch,
+  matches: BatchMatches | null | undefined,
+  transfer: Transferable[],
+): PackedEvents {
+  const { packed, transfer: buffers } = packBatch(events);
+  for (const buffer of buffers) transfer.push(buffer);
+  return { jobId, packed, ...(matches === undefined ? {} : { matches }) };
+}
+
+/**
+ * Parses the batches of one message and hands their events to the writer in
+ * one message, in order; answers the main thread once for all of them.
+ */
+function parse(job: ParseJob): void {
+  const toWriter: PackedEvents[] = [];
+  const writerTransfer: Transferable[] = [];
+  const items: ParsedItem[] = [];
+  const replyTransfer: Transferable[] = [];
+  for (const { jobId, batch } of job.items) {
+    try {
+      const { events, rejected } = parseLines(batch);
+      // Matched before packing, which hands the batch's arrays over.
+      const matches = rules ? matchBatch(rules, events) : undefined;
+      toWriter.push(packForWriter(jobId, events, matches, writerTransfer));
+      items.push({ jobId, rejected: rejected ?? null });
+      if (rejected) replyTransfer.push(rejected.buffer as ArrayBuffer);
+    } catch (error) {
+      items.push({ jobId, rejected: null, error: (error as Error).message });
+    }
+  }
+  if (toWriter.length > 0) writer!.postMessage(toWriter, writerTransfer);
+  // Always answered: the pool hands this worker its next message on this one.
+  reply({ kind: "parsed", items }, replyTransfer);
 }
 
 async function login(job: LoginJob): Promise<void> {
@@ -78,19 +110,7 @@ self.onmessage = (event: MessageEvent<PoolRequest>) => {
       );
       return;
     case "parse":
-      try {
-        const { events, rejected } = parseLines(request.batch);
-        // Matched before packing, which hands the batch's arrays over.
-        sendToWriter(request.jobId, events, rules ? matchBatch(rules, events) : undefined);
-        // Always answered: the pool hands this worker its next batch on this message.
-        reply(
-          { kind: "parsed", jobId: request.jobId, rejected: rejected ?? null },
-          rejected ? [rejected.buffer as ArrayBuffer] : [],
-        );
-      } catch (error) {
-        const message = (error as Error).message;
-        reply({ kind: "parsed", jobId: request.jobId, rejected: null, error: message });
-      }
+      parse(request);
       return;
     case "rules":
       rules = request.rules ? new RuleEngine(request.rules) : null;

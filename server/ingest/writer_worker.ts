@@ -77,9 +77,10 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
       );
       return;
     case "port":
-      request.port.onmessage = (event: MessageEvent<PackedEvents>) => {
-        const { jobId, packed, matches } = event.data;
-        commit!.addEvents(jobId, unpackBatch(packed), matches);
+      request.port.onmessage = (event: MessageEvent<readonly PackedEvents[]>) => {
+        for (const { jobId, packed, matches } of event.data) {
+          commit!.addEvents(jobId, unpackBatch(packed), matches);
+        }
       };
       return;
     case "record":
