@@ -13,7 +13,7 @@
 import { verifyLogin } from "../auth/mod.ts";
 import { type BatchMatches, matchBatch, RuleEngine } from "../rules/mod.ts";
 import { type EventBatch, openStore, type Store } from "../store/mod.ts";
-import { packBatch } from "./packed_batch.ts";
+import { packBatches } from "./packed_batch.ts";
 import { parseLines } from "./parse_lines.ts";
 import { Semaphore } from "./semaphore.ts";
 import {
@@ -42,42 +42,37 @@ function reply(message: PoolReply, transfer: Transferable[] = []): void {
 }
 
 /**
- * Packs parsed events for the crossing to the writer: their typed arrays move
- * with the message, so the batch must not be used afterwards.
- */
-function packForWriter(
-  jobId: number,
-  events: EventBatch,
-  matches: BatchMatches | null | undefined,
-  transfer: Transferable[],
-): PackedEvents {
-  const { packed, transfer: buffers } = packBatch(events);
-  for (const buffer of buffers) transfer.push(buffer);
-  return { jobId, packed, ...(matches === undefined ? {} : { matches }) };
-}
-
-/**
  * Parses the batches of one message and hands their events to the writer in
- * one message, in order; answers the main thread once for all of them.
+ * one message, in order, packed for the crossing (their typed arrays move
+ * with it); answers the main thread once for all of them.
  */
 function parse(job: ParseJob): void {
-  const toWriter: PackedEvents[] = [];
-  const writerTransfer: Transferable[] = [];
+  const jobIds: number[] = [];
+  const parsed: EventBatch[] = [];
+  const matched: (BatchMatches | null | undefined)[] = [];
   const items: ParsedItem[] = [];
   const replyTransfer: Transferable[] = [];
   for (const { jobId, batch } of job.items) {
     try {
       const { events, rejected } = parseLines(batch);
       // Matched before packing, which hands the batch's arrays over.
-      const matches = rules ? matchBatch(rules, events) : undefined;
-      toWriter.push(packForWriter(jobId, events, matches, writerTransfer));
+      matched.push(rules ? matchBatch(rules, events) : undefined);
+      jobIds.push(jobId);
+      parsed.push(events);
       items.push({ jobId, rejected: rejected ?? null });
       if (rejected) replyTransfer.push(rejected.buffer as ArrayBuffer);
     } catch (error) {
       items.push({ jobId, rejected: null, error: (error as Error).message });
     }
   }
-  if (toWriter.length > 0) writer!.postMessage(toWriter, writerTransfer);
+  if (parsed.length > 0) {
+    const { packed, transfer } = packBatches(parsed);
+    const toWriter = packed.map((events, i): PackedEvents => {
+      const matches = matched[i];
+      return { jobId: jobIds[i]!, packed: events, ...(matches === undefined ? {} : { matches }) };
+    });
+    writer!.postMessage(toWriter, transfer);
+  }
   // Always answered: the pool hands this worker its next message on this one.
   reply({ kind: "parsed", items }, replyTransfer);
 }

@@ -25,7 +25,7 @@ import {
   type Role,
 } from "../store/mod.ts";
 import { TOKEN_LOGIN_USER } from "../../protocol/mod.ts";
-import { type LineBatch, lineCount, transferablesOf } from "./line_batch.ts";
+import { type LineBatch, lineCount, transferGroup } from "./line_batch.ts";
 import { type Lane, LaneTurns, type Turn } from "./lane_turns.ts";
 import { mergeStatuses } from "./line_status.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -473,8 +473,8 @@ export class WorkerPool {
         return lane.dispatched === 0 || lane.worker === worker;
       });
       if (items.length === 0) return;
-      const jobs: ParseItem[] = [];
-      const transfer: ArrayBuffer[] = [];
+      const jobIds: number[] = [];
+      const batches: LineBatch[] = [];
       for (const { lane, item: { jobId, batch } } of items) {
         const pending = this.#pending.get(jobId);
         if (!pending) continue;
@@ -482,12 +482,14 @@ export class WorkerPool {
         this.#load[worker]!++;
         lane.worker = worker;
         lane.dispatched++;
-        jobs.push({ jobId, batch });
-        for (const buffer of transferablesOf(batch)) transfer.push(buffer);
+        jobIds.push(jobId);
+        batches.push(batch);
       }
-      if (jobs.length === 0) continue;
+      if (jobIds.length === 0) continue;
       this.#parsing[worker]!++;
       this.#parseMessages++;
+      const { batches: posted, transfer } = transferGroup(batches);
+      const jobs = posted.map((batch, i): ParseItem => ({ jobId: jobIds[i]!, batch }));
       this.#pool[worker]!.postMessage(
         { kind: "parse", items: jobs } satisfies PoolRequest,
         transfer,
