@@ -785,7 +785,7 @@ export class Connection {
     const count = wire.ends.length;
     const slot = this.#acks.reserve();
     // Backpressure: without a credit this connection reads nothing more.
-    await this.#ctx.pool.acquireBatchCredit();
+    await this.#ctx.pool.acquireBatchCredit(count);
     this.#lane ??= this.#ctx.pool.openLane();
     const metrics = this.#ctx.metrics;
     if (metrics) metrics.eventsReceived += count;

@@ -27,13 +27,14 @@ export {
   type StoreLocation,
 } from "./worker_messages.ts";
 export {
+  batchCredits,
   CPUS_RESERVED_FOR_WRITER,
   defaultWorkerCount,
   type IngestLane,
   type LoginOutcome,
   type LoginSecurity,
-  MAX_BATCHES_IN_FLIGHT,
   MAX_BATCHES_PER_WORKER,
+  MAX_CREDITS_IN_FLIGHT,
   WorkerPool,
   type WorkerPoolOptions,
 } from "./worker_pool.ts";

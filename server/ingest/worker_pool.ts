@@ -41,11 +41,34 @@ import { ready, spawnWorker } from "./worker_start.ts";
 import type { Writer } from "./writer.ts";
 
 /**
- * Event batches queued or in progress across all workers. When every credit is
- * taken, connections stop reading from their sockets until one is returned, so
- * memory stays bounded however fast clients send.
+ * Credits of the batches queued or in progress across all workers: a batch
+ * takes one per line and {@linkcode BATCH_OVERHEAD_CREDITS} more
+ * ({@linkcode batchCredits}). When too few are left, connections stop reading
+ * from their sockets until credits are returned, so memory stays bounded
+ * however fast clients send: about 128 full batches of 1,000 lines, or 8,000
+ * one-line batches of as many agents.
  */
-export const MAX_BATCHES_IN_FLIGHT = 128;
+export const MAX_CREDITS_IN_FLIGHT = 128_000;
+
+/**
+ * Credits a batch takes beyond one per line: what holding a batch costs
+ * besides its lines. Bounds the number of tiny batches in flight.
+ */
+export const BATCH_OVERHEAD_CREDITS = 15;
+
+/**
+ * Credits a batch of `lines` lines takes from the window.
+ *
+ * @param lines Lines of the batch.
+ * @returns Its credits, at most {@linkcode MAX_CREDITS_IN_FLIGHT}.
+ * @example
+ * ```ts
+ * batchCredits(1); // 16
+ * ```
+ */
+export function batchCredits(lines: number): number {
+  return Math.min(MAX_CREDITS_IN_FLIGHT, lines + BATCH_OVERHEAD_CREDITS);
+}
 
 /**
  * Messages of batches handed to one pool worker that it has not finished
@@ -218,7 +241,7 @@ export class WorkerPool {
   readonly #writer: Writer;
   readonly #store: StoreLocation;
   readonly #pending = new Map<number, Pending>();
-  readonly #credits = new Semaphore(MAX_BATCHES_IN_FLIGHT);
+  readonly #credits = new Semaphore(MAX_CREDITS_IN_FLIGHT);
   readonly #onError: (message: string) => void;
   #nextJob = 1;
   #closed = false;
@@ -226,6 +249,7 @@ export class WorkerPool {
   /** Whether a timer will hand the waiting batches to workers that are busy but have room. */
   #dispatchScheduled = false;
   #parseMessages = 0;
+  #pendingBatches = 0;
   /** The rules in force, for a replacement pool worker. */
   #rules: RuleSet | null = null;
 
@@ -282,7 +306,7 @@ export class WorkerPool {
 
   /** Event batches currently queued or in progress. */
   get batchesInFlight(): number {
-    return this.#credits.inUse;
+    return this.#pendingBatches;
   }
 
   #listen(): void {
@@ -498,12 +522,13 @@ export class WorkerPool {
   }
 
   /**
-   * After a batch arrives: an idle worker takes what waits at once; workers
-   * that are busy but have room take it a timer's turn later, together with
-   * the batches that arrive meanwhile, in one message.
+   * After a batch arrives: a full batch goes to an idle worker at once, as it
+   * would gain nothing from company. Smaller ones wait a timer's turn, so
+   * that the batches every connection read in this turn of the event loop
+   * travel together in one message.
    */
-  #dispatchSoon(): void {
-    this.#dispatch(1);
+  #dispatchSoon(lines: number): void {
+    if (lines >= MAX_LINES_PER_MESSAGE) this.#dispatch(1);
     if (this.#turns.waiting === 0 || this.#dispatchScheduled) return;
     this.#dispatchScheduled = true;
     setTimeout(() => {
@@ -513,17 +538,18 @@ export class WorkerPool {
   }
 
   /**
-   * Waits for a credit in the batch window. Call before {@linkcode ingest};
-   * the credit is returned when that batch is answered.
+   * Waits for the credits of a batch in the window. Call before
+   * {@linkcode ingest}; they are returned when that batch is answered.
    *
-   * @returns Resolves once a credit is taken.
+   * @param lines Lines of the batch that will be passed to {@linkcode ingest}.
+   * @returns Resolves once the credits are taken.
    */
-  acquireBatchCredit(): Promise<void> {
-    return this.#credits.acquire();
+  acquireBatchCredit(lines: number): Promise<void> {
+    return this.#credits.acquire(batchCredits(lines));
   }
 
   /**
-   * Parses and stores a batch of lines. Requires a credit from
+   * Parses and stores a batch of lines. Requires its credits from
    * {@linkcode acquireBatchCredit}, which this releases. The batch waits in
    * its lane for its turn and a worker with room.
    *
@@ -533,21 +559,24 @@ export class WorkerPool {
    */
   async ingest(batch: LineBatch, lane: IngestLane): Promise<Uint8Array> {
     const jobId = this.#nextJob++;
+    const lines = lineCount(batch);
     const promise = new Promise<Uint8Array>((resolve, reject) => {
       this.#pending.set(jobId, {
         resolve: resolve as (v: unknown) => void,
         reject,
         worker: -1,
         lane,
-        lines: lineCount(batch),
+        lines,
       });
     });
+    this.#pendingBatches++;
     this.#turns.push(lane, { jobId, batch });
-    this.#dispatchSoon();
+    this.#dispatchSoon(lines);
     try {
       return await promise;
     } finally {
-      this.#credits.release();
+      this.#pendingBatches--;
+      this.#credits.release(batchCredits(lines));
     }
   }
 

@@ -65,7 +65,7 @@ Deno.test("WorkerPool: a lane that floods the pool delays another lane's batch b
     const quiet = pool.openLane();
     const answered: string[] = [];
     const send = async (lane: IngestLane, tag: string) => {
-      await pool.acquireBatchCredit();
+      await pool.acquireBatchCredit(1000);
       const statuses = await pool.ingest(agentBatch(tag, 1000), lane);
       assert.equal(statuses.length, 1000);
       answered.push(tag);
@@ -156,7 +156,7 @@ Deno.test("WorkerPool: tiny batches of many lanes travel a few per message, each
       wire.appendText(`BATCH_EVENT lane ${i} first`);
       if (i % 3 === 0) wire.appendText("EVENT not-a-position x");
       wire.appendText(`BATCH_EVENT lane ${i} last`);
-      await pool.acquireBatchCredit();
+      await pool.acquireBatchCredit(i % 3 === 0 ? 3 : 2);
       const batch = {
         source: "agent",
         receivedAt: Date.now(),

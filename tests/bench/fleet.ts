@@ -19,7 +19,7 @@
  *
  * Usage: deno run -A tests/bench/fleet.ts [--agents 10000] [--real-agents 24]
  *          [--steady-seconds 30] [--heartbeat 30] [--window 256] [--password-seconds 120]
- *          [--server-deno-flags="--cpu-prof --cpu-prof-dir=DIR"]
+ *          [--event-seconds 1] [--server-deno-flags="--cpu-prof --cpu-prof-dir=DIR"]
  *
  * @module
  */
@@ -139,6 +139,7 @@ if (import.meta.main) {
     "password-seconds": { type: "string", default: "120" },
     phases: { type: "string", default: PHASES.join(",") },
     "server-deno-flags": { type: "string", default: "" },
+    "event-seconds": { type: "string", default: "1" },
   });
   const phases = new Set(
     values.phases.split(",").map((phase) => choiceOption("phases", phase.trim(), PHASES)),
@@ -147,6 +148,8 @@ if (import.meta.main) {
   const realCount = numberOption("real-agents", values["real-agents"]);
   const steadySeconds = numberOption("steady-seconds", values["steady-seconds"], { min: 1 });
   const heartbeatSeconds = numberOption("heartbeat", values.heartbeat, { min: 1 });
+  // 0: the agents only heartbeat (idle connections).
+  const eventSeconds = numberOption("event-seconds", values["event-seconds"]);
   const window = numberOption("window", values.window, { min: 1 });
   const passwordSeconds = numberOption("password-seconds", values["password-seconds"], { min: 1 });
   const phaseMs = Math.max(MIN_PHASE_MS, (agents / SLOWEST_RATE_PER_SECOND) * 1000);
@@ -196,9 +199,9 @@ if (import.meta.main) {
         sourceAddress(agents - 1) === sourceAddress(0)
           ? "1 address"
           : `127.10.0.1–${sourceAddress(agents - 1)}`
-      }, heartbeat ${heartbeatSeconds} s, 1 event/s each; ${realCount} real agents; server ${
-        SERVER_ARGS.join(" ")
-      }`,
+      }, heartbeat ${heartbeatSeconds} s, ${
+        eventSeconds > 0 ? `1 event every ${eventSeconds} s each` : "no events"
+      }; ${realCount} real agents; server ${SERVER_ARGS.join(" ")}`,
     );
     if (realCount > 0) {
       real = await startRealAgents(join(dir, "real"), {
@@ -215,6 +218,7 @@ if (import.meta.main) {
       agents,
       login: `LOGIN @token ${token}`,
       heartbeatSeconds,
+      eventSeconds,
     });
     const rampStart = performance.now();
     const ramped = await fleet.connectAll({ window, timeoutMs: phaseMs });
