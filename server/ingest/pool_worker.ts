@@ -59,8 +59,10 @@ function parse(job: ParseJob): void {
       matched.push(rules ? matchBatch(rules, events) : undefined);
       jobIds.push(jobId);
       parsed.push(events);
-      items.push({ jobId, rejected: rejected ?? null });
-      if (rejected) replyTransfer.push(rejected.buffer as ArrayBuffer);
+      if (rejected) {
+        items.push({ jobId, rejected });
+        replyTransfer.push(rejected.buffer as ArrayBuffer);
+      }
     } catch (error) {
       items.push({ jobId, rejected: null, error: (error as Error).message });
     }

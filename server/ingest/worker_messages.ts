@@ -126,6 +126,8 @@ export type PoolReply =
   /**
    * The batches of a {@linkcode ParseJob} are parsed (the worker can take
    * another message), and their lines are on their way to the writer.
+   * `items`: only the batches with a line rejected or that failed; the
+   * writer's statuses answer every line of the others.
    */
   | { readonly kind: "parsed"; readonly items: readonly ParsedItem[] }
   | { readonly kind: "failed"; readonly jobId: number; readonly message: string };
