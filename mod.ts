@@ -98,6 +98,7 @@ export {
   type Role,
   type SecurityStore,
   type ServerOptions,
+  type SilenceSpan,
   type SourceRecord,
   type StatusCutoffs,
   type StorageInfo,

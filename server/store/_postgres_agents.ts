@@ -16,8 +16,11 @@ import {
   type AgentChangeResult,
   type AgentPage,
   type AgentQuery,
+  type AgentRecord,
   type AgentStatus,
+  type SilenceSpan,
 } from "./store.ts";
+import { toAgent } from "./_rows.ts";
 
 type Fragment = PendingQuery<Row[]>;
 
@@ -180,4 +183,30 @@ export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<
     ? Object.values(counts).reduce((sum, n) => sum + n, 0)
     : counts[query.status];
   return { agents: rows.map(toAgentRow), total, counts };
+}
+
+/**
+ * The nodes whose silence began within a span of the cutoff: four ranges of
+ * the liveness index (each state that is not stopped, with and without a
+ * heartbeat).
+ *
+ * @param sql The store's pool.
+ * @param span The previous and the current cutoff.
+ * @returns Those nodes.
+ * @example
+ * ```ts
+ * await listPostgresAgentsFallenSilent(sql, { since: before - 30_000, before });
+ * ```
+ */
+export async function listPostgresAgentsFallenSilent(
+  sql: Sql,
+  span: SilenceSpan,
+): Promise<AgentRecord[]> {
+  const rows = await sql`
+    SELECT * FROM agents WHERE state IN ('open', 'gone')
+      AND last_heartbeat >= ${span.since} AND last_heartbeat < ${span.before}
+    UNION ALL
+    SELECT * FROM agents WHERE state IN ('open', 'gone') AND last_heartbeat IS NULL
+      AND last_seen >= ${span.since} AND last_seen < ${span.before}`;
+  return rows.map(toAgent);
 }

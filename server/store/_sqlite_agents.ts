@@ -10,13 +10,16 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { transaction } from "./transaction.ts";
 import { checkAgentQuery, statusCounts, toAgentRow } from "./_agent_query.ts";
 import { AGENT_SORT_COLUMNS } from "./_agent_query.ts";
+import { type Row, toAgent } from "./_rows.ts";
 import {
   AGENT_STATUSES,
   type AgentChange,
   type AgentChangeResult,
   type AgentPage,
   type AgentQuery,
+  type AgentRecord,
   type AgentStatus,
+  type SilenceSpan,
 } from "./store.ts";
 
 type Params = Record<string, SQLInputValue>;
@@ -80,6 +83,7 @@ export class SqliteAgents {
   readonly #heartbeat: StatementSync;
   readonly #stop: StatementSync;
   readonly #disconnect: StatementSync;
+  readonly #fallenSilent: StatementSync;
   readonly #prepared = new Map<string, StatementSync>();
 
   /** @param db The store's connection, migrated. */
@@ -106,6 +110,26 @@ export class SqliteAgents {
     this.#disconnect = db.prepare(`
       UPDATE agents SET state = 'gone', disconnected_at = :at
       WHERE id = :id AND state = 'open' AND last_seen <= :contact`);
+    // Four ranges of the liveness index: each state that is not stopped, with
+    // and without a heartbeat.
+    this.#fallenSilent = db.prepare(`
+      SELECT * FROM agents WHERE state IN ('open', 'gone')
+        AND last_heartbeat >= :since AND last_heartbeat < :before
+      UNION ALL
+      SELECT * FROM agents WHERE state IN ('open', 'gone') AND last_heartbeat IS NULL
+        AND last_seen >= :since AND last_seen < :before`);
+  }
+
+  /**
+   * The nodes whose silence began within a span of the cutoff.
+   *
+   * @param span The previous and the current cutoff.
+   * @returns Those nodes.
+   */
+  fallenSilent(span: SilenceSpan): AgentRecord[] {
+    return (this.#fallenSilent.all({ since: span.since, before: span.before }) as Row[]).map(
+      toAgent,
+    );
   }
 
   /**

@@ -263,6 +263,31 @@ export const AGENT_CASES: [string, (fixture: StoreFixture) => Promise<void>][] =
     assert.equal((await page(store, { limit: 1 })).agents.length, 1);
   }],
 
+  [
+    "listAgentsFallenSilent() lists the nodes not stopped whose silence began in the span",
+    async ({ store }) => {
+      const since = NOW - 30_000;
+      const before = NOW - 20_000;
+      await heartbeat(store, await register(store, "in", { at: NOW - 90_000 }), since);
+      const gone = await register(store, "in-gone", { at: NOW - 90_000 });
+      await heartbeat(store, gone, before - 1);
+      await store.applyAgentChanges([
+        { kind: "disconnect", agentId: gone, at: NOW - 5_000, lastContact: before - 1 },
+      ]);
+      await register(store, "in-no-heartbeat", { at: NOW - 25_000 });
+      await heartbeat(store, await register(store, "edge-after", { at: NOW - 90_000 }), before);
+      await heartbeat(store, await register(store, "edge-before", { at: NOW - 90_000 }), since - 1);
+      await heartbeat(store, await register(store, "alive", { at: NOW - 90_000 }), NOW - 1_000);
+      await register(store, "no-heartbeat-old", { at: since - 1 });
+      const stopped = await register(store, "stopped", { at: NOW - 90_000 });
+      await heartbeat(store, stopped, since + 1);
+      await store.applyAgentChanges([{ kind: "stop", agentId: stopped, at: since + 2 }]);
+      const names = (await store.listAgentsFallenSilent({ since, before })).map((a) => a.hostname);
+      assert.deepEqual(names.sort(), ["in", "in-gone", "in-no-heartbeat"]);
+      assert.deepEqual(await store.listAgentsFallenSilent({ since: before, before: since }), []);
+    },
+  ],
+
   ["queryAgents() refuses pages, orders and filters out of bounds", async ({ store }) => {
     await rejects(store, { limit: 0 });
     await rejects(store, { limit: MAX_AGENT_PAGE + 1 });

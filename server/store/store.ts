@@ -252,6 +252,14 @@ export interface StatusCutoffs {
   readonly silentBefore: number;
 }
 
+/** A span of the silence cutoff, for {@linkcode Store.listAgentsFallenSilent}. */
+export interface SilenceSpan {
+  /** The previous cutoff (inclusive), ms since the epoch. */
+  readonly since: number;
+  /** The current cutoff (exclusive), ms since the epoch. */
+  readonly before: number;
+}
+
 /** Orders of {@linkcode Store.queryAgents}; ties are broken by node id. */
 export const AGENT_SORTS: readonly AgentSort[] = [
   "hostname",
@@ -456,6 +464,17 @@ export interface Store {
   applyAgentChanges(changes: readonly AgentChange[]): Promise<AgentChangeResult[]>;
   /** Lists all nodes, ordered by hostname (the CLI and small tools; the console pages). */
   listAgents(): Promise<AgentRecord[]>;
+  /**
+   * The nodes that fell silent within a span of the silence cutoff: not
+   * stopped, with a last heartbeat (or, without one, a last registration)
+   * at or after `span.since` and before `span.before`. Ranges of the
+   * liveness index: the cost follows the nodes returned, not the nodes
+   * known.
+   *
+   * @param span The previous and the current silence cutoff, ms since the epoch.
+   * @returns Those nodes, in no particular order.
+   */
+  listAgentsFallenSilent(span: SilenceSpan): Promise<AgentRecord[]>;
   /**
    * One page of nodes with their status, and the counts per status: every
    * filter is a bound parameter, every order follows an index.
