@@ -67,6 +67,7 @@ export {
   AGENT_SORTS,
   type AgentChange,
   type AgentChangeResult,
+  type AgentMatch,
   type AgentPage,
   type AgentQuery,
   type AgentRecord,

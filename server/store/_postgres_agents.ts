@@ -9,7 +9,14 @@
 
 import type { PendingQuery, Row, Sql } from "postgres";
 import { clean } from "./_postgres_ingest.ts";
-import { AGENT_SORT_COLUMNS, checkAgentQuery, statusCounts, toAgentRow } from "./_agent_query.ts";
+import {
+  AGENT_SORT_COLUMNS,
+  checkAgentQuery,
+  encodeAgentCursor,
+  keysetSegments,
+  statusCounts,
+  toAgentRow,
+} from "./_agent_query.ts";
 import {
   AGENT_STATUSES,
   type AgentChange,
@@ -137,9 +144,14 @@ export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<
   const checked = checkAgentQuery(query);
   const late = query.cutoffs.lateBefore;
   const silent = query.cutoffs.silentBefore;
-  const filters = checked.filters.map((f) =>
-    sql`strpos(lower(${sql(f.column)}), ${clean(f.text)}) > 0`
-  );
+  const filters = checked.filters.map((f) => {
+    if (f.range === undefined) return sql`strpos(lower(${sql(f.column)}), ${clean(f.text)}) > 0`;
+    // A range of the index on lower(column), instead of a pass over every node.
+    const value = sql`lower(${sql(f.column)}) COLLATE "C"`;
+    return f.range.to === null
+      ? sql`${value} >= ${clean(f.range.from)}`
+      : sql`${value} >= ${clean(f.range.from)} AND ${value} < ${clean(f.range.to)}`;
+  });
   // Without a text filter, each count is a range of the liveness index; with
   // one, a single pass over the rows the filters leave.
   const [row] = filters.length === 0
@@ -175,14 +187,45 @@ export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<
   const order = checked.descending
     ? sql`${key} DESC NULLS LAST, id DESC`
     : sql`${key} ASC NULLS FIRST, id ASC`;
-  const rows = await sql`
-    SELECT *, ${statusSql(sql, late, silent)} AS status FROM agents
-    WHERE ${and(sql, where)} ORDER BY ${order}
-    LIMIT ${checked.limit} OFFSET ${checked.offset}`;
+  // One row more than the page tells whether there is a next one.
+  const want = checked.limit + 1;
+  const select = (conditions: readonly Fragment[], limit: number, offset: number) =>
+    sql`
+      SELECT *, ${statusSql(sql, late, silent)} AS status FROM agents
+      WHERE ${and(sql, conditions)} ORDER BY ${order}
+      LIMIT ${limit} OFFSET ${offset}`;
+  const rows: Row[] = [];
+  if (checked.after === null) {
+    rows.push(...await select(where, want, checked.offset));
+  } else {
+    // Keyset: each segment is a range of the order's index from the cursor on.
+    for (const segment of keysetSegments(checked, checked.after)) {
+      const conditions = [...where];
+      if (segment.rows === "nulls") conditions.push(sql`${sql(column)} IS NULL`);
+      if (segment.rows === "values") conditions.push(sql`${sql(column)} IS NOT NULL`);
+      const at = segment.after;
+      if (at !== null && segment.rows === "nulls") {
+        conditions.push(checked.descending ? sql`id < ${at.id}` : sql`id > ${at.id}`);
+      } else if (at !== null) {
+        const cursorKey = checked.sort === "hostname"
+          ? sql`${clean(String(at.key))} COLLATE "C"`
+          : sql`${at.key}::bigint`;
+        conditions.push(
+          checked.descending
+            ? sql`(${key}, id) < (${cursorKey}, ${at.id})`
+            : sql`(${key}, id) > (${cursorKey}, ${at.id})`,
+        );
+      }
+      rows.push(...await select(conditions, want - rows.length, 0));
+      if (rows.length >= want) break;
+    }
+  }
+  const agents = rows.slice(0, checked.limit).map(toAgentRow);
   const total = query.status === undefined
     ? Object.values(counts).reduce((sum, n) => sum + n, 0)
     : counts[query.status];
-  return { agents: rows.map(toAgentRow), total, counts };
+  const next = rows.length > checked.limit ? encodeAgentCursor(agents.at(-1)!, checked) : null;
+  return { agents, total, counts, next };
 }
 
 /**

@@ -280,6 +280,21 @@ export const DEFAULT_AGENT_PAGE = 100;
 /** Longest filter text of {@linkcode AgentQuery}, in characters; longer ones are refused. */
 export const MAX_AGENT_FILTER_CHARS = 256;
 
+/**
+ * Longest cursor of {@linkcode AgentQuery.after}, in characters: a node's
+ * sort key (a hostname at most) and id, encoded; longer ones are refused.
+ */
+export const MAX_AGENT_CURSOR_CHARS = 1_024;
+
+/** How the text filters of {@linkcode AgentQuery} match. */
+export const AGENT_MATCHES: readonly AgentMatch[] = ["contains", "prefix"];
+
+/**
+ * One of {@linkcode AGENT_MATCHES}: `contains` reads every node the other
+ * conditions leave; `prefix` is a range of an index per column.
+ */
+export type AgentMatch = "contains" | "prefix";
+
 /** Filters, order and page of {@linkcode Store.queryAgents}; filters combine with AND. */
 export interface AgentQuery {
   /** Where the clock stands: what is alive, late or silent. */
@@ -295,6 +310,12 @@ export interface AgentQuery {
   /** Case-insensitive (ASCII) substring of the address (`ip:port`), matched literally. */
   readonly address?: string;
   /**
+   * Whether the text filters match anywhere in the value or at its start
+   * (ASCII case-insensitively, literally either way).
+   * @default {"contains"}
+   */
+  readonly match?: AgentMatch;
+  /**
    * Order of the page.
    * @default {"hostname"}
    */
@@ -305,10 +326,15 @@ export interface AgentQuery {
    */
   readonly descending?: boolean;
   /**
-   * Matching nodes to skip.
+   * Matching nodes to skip (not with {@linkcode AgentQuery.after}).
    * @default {0}
    */
   readonly offset?: number;
+  /**
+   * Start after this node: the {@linkcode AgentPage.next} of the previous
+   * page, for the same order. Costs the same on any page, unlike an offset.
+   */
+  readonly after?: string;
   /**
    * Most nodes returned (up to {@linkcode MAX_AGENT_PAGE}).
    * @default {DEFAULT_AGENT_PAGE}
@@ -332,6 +358,11 @@ export interface AgentPage {
   readonly total: number;
   /** Nodes matching the filters other than status, per status. */
   readonly counts: Record<AgentStatus, number>;
+  /**
+   * Cursor of the next page ({@linkcode AgentQuery.after}), or null when
+   * this page is the last: an opaque string.
+   */
+  readonly next: string | null;
 }
 
 /** A stored event as read back. */
