@@ -182,9 +182,13 @@ export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<
     ? filters
     : [...filters, statusWhere(sql, query.status, late, silent)];
   const column = AGENT_SORT_COLUMNS[checked.sort];
-  // Byte order for names, as SQLite; NULLS FIRST ascending, as SQLite.
+  // Byte order for names, as SQLite. Only the heartbeat can be null: NULLS
+  // FIRST ascending as SQLite, as its index is built; the other orders keep
+  // the default null order, or the planner would not follow their index.
   const key = checked.sort === "hostname" ? sql`hostname COLLATE "C"` : sql(column);
-  const order = checked.descending
+  const order = checked.sort !== "lastHeartbeat"
+    ? (checked.descending ? sql`${key} DESC, id DESC` : sql`${key} ASC, id ASC`)
+    : checked.descending
     ? sql`${key} DESC NULLS LAST, id DESC`
     : sql`${key} ASC NULLS FIRST, id ASC`;
   // One row more than the page tells whether there is a next one.
