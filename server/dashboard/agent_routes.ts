@@ -8,12 +8,15 @@
 
 import { statusCutoffs } from "../agent_status.ts";
 import {
+  AGENT_MATCHES,
   AGENT_SORTS,
   AGENT_STATUSES,
+  type AgentMatch,
   type AgentQuery,
   type AgentSort,
   type AgentStatus,
   DEFAULT_AGENT_PAGE,
+  MAX_AGENT_CURSOR_CHARS,
   MAX_AGENT_FILTER_CHARS,
   MAX_AGENT_PAGE,
   StoreError,
@@ -57,6 +60,13 @@ export function parseAgentQuery(params: URLSearchParams): Parsed {
     }
     query[key] = text;
   }
+  const match = params.get("match");
+  if (match !== null && match !== "") {
+    if (!AGENT_MATCHES.includes(match as AgentMatch)) {
+      return { ok: false, reason: `match must be one of ${AGENT_MATCHES.join(", ")}` };
+    }
+    query.match = match as AgentMatch;
+  }
   const sort = params.get("sort");
   if (sort !== null && sort !== "") {
     if (!AGENT_SORTS.includes(sort as AgentSort)) {
@@ -75,6 +85,17 @@ export function parseAgentQuery(params: URLSearchParams): Parsed {
   const offset = integer(params.get("offset"), 0, MAX_OFFSET);
   if (offset === null) return { ok: false, reason: `offset must be 0 to ${MAX_OFFSET}` };
   if (offset !== undefined) query.offset = offset;
+  const after = params.get("after");
+  if (after !== null && after !== "") {
+    // The store checks what it names; here only its size and alphabet.
+    if (after.length > MAX_AGENT_CURSOR_CHARS || !/^[A-Za-z0-9_-]+$/.test(after)) {
+      return { ok: false, reason: "after must be the next cursor of a previous page" };
+    }
+    if (offset !== undefined && offset !== 0) {
+      return { ok: false, reason: "offset and after cannot be combined" };
+    }
+    query.after = after;
+  }
   return { ok: true, query };
 }
 
@@ -87,11 +108,11 @@ function integer(text: string | null, min: number, max: number): number | undefi
 }
 
 /**
- * `GET /api/agents?status=&name=&os=&version=&address=&sort=&order=&offset=&limit=`.
+ * `GET /api/agents?status=&name=&os=&version=&address=&match=&sort=&order=&offset=&after=&limit=`.
  *
  * @param req The request.
  * @param ctx The console context.
- * @returns `{now, heartbeatSeconds, agents: AgentView[], total, counts, offset, limit}`,
+ * @returns `{now, heartbeatSeconds, agents: AgentView[], total, counts, offset, limit, next}`,
  *   or 400 with a one-line reason.
  * @example
  * ```ts
@@ -128,5 +149,6 @@ export async function listAgents(req: RouteRequest, ctx: DashboardContext): Prom
     counts: page.counts,
     offset: parsed.query.offset ?? 0,
     limit: parsed.query.limit ?? DEFAULT_AGENT_PAGE,
+    next: page.next,
   });
 }

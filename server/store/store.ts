@@ -252,6 +252,14 @@ export interface StatusCutoffs {
   readonly silentBefore: number;
 }
 
+/** A span of the silence cutoff, for {@linkcode Store.listAgentsFallenSilent}. */
+export interface SilenceSpan {
+  /** The previous cutoff (inclusive), ms since the epoch. */
+  readonly since: number;
+  /** The current cutoff (exclusive), ms since the epoch. */
+  readonly before: number;
+}
+
 /** Orders of {@linkcode Store.queryAgents}; ties are broken by node id. */
 export const AGENT_SORTS: readonly AgentSort[] = [
   "hostname",
@@ -272,6 +280,21 @@ export const DEFAULT_AGENT_PAGE = 100;
 /** Longest filter text of {@linkcode AgentQuery}, in characters; longer ones are refused. */
 export const MAX_AGENT_FILTER_CHARS = 256;
 
+/**
+ * Longest cursor of {@linkcode AgentQuery.after}, in characters: a node's
+ * sort key (a hostname at most) and id, encoded; longer ones are refused.
+ */
+export const MAX_AGENT_CURSOR_CHARS = 1_024;
+
+/** How the text filters of {@linkcode AgentQuery} match. */
+export const AGENT_MATCHES: readonly AgentMatch[] = ["contains", "prefix"];
+
+/**
+ * One of {@linkcode AGENT_MATCHES}: `contains` reads every node the other
+ * conditions leave; `prefix` is a range of an index per column.
+ */
+export type AgentMatch = "contains" | "prefix";
+
 /** Filters, order and page of {@linkcode Store.queryAgents}; filters combine with AND. */
 export interface AgentQuery {
   /** Where the clock stands: what is alive, late or silent. */
@@ -287,6 +310,12 @@ export interface AgentQuery {
   /** Case-insensitive (ASCII) substring of the address (`ip:port`), matched literally. */
   readonly address?: string;
   /**
+   * Whether the text filters match anywhere in the value or at its start
+   * (ASCII case-insensitively, literally either way).
+   * @default {"contains"}
+   */
+  readonly match?: AgentMatch;
+  /**
    * Order of the page.
    * @default {"hostname"}
    */
@@ -297,10 +326,15 @@ export interface AgentQuery {
    */
   readonly descending?: boolean;
   /**
-   * Matching nodes to skip.
+   * Matching nodes to skip (not with {@linkcode AgentQuery.after}).
    * @default {0}
    */
   readonly offset?: number;
+  /**
+   * Start after this node: the {@linkcode AgentPage.next} of the previous
+   * page, for the same order. Costs the same on any page, unlike an offset.
+   */
+  readonly after?: string;
   /**
    * Most nodes returned (up to {@linkcode MAX_AGENT_PAGE}).
    * @default {DEFAULT_AGENT_PAGE}
@@ -324,6 +358,11 @@ export interface AgentPage {
   readonly total: number;
   /** Nodes matching the filters other than status, per status. */
   readonly counts: Record<AgentStatus, number>;
+  /**
+   * Cursor of the next page ({@linkcode AgentQuery.after}), or null when
+   * this page is the last: an opaque string.
+   */
+  readonly next: string | null;
 }
 
 /** A stored event as read back. */
@@ -456,6 +495,17 @@ export interface Store {
   applyAgentChanges(changes: readonly AgentChange[]): Promise<AgentChangeResult[]>;
   /** Lists all nodes, ordered by hostname (the CLI and small tools; the console pages). */
   listAgents(): Promise<AgentRecord[]>;
+  /**
+   * The nodes that fell silent within a span of the silence cutoff: not
+   * stopped, with a last heartbeat (or, without one, a last registration)
+   * at or after `span.since` and before `span.before`. Ranges of the
+   * liveness index: the cost follows the nodes returned, not the nodes
+   * known.
+   *
+   * @param span The previous and the current silence cutoff, ms since the epoch.
+   * @returns Those nodes, in no particular order.
+   */
+  listAgentsFallenSilent(span: SilenceSpan): Promise<AgentRecord[]>;
   /**
    * One page of nodes with their status, and the counts per status: every
    * filter is a bound parameter, every order follows an index.

@@ -1,10 +1,10 @@
 // deno-lint-ignore-file no-console -- a benchmark prints its results
 /**
  * The Agents view's API on a large fleet: `/api/agents` pages (status filter,
- * text filters, deep offsets, every order) with the counts per status, timed
- * over real HTTP against nodes seeded through the store, and one REGISTER's
- * store cost with that many nodes known beside one with a hundred (the
- * baseline of the same run).
+ * substring and prefix filters, deep offsets and cursors, every order) with
+ * the counts per status, timed over real HTTP against nodes seeded through
+ * the store, and one REGISTER's store cost with that many nodes known beside
+ * one with a hundred (the baseline of the same run).
  *
  * Usage: deno run -A tests/bench/agents_page.ts [--nodes 100000] [--runs 20] [--store <url>]
  *
@@ -163,7 +163,22 @@ if (import.meta.main) {
       ["address 10.1.", "/api/agents?address=10.1."],
       ["order last heartbeat, newest", "/api/agents?sort=lastHeartbeat&order=desc"],
       ["order registered", "/api/agents?sort=registeredAt"],
+      ["name prefix host-0042", "/api/agents?name=host-0042&match=prefix"],
+      ["os prefix alpine + version 1.3", "/api/agents?os=alpine&version=1.3&match=prefix"],
+      ["address prefix 10.1.", "/api/agents?address=10.1.&match=prefix"],
     ];
+    // Cursor pages as deep as the offset pages above, the cursor taken from the page before.
+    const deep = await get("/api/agents?status=alive&limit=500&offset=49500");
+    const lastBefore = await get(`/api/agents?offset=${Math.max(0, nodes - 200)}`);
+    if (deep.next !== null) {
+      cases.push([
+        "status alive, page 500 after a cursor at 50,000",
+        `/api/agents?status=alive&limit=500&after=${deep.next}`,
+      ]);
+    }
+    if (lastBefore.next !== null) {
+      cases.push(["last page by name, after a cursor", `/api/agents?after=${lastBefore.next}`]);
+    }
     for (const [name, path] of cases) {
       const result = await get(path);
       console.log(
