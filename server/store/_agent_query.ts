@@ -12,6 +12,7 @@ import {
   AGENT_MATCHES,
   AGENT_SORTS,
   AGENT_STATUSES,
+  type AgentPage,
   type AgentQuery,
   type AgentRow,
   type AgentSort,
@@ -290,23 +291,47 @@ export function toAgentRow(row: Row): AgentRow {
 }
 
 /**
- * Counts per status from `(status, n)` rows, with zero for the missing ones.
+ * Counts per status from one row with a count column per status (a missing
+ * or null one counts zero).
  *
- * @param rows Result of a `GROUP BY` on the status.
+ * @param row The row of a counting query, its columns named after the statuses.
  * @returns One count per status.
  * @example
  * ```ts
- * statusCounts([{ status: "late", n: 3 }]); // { alive: 0, late: 3, ... }
+ * statusCounts({ alive: 2, late: 3 }); // { alive: 2, late: 3, disconnected: 0, ... }
  * ```
  */
-export function statusCounts(rows: readonly Row[]): Record<AgentStatus, number> {
-  const counts = Object.fromEntries(AGENT_STATUSES.map((s) => [s, 0])) as Record<
+export function statusCounts(row: Row): Record<AgentStatus, number> {
+  return Object.fromEntries(AGENT_STATUSES.map((s) => [s, Number(row[s] ?? 0)])) as Record<
     AgentStatus,
     number
   >;
-  for (const row of rows) {
-    const status = String(row.status) as AgentStatus;
-    if (status in counts) counts[status] += Number(row.n);
-  }
-  return counts;
+}
+
+/**
+ * The page of a query from the rows read and the counts: the rows read are one
+ * more than the page when there is a next one, whose cursor starts after the
+ * page's last node.
+ *
+ * @param rows The rows read in order, with a `status` column, at most one more than the page.
+ * @param counts The counts per status of the nodes the text filters leave.
+ * @param checked The page's query.
+ * @returns The page.
+ * @example
+ * ```ts
+ * agentPage(rows, statusCounts(countRow), checked);
+ * ```
+ */
+export function agentPage(
+  rows: readonly Row[],
+  counts: Record<AgentStatus, number>,
+  checked: CheckedAgentQuery,
+): AgentPage {
+  const agents = rows.slice(0, checked.limit).map(toAgentRow);
+  const status = checked.query.status;
+  const total = status === undefined
+    ? Object.values(counts).reduce((sum, n) => sum + n, 0)
+    : counts[status];
+  const next = rows.length > checked.limit ? encodeAgentCursor(agents.at(-1)!, checked) : null;
+  return { agents, total, counts, next };
 }
