@@ -9,9 +9,12 @@
 
 import { nullableNumber, type Row, toAgent } from "./_rows.ts";
 import {
+  AGENT_CURSOR_PATTERN,
+  AGENT_FILTER_KEYS,
   AGENT_MATCHES,
   AGENT_SORTS,
   AGENT_STATUSES,
+  type AgentFilterKey,
   type AgentPage,
   type AgentQuery,
   type AgentRow,
@@ -20,20 +23,18 @@ import {
   DEFAULT_AGENT_PAGE,
   MAX_AGENT_CURSOR_CHARS,
   MAX_AGENT_FILTER_CHARS,
+  MAX_AGENT_OFFSET,
   MAX_AGENT_PAGE,
   StoreError,
 } from "./store.ts";
 
-/** Largest offset of a page: beyond any fleet, and a bound on the rows a request skips. */
-export const MAX_AGENT_OFFSET = 10_000_000;
-
-/** The substring filters of {@linkcode AgentQuery}, with their columns. */
-export const AGENT_TEXT_FILTERS = [
-  ["name", "hostname"],
-  ["os", "os"],
-  ["version", "version"],
-  ["address", "address"],
-] as const;
+/** The column of each text filter of {@linkcode AgentQuery}. */
+const AGENT_FILTER_COLUMNS: Record<AgentFilterKey, string> = {
+  name: "hostname",
+  os: "os",
+  version: "version",
+  address: "address",
+};
 
 /** The column each order follows (each has an index). */
 export const AGENT_SORT_COLUMNS: Record<AgentSort, string> = {
@@ -118,7 +119,8 @@ export function checkAgentQuery(query: AgentQuery): CheckedAgentQuery {
     throw new StoreError("Status cutoffs must be finite times", "invalid");
   }
   const filters: AgentTextFilter[] = [];
-  for (const [key, column] of AGENT_TEXT_FILTERS) {
+  for (const key of AGENT_FILTER_KEYS) {
+    const column = AGENT_FILTER_COLUMNS[key];
     const text = query[key];
     if (text === undefined || text === "") continue;
     if (text.length > MAX_AGENT_FILTER_CHARS) {
@@ -195,9 +197,6 @@ export function encodeAgentCursor(agent: AgentRow, checked: CheckedAgentQuery): 
   return new TextEncoder().encode(json).toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
-/** A cursor is base64url without padding, nothing else. */
-const CURSOR_PATTERN = /^[A-Za-z0-9_-]+$/;
-
 /**
  * Reads a cursor as hostile input: its length, alphabet, JSON, fields and
  * their types are checked, and it must belong to the query's order.
@@ -220,7 +219,7 @@ export function decodeAgentCursor(
   const invalid = () => new StoreError("Cursor is not one this server gave", "invalid");
   if (
     typeof cursor !== "string" || cursor.length === 0 || cursor.length > MAX_AGENT_CURSOR_CHARS ||
-    !CURSOR_PATTERN.test(cursor)
+    !AGENT_CURSOR_PATTERN.test(cursor)
   ) {
     throw invalid();
   }
