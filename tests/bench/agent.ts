@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { sampleLine, spawnServer } from "./_load.ts";
 import { benchArgs, numberOption } from "./_args.ts";
 import { agentConnected, spawnBenchAgent } from "./_agent_process.ts";
+import { percentile } from "./_timing.ts";
 
 const encoder = new TextEncoder();
 const MB = 1024 * 1024;
@@ -35,10 +36,6 @@ async function cpuSeconds(pid: number): Promise<number> {
 async function rss(pid: number): Promise<number> {
   const status = await Deno.readTextFile(`/proc/${pid}/status`);
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 /** Counts committed client events by polling the server's database (WAL allows a concurrent reader). */

@@ -30,6 +30,7 @@ import { join, resolve } from "node:path";
 import { spawnServer } from "./_load.ts";
 import { benchArgs, numberOption, usageError } from "./_args.ts";
 import { agentConnected, spawnBenchAgent } from "./_agent_process.ts";
+import { percentile } from "./_timing.ts";
 
 const encoder = new TextEncoder();
 const MB = 1024 * 1024;
@@ -68,10 +69,6 @@ async function rss(pid: number): Promise<number> {
 async function diskWriteBytes(pid: number): Promise<number> {
   const io = await Deno.readTextFile(`/proc/${pid}/io`);
   return Number(/write_bytes:\s+(\d+)/.exec(io)?.[1] ?? 0);
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
