@@ -17,6 +17,7 @@ import {
 import { statusCutoffs } from "../agent_status.ts";
 import { decimalArg, integerArg } from "../config.ts";
 import {
+  AGENT_CURSOR_PATTERN,
   AGENT_SORTS,
   AGENT_STATUSES,
   type AgentRow,
@@ -24,6 +25,7 @@ import {
   type EventRecord,
   MAX_AGENT_CURSOR_CHARS,
   MAX_AGENT_FILTER_CHARS,
+  MAX_AGENT_OFFSET,
   MAX_AGENT_PAGE,
   StoreError,
 } from "../store/mod.ts";
@@ -67,7 +69,7 @@ function filterArg(value: string): string {
 
 /** The value of `--after`: a cursor's size and alphabet (the store checks what it names). */
 function cursorArg(value: string): string {
-  if (value.length > MAX_AGENT_CURSOR_CHARS || !/^[A-Za-z0-9_-]+$/.test(value)) {
+  if (value.length > MAX_AGENT_CURSOR_CHARS || !AGENT_CURSOR_PATTERN.test(value)) {
     throw new InvalidArgumentError("expected the next-page cursor a previous page printed");
   }
   return value;
@@ -129,7 +131,9 @@ export function addQueryCommands(program: Command, context: CliContext): void {
         .argParser(integerArg(1, MAX_AGENT_PAGE)),
     )
     .addOption(
-      new Option("--offset <n>", "skip the first n matching nodes").argParser(integerArg(0, 1e7))
+      new Option("--offset <n>", "skip the first n matching nodes").argParser(
+        integerArg(0, MAX_AGENT_OFFSET),
+      )
         .conflicts("after"),
     )
     .addOption(

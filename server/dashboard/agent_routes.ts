@@ -8,6 +8,8 @@
 
 import { statusCutoffs } from "../agent_status.ts";
 import {
+  AGENT_CURSOR_PATTERN,
+  AGENT_FILTER_KEYS,
   AGENT_MATCHES,
   AGENT_SORTS,
   AGENT_STATUSES,
@@ -18,18 +20,13 @@ import {
   DEFAULT_AGENT_PAGE,
   MAX_AGENT_CURSOR_CHARS,
   MAX_AGENT_FILTER_CHARS,
+  MAX_AGENT_OFFSET,
   MAX_AGENT_PAGE,
   StoreError,
 } from "../store/mod.ts";
 import { toAgentView } from "./agent_view.ts";
 import type { DashboardContext, RouteRequest } from "./context.ts";
 import { json, problem } from "./http.ts";
-
-/** The text filters of the query string, as the store names them. */
-const TEXT_FILTERS = ["name", "os", "version", "address"] as const;
-
-/** Largest offset accepted in a query string: beyond any fleet. */
-const MAX_OFFSET = 10_000_000;
 
 type Parsed = { ok: true; query: Omit<AgentQuery, "cutoffs"> } | { ok: false; reason: string };
 
@@ -52,7 +49,7 @@ export function parseAgentQuery(params: URLSearchParams): Parsed {
     }
     query.status = status as AgentStatus;
   }
-  for (const key of TEXT_FILTERS) {
+  for (const key of AGENT_FILTER_KEYS) {
     const text = params.get(key);
     if (text === null || text === "") continue;
     if (text.length > MAX_AGENT_FILTER_CHARS) {
@@ -82,13 +79,13 @@ export function parseAgentQuery(params: URLSearchParams): Parsed {
   const limit = integer(params.get("limit"), 1, MAX_AGENT_PAGE);
   if (limit === null) return { ok: false, reason: `limit must be 1 to ${MAX_AGENT_PAGE}` };
   if (limit !== undefined) query.limit = limit;
-  const offset = integer(params.get("offset"), 0, MAX_OFFSET);
-  if (offset === null) return { ok: false, reason: `offset must be 0 to ${MAX_OFFSET}` };
+  const offset = integer(params.get("offset"), 0, MAX_AGENT_OFFSET);
+  if (offset === null) return { ok: false, reason: `offset must be 0 to ${MAX_AGENT_OFFSET}` };
   if (offset !== undefined) query.offset = offset;
   const after = params.get("after");
   if (after !== null && after !== "") {
     // The store checks what it names; here only its size and alphabet.
-    if (after.length > MAX_AGENT_CURSOR_CHARS || !/^[A-Za-z0-9_-]+$/.test(after)) {
+    if (after.length > MAX_AGENT_CURSOR_CHARS || !AGENT_CURSOR_PATTERN.test(after)) {
       return { ok: false, reason: "after must be the next cursor of a previous page" };
     }
     if (offset !== undefined && offset !== 0) {

@@ -9,9 +9,13 @@
 
 import { nullableNumber, type Row, toAgent } from "./_rows.ts";
 import {
+  AGENT_CURSOR_PATTERN,
+  AGENT_FILTER_KEYS,
   AGENT_MATCHES,
   AGENT_SORTS,
   AGENT_STATUSES,
+  type AgentFilterKey,
+  type AgentPage,
   type AgentQuery,
   type AgentRow,
   type AgentSort,
@@ -19,20 +23,18 @@ import {
   DEFAULT_AGENT_PAGE,
   MAX_AGENT_CURSOR_CHARS,
   MAX_AGENT_FILTER_CHARS,
+  MAX_AGENT_OFFSET,
   MAX_AGENT_PAGE,
   StoreError,
 } from "./store.ts";
 
-/** Largest offset of a page: beyond any fleet, and a bound on the rows a request skips. */
-export const MAX_AGENT_OFFSET = 10_000_000;
-
-/** The substring filters of {@linkcode AgentQuery}, with their columns. */
-export const AGENT_TEXT_FILTERS = [
-  ["name", "hostname"],
-  ["os", "os"],
-  ["version", "version"],
-  ["address", "address"],
-] as const;
+/** The column of each text filter of {@linkcode AgentQuery}. */
+const AGENT_FILTER_COLUMNS: Record<AgentFilterKey, string> = {
+  name: "hostname",
+  os: "os",
+  version: "version",
+  address: "address",
+};
 
 /** The column each order follows (each has an index). */
 export const AGENT_SORT_COLUMNS: Record<AgentSort, string> = {
@@ -117,7 +119,8 @@ export function checkAgentQuery(query: AgentQuery): CheckedAgentQuery {
     throw new StoreError("Status cutoffs must be finite times", "invalid");
   }
   const filters: AgentTextFilter[] = [];
-  for (const [key, column] of AGENT_TEXT_FILTERS) {
+  for (const key of AGENT_FILTER_KEYS) {
+    const column = AGENT_FILTER_COLUMNS[key];
     const text = query[key];
     if (text === undefined || text === "") continue;
     if (text.length > MAX_AGENT_FILTER_CHARS) {
@@ -194,9 +197,6 @@ export function encodeAgentCursor(agent: AgentRow, checked: CheckedAgentQuery): 
   return new TextEncoder().encode(json).toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
-/** A cursor is base64url without padding, nothing else. */
-const CURSOR_PATTERN = /^[A-Za-z0-9_-]+$/;
-
 /**
  * Reads a cursor as hostile input: its length, alphabet, JSON, fields and
  * their types are checked, and it must belong to the query's order.
@@ -219,7 +219,7 @@ export function decodeAgentCursor(
   const invalid = () => new StoreError("Cursor is not one this server gave", "invalid");
   if (
     typeof cursor !== "string" || cursor.length === 0 || cursor.length > MAX_AGENT_CURSOR_CHARS ||
-    !CURSOR_PATTERN.test(cursor)
+    !AGENT_CURSOR_PATTERN.test(cursor)
   ) {
     throw invalid();
   }
@@ -290,23 +290,47 @@ export function toAgentRow(row: Row): AgentRow {
 }
 
 /**
- * Counts per status from `(status, n)` rows, with zero for the missing ones.
+ * Counts per status from one row with a count column per status (a missing
+ * or null one counts zero).
  *
- * @param rows Result of a `GROUP BY` on the status.
+ * @param row The row of a counting query, its columns named after the statuses.
  * @returns One count per status.
  * @example
  * ```ts
- * statusCounts([{ status: "late", n: 3 }]); // { alive: 0, late: 3, ... }
+ * statusCounts({ alive: 2, late: 3 }); // { alive: 2, late: 3, disconnected: 0, ... }
  * ```
  */
-export function statusCounts(rows: readonly Row[]): Record<AgentStatus, number> {
-  const counts = Object.fromEntries(AGENT_STATUSES.map((s) => [s, 0])) as Record<
+export function statusCounts(row: Row): Record<AgentStatus, number> {
+  return Object.fromEntries(AGENT_STATUSES.map((s) => [s, Number(row[s] ?? 0)])) as Record<
     AgentStatus,
     number
   >;
-  for (const row of rows) {
-    const status = String(row.status) as AgentStatus;
-    if (status in counts) counts[status] += Number(row.n);
-  }
-  return counts;
+}
+
+/**
+ * The page of a query from the rows read and the counts: the rows read are one
+ * more than the page when there is a next one, whose cursor starts after the
+ * page's last node.
+ *
+ * @param rows The rows read in order, with a `status` column, at most one more than the page.
+ * @param counts The counts per status of the nodes the text filters leave.
+ * @param checked The page's query.
+ * @returns The page.
+ * @example
+ * ```ts
+ * agentPage(rows, statusCounts(countRow), checked);
+ * ```
+ */
+export function agentPage(
+  rows: readonly Row[],
+  counts: Record<AgentStatus, number>,
+  checked: CheckedAgentQuery,
+): AgentPage {
+  const agents = rows.slice(0, checked.limit).map(toAgentRow);
+  const status = checked.query.status;
+  const total = status === undefined
+    ? Object.values(counts).reduce((sum, n) => sum + n, 0)
+    : counts[status];
+  const next = rows.length > checked.limit ? encodeAgentCursor(agents.at(-1)!, checked) : null;
+  return { agents, total, counts, next };
 }

@@ -11,14 +11,12 @@ import type { PendingQuery, Row, Sql } from "postgres";
 import { clean } from "./_postgres_ingest.ts";
 import {
   AGENT_SORT_COLUMNS,
+  agentPage,
   checkAgentQuery,
-  encodeAgentCursor,
   keysetSegments,
   statusCounts,
-  toAgentRow,
 } from "./_agent_query.ts";
 import {
-  AGENT_STATUSES,
   type AgentChange,
   type AgentChangeResult,
   type AgentPage,
@@ -175,9 +173,7 @@ export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<
       count(*) FILTER (WHERE ${statusWhere(sql, "stopped", late, silent)}) AS stopped,
       count(*) FILTER (WHERE ${statusWhere(sql, "never_seen", late, silent)}) AS never_seen
       FROM agents WHERE ${and(sql, filters)}`;
-  const counts = statusCounts(
-    AGENT_STATUSES.map((status) => ({ status, n: row![status] })),
-  );
+  const counts = statusCounts(row!);
   const where = query.status === undefined
     ? filters
     : [...filters, statusWhere(sql, query.status, late, silent)];
@@ -224,12 +220,7 @@ export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<
       if (rows.length >= want) break;
     }
   }
-  const agents = rows.slice(0, checked.limit).map(toAgentRow);
-  const total = query.status === undefined
-    ? Object.values(counts).reduce((sum, n) => sum + n, 0)
-    : counts[query.status];
-  const next = rows.length > checked.limit ? encodeAgentCursor(agents.at(-1)!, checked) : null;
-  return { agents, total, counts, next };
+  return agentPage(rows, counts, checked);
 }
 
 /**

@@ -10,11 +10,10 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { transaction } from "./transaction.ts";
 import {
   AGENT_SORT_COLUMNS,
+  agentPage,
   checkAgentQuery,
-  encodeAgentCursor,
   keysetSegments,
   statusCounts,
-  toAgentRow,
 } from "./_agent_query.ts";
 import { type Row, toAgent } from "./_rows.ts";
 import {
@@ -214,7 +213,7 @@ export class SqliteAgents {
         AGENT_STATUSES.map((s) => `count(*) FILTER (WHERE ${STATUS_WHERE[s]}) AS "${s}"`).join(", ")
       } FROM agents WHERE ${where.join(" AND ")}`;
     const row = this.#statement(countSql).get({ ...params, ...cutoffs }) as Params;
-    const counts = statusCounts(AGENT_STATUSES.map((status) => ({ status, n: row[status] })));
+    const counts = statusCounts(row);
     if (query.status !== undefined) where.push(STATUS_WHERE[query.status]);
     const column = AGENT_SORT_COLUMNS[checked.sort];
     const direction = checked.descending ? "DESC" : "ASC";
@@ -262,12 +261,7 @@ export class SqliteAgents {
         if (rows.length >= want) break;
       }
     }
-    const agents = rows.slice(0, checked.limit).map(toAgentRow);
-    const total = query.status === undefined
-      ? Object.values(counts).reduce((sum, n) => sum + n, 0)
-      : counts[query.status];
-    const next = rows.length > checked.limit ? encodeAgentCursor(agents.at(-1)!, checked) : null;
-    return { agents, total, counts, next };
+    return agentPage(rows, counts, checked);
   }
 
   /** A page query, prepared once: its text depends only on which filters are set. */

@@ -277,6 +277,15 @@ export const MAX_AGENT_PAGE = 500;
 /** Default page of {@linkcode Store.queryAgents}. */
 export const DEFAULT_AGENT_PAGE = 100;
 
+/** Largest offset of {@linkcode AgentQuery}: beyond any fleet, and a bound on the rows a request skips. */
+export const MAX_AGENT_OFFSET = 10_000_000;
+
+/** The text filters of {@linkcode AgentQuery}, by field name. */
+export const AGENT_FILTER_KEYS: readonly AgentFilterKey[] = ["name", "os", "version", "address"];
+
+/** One of {@linkcode AGENT_FILTER_KEYS}. */
+export type AgentFilterKey = "name" | "os" | "version" | "address";
+
 /** Longest filter text of {@linkcode AgentQuery}, in characters; longer ones are refused. */
 export const MAX_AGENT_FILTER_CHARS = 256;
 
@@ -285,6 +294,9 @@ export const MAX_AGENT_FILTER_CHARS = 256;
  * sort key (a hostname at most) and id, encoded; longer ones are refused.
  */
 export const MAX_AGENT_CURSOR_CHARS = 1_024;
+
+/** The alphabet of a cursor of {@linkcode AgentQuery.after}: base64url without padding. */
+export const AGENT_CURSOR_PATTERN = /^[A-Za-z0-9_-]+$/;
 
 /** How the text filters of {@linkcode AgentQuery} match. */
 export const AGENT_MATCHES: readonly AgentMatch[] = ["contains", "prefix"];
