@@ -2,7 +2,7 @@
  * The agent connection limit follows the server's file-descriptor limit:
  * the server runs under `prlimit` with a low limit, and the default
  * `--max-connections` shrinks with it, while an explicit one above it gets a
- * start-up warning (server/fd_limit.ts).
+ * start-up warning (server/agent_port/fd_limit.ts).
  *
  * @module
  */

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { addressKey } from "../address_key.ts";
+import { addressKey } from "../net/mod.ts";
 import type { FailReason } from "../../protocol/mod.ts";
 
 /** Seconds a connection has to log in after it was accepted, unless configured. */

@@ -14,7 +14,7 @@ import {
   SEVERITY_KEYWORDS,
   severityByName,
 } from "../../protocol/mod.ts";
-import { statusCutoffs } from "../agent_status.ts";
+import { statusCutoffs } from "../liveness/mod.ts";
 import { decimalArg, integerArg } from "../config.ts";
 import {
   AGENT_CURSOR_PATTERN,

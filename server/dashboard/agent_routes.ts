@@ -6,7 +6,7 @@
  * @module
  */
 
-import { statusCutoffs } from "../agent_status.ts";
+import { statusCutoffs } from "../liveness/mod.ts";
 import {
   AGENT_CURSOR_PATTERN,
   AGENT_FILTER_KEYS,

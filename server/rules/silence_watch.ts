@@ -2,7 +2,7 @@
  * The "agent silent" check: once per heartbeat interval the main thread asks
  * the store for the agents whose silence began since the previous check (no
  * heartbeat for `HEARTBEAT_MISSES_BEFORE_SILENT` intervals, see
- * `server/agent_status.ts`) and records one NMS event for each, which
+ * `server/liveness/agent_status.ts`) and records one NMS event for each, which
  * built-in rule 8804 turns into an alert. The silence cutoff moves with the
  * clock, so each heartbeat crosses it once: an agent is reported once per
  * silence, again only after it has been heard from, and a check costs the
@@ -13,7 +13,7 @@
  * @module
  */
 
-import { statusCutoffs } from "../agent_status.ts";
+import { statusCutoffs } from "../liveness/mod.ts";
 import type { EventBatch, Store } from "../store/store.ts";
 import { agentSilentEvent } from "./nms_events.ts";
 

@@ -32,7 +32,7 @@ type Params = Record<string, SQLInputValue>;
 /**
  * A node's status from its connection state (`open`, `gone`, `stopped`), its
  * last heartbeat and the cutoffs `:late` and `:silent`; the same rules as
- * `agentStatus()` in server/agent_status.ts.
+ * `agentStatus()` in server/liveness/agent_status.ts.
  */
 export const SQLITE_STATUS_SQL = `CASE
   WHEN state = 'stopped' THEN 'stopped'

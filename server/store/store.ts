@@ -165,7 +165,7 @@ export interface HeartbeatRecord {
   readonly at: number;
 }
 
-/** A stored node. Status is derived from these fields by `server/agent_status.ts`. */
+/** A stored node. Status is derived from these fields by `server/liveness/agent_status.ts`. */
 export interface AgentRecord {
   /** Row id; events name their node by it. */
   readonly id: number;
@@ -242,7 +242,7 @@ export interface AgentChangeResult {
 
 /**
  * The two instants that split a node's last heartbeat into alive, late and
- * silent (`server/agent_status.ts` computes them from the clock and the
+ * silent (`server/liveness/agent_status.ts` computes them from the clock and the
  * heartbeat interval).
  */
 export interface StatusCutoffs {
