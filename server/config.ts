@@ -20,7 +20,7 @@ import {
   DEFAULT_MAX_PRE_LOGIN_CONNECTIONS,
 } from "./agent_port/mod.ts";
 import { DEFAULT_LOCKOUT_SECONDS, DEFAULT_MAX_LOGIN_FAILURES } from "./auth/mod.ts";
-import { parseByteSize } from "./byte_size.ts";
+import { parseByteSize } from "../common/byte_size.ts";
 import { DEFAULT_HTTP_PORT } from "./dashboard/mod.ts";
 import { DEFAULT_TEXT_INDEX_MAX_LAG, MAX_TEXT_INDEX_CATCHUP_SECONDS } from "./ingest/mod.ts";
 import { checkRetentionDays } from "./retention.ts";

@@ -23,7 +23,7 @@ export {
 export * from "./store/mod.ts";
 export { createLogger, type Logger, type LoggerOptions, silentLogger } from "./log.ts";
 export type { LockoutOptions } from "./auth/mod.ts";
-export type { FdLimit } from "./fd_limit.ts";
+export type { FdLimit } from "./agent_port/mod.ts";
 export type { ConnectionLimitOptions } from "./agent_port/mod.ts";
 export type { SyslogAddrs, SyslogStats, TlsCertificate } from "./syslog/mod.ts";
 export {

@@ -7,7 +7,12 @@
  * @module
  */
 
-import { defaultMaxConnections, type FdLimit, fdLimitWarning, readFdLimit } from "./fd_limit.ts";
+import {
+  defaultMaxConnections,
+  type FdLimit,
+  fdLimitWarning,
+  readFdLimit,
+} from "./agent_port/mod.ts";
 import { dirname } from "node:path";
 import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_PORT } from "../protocol/mod.ts";
 import {
@@ -32,9 +37,9 @@ import { checkRetentionDays, type Retention, startRetention } from "./retention.
 import { type Dashboard, startDashboard } from "./dashboard/mod.ts";
 import { ServerMetrics } from "./metrics.ts";
 import { Progress, progressMode, type StartProgress } from "../common/progress.ts";
-import { watchTextIndexCatchup } from "./text_index_catchup.ts";
+import { watchTextIndexCatchup } from "./ingest/mod.ts";
 import { securityEvent } from "./security_event.ts";
-import { AgentLiveness } from "./agent_liveness.ts";
+import { AgentLiveness } from "./liveness/mod.ts";
 import {
   AgentSilenceWatch,
   AlertFeed,
@@ -191,7 +196,7 @@ export interface ServerOptions {
   clientCa?: string | undefined;
   /**
    * Connection limits of the agent listener (each 0 for none).
-   * @default {maxConnections: the file-descriptor limit less FD_RESERVE (server/fd_limit.ts)}
+   * @default {maxConnections: the file-descriptor limit less FD_RESERVE (server/agent_port/fd_limit.ts)}
    */
   limits?: ConnectionLimitOptions | undefined;
   /**

@@ -486,6 +486,33 @@ const GOLDEN_CASES: readonly GoldenCase[] = [
     args: ["agents", "--db", "$DB", "--desc", "--limit", "1", "--offset", "1"],
   },
   {
+    name: "server_agents_prefix",
+    binary: "nms-server",
+    args: ["agents", "--db", "$DB", "--prefix", "--address", "192.0.2."],
+  },
+  {
+    name: "server_agents_after",
+    binary: "nms-server",
+    // The cursor of the node "db-01" in the hostname order, as a page printed it.
+    args: [
+      "agents",
+      "--db",
+      "$DB",
+      "--after",
+      "eyJzIjoiaG9zdG5hbWUiLCJkIjowLCJrIjoiZGItMDEiLCJpIjozfQ",
+    ],
+  },
+  {
+    name: "server_agents_bad_after",
+    binary: "nms-server",
+    args: ["agents", "--db", "$DB", "--after", "not a cursor"],
+  },
+  {
+    name: "server_agents_forged_after",
+    binary: "nms-server",
+    args: ["agents", "--db", "$DB", "--after", "eyJzIjoiaG9zdG5hbWUiLCJkIjowLCJrIjo1LCJpIjoxfQ"],
+  },
+  {
     name: "server_agents_bad_status",
     binary: "nms-server",
     args: ["agents", "--db", "$DB", "--status", "dead"],

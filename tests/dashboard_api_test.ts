@@ -380,3 +380,57 @@ Deno.test("console: static files go out gzipped to a client that accepts gzip", 
   assert.doesNotMatch(plain, /content-encoding/);
   assert.ok(size(zipped) * 3 < size(plain), `${size(zipped)} vs ${size(plain)}`);
 });
+
+Deno.test("console API: /api/agents pages by cursor, matches prefixes, and refuses a bad cursor in one line", async () => {
+  await using srv = await startTestServer({ httpPort: 0 });
+  const now = Date.now();
+  await srv.store.applyAgentChanges(Array.from({ length: 12 }, (_, i) => ({
+    kind: "register" as const,
+    registration: {
+      hostname: i % 2 === 0 ? `web-${String(i).padStart(2, "0")}` : `db-${i}`,
+      version: "1.0",
+      os: "Linux",
+      address: `10.0.0.${i}:4000`,
+      at: now,
+    },
+  })));
+  const api = await signIn(srv.httpUrl!, "admin", "admin");
+  type Page = { agents: { hostname: string }[]; total: number; next: string | null };
+  const seen: string[] = [];
+  let path = "/api/agents?limit=5&order=desc";
+  for (let n = 0; n < 5; n++) {
+    const page = await api.json<Page>(path);
+    assert.equal(page.total, 12);
+    seen.push(...page.agents.map((a) => a.hostname));
+    if (page.next === null) break;
+    path = `/api/agents?limit=5&order=desc&after=${page.next}`;
+  }
+  const all = (await api.json<Page>("/api/agents?order=desc")).agents.map((a) => a.hostname);
+  assert.equal(all.length, 12);
+  assert.deepEqual(seen, all);
+
+  const prefix = await api.json<Page>("/api/agents?name=WEB-0&match=prefix");
+  assert.deepEqual(prefix.agents.map((a) => a.hostname), [
+    "web-00",
+    "web-02",
+    "web-04",
+    "web-06",
+    "web-08",
+  ]);
+  const { next } = await api.json<Page>("/api/agents?limit=1");
+  for (
+    const query of [
+      "after=not%20base64",
+      `after=${"A".repeat(2_000)}`,
+      "after=eyJ4IjoxfQ",
+      `after=${next}&sort=lastSeen`,
+      `after=${next}&offset=3`,
+      "match=regex",
+    ]
+  ) {
+    const response = await api.fetch(`/api/agents?${query}`);
+    assert.equal(response.status, 400, query);
+    const { error } = await response.json();
+    assert.match(error, /^[^\n]{1,120}$/, query);
+  }
+});

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { formatAck, OK } from "../protocol/mod.ts";
 import { generateToken } from "../server/auth/tokens.ts";
-import { statusCutoffs } from "../server/agent_status.ts";
+import { statusCutoffs } from "../server/liveness/agent_status.ts";
 import { LineClient } from "./_harness/line_client.ts";
 import { signIn } from "./_harness/console.ts";
 import { startSecureServer } from "./_harness/secure_server.ts";

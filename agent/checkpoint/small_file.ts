@@ -59,6 +59,22 @@ export async function writeFileAtomically(path: string, bytes: Uint8Array): Prom
   // Step 4: fsync the directory so the rename itself survives a power loss.
   // Before this, a power loss may bring back the old contents, which is still
   // safe for the agent: it then resends lines the server deduplicates.
+  await syncDirectory(dir);
+}
+
+/**
+ * Fsyncs a directory, so that the entries created or renamed in it survive a
+ * power loss. A filesystem that refuses fsync on a directory is not an error:
+ * the entries are made anyway, only their durability is not promised.
+ *
+ * @param dir The directory.
+ * @returns Resolves once the directory is synced, or refused.
+ * @example
+ * ```ts
+ * await syncDirectory("/var/lib/nms-agent");
+ * ```
+ */
+export async function syncDirectory(dir: string): Promise<void> {
   try {
     const handle = await Deno.open(dir, { read: true });
     try {
@@ -67,7 +83,7 @@ export async function writeFileAtomically(path: string, bytes: Uint8Array): Prom
       handle.close();
     }
   } catch {
-    // Some filesystems refuse fsync on a directory; the rename is done anyway.
+    // Some filesystems refuse fsync on a directory.
   }
 }
 

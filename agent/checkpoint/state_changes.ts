@@ -38,6 +38,7 @@
 
 import { dirname } from "../_posix_path.ts";
 import { crc32 } from "./_crc32.ts";
+import { syncDirectory } from "./small_file.ts";
 import {
   type FileState,
   type IncarnationState,
@@ -362,18 +363,5 @@ export class StateChanges {
     // previous saves, which are all the agent claims to have saved.
     await file.syncData();
     this.syncs++;
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await Deno.open(dir, { read: true });
-    try {
-      await handle.sync();
-    } finally {
-      handle.close();
-    }
-  } catch {
-    // Some filesystems refuse fsync on a directory.
   }
 }

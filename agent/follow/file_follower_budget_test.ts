@@ -24,8 +24,7 @@ interface Line {
   text: string;
 }
 
-/** Followers of several files sharing one hub, sweep and budget, and the lines they read. */
-async function setup(count: number, maxOpenFiles: number): Promise<{
+interface Setup {
   dir: string;
   paths: string[];
   followers: FileFollower[];
@@ -33,7 +32,10 @@ async function setup(count: number, maxOpenFiles: number): Promise<{
   lines: Line[];
   texts(path: string): string[];
   [Symbol.asyncDispose](): Promise<void>;
-}> {
+}
+
+/** Followers of several files sharing one hub, sweep and budget, and the lines they read. */
+async function setup(count: number, maxOpenFiles: number): Promise<Setup> {
   const dir = await Deno.makeTempDir({ prefix: "nms-follower-budget-" });
   const hub = new WatchHub();
   const sweep = new Sweep({ minIntervalMs: 50 });
@@ -85,6 +87,21 @@ function append(path: string, text: string): Promise<void> {
   return Deno.writeTextFile(path, text, { append: true });
 }
 
+/**
+ * Under a budget of one file: appends `text` to the first file and a line to
+ * the second, whose read closes the first; resolves once the first is closed
+ * (no read of it in progress).
+ */
+async function closeFirstForBudget(t: Setup, text: string): Promise<void> {
+  const [a, b] = t.paths as [string, string];
+  const lines = text.split("\n").length - 1;
+  await append(a, text);
+  await waitFor(() => t.lines.length === lines);
+  await append(b, "b 1\n");
+  await waitFor(() => t.lines.length === lines + 1);
+  await waitFor(() => t.followers[0]!.current?.parked === true);
+}
+
 /** Open descriptors of this process that point into `dir`. */
 async function openIn(dir: string): Promise<number> {
   let count = 0;
@@ -115,14 +132,8 @@ Deno.test("FileFollower under a budget keeps at most that many files open and re
 
 Deno.test("FileFollower reads a file renamed while closed for the budget from its new name, on the same stream", async () => {
   await using t = await setup(2, 1);
-  const [a, b] = t.paths as [string, string];
-  await append(a, "a 1\n");
-  await waitFor(() => t.lines.length === 1);
-  // Reading b closes a.
-  await append(b, "b 1\n");
-  await waitFor(() => t.lines.length === 2);
-  // Closed once no read of it is in progress.
-  await waitFor(() => t.followers[0]!.current?.parked === true);
+  const a = t.paths[0]!;
+  await closeFirstForBudget(t, "a 1\n");
   const stream = t.followers[0]!.current!.stream;
   // a grows, then is rotated while closed, and a new a is created.
   await append(a, "a 2\n");
@@ -138,13 +149,8 @@ Deno.test("FileFollower reads a file renamed while closed for the budget from it
 
 Deno.test("FileFollower reports a gap for a file removed while closed for the budget before it was read", async () => {
   await using t = await setup(2, 1);
-  const [a, b] = t.paths as [string, string];
-  await append(a, "a 1\n");
-  await waitFor(() => t.lines.length === 1);
-  await append(b, "b 1\n");
-  await waitFor(() => t.lines.length === 2);
-  // Closed once no read of it is in progress.
-  await waitFor(() => t.followers[0]!.current?.parked === true);
+  const a = t.paths[0]!;
+  await closeFirstForBudget(t, "a 1\n");
   // The sweep learns a's new size without opening it; then a is gone.
   t.followers[0]!.current!.knownSize = 8;
   await Deno.remove(a);
@@ -160,13 +166,8 @@ Deno.test("FileFollower reports a gap for a file removed while closed for the bu
 
 Deno.test("FileFollower sees a file truncated while closed for the budget as truncated", async () => {
   await using t = await setup(2, 1);
-  const [a, b] = t.paths as [string, string];
-  await append(a, "a 1\na 2\n");
-  await waitFor(() => t.lines.length === 2);
-  await append(b, "b 1\n");
-  await waitFor(() => t.lines.length === 3);
-  // Closed once no read of it is in progress.
-  await waitFor(() => t.followers[0]!.current?.parked === true);
+  const a = t.paths[0]!;
+  await closeFirstForBudget(t, "a 1\na 2\n");
   const stream = t.followers[0]!.current!.stream;
   await Deno.truncate(a, 0);
   await append(a, "after 1\n");

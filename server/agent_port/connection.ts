@@ -38,8 +38,8 @@ import { CLOSE_GRACE_MS, type ConnectionLimits, RateLimiter } from "./connection
 import { type LoginEventGate, redactLine, type TicketAccount, type Tickets } from "../auth/mod.ts";
 import { loginFields, SECURITY_EVENT_KINDS } from "../security_event.ts";
 import { MAX_BAD_LINES_BEFORE_LOGIN, type PreLoginBudget } from "./pre_login.ts";
-import type { WarnThrottle } from "../warn_throttle.ts";
-import type { AgentLiveness } from "../agent_liveness.ts";
+import type { WarnThrottle } from "../net/mod.ts";
+import type { AgentLiveness } from "../liveness/mod.ts";
 import { BufferPool } from "../buffer_pool.ts";
 
 /**
@@ -134,7 +134,7 @@ export interface ConnectionContext {
   readonly limits?: ConnectionLimits;
   /** Stores the security events of logins within their budget; absent: none are stored. */
   readonly loginEvents?: LoginEventGate;
-  /** Throttles diagnostics about clients (server/warn_throttle.ts); absent: all are logged. */
+  /** Throttles diagnostics about clients (server/net/warn_throttle.ts); absent: all are logged. */
   readonly warnings?: WarnThrottle;
   /** Which nodes are connected; told of each registration and closed connection. */
   readonly liveness?: AgentLiveness;

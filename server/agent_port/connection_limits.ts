@@ -9,7 +9,7 @@
 
 /**
  * Open agent connections the server holds at most when its file-descriptor
- * limit is unknown (server/fd_limit.ts derives the default from that limit);
+ * limit is unknown (server/agent_port/fd_limit.ts derives the default from that limit);
  * one more is refused.
  */
 export const DEFAULT_MAX_CONNECTIONS = 1024;

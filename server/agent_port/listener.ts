@@ -9,8 +9,8 @@ import { type ByteConn, Connection, type ConnectionContext } from "./connection.
 import { FAIL, type FailReason, formatAckLine } from "../../protocol/mod.ts";
 import { CLOSE_GRACE_MS, TIMEOUT_CHECK_INTERVAL_MS } from "./connection_limits.ts";
 import { MAX_PRE_LOGIN_CONNECTIONS_PER_ADDRESS, PreLoginBudget } from "./pre_login.ts";
-import { WarnThrottle } from "../warn_throttle.ts";
-import { AcceptHealth } from "../accept_health.ts";
+import { WarnThrottle } from "../net/mod.ts";
+import { AcceptHealth } from "../net/mod.ts";
 
 /** Where connections come from: a `Deno.Listener`, or a listener of `server/agent_port/tls.ts`. */
 export interface ConnectionSource {

@@ -47,6 +47,13 @@ export {
 } from "./pre_login.ts";
 export { ReloadableListener } from "./reloadable_listener.ts";
 export {
+  defaultMaxConnections,
+  FD_RESERVE,
+  type FdLimit,
+  fdLimitWarning,
+  readFdLimit,
+} from "./fd_limit.ts";
+export {
   type AgentSocketListener,
   type AgentTlsOptions,
   certificateNames,

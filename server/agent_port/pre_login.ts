@@ -9,7 +9,7 @@
  * @module
  */
 
-import { addressKey } from "../address_key.ts";
+import { addressKey } from "../net/mod.ts";
 import type { FailReason } from "../../protocol/mod.ts";
 
 /** Seconds a connection has to log in after it was accepted, unless configured. */
@@ -24,7 +24,14 @@ export const MAX_BAD_LINES_BEFORE_LOGIN = 3;
  * configured. One more closes the oldest of them that is not verifying a
  * LOGIN (or is refused when all are).
  */
-export const DEFAULT_MAX_PRE_LOGIN_CONNECTIONS = 256;
+export const DEFAULT_MAX_PRE_LOGIN_CONNECTIONS = 1024;
+/**
+ * How long a connection not logged in yet is safe from eviction, in ms: when
+ * a restarted collector's fleet comes back at once, a newcomer is refused (and
+ * retries with backoff) instead of closing an agent whose LOGIN has not been
+ * read yet, while a client that holds a slot without logging in still goes.
+ */
+export const PRE_LOGIN_EVICTION_GRACE_MS = 1_000;
 /**
  * Connections not logged in yet from one address (IPv6: one /64); one more is
  * refused with `ACK FAIL Too many connections from this address`. Applies
@@ -57,7 +64,8 @@ export interface PreLoginConnection {
 export class PreLoginBudget<C extends PreLoginConnection> {
   readonly #max: number;
   readonly #maxPerAddress: number;
-  readonly #waiting = new Set<C>();
+  /** Each connection and when it was counted (ms since the epoch), oldest first. */
+  readonly #waiting = new Map<C, number>();
   readonly #perAddress = new Map<string, number>();
   /** Connections closed by {@linkcode evictOldest} since the start, for `/metrics`. */
   evicted = 0;
@@ -95,10 +103,11 @@ export class PreLoginBudget<C extends PreLoginConnection> {
    * Counts a newly accepted connection.
    *
    * @param connection The connection.
+   * @param now Ms since the epoch.
    */
-  add(connection: C): void {
+  add(connection: C, now: number = Date.now()): void {
     if (this.#waiting.has(connection)) return;
-    this.#waiting.add(connection);
+    this.#waiting.set(connection, now);
     const key = addressKey(connection.ip);
     this.#perAddress.set(key, (this.#perAddress.get(key) ?? 0) + 1);
   }
@@ -118,14 +127,18 @@ export class PreLoginBudget<C extends PreLoginConnection> {
 
   /**
    * Closes the oldest connection not logged in whose LOGIN is not being
-   * verified, to make room for a new one.
+   * verified, to make room for a new one, unless it is younger than
+   * {@linkcode PRE_LOGIN_EVICTION_GRACE_MS}.
    *
    * @param reason The last line it gets.
+   * @param now Ms since the epoch.
    * @returns The closed connection, or null when none could go.
    */
-  evictOldest(reason: FailReason): C | null {
-    for (const connection of this.#waiting) {
+  evictOldest(reason: FailReason, now: number = Date.now()): C | null {
+    for (const [connection, since] of this.#waiting) {
       if (connection.verifyingLogin) continue;
+      // The oldest that could go is still in its grace: so are all the others.
+      if (now - since < PRE_LOGIN_EVICTION_GRACE_MS) return null;
       this.remove(connection);
       this.evicted++;
       connection.abort(reason);

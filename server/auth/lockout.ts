@@ -22,7 +22,7 @@
  */
 
 import type { LoginFailurePolicy, SecurityStore } from "../store/security_store.ts";
-import { addressKey } from "../address_key.ts";
+import { addressKey } from "../net/mod.ts";
 
 /** Failed logins of one user or from one address, within the window, that lock it. */
 export const DEFAULT_MAX_LOGIN_FAILURES = 5;

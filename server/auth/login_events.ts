@@ -17,7 +17,7 @@
  * @module
  */
 
-import { addressKey, networkKey } from "../address_key.ts";
+import { addressKey, networkKey } from "../net/mod.ts";
 import {
   MAX_EVENT_USER_CHARS,
   SECURITY_EVENT_KINDS,

@@ -13,7 +13,7 @@ import {
   type CommandUnknownOpts,
   Option,
 } from "@commander-js/extra-typings";
-import { formatByteSize } from "../byte_size.ts";
+import { formatByteSize } from "../../common/byte_size.ts";
 import { formatDuration, type Progress, type StartProgress } from "../../common/progress.ts";
 import {
   applyConfigValues,

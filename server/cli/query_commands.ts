@@ -14,16 +14,20 @@ import {
   SEVERITY_KEYWORDS,
   severityByName,
 } from "../../protocol/mod.ts";
-import { statusCutoffs } from "../agent_status.ts";
+import { statusCutoffs } from "../liveness/mod.ts";
 import { decimalArg, integerArg } from "../config.ts";
 import {
+  AGENT_CURSOR_PATTERN,
   AGENT_SORTS,
   AGENT_STATUSES,
   type AgentRow,
   EVENT_FLAGS,
   type EventRecord,
+  MAX_AGENT_CURSOR_CHARS,
   MAX_AGENT_FILTER_CHARS,
+  MAX_AGENT_OFFSET,
   MAX_AGENT_PAGE,
+  StoreError,
 } from "../store/mod.ts";
 import { DEFAULT_SOURCE_SILENT_AFTER_SECONDS, sourceStatus } from "../syslog/mod.ts";
 import { alertsTable } from "./alerts_table.ts";
@@ -63,6 +67,14 @@ function filterArg(value: string): string {
   return value;
 }
 
+/** The value of `--after`: a cursor's size and alphabet (the store checks what it names). */
+function cursorArg(value: string): string {
+  if (value.length > MAX_AGENT_CURSOR_CHARS || !AGENT_CURSOR_PATTERN.test(value)) {
+    throw new InvalidArgumentError("expected the next-page cursor a previous page printed");
+  }
+  return value;
+}
+
 /** The value of `--severity`: that severity or worse, by name or number, as the API takes it. */
 function severityArg(value: string): number {
   const text = value.trim().toLowerCase();
@@ -87,7 +99,7 @@ const LOG_OUTPUTS = ["text", "ndjson"] as const;
  * ```
  */
 export function addQueryCommands(program: Command, context: CliContext): void {
-  const { out } = context;
+  const { out, writeErr } = context;
   program.command("agents")
     .description("List registered nodes and their status, filtered and paged by the store")
     .addOption(dbOption())
@@ -111,6 +123,7 @@ export function addQueryCommands(program: Command, context: CliContext): void {
       new Option("--address <text>", "only addresses (ip:port) containing this text")
         .argParser(filterArg),
     )
+    .option("--prefix", "match the texts at the start of the values (an index range), not anywhere")
     .addOption(new Option("--sort <order>", "order of the list").choices(AGENT_SORTS))
     .option("--desc", "reverse the order")
     .addOption(
@@ -118,7 +131,14 @@ export function addQueryCommands(program: Command, context: CliContext): void {
         .argParser(integerArg(1, MAX_AGENT_PAGE)),
     )
     .addOption(
-      new Option("--offset <n>", "skip the first n matching nodes").argParser(integerArg(0, 1e7)),
+      new Option("--offset <n>", "skip the first n matching nodes").argParser(
+        integerArg(0, MAX_AGENT_OFFSET),
+      )
+        .conflicts("after"),
+    )
+    .addOption(
+      new Option("--after <cursor>", "start after the node of this cursor (printed after a page)")
+        .argParser(cursorArg),
     )
     .option("--json", "print JSON instead of a table")
     .action(async (options) => {
@@ -131,18 +151,33 @@ export function addQueryCommands(program: Command, context: CliContext): void {
           ...(options.agentVersion ? { version: options.agentVersion } : {}),
           ...(options.address ? { address: options.address } : {}),
           ...(options.sort ? { sort: options.sort } : {}),
+          ...(options.prefix ? { match: "prefix" as const } : {}),
           descending: options.desc === true,
         };
-        // One page when asked for one; else every match, a page at a time.
+        // One page when asked for one; else every match, a page at a time by cursor.
         const agents: AgentRow[] = [];
-        let offset = options.offset ?? 0;
+        let start: { offset?: number; after?: string } = options.after !== undefined
+          ? { after: options.after }
+          : { offset: options.offset ?? 0 };
+        let next: string | null = null;
         for (;;) {
           const limit = options.limit ?? MAX_AGENT_PAGE;
-          const page = await store.queryAgents({ ...query, offset, limit });
+          let page;
+          try {
+            page = await store.queryAgents({ ...query, ...start, limit });
+          } catch (error) {
+            if (error instanceof StoreError && error.code === "invalid") {
+              throw new UsageError(`--after: ${error.message}`);
+            }
+            throw error;
+          }
           agents.push(...page.agents);
-          offset += page.agents.length;
-          if (options.limit !== undefined || page.agents.length < limit) break;
+          next = page.next;
+          if (options.limit !== undefined || next === null) break;
+          start = { after: next };
         }
+        // The next page's cursor goes to stderr, so stdout stays the list.
+        if (options.limit !== undefined && next !== null) writeErr(`next page: --after ${next}\n`);
         if (options.json) return out(JSON.stringify(agents, null, 2));
         const time = (t: number | null) => (t === null ? "-" : new Date(t).toISOString());
         out(table(

@@ -6,27 +6,27 @@
  * @module
  */
 
-import { statusCutoffs } from "../agent_status.ts";
+import { statusCutoffs } from "../liveness/mod.ts";
 import {
+  AGENT_CURSOR_PATTERN,
+  AGENT_FILTER_KEYS,
+  AGENT_MATCHES,
   AGENT_SORTS,
   AGENT_STATUSES,
+  type AgentMatch,
   type AgentQuery,
   type AgentSort,
   type AgentStatus,
   DEFAULT_AGENT_PAGE,
+  MAX_AGENT_CURSOR_CHARS,
   MAX_AGENT_FILTER_CHARS,
+  MAX_AGENT_OFFSET,
   MAX_AGENT_PAGE,
   StoreError,
 } from "../store/mod.ts";
 import { toAgentView } from "./agent_view.ts";
 import type { DashboardContext, RouteRequest } from "./context.ts";
 import { json, problem } from "./http.ts";
-
-/** The text filters of the query string, as the store names them. */
-const TEXT_FILTERS = ["name", "os", "version", "address"] as const;
-
-/** Largest offset accepted in a query string: beyond any fleet. */
-const MAX_OFFSET = 10_000_000;
 
 type Parsed = { ok: true; query: Omit<AgentQuery, "cutoffs"> } | { ok: false; reason: string };
 
@@ -49,13 +49,20 @@ export function parseAgentQuery(params: URLSearchParams): Parsed {
     }
     query.status = status as AgentStatus;
   }
-  for (const key of TEXT_FILTERS) {
+  for (const key of AGENT_FILTER_KEYS) {
     const text = params.get(key);
     if (text === null || text === "") continue;
     if (text.length > MAX_AGENT_FILTER_CHARS) {
       return { ok: false, reason: `${key} must be at most ${MAX_AGENT_FILTER_CHARS} characters` };
     }
     query[key] = text;
+  }
+  const match = params.get("match");
+  if (match !== null && match !== "") {
+    if (!AGENT_MATCHES.includes(match as AgentMatch)) {
+      return { ok: false, reason: `match must be one of ${AGENT_MATCHES.join(", ")}` };
+    }
+    query.match = match as AgentMatch;
   }
   const sort = params.get("sort");
   if (sort !== null && sort !== "") {
@@ -72,9 +79,20 @@ export function parseAgentQuery(params: URLSearchParams): Parsed {
   const limit = integer(params.get("limit"), 1, MAX_AGENT_PAGE);
   if (limit === null) return { ok: false, reason: `limit must be 1 to ${MAX_AGENT_PAGE}` };
   if (limit !== undefined) query.limit = limit;
-  const offset = integer(params.get("offset"), 0, MAX_OFFSET);
-  if (offset === null) return { ok: false, reason: `offset must be 0 to ${MAX_OFFSET}` };
+  const offset = integer(params.get("offset"), 0, MAX_AGENT_OFFSET);
+  if (offset === null) return { ok: false, reason: `offset must be 0 to ${MAX_AGENT_OFFSET}` };
   if (offset !== undefined) query.offset = offset;
+  const after = params.get("after");
+  if (after !== null && after !== "") {
+    // The store checks what it names; here only its size and alphabet.
+    if (after.length > MAX_AGENT_CURSOR_CHARS || !AGENT_CURSOR_PATTERN.test(after)) {
+      return { ok: false, reason: "after must be the next cursor of a previous page" };
+    }
+    if (offset !== undefined && offset !== 0) {
+      return { ok: false, reason: "offset and after cannot be combined" };
+    }
+    query.after = after;
+  }
   return { ok: true, query };
 }
 
@@ -87,11 +105,11 @@ function integer(text: string | null, min: number, max: number): number | undefi
 }
 
 /**
- * `GET /api/agents?status=&name=&os=&version=&address=&sort=&order=&offset=&limit=`.
+ * `GET /api/agents?status=&name=&os=&version=&address=&match=&sort=&order=&offset=&after=&limit=`.
  *
  * @param req The request.
  * @param ctx The console context.
- * @returns `{now, heartbeatSeconds, agents: AgentView[], total, counts, offset, limit}`,
+ * @returns `{now, heartbeatSeconds, agents: AgentView[], total, counts, offset, limit, next}`,
  *   or 400 with a one-line reason.
  * @example
  * ```ts
@@ -128,5 +146,6 @@ export async function listAgents(req: RouteRequest, ctx: DashboardContext): Prom
     counts: page.counts,
     offset: parsed.query.offset ?? 0,
     limit: parsed.query.limit ?? DEFAULT_AGENT_PAGE,
+    next: page.next,
   });
 }

@@ -6,7 +6,7 @@
  */
 
 import { PROMETHEUS_CONTENT_TYPE } from "../../common/prometheus_text.ts";
-import { statusCutoffs } from "../agent_status.ts";
+import { statusCutoffs } from "../liveness/mod.ts";
 import type { DashboardContext, RouteRequest } from "./context.ts";
 import { json, problem } from "./http.ts";
 import { storageMetrics } from "./storage_routes.ts";

@@ -14,6 +14,7 @@
 export { type AgentLineBatch, type LineBatch, type SyslogLineBatch } from "./line_batch.ts";
 export { failureReason } from "./line_status.ts";
 export { MAX_TEXT_INDEX_CATCHUP_SECONDS } from "./text_index_lag.ts";
+export { type TextIndexCatchup, watchTextIndexCatchup } from "./text_index_catchup.ts";
 export {
   BATCH_BUFFERS,
   SMALL_BATCH_BUFFERS,

@@ -10,6 +10,7 @@
 
 /// <reference lib="deno.worker" />
 
+import { TOKEN_LOGIN_USER } from "../../protocol/mod.ts";
 import { verifyLogin } from "../auth/mod.ts";
 import { type BatchMatches, matchBatch, RuleEngine } from "../rules/mod.ts";
 import { type EventBatch, openStore, type Store } from "../store/mod.ts";
@@ -113,8 +114,15 @@ self.onmessage = (event: MessageEvent<PoolRequest>) => {
       rules = request.rules ? new RuleEngine(request.rules) : null;
       return;
     case "login":
-      // A few verifications at a time: each scrypt holds 32 MiB, so a storm
-      // of logins must queue instead of multiplying the server's memory.
+      // A token costs one SHA-256: a fleet's token logins never wait behind passwords.
+      if (request.username === TOKEN_LOGIN_USER) {
+        login(request).catch((error) =>
+          reply({ kind: "failed", jobId: request.jobId, message: (error as Error).message })
+        );
+        return;
+      }
+      // A few password verifications at a time: each scrypt holds 32 MiB, so a
+      // storm of logins must queue instead of multiplying the server's memory.
       verifying.acquire()
         .then(() => login(request))
         .catch((error) =>

@@ -199,7 +199,7 @@ export type WriterRequest =
   /** Detection rules to correlate with from now on (null: none). */
   | { readonly kind: "rules"; readonly rules: RuleSet | null }
   | AgentWrite
-  /** Lost connections of several nodes at once (`server/agent_liveness.ts`); nobody awaits them. */
+  /** Lost connections of several nodes at once (`server/liveness/agent_liveness.ts`); nobody awaits them. */
   | { readonly kind: "disconnects"; readonly writes: readonly AgentWrite[] }
   /** One time-bounded pass of prune steps (server/retention.ts). */
   | { readonly kind: "retention"; readonly jobId: number; readonly pass: RetentionPass }

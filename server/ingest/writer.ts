@@ -266,7 +266,7 @@ export class Writer {
 
   /**
    * Records that nodes lost their last connection without BYE, with the next
-   * group commit; nobody awaits it (server/agent_liveness.ts).
+   * group commit; nobody awaits it (server/liveness/agent_liveness.ts).
    *
    * @param nodes Each node, when its connection closed, and its last contact
    *   (REGISTER or HEARTBEAT) through that connection.

@@ -1,21 +1,21 @@
 /**
- * The "agent silent" check: once per heartbeat interval the main thread reads
- * the agents and, for each one that has just become silent (no heartbeat for
- * `HEARTBEAT_MISSES_BEFORE_SILENT` intervals, see `server/agent_status.ts`),
- * records one NMS event, which built-in rule 8804 turns into an alert. An
- * agent is reported once per silence: again only after it has been heard
- * from. Agents already silent when the server starts are not reported: their
- * silence began while nobody was watching.
+ * The "agent silent" check: once per heartbeat interval the main thread asks
+ * the store for the agents whose silence began since the previous check (no
+ * heartbeat for `HEARTBEAT_MISSES_BEFORE_SILENT` intervals, see
+ * `server/liveness/agent_status.ts`) and records one NMS event for each, which
+ * built-in rule 8804 turns into an alert. The silence cutoff moves with the
+ * clock, so each heartbeat crosses it once: an agent is reported once per
+ * silence, again only after it has been heard from, and a check costs the
+ * agents that crossed, not the agents known. Agents already silent when the
+ * server starts are not reported: their silence began while nobody was
+ * watching.
  *
  * @module
  */
 
-import { type AgentStatus, agentStatus } from "../agent_status.ts";
+import { statusCutoffs } from "../liveness/mod.ts";
 import type { EventBatch, Store } from "../store/store.ts";
 import { agentSilentEvent } from "./nms_events.ts";
-
-/** Statuses that count as silent. */
-const SILENT: ReadonlySet<AgentStatus> = new Set(["disconnected", "never_seen"]);
 
 /** Options of {@linkcode AgentSilenceWatch}. */
 export interface SilenceWatchOptions {
@@ -52,11 +52,10 @@ export interface SilenceWatchOptions {
 export class AgentSilenceWatch {
   readonly #options: SilenceWatchOptions;
   readonly #now: () => number;
-  /** Agents reported (or already silent at start) and not heard from since. */
-  readonly #silent = new Set<number>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #checking: Promise<number> | null = null;
-  #primed = false;
+  /** The silence cutoff of the last successful check; null before the first. */
+  #cutoff: number | null = null;
 
   /** @param options Store, interval, event sink and clock. */
   constructor(options: SilenceWatchOptions) {
@@ -90,28 +89,27 @@ export class AgentSilenceWatch {
   }
 
   async #check(): Promise<number> {
+    const now = this.#now();
+    const { heartbeatSeconds } = this.#options;
+    const cutoff = statusCutoffs(now, heartbeatSeconds).silentBefore;
+    const since = this.#cutoff;
+    // The first check only notes where the cutoff stands; a clock stepped
+    // back waits for it to pass the last cutoff again.
+    if (since === null || cutoff <= since) {
+      this.#cutoff = Math.max(since ?? cutoff, cutoff);
+      return 0;
+    }
     let agents;
     try {
-      agents = await this.#options.store.listAgents();
+      agents = await this.#options.store.listAgentsFallenSilent({ since, before: cutoff });
     } catch (error) {
       this.#options.onError?.(`Cannot check for silent agents: ${(error as Error).message}`);
       return 0;
     }
-    const now = this.#now();
-    const { heartbeatSeconds } = this.#options;
-    let reported = 0;
+    this.#cutoff = cutoff;
     for (const agent of agents) {
-      if (!SILENT.has(agentStatus(agent, now, heartbeatSeconds))) {
-        this.#silent.delete(agent.id);
-        continue;
-      }
-      if (this.#silent.has(agent.id)) continue;
-      this.#silent.add(agent.id);
-      if (!this.#primed) continue;
       this.#options.record(agentSilentEvent(agent, now, heartbeatSeconds));
-      reported++;
     }
-    this.#primed = true;
-    return reported;
+    return agents.length;
   }
 }

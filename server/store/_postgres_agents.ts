@@ -9,15 +9,23 @@
 
 import type { PendingQuery, Row, Sql } from "postgres";
 import { clean } from "./_postgres_ingest.ts";
-import { AGENT_SORT_COLUMNS, checkAgentQuery, statusCounts, toAgentRow } from "./_agent_query.ts";
 import {
-  AGENT_STATUSES,
+  AGENT_SORT_COLUMNS,
+  agentPage,
+  checkAgentQuery,
+  keysetSegments,
+  statusCounts,
+} from "./_agent_query.ts";
+import {
   type AgentChange,
   type AgentChangeResult,
   type AgentPage,
   type AgentQuery,
+  type AgentRecord,
   type AgentStatus,
+  type SilenceSpan,
 } from "./store.ts";
+import { toAgent } from "./_rows.ts";
 
 type Fragment = PendingQuery<Row[]>;
 
@@ -134,9 +142,14 @@ export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<
   const checked = checkAgentQuery(query);
   const late = query.cutoffs.lateBefore;
   const silent = query.cutoffs.silentBefore;
-  const filters = checked.filters.map((f) =>
-    sql`strpos(lower(${sql(f.column)}), ${clean(f.text)}) > 0`
-  );
+  const filters = checked.filters.map((f) => {
+    if (f.range === undefined) return sql`strpos(lower(${sql(f.column)}), ${clean(f.text)}) > 0`;
+    // A range of the index on lower(column), instead of a pass over every node.
+    const value = sql`lower(${sql(f.column)}) COLLATE "C"`;
+    return f.range.to === null
+      ? sql`${value} >= ${clean(f.range.from)}`
+      : sql`${value} >= ${clean(f.range.from)} AND ${value} < ${clean(f.range.to)}`;
+  });
   // Without a text filter, each count is a range of the liveness index; with
   // one, a single pass over the rows the filters leave.
   const [row] = filters.length === 0
@@ -160,24 +173,78 @@ export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<
       count(*) FILTER (WHERE ${statusWhere(sql, "stopped", late, silent)}) AS stopped,
       count(*) FILTER (WHERE ${statusWhere(sql, "never_seen", late, silent)}) AS never_seen
       FROM agents WHERE ${and(sql, filters)}`;
-  const counts = statusCounts(
-    AGENT_STATUSES.map((status) => ({ status, n: row![status] })),
-  );
+  const counts = statusCounts(row!);
   const where = query.status === undefined
     ? filters
     : [...filters, statusWhere(sql, query.status, late, silent)];
   const column = AGENT_SORT_COLUMNS[checked.sort];
-  // Byte order for names, as SQLite; NULLS FIRST ascending, as SQLite.
+  // Byte order for names, as SQLite. Only the heartbeat can be null: NULLS
+  // FIRST ascending as SQLite, as its index is built; the other orders keep
+  // the default null order, or the planner would not follow their index.
   const key = checked.sort === "hostname" ? sql`hostname COLLATE "C"` : sql(column);
-  const order = checked.descending
+  const order = checked.sort !== "lastHeartbeat"
+    ? (checked.descending ? sql`${key} DESC, id DESC` : sql`${key} ASC, id ASC`)
+    : checked.descending
     ? sql`${key} DESC NULLS LAST, id DESC`
     : sql`${key} ASC NULLS FIRST, id ASC`;
+  // One row more than the page tells whether there is a next one.
+  const want = checked.limit + 1;
+  const select = (conditions: readonly Fragment[], limit: number, offset: number) =>
+    sql`
+      SELECT *, ${statusSql(sql, late, silent)} AS status FROM agents
+      WHERE ${and(sql, conditions)} ORDER BY ${order}
+      LIMIT ${limit} OFFSET ${offset}`;
+  const rows: Row[] = [];
+  if (checked.after === null) {
+    rows.push(...await select(where, want, checked.offset));
+  } else {
+    // Keyset: each segment is a range of the order's index from the cursor on.
+    for (const segment of keysetSegments(checked, checked.after)) {
+      const conditions = [...where];
+      if (segment.rows === "nulls") conditions.push(sql`${sql(column)} IS NULL`);
+      if (segment.rows === "values") conditions.push(sql`${sql(column)} IS NOT NULL`);
+      const at = segment.after;
+      if (at !== null && segment.rows === "nulls") {
+        conditions.push(checked.descending ? sql`id < ${at.id}` : sql`id > ${at.id}`);
+      } else if (at !== null) {
+        const cursorKey = checked.sort === "hostname"
+          ? sql`${clean(String(at.key))} COLLATE "C"`
+          : sql`${at.key}::bigint`;
+        conditions.push(
+          checked.descending
+            ? sql`(${key}, id) < (${cursorKey}, ${at.id})`
+            : sql`(${key}, id) > (${cursorKey}, ${at.id})`,
+        );
+      }
+      rows.push(...await select(conditions, want - rows.length, 0));
+      if (rows.length >= want) break;
+    }
+  }
+  return agentPage(rows, counts, checked);
+}
+
+/**
+ * The nodes whose silence began within a span of the cutoff: four ranges of
+ * the liveness index (each state that is not stopped, with and without a
+ * heartbeat).
+ *
+ * @param sql The store's pool.
+ * @param span The previous and the current cutoff.
+ * @returns Those nodes.
+ * @example
+ * ```ts
+ * await listPostgresAgentsFallenSilent(sql, { since: before - 30_000, before });
+ * ```
+ */
+export async function listPostgresAgentsFallenSilent(
+  sql: Sql,
+  span: SilenceSpan,
+): Promise<AgentRecord[]> {
   const rows = await sql`
-    SELECT *, ${statusSql(sql, late, silent)} AS status FROM agents
-    WHERE ${and(sql, where)} ORDER BY ${order}
-    LIMIT ${checked.limit} OFFSET ${checked.offset}`;
-  const total = query.status === undefined
-    ? Object.values(counts).reduce((sum, n) => sum + n, 0)
-    : counts[query.status];
-  return { agents: rows.map(toAgentRow), total, counts };
+    SELECT * FROM agents WHERE state IN ('open', 'gone')
+      AND last_heartbeat >= ${span.since} AND last_heartbeat < ${span.before}
+    UNION ALL
+    SELECT * FROM agents WHERE state IN ('open', 'gone') AND last_heartbeat IS NULL
+      AND last_seen >= ${span.since} AND last_seen < ${span.before}`;
+  return rows.map(toAgent);
 }

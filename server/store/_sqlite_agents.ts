@@ -8,15 +8,23 @@
 
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { transaction } from "./transaction.ts";
-import { checkAgentQuery, statusCounts, toAgentRow } from "./_agent_query.ts";
-import { AGENT_SORT_COLUMNS } from "./_agent_query.ts";
+import {
+  AGENT_SORT_COLUMNS,
+  agentPage,
+  checkAgentQuery,
+  keysetSegments,
+  statusCounts,
+} from "./_agent_query.ts";
+import { type Row, toAgent } from "./_rows.ts";
 import {
   AGENT_STATUSES,
   type AgentChange,
   type AgentChangeResult,
   type AgentPage,
   type AgentQuery,
+  type AgentRecord,
   type AgentStatus,
+  type SilenceSpan,
 } from "./store.ts";
 
 type Params = Record<string, SQLInputValue>;
@@ -24,7 +32,7 @@ type Params = Record<string, SQLInputValue>;
 /**
  * A node's status from its connection state (`open`, `gone`, `stopped`), its
  * last heartbeat and the cutoffs `:late` and `:silent`; the same rules as
- * `agentStatus()` in server/agent_status.ts.
+ * `agentStatus()` in server/liveness/agent_status.ts.
  */
 export const SQLITE_STATUS_SQL = `CASE
   WHEN state = 'stopped' THEN 'stopped'
@@ -61,7 +69,7 @@ const RANGE_COUNTS_SQL = `SELECT
     (SELECT count(*) FROM agents
       WHERE state = 'open' AND last_heartbeat IS NULL AND last_seen < :silent) AS never_seen`;
 
-/** Most distinct page queries kept prepared (filters × status × order: a small, fixed set). */
+/** Most distinct page queries kept prepared (filters × status × order × segment: a small, fixed set). */
 const MAX_PREPARED_PAGE_QUERIES = 1_000;
 
 /**
@@ -80,6 +88,7 @@ export class SqliteAgents {
   readonly #heartbeat: StatementSync;
   readonly #stop: StatementSync;
   readonly #disconnect: StatementSync;
+  readonly #fallenSilent: StatementSync;
   readonly #prepared = new Map<string, StatementSync>();
 
   /** @param db The store's connection, migrated. */
@@ -106,6 +115,26 @@ export class SqliteAgents {
     this.#disconnect = db.prepare(`
       UPDATE agents SET state = 'gone', disconnected_at = :at
       WHERE id = :id AND state = 'open' AND last_seen <= :contact`);
+    // Four ranges of the liveness index: each state that is not stopped, with
+    // and without a heartbeat.
+    this.#fallenSilent = db.prepare(`
+      SELECT * FROM agents WHERE state IN ('open', 'gone')
+        AND last_heartbeat >= :since AND last_heartbeat < :before
+      UNION ALL
+      SELECT * FROM agents WHERE state IN ('open', 'gone') AND last_heartbeat IS NULL
+        AND last_seen >= :since AND last_seen < :before`);
+  }
+
+  /**
+   * The nodes whose silence began within a span of the cutoff.
+   *
+   * @param span The previous and the current cutoff.
+   * @returns Those nodes.
+   */
+  fallenSilent(span: SilenceSpan): AgentRecord[] {
+    return (this.#fallenSilent.all({ since: span.since, before: span.before }) as Row[]).map(
+      toAgent,
+    );
   }
 
   /**
@@ -158,8 +187,19 @@ export class SqliteAgents {
     const params: Params = {};
     const where: string[] = [];
     checked.filters.forEach((filter, i) => {
-      where.push(`instr(lower(${filter.column}), :f${i}) > 0`);
-      params[`f${i}`] = filter.text;
+      const value = `lower(${filter.column})`;
+      if (filter.range === undefined) {
+        where.push(`instr(${value}, :f${i}) > 0`);
+        params[`f${i}`] = filter.text;
+        return;
+      }
+      // A range of the index on lower(column), instead of a pass over every node.
+      where.push(`${value} >= :f${i}`);
+      params[`f${i}`] = filter.range.from;
+      if (filter.range.to !== null) {
+        where.push(`${value} < :t${i}`);
+        params[`t${i}`] = filter.range.to;
+      }
     });
     const cutoffs = {
       late: query.cutoffs.lateBefore,
@@ -173,24 +213,55 @@ export class SqliteAgents {
         AGENT_STATUSES.map((s) => `count(*) FILTER (WHERE ${STATUS_WHERE[s]}) AS "${s}"`).join(", ")
       } FROM agents WHERE ${where.join(" AND ")}`;
     const row = this.#statement(countSql).get({ ...params, ...cutoffs }) as Params;
-    const counts = statusCounts(AGENT_STATUSES.map((status) => ({ status, n: row[status] })));
+    const counts = statusCounts(row);
     if (query.status !== undefined) where.push(STATUS_WHERE[query.status]);
     const column = AGENT_SORT_COLUMNS[checked.sort];
     const direction = checked.descending ? "DESC" : "ASC";
-    const rows = this.#statement(`
-      SELECT *, ${SQLITE_STATUS_SQL} AS status FROM agents
-      ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY ${column} ${direction}, id ${direction}
-      LIMIT :limit OFFSET :offset`).all({
-      ...params,
-      ...cutoffs,
-      limit: checked.limit,
-      offset: checked.offset,
-    });
-    const total = query.status === undefined
-      ? Object.values(counts).reduce((sum, n) => sum + n, 0)
-      : counts[query.status];
-    return { agents: rows.map(toAgentRow), total, counts };
+    // One row more than the page tells whether there is a next one.
+    const want = checked.limit + 1;
+    const select = (conditions: readonly string[], tail: string) =>
+      this.#statement(`
+        SELECT *, ${SQLITE_STATUS_SQL} AS status FROM agents
+        ${conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : ""}
+        ORDER BY ${column} ${direction}, id ${direction} ${tail}`);
+    const rows: Row[] = [];
+    if (checked.after === null) {
+      rows.push(
+        ...select(where, "LIMIT :limit OFFSET :offset").all({
+          ...params,
+          ...cutoffs,
+          limit: want,
+          offset: checked.offset,
+        }) as Row[],
+      );
+    } else {
+      // Keyset: each segment is a range of the order's index from the cursor on.
+      const op = checked.descending ? "<" : ">";
+      for (const segment of keysetSegments(checked, checked.after)) {
+        const conditions = [...where];
+        const bound: Params = {};
+        if (segment.rows === "nulls") conditions.push(`${column} IS NULL`);
+        if (segment.rows === "values") conditions.push(`${column} IS NOT NULL`);
+        if (segment.after !== null && segment.rows === "nulls") {
+          conditions.push(`id ${op} :after_id`);
+          bound.after_id = segment.after.id;
+        } else if (segment.after !== null) {
+          conditions.push(`(${column}, id) ${op} (:after_key, :after_id)`);
+          bound.after_key = segment.after.key;
+          bound.after_id = segment.after.id;
+        }
+        rows.push(
+          ...select(conditions, "LIMIT :limit").all({
+            ...params,
+            ...cutoffs,
+            ...bound,
+            limit: want - rows.length,
+          }) as Row[],
+        );
+        if (rows.length >= want) break;
+      }
+    }
+    return agentPage(rows, counts, checked);
   }
 
   /** A page query, prepared once: its text depends only on which filters are set. */

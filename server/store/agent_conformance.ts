@@ -12,6 +12,7 @@ import type { StoreFixture } from "./store_conformance.ts";
 import {
   type AgentQuery,
   type AgentStatus,
+  MAX_AGENT_CURSOR_CHARS,
   MAX_AGENT_FILTER_CHARS,
   MAX_AGENT_PAGE,
   type Store,
@@ -261,6 +262,172 @@ export const AGENT_CASES: [string, (fixture: StoreFixture) => Promise<void>][] =
     assert.deepEqual((await page(store, { offset: 25 })).agents, []);
     assert.equal((await page(store, { offset: 24 })).agents.length, 1);
     assert.equal((await page(store, { limit: 1 })).agents.length, 1);
+  }],
+
+  [
+    "listAgentsFallenSilent() lists the nodes not stopped whose silence began in the span",
+    async ({ store }) => {
+      const since = NOW - 30_000;
+      const before = NOW - 20_000;
+      await heartbeat(store, await register(store, "in", { at: NOW - 90_000 }), since);
+      const gone = await register(store, "in-gone", { at: NOW - 90_000 });
+      await heartbeat(store, gone, before - 1);
+      await store.applyAgentChanges([
+        { kind: "disconnect", agentId: gone, at: NOW - 5_000, lastContact: before - 1 },
+      ]);
+      await register(store, "in-no-heartbeat", { at: NOW - 25_000 });
+      await heartbeat(store, await register(store, "edge-after", { at: NOW - 90_000 }), before);
+      await heartbeat(store, await register(store, "edge-before", { at: NOW - 90_000 }), since - 1);
+      await heartbeat(store, await register(store, "alive", { at: NOW - 90_000 }), NOW - 1_000);
+      await register(store, "no-heartbeat-old", { at: since - 1 });
+      const stopped = await register(store, "stopped", { at: NOW - 90_000 });
+      await heartbeat(store, stopped, since + 1);
+      await store.applyAgentChanges([{ kind: "stop", agentId: stopped, at: since + 2 }]);
+      const names = (await store.listAgentsFallenSilent({ since, before })).map((a) => a.hostname);
+      assert.deepEqual(names.sort(), ["in", "in-gone", "in-no-heartbeat"]);
+      assert.deepEqual(await store.listAgentsFallenSilent({ since: before, before: since }), []);
+    },
+  ],
+
+  [
+    "queryAgents() matches text filters as prefixes, literally, with match: prefix",
+    async ({ store }) => {
+      await register(store, "web-01", { os: "Debian GNU/Linux 12", version: "1.2.0" });
+      await register(store, "WEB-02", { os: "Alpine Linux", address: "10.9.0.2:5000" });
+      await register(store, "db-web", { os: "FreeBSD", version: "1.3.0-rc1" });
+      await register(store, "100%_host", { address: "192.0.2.1:1" });
+      await register(store, "\u{10FFFF}\u{10FFFF}", { address: "192.0.2.2:1" });
+      await register(store, "\u{10FFFF}a", { address: "192.0.2.2:1" });
+      await register(store, "\uD7FFx", { address: "192.0.2.3:1" });
+      await register(store, "\uE000", { address: "192.0.2.3:1" });
+      const names = async (query: Omit<AgentQuery, "cutoffs">) =>
+        (await page(store, { ...query, match: "prefix" })).agents.map((a) => a.hostname);
+      assert.deepEqual(await names({ name: "web" }), ["WEB-02", "web-01"]);
+      assert.deepEqual(await names({ name: "WEB-0" }), ["WEB-02", "web-01"]);
+      assert.deepEqual(await names({ name: "eb" }), [], "not a substring");
+      assert.deepEqual(await names({ os: "alpine", name: "w" }), ["WEB-02"]);
+      assert.deepEqual(await names({ version: "1.3" }), ["db-web"]);
+      assert.deepEqual(await names({ address: "10.9." }), ["WEB-02"]);
+      assert.deepEqual(await names({ name: "100%" }), ["100%_host"]);
+      assert.deepEqual(await names({ name: "%" }), []);
+      assert.deepEqual(await names({ name: "_" }), []);
+      assert.deepEqual(await names({ name: "\u{10FFFF}" }), [
+        "\u{10FFFF}a",
+        "\u{10FFFF}\u{10FFFF}",
+      ]);
+      assert.deepEqual(await names({ name: "\u{10FFFF}\u{10FFFF}" }), ["\u{10FFFF}\u{10FFFF}"]);
+      assert.deepEqual(await names({ name: "\uD7FF" }), ["\uD7FFx"]);
+      for (const text of HOSTILE_FILTERS) {
+        const result = await page(store, { name: text, match: "prefix" });
+        for (const agent of result.agents) {
+          assert.ok(agent.hostname.toLowerCase().startsWith(text.toLowerCase()), text);
+        }
+      }
+      const filtered = await page(store, { name: "web", match: "prefix" });
+      assert.equal(filtered.total, 2);
+      assert.equal(filtered.counts.alive, 2, "counts follow the other filters");
+      await rejects(store, { match: "regex" as "prefix" });
+    },
+  ],
+
+  [
+    "queryAgents() pages by cursor: every node once, in order, for every order",
+    async ({ store }) => {
+      for (let i = 0; i < 23; i++) {
+        // Ties in registration and heartbeat times; a third without a heartbeat.
+        const id = await register(store, `node-${String(i).padStart(2, "0")}`, {
+          at: NOW - 100_000 + (i % 4) * 1000,
+        });
+        if (i % 3 !== 0) await heartbeat(store, id, NOW - 10_000 + (i % 2) * 100);
+        if (i % 7 === 0) await heartbeat(store, id, NOW - 40_000);
+      }
+      for (const sort of ["hostname", "lastSeen", "lastHeartbeat", "registeredAt"] as const) {
+        for (const descending of [false, true]) {
+          for (const status of [undefined, "alive"] as const) {
+            const query = { sort, descending, ...(status ? { status } : {}) };
+            const full = (await page(store, query)).agents.map((a) => a.id);
+            for (const size of [1, 4, 7]) {
+              const seen: number[] = [];
+              let after: string | undefined;
+              for (let n = 0; n <= full.length; n++) {
+                const result = await page(store, {
+                  ...query,
+                  limit: size,
+                  ...(after === undefined ? {} : { after }),
+                });
+                seen.push(...result.agents.map((a) => a.id));
+                if (result.next === null) break;
+                assert.equal(result.agents.length, size);
+                after = result.next;
+              }
+              assert.deepEqual(seen, full, `${sort} ${descending} ${status} by ${size}`);
+            }
+          }
+        }
+      }
+      const first = await page(store, { limit: 5 });
+      assert.equal(
+        (await page(store, { limit: 5, offset: 5 })).next,
+        (await page(store, {
+          limit: 5,
+          after: first.next!,
+        })).next,
+        "offset and cursor pages end at the same node",
+      );
+      assert.equal((await page(store, {})).next, null, "one page: no next");
+    },
+  ],
+
+  ["queryAgents() refuses a cursor it did not give, or of another order", async ({ store }) => {
+    await register(store, "a");
+    await register(store, "b");
+    const { next } = await page(store, { limit: 1 });
+    assert.ok(next !== null && next.length <= MAX_AGENT_CURSOR_CHARS);
+    const base64 = (value: unknown) =>
+      new TextEncoder().encode(JSON.stringify(value)).toBase64({
+        alphabet: "base64url",
+        omitPadding: true,
+      });
+    for (
+      const after of [
+        "",
+        "!",
+        "a".repeat(MAX_AGENT_CURSOR_CHARS + 1),
+        "AAAA",
+        base64("x"),
+        base64(null),
+        base64([]),
+        base64({ s: "hostname", d: 0, k: "a" }),
+        base64({ s: "hostname", d: 0, k: "a", i: 1, x: 1 }),
+        base64({ s: "hostname", d: 0, k: 5, i: 1 }),
+        base64({ s: "hostname", d: 0, k: null, i: 1 }),
+        base64({ s: "hostname", d: 0, k: "a", i: -1 }),
+        base64({ s: "hostname", d: 0, k: "a", i: 1.5 }),
+        base64({ s: "hostname", d: 0, k: "a", i: "1" }),
+        base64({ s: "hostname", d: "0", k: "a", i: 1 }),
+        base64({ s: "lastSeen", d: 0, k: 1, i: 1 }),
+        base64({ s: "hostname", d: 1, k: "a", i: 1 }),
+        base64({ s: "hostname; DROP TABLE agents", d: 0, k: "a", i: 1 }),
+        base64({ s: "hostname", d: 0, k: "a'); DROP TABLE agents; --", i: 1 }).slice(1),
+        next.slice(0, -2) + "!!",
+      ]
+    ) {
+      await rejects(store, { after });
+    }
+    await rejects(store, { after: next, sort: "lastSeen" });
+    await rejects(store, { after: next, descending: true });
+    await rejects(store, { after: next, offset: 1 });
+    await rejects(store, {
+      sort: "lastSeen",
+      after: base64({ s: "lastSeen", d: 0, k: null, i: 1 }),
+    });
+    await rejects(store, {
+      sort: "lastSeen",
+      after: base64({ s: "lastSeen", d: 0, k: 1e300, i: 1 }),
+    });
+    const hostile = base64({ s: "hostname", d: 0, k: "a'); DROP TABLE agents; --", i: 1 });
+    assert.deepEqual((await page(store, { after: hostile })).agents.map((a) => a.hostname), ["b"]);
+    assert.equal((await store.listAgents()).length, 2);
   }],
 
   ["queryAgents() refuses pages, orders and filters out of bounds", async ({ store }) => {

@@ -223,4 +223,15 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX agents_first_seen ON agents (first_seen);
     `,
   },
+  {
+    // Prefix filters of the console's pages (docs/API.md): a range of an
+    // index on each lowercased text column instead of a pass over every node.
+    name: "node text prefix indexes",
+    sql: `
+      CREATE INDEX agents_hostname_lower ON agents (lower(hostname));
+      CREATE INDEX agents_os_lower ON agents (lower(os));
+      CREATE INDEX agents_version_lower ON agents (lower(version));
+      CREATE INDEX agents_address_lower ON agents (lower(address));
+    `,
+  },
 ];

@@ -328,6 +328,18 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX agents_first_seen ON agents (first_seen, id);
     `,
   },
+  {
+    // Prefix filters of the console's pages (docs/API.md): a range of an
+    // index on each lowercased text column, compared byte-wise, instead of a
+    // pass over every node.
+    name: "node text prefix indexes",
+    sql: `
+      CREATE INDEX agents_hostname_lower ON agents ((lower(hostname) COLLATE "C"));
+      CREATE INDEX agents_os_lower ON agents ((lower(os) COLLATE "C"));
+      CREATE INDEX agents_version_lower ON agents ((lower(version) COLLATE "C"));
+      CREATE INDEX agents_address_lower ON agents ((lower(address) COLLATE "C"));
+    `,
+  },
 ];
 
 /**

@@ -27,7 +27,11 @@ import postgres, {
 import { parsePostgresUrl } from "./_postgres_url.ts";
 import { clean, PostgresIngest } from "./_postgres_ingest.ts";
 import { noDelaySockets } from "./_postgres_socket.ts";
-import { applyPostgresAgentChanges, queryPostgresAgents } from "./_postgres_agents.ts";
+import {
+  applyPostgresAgentChanges,
+  listPostgresAgentsFallenSilent,
+  queryPostgresAgents,
+} from "./_postgres_agents.ts";
 import type { SecurityStore } from "./security_store.ts";
 import { PostgresSecurityStore } from "./postgres_security_store.ts";
 import {
@@ -63,6 +67,7 @@ import {
   type PrunePolicy,
   type PruneStep,
   type Role,
+  type SilenceSpan,
   type SourceRecord,
   type StorageInfo,
   type Store,
@@ -315,6 +320,10 @@ export class PostgresStore implements Store {
 
   async listAgents(): Promise<AgentRecord[]> {
     return (await this.#sql`SELECT * FROM agents ORDER BY hostname COLLATE "C"`).map(toAgent);
+  }
+
+  listAgentsFallenSilent(span: SilenceSpan): Promise<AgentRecord[]> {
+    return listPostgresAgentsFallenSilent(this.#sql, span);
   }
 
   async listSources(): Promise<SourceRecord[]> {

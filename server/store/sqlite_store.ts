@@ -49,6 +49,7 @@ import {
   MAX_ALERT_EVENT_IDS,
   MAX_ALERT_QUERY_LIMIT,
   type Role,
+  type SilenceSpan,
   type SourceRecord,
   type SourceUpdate,
   type Store,
@@ -521,6 +522,14 @@ class SqliteStore implements Store {
 
   listAgents(): Promise<AgentRecord[]> {
     return Promise.resolve((this.#statements.agents!.all() as Row[]).map(toAgent));
+  }
+
+  listAgentsFallenSilent(span: SilenceSpan): Promise<AgentRecord[]> {
+    try {
+      return Promise.resolve(this.#agents.fallenSilent(span));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   // Syslog receiver (server/syslog/).

@@ -165,7 +165,7 @@ export interface HeartbeatRecord {
   readonly at: number;
 }
 
-/** A stored node. Status is derived from these fields by `server/agent_status.ts`. */
+/** A stored node. Status is derived from these fields by `server/liveness/agent_status.ts`. */
 export interface AgentRecord {
   /** Row id; events name their node by it. */
   readonly id: number;
@@ -242,7 +242,7 @@ export interface AgentChangeResult {
 
 /**
  * The two instants that split a node's last heartbeat into alive, late and
- * silent (`server/agent_status.ts` computes them from the clock and the
+ * silent (`server/liveness/agent_status.ts` computes them from the clock and the
  * heartbeat interval).
  */
 export interface StatusCutoffs {
@@ -250,6 +250,14 @@ export interface StatusCutoffs {
   readonly lateBefore: number;
   /** A heartbeat (or a registration without one) before this time is silent. */
   readonly silentBefore: number;
+}
+
+/** A span of the silence cutoff, for {@linkcode Store.listAgentsFallenSilent}. */
+export interface SilenceSpan {
+  /** The previous cutoff (inclusive), ms since the epoch. */
+  readonly since: number;
+  /** The current cutoff (exclusive), ms since the epoch. */
+  readonly before: number;
 }
 
 /** Orders of {@linkcode Store.queryAgents}; ties are broken by node id. */
@@ -269,8 +277,35 @@ export const MAX_AGENT_PAGE = 500;
 /** Default page of {@linkcode Store.queryAgents}. */
 export const DEFAULT_AGENT_PAGE = 100;
 
+/** Largest offset of {@linkcode AgentQuery}: beyond any fleet, and a bound on the rows a request skips. */
+export const MAX_AGENT_OFFSET = 10_000_000;
+
+/** The text filters of {@linkcode AgentQuery}, by field name. */
+export const AGENT_FILTER_KEYS: readonly AgentFilterKey[] = ["name", "os", "version", "address"];
+
+/** One of {@linkcode AGENT_FILTER_KEYS}. */
+export type AgentFilterKey = "name" | "os" | "version" | "address";
+
 /** Longest filter text of {@linkcode AgentQuery}, in characters; longer ones are refused. */
 export const MAX_AGENT_FILTER_CHARS = 256;
+
+/**
+ * Longest cursor of {@linkcode AgentQuery.after}, in characters: a node's
+ * sort key (a hostname at most) and id, encoded; longer ones are refused.
+ */
+export const MAX_AGENT_CURSOR_CHARS = 1_024;
+
+/** The alphabet of a cursor of {@linkcode AgentQuery.after}: base64url without padding. */
+export const AGENT_CURSOR_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+/** How the text filters of {@linkcode AgentQuery} match. */
+export const AGENT_MATCHES: readonly AgentMatch[] = ["contains", "prefix"];
+
+/**
+ * One of {@linkcode AGENT_MATCHES}: `contains` reads every node the other
+ * conditions leave; `prefix` is a range of an index per column.
+ */
+export type AgentMatch = "contains" | "prefix";
 
 /** Filters, order and page of {@linkcode Store.queryAgents}; filters combine with AND. */
 export interface AgentQuery {
@@ -287,6 +322,12 @@ export interface AgentQuery {
   /** Case-insensitive (ASCII) substring of the address (`ip:port`), matched literally. */
   readonly address?: string;
   /**
+   * Whether the text filters match anywhere in the value or at its start
+   * (ASCII case-insensitively, literally either way).
+   * @default {"contains"}
+   */
+  readonly match?: AgentMatch;
+  /**
    * Order of the page.
    * @default {"hostname"}
    */
@@ -297,10 +338,15 @@ export interface AgentQuery {
    */
   readonly descending?: boolean;
   /**
-   * Matching nodes to skip.
+   * Matching nodes to skip (not with {@linkcode AgentQuery.after}).
    * @default {0}
    */
   readonly offset?: number;
+  /**
+   * Start after this node: the {@linkcode AgentPage.next} of the previous
+   * page, for the same order. Costs the same on any page, unlike an offset.
+   */
+  readonly after?: string;
   /**
    * Most nodes returned (up to {@linkcode MAX_AGENT_PAGE}).
    * @default {DEFAULT_AGENT_PAGE}
@@ -324,6 +370,11 @@ export interface AgentPage {
   readonly total: number;
   /** Nodes matching the filters other than status, per status. */
   readonly counts: Record<AgentStatus, number>;
+  /**
+   * Cursor of the next page ({@linkcode AgentQuery.after}), or null when
+   * this page is the last: an opaque string.
+   */
+  readonly next: string | null;
 }
 
 /** A stored event as read back. */
@@ -456,6 +507,17 @@ export interface Store {
   applyAgentChanges(changes: readonly AgentChange[]): Promise<AgentChangeResult[]>;
   /** Lists all nodes, ordered by hostname (the CLI and small tools; the console pages). */
   listAgents(): Promise<AgentRecord[]>;
+  /**
+   * The nodes that fell silent within a span of the silence cutoff: not
+   * stopped, with a last heartbeat (or, without one, a last registration)
+   * at or after `span.since` and before `span.before`. Ranges of the
+   * liveness index: the cost follows the nodes returned, not the nodes
+   * known.
+   *
+   * @param span The previous and the current silence cutoff, ms since the epoch.
+   * @returns Those nodes, in no particular order.
+   */
+  listAgentsFallenSilent(span: SilenceSpan): Promise<AgentRecord[]>;
   /**
    * One page of nodes with their status, and the counts per status: every
    * filter is a bound parameter, every order follows an index.

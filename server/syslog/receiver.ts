@@ -17,7 +17,7 @@ import {
   TcpSyslogListener,
 } from "./tcp_listener.ts";
 import { udpReceiveBufferAdvice, UdpSyslogListener } from "./udp_listener.ts";
-import { WarnThrottle } from "../warn_throttle.ts";
+import { WarnThrottle } from "../net/mod.ts";
 
 /** A certificate chain and its private key, both PEM text. */
 export interface TlsCertificate {

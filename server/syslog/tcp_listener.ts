@@ -10,9 +10,9 @@ import type { SyslogTransport } from "../store/mod.ts";
 import { type AllowList, senderAddress } from "./allow_list.ts";
 import type { SyslogContext } from "./batch_sender.ts";
 import { SyslogConnection } from "./tcp_connection.ts";
-import type { WarnThrottle } from "../warn_throttle.ts";
-import { addressKey } from "../address_key.ts";
-import { AcceptHealth } from "../accept_health.ts";
+import type { WarnThrottle } from "../net/mod.ts";
+import { addressKey } from "../net/mod.ts";
+import { AcceptHealth } from "../net/mod.ts";
 
 /**
  * Open syslog connections per listener. Each holds a read buffer and up to
@@ -74,7 +74,7 @@ export class TcpSyslogListener {
   readonly #transport: SyslogTransport;
   readonly #ctx: TcpSyslogContext;
   readonly #connections = new Set<SyslogConnection>();
-  /** Open connections per sender address key (server/address_key.ts). */
+  /** Open connections per sender address key (server/net/address_key.ts). */
   readonly #perAddress = new Map<string, number>();
   readonly #limits: SyslogConnectionLimits;
   #idleCheck: ReturnType<typeof setInterval> | undefined;

@@ -10,8 +10,8 @@ import { senderAddress } from "./allow_list.ts";
 import type { AllowList } from "./allow_list.ts";
 import { SyslogBatchSender, type SyslogContext } from "./batch_sender.ts";
 import { MAX_SYSLOG_BATCH_MESSAGES, SyslogBatch } from "./syslog_batch.ts";
-import { WarnThrottle } from "../warn_throttle.ts";
-import { AcceptHealth } from "../accept_health.ts";
+import { WarnThrottle } from "../net/mod.ts";
+import { AcceptHealth } from "../net/mod.ts";
 
 /**
  * Receive buffer, in bytes: larger than any UDP payload (65,507 bytes over

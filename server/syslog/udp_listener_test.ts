@@ -8,7 +8,7 @@ import {
   udpReceiveBufferAdvice,
   UdpSyslogListener,
 } from "./udp_listener.ts";
-import { WarnThrottle } from "../warn_throttle.ts";
+import { WarnThrottle } from "../net/warn_throttle.ts";
 
 /** A pool whose batch credits are handed out only when the test says so. */
 function gatedPool(): { pool: WorkerPool; jobs: SyslogLineBatch[]; open(): void } {

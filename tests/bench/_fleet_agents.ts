@@ -12,7 +12,7 @@ import { Backoff } from "../../agent/backoff.ts";
 import { BACKOFF_RESET_AFTER_MS } from "../../agent/session.ts";
 
 /** Simulated agents sharing one source address: below the server's default per-address limit. */
-export const AGENTS_PER_ADDRESS = 40;
+export const AGENTS_PER_ADDRESS = 16;
 /** Period of the one timer that drives every agent's heartbeats and events, in milliseconds. */
 const TICK_MS = 100;
 /** Ticks in a second: each agent is looked at once per second, in its own tick. */
@@ -37,6 +37,10 @@ interface SimAgent {
   lastEventAt: number;
   eventSeq: number;
   retry: ReturnType<typeof setTimeout> | undefined;
+  /** The resumption ticket of its last password login, when it asks for them. */
+  ticket: string | null;
+  /** Whether the current connection logged in with {@linkcode SimAgent.ticket}. */
+  usedTicket: boolean;
 }
 
 /** Options of {@linkcode SimFleet}. */
@@ -51,11 +55,22 @@ export interface SimFleetOptions {
   heartbeatSeconds?: number;
   /** Seconds between two events of one agent; 0 sends none. @default {1} */
   eventSeconds?: number;
+  /**
+   * Ask for a resumption ticket after a password login (`TICKET`) and log in
+   * with it (`LOGIN @ticket`) on later connections, as `nms-agent` does. @default {false}
+   */
+  tickets?: boolean;
+  /** Host names are this prefix and a number. @default {"host-"} */
+  hostPrefix?: string;
+  /** Index of the first agent, for distinct source addresses across fleets. @default {0} */
+  firstIndex?: number;
 }
 
 /** What the fleet has seen so far. */
 export interface FleetCounters {
   registrations: number;
+  /** Logins with a resumption ticket that were answered OK. */
+  ticketLogins: number;
   eventsSent: number;
   eventsAcked: number;
   heartbeatsAcked: number;
@@ -90,6 +105,7 @@ export class SimFleet {
   readonly registrationTimes: number[] = [];
   readonly counters: FleetCounters = {
     registrations: 0,
+    ticketLogins: 0,
     eventsSent: 0,
     eventsAcked: 0,
     heartbeatsAcked: 0,
@@ -104,6 +120,7 @@ export class SimFleet {
   readonly #port: number;
   readonly #heartbeatMs: number;
   readonly #eventMs: number;
+  readonly #tickets: boolean;
   readonly #ticker: ReturnType<typeof setInterval>;
   #tick = 0;
   #registeredNow = 0;
@@ -118,10 +135,13 @@ export class SimFleet {
     this.#port = options.port;
     this.#heartbeatMs = (options.heartbeatSeconds ?? 30) * 1000;
     this.#eventMs = (options.eventSeconds ?? 1) * 1000;
-    this.#agents = Array.from({ length: options.agents }, (_, index) => ({
-      index,
-      hostname: `host-${index + 1}`,
-      address: sourceAddress(index),
+    this.#tickets = options.tickets ?? false;
+    const first = options.firstIndex ?? 0;
+    const prefix = options.hostPrefix ?? "host-";
+    this.#agents = Array.from({ length: options.agents }, (_, i) => ({
+      index: first + i,
+      hostname: `${prefix}${i + 1}`,
+      address: sourceAddress(first + i),
       backoff: new Backoff(),
       socket: null,
       partial: "",
@@ -133,8 +153,15 @@ export class SimFleet {
       lastEventAt: 0,
       eventSeq: 0,
       retry: undefined,
+      ticket: null,
+      usedTicket: false,
     }));
     this.#ticker = setInterval(() => this.#onTick(), TICK_MS);
+  }
+
+  /** Agents in this fleet. */
+  get size(): number {
+    return this.#agents.length;
   }
 
   /** Agents registered on their current connection. */
@@ -230,7 +257,13 @@ export class SimFleet {
       agent.opened = true;
       // Pipelined as the server allows: one round trip to be registered, and alive at once.
       agent.lastHeartbeatAt = performance.now();
-      socket.write(`${this.login}\nREGISTER 1.0 ${agent.hostname} Linux\nHEARTBEAT 0\n`);
+      agent.usedTicket = this.#tickets && agent.ticket !== null;
+      const login = agent.usedTicket
+        ? `LOGIN @ticket ${agent.ticket}`
+        : this.#tickets
+        ? `${this.login}\nTICKET`
+        : this.login;
+      socket.write(`${login}\nREGISTER 1.0 ${agent.hostname} Linux\nHEARTBEAT 0\n`);
     });
     socket.on("data", (chunk: string) => this.#onData(agent, chunk));
     socket.on("error", (error: Error & { code?: string }) => {
@@ -262,7 +295,13 @@ export class SimFleet {
       this.counters.registrations++;
       this.registrationTimes.push(performance.now());
       this.#notify();
+    } else if (line.startsWith("ACK OK Ticket ")) {
+      agent.ticket = line.slice("ACK OK Ticket ".length);
+    } else if (line === "ACK OK Login successful" && agent.usedTicket) {
+      this.counters.ticketLogins++;
     } else if (line.startsWith("ACK FAIL ")) {
+      // A refused ticket: the next connection logs in with the password again.
+      if (agent.usedTicket && !agent.registered) agent.ticket = null;
       this.#fail(line.slice("ACK FAIL ".length));
       // A refused login or registration: the session cannot go on.
       if (!agent.registered) agent.socket?.destroy();

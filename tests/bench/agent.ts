@@ -18,6 +18,8 @@ import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { sampleLine, spawnServer } from "./_load.ts";
 import { benchArgs, numberOption } from "./_args.ts";
+import { agentConnected, spawnBenchAgent } from "./_agent_process.ts";
+import { percentile } from "./_timing.ts";
 
 const encoder = new TextEncoder();
 const MB = 1024 * 1024;
@@ -34,49 +36,6 @@ async function cpuSeconds(pid: number): Promise<number> {
 async function rss(pid: number): Promise<number> {
   const status = await Deno.readTextFile(`/proc/${pid}/status`);
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-}
-
-function spawnAgent(port: number, dir: string, path: string): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      join(import.meta.dirname!, "../../agent/main.ts"),
-      "run",
-      "--server",
-      `127.0.0.1:${port}`,
-      "--user",
-      "admin",
-      "--password-file",
-      join(dir, "password"),
-      "--path",
-      path,
-      "--state-dir",
-      join(dir, "state"),
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-}
-
-/** Resolves once the agent reports `state=connected` on stderr; keeps draining it after. */
-async function connected(agent: Deno.ChildProcess): Promise<void> {
-  const reader = agent.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("state=connected")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`Agent exited:\n${text}`);
-    text += value;
-  }
-  (async () => {
-    try {
-      while (!(await reader.read()).done);
-    } catch { /* closed */ }
-  })();
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 /** Counts committed client events by polling the server's database (WAL allows a concurrent reader). */
@@ -137,13 +96,13 @@ export async function runAgentBench(options: AgentBenchOptions = {}): Promise<vo
     stderr: "null",
   }).output();
   const server = await spawnServer(join(dir, "server"));
-  const agent = spawnAgent(server.port, dir, log);
+  const agent = spawnBenchAgent({ port: server.port, dir, path: log });
   try {
     const committed = committedCounter(join(dir, "server", "nms.db"));
     const file = await Deno.open(log, { append: true });
     try {
       // The agent starts at the end of an existing file: write once it follows it.
-      await connected(agent);
+      await agentConnected(agent);
       await file.write(encoder.encode(sampleLine(0, 0) + "\n"));
       await until(() => committed() >= 1, 30_000);
       await new Promise((r) => setTimeout(r, 1000));

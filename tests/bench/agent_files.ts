@@ -29,6 +29,8 @@ import { DatabaseSync } from "node:sqlite";
 import { join, resolve } from "node:path";
 import { spawnServer } from "./_load.ts";
 import { benchArgs, numberOption, usageError } from "./_args.ts";
+import { agentConnected, spawnBenchAgent } from "./_agent_process.ts";
+import { percentile } from "./_timing.ts";
 
 const encoder = new TextEncoder();
 const MB = 1024 * 1024;
@@ -69,10 +71,6 @@ async function diskWriteBytes(pid: number): Promise<number> {
   return Number(/write_bytes:\s+(\d+)/.exec(io)?.[1] ?? 0);
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
@@ -81,45 +79,6 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
     if (Date.now() > deadline) throw new Error("Timed out");
     await sleep(1);
   }
-}
-
-function spawnAgent(tree: string, port: number, dir: string): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      join(tree, "agent/main.ts"),
-      "run",
-      "--server",
-      `127.0.0.1:${port}`,
-      "--user",
-      "admin",
-      "--password-file",
-      join(dir, "password"),
-      "--path",
-      join(dir, "logs", "*.log"),
-      "--state-dir",
-      join(dir, "state"),
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-}
-
-/** Resolves once the agent reports `state=connected` on stderr; keeps draining it after. */
-async function connected(agent: Deno.ChildProcess): Promise<void> {
-  const reader = agent.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("state=connected")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`Agent exited:\n${text}`);
-    text += value;
-  }
-  (async () => {
-    try {
-      while (!(await reader.read()).done);
-    } catch { /* closed */ }
-  })();
 }
 
 /** The newest row id of the server's database (rows only come from this benchmark). */
@@ -196,11 +155,16 @@ async function measure(
       paths.push(path);
     }
     const server = await spawnServer(join(dir, "server"));
-    const agent = spawnAgent(tree, server.port, dir);
+    const agent = spawnBenchAgent({
+      tree,
+      port: server.port,
+      dir,
+      path: join(dir, "logs", "*.log"),
+    });
     const newest = newestId(join(dir, "server", "nms.db"));
     const handles: Deno.FsFile[] = [];
     try {
-      await connected(agent);
+      await agentConnected(agent);
       await sleep(SETTLE_MS);
       const idleRss = await rss(agent.pid);
       const ticksBefore = await procStat(agent.pid);

@@ -1,21 +1,22 @@
 // deno-lint-ignore-file no-console -- a benchmark prints its results
 /**
  * The Agents view's API on a large fleet: `/api/agents` pages (status filter,
- * text filters, deep offsets, every order) with the counts per status, timed
- * over real HTTP against nodes seeded through the store, and one REGISTER's
- * store cost with that many nodes known beside one with a hundred (the
- * baseline of the same run).
+ * substring and prefix filters, deep offsets and cursors, every order) with
+ * the counts per status, timed over real HTTP against nodes seeded through
+ * the store, and one REGISTER's store cost with that many nodes known beside
+ * one with a hundred (the baseline of the same run).
  *
  * Usage: deno run -A tests/bench/agents_page.ts [--nodes 100000] [--runs 20] [--store <url>]
  *
  * @module
  */
 
-import { hashPassword } from "../../server/auth/password.ts";
 import { startDashboard } from "../../server/dashboard/mod.ts";
 import { openStore, type Store } from "../../server/store/mod.ts";
 import type { AgentChange } from "../../server/store/store.ts";
 import { benchArgs, numberOption } from "./_args.ts";
+import { consoleGet } from "./_console_get.ts";
+import { percentile, timeRuns } from "./_timing.ts";
 
 const SEED_CHUNK = 10_000;
 const HEARTBEAT_SECONDS = 30;
@@ -57,30 +58,20 @@ async function seed(store: Store, nodes: number, now: number): Promise<void> {
 }
 
 async function time(runs: number, work: () => Promise<unknown>): Promise<string> {
-  const times: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const start = performance.now();
-    await work();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  const at = (p: number) => times[Math.min(times.length - 1, Math.floor(times.length * p))]!;
+  const times = await timeRuns(runs, work);
+  const at = (p: number) => percentile(times, p);
   return `median ${at(0.5).toFixed(1)} ms, p95 ${at(0.95).toFixed(1)} ms`;
 }
 
 /** Median ms of one REGISTER of a new node through `Store.applyAgentChanges`. */
 async function registerMs(store: Store, runs: number, now: number, tag: string): Promise<number> {
-  const times: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const start = performance.now();
-    await store.applyAgentChanges([{
+  let r = 0;
+  const times = await timeRuns(runs, () =>
+    store.applyAgentChanges([{
       kind: "register",
-      registration: { hostname: `new-${tag}-${r}`, version: "1", os: "x", address: "a", at: now },
-    }]);
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+      registration: { hostname: `new-${tag}-${r++}`, version: "1", os: "x", address: "a", at: now },
+    }]));
+  return percentile(times, 0.5);
 }
 
 async function openBenchStore(url: string | undefined): Promise<[Store, () => Promise<void>]> {
@@ -129,26 +120,13 @@ if (import.meta.main) {
         nodes.toLocaleString("en-US")
       } known, ${base.toFixed(2)} ms with 100 (baseline); ratio ${(large / base).toFixed(2)}`,
     );
-    await store.createUser("bench", await hashPassword("bench-pass-1", { logN: 10 }), "viewer");
     await using dashboard = await startDashboard({
       store,
       port: 0,
       hostname: "127.0.0.1",
       heartbeatSeconds: HEARTBEAT_SECONDS,
     });
-    const login = await fetch(`${dashboard.url}/api/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username: "bench", password: "bench-pass-1" }),
-    });
-    await login.body?.cancel();
-    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
-    const get = async (path: string) => {
-      const response = await fetch(`${dashboard.url}${path}`, { headers: { cookie } });
-      const body = await response.json();
-      if (!response.ok) throw new Error(`${path}: ${JSON.stringify(body)}`);
-      return body;
-    };
+    const get = await consoleGet(store, dashboard.url);
     const cases: [string, string][] = [
       ["first page (100), counts", "/api/agents"],
       ["status late", "/api/agents?status=late"],
@@ -163,7 +141,22 @@ if (import.meta.main) {
       ["address 10.1.", "/api/agents?address=10.1."],
       ["order last heartbeat, newest", "/api/agents?sort=lastHeartbeat&order=desc"],
       ["order registered", "/api/agents?sort=registeredAt"],
+      ["name prefix host-0042", "/api/agents?name=host-0042&match=prefix"],
+      ["os prefix alpine + version 1.3", "/api/agents?os=alpine&version=1.3&match=prefix"],
+      ["address prefix 10.1.", "/api/agents?address=10.1.&match=prefix"],
     ];
+    // Cursor pages as deep as the offset pages above, the cursor taken from the page before.
+    const deep = await get("/api/agents?status=alive&limit=500&offset=49500");
+    const lastBefore = await get(`/api/agents?offset=${Math.max(0, nodes - 200)}`);
+    if (deep.next !== null) {
+      cases.push([
+        "status alive, page 500 after a cursor at 50,000",
+        `/api/agents?status=alive&limit=500&after=${deep.next}`,
+      ]);
+    }
+    if (lastBefore.next !== null) {
+      cases.push(["last page by name, after a cursor", `/api/agents?after=${lastBefore.next}`]);
+    }
     for (const [name, path] of cases) {
       const result = await get(path);
       console.log(

@@ -9,12 +9,13 @@
  */
 
 import { join } from "node:path";
-import { hashPassword } from "../../server/auth/password.ts";
 import { startDashboard } from "../../server/dashboard/mod.ts";
 import { StatsCollector } from "../../server/dashboard/stats_collector.ts";
 import { openSqliteStore } from "../../server/store/sqlite_store.ts";
 import type { EventBatch } from "../../server/store/store.ts";
 import { benchArgs, numberOption } from "./_args.ts";
+import { consoleGet } from "./_console_get.ts";
+import { percentile, timeRuns } from "./_timing.ts";
 
 const HOSTS = 200;
 const BATCH = 10_000;
@@ -64,14 +65,8 @@ function batchOf(start: number, count: number, total: number, now: number): Even
 }
 
 async function time(runs: number, work: () => Promise<unknown>): Promise<string> {
-  const times: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const start = performance.now();
-    await work();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  const at = (p: number) => times[Math.min(times.length - 1, Math.floor(times.length * p))]!;
+  const times = await timeRuns(runs, work);
+  const at = (p: number) => percentile(times, p);
   return `median ${at(0.5).toFixed(1)} ms, max ${at(1).toFixed(1)} ms`;
 }
 
@@ -96,21 +91,8 @@ if (import.meta.main) {
         ((performance.now() - start) / 1000).toFixed(0)
       } s`,
     );
-    await store.createUser("bench", await hashPassword("bench-pass-1", { logN: 10 }), "viewer");
     await using dashboard = await startDashboard({ store, port: 0, hostname: "127.0.0.1" });
-    const login = await fetch(`${dashboard.url}/api/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username: "bench", password: "bench-pass-1" }),
-    });
-    await login.body?.cancel();
-    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
-    const get = async (path: string) => {
-      const response = await fetch(`${dashboard.url}${path}`, { headers: { cookie } });
-      const body = await response.json();
-      if (!response.ok) throw new Error(`${path}: ${JSON.stringify(body)}`);
-      return body;
-    };
+    const get = await consoleGet(store, dashboard.url);
     const day = 86_400_000;
     const cases: [string, string][] = [
       ["newest 100, no filter", "/api/logs"],

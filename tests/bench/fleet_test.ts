@@ -13,6 +13,8 @@ Deno.test("the fleet bench part connects, restarts and drops a small fleet and p
       "--steady-seconds",
       "2",
       "--password-seconds",
+      "30",
+      "--password-agents",
       "5",
     ],
   );
@@ -24,10 +26,12 @@ Deno.test("the fleet bench part connects, restarts and drops a small fleet and p
       /server RSS per connection over idle +\d+ KB +target ≤ 40 KB/,
       /server CPU over \d+ s +[\d.]+% of a core +target ≤ 25% of a core/,
       /real agents steady +all alive, 1\/1 lines/,
-      /restart \(token\): all registered again +[\d.]+ s after the kill +target ≤ 30 s/,
+      /restart \(token\): all registered again +50 in [\d.]+ s after the kill +target ≤ 30 s/,
       /registrations\/s from +0 s:/,
       /real agents after restart +all alive, 1\/1 lines/,
-      /restart \(password\): all registered again .* target ≤ 60 s/,
+      /first password logins \+ TICKET \(one hash each\) +5 in /,
+      /restart \(password, tickets\): all registered again +5 in [\d.]+ s after the kill +target ≤ 60 s/,
+      /restart \(password, tickets\): logins without a hash +5 of 5/,
       /vanish: all 50 shown disconnected or late +[\d.]+ s after the drop/,
       /vanish: console \/api\/agents p95 +\d+ ms/,
     ]

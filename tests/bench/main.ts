@@ -97,6 +97,8 @@ const parts: [string, string[]][] = [
     quick ? "10" : "30",
     "--password-seconds",
     quick ? "30" : "120",
+    "--password-agents",
+    quick ? "50" : "500",
   ]],
   ["search.ts", ["--events", size(10_000_000)]],
   ["console.ts", ["--events", size(5_000_000)]],

@@ -13,6 +13,7 @@ import { openSqliteStore } from "../../server/store/sqlite_store.ts";
 import type { EventBatch } from "../../server/store/store.ts";
 import { parseLogLine } from "../../server/log_formats/mod.ts";
 import { benchArgs, numberOption } from "./_args.ts";
+import { percentile, timeRuns } from "./_timing.ts";
 
 /** Options of {@linkcode runSearchBench}. */
 export interface SearchBenchOptions {
@@ -69,15 +70,8 @@ function batchOf(start: number, count: number, total: number, now: number): Even
 }
 
 async function time(runs: number, query: () => Promise<unknown>): Promise<string> {
-  const times: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const start = performance.now();
-    await query();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  const at = (p: number) =>
-    times[Math.min(times.length - 1, Math.floor(times.length * p))]!.toFixed(1);
+  const times = await timeRuns(runs, query);
+  const at = (p: number) => percentile(times, p).toFixed(1);
   return `median ${at(0.5)} ms, p95 ${at(0.95)} ms`;
 }
 

@@ -13,6 +13,7 @@ import { FAIL, formatAck, OK, WELCOME_LINE } from "../../protocol/mod.ts";
 import { createLogger } from "../../server/log.ts";
 import { LineClient } from "../_harness/line_client.ts";
 import { startSecureServer } from "../_harness/secure_server.ts";
+import { PRE_LOGIN_EVICTION_GRACE_MS } from "../../server/agent_port/pre_login.ts";
 import { SourceClient } from "../_harness/source_client.ts";
 
 const encoder = new TextEncoder();
@@ -70,12 +71,17 @@ Deno.test("when the slots run out, the oldest connection not logged in goes, and
   await using first = await agent(srv.port, "web-01");
   const idle: SourceClient[] = [];
   try {
+    let firstIdleAt = 0;
     for (let i = 0; i < 5; i++) {
       const client = await SourceClient.connect(srv.port, `127.0.5.${i + 1}`);
       assert.equal(await client.readLine(), WELCOME_LINE);
+      // Welcomed: the server counted it before this moment.
+      if (i === 0) firstIdleAt = Date.now();
       idle.push(client);
     }
-    // The listener is full: a new agent takes the slot of the oldest idle connection.
+    // The listener is full, and a connection that just arrived keeps its slot for a grace:
+    // once the oldest idle one is past it, a new agent takes its slot.
+    await untilPast(firstIdleAt + PRE_LOGIN_EVICTION_GRACE_MS);
     await using second = await agent(srv.port, "web-02");
     assert.equal(await idle[0]!.readLine(), formatAck(false, FAIL.tooManyConnections));
     assert.equal(await idle[0]!.readLine(), null);
@@ -96,11 +102,15 @@ Deno.test("2,000 idle sockets from 40 addresses do not lock out a real agent, an
   const logBefore = lines.length;
   const sockets: SourceClient[] = [];
   try {
+    let firstIdleAt = 0;
     for (let i = 0; i < 2_000; i++) {
       sockets.push(await SourceClient.connect(srv.port, `127.0.6.${(i % 40) + 1}`));
+      // Welcomed: the server counted it before this moment.
+      if (i === 0) firstIdleAt = (await sockets[0]!.readLine(), Date.now());
     }
     // Every socket has been accepted (or refused) once a late one gets its first line.
     await sockets.at(-1)!.readLine();
+    await untilPast(firstIdleAt + PRE_LOGIN_EVICTION_GRACE_MS);
     await using late = await agent(srv.port, "web-02");
     for (const client of [working, late]) {
       await client.send("HEARTBEAT 5");
@@ -112,3 +122,8 @@ Deno.test("2,000 idle sockets from 40 addresses do not lock out a real agent, an
     for (const client of sockets) client.close();
   }
 });
+
+/** Resolves once the clock has passed `at` (ms since the epoch): the grace is a span of time. */
+function untilPast(at: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now() + 1)));
+}

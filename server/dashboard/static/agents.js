@@ -37,7 +37,12 @@ export function createAgentsView() {
   const prev = byId("agents-prev");
   const next = byId("agents-next");
   let timer = 0;
-  let offset = 0;
+  // The pages walked to the current one: "next" follows the server's cursor
+  // (as cheap deep in the list as at its start), "previous" steps back.
+  /** @type {{offset: number, after: string | null}[]} */
+  let pages = [{ offset: 0, after: null }];
+  /** @type {string | null} cursor of the page after this one */
+  let nextCursor = null;
   let total = 0;
   /** @type {Map<string, string> | null} status per hostname at the last refresh */
   let previous = null;
@@ -50,11 +55,16 @@ export function createAgentsView() {
       os: data.get("os"),
       version: data.get("version"),
       address: data.get("address"),
+      match: data.get("prefix") ? "prefix" : "contains",
       sort: data.get("sort"),
       order: data.get("desc") ? "desc" : "asc",
       limit: data.get("limit"),
-      offset,
+      ...(current().after === null ? { offset: current().offset } : { after: current().after }),
     };
+  }
+
+  function current() {
+    return pages[pages.length - 1];
   }
 
   async function refresh() {
@@ -69,7 +79,7 @@ export function createAgentsView() {
 
   // A new filter starts at the first page; previous statuses belong to another list.
   function restart() {
-    offset = 0;
+    pages = [{ offset: 0, after: null }];
     previous = null;
     refresh();
   }
@@ -79,13 +89,20 @@ export function createAgentsView() {
     restart();
   });
   prev.addEventListener("click", () => {
-    offset = Math.max(0, offset - Number(form.elements.limit.value));
+    if (pages.length > 1) pages.pop();
+    else {
+      const offset = Math.max(0, current().offset - Number(form.elements.limit.value));
+      pages = [{ offset, after: null }];
+    }
     previous = null;
     refresh();
   });
   next.addEventListener("click", () => {
-    if (offset + Number(form.elements.limit.value) >= total) return;
-    offset += Number(form.elements.limit.value);
+    if (nextCursor === null) return;
+    pages.push({
+      offset: current().offset + Number(form.elements.limit.value),
+      after: nextCursor,
+    });
     previous = null;
     refresh();
   });
@@ -93,16 +110,21 @@ export function createAgentsView() {
   function render(data) {
     const counts = data.counts;
     total = data.total;
+    nextCursor = data.next;
+    const offset = current().offset;
     if (data.agents.length === 0 && offset > 0 && total > 0) {
       // The list shrank below this page: show its last page.
-      offset = Math.max(0, Math.floor((total - 1) / data.limit) * data.limit);
+      pages = [{
+        offset: Math.max(0, Math.floor((total - 1) / data.limit) * data.limit),
+        after: null,
+      }];
       refresh();
       return;
     }
     const last = offset + data.agents.length;
     range.textContent = total === 0 ? "" : `${count(offset + 1)}–${count(last)} of ${count(total)}`;
     prev.disabled = offset === 0;
-    next.disabled = last >= total;
+    next.disabled = nextCursor === null;
     summary.replaceChildren(
       ...Object.entries(STATUS).map(([key, s]) =>
         el("li", { class: `card ${s.class}` }, [

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Progress } from "../common/progress.ts";
+import { Progress } from "../../common/progress.ts";
 import { watchTextIndexCatchup } from "./text_index_catchup.ts";
 
 Deno.test("watchTextIndexCatchup() reports a large lag until it is gone, with the events indexed", async () => {

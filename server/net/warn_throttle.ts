@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Logger } from "./log.ts";
+import type { Logger } from "../log.ts";
 
 /** Least time between two lines with the same key, in ms (the default). */
 export const WARN_INTERVAL_MS = 60_000;

@@ -4,7 +4,7 @@
  * vanish at once, each costs a map update here and one row update in the
  * next batch, never a scan of the nodes. Late and silent need no write at
  * all: they follow from the last heartbeat and the clock
- * (`statusCutoffs()` in server/agent_status.ts).
+ * (`statusCutoffs()` in server/liveness/agent_status.ts).
  *
  * @module
  */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { silentLogger } from "./log.ts";
+import { silentLogger } from "../log.ts";
 import { WARN_INTERVAL_MS, WarnThrottle } from "./warn_throttle.ts";
-import { waitFor } from "../tests/_harness/wait_for.ts";
+import { waitFor } from "../../tests/_harness/wait_for.ts";
 
 function recorder() {
   const logged: [string, string, Record<string, unknown> | undefined][] = [];

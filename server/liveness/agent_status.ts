@@ -4,10 +4,10 @@
  * @module
  */
 
-import { HEARTBEAT_MISSES_BEFORE_SILENT } from "../protocol/mod.ts";
-import type { AgentRecord, AgentStatus, StatusCutoffs } from "./store/mod.ts";
+import { HEARTBEAT_MISSES_BEFORE_SILENT } from "../../protocol/mod.ts";
+import type { AgentRecord, AgentStatus, StatusCutoffs } from "../store/mod.ts";
 
-export type { AgentStatus } from "./store/mod.ts";
+export type { AgentStatus } from "../store/mod.ts";
 
 /** Slack added to one heartbeat interval before a node counts as late, as a fraction of it. */
 const GRACE_FRACTION = 0.5;

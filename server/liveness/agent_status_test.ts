@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { agentStatus } from "./agent_status.ts";
-import type { AgentRecord } from "./store/store.ts";
+import type { AgentRecord } from "../store/store.ts";
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 const HEARTBEAT_SECONDS = 30;

@@ -31,7 +31,7 @@ export interface FdLimit {
   readonly hard: number;
 }
 
-import { DEFAULT_MAX_CONNECTIONS } from "./agent_port/mod.ts";
+import { DEFAULT_MAX_CONNECTIONS } from "./mod.ts";
 
 const OPEN_FILES = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)\s/m;
 

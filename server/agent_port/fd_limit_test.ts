@@ -8,7 +8,7 @@ import {
   parseFdLimit,
   readFdLimit,
 } from "./fd_limit.ts";
-import { DEFAULT_MAX_CONNECTIONS } from "./agent_port/mod.ts";
+import { DEFAULT_MAX_CONNECTIONS } from "./mod.ts";
 
 const PROC_LIMITS = `Limit                     Soft Limit           Hard Limit           Units     
 Max cpu time              unlimited            unlimited            seconds   

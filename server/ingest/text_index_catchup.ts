@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { StartProgress } from "../common/progress.ts";
-import type { Store } from "./store/mod.ts";
+import type { StartProgress } from "../../common/progress.ts";
+import type { Store } from "../store/mod.ts";
 
 /**
  * Lag at start, in events, from which the catch-up is reported: less is
