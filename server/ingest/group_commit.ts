@@ -46,9 +46,9 @@ export const GROUP_COMMIT_MAX_ROWS = 20_000;
  * Least time from the start of one group commit to the start of the next, in
  * milliseconds. Events that arrive sooner after a commit wait for the rest of
  * it and join one group: thousands of agents that each send a line a second
- * make tens of groups a second instead of hundreds, and each group costs a
- * transaction, an fsync and an indexing step whatever its size
- * (docs/SCALING.md). A line after a quiet spell is committed at once.
+ * make a few groups a second instead of one per turn of the event loop, and
+ * each group costs a transaction, an fsync and an indexing step whatever its
+ * size (docs/SCALING.md). A line after a quiet spell is committed at once.
  */
 export const GROUP_COMMIT_MIN_INTERVAL_MS = 50;
 

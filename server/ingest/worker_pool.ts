@@ -45,8 +45,8 @@ import type { Writer } from "./writer.ts";
  * takes one per line and {@linkcode BATCH_OVERHEAD_CREDITS} more
  * ({@linkcode batchCredits}). When too few are left, connections stop reading
  * from their sockets until credits are returned, so memory stays bounded
- * however fast clients send: about 128 full batches of 1,000 lines, or 8,000
- * one-line batches of as many agents.
+ * however fast clients send, whether the batches are full or a fleet's
+ * one-line batches.
  */
 export const MAX_CREDITS_IN_FLIGHT = 128_000;
 
