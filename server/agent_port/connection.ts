@@ -28,6 +28,7 @@ import {
   failureReason,
   type IngestLane,
   type LoginToken,
+  SMALL_BATCH_BUFFERS,
   WireLinesBuilder,
   type WorkerPool,
   type Writer,
@@ -97,8 +98,8 @@ export function connectionBufferStats(): {
   return {
     readTaken: READ_BUFFERS.taken + BUSY_READ_BUFFERS.taken,
     readPooled: READ_BUFFERS.pooled + BUSY_READ_BUFFERS.pooled,
-    batchTaken: BATCH_BUFFERS.taken,
-    batchPooled: BATCH_BUFFERS.pooled,
+    batchTaken: BATCH_BUFFERS.taken + SMALL_BATCH_BUFFERS.taken,
+    batchPooled: BATCH_BUFFERS.pooled + SMALL_BATCH_BUFFERS.pooled,
   };
 }
 
@@ -784,7 +785,7 @@ export class Connection {
     const count = wire.ends.length;
     const slot = this.#acks.reserve();
     // Backpressure: without a credit this connection reads nothing more.
-    await this.#ctx.pool.acquireBatchCredit();
+    await this.#ctx.pool.acquireBatchCredit(count);
     this.#lane ??= this.#ctx.pool.openLane();
     const metrics = this.#ctx.metrics;
     if (metrics) metrics.eventsReceived += count;

@@ -42,6 +42,16 @@ import {
  */
 export const GROUP_COMMIT_MAX_ROWS = 20_000;
 
+/**
+ * Least time from the start of one group commit to the start of the next, in
+ * milliseconds. Events that arrive sooner after a commit wait for the rest of
+ * it and join one group: thousands of agents that each send a line a second
+ * make a few groups a second instead of one per turn of the event loop, and
+ * each group costs a transaction, an fsync and an indexing step whatever its
+ * size (docs/SCALING.md). A line after a quiet spell is committed at once.
+ */
+export const GROUP_COMMIT_MIN_INTERVAL_MS = 50;
+
 /** Where a {@linkcode GroupCommit} reports; the writer worker posts each to the main thread. */
 export interface GroupCommitSink {
   /**
@@ -108,6 +118,8 @@ export class GroupCommit {
   #writes: AgentWrite[] = [];
   /** Whether a timer will commit what is pending. */
   #scheduled = false;
+  /** When the last group commit started (`performance.now()`); -Infinity before the first. */
+  #lastGroupAt = -Infinity;
   #indexScheduled = false;
   /** Every store operation, in order. */
   #committing: Promise<void> = Promise.resolve();
@@ -220,7 +232,14 @@ export class GroupCommit {
     } else if (!this.#scheduled) {
       this.#scheduled = true;
       // Messages that arrive before this timer fires join the same transaction.
-      setTimeout(() => this.#committing = this.#committing.then(() => this.#commitGroup()), 0);
+      const waitMs = Math.max(
+        0,
+        this.#lastGroupAt + GROUP_COMMIT_MIN_INTERVAL_MS - performance.now(),
+      );
+      setTimeout(
+        () => this.#committing = this.#committing.then(() => this.#commitGroup()),
+        waitMs,
+      );
     }
   }
 
@@ -238,6 +257,7 @@ export class GroupCommit {
     const committed: BatchCommit[] = [];
     let rows = 0;
     const started = performance.now();
+    this.#lastGroupAt = started;
     if (events.length > 0) {
       // The pipeline of this group, even if a rules reload replaces it meanwhile.
       const pipeline = this.#alerts;

@@ -10,7 +10,12 @@ import {
   type Store,
   type SyncMode,
 } from "../store/mod.ts";
-import { GROUP_COMMIT_MAX_ROWS, GroupCommit, type GroupCommitSink } from "./group_commit.ts";
+import {
+  GROUP_COMMIT_MAX_ROWS,
+  GROUP_COMMIT_MIN_INTERVAL_MS,
+  GroupCommit,
+  type GroupCommitSink,
+} from "./group_commit.ts";
 import { TEXT_INDEX_STEP_BYTES } from "./text_index_lag.ts";
 import { MAX_LINE_BYTES } from "../../protocol/mod.ts";
 import type { BatchCommit, WriteResult } from "./worker_messages.ts";
@@ -129,6 +134,21 @@ Deno.test("GroupCommit commits a group of GROUP_COMMIT_MAX_ROWS at once, without
   commit.addEvents(2, makeBatch([{ message: "a small batch waits for the turn to end" }]));
   await sink.groupsReported(2);
   assert.deepEqual(sink.groups.map((group) => group.map((r) => r.jobId)), [[1], [2]]);
+});
+
+Deno.test("GroupCommit: batches that arrive soon after a commit wait for its interval and share one group", async () => {
+  await using fixture = await groupCommit();
+  const { commit, sink } = fixture;
+  commit.addEvents(1, makeBatch([{ message: "after a quiet spell: committed at once" }]));
+  await sink.groupsReported(1);
+  // Three batches in three turns of the timer queue, each well within the interval.
+  const apartMs = GROUP_COMMIT_MIN_INTERVAL_MS / 10;
+  for (const jobId of [2, 3, 4]) {
+    commit.addEvents(jobId, makeBatch([{ message: `batch ${jobId}` }]));
+    await new Promise((resolve) => setTimeout(resolve, apartMs));
+  }
+  await sink.groupsReported(2);
+  assert.deepEqual(sink.groups.map((group) => group.map((r) => r.jobId)), [[1], [2, 3, 4]]);
 });
 
 Deno.test("GroupCommit applies node changes after the group's events; a first REGISTER is also stored as an event", async () => {

@@ -25,6 +25,12 @@ export class Lane<T> {
   queued = false;
 }
 
+/** A lane's turn: the lane and the item it gave up. */
+export interface Turn<T> {
+  readonly lane: Lane<T>;
+  readonly item: T;
+}
+
 /**
  * The ring of lanes with a batch waiting, in turn order.
  *
@@ -81,7 +87,7 @@ export class LaneTurns<T> {
    * @param mayRun Whether a lane's next item can be handed to a worker now.
    * @returns The lane and its item, or null when no lane may run.
    */
-  take(mayRun: (lane: Lane<T>) => boolean): { lane: Lane<T>; item: T } | null {
+  take(mayRun: (lane: Lane<T>) => boolean): Turn<T> | null {
     for (let i = 0; i < this.#ring.length; i++) {
       const lane = this.#ring[i]!;
       if (!mayRun(lane)) continue;

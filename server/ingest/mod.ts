@@ -15,7 +15,12 @@ export { type AgentLineBatch, type LineBatch, type SyslogLineBatch } from "./lin
 export { failureReason } from "./line_status.ts";
 export { MAX_TEXT_INDEX_CATCHUP_SECONDS } from "./text_index_lag.ts";
 export { type TextIndexCatchup, watchTextIndexCatchup } from "./text_index_catchup.ts";
-export { BATCH_BUFFERS, type WireLines, WireLinesBuilder } from "./wire_lines.ts";
+export {
+  BATCH_BUFFERS,
+  SMALL_BATCH_BUFFERS,
+  type WireLines,
+  WireLinesBuilder,
+} from "./wire_lines.ts";
 export {
   type LoginToken,
   type RetentionOutcome,
@@ -23,13 +28,14 @@ export {
   type StoreLocation,
 } from "./worker_messages.ts";
 export {
+  batchCredits,
   CPUS_RESERVED_FOR_WRITER,
   defaultWorkerCount,
   type IngestLane,
   type LoginOutcome,
   type LoginSecurity,
-  MAX_BATCHES_IN_FLIGHT,
   MAX_BATCHES_PER_WORKER,
+  MAX_CREDITS_IN_FLIGHT,
   WorkerPool,
   type WorkerPoolOptions,
 } from "./worker_pool.ts";

@@ -117,6 +117,80 @@ export function packBatch(batch: EventBatch): { packed: PackedBatch; transfer: A
   return { packed, transfer };
 }
 
+/** A typed array column, of any of the element types a packed batch has. */
+type Column = Float64Array | Int32Array | Int8Array | Uint8Array | Uint32Array;
+
+/**
+ * Copies one column of every batch into one buffer and returns a view of it
+ * per batch, in order.
+ */
+function shareColumn<T extends Column>(columns: T[], make: (length: number) => T): T[] {
+  let total = 0;
+  for (const column of columns) total += column.length;
+  const shared = make(total);
+  let at = 0;
+  return columns.map((column) => {
+    (shared as Uint8Array).set(column as ArrayLike<number>, at);
+    const view = shared.subarray(at, at + column.length) as T;
+    at += column.length;
+    return view;
+  });
+}
+
+/**
+ * Packs the batches of one message to the writer. A lone batch moves its own
+ * typed arrays; several share one buffer per column, each batch a view of its
+ * part, so ten buffers move instead of ten per batch: most of the cost of a
+ * message of many tiny batches.
+ *
+ * @param batches Parsed batches, in order.
+ * @returns The packed batches and their transferable buffers.
+ * @example
+ * ```ts
+ * const { packed, transfer } = packBatches([first, second]);
+ * port.postMessage(packed.map((p, i) => ({ jobId: ids[i], packed: p })), transfer);
+ * ```
+ */
+export function packBatches(
+  batches: readonly EventBatch[],
+): { packed: PackedBatch[]; transfer: ArrayBuffer[] } {
+  if (batches.length === 1) {
+    const { packed, transfer } = packBatch(batches[0]!);
+    return { packed: [packed], transfer };
+  }
+  const each = batches.map((batch) => packBatch(batch).packed);
+  const ts = shareColumn(each.map((p) => p.rest.ts), (n) => new Float64Array(n));
+  const pid = shareColumn(each.map((p) => p.rest.pid), (n) => new Int32Array(n));
+  const severity = shareColumn(each.map((p) => p.rest.severity), (n) => new Int8Array(n));
+  const facility = shareColumn(each.map((p) => p.rest.facility), (n) => new Int8Array(n));
+  const flags = shareColumn(each.map((p) => p.rest.flags), (n) => new Uint8Array(n));
+  const position = shareColumn(each.map((p) => p.rest.position), (n) => new Float64Array(n));
+  const host = shareColumn(each.map((p) => p.host.index), (n) => new Uint32Array(n));
+  const program = shareColumn(each.map((p) => p.program.index), (n) => new Uint32Array(n));
+  const stream = shareColumn(each.map((p) => p.stream.index), (n) => new Uint32Array(n));
+  const starts = shareColumn(each.map((p) => p.messageStart), (n) => new Int32Array(n));
+  const packed = each.map((p, i): PackedBatch => ({
+    rest: {
+      ...p.rest,
+      ts: ts[i]!,
+      pid: pid[i]!,
+      severity: severity[i]!,
+      facility: facility[i]!,
+      flags: flags[i]!,
+      position: position[i]!,
+    },
+    host: { values: p.host.values, index: host[i]! },
+    program: { values: p.program.values, index: program[i]! },
+    stream: { values: p.stream.values, index: stream[i]! },
+    messageStart: starts[i]!,
+    otherMessages: p.otherMessages,
+  }));
+  const transfer = [ts, pid, severity, facility, flags, position, host, program, stream, starts]
+    .filter((views) => views.length > 0)
+    .map((views) => views[0]!.buffer as ArrayBuffer);
+  return { packed, transfer };
+}
+
 /**
  * Rebuilds the batch on the writer's side. Repeated values become the same
  * string objects, and a message that is the end of its raw line is a slice of

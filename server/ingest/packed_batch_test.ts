@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { packBatch, unpackBatch } from "./packed_batch.ts";
+import { packBatch, packBatches, unpackBatch } from "./packed_batch.ts";
 import type { EventBatch } from "../store/store.ts";
 
 function batchOf(
@@ -105,4 +105,29 @@ Deno.test("a batch whose message offsets are known packs them as they are, witho
   const batch = unpackBatch(structuredClone(packed, { transfer }));
   assert.deepEqual(batch.message, ["one", "not a suffix"]);
   assert.deepEqual([...batch.messageStart!], [31, -1]);
+});
+
+Deno.test("batches packed together share one buffer per column and each unpacks to its own rows", () => {
+  const row = (n: number, host: string) => ({
+    raw: `Nov 23 10:00:0${n} ${host} app[${n}]: line ${n}`,
+    message: `line ${n}`,
+    host,
+    program: "app",
+    stream: n % 2 ? `s${n}` : null,
+  });
+  const originals = [
+    batchOf([row(1, "a"), row(2, "a")]),
+    batchOf([row(3, "b")]),
+    batchOf([row(4, "c"), row(5, "a"), row(6, "c")]),
+  ];
+  const copies = originals.map((batch) => structuredClone(batch));
+  const { packed, transfer } = packBatches(originals);
+  // Ten columns, one buffer each, whatever the number of batches.
+  assert.equal(transfer.length, 10);
+  const received = structuredClone(packed, { transfer });
+  received.forEach((one, i) => {
+    const { messageStart: _, ...batch } = unpackBatch(one);
+    assert.deepEqual(batch, { ...copies[i]! }, `batch ${i}`);
+  });
+  assert.equal(received[0]!.rest.ts.buffer, received[2]!.rest.ts.buffer);
 });

@@ -1,8 +1,9 @@
 /**
- * Entry point of each pool worker: the CPU work of the server. It parses each
- * batch of lines (`parse_lines.ts`), hands the events straight to the writer
- * worker through its own MessagePort and tells the main thread it is done,
- * with the lines it rejected, if any; and it verifies passwords for LOGIN.
+ * Entry point of each pool worker: the CPU work of the server. It parses the
+ * batches of lines of each message (`parse_lines.ts`), hands their events
+ * straight to the writer worker through its own MessagePort, in one message,
+ * and tells the main thread it is done, with the lines it rejected, if any;
+ * and it verifies passwords for LOGIN.
  *
  * @module
  */
@@ -13,12 +14,14 @@ import { TOKEN_LOGIN_USER } from "../../protocol/mod.ts";
 import { verifyLogin } from "../auth/mod.ts";
 import { type BatchMatches, matchBatch, RuleEngine } from "../rules/mod.ts";
 import { type EventBatch, openStore, type Store } from "../store/mod.ts";
-import { packBatch } from "./packed_batch.ts";
+import { packBatches } from "./packed_batch.ts";
 import { parseLines } from "./parse_lines.ts";
 import { Semaphore } from "./semaphore.ts";
 import {
   type LoginJob,
   type PackedEvents,
+  type ParsedItem,
+  type ParseJob,
   type PoolReply,
   type PoolRequest,
 } from "./worker_messages.ts";
@@ -40,15 +43,41 @@ function reply(message: PoolReply, transfer: Transferable[] = []): void {
 }
 
 /**
- * Hands parsed events to the writer, packed for the crossing: their typed
- * arrays move with the message, so the batch must not be used afterwards.
+ * Parses the batches of one message and hands their events to the writer in
+ * one message, in order, packed for the crossing (their typed arrays move
+ * with it); answers the main thread once for all of them.
  */
-function sendToWriter(jobId: number, events: EventBatch, matches?: BatchMatches | null): void {
-  const { packed, transfer } = packBatch(events);
-  writer!.postMessage(
-    { jobId, packed, ...(matches === undefined ? {} : { matches }) } satisfies PackedEvents,
-    transfer,
-  );
+function parse(job: ParseJob): void {
+  const jobIds: number[] = [];
+  const parsed: EventBatch[] = [];
+  const matched: (BatchMatches | null | undefined)[] = [];
+  const items: ParsedItem[] = [];
+  const replyTransfer: Transferable[] = [];
+  for (const { jobId, batch } of job.items) {
+    try {
+      const { events, rejected } = parseLines(batch);
+      // Matched before packing, which hands the batch's arrays over.
+      matched.push(rules ? matchBatch(rules, events) : undefined);
+      jobIds.push(jobId);
+      parsed.push(events);
+      if (rejected) {
+        items.push({ jobId, rejected });
+        replyTransfer.push(rejected.buffer as ArrayBuffer);
+      }
+    } catch (error) {
+      items.push({ jobId, rejected: null, error: (error as Error).message });
+    }
+  }
+  if (parsed.length > 0) {
+    const { packed, transfer } = packBatches(parsed);
+    const toWriter = packed.map((events, i): PackedEvents => {
+      const matches = matched[i];
+      return { jobId: jobIds[i]!, packed: events, ...(matches === undefined ? {} : { matches }) };
+    });
+    writer!.postMessage(toWriter, transfer);
+  }
+  // Always answered: the pool hands this worker its next message on this one.
+  reply({ kind: "parsed", items }, replyTransfer);
 }
 
 async function login(job: LoginJob): Promise<void> {
@@ -79,19 +108,7 @@ self.onmessage = (event: MessageEvent<PoolRequest>) => {
       );
       return;
     case "parse":
-      try {
-        const { events, rejected } = parseLines(request.batch);
-        // Matched before packing, which hands the batch's arrays over.
-        sendToWriter(request.jobId, events, rules ? matchBatch(rules, events) : undefined);
-        // Always answered: the pool hands this worker its next batch on this message.
-        reply(
-          { kind: "parsed", jobId: request.jobId, rejected: rejected ?? null },
-          rejected ? [rejected.buffer as ArrayBuffer] : [],
-        );
-      } catch (error) {
-        const message = (error as Error).message;
-        reply({ kind: "parsed", jobId: request.jobId, rejected: null, error: message });
-      }
+      parse(request);
       return;
     case "rules":
       rules = request.rules ? new RuleEngine(request.rules) : null;

@@ -6,7 +6,8 @@
  */
 
 /**
- * Hands out at most `capacity` permits; `acquire()` waits in FIFO order.
+ * Hands out at most `capacity` permits; `acquire()` waits in FIFO order. A
+ * caller may take several permits at once (a batch takes one per line).
  *
  * @example
  * ```ts
@@ -17,7 +18,7 @@
  */
 export class Semaphore {
   #available: number;
-  readonly #waiters: (() => void)[] = [];
+  readonly #waiters: { permits: number; resolve: () => void }[] = [];
 
   /** @param capacity Permits available at once. */
   constructor(readonly capacity: number) {
@@ -32,19 +33,34 @@ export class Semaphore {
     return this.capacity - this.#available;
   }
 
-  /** Takes a permit, waiting while none is free. */
-  acquire(): Promise<void> {
-    if (this.#available > 0 && this.#waiters.length === 0) {
-      this.#available--;
+  /**
+   * Takes permits, waiting while too few are free and behind earlier waiters.
+   *
+   * @param permits How many, at most {@linkcode capacity}.
+   * @returns Resolves once they are taken.
+   */
+  acquire(permits = 1): Promise<void> {
+    if (!Number.isInteger(permits) || permits < 1 || permits > this.capacity) {
+      throw new RangeError(`Cannot acquire ${permits} of ${this.capacity} permits`);
+    }
+    if (this.#available >= permits && this.#waiters.length === 0) {
+      this.#available -= permits;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return new Promise((resolve) => this.#waiters.push({ permits, resolve }));
   }
 
-  /** Returns a permit, waking the longest waiter. */
-  release(): void {
-    const next = this.#waiters.shift();
-    if (next) next();
-    else this.#available++;
+  /**
+   * Returns permits, waking the longest waiters they are enough for.
+   *
+   * @param permits How many, as many as were acquired.
+   */
+  release(permits = 1): void {
+    this.#available += permits;
+    while (this.#waiters.length > 0 && this.#available >= this.#waiters[0]!.permits) {
+      const next = this.#waiters.shift()!;
+      this.#available -= next.permits;
+      next.resolve();
+    }
   }
 }

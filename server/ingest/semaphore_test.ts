@@ -62,3 +62,19 @@ Deno.test("Semaphore constructor rejects a capacity that is not a positive integ
     assert.throws(() => new Semaphore(capacity), RangeError, String(capacity));
   }
 });
+
+Deno.test("Semaphore hands several permits at once to a waiter in FIFO order, never overtaken by a smaller one", async () => {
+  const semaphore = new Semaphore(10);
+  await semaphore.acquire(8);
+  const order: string[] = [];
+  const big = semaphore.acquire(5).then(() => order.push("big"));
+  const small = semaphore.acquire(1).then(() => order.push("small"));
+  await settle();
+  assert.deepEqual(order, [], "the small one waits behind the big one");
+  semaphore.release(4);
+  await big;
+  await small;
+  assert.deepEqual(order, ["big", "small"]);
+  assert.equal(semaphore.inUse, 10);
+  assert.throws(() => semaphore.acquire(11), RangeError);
+});

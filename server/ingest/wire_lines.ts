@@ -3,23 +3,41 @@
  * `BATCH_EVENT` line into one growing buffer and hands the buffer to a pool
  * worker as a transferable, without decoding or cloning any line. The
  * growing buffer is taken from a shared pool at the first line and given
- * back when the connection goes idle, so an idle connection holds none.
+ * back when the connection goes idle, so an idle connection holds none: a
+ * small one first, since most agents send a line or a few at a time, and a
+ * large one once the lines outgrow it.
  *
  * @module
  */
 
 import { BufferPool } from "../buffer_pool.ts";
 
-/** Starting capacity of a batch buffer, in bytes; it doubles as needed. */
+/**
+ * Capacity of the buffer a batch starts in, in bytes: a few agent lines. A
+ * connection holds it from its first line until it goes idle, which includes
+ * the wait for a batch credit; thousands of agents that each send a line at a
+ * time then hold thousands of these, not thousands of large ones.
+ */
+const SMALL_BYTES = 4 * 1024;
+/**
+ * Free small batch buffers kept for reuse by all connections: as many as a
+ * fleet sending at once holds between a read and the connection going idle.
+ */
+export const MAX_POOLED_SMALL_BATCH_BUFFERS = 1024;
+/** Capacity a batch grows to once it outgrows the small buffer, in bytes; it doubles as needed. */
 const INITIAL_BYTES = 64 * 1024;
 /**
- * Free batch buffers kept for reuse by all connections. Batches are built
- * between a read and its dispatch, so few are taken at once; more are
- * allocated, and dropped when given back.
+ * Free large batch buffers kept for reuse by all connections. Only busy
+ * connections take one; more are allocated, and dropped when given back.
  */
 export const MAX_POOLED_BATCH_BUFFERS = 16;
 
 /** Starting buffers of the batches being built, shared by every builder. */
+export const SMALL_BATCH_BUFFERS: BufferPool = new BufferPool(
+  SMALL_BYTES,
+  MAX_POOLED_SMALL_BATCH_BUFFERS,
+);
+/** Buffers of the batches that outgrew their small buffer, shared by every builder. */
 export const BATCH_BUFFERS: BufferPool = new BufferPool(INITIAL_BYTES, MAX_POOLED_BATCH_BUFFERS);
 
 const EMPTY: Uint8Array<ArrayBuffer> = new Uint8Array(0);
@@ -51,8 +69,8 @@ export interface WireLines {
  */
 export class WireLinesBuilder {
   #bytes: Uint8Array<ArrayBuffer> = EMPTY;
-  /** Whether {@linkcode #bytes} came from {@linkcode BATCH_BUFFERS}. */
-  #pooled = false;
+  /** The pool {@linkcode #bytes} came from, or null. */
+  #pool: BufferPool | null = null;
   #length = 0;
   #ends: number[] = [];
 
@@ -67,24 +85,26 @@ export class WireLinesBuilder {
   }
 
   #reserve(extra: number): void {
-    if (this.#length + extra <= this.#bytes.length) return;
-    if (this.#bytes.length === 0 && extra <= BATCH_BUFFERS.bytes) {
-      this.#bytes = BATCH_BUFFERS.take();
-      this.#pooled = true;
-      return;
-    }
-    const grown = new Uint8Array(
-      Math.max(this.#bytes.length * 2, this.#length + extra, INITIAL_BYTES),
-    );
+    const needed = this.#length + extra;
+    if (needed <= this.#bytes.length) return;
+    const pool = needed <= SMALL_BATCH_BUFFERS.bytes
+      ? SMALL_BATCH_BUFFERS
+      : needed <= BATCH_BUFFERS.bytes
+      ? BATCH_BUFFERS
+      : null;
+    const grown = pool
+      ? pool.take()
+      : new Uint8Array(Math.max(this.#bytes.length * 2, needed, INITIAL_BYTES));
     grown.set(this.#bytes.subarray(0, this.#length));
     this.#release();
     this.#bytes = grown;
+    this.#pool = pool;
   }
 
   /** Lets go of the buffer, giving it back to the pool if it came from there. */
   #release(): void {
-    if (this.#pooled) BATCH_BUFFERS.give(this.#bytes);
-    this.#pooled = false;
+    this.#pool?.give(this.#bytes);
+    this.#pool = null;
     this.#bytes = EMPTY;
   }
 

@@ -35,10 +35,31 @@ export const NO_REPLY = -1;
 // --- main thread ⇄ pool worker ---
 
 /** A batch of lines for a pool worker to parse and hand to the writer. */
-export interface ParseJob {
-  readonly kind: "parse";
+export interface ParseItem {
   readonly jobId: number;
   readonly batch: LineBatch;
+}
+
+/**
+ * Batches of several senders for one pool worker, in the order they are
+ * parsed and handed to the writer: one message for many small batches.
+ */
+export interface ParseJob {
+  readonly kind: "parse";
+  readonly items: readonly ParseItem[];
+}
+
+/**
+ * How a pool worker dealt with one batch of a {@linkcode ParseJob}.
+ * `rejected`: the lines the worker rejected, per line 0 when it went to the
+ * writer, else its failure status (`line_status.ts`); null when none was,
+ * since the writer's statuses then answer every line. `error`: the batch could
+ * not be parsed at all.
+ */
+export interface ParsedItem {
+  readonly jobId: number;
+  readonly rejected: Uint8Array | null;
+  readonly error?: string;
 }
 
 /** A LOGIN to verify against the stored hash or token. */
@@ -103,25 +124,21 @@ export type PoolReply =
     readonly credential?: string | null;
   }
   /**
-   * A batch is parsed (the worker can take another), and its lines are on
-   * their way to the writer. `rejected`: the lines the worker rejected, per
-   * line 0 when it went to the writer, else its failure status
-   * (`line_status.ts`); null when none was, since the writer's statuses then
-   * answer every line. `error`: the batch could not be parsed at all.
+   * The batches of a {@linkcode ParseJob} are parsed (the worker can take
+   * another message), and their lines are on their way to the writer.
+   * `items`: only the batches with a line rejected or that failed; the
+   * writer's statuses answer every line of the others.
    */
-  | {
-    readonly kind: "parsed";
-    readonly jobId: number;
-    readonly rejected: Uint8Array | null;
-    readonly error?: string;
-  }
+  | { readonly kind: "parsed"; readonly items: readonly ParsedItem[] }
   | { readonly kind: "failed"; readonly jobId: number; readonly message: string };
 
 // --- pool worker → writer, on the pool worker's own port ---
 
 /**
- * Parsed events on a pool worker's port to the writer, packed for the
- * crossing (`packed_batch.ts`); the writer unpacks them as they arrive.
+ * Parsed events of one batch, packed for the crossing (`packed_batch.ts`); a
+ * pool worker posts those of one {@linkcode ParseJob} to the writer as one
+ * message, an array in the job's order, and the writer unpacks them as they
+ * arrive.
  */
 export interface PackedEvents {
   /** The pool's job id, or {@linkcode NO_REPLY}. */

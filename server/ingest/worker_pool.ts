@@ -25,13 +25,14 @@ import {
   type Role,
 } from "../store/mod.ts";
 import { TOKEN_LOGIN_USER } from "../../protocol/mod.ts";
-import { type LineBatch, lineCount, transferablesOf } from "./line_batch.ts";
-import { type Lane, LaneTurns } from "./lane_turns.ts";
+import { type LineBatch, lineCount, transferGroup } from "./line_batch.ts";
+import { type Lane, LaneTurns, type Turn } from "./lane_turns.ts";
 import { mergeStatuses } from "./line_status.ts";
 import { Semaphore } from "./semaphore.ts";
 import type {
   BatchCommit,
   LoginToken,
+  ParseItem,
   PoolReply,
   PoolRequest,
   StoreLocation,
@@ -40,19 +41,57 @@ import { ready, spawnWorker } from "./worker_start.ts";
 import type { Writer } from "./writer.ts";
 
 /**
- * Event batches queued or in progress across all workers. When every credit is
- * taken, connections stop reading from their sockets until one is returned, so
- * memory stays bounded however fast clients send.
+ * Credits of the batches queued or in progress across all workers: a batch
+ * takes one per line and {@linkcode BATCH_OVERHEAD_CREDITS} more
+ * ({@linkcode batchCredits}). When too few are left, connections stop reading
+ * from their sockets until credits are returned, so memory stays bounded
+ * however fast clients send, whether the batches are full or a fleet's
+ * one-line batches.
  */
-export const MAX_BATCHES_IN_FLIGHT = 128;
+export const MAX_CREDITS_IN_FLIGHT = 128_000;
 
 /**
- * Batches handed to one pool worker that it has not finished parsing: the one
- * it parses and the next, so it never waits for the main thread. The rest
- * wait in their senders' lanes, where fair turns order them; a batch handed
- * over can no longer be overtaken.
+ * Credits a batch takes beyond one per line: what holding a batch costs
+ * besides its lines. Bounds the number of tiny batches in flight.
+ */
+export const BATCH_OVERHEAD_CREDITS = 15;
+
+/**
+ * Credits a batch of `lines` lines takes from the window.
+ *
+ * @param lines Lines of the batch.
+ * @returns Its credits, at most {@linkcode MAX_CREDITS_IN_FLIGHT}.
+ * @example
+ * ```ts
+ * batchCredits(1); // 16
+ * ```
+ */
+export function batchCredits(lines: number): number {
+  return Math.min(MAX_CREDITS_IN_FLIGHT, lines + BATCH_OVERHEAD_CREDITS);
+}
+
+/**
+ * Messages of batches handed to one pool worker that it has not finished
+ * parsing: the one it parses and the next, so it never waits for the main
+ * thread. The rest wait in their senders' lanes, where fair turns order them;
+ * a batch handed over can no longer be overtaken.
  */
 export const MAX_BATCHES_PER_WORKER = 2;
+
+/**
+ * Most batches in one message to a pool worker. Many agents that each send a
+ * line or a few at a time make many tiny batches: taken in turns into one
+ * message, they cost one crossing to the worker, one to the writer and one
+ * reply, instead of one each (docs/SCALING.md).
+ */
+export const MAX_BATCHES_PER_MESSAGE = 256;
+
+/**
+ * Lines beyond which no further batch joins a message (its first batch always
+ * goes): large batches still travel one per message, so a worker's message is
+ * never much more work than one full batch.
+ */
+export const MAX_LINES_PER_MESSAGE = 1000;
 
 /**
  * CPUs left to the writer worker when the pool size is not given. The writer
@@ -151,7 +190,7 @@ export interface LoginSecurity {
 }
 
 /** A batch waiting in its sender's lane. */
-interface QueuedBatch {
+export interface QueuedBatch {
   readonly jobId: number;
   readonly batch: LineBatch;
 }
@@ -202,11 +241,15 @@ export class WorkerPool {
   readonly #writer: Writer;
   readonly #store: StoreLocation;
   readonly #pending = new Map<number, Pending>();
-  readonly #credits = new Semaphore(MAX_BATCHES_IN_FLIGHT);
+  readonly #credits = new Semaphore(MAX_CREDITS_IN_FLIGHT);
   readonly #onError: (message: string) => void;
   #nextJob = 1;
   #closed = false;
   #onIdle?: () => void;
+  /** Whether a timer will hand the waiting batches to workers that are busy but have room. */
+  #dispatchScheduled = false;
+  #parseMessages = 0;
+  #pendingBatches = 0;
   /** The rules in force, for a replacement pool worker. */
   #rules: RuleSet | null = null;
 
@@ -256,9 +299,14 @@ export class WorkerPool {
     return this.#pool.length;
   }
 
+  /** Messages of batches handed to the pool workers so far. */
+  get parseMessages(): number {
+    return this.#parseMessages;
+  }
+
   /** Event batches currently queued or in progress. */
   get batchesInFlight(): number {
-    return this.#credits.inUse;
+    return this.#pendingBatches;
   }
 
   #listen(): void {
@@ -329,12 +377,14 @@ export class WorkerPool {
   #onPoolReply(index: number, reply: PoolReply): void {
     if (reply.kind === "parsed") {
       this.#parsing[index] = Math.max(0, this.#parsing[index]! - 1);
-      const pending = this.#pending.get(reply.jobId);
-      if (pending && reply.error !== undefined) {
-        this.#settle(reply.jobId, undefined, reply.error);
-      } else if (pending && reply.rejected) {
-        pending.rejected = reply.rejected;
-        if (pending.stored) this.#answer(reply.jobId, pending);
+      for (const item of reply.items) {
+        const pending = this.#pending.get(item.jobId);
+        if (pending && item.error !== undefined) {
+          this.#settle(item.jobId, undefined, item.error);
+        } else if (pending && item.rejected) {
+          pending.rejected = item.rejected;
+          if (pending.stored) this.#answer(item.jobId, pending);
+        }
       }
       this.#dispatch();
     } else if (reply.kind === "login") {
@@ -411,18 +461,19 @@ export class WorkerPool {
   }
 
   /**
-   * The worker a lane's next batch may go to now, or -1. A lane keeps the
-   * worker of its batches in progress: each worker and each worker→writer port
-   * is FIFO, so that keeps a sender's events in the order they were sent. A
-   * lane with none goes to the worker with the fewest batches to parse.
+   * The worker a lane's next batch may go to now, or -1: one with fewer than
+   * `room` messages to parse. A lane keeps the worker of its batches in
+   * progress: each worker and each worker→writer port is FIFO, so that keeps a
+   * sender's events in the order they were sent. A lane with none goes to the
+   * worker with the fewest messages to parse.
    */
-  #workerFor(lane: IngestLane): number {
+  #workerFor(lane: IngestLane, room: number): number {
     if (lane.dispatched > 0) {
-      return this.#parsing[lane.worker]! < MAX_BATCHES_PER_WORKER ? lane.worker : -1;
+      return this.#parsing[lane.worker]! < room ? lane.worker : -1;
     }
     let best = -1;
     for (let i = 0; i < this.#pool.length; i++) {
-      if (this.#parsing[i]! >= MAX_BATCHES_PER_WORKER) continue;
+      if (this.#parsing[i]! >= room) continue;
       if (
         best < 0 || this.#parsing[i]! < this.#parsing[best]! ||
         (this.#parsing[i] === this.#parsing[best] && this.#load[i]! < this.#load[best]!)
@@ -431,39 +482,74 @@ export class WorkerPool {
     return best;
   }
 
-  /** Hands waiting batches to the workers with room, in fair turns between lanes. */
-  #dispatch(): void {
+  /**
+   * Hands waiting batches to the workers with fewer than `room` messages to
+   * parse, in fair turns between lanes, as many batches per message as
+   * {@linkcode takeMessage} allows.
+   */
+  #dispatch(room: number = MAX_BATCHES_PER_WORKER): void {
     while (this.#turns.waiting > 0) {
-      const turn = this.#turns.take((lane) => this.#workerFor(lane) >= 0);
-      if (!turn) return;
-      const { lane, item: { jobId, batch } } = turn;
-      const pending = this.#pending.get(jobId);
-      if (!pending) continue;
-      const worker = this.#workerFor(lane);
-      pending.worker = worker;
-      this.#load[worker]!++;
+      // Every worker full: no lane may run, without asking each.
+      if (!this.#parsing.some((parsing) => parsing < room)) return;
+      let worker = -1;
+      const items = takeMessage(this.#turns, (lane) => {
+        if (worker < 0) return (worker = this.#workerFor(lane, room)) >= 0;
+        return lane.dispatched === 0 || lane.worker === worker;
+      });
+      if (items.length === 0) return;
+      const jobIds: number[] = [];
+      const batches: LineBatch[] = [];
+      for (const { lane, item: { jobId, batch } } of items) {
+        const pending = this.#pending.get(jobId);
+        if (!pending) continue;
+        pending.worker = worker;
+        this.#load[worker]!++;
+        lane.worker = worker;
+        lane.dispatched++;
+        jobIds.push(jobId);
+        batches.push(batch);
+      }
+      if (jobIds.length === 0) continue;
       this.#parsing[worker]!++;
-      lane.worker = worker;
-      lane.dispatched++;
+      this.#parseMessages++;
+      const { batches: posted, transfer } = transferGroup(batches);
+      const jobs = posted.map((batch, i): ParseItem => ({ jobId: jobIds[i]!, batch }));
       this.#pool[worker]!.postMessage(
-        { kind: "parse", jobId, batch } satisfies PoolRequest,
-        transferablesOf(batch),
+        { kind: "parse", items: jobs } satisfies PoolRequest,
+        transfer,
       );
     }
   }
 
   /**
-   * Waits for a credit in the batch window. Call before {@linkcode ingest};
-   * the credit is returned when that batch is answered.
-   *
-   * @returns Resolves once a credit is taken.
+   * After a batch arrives: a full batch goes to an idle worker at once, as it
+   * would gain nothing from company. Smaller ones wait a timer's turn, so
+   * that the batches every connection read in this turn of the event loop
+   * travel together in one message.
    */
-  acquireBatchCredit(): Promise<void> {
-    return this.#credits.acquire();
+  #dispatchSoon(lines: number): void {
+    if (lines >= MAX_LINES_PER_MESSAGE) this.#dispatch(1);
+    if (this.#turns.waiting === 0 || this.#dispatchScheduled) return;
+    this.#dispatchScheduled = true;
+    setTimeout(() => {
+      this.#dispatchScheduled = false;
+      this.#dispatch();
+    }, 0);
   }
 
   /**
-   * Parses and stores a batch of lines. Requires a credit from
+   * Waits for the credits of a batch in the window. Call before
+   * {@linkcode ingest}; they are returned when that batch is answered.
+   *
+   * @param lines Lines of the batch that will be passed to {@linkcode ingest}.
+   * @returns Resolves once the credits are taken.
+   */
+  acquireBatchCredit(lines: number): Promise<void> {
+    return this.#credits.acquire(batchCredits(lines));
+  }
+
+  /**
+   * Parses and stores a batch of lines. Requires its credits from
    * {@linkcode acquireBatchCredit}, which this releases. The batch waits in
    * its lane for its turn and a worker with room.
    *
@@ -473,21 +559,24 @@ export class WorkerPool {
    */
   async ingest(batch: LineBatch, lane: IngestLane): Promise<Uint8Array> {
     const jobId = this.#nextJob++;
+    const lines = lineCount(batch);
     const promise = new Promise<Uint8Array>((resolve, reject) => {
       this.#pending.set(jobId, {
         resolve: resolve as (v: unknown) => void,
         reject,
         worker: -1,
         lane,
-        lines: lineCount(batch),
+        lines,
       });
     });
+    this.#pendingBatches++;
     this.#turns.push(lane, { jobId, batch });
-    this.#dispatch();
+    this.#dispatchSoon(lines);
     try {
       return await promise;
     } finally {
-      this.#credits.release();
+      this.#pendingBatches--;
+      this.#credits.release(batchCredits(lines));
     }
   }
 
@@ -535,4 +624,44 @@ export class WorkerPool {
     if (this.#pending.size > 0) await new Promise<void>((resolve) => this.#onIdle = resolve);
     for (const worker of this.#pool) worker.terminate();
   }
+}
+
+/**
+ * Takes the turns of one message to a pool worker: the first lane in turn that
+ * `mayJoin` accepts, then further lanes in turn order while `mayJoin` accepts
+ * them, up to {@linkcode MAX_BATCHES_PER_MESSAGE} batches and, after the
+ * first, {@linkcode MAX_LINES_PER_MESSAGE} lines. Each lane gives at most one
+ * batch to a message, so a flooding sender's batches still wait one turn of
+ * the ring each, and another sender's batch never waits behind a message full
+ * of them.
+ *
+ * @param turns The lanes of waiting batches.
+ * @param mayJoin Whether a lane's next batch may join the message now.
+ * @returns The turns taken, in order; empty when no lane may run.
+ * @example
+ * ```ts
+ * const turns = new LaneTurns<QueuedBatch>();
+ * const items = takeMessage(turns, () => true);
+ * ```
+ */
+export function takeMessage(
+  turns: LaneTurns<QueuedBatch>,
+  mayJoin: (lane: IngestLane) => boolean,
+): Turn<QueuedBatch>[] {
+  const taken: Turn<QueuedBatch>[] = [];
+  const lanes = new Set<IngestLane>();
+  let lines = 0;
+  while (taken.length < MAX_BATCHES_PER_MESSAGE) {
+    const turn = turns.take((lane) =>
+      (taken.length === 0 ||
+        (!lanes.has(lane) &&
+          lines + lineCount(lane.waiting[0]!.batch) <= MAX_LINES_PER_MESSAGE)) && mayJoin(lane)
+    );
+    if (!turn) break;
+    taken.push(turn);
+    lanes.add(turn.lane);
+    lines += lineCount(turn.item.batch);
+    if (lines >= MAX_LINES_PER_MESSAGE) break;
+  }
+  return taken;
 }

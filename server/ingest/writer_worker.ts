@@ -15,6 +15,7 @@ import { Checkpointer, WRITER_SAFETY_CHECKPOINT_PAGES } from "./checkpointer.ts"
 import { GroupCommit } from "./group_commit.ts";
 import { unpackBatch } from "./packed_batch.ts";
 import {
+  type BatchCommit,
   NO_REPLY,
   type PackedEvents,
   type WriterReply,
@@ -32,8 +33,30 @@ let store: Store | undefined;
 let checkpointer: Checkpointer | null = null;
 let commit: GroupCommit | undefined;
 
-function reply(message: WriterReply): void {
-  self.postMessage(message);
+function reply(message: WriterReply, transfer: Transferable[] = []): void {
+  self.postMessage(message, transfer);
+}
+
+/**
+ * The statuses of a group's batches copied into one buffer, each batch's a
+ * view of its part: one buffer crosses to the main thread instead of one per
+ * batch (a group of a fleet holds thousands of one-line batches).
+ */
+function shareStatuses(
+  results: BatchCommit[],
+): { results: BatchCommit[]; transfer: ArrayBuffer[] } {
+  let total = 0;
+  for (const result of results) if ("statuses" in result) total += result.statuses.length;
+  const shared = new Uint8Array(total);
+  let at = 0;
+  const moved = results.map((result): BatchCommit => {
+    if (!("statuses" in result)) return result;
+    shared.set(result.statuses, at);
+    const statuses = shared.subarray(at, at + result.statuses.length);
+    at += result.statuses.length;
+    return { jobId: result.jobId, statuses };
+  });
+  return { results: moved, transfer: [shared.buffer] };
 }
 
 async function open(request: Extract<WriterRequest, { kind: "init" }>): Promise<void> {
@@ -46,8 +69,13 @@ async function open(request: Extract<WriterRequest, { kind: "init" }>): Promise<
     checkpointer = new Checkpointer(file, (message) => reply({ kind: "warning", message }));
   }
   commit = new GroupCommit(store, {
-    committed: (results, seconds) =>
-      reply({ kind: "committed", results, ...(seconds === undefined ? {} : { seconds }) }),
+    committed: (committed, seconds) => {
+      const { results, transfer } = shareStatuses(committed);
+      reply(
+        { kind: "committed", results, ...(seconds === undefined ? {} : { seconds }) },
+        transfer,
+      );
+    },
     done: (results, seconds) =>
       reply({ kind: "done", results, ...(seconds === undefined ? {} : { seconds }) }),
     alerts: (notices) => reply({ kind: "alerts", notices }),
@@ -77,9 +105,10 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
       );
       return;
     case "port":
-      request.port.onmessage = (event: MessageEvent<PackedEvents>) => {
-        const { jobId, packed, matches } = event.data;
-        commit!.addEvents(jobId, unpackBatch(packed), matches);
+      request.port.onmessage = (event: MessageEvent<readonly PackedEvents[]>) => {
+        for (const { jobId, packed, matches } of event.data) {
+          commit!.addEvents(jobId, unpackBatch(packed), matches);
+        }
       };
       return;
     case "record":

@@ -53,7 +53,7 @@ export class SyslogBatchSender {
     const count = batch.size;
     if (count === 0) return;
     const { pool, log, stats } = this.#ctx;
-    await pool.acquireBatchCredit();
+    await pool.acquireBatchCredit(count);
     this.#lane ??= pool.openLane();
     const work = pool.ingest(batch.toLineBatch(), this.#lane).then(
       () => {

@@ -39,18 +39,20 @@ export interface FleetServer {
  * Starts `nms-server serve` on 127.0.0.1 with its database in `dir`.
  *
  * @param dir Data directory (`nms.db`).
- * @param options Ports (0: any free one) and extra `serve` flags.
+ * @param options Ports (0: any free one), extra `serve` flags and extra
+ *   `deno run` flags (`--cpu-prof` to profile the server).
  * @returns The running server.
  */
 export async function startFleetServer(
   dir: string,
-  options: { port?: number; httpPort?: number; args?: string[] } = {},
+  options: { port?: number; httpPort?: number; args?: string[]; denoFlags?: string[] } = {},
 ): Promise<FleetServer> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "-A",
       `--v8-flags=${LINEAR_REGEX_V8_FLAGS}`,
+      ...(options.denoFlags ?? []),
       MAIN,
       "serve",
       "--host",

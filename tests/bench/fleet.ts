@@ -22,6 +22,7 @@
  * Usage: deno run -A tests/bench/fleet.ts [--agents 10000] [--real-agents 24]
  *          [--steady-seconds 30] [--heartbeat 30] [--window 256] [--password-seconds 120]
  *          [--password-agents 500] [--phases steady,restart,password,vanish]
+ *          [--event-seconds 1] [--server-deno-flags="--cpu-prof --cpu-prof-dir=DIR"]
  *
  * @module
  */
@@ -148,6 +149,8 @@ if (import.meta.main) {
     "password-seconds": { type: "string", default: "120" },
     "password-agents": { type: "string", default: "500" },
     phases: { type: "string", default: PHASES.join(",") },
+    "server-deno-flags": { type: "string", default: "" },
+    "event-seconds": { type: "string", default: "1" },
   });
   const phases = new Set(
     values.phases.split(",").map((phase) => choiceOption("phases", phase.trim(), PHASES)),
@@ -156,6 +159,8 @@ if (import.meta.main) {
   const realCount = numberOption("real-agents", values["real-agents"]);
   const steadySeconds = numberOption("steady-seconds", values["steady-seconds"], { min: 1 });
   const heartbeatSeconds = numberOption("heartbeat", values.heartbeat, { min: 1 });
+  // 0: the agents only heartbeat (idle connections).
+  const eventSeconds = numberOption("event-seconds", values["event-seconds"]);
   const window = numberOption("window", values.window, { min: 1 });
   const passwordSeconds = numberOption("password-seconds", values["password-seconds"], { min: 1 });
   const passwordAgents = numberOption("password-agents", values["password-agents"], { min: 1 });
@@ -165,7 +170,9 @@ if (import.meta.main) {
   const dir = await Deno.makeTempDir({ prefix: "nms-fleet-" });
   const dbPath = join(dir, "nms.db");
   const serverArgs = [...SERVER_ARGS, "--heartbeat", String(heartbeatSeconds)];
-  let server: FleetServer = await startFleetServer(dir, { args: serverArgs });
+  // Extra `deno run` flags of the server, e.g. `--cpu-prof` (written when it stops).
+  const denoFlags = values["server-deno-flags"].split(" ").filter((flag) => flag !== "");
+  let server: FleetServer = await startFleetServer(dir, { args: serverArgs, denoFlags });
   let fleet: SimFleet | undefined;
   let passwordFleet: SimFleet | undefined;
   let real: RealAgents | undefined;
@@ -206,7 +213,9 @@ if (import.meta.main) {
         sourceAddress(agents - 1) === sourceAddress(0)
           ? "1 address"
           : `127.10.0.1–${sourceAddress(agents - 1)}`
-      }, heartbeat ${heartbeatSeconds} s, 1 event/s each; ${realCount} real agents; server ${
+      }, heartbeat ${heartbeatSeconds} s, ${
+        eventSeconds > 0 ? `1 event every ${eventSeconds} s each` : "no events"
+      }; ${realCount} real agents; server ${
         SERVER_ARGS.length ? SERVER_ARGS.join(" ") : "with default settings"
       }`,
     );
@@ -225,6 +234,7 @@ if (import.meta.main) {
       agents,
       login: `LOGIN @token ${token}`,
       heartbeatSeconds,
+      eventSeconds,
     });
     const rampStart = performance.now();
     const ramped = await fleet.connectAll({ window, timeoutMs: phaseMs });
@@ -286,6 +296,7 @@ if (import.meta.main) {
         port: server.port,
         httpPort: server.httpPort,
         args: serverArgs,
+        denoFlags,
       });
       let allBack = true;
       for (const { label, fleet: group, boundMs } of groups) {
