@@ -1,7 +1,8 @@
 /**
  * Code that both binaries use and that is not the wire protocol: the loader
  * of their configuration files, the logger, the Prometheus text writer, the
- * error-message helper and the progress display of long work. Like
+ * error-message helper, the progress display of long work, byte sizes and
+ * pools of reusable buffers. Like
  * `protocol/`, it depends on neither `server/` nor `agent/`
  * (`tests/layering_test.ts` checks it).
  *
@@ -21,5 +22,6 @@
 export * from "./config_file.ts";
 export * from "./error_message.ts";
 export * from "./log.ts";
+export * from "./buffer_pool.ts";
 export * from "./progress.ts";
 export * from "./prometheus_text.ts";

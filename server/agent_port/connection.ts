@@ -40,7 +40,7 @@ import { loginFields, SECURITY_EVENT_KINDS } from "../security_event.ts";
 import { MAX_BAD_LINES_BEFORE_LOGIN, type PreLoginBudget } from "./pre_login.ts";
 import type { WarnThrottle } from "../net/mod.ts";
 import type { AgentLiveness } from "../liveness/mod.ts";
-import { BufferPool } from "../buffer_pool.ts";
+import { BufferPool } from "../../common/buffer_pool.ts";
 
 /**
  * Bytes of the buffer a connection waits in `read()` with, its own. An idle

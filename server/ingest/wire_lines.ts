@@ -10,7 +10,7 @@
  * @module
  */
 
-import { BufferPool } from "../buffer_pool.ts";
+import { BufferPool } from "../../common/buffer_pool.ts";
 
 /**
  * Capacity of the buffer a batch starts in, in bytes: a few agent lines. A
