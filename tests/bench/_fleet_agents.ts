@@ -300,8 +300,11 @@ export class SimFleet {
     } else if (line === "ACK OK Login successful" && agent.usedTicket) {
       this.counters.ticketLogins++;
     } else if (line.startsWith("ACK FAIL ")) {
-      // A refused ticket: the next connection logs in with the password again.
-      if (agent.usedTicket && !agent.registered) agent.ticket = null;
+      // A refused ticket (not a refused connection): the next connection
+      // logs in with the password again, as nms-agent does.
+      if (line === "ACK FAIL Invalid credentials" && agent.usedTicket && !agent.registered) {
+        agent.ticket = null;
+      }
       this.#fail(line.slice("ACK FAIL ".length));
       // A refused login or registration: the session cannot go on.
       if (!agent.registered) agent.socket?.destroy();
