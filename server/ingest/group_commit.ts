@@ -48,9 +48,18 @@ export const GROUP_COMMIT_MAX_ROWS = 20_000;
  * it and join one group: thousands of agents that each send a line a second
  * make a few groups a second instead of one per turn of the event loop, and
  * each group costs a transaction, an fsync and an indexing step whatever its
- * size (docs/SCALING.md). A line after a quiet spell is committed at once.
+ * size (docs/SCALING.md). It applies only after a group of at least
+ * {@linkcode GROUP_COMMIT_COALESCE_BATCHES} batches: a line after a quiet
+ * spell, or from one agent alone, is committed at once.
  */
 export const GROUP_COMMIT_MIN_INTERVAL_MS = 50;
+
+/**
+ * Batches in a group from which the next group waits for
+ * {@linkcode GROUP_COMMIT_MIN_INTERVAL_MS}: many senders each with a little,
+ * as a fleet is, rather than one agent whose every line waits for its ACK.
+ */
+export const GROUP_COMMIT_COALESCE_BATCHES = 8;
 
 /** Where a {@linkcode GroupCommit} reports; the writer worker posts each to the main thread. */
 export interface GroupCommitSink {
@@ -120,6 +129,8 @@ export class GroupCommit {
   #scheduled = false;
   /** When the last group commit started (`performance.now()`); -Infinity before the first. */
   #lastGroupAt = -Infinity;
+  /** Batches of events in the last group. */
+  #lastGroupBatches = 0;
   #indexScheduled = false;
   /** Every store operation, in order. */
   #committing: Promise<void> = Promise.resolve();
@@ -232,7 +243,7 @@ export class GroupCommit {
     } else if (!this.#scheduled) {
       this.#scheduled = true;
       // Messages that arrive before this timer fires join the same transaction.
-      const waitMs = Math.max(
+      const waitMs = this.#lastGroupBatches < GROUP_COMMIT_COALESCE_BATCHES ? 0 : Math.max(
         0,
         this.#lastGroupAt + GROUP_COMMIT_MIN_INTERVAL_MS - performance.now(),
       );
@@ -258,6 +269,7 @@ export class GroupCommit {
     let rows = 0;
     const started = performance.now();
     this.#lastGroupAt = started;
+    this.#lastGroupBatches = events.length;
     if (events.length > 0) {
       // The pipeline of this group, even if a rules reload replaces it meanwhile.
       const pipeline = this.#alerts;

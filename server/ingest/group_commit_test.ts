@@ -11,6 +11,7 @@ import {
   type SyncMode,
 } from "../store/mod.ts";
 import {
+  GROUP_COMMIT_COALESCE_BATCHES,
   GROUP_COMMIT_MAX_ROWS,
   GROUP_COMMIT_MIN_INTERVAL_MS,
   GroupCommit,
@@ -136,19 +137,35 @@ Deno.test("GroupCommit commits a group of GROUP_COMMIT_MAX_ROWS at once, without
   assert.deepEqual(sink.groups.map((group) => group.map((r) => r.jobId)), [[1], [2]]);
 });
 
-Deno.test("GroupCommit: batches that arrive soon after a commit wait for its interval and share one group", async () => {
+Deno.test("GroupCommit: after a group of many senders, batches that arrive soon wait for its interval and share one group", async () => {
   await using fixture = await groupCommit();
   const { commit, sink } = fixture;
-  commit.addEvents(1, makeBatch([{ message: "after a quiet spell: committed at once" }]));
+  // A fleet's turn: many small batches, committed at once after a quiet spell.
+  const fleet = Array.from({ length: GROUP_COMMIT_COALESCE_BATCHES }, (_, i) => i + 1);
+  for (const jobId of fleet) commit.addEvents(jobId, makeBatch([{ message: `agent ${jobId}` }]));
   await sink.groupsReported(1);
   // Three batches in three turns of the timer queue, each well within the interval.
   const apartMs = GROUP_COMMIT_MIN_INTERVAL_MS / 10;
-  for (const jobId of [2, 3, 4]) {
+  for (const jobId of [101, 102, 103]) {
     commit.addEvents(jobId, makeBatch([{ message: `batch ${jobId}` }]));
     await new Promise((resolve) => setTimeout(resolve, apartMs));
   }
   await sink.groupsReported(2);
-  assert.deepEqual(sink.groups.map((group) => group.map((r) => r.jobId)), [[1], [2, 3, 4]]);
+  assert.deepEqual(sink.groups.map((group) => group.map((r) => r.jobId)), [fleet, [101, 102, 103]]);
+});
+
+Deno.test("GroupCommit: one agent's lines are committed at once, never held for the interval", async () => {
+  await using fixture = await groupCommit();
+  const { commit, sink } = fixture;
+  commit.addEvents(1, makeBatch([{ message: "a line" }]));
+  await sink.groupsReported(1);
+  const apartMs = GROUP_COMMIT_MIN_INTERVAL_MS / 10;
+  for (const jobId of [2, 3]) {
+    commit.addEvents(jobId, makeBatch([{ message: `line ${jobId}` }]));
+    await new Promise((resolve) => setTimeout(resolve, apartMs));
+  }
+  await sink.groupsReported(3);
+  assert.deepEqual(sink.groups.map((group) => group.map((r) => r.jobId)), [[1], [2], [3]]);
 });
 
 Deno.test("GroupCommit applies node changes after the group's events; a first REGISTER is also stored as an event", async () => {
