@@ -10,6 +10,7 @@
 import {
   defaultMaxConnections,
   type FdLimit,
+  fdLimitUnknownNote,
   fdLimitWarning,
   readFdLimit,
 } from "./agent_port/mod.ts";
@@ -497,6 +498,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   const fdWarning = fdLimitWarning(limits.maxConnections, fdLimit);
   if (fdWarning !== null) log.warn(fdWarning);
+  const fdNote = fdLimitUnknownNote(options.limits?.maxConnections !== undefined, fdLimit);
+  if (fdNote !== null) log.warn(fdNote);
   log.info("Listening for agents", {
     address: `${addr.hostname}:${addr.port}`,
     transport: tcp.transport,

@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
+import { FD_RESERVE } from "../server/agent_port/fd_limit.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -62,6 +63,26 @@ Deno.test("packaging/systemd/nms-agent.service reads /var/log through the adm gr
 Deno.test("packaging/systemd/nms-server.service reloads on SIGHUP", async () => {
   const settings = await unit("nms-server.service");
   assert.deepEqual(settings.get("ExecReload"), ["/bin/kill -HUP $MAINPID"]);
+});
+
+Deno.test("the systemd unit and compose.yaml pass a connection limit their descriptor limit holds", async () => {
+  // The binary cannot read its own limit (Deno reads /proc/self only with --allow-all).
+  const settings = await unit("nms-server.service");
+  const nofile = Number(settings.get("LimitNOFILE")![0]);
+  const env = settings.get("Environment")!.find((e) => e.startsWith("NMS_MAX_CONNECTIONS="));
+  assert.ok(env, "NMS_MAX_CONNECTIONS beside LimitNOFILE");
+  assert.equal(Number(env.split("=")[1]), nofile - FD_RESERVE);
+  const compose = parseYaml(await Deno.readTextFile(`${ROOT}compose.yaml`)) as {
+    services: Record<
+      string,
+      { environment?: Record<string, string>; ulimits?: { nofile: { soft: number } } }
+    >;
+  };
+  const server = compose.services.server!;
+  const fallback = /^\$\{NMS_MAX_CONNECTIONS:-(\d+)\}$/.exec(
+    server.environment!.NMS_MAX_CONNECTIONS!,
+  );
+  assert.equal(Number(fallback?.[1]), server.ulimits!.nofile.soft - FD_RESERVE);
 });
 
 Deno.test("compose.yaml runs a server and an agent following the host's /var/log read-only", async () => {

@@ -31,7 +31,7 @@ export interface FdLimit {
   readonly hard: number;
 }
 
-import { DEFAULT_MAX_CONNECTIONS } from "./mod.ts";
+import { DEFAULT_MAX_CONNECTIONS } from "./connection_limits.ts";
 
 const OPEN_FILES = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)\s/m;
 
@@ -110,4 +110,25 @@ export function fdLimitWarning(maxConnections: number, limit: FdLimit | null): s
     `not the ${asked} of --max-connections (${FD_RESERVE} kept for files): raise it ` +
     `(hard limit ${hard}) with LimitNOFILE= in the systemd unit, ulimits nofile in compose, ` +
     `or ulimit -n`;
+}
+
+/**
+ * The start-up note when the descriptor limit cannot be read and no
+ * `--max-connections` was given. Deno lets a program read `/proc/self` only
+ * with `--allow-all`, which the binaries do not have: the systemd unit and the
+ * compose file pass `NMS_MAX_CONNECTIONS` beside the limit they set.
+ *
+ * @param explicit Whether `--max-connections` (or its variable or key) was given.
+ * @param limit The process's limit, or null when unknown.
+ * @returns One line for the log, or null.
+ * @example
+ * ```ts
+ * fdLimitUnknownNote(false, null); // "Cannot read the file-descriptor limit ..."
+ * ```
+ */
+export function fdLimitUnknownNote(explicit: boolean, limit: FdLimit | null): string | null {
+  if (explicit || limit !== null) return null;
+  return `Cannot read the file-descriptor limit (Deno reads /proc/self only with --allow-all): ` +
+    `at most ${DEFAULT_MAX_CONNECTIONS} agent connections; for a larger fleet set ` +
+    `--max-connections (NMS_MAX_CONNECTIONS) to the ulimit -n less ${FD_RESERVE}`;
 }

@@ -2,13 +2,14 @@ import assert from "node:assert/strict";
 import {
   defaultMaxConnections,
   FD_RESERVE,
+  fdLimitUnknownNote,
   fdLimitWarning,
   MAX_DEFAULT_CONNECTIONS,
   MIN_DEFAULT_CONNECTIONS,
   parseFdLimit,
   readFdLimit,
 } from "./fd_limit.ts";
-import { DEFAULT_MAX_CONNECTIONS } from "./mod.ts";
+import { DEFAULT_MAX_CONNECTIONS } from "./connection_limits.ts";
 
 const PROC_LIMITS = `Limit                     Soft Limit           Hard Limit           Units     
 Max cpu time              unlimited            unlimited            seconds   
@@ -49,4 +50,10 @@ Deno.test("fdLimitWarning() names the figures and the fix when the limit cannot 
   assert.match(warning, /LimitNOFILE/);
   assert.ok(!warning.includes("\n"));
   assert.match(fdLimitWarning(Infinity, { soft: 1024, hard: 1024 })!, /not the unlimited/);
+});
+
+Deno.test("fdLimitUnknownNote() says how to raise the connection limit when the descriptor limit cannot be read", () => {
+  assert.match(fdLimitUnknownNote(false, null)!, /--max-connections \(NMS_MAX_CONNECTIONS\)/);
+  assert.equal(fdLimitUnknownNote(true, null), null, "an explicit limit needs no note");
+  assert.equal(fdLimitUnknownNote(false, { soft: 1024, hard: 1024 }), null);
 });

@@ -50,6 +50,7 @@ export {
   defaultMaxConnections,
   FD_RESERVE,
   type FdLimit,
+  fdLimitUnknownNote,
   fdLimitWarning,
   readFdLimit,
 } from "./fd_limit.ts";
