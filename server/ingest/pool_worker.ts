@@ -113,23 +113,18 @@ self.onmessage = (event: MessageEvent<PoolRequest>) => {
     case "rules":
       rules = request.rules ? new RuleEngine(request.rules) : null;
       return;
-    case "login":
-      // A token costs one SHA-256: a fleet's token logins never wait behind passwords.
-      if (request.username === TOKEN_LOGIN_USER) {
-        login(request).catch((error) =>
-          reply({ kind: "failed", jobId: request.jobId, message: (error as Error).message })
-        );
-        return;
-      }
-      // A few password verifications at a time: each scrypt holds 32 MiB, so a
-      // storm of logins must queue instead of multiplying the server's memory.
-      verifying.acquire()
-        .then(() => login(request))
-        .catch((error) =>
-          reply({ kind: "failed", jobId: request.jobId, message: (error as Error).message })
-        )
-        .finally(() => verifying.release());
+    case "login": {
+      // A token costs one SHA-256: a fleet's token logins never wait behind
+      // passwords. A few password verifications at a time: each scrypt holds
+      // 32 MiB, so a storm of logins must queue instead of multiplying memory.
+      const verified = request.username === TOKEN_LOGIN_USER
+        ? login(request)
+        : verifying.acquire().then(() => login(request).finally(() => verifying.release()));
+      verified.catch((error) =>
+        reply({ kind: "failed", jobId: request.jobId, message: (error as Error).message })
+      );
       return;
+    }
   }
 };
 

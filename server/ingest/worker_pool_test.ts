@@ -16,7 +16,9 @@ import {
   WorkerPool,
 } from "./worker_pool.ts";
 import { LaneTurns } from "./lane_turns.ts";
-import { APPEND_STATUS } from "../store/mod.ts";
+import { APPEND_STATUS, openSqliteStore } from "../store/mod.ts";
+import { generateToken, hashPassword } from "../auth/mod.ts";
+import { TOKEN_LOGIN_USER } from "../../protocol/mod.ts";
 
 Deno.test("the default pool leaves one CPU to the writer and never has fewer than one worker", () => {
   assert.equal(CPUS_RESERVED_FOR_WRITER, 1);
@@ -177,6 +179,41 @@ Deno.test("WorkerPool: tiny batches of many lanes travel a few per message, each
       `${lanes} batches took ${pool.parseMessages} messages`,
     );
   } finally {
+    await pool.close();
+    await writer.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("WorkerPool: a token login is answered while password logins queue for their hashes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nms-pool-" });
+  const store = { url: join(dir, "nms.db"), sync: "normal" } as const;
+  const writer = await Writer.start({ store });
+  const pool = await WorkerPool.start({ store, writer, workers: 1 });
+  const db = await openSqliteStore(store.url);
+  try {
+    await db.createUser("fleet", await hashPassword("a-password"), "agent");
+    const { token, record } = await generateToken("fleet", { createdBy: "test" });
+    await db.security.createToken(record);
+    const answered: string[] = [];
+    // More password logins than the worker verifies at once: the last ones wait for a turn.
+    const passwords = Array.from(
+      { length: 4 * loginConcurrency(navigator.hardwareConcurrency, 1) },
+      (_, i) =>
+        pool.login("fleet", "a-password", `127.0.0.1:${i}`).then((o) => {
+          assert.ok(o.ok);
+          answered.push("password");
+        }),
+    );
+    const tokenLogin = pool.login(TOKEN_LOGIN_USER, token, "127.0.0.2:1").then((o) => {
+      assert.ok(o.ok);
+      answered.push("token");
+    });
+    await Promise.all([...passwords, tokenLogin]);
+    assert.notEqual(answered.at(-1), "token", answered.join(" "));
+    assert.ok(answered.indexOf("token") < passwords.length / 2, answered.join(" "));
+  } finally {
+    await db.close();
     await pool.close();
     await writer.close();
     await Deno.remove(dir, { recursive: true });
