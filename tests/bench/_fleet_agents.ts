@@ -326,10 +326,9 @@ export class SimFleet {
     this.#notify();
     if (!this.#reconnect) return;
     // The agent's policy (agent/session.ts): a session that delivered something or
-    // lasted long enough starts the backoff over; every retry waits a jittered delay,
-    // the first one after such a session a part of the backoff's reconnect spread
-    // where the backoff has one.
-    const backoff = agent.backoff as Backoff & { spreadDelayMs?: () => number };
+    // lasted long enough starts the backoff over; the first retry after it waits a
+    // part of the backoff's reconnect spread, every later one a jittered delay.
+    const backoff = agent.backoff;
     if (
       agent.ackedThisSession > 0 ||
       performance.now() - agent.sessionStartedAt >= BACKOFF_RESET_AFTER_MS
@@ -337,9 +336,7 @@ export class SimFleet {
       backoff.reset();
     }
     const fresh = agent.opened && backoff.attempt === 0;
-    const delayMs = fresh && backoff.spreadDelayMs
-      ? backoff.spreadDelayMs()
-      : backoff.nextDelayMs();
+    const delayMs = fresh ? backoff.spreadDelayMs() : backoff.nextDelayMs();
     agent.retry = setTimeout(() => this.#connect(agent), delayMs);
   }
 

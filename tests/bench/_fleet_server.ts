@@ -157,12 +157,6 @@ export interface ConsoleApi {
   get(path: string): Promise<number>;
 }
 
-/** One node as `/api/agents` shows it. */
-interface AgentRow {
-  hostname: string;
-  status: string;
-}
-
 /**
  * Signs in to the console API as `admin`.
  *
@@ -194,18 +188,11 @@ export async function signInConsole(baseUrl: string): Promise<ConsoleApi> {
       return (await timed(path)).status;
     },
     async statuses(prefix) {
-      // A paging server counts per status itself (`counts`, filtered by `name`); one
-      // that answers every node at once is counted here.
+      // The server counts per status itself, over the nodes the name filter keeps.
       const path = `/api/agents?name=${encodeURIComponent(prefix)}&limit=1`;
       const { status, text } = await timed(path);
       if (status !== 200) throw new Error(`GET ${path}: ${status} ${text.slice(0, 200)}`);
-      const body = JSON.parse(text) as AgentRow[] | { agents: AgentRow[]; counts?: StatusCounts };
-      if (!Array.isArray(body) && body.counts) return body.counts;
-      const counts: StatusCounts = {};
-      for (const row of Array.isArray(body) ? body : body.agents) {
-        if (row.hostname.startsWith(prefix)) counts[row.status] = (counts[row.status] ?? 0) + 1;
-      }
-      return counts;
+      return (JSON.parse(text) as { counts: StatusCounts }).counts;
     },
   };
 }
