@@ -16,7 +16,7 @@
  */
 
 import { errorMessage } from "./error_message.ts";
-import { InvalidArgumentError, type Option } from "@commander-js/extra-typings";
+import { CommanderError, InvalidArgumentError, type Option } from "@commander-js/extra-typings";
 
 /** Largest configuration file read, in bytes: anything bigger is a mistake. */
 export const MAX_CONFIG_FILE_BYTES = 1 << 20;
@@ -259,6 +259,35 @@ export async function readConfigFile(
   }
   if (errors.length > 0) throw new ConfigFileError(errors);
   return values;
+}
+
+/**
+ * {@linkcode readConfigFile} for a command line: a bad file writes one line
+ * per problem and ends the command as a usage error (exit 2), which the
+ * programs treat like commander's own.
+ *
+ * @param path The file given by `--config`.
+ * @param keys The schema, from {@linkcode configKeys}.
+ * @param writeError Writes one error line to stderr.
+ * @returns The parsed value of each key present, by attribute name.
+ * @throws {CommanderError} `commander.invalidConfig` with exit code 2 when the file is bad.
+ * @example
+ * ```ts
+ * applyConfigValues(serve, await loadConfigFile(path, configKeys(serve), console.error));
+ * ```
+ */
+export async function loadConfigFile(
+  path: string,
+  keys: readonly ConfigKey[],
+  writeError: (line: string) => void,
+): Promise<Map<string, unknown>> {
+  try {
+    return await readConfigFile(path, keys);
+  } catch (error) {
+    if (!(error instanceof ConfigFileError)) throw error;
+    for (const line of error.errors) writeError(line);
+    throw new CommanderError(2, "commander.invalidConfig", error.message);
+  }
 }
 
 /**

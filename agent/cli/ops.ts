@@ -9,17 +9,16 @@
  * @module
  */
 
-import { CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { PROTOCOL_VERSION } from "../../protocol/mod.ts";
 import { BUILD_COMMIT, BUILD_VERSION } from "../build_info.ts";
 import {
   applyConfigValues,
-  ConfigFileError,
   configKeys,
   effectiveConfig,
   formatConfigKeys,
   formatEffectiveConfig,
-  readConfigFile,
+  loadConfigFile,
 } from "../../common/mod.ts";
 
 /**
@@ -85,13 +84,7 @@ export function addAgentOps(program: CommandUnknownOpts, context: AgentOpsContex
     if (action !== run) return;
     const path = action.getOptionValue("config");
     if (typeof path !== "string") return;
-    try {
-      applyConfigValues(action, await readConfigFile(path, configKeys(run)));
-    } catch (error) {
-      if (!(error instanceof ConfigFileError)) throw error;
-      for (const line of error.errors) context.error(line);
-      throw new CommanderError(2, "nms.invalidConfig", error.message);
-    }
+    applyConfigValues(action, await loadConfigFile(path, configKeys(run), context.error));
   });
 }
 

@@ -154,18 +154,13 @@ export class Listener {
       }, TIMEOUT_CHECK_INTERVAL_MS);
     }
     for (;;) {
-      let conn: ByteConn;
-      try {
-        conn = await this.#listener.accept();
-        this.#health.accepted();
-      } catch (error) {
-        if (this.#stopped) return;
-        this.#health.failed();
-        // EMFILE and friends: log, breathe, keep serving the others.
-        this.#ctx.log.error("Accept failed", { error: (error as Error).message });
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        continue;
-      }
+      // EMFILE and friends: log, breathe, keep serving the others.
+      const conn = await this.#health.next(
+        () => this.#listener.accept(),
+        () => this.#stopped,
+        (error) => this.#ctx.log.error("Accept failed", { error }),
+      );
+      if (conn === null) return;
       if (this.#stopped) {
         conn.close();
         return;

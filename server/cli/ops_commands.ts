@@ -7,22 +7,16 @@
  * @module
  */
 
-import {
-  Command,
-  CommanderError,
-  type CommandUnknownOpts,
-  Option,
-} from "@commander-js/extra-typings";
+import { Command, type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
 import { formatByteSize } from "../../common/byte_size.ts";
 import { formatDuration, type Progress, type StartProgress } from "../../common/progress.ts";
 import {
   applyConfigValues,
-  ConfigFileError,
   configKeys,
   effectiveConfig,
   formatConfigKeys,
   formatEffectiveConfig,
-  readConfigFile,
+  loadConfigFile,
 } from "../../common/mod.ts";
 import { backupSqliteFile, parseStoreUrl } from "../store/mod.ts";
 import { dbOption, UsageError } from "./context.ts";
@@ -137,15 +131,7 @@ export function addOpsCommands(program: CommandUnknownOpts, context: OpsCommandC
   program.hook("preAction", async (_program, action) => {
     const path = action.getOptionValue("config");
     if (typeof path !== "string") return;
-    const keys = configKeys(serve);
-    let values;
-    try {
-      values = await readConfigFile(path, keys);
-    } catch (error) {
-      if (!(error instanceof ConfigFileError)) throw error;
-      for (const line of error.errors) context.err(line);
-      throw new CommanderError(2, "commander.invalidConfig", error.message);
-    }
+    const values = await loadConfigFile(path, configKeys(serve), context.err);
     applyConfigValues(action, values, action === serve ? undefined : STORE_ATTRIBUTES);
   });
 }

@@ -22,6 +22,7 @@ export {
   WireLinesBuilder,
 } from "./wire_lines.ts";
 export {
+  type LoginOutcome,
   type LoginToken,
   type RetentionOutcome,
   type RetentionPass,
@@ -32,7 +33,6 @@ export {
   CPUS_RESERVED_FOR_WRITER,
   defaultWorkerCount,
   type IngestLane,
-  type LoginOutcome,
   type LoginSecurity,
   MAX_BATCHES_PER_WORKER,
   MAX_CREDITS_IN_FLIGHT,

@@ -100,29 +100,30 @@ export interface LoginToken {
   readonly boundHostname: string | null;
 }
 
+/** Result of a LOGIN verified by a pool worker: the reply's body and what `WorkerPool.login` resolves to. */
+export interface LoginOutcome {
+  readonly ok: boolean;
+  readonly userId: number | null;
+  readonly role: Role | null;
+  /** Refused without checking the password: the user or address is locked out. */
+  readonly locked?: boolean;
+  /** The agent token logged in with (`LOGIN @token …`), or null. */
+  readonly token?: LoginToken | null;
+  /** Whether a password was checked with scrypt (for `nms_password_checks_total`). */
+  readonly checked?: boolean;
+  /** Security events of the attempt, stored by the main thread through a `LoginEventGate` within their budget. */
+  readonly events?: readonly LoginEvent[];
+  /** Version of the user's credential at login (`credentialStamp()`); null for a token. */
+  readonly credential?: string | null;
+}
+
 /** Messages from a pool worker to the main thread. */
 export type PoolReply =
   /** The module has loaded and listens: start-up now times the store's opening. */
   | { readonly kind: "loaded" }
   | { readonly kind: "ready" }
   | { readonly kind: "init-failed"; readonly message: string }
-  | {
-    readonly kind: "login";
-    readonly jobId: number;
-    readonly ok: boolean;
-    readonly userId: number | null;
-    readonly role: Role | null;
-    /** Refused without checking the password: the user or address is locked out. */
-    readonly locked?: boolean;
-    /** The agent token logged in with (`LOGIN @token …`), or null. */
-    readonly token?: LoginToken | null;
-    /** Whether a password was checked with scrypt (for `nms_password_checks_total`). */
-    readonly checked?: boolean;
-    /** Security events of the attempt, stored by the main thread within their budget. */
-    readonly events?: readonly LoginEvent[];
-    /** Version of the user's credential at login; null for a token. */
-    readonly credential?: string | null;
-  }
+  | { readonly kind: "login"; readonly jobId: number } & LoginOutcome
   /**
    * The batches of a {@linkcode ParseJob} are parsed (the worker can take
    * another message), and their lines are on their way to the writer.

@@ -17,13 +17,7 @@
  */
 
 import type { RuleSet } from "../rules/mod.ts";
-import type { LoginEvent } from "../auth/mod.ts";
-import {
-  isValidUserName,
-  type LoginFailurePolicy,
-  MAX_USER_NAME_CHARS,
-  type Role,
-} from "../store/mod.ts";
+import { isValidUserName, type LoginFailurePolicy, MAX_USER_NAME_CHARS } from "../store/mod.ts";
 import { TOKEN_LOGIN_USER } from "../../protocol/mod.ts";
 import { type LineBatch, lineCount, transferGroup } from "./line_batch.ts";
 import { type Lane, LaneTurns, type Turn } from "./lane_turns.ts";
@@ -31,7 +25,7 @@ import { mergeStatuses } from "./line_status.ts";
 import { Semaphore } from "./semaphore.ts";
 import type {
   BatchCommit,
-  LoginToken,
+  LoginOutcome,
   ParseItem,
   PoolReply,
   PoolRequest,
@@ -162,23 +156,6 @@ export interface WorkerPoolOptions {
    * @default {null (no rules)}
    */
   readonly rules?: RuleSet | null;
-}
-
-/** Result of a LOGIN verified by a pool worker. */
-export interface LoginOutcome {
-  readonly ok: boolean;
-  readonly userId: number | null;
-  readonly role: Role | null;
-  /** Refused without checking the password: the user or address is locked out. */
-  readonly locked?: boolean;
-  /** The agent token logged in with, or null. */
-  readonly token?: LoginToken | null;
-  /** Whether a password was checked with scrypt. */
-  readonly checked?: boolean;
-  /** Security events of the attempt, to store through a `LoginEventGate`. */
-  readonly events?: readonly LoginEvent[];
-  /** Version of the user's credential at login (`credentialStamp()`); null for a token. */
-  readonly credential?: string | null;
 }
 
 /** Lockout inputs of {@linkcode WorkerPool.login} (server/auth/lockout.ts). */

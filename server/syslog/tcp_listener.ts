@@ -37,9 +37,6 @@ export const DEFAULT_SYSLOG_IDLE_TIMEOUT_SECONDS = 600;
 /** How often the idle connections are looked for, in ms. */
 const IDLE_CHECK_INTERVAL_MS = 1_000;
 
-/** Pause after a failed accept (EMFILE and friends) before accepting again, in ms. */
-const ACCEPT_ERROR_PAUSE_MS = 100;
-
 /** Limits of the TCP and TLS syslog listeners; `Infinity` for none. */
 export interface SyslogConnectionLimits {
   /** Open connections per sender address. */
@@ -122,20 +119,12 @@ export class TcpSyslogListener {
       this.#idleCheck = setInterval(() => this.#closeIdle(), IDLE_CHECK_INTERVAL_MS);
     }
     for (;;) {
-      let conn: Deno.Conn;
-      try {
-        conn = await this.#listener.accept();
-        this.#health.accepted();
-      } catch (error) {
-        if (this.#stopped) return;
-        this.#health.failed();
-        log.error("Syslog accept failed", {
-          transport: this.#transport,
-          error: (error as Error).message,
-        });
-        await new Promise((resolve) => setTimeout(resolve, ACCEPT_ERROR_PAUSE_MS));
-        continue;
-      }
+      const conn = await this.#health.next(
+        () => this.#listener.accept(),
+        () => this.#stopped,
+        (error) => log.error("Syslog accept failed", { transport: this.#transport, error }),
+      );
+      if (conn === null) return;
       if (this.#stopped) {
         close(conn);
         return;

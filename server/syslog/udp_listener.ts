@@ -85,9 +85,6 @@ export function udpReceiveBufferAdvice(read: ReadText = readText): string | null
  */
 export const MAX_UDP_QUEUED_MESSAGES = 50_000;
 
-/** Pause after an unexpected receive error before receiving again, in ms. */
-const RECEIVE_ERROR_PAUSE_MS = 100;
-
 /** Options of {@linkcode UdpSyslogListener}. */
 export interface UdpSyslogListenerOptions {
   /**
@@ -170,18 +167,13 @@ export class UdpSyslogListener {
     const buffer = new Uint8Array(UDP_RECEIVE_BUFFER_BYTES);
     const { allow, stats, warnings } = this.#ctx;
     while (!this.#stopped) {
-      let data: Uint8Array;
-      let remote: Deno.Addr;
-      try {
-        [data, remote] = await this.#socket.receive(buffer);
-        this.#health.accepted();
-      } catch (error) {
-        if (this.#stopped) break;
-        this.#health.failed();
-        this.#ctx.log.error("Syslog UDP receive failed", { error: (error as Error).message });
-        await new Promise((resolve) => setTimeout(resolve, RECEIVE_ERROR_PAUSE_MS));
-        continue;
-      }
+      const received = await this.#health.next(
+        () => this.#socket.receive(buffer),
+        () => this.#stopped,
+        (error) => this.#ctx.log.error("Syslog UDP receive failed", { error }),
+      );
+      if (received === null) break;
+      const [data, remote] = received;
       const hostname = (remote as Deno.NetAddr).hostname;
       if (!allow.allows(hostname)) {
         stats.deniedDatagrams++;
