@@ -133,9 +133,30 @@ export async function readFileIdentity(
 ): Promise<FileIdentityWithHead> {
   const stat = info ?? await file.stat();
   const head = await readFileHead(file, Math.min(FINGERPRINT_BYTES, stat.size));
+  return await identityOf(stat, head);
+}
+
+/**
+ * The identity of a file from its `stat()` and the first bytes already read
+ * (of its content: the decompressed start for a compressed copy).
+ *
+ * @param info The file's `stat()`.
+ * @param head Its first bytes, at most {@linkcode FINGERPRINT_BYTES}.
+ * @returns Device, inode, fingerprint and the first bytes it covers.
+ * @example
+ * ```ts
+ * using file = await Deno.open("/var/log/syslog");
+ * const head = await readFileHead(file, FINGERPRINT_BYTES);
+ * const identity = await identityOf(await file.stat(), head);
+ * ```
+ */
+export async function identityOf(
+  info: Deno.FileInfo,
+  head: Uint8Array,
+): Promise<FileIdentityWithHead> {
   return {
-    dev: stat.dev ?? 0,
-    ino: stat.ino ?? 0,
+    dev: info.dev ?? 0,
+    ino: info.ino ?? 0,
     fingerprint: await fingerprintOf(head),
     fingerprintBytes: head.length,
     head,
