@@ -2,39 +2,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { waitFor } from "../../tests/_harness/wait_for.ts";
 import { FileFollower, type FileFollowerOptions, lineStartBefore } from "./file_follower.ts";
-import type { Incarnation } from "./incarnation.ts";
+import { Collector } from "./_test_collector.ts";
 import type { FileState } from "../checkpoint/mod.ts";
 
 const decoder = new TextDecoder();
-
-interface Line {
-  stream: string;
-  text: string;
-  end: number;
-}
-
-/** A consumer that acknowledges every line at once, with a switchable window. */
-class Collector {
-  lines: Line[] = [];
-  overflows: { bytes: number; end: number }[] = [];
-  room = true;
-  hasRoom(): boolean {
-    return this.room;
-  }
-  line(inc: Incarnation, bytes: Uint8Array, end: number, _size: number, stream?: Uint8Array): void {
-    const wire = stream === undefined ? inc.stream : decoder.decode(stream);
-    this.lines.push({ stream: wire, text: decoder.decode(bytes), end });
-    inc.inFlight++;
-    inc.acknowledge(end);
-  }
-  overflow(inc: Incarnation, bytes: number, end: number): void {
-    this.overflows.push({ bytes, end });
-    inc.skip(end);
-  }
-  texts(): string[] {
-    return this.lines.map((l) => l.text);
-  }
-}
 
 /** A follower whose every change notification triggers a read, plus its temp dir. */
 async function setup(
