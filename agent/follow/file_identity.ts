@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { ReadableFile } from "./readable_file.ts";
+import { type ReadableFile, readAt } from "./readable_file.ts";
 
 /** Bytes at the start of a file that identify its content, at most. */
 export const FINGERPRINT_BYTES = 256;
@@ -84,14 +84,7 @@ export async function fingerprintOf(head: Uint8Array): Promise<string> {
  */
 export async function readFileHead(file: ReadableFile, length: number): Promise<Uint8Array> {
   const buffer = new Uint8Array(length);
-  await file.seek(0, Deno.SeekMode.Start);
-  let filled = 0;
-  while (filled < length) {
-    const n = await file.read(buffer.subarray(filled));
-    if (n === null) break;
-    filled += n;
-  }
-  return buffer.subarray(0, filled);
+  return buffer.subarray(0, await readAt(file, 0, buffer));
 }
 
 /**
