@@ -223,7 +223,10 @@ export interface AgentStats {
   readonly connects: number;
   /** Connection attempts that failed before the session was ready. */
   readonly connectFailures: number;
-  /** Logins with a resumption ticket instead of the password (docs/SECURITY.md). */
+  /**
+   * Logins with a resumption ticket (`LOGIN @ticket`) instead of the password:
+   * no password hash on the server (docs/SECURITY.md).
+   */
   readonly ticketLogins: number;
   /** Sessions that ended other than by shutdown. */
   readonly disconnects: number;

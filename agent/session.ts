@@ -16,6 +16,7 @@
 
 import { errorMessage } from "../common/error_message.ts";
 import type { Wake } from "./_wake.ts";
+import type { AgentStats } from "./agent.ts";
 import type { Backoff } from "./backoff.ts";
 import type { Checkpoints } from "./checkpoint/mod.ts";
 import { AccessDeniedError, Client, type ClientHandler, type ClientTls } from "./client.ts";
@@ -94,27 +95,19 @@ export interface SessionOptions {
   readonly onState: (state: SessionState, fields: Record<string, string | number>) => void;
 }
 
-/** Counters of the sessions. */
-export interface SessionStats {
-  /** Lines the server stored (`ACK OK Event received`). */
-  readonly linesStored: number;
-  /** Lines the server already had (`ACK OK Duplicate event`). */
-  readonly linesDuplicate: number;
-  /** Lines the server refused with `ACK FAIL` (not resent). */
-  readonly linesFailed: number;
-  /** Lines sent and not yet acknowledged. */
-  readonly inFlightLines: number;
-  /** Successful logins. */
-  readonly connects: number;
-  /** Connection attempts that failed before the session was ready. */
-  readonly connectFailures: number;
-  /** Logins with a resumption ticket (`LOGIN @ticket`): no password hash on the server. */
-  readonly ticketLogins: number;
-  /** Sessions that ended other than by shutdown. */
-  readonly disconnects: number;
-  /** Lag in bytes at the last heartbeat. */
-  readonly lagBytes: number;
-}
+/** Counters of the sessions: the session's share of {@linkcode AgentStats}. */
+export type SessionStats = Pick<
+  AgentStats,
+  | "linesStored"
+  | "linesDuplicate"
+  | "linesFailed"
+  | "inFlightLines"
+  | "connects"
+  | "connectFailures"
+  | "ticketLogins"
+  | "disconnects"
+  | "lagBytes"
+>;
 
 /**
  * Sessions with the servers, one after the other, until stopped.

@@ -19,8 +19,7 @@
  * @module
  */
 
-import { errorMessage } from "../../common/error_message.ts";
-import { SmallFile } from "./small_file.ts";
+import { parseVersionedObject, SmallFile } from "./small_file.ts";
 
 /** Version written into new cursor files; files with a higher version are refused. */
 export const JOURNAL_CURSOR_FILE_VERSION = 1;
@@ -49,26 +48,9 @@ export type LoadJournalCursorResult =
  * ```
  */
 export function parseJournalCursorFile(text: string): LoadJournalCursorResult {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    return { status: "corrupt", reason: `invalid JSON (${errorMessage(error)})` };
-  }
-  if (typeof data !== "object" || data === null) {
-    return { status: "corrupt", reason: "not an object" };
-  }
-  const { version, cursor } = data as Record<string, unknown>;
-  if (typeof version !== "number" || !Number.isInteger(version) || version < 1) {
-    return { status: "corrupt", reason: "missing version" };
-  }
-  if (version > JOURNAL_CURSOR_FILE_VERSION) {
-    return {
-      status: "unsupported",
-      reason:
-        `version ${version} is newer than the supported version ${JOURNAL_CURSOR_FILE_VERSION}`,
-    };
-  }
+  const envelope = parseVersionedObject(text, JOURNAL_CURSOR_FILE_VERSION);
+  if (envelope.status !== "ok") return envelope;
+  const { cursor } = envelope.fields;
   if (
     typeof cursor !== "string" || cursor.length === 0 || cursor.length > MAX_JOURNAL_CURSOR_CHARS ||
     // A cursor goes on journalctl's command line: printable ASCII only.

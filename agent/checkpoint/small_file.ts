@@ -123,6 +123,55 @@ export async function readSmallFile(
   }
 }
 
+/** What {@linkcode parseVersionedObject} found. */
+export type VersionedObject =
+  | {
+    readonly status: "ok";
+    readonly version: number;
+    readonly fields: Readonly<Record<string, unknown>>;
+  }
+  /** Not a JSON object with a positive integer `version`. */
+  | { readonly status: "corrupt"; readonly reason: string }
+  /** A version newer than the one supported: written by a newer agent. */
+  | { readonly status: "unsupported"; readonly reason: string };
+
+/**
+ * Parses the envelope of a small file: a JSON object with a `version` no
+ * newer than the supported one. The caller checks the other fields. Never
+ * throws.
+ *
+ * @param text The file's contents.
+ * @param supportedVersion The newest version this agent reads.
+ * @returns The object's fields and version, or why the text is unusable.
+ * @example
+ * ```ts
+ * parseVersionedObject('{"version":1,"cursor":"s=ab;i=1"}', 1); // { status: "ok", version: 1, fields: {...} }
+ * ```
+ */
+export function parseVersionedObject(text: string, supportedVersion: number): VersionedObject {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    return { status: "corrupt", reason: `invalid JSON (${errorMessage(error)})` };
+  }
+  if (typeof data !== "object" || data === null) {
+    return { status: "corrupt", reason: "not an object" };
+  }
+  const fields = data as Record<string, unknown>;
+  const { version } = fields;
+  if (typeof version !== "number" || !Number.isSafeInteger(version) || version <= 0) {
+    return { status: "corrupt", reason: "missing version" };
+  }
+  if (version > supportedVersion) {
+    return {
+      status: "unsupported",
+      reason: `version ${version} is newer than the supported version ${supportedVersion}`,
+    };
+  }
+  return { status: "ok", version, fields };
+}
+
 /**
  * One small file of the agent's state directory: where it is, reading it with
  * a size bound, moving a damaged one aside, and replacing it atomically. The

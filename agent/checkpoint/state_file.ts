@@ -30,10 +30,9 @@
  * @module
  */
 
-import { errorMessage } from "../../common/error_message.ts";
 import { join } from "../_posix_path.ts";
 import { type FileState, parseFileState } from "./file_state.ts";
-import { SmallFile } from "./small_file.ts";
+import { parseVersionedObject, SmallFile } from "./small_file.ts";
 import {
   applySet,
   type ChangeLine,
@@ -91,25 +90,9 @@ type ParsedState =
   | Exclude<LoadStateResult, { readonly status: "ok" }>;
 
 function parseStateFile(text: string): ParsedState {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    return { status: "corrupt", reason: `invalid JSON (${errorMessage(error)})` };
-  }
-  if (typeof data !== "object" || data === null) {
-    return { status: "corrupt", reason: "not an object" };
-  }
-  const { version, files, savedAt, generation } = data as Record<string, unknown>;
-  if (typeof version !== "number" || !Number.isSafeInteger(version) || version <= 0) {
-    return { status: "corrupt", reason: "missing version" };
-  }
-  if (version > STATE_FILE_VERSION) {
-    return {
-      status: "unsupported",
-      reason: `version ${version} is newer than the supported version ${STATE_FILE_VERSION}`,
-    };
-  }
+  const envelope = parseVersionedObject(text, STATE_FILE_VERSION);
+  if (envelope.status !== "ok") return envelope;
+  const { version, fields: { files, savedAt, generation } } = envelope;
   if (!Array.isArray(files)) return { status: "corrupt", reason: "files is not an array" };
   if (version >= 3 && (typeof generation !== "number" || !Number.isSafeInteger(generation))) {
     return { status: "corrupt", reason: "missing generation" };

@@ -68,7 +68,7 @@ import { type Logger, SILENT_LOGGER } from "../log.ts";
 import type { FileState, IncarnationState } from "../checkpoint/mod.ts";
 import { fileKey, findIncarnation } from "./find_rotated.ts";
 import { findRotatedCopy } from "./find_copy.ts";
-import type { ReadableFile } from "./readable_file.ts";
+import { type ReadableFile, readAt } from "./readable_file.ts";
 import { RotatedCopy } from "./rotated_copy.ts";
 import { PathWatch } from "./_path_watch.ts";
 import { restoreIncarnations } from "./_restore.ts";
@@ -1187,13 +1187,7 @@ export class FileFollower {
       this.#tooLong(inc, start, inc.readOffset);
     } else {
       const bytes = new Uint8Array(length);
-      await file.seek(start, Deno.SeekMode.Start);
-      let filled = 0;
-      while (filled < length) {
-        const n = await file.read(bytes.subarray(filled));
-        if (n === null) break;
-        filled += n;
-      }
+      const filled = await readAt(file, start, bytes);
       inc.filePosition = start + filled;
       const end = filled > 0 && bytes[filled - 1] === 13 ? filled - 1 : filled;
       consumer.line(inc, bytes.subarray(0, end), inc.readOffset, length);
@@ -1284,13 +1278,7 @@ export async function lineStartBefore(file: Deno.FsFile, size: number): Promise<
   const length = Math.min(size, LINE_START_SEARCH_BYTES);
   const start = size - length;
   const tail = new Uint8Array(length);
-  await file.seek(start, Deno.SeekMode.Start);
-  let filled = 0;
-  while (filled < length) {
-    const n = await file.read(tail.subarray(filled));
-    if (n === null) break;
-    filled += n;
-  }
+  const filled = await readAt(file, start, tail);
   const newline = tail.subarray(0, filled).lastIndexOf(10);
   if (newline >= 0) return start + newline + 1;
   return start === 0 ? 0 : size;

@@ -10,25 +10,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { waitFor } from "../../tests/_harness/wait_for.ts";
 import { FileFollower } from "./file_follower.ts";
-import type { Incarnation } from "./incarnation.ts";
+import { Collector as AckingCollector } from "./_test_collector.ts";
 
 const decoder = new TextDecoder();
 
-/** Acknowledges every line at once; `room` switches the window. */
-class Collector {
-  lines: { stream: string; text: string; end: number }[] = [];
-  room = true;
-  hasRoom(): boolean {
-    return this.room;
-  }
-  line(inc: Incarnation, bytes: Uint8Array, end: number, _size: number, stream?: Uint8Array): void {
-    const wire = stream === undefined ? inc.stream : decoder.decode(stream);
-    this.lines.push({ stream: wire, text: decoder.decode(bytes), end });
-    inc.inFlight++;
-    inc.acknowledge(end);
-  }
-  texts(): string[] {
-    return this.lines.map((l) => l.text.replace(/ x+$/, ""));
+/** A {@linkcode AckingCollector} whose texts leave out the padding of {@linkcode FIRST}. */
+class Collector extends AckingCollector {
+  override texts(): string[] {
+    return super.texts().map((text) => text.replace(/ x+$/, ""));
   }
 }
 

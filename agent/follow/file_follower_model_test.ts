@@ -17,24 +17,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { waitFor } from "../../tests/_harness/wait_for.ts";
+import { prng } from "../../tests/_harness/prng.ts";
 import { FileFollower } from "./file_follower.ts";
 import type { Incarnation } from "./incarnation.ts";
 import { OpenFileBudget } from "./open_file_budget.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** Deterministic PRNG (mulberry32), so a failing seed can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function runModel(seed: number, steps: number, closeWhileIdle = false): Promise<void> {
   const random = prng(seed);

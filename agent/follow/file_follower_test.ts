@@ -2,39 +2,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { waitFor } from "../../tests/_harness/wait_for.ts";
 import { FileFollower, type FileFollowerOptions, lineStartBefore } from "./file_follower.ts";
-import type { Incarnation } from "./incarnation.ts";
+import { Collector } from "./_test_collector.ts";
 import type { FileState } from "../checkpoint/mod.ts";
 
 const decoder = new TextDecoder();
-
-interface Line {
-  stream: string;
-  text: string;
-  end: number;
-}
-
-/** A consumer that acknowledges every line at once, with a switchable window. */
-class Collector {
-  lines: Line[] = [];
-  overflows: { bytes: number; end: number }[] = [];
-  room = true;
-  hasRoom(): boolean {
-    return this.room;
-  }
-  line(inc: Incarnation, bytes: Uint8Array, end: number, _size: number, stream?: Uint8Array): void {
-    const wire = stream === undefined ? inc.stream : decoder.decode(stream);
-    this.lines.push({ stream: wire, text: decoder.decode(bytes), end });
-    inc.inFlight++;
-    inc.acknowledge(end);
-  }
-  overflow(inc: Incarnation, bytes: number, end: number): void {
-    this.overflows.push({ bytes, end });
-    inc.skip(end);
-  }
-  texts(): string[] {
-    return this.lines.map((l) => l.text);
-  }
-}
 
 /** A follower whose every change notification triggers a read, plus its temp dir. */
 async function setup(
@@ -74,6 +45,36 @@ async function setup(
 
 function append(path: string, text: string): Promise<void> {
   return Deno.writeTextFile(path, text, { append: true });
+}
+
+/** A temp dir for a test that makes its own followers, removed with everything in it. */
+async function tempDir(): Promise<{ dir: string; [Symbol.asyncDispose](): Promise<void> }> {
+  const dir = await Deno.makeTempDir({ prefix: "nms-follower-test-" });
+  return { dir, [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }) };
+}
+
+/** The state a follower of `path` saves when stopped right after starting at its end. */
+async function savedAtEnd(path: string): Promise<FileState> {
+  await using first = new FileFollower(path, { startAtEnd: true });
+  await first.start();
+  return first.state();
+}
+
+/** A follower resumed from `saved`, once it has read into `collector`. */
+async function resumeAndRead(
+  path: string,
+  saved: FileState,
+  collector: Collector,
+): Promise<FileFollower> {
+  const follower = new FileFollower(path, { resume: saved });
+  try {
+    await follower.start();
+    await follower.read(collector);
+    return follower;
+  } catch (error) {
+    await follower.close();
+    throw error;
+  }
 }
 
 Deno.test("FileFollower starts at the end of a file that exists at start", async () => {
@@ -274,149 +275,99 @@ Deno.test("FileFollower.rewind() resends everything after the acknowledged offse
 });
 
 Deno.test("FileFollower resumes from a saved state that still matches the file", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "nms-follower-test-" });
-  try {
-    const path = join(dir, "app.log");
-    await Deno.writeTextFile(path, "seen\nunsent 1\nunsent 2\n");
-    let saved: FileState;
-    {
-      await using first = new FileFollower(path, { startAtEnd: false });
-      await first.start();
-      const collector = new Collector();
-      collector.line = function (inc, bytes, end) {
-        const text = decoder.decode(bytes);
-        this.lines.push({ stream: inc.stream, text, end });
-        if (text === "seen") inc.acknowledge(end);
-      };
-      await first.read(collector);
-      saved = first.state();
-      assert.equal(saved.incarnations.length, 1);
-      assert.equal(saved.incarnations[0]!.offset, 5);
-    }
-    await Deno.writeTextFile(path, "written while stopped\n", { append: true });
+  await using tmp = await tempDir();
+  const path = join(tmp.dir, "app.log");
+  await Deno.writeTextFile(path, "seen\nunsent 1\nunsent 2\n");
+  let saved: FileState;
+  {
+    await using first = new FileFollower(path, { startAtEnd: false });
+    await first.start();
     const collector = new Collector();
-    await using second = new FileFollower(path, { resume: saved });
-    await second.start();
-    await second.read(collector);
-    assert.deepEqual(collector.texts(), ["unsent 1", "unsent 2", "written while stopped"]);
-    assert.ok(collector.lines.every((l) => l.stream === saved.incarnations[0]!.stream));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+    collector.line = function (inc, bytes, end) {
+      const text = decoder.decode(bytes);
+      this.lines.push({ stream: inc.stream, text, end });
+      if (text === "seen") inc.acknowledge(end);
+    };
+    await first.read(collector);
+    saved = first.state();
+    assert.equal(saved.incarnations.length, 1);
+    assert.equal(saved.incarnations[0]!.offset, 5);
   }
+  await Deno.writeTextFile(path, "written while stopped\n", { append: true });
+  const collector = new Collector();
+  await using _second = await resumeAndRead(path, saved, collector);
+  assert.deepEqual(collector.texts(), ["unsent 1", "unsent 2", "written while stopped"]);
+  assert.ok(collector.lines.every((l) => l.stream === saved.incarnations[0]!.stream));
 });
 
 Deno.test("FileFollower reads a file replaced while stopped from its start, with a new stream", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "nms-follower-test-" });
-  try {
-    const path = join(dir, "app.log");
-    await Deno.writeTextFile(path, "old\n");
-    let saved: FileState;
-    {
-      await using first = new FileFollower(path, { startAtEnd: true });
-      await first.start();
-      saved = first.state();
-    }
-    // Replaced and the old file removed while stopped: its end was read, but
-    // what was written before the removal may be lost, so a gap is reported.
-    await Deno.remove(path);
-    await Deno.writeTextFile(path, "new 1\nnew 2\n");
-    const collector = new Collector();
-    await using follower = new FileFollower(path, { resume: saved });
-    await follower.start();
-    await follower.read(collector);
-    const old = saved.incarnations[0]!.stream;
-    assert.equal(collector.lines[0]!.stream, `${old}.gap`);
-    assert.match(collector.lines[0]!.text, /^nms-agent: gap: 0 bytes of .* offsets 4-4\)/);
-    assert.deepEqual(collector.texts().slice(1), ["new 1", "new 2"]);
-    assert.notEqual(collector.lines[1]!.stream, old);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir();
+  const path = join(tmp.dir, "app.log");
+  await Deno.writeTextFile(path, "old\n");
+  const saved = await savedAtEnd(path);
+  // Replaced and the old file removed while stopped: its end was read, but
+  // what was written before the removal may be lost, so a gap is reported.
+  await Deno.remove(path);
+  await Deno.writeTextFile(path, "new 1\nnew 2\n");
+  const collector = new Collector();
+  await using _follower = await resumeAndRead(path, saved, collector);
+  const old = saved.incarnations[0]!.stream;
+  assert.equal(collector.lines[0]!.stream, `${old}.gap`);
+  assert.match(collector.lines[0]!.text, /^nms-agent: gap: 0 bytes of .* offsets 4-4\)/);
+  assert.deepEqual(collector.texts().slice(1), ["new 1", "new 2"]);
+  assert.notEqual(collector.lines[1]!.stream, old);
 });
 
 Deno.test("FileFollower finds a file rotated while stopped under its new name and reads it first", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "nms-follower-test-" });
-  try {
-    const path = join(dir, "syslog");
-    await Deno.writeTextFile(path, "seen\n");
-    let saved: FileState;
-    {
-      await using first = new FileFollower(path, { startAtEnd: true });
-      await first.start();
-      saved = first.state();
-    }
-    await Deno.writeTextFile(path, "old 1\nold 2\n", { append: true });
-    await Deno.rename(path, `${path}.1`);
-    await Deno.writeTextFile(path, "new 1\n");
-    const collector = new Collector();
-    await using follower = new FileFollower(path, { resume: saved });
-    await follower.start();
-    await follower.read(collector);
-    assert.deepEqual(collector.texts(), ["old 1", "old 2", "new 1"]);
-    assert.equal(collector.lines[0]!.stream, saved.incarnations[0]!.stream);
-    assert.deepEqual(follower.state().incarnations.map((i) => i.rotated), [true, false]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir();
+  const path = join(tmp.dir, "syslog");
+  await Deno.writeTextFile(path, "seen\n");
+  const saved = await savedAtEnd(path);
+  await Deno.writeTextFile(path, "old 1\nold 2\n", { append: true });
+  await Deno.rename(path, `${path}.1`);
+  await Deno.writeTextFile(path, "new 1\n");
+  const collector = new Collector();
+  await using follower = await resumeAndRead(path, saved, collector);
+  assert.deepEqual(collector.texts(), ["old 1", "old 2", "new 1"]);
+  assert.equal(collector.lines[0]!.stream, saved.incarnations[0]!.stream);
+  assert.deepEqual(follower.state().incarnations.map((i) => i.rotated), [true, false]);
 });
 
 Deno.test("FileFollower reads the rest of a file rotated and compressed while stopped", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "nms-follower-test-" });
-  try {
-    const path = join(dir, "syslog");
-    const seen = Array.from({ length: 40 }, (_, i) => `seen line ${i}\n`).join("");
-    await Deno.writeTextFile(path, seen);
-    let saved: FileState;
-    {
-      await using first = new FileFollower(path, { startAtEnd: true });
-      await first.start();
-      saved = first.state();
-    }
-    await Deno.writeTextFile(path, "old 1\nold 2\n", { append: true });
-    const content = await Deno.readFile(path);
-    const compressed = await new Response(
-      new Blob([content]).stream().pipeThrough(new CompressionStream("gzip")),
-    ).bytes();
-    await Deno.writeFile(`${path}.1.gz`, compressed);
-    await Deno.remove(path);
-    await Deno.writeTextFile(path, "new 1\n");
-    const collector = new Collector();
-    await using follower = new FileFollower(path, { resume: saved });
-    await follower.start();
-    await follower.read(collector);
-    assert.deepEqual(collector.texts(), ["old 1", "old 2", "new 1"]);
-    assert.equal(collector.lines[0]!.stream, saved.incarnations[0]!.stream);
-    assert.equal(collector.lines[0]!.end, seen.length + 6);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir();
+  const path = join(tmp.dir, "syslog");
+  const seen = Array.from({ length: 40 }, (_, i) => `seen line ${i}\n`).join("");
+  await Deno.writeTextFile(path, seen);
+  const saved = await savedAtEnd(path);
+  await Deno.writeTextFile(path, "old 1\nold 2\n", { append: true });
+  const content = await Deno.readFile(path);
+  const compressed = await new Response(
+    new Blob([content]).stream().pipeThrough(new CompressionStream("gzip")),
+  ).bytes();
+  await Deno.writeFile(`${path}.1.gz`, compressed);
+  await Deno.remove(path);
+  await Deno.writeTextFile(path, "new 1\n");
+  const collector = new Collector();
+  await using _follower = await resumeAndRead(path, saved, collector);
+  assert.deepEqual(collector.texts(), ["old 1", "old 2", "new 1"]);
+  assert.equal(collector.lines[0]!.stream, saved.incarnations[0]!.stream);
+  assert.equal(collector.lines[0]!.end, seen.length + 6);
 });
 
 Deno.test("FileFollower reads the rest of a file copied and truncated while stopped from the copy", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "nms-follower-test-" });
-  try {
-    const path = join(dir, "app.log");
-    await Deno.writeTextFile(path, "seen\n");
-    let saved: FileState;
-    {
-      await using first = new FileFollower(path, { startAtEnd: true });
-      await first.start();
-      saved = first.state();
-    }
-    await Deno.writeTextFile(path, "old 1\n", { append: true });
-    await Deno.copyFile(path, `${path}.1`);
-    await Deno.truncate(path, 0);
-    await Deno.writeTextFile(path, "new 1\n");
-    const collector = new Collector();
-    await using follower = new FileFollower(path, { resume: saved });
-    await follower.start();
-    await follower.read(collector);
-    assert.deepEqual(collector.texts(), ["old 1", "new 1"]);
-    assert.equal(collector.lines[0]!.stream, saved.incarnations[0]!.stream);
-    assert.notEqual(collector.lines[1]!.stream, saved.incarnations[0]!.stream);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir();
+  const path = join(tmp.dir, "app.log");
+  await Deno.writeTextFile(path, "seen\n");
+  const saved = await savedAtEnd(path);
+  await Deno.writeTextFile(path, "old 1\n", { append: true });
+  await Deno.copyFile(path, `${path}.1`);
+  await Deno.truncate(path, 0);
+  await Deno.writeTextFile(path, "new 1\n");
+  const collector = new Collector();
+  await using _follower = await resumeAndRead(path, saved, collector);
+  assert.deepEqual(collector.texts(), ["old 1", "new 1"]);
+  assert.equal(collector.lines[0]!.stream, saved.incarnations[0]!.stream);
+  assert.notEqual(collector.lines[1]!.stream, saved.incarnations[0]!.stream);
 });
 
 Deno.test("FileFollower reads the rest of a file truncated by copytruncate from the copy", async () => {
@@ -464,16 +415,12 @@ Deno.test("FileFollower.lagBytes() counts bytes beyond the acknowledged offset",
 });
 
 Deno.test("lineStartBefore() finds the offset after the last newline", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "nms-follower-test-" });
-  try {
-    const path = join(dir, "f");
-    const cases: [string, number][] = [["", 0], ["a\n", 2], ["a\nbc", 2], ["abc", 0]];
-    for (const [content, expected] of cases) {
-      await Deno.writeTextFile(path, content);
-      using file = await Deno.open(path);
-      assert.equal(await lineStartBefore(file, content.length), expected, JSON.stringify(content));
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+  await using tmp = await tempDir();
+  const path = join(tmp.dir, "f");
+  const cases: [string, number][] = [["", 0], ["a\n", 2], ["a\nbc", 2], ["abc", 0]];
+  for (const [content, expected] of cases) {
+    await Deno.writeTextFile(path, content);
+    using file = await Deno.open(path);
+    assert.equal(await lineStartBefore(file, content.length), expected, JSON.stringify(content));
   }
 });

@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { ReadableFile } from "./readable_file.ts";
+import { type ReadableFile, readAt } from "./readable_file.ts";
 
 /** Bytes at the start of a file that identify its content, at most. */
 export const FINGERPRINT_BYTES = 256;
@@ -84,14 +84,7 @@ export async function fingerprintOf(head: Uint8Array): Promise<string> {
  */
 export async function readFileHead(file: ReadableFile, length: number): Promise<Uint8Array> {
   const buffer = new Uint8Array(length);
-  await file.seek(0, Deno.SeekMode.Start);
-  let filled = 0;
-  while (filled < length) {
-    const n = await file.read(buffer.subarray(filled));
-    if (n === null) break;
-    filled += n;
-  }
-  return buffer.subarray(0, filled);
+  return buffer.subarray(0, await readAt(file, 0, buffer));
 }
 
 /**
@@ -133,9 +126,30 @@ export async function readFileIdentity(
 ): Promise<FileIdentityWithHead> {
   const stat = info ?? await file.stat();
   const head = await readFileHead(file, Math.min(FINGERPRINT_BYTES, stat.size));
+  return await identityOf(stat, head);
+}
+
+/**
+ * The identity of a file from its `stat()` and the first bytes already read
+ * (of its content: the decompressed start for a compressed copy).
+ *
+ * @param info The file's `stat()`.
+ * @param head Its first bytes, at most {@linkcode FINGERPRINT_BYTES}.
+ * @returns Device, inode, fingerprint and the first bytes it covers.
+ * @example
+ * ```ts
+ * using file = await Deno.open("/var/log/syslog");
+ * const head = await readFileHead(file, FINGERPRINT_BYTES);
+ * const identity = await identityOf(await file.stat(), head);
+ * ```
+ */
+export async function identityOf(
+  info: Deno.FileInfo,
+  head: Uint8Array,
+): Promise<FileIdentityWithHead> {
   return {
-    dev: stat.dev ?? 0,
-    ino: stat.ino ?? 0,
+    dev: info.dev ?? 0,
+    ino: info.ino ?? 0,
     fingerprint: await fingerprintOf(head),
     fingerprintBytes: head.length,
     head,

@@ -15,7 +15,7 @@
  */
 
 import { basename } from "../_posix_path.ts";
-import { FINGERPRINT_BYTES, fingerprintOf, readFileHead } from "./file_identity.ts";
+import { FINGERPRINT_BYTES, identityOf, readFileHead } from "./file_identity.ts";
 import { fileKey, type FoundFile, siblingsOf } from "./find_rotated.ts";
 import { RotatedCopy } from "./rotated_copy.ts";
 
@@ -143,13 +143,7 @@ async function openIfCopy(
     const found: FoundFile = {
       file: copy,
       foundAt: candidate,
-      identity: {
-        dev: info.dev ?? 0,
-        ino: info.ino ?? 0,
-        fingerprint: await fingerprintOf(start),
-        fingerprintBytes: start.length,
-        head: start,
-      },
+      identity: await identityOf(info, start),
       size: copy.compressed ? 0 : info.size,
       how: copy.compressed ? "gzip" : "copy",
     };

@@ -19,7 +19,7 @@ import {
   type FileIdentityWithHead,
   FINGERPRINT_BYTES,
   fingerprintMatches,
-  fingerprintOf,
+  identityOf,
   readFileHead,
   readFileIdentity,
   sameFile,
@@ -273,13 +273,7 @@ async function openCompressed(
     if (target !== undefined && !await fingerprintMatches(head, target)) {
       throw new Error("other content");
     }
-    const identity: FileIdentityWithHead = {
-      dev: info.dev ?? 0,
-      ino: info.ino ?? 0,
-      fingerprint: await fingerprintOf(head),
-      fingerprintBytes: head.length,
-      head,
-    };
+    const identity = await identityOf(info, head);
     const found: FoundFile = { file: copy, foundAt: candidate, identity, size: 0, how: "gzip" };
     copy = undefined;
     return found;

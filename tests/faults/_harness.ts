@@ -14,20 +14,9 @@
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { watchChild } from "../_harness/watched_child.ts";
+import { prng } from "../_harness/prng.ts";
 
 const encoder = new TextEncoder();
-
-/** Deterministic PRNG (mulberry32), so a failing run can be replayed with its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Options of {@linkcode NumberedWriter}. */
 export interface NumberedWriterOptions {

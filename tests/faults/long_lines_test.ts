@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { MAX_EVENT_MESSAGE_BYTES, runAgent, SILENT_LOGGER } from "../../agent/mod.ts";
 import { startTestServer } from "../_harness/server.ts";
 import { waitFor } from "../_harness/wait_for.ts";
-import { checkDelivery, countStored, NumberedWriter, prng, tempDir } from "./_harness.ts";
+import { prng } from "../_harness/prng.ts";
+import { checkDelivery, countStored, NumberedWriter, tempDir } from "./_harness.ts";
 
 /** Deadline for a condition that waits on the agent and the server, generous for a loaded CI machine. */
 const SLOW_TIMEOUT_MS = 60_000;

@@ -19,9 +19,9 @@ import {
   gzipFile,
   NumberedWriter,
   pause,
-  prng,
   tempDir,
 } from "./_harness.ts";
+import { prng } from "../_harness/prng.ts";
 
 /** Deadline of waits for delivery and reconnects, in ms (slow, shared CI machines). */
 const SLOW_TIMEOUT_MS = 60_000;

@@ -18,7 +18,8 @@ import { formatEvent } from "../../server/cli/format.ts";
 import { startTestServer, type TestServer } from "../_harness/server.ts";
 import { waitFor } from "../_harness/wait_for.ts";
 import { clientEvents } from "../_harness/events.ts";
-import { checkDelivery, countStored, gzipFile, NumberedWriter, prng, tempDir } from "./_harness.ts";
+import { prng } from "../_harness/prng.ts";
+import { checkDelivery, countStored, gzipFile, NumberedWriter, tempDir } from "./_harness.ts";
 
 /** Deadline of waits for delivery, in ms (slow, shared CI machines). */
 const SLOW_TIMEOUT_MS = 60_000;

@@ -27,6 +27,7 @@ import { hashPassword } from "../../server/auth/password.ts";
 import { generateToken } from "../../server/auth/tokens.ts";
 import { EVENT_FLAGS, openSqliteStore, type Store } from "../../server/mod.ts";
 import { SourceClient } from "../_harness/source_client.ts";
+import { prng } from "../_harness/prng.ts";
 
 const encoder = new TextEncoder();
 
@@ -148,18 +149,6 @@ export interface FuzzReport {
   readonly securityEventBytes: number;
   readonly elapsedMs: number;
   readonly seed: number;
-}
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Valid-looking lines that mutations start from. */

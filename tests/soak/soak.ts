@@ -32,9 +32,9 @@ import {
   gzipFile,
   NumberedWriter,
   pause,
-  prng,
   spawnAgentProcess,
 } from "../faults/_harness.ts";
+import { prng } from "../_harness/prng.ts";
 import { runLogrotateSoak } from "./logrotate_soak.ts";
 
 const { values } = parseArgs({
