@@ -34,8 +34,12 @@ export const MAX_NAMES_PER_BUCKET = 2_000;
 export const OTHER_KEY = "(other)";
 /** Most nodes whose last-hour count is kept; events of further nodes are not counted per node. */
 const MAX_AGENTS_TRACKED = 10_000;
-/** Digests read per store call. Each page is one short, indexed query on the main thread. */
-export const STATS_PAGE_EVENTS = 2_000;
+/**
+ * Digests read per store call. Each page is one short, indexed query on the
+ * main thread, which serves sockets and console requests between two pages:
+ * small enough that none waits long behind one.
+ */
+export const STATS_PAGE_EVENTS = 500;
 /**
  * Most digests read per tick. At one tick a second this follows up to 50,000
  * events/s; faster ingest makes statistics lag (shown as `complete: false`)
@@ -51,8 +55,28 @@ export const STATS_MAX_EVENTS_PER_TICK = 50_000;
 const STATS_BACKFILL_MARGIN_EVENTS = 10_000;
 /** Time between two reads once caught up, in ms. */
 export const STATS_POLL_MS = 1_000;
-/** Time between two reads while catching up on the backlog, in ms. */
+/** Shortest time between two reads while catching up on the backlog, in ms. */
 const STATS_CATCH_UP_MS = 20;
+/**
+ * Most of the main thread's time that catching up may take: after a read of
+ * T ms the next waits T × (1 / share − 1), so a day of backlog after a restart
+ * (millions of events) never starves the agents' sockets and the console.
+ */
+export const STATS_CATCH_UP_SHARE = 0.25;
+
+/**
+ * How long to wait before the next read while catching up.
+ *
+ * @param readMs How long the last read took, in ms.
+ * @returns The pause, in ms.
+ * @example
+ * ```ts
+ * catchUpPauseMs(100); // 300: reading takes at most a quarter of the time
+ * ```
+ */
+export function catchUpPauseMs(readMs: number): number {
+  return Math.max(STATS_CATCH_UP_MS, readMs * (1 / STATS_CATCH_UP_SHARE - 1));
+}
 /** Names shown in the top-hosts and top-programs lists. */
 const TOP_NAMES = 10;
 
@@ -213,12 +237,15 @@ export class StatsCollector {
     if (this.#closed) return;
     this.#timer = setTimeout(async () => {
       this.#timer = undefined;
+      const started = performance.now();
       try {
         await this.poll();
       } catch (error) {
         this.#onError(error as Error);
       }
-      this.#schedule(this.#caughtUp ? this.#pollMs : STATS_CATCH_UP_MS);
+      this.#schedule(
+        this.#caughtUp ? this.#pollMs : catchUpPauseMs(performance.now() - started),
+      );
     }, delayMs);
   }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openSqliteStore } from "../store/sqlite_store.ts";
 import { makeBatch } from "../store/store_conformance.ts";
-import { StatsCollector } from "./stats_collector.ts";
+import { catchUpPauseMs, STATS_CATCH_UP_SHARE, StatsCollector } from "./stats_collector.ts";
 
 Deno.test("StatsCollector counts the last hour and day by severity, host, program, node and failed logins", async () => {
   const dir = await Deno.makeTempDir({ prefix: "nms-stats-" });
@@ -81,4 +81,13 @@ Deno.test("StatsCollector counts the last hour and day by severity, host, progra
     await store.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("catching up on a backlog pauses after each read so that it takes at most its share of the main thread", () => {
+  for (const readMs of [40, 100, 1_000]) {
+    const pause = catchUpPauseMs(readMs);
+    assert.ok(readMs / (readMs + pause) <= STATS_CATCH_UP_SHARE + 1e-9, `read of ${readMs} ms`);
+  }
+  // A quick read still leaves the sockets a turn.
+  assert.ok(catchUpPauseMs(0) > 0);
 });

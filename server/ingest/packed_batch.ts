@@ -102,7 +102,8 @@ export function packBatch(batch: EventBatch): { packed: PackedBatch; transfer: A
     messageStart,
     otherMessages,
   };
-  const transfer = [
+  // Columns may share a buffer (`column_arena.ts`): each is listed once.
+  const transfer = new Set([
     batch.ts,
     batch.pid,
     batch.severity,
@@ -113,82 +114,196 @@ export function packBatch(batch: EventBatch): { packed: PackedBatch; transfer: A
     packed.program.index,
     packed.stream.index,
     messageStart,
-  ].map((column) => column.buffer as ArrayBuffer);
-  return { packed, transfer };
+  ].map((column) => column.buffer as ArrayBuffer));
+  return { packed, transfer: [...transfer] };
 }
 
-/** A typed array column, of any of the element types a packed batch has. */
-type Column = Float64Array | Int32Array | Int8Array | Uint8Array | Uint32Array;
+/** What the writer needs of one batch of a {@linkcode PackedGroup} besides its rows. */
+export interface BatchPart {
+  readonly count: number;
+  readonly receivedAt: number;
+  readonly agentId: number | null;
+  /** The batch's optional columns (its rows of the group's), when it had them. */
+  readonly msgid?: true;
+  readonly structuredData?: true;
+  readonly sources?: EventBatch["sources"];
+}
 
 /**
- * Copies one column of every batch into one buffer and returns a view of it
- * per batch, in order.
+ * The batches of one message to the writer, their rows packed together as
+ * one batch: one dictionary per repeated column, one buffer per numeric column
+ * and one object graph to clone, whatever the number of batches.
  */
-function shareColumn<T extends Column>(columns: T[], make: (length: number) => T): T[] {
+export interface PackedGroup {
+  readonly packed: PackedBatch;
+  /** Each batch's share of the rows, in order. */
+  readonly parts: readonly BatchPart[];
+}
+
+/** A typed array column, of any of the element types a batch has. */
+type Column = Float64Array | Int32Array | Int8Array | Uint8Array;
+
+/**
+ * One column of every batch, end to end in one array: a view spanning them
+ * when they already lie end to end in one buffer (`column_arena.ts`), else a copy.
+ */
+function concatColumn<T extends Column>(columns: readonly T[], make: (length: number) => T): T {
   let total = 0;
-  for (const column of columns) total += column.length;
-  const shared = make(total);
+  let adjacent = true;
+  for (let i = 0; i < columns.length; i++) {
+    const column = columns[i]!;
+    total += column.length;
+    const previous = columns[i - 1];
+    if (
+      previous &&
+      (column.buffer !== previous.buffer ||
+        column.byteOffset !== previous.byteOffset + previous.byteLength)
+    ) {
+      adjacent = false;
+    }
+  }
+  const first = columns[0]!;
+  if (adjacent) {
+    const Type = first.constructor as new (
+      buffer: ArrayBufferLike,
+      offset: number,
+      length: number,
+    ) => T;
+    return new Type(first.buffer, first.byteOffset, total);
+  }
+  const joined = make(total);
   let at = 0;
-  return columns.map((column) => {
-    (shared as Uint8Array).set(column as ArrayLike<number>, at);
-    const view = shared.subarray(at, at + column.length) as T;
+  for (const column of columns) {
+    (joined as Uint8Array).set(column as ArrayLike<number>, at);
     at += column.length;
-    return view;
-  });
+  }
+  return joined;
+}
+
+/** Where each message starts in its raw line (-1 when it is not its end). */
+function messageStartsOf(batch: EventBatch): Int32Array {
+  if (batch.messageStart) return batch.messageStart;
+  const starts = new Int32Array(batch.count);
+  for (let i = 0; i < batch.count; i++) {
+    const raw = batch.raw[i]!;
+    const text = batch.message[i]!;
+    starts[i] = raw.endsWith(text) ? raw.length - text.length : -1;
+  }
+  return starts;
+}
+
+/** An optional string column over every batch, null where a batch has none. */
+function concatOptional(
+  batches: readonly EventBatch[],
+  pick: (batch: EventBatch) => readonly (string | null)[] | undefined,
+): (string | null)[] | undefined {
+  if (!batches.some((batch) => pick(batch) !== undefined)) return undefined;
+  return batches.flatMap((batch) => pick(batch) ?? new Array<null>(batch.count).fill(null));
+}
+
+/** The parts of a group, as {@linkcode unpackGroup} splits it again. */
+function partOf(batch: EventBatch): BatchPart {
+  return {
+    count: batch.count,
+    receivedAt: batch.receivedAt,
+    agentId: batch.agentId,
+    ...(batch.msgid ? { msgid: true } : {}),
+    ...(batch.structuredData ? { structuredData: true } : {}),
+    ...(batch.sources ? { sources: batch.sources } : {}),
+  } as BatchPart;
 }
 
 /**
- * Packs the batches of one message to the writer. A lone batch moves its own
- * typed arrays; several share one buffer per column, each batch a view of its
- * part, so ten buffers move instead of ten per batch: most of the cost of a
- * message of many tiny batches.
+ * Packs the batches of one message to the writer as one: their rows end to
+ * end, packed once. A lone batch is packed as it is, its typed arrays moving
+ * with it; several are copied into new columns (only tiny batches share a
+ * message, so the copy is small), which saves the dictionaries, buffers and
+ * objects of one packed batch each: most of the cost of a message of a fleet's
+ * one-line batches.
  *
  * @param batches Parsed batches, in order.
- * @returns The packed batches and their transferable buffers.
+ * @returns The group and its transferable buffers; the batches must not be used afterwards.
  * @example
  * ```ts
- * const { packed, transfer } = packBatches([first, second]);
- * port.postMessage(packed.map((p, i) => ({ jobId: ids[i], packed: p })), transfer);
+ * const { group, transfer } = packGroup([first, second]);
+ * port.postMessage({ group, jobs }, transfer);
  * ```
  */
-export function packBatches(
+export function packGroup(
   batches: readonly EventBatch[],
-): { packed: PackedBatch[]; transfer: ArrayBuffer[] } {
+): { group: PackedGroup; transfer: ArrayBuffer[] } {
   if (batches.length === 1) {
+    // Its own columns, optional ones included, travel in the packed batch.
     const { packed, transfer } = packBatch(batches[0]!);
-    return { packed: [packed], transfer };
+    const { count, receivedAt, agentId } = batches[0]!;
+    return { group: { packed, parts: [{ count, receivedAt, agentId }] }, transfer };
   }
-  const each = batches.map((batch) => packBatch(batch).packed);
-  const ts = shareColumn(each.map((p) => p.rest.ts), (n) => new Float64Array(n));
-  const pid = shareColumn(each.map((p) => p.rest.pid), (n) => new Int32Array(n));
-  const severity = shareColumn(each.map((p) => p.rest.severity), (n) => new Int8Array(n));
-  const facility = shareColumn(each.map((p) => p.rest.facility), (n) => new Int8Array(n));
-  const flags = shareColumn(each.map((p) => p.rest.flags), (n) => new Uint8Array(n));
-  const position = shareColumn(each.map((p) => p.rest.position), (n) => new Float64Array(n));
-  const host = shareColumn(each.map((p) => p.host.index), (n) => new Uint32Array(n));
-  const program = shareColumn(each.map((p) => p.program.index), (n) => new Uint32Array(n));
-  const stream = shareColumn(each.map((p) => p.stream.index), (n) => new Uint32Array(n));
-  const starts = shareColumn(each.map((p) => p.messageStart), (n) => new Int32Array(n));
-  const packed = each.map((p, i): PackedBatch => ({
-    rest: {
-      ...p.rest,
-      ts: ts[i]!,
-      pid: pid[i]!,
-      severity: severity[i]!,
-      facility: facility[i]!,
-      flags: flags[i]!,
-      position: position[i]!,
-    },
-    host: { values: p.host.values, index: host[i]! },
-    program: { values: p.program.values, index: program[i]! },
-    stream: { values: p.stream.values, index: stream[i]! },
-    messageStart: starts[i]!,
-    otherMessages: p.otherMessages,
-  }));
-  const transfer = [ts, pid, severity, facility, flags, position, host, program, stream, starts]
-    .filter((views) => views.length > 0)
-    .map((views) => views[0]!.buffer as ArrayBuffer);
-  return { packed, transfer };
+  const parts = batches.map(partOf);
+  const first = batches[0]!;
+  const msgid = concatOptional(batches, (batch) => batch.msgid);
+  const structuredData = concatOptional(batches, (batch) => batch.structuredData);
+  const joined: EventBatch = {
+    count: batches.reduce((sum, batch) => sum + batch.count, 0),
+    receivedAt: first.receivedAt,
+    agentId: first.agentId,
+    ts: concatColumn(batches.map((b) => b.ts), (n) => new Float64Array(n)),
+    host: batches.flatMap((b) => b.host),
+    program: batches.flatMap((b) => b.program),
+    pid: concatColumn(batches.map((b) => b.pid), (n) => new Int32Array(n)),
+    severity: concatColumn(batches.map((b) => b.severity), (n) => new Int8Array(n)),
+    facility: concatColumn(batches.map((b) => b.facility), (n) => new Int8Array(n)),
+    message: batches.flatMap((b) => b.message),
+    raw: batches.flatMap((b) => b.raw),
+    flags: concatColumn(batches.map((b) => b.flags), (n) => new Uint8Array(n)),
+    stream: batches.flatMap((b) => b.stream),
+    position: concatColumn(batches.map((b) => b.position), (n) => new Float64Array(n)),
+    messageStart: concatColumn(batches.map(messageStartsOf), (n) => new Int32Array(n)),
+    ...(msgid ? { msgid } : {}),
+    ...(structuredData ? { structuredData } : {}),
+  };
+  const { packed, transfer } = packBatch(joined);
+  return { group: { packed, parts }, transfer };
+}
+
+/**
+ * Rebuilds the batches of a group on the writer's side: one unpacked batch,
+ * then each part's rows as views and slices of it.
+ *
+ * @param group What {@linkcode packGroup} produced.
+ * @returns The batches, equal field by field to those packed.
+ * @example
+ * ```ts
+ * const batches = unpackGroup(message.group);
+ * ```
+ */
+export function unpackGroup(group: PackedGroup): EventBatch[] {
+  const all = unpackBatch(group.packed);
+  if (group.parts.length === 1) return [all];
+  let at = 0;
+  return group.parts.map((part): EventBatch => {
+    const from = at;
+    const to = at += part.count;
+    return {
+      count: part.count,
+      receivedAt: part.receivedAt,
+      agentId: part.agentId,
+      ts: all.ts.subarray(from, to),
+      host: all.host.slice(from, to),
+      program: all.program.slice(from, to),
+      pid: all.pid.subarray(from, to),
+      severity: all.severity.subarray(from, to),
+      facility: all.facility.subarray(from, to),
+      message: all.message.slice(from, to),
+      raw: all.raw.slice(from, to),
+      flags: all.flags.subarray(from, to),
+      stream: all.stream.slice(from, to),
+      position: all.position.subarray(from, to),
+      messageStart: all.messageStart!.subarray(from, to),
+      ...(part.msgid ? { msgid: all.msgid!.slice(from, to) } : {}),
+      ...(part.structuredData ? { structuredData: all.structuredData!.slice(from, to) } : {}),
+      ...(part.sources ? { sources: part.sources } : {}),
+    };
+  });
 }
 
 /**

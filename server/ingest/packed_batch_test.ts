@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { packBatch, packBatches, unpackBatch } from "./packed_batch.ts";
+import { packBatch, packGroup, unpackBatch, unpackGroup } from "./packed_batch.ts";
 import type { EventBatch } from "../store/store.ts";
 
 function batchOf(
@@ -107,7 +107,7 @@ Deno.test("a batch whose message offsets are known packs them as they are, witho
   assert.deepEqual([...batch.messageStart!], [31, -1]);
 });
 
-Deno.test("batches packed together share one buffer per column and each unpacks to its own rows", () => {
+Deno.test("batches packed together cross as one and each unpacks to its own rows", () => {
   const row = (n: number, host: string) => ({
     raw: `Nov 23 10:00:0${n} ${host} app[${n}]: line ${n}`,
     message: `line ${n}`,
@@ -115,19 +115,52 @@ Deno.test("batches packed together share one buffer per column and each unpacks 
     program: "app",
     stream: n % 2 ? `s${n}` : null,
   });
+  // The first batch has no msgid column: the others' do not give it one.
+  const { msgid: _, ...withoutMsgid } = batchOf([row(1, "a"), row(2, "a")]);
   const originals = [
-    batchOf([row(1, "a"), row(2, "a")]),
-    batchOf([row(3, "b")]),
+    withoutMsgid,
+    { ...batchOf([row(3, "b")]), agentId: 7, receivedAt: 1_700_000_000_123, msgid: ["ID3"] },
     batchOf([row(4, "c"), row(5, "a"), row(6, "c")]),
   ];
   const copies = originals.map((batch) => structuredClone(batch));
-  const { packed, transfer } = packBatches(originals);
-  // Ten columns, one buffer each, whatever the number of batches.
+  const { group, transfer } = packGroup(originals);
+  // Ten columns, one buffer each, and one dictionary per repeated column,
+  // whatever the number of batches.
   assert.equal(transfer.length, 10);
-  const received = structuredClone(packed, { transfer });
+  assert.deepEqual(group.packed.host.values, ["a", "b", "c"]);
+  const received = unpackGroup(structuredClone(group, { transfer }));
+  assert.equal(received.length, 3);
   received.forEach((one, i) => {
-    const { messageStart: _, ...batch } = unpackBatch(one);
+    const { messageStart: _, ...batch } = one;
     assert.deepEqual(batch, { ...copies[i]! }, `batch ${i}`);
+    assert.equal("msgid" in batch, i > 0);
   });
-  assert.equal(received[0]!.rest.ts.buffer, received[2]!.rest.ts.buffer);
+  assert.equal(received[0]!.ts.buffer, received[2]!.ts.buffer);
+});
+
+Deno.test("a lone batch crosses as itself, its optional columns with it", () => {
+  const original = {
+    ...batchOf([{
+      raw: "<13>1 - h app - ID1 - hello",
+      message: "hello",
+      host: "h",
+      program: "app",
+      stream: null,
+    }]),
+    msgid: ["ID1"],
+    sources: [{
+      address: "127.0.0.1",
+      transport: "udp" as const,
+      hostname: "h",
+      events: 1,
+      unparsed: 0,
+      at: 5,
+    }],
+  };
+  const copy = structuredClone(original);
+  const { group, transfer } = packGroup([original]);
+  const [one, ...more] = unpackGroup(structuredClone(group, { transfer }));
+  assert.equal(more.length, 0);
+  const { messageStart: _, ...batch } = one!;
+  assert.deepEqual(batch, copy);
 });

@@ -10,6 +10,7 @@
 import { isGapEvent } from "../../protocol/mod.ts";
 import { parseLogLine } from "../log_formats/mod.ts";
 import { EVENT_FLAGS, type EventBatch } from "../store/mod.ts";
+import { ColumnArena } from "./column_arena.ts";
 import { decodeWireLines } from "./decode_wire.ts";
 import { markGap } from "./gap_event.ts";
 import type { LineBatch } from "./line_batch.ts";
@@ -30,13 +31,18 @@ export interface ParsedLines {
  * Decodes, validates and parses a batch.
  *
  * @param batch Lines from an agent connection or the syslog receiver.
+ * @param arena Where the typed columns are taken from: the pool worker shares
+ *   one among the batches of a message.
  * @returns The parsed events and the lines rejected on the way.
  * @example
  * ```ts
  * const { events, rejected } = parseLines(batch);
  * ```
  */
-export function parseLines(batch: LineBatch): ParsedLines {
+export function parseLines(
+  batch: LineBatch,
+  arena: ColumnArena = new ColumnArena(0),
+): ParsedLines {
   if (batch.source === "syslog") {
     // A line's sender is its host when it names none; senders are tallied.
     const tally = new SourceTally(batch.origin, batch.receivedAt);
@@ -50,7 +56,7 @@ export function parseLines(batch: LineBatch): ParsedLines {
       tally,
       truncated: batch.origin.truncated,
       escaped: batch.origin.escaped ?? [],
-    });
+    }, arena);
     return { events, rejected: null };
   }
   const decoded = decodeWireLines(batch.wire);
@@ -64,7 +70,7 @@ export function parseLines(batch: LineBatch): ParsedLines {
     tally: null,
     truncated: [],
     escaped: [],
-  });
+  }, arena);
   return { events, rejected: decoded.rejected };
 }
 
@@ -88,25 +94,21 @@ interface Lines {
 }
 
 /** Parses every line into columns. */
-function parseColumns(input: Lines): EventBatch {
+function parseColumns(input: Lines, arena: ColumnArena): EventBatch {
   const { receivedAt, lines, tally } = input;
   const count = lines.length;
+  const columns = arena.take(count);
+  if (input.positions) columns.position.set(input.positions);
   const batch: EventBatch = {
     count,
     receivedAt,
     agentId: input.agentId,
-    ts: new Float64Array(count),
+    ...columns,
     host: new Array(count),
     program: new Array(count),
-    pid: new Int32Array(count),
-    severity: new Int8Array(count),
-    facility: new Int8Array(count),
     message: new Array(count),
-    messageStart: new Int32Array(count),
     raw: lines,
-    flags: new Uint8Array(count),
     stream: input.streams ?? new Array(count).fill(null),
-    position: input.positions ?? new Float64Array(count).fill(-1),
   };
   let msgid: (string | null)[] | undefined;
   let structuredData: (string | null)[] | undefined;

@@ -14,12 +14,14 @@ import { TOKEN_LOGIN_USER } from "../../protocol/mod.ts";
 import { verifyLogin } from "../auth/mod.ts";
 import { type BatchMatches, matchBatch, RuleEngine } from "../rules/mod.ts";
 import { type EventBatch, openStore, type Store } from "../store/mod.ts";
-import { packBatches } from "./packed_batch.ts";
+import { ColumnArena } from "./column_arena.ts";
+import { lineCount } from "./line_batch.ts";
+import { packGroup } from "./packed_batch.ts";
 import { parseLines } from "./parse_lines.ts";
 import { Semaphore } from "./semaphore.ts";
 import {
   type LoginJob,
-  type PackedEvents,
+  type ParsedGroup,
   type ParsedItem,
   type ParseJob,
   type PoolReply,
@@ -53,9 +55,12 @@ function parse(job: ParseJob): void {
   const matched: (BatchMatches | null | undefined)[] = [];
   const items: ParsedItem[] = [];
   const replyTransfer: Transferable[] = [];
+  let rows = 0;
+  for (const { batch } of job.items) rows += lineCount(batch);
+  const arena = new ColumnArena(rows);
   for (const { jobId, batch } of job.items) {
     try {
-      const { events, rejected } = parseLines(batch);
+      const { events, rejected } = parseLines(batch, arena);
       // Matched before packing, which hands the batch's arrays over.
       matched.push(rules ? matchBatch(rules, events) : undefined);
       jobIds.push(jobId);
@@ -69,12 +74,12 @@ function parse(job: ParseJob): void {
     }
   }
   if (parsed.length > 0) {
-    const { packed, transfer } = packBatches(parsed);
-    const toWriter = packed.map((events, i): PackedEvents => {
+    const { group, transfer } = packGroup(parsed);
+    const jobs = jobIds.map((jobId, i) => {
       const matches = matched[i];
-      return { jobId: jobIds[i]!, packed: events, ...(matches === undefined ? {} : { matches }) };
+      return matches === undefined ? { jobId } : { jobId, matches };
     });
-    writer!.postMessage(toWriter, transfer);
+    writer!.postMessage({ group, jobs } satisfies ParsedGroup, transfer);
   }
   // Always answered: the pool hands this worker its next message on this one.
   reply({ kind: "parsed", items }, replyTransfer);

@@ -18,7 +18,7 @@ import type {
 import type { LoginEvent } from "../auth/mod.ts";
 import type { AlertNotice, BatchMatches, RuleSet } from "../rules/mod.ts";
 import type { LineBatch } from "./line_batch.ts";
-import type { PackedBatch } from "./packed_batch.ts";
+import type { PackedGroup } from "./packed_batch.ts";
 import type { TextIndexLagLimits } from "./text_index_lag.ts";
 
 /** How a worker opens its own connection to the store. */
@@ -136,15 +136,20 @@ export type PoolReply =
 // --- pool worker → writer, on the pool worker's own port ---
 
 /**
- * Parsed events of one batch, packed for the crossing (`packed_batch.ts`); a
- * pool worker posts those of one {@linkcode ParseJob} to the writer as one
- * message, an array in the job's order, and the writer unpacks them as they
- * arrive.
+ * The parsed events of one {@linkcode ParseJob}'s batches, packed together
+ * for the crossing (`packed_batch.ts`): a pool worker posts one per job to the
+ * writer, which unpacks it as it arrives.
  */
-export interface PackedEvents {
+export interface ParsedGroup {
+  readonly group: PackedGroup;
+  /** Per batch of the group, in order. */
+  readonly jobs: readonly ParsedJob[];
+}
+
+/** The job of one batch of a {@linkcode ParsedGroup}. */
+export interface ParsedJob {
   /** The pool's job id, or {@linkcode NO_REPLY}. */
   readonly jobId: number;
-  readonly packed: PackedBatch;
   /**
    * Rules the events matched (server/rules/): null when none did; absent when
    * not matched yet (NMS's own events), then the writer matches them.

@@ -13,11 +13,11 @@
 import { openStore, type Store } from "../store/mod.ts";
 import { Checkpointer, WRITER_SAFETY_CHECKPOINT_PAGES } from "./checkpointer.ts";
 import { GroupCommit } from "./group_commit.ts";
-import { unpackBatch } from "./packed_batch.ts";
+import { unpackGroup } from "./packed_batch.ts";
 import {
   type BatchCommit,
   NO_REPLY,
-  type PackedEvents,
+  type ParsedGroup,
   type WriterReply,
   type WriterRequest,
 } from "./worker_messages.ts";
@@ -105,10 +105,11 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
       );
       return;
     case "port":
-      request.port.onmessage = (event: MessageEvent<readonly PackedEvents[]>) => {
-        for (const { jobId, packed, matches } of event.data) {
-          commit!.addEvents(jobId, unpackBatch(packed), matches);
-        }
+      request.port.onmessage = (event: MessageEvent<ParsedGroup>) => {
+        const { group, jobs } = event.data;
+        unpackGroup(group).forEach((batch, i) => {
+          commit!.addEvents(jobs[i]!.jobId, batch, jobs[i]!.matches);
+        });
       };
       return;
     case "record":

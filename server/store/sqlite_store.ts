@@ -155,6 +155,8 @@ export const MAX_QUERY_LIMIT = 10_000;
 
 /** Default page size of {@linkcode Store.queryEvents}. */
 const DEFAULT_QUERY_LIMIT = 100;
+/** Distinct digest queries kept prepared (one per page size and set of marks in use). */
+const MAX_DIGEST_STATEMENTS = 8;
 
 type Row = Record<string, SQLInputValue>;
 
@@ -223,6 +225,8 @@ class SqliteStore implements Store {
   /** Highest committed position per stream key, with the stream's row id. */
   readonly #streams = new Map<string, StreamEntry>();
   readonly #statements: Record<string, StatementSync>;
+  /** Prepared digest queries by their text (`digestEvents`). */
+  readonly #digestStatements = new Map<string, StatementSync>();
   /** Node changes and pages (`_sqlite_agents.ts`). */
   readonly #agents: SqliteAgents;
   /** Latest state of recently stored alerts by fold key (server/rules/). */
@@ -701,10 +705,16 @@ class SqliteStore implements Store {
     const limit = Math.max(1, Math.min(Math.trunc(options.limit), MAX_QUERY_LIMIT));
     const marks = options.markSubstrings.filter((m) => m !== "");
     const marked = marks.length ? marks.map(() => "instr(raw, ?) > 0").join(" OR ") : "0";
-    const rows = this.#db.prepare(
-      `SELECT id, ts, host, program, severity, agent_id, (${marked}) AS marked FROM logs
-       WHERE id > ? ORDER BY id LIMIT ${limit}`,
-    ).all(...marks, afterId) as Row[];
+    const sql = `SELECT id, ts, host, program, severity, agent_id, (${marked}) AS marked FROM logs
+       WHERE id > ? ORDER BY id LIMIT ${limit}`;
+    // The console's statistics ask the same page every time: prepared once.
+    let statement = this.#digestStatements.get(sql);
+    if (!statement) {
+      if (this.#digestStatements.size >= MAX_DIGEST_STATEMENTS) this.#digestStatements.clear();
+      statement = this.#db.prepare(sql);
+      this.#digestStatements.set(sql, statement);
+    }
+    const rows = statement.all(...marks, afterId) as Row[];
     return Promise.resolve(rows.map((row) => ({
       id: Number(row.id),
       ts: Number(row.ts),

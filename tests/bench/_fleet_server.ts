@@ -9,6 +9,7 @@
 
 import { join } from "node:path";
 import { LINEAR_REGEX_V8_FLAGS } from "../../server/rules/linear_regex.ts";
+import type { ProbeAnswer, ProbeRequest } from "./_console_probe.ts";
 
 const MAIN = join(import.meta.dirname!, "../../server/main.ts");
 /** Password of the bootstrapped `admin`, for the console. */
@@ -155,32 +156,44 @@ export interface ConsoleApi {
   readonly latencies: Map<string, number[]>;
   /** Fetches a path and reads the whole answer; returns its status code. */
   get(path: string): Promise<number>;
+  /** Stops the client's thread. */
+  close(): void;
 }
 
 /**
- * Signs in to the console API as `admin`.
+ * Signs in to the console API as `admin`. Requests are made and timed by a
+ * Worker (`_console_probe.ts`), as a browser beside the fleet would.
  *
  * @param baseUrl The console's URL.
  * @returns The client.
  */
 export async function signInConsole(baseUrl: string): Promise<ConsoleApi> {
-  const response = await fetch(new URL("/api/login", baseUrl), {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD }),
-  });
-  await response.body?.cancel();
-  if (response.status !== 200) throw new Error(`Console login failed: ${response.status}`);
-  const cookie = response.headers.get("set-cookie")!.split(";")[0]!;
+  const probe = new Worker(new URL("./_console_probe.ts", import.meta.url), { type: "module" });
+  const waiting = new Map<number, (answer: ProbeAnswer) => void>();
+  probe.onmessage = (event: MessageEvent<ProbeAnswer>) => {
+    waiting.get(event.data.id)?.(event.data);
+    waiting.delete(event.data.id);
+  };
+  let next = 0;
+  const ask = (request: Omit<ProbeRequest, "id">) =>
+    new Promise<ProbeAnswer>((resolve) => {
+      const id = next++;
+      waiting.set(id, resolve);
+      probe.postMessage({ ...request, id });
+    });
+  const login = await ask({ login: { baseUrl, password: ADMIN_PASSWORD } });
+  if (login.status !== 200) {
+    probe.terminate();
+    throw new Error(`Console login failed: ${login.status} ${login.text}`);
+  }
   const latencies = new Map<string, number[]>();
-  async function timed(path: string): Promise<{ status: number; text: string }> {
-    const start = performance.now();
-    const answer = await fetch(new URL(path, baseUrl), { headers: { cookie } });
-    const text = await answer.text();
+  async function timed(path: string): Promise<ProbeAnswer> {
+    const answer = await ask({ path });
+    if (answer.status === 0) throw new Error(`GET ${path}: ${answer.text}`);
     const key = path.split("?")[0]!;
     if (!latencies.has(key)) latencies.set(key, []);
-    latencies.get(key)!.push(performance.now() - start);
-    return { status: answer.status, text };
+    latencies.get(key)!.push(answer.ms);
+    return answer;
   }
   return {
     latencies,
@@ -193,6 +206,9 @@ export async function signInConsole(baseUrl: string): Promise<ConsoleApi> {
       const { status, text } = await timed(path);
       if (status !== 200) throw new Error(`GET ${path}: ${status} ${text.slice(0, 200)}`);
       return (JSON.parse(text) as { counts: StatusCounts }).counts;
+    },
+    close() {
+      probe.terminate();
     },
   };
 }

@@ -63,6 +63,8 @@ const SLOWEST_RATE_PER_SECOND = 20;
 const MIN_PHASE_MS = 120_000;
 /** Pause between two polls of the console API, in milliseconds. */
 const POLL_MS = 500;
+/** Pause between two requests of each console poller while the fleet vanishes, in milliseconds. */
+const VANISH_POLL_MS = 50;
 /** How long real agents' lines may take to be stored, in milliseconds. */
 const DELIVERY_TIMEOUT_MS = 30_000;
 
@@ -105,11 +107,15 @@ function histogram(times: number[], from: number): void {
   }
 }
 
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number) {
+async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  pollMs = POLL_MS,
+) {
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
     if (performance.now() > deadline) return false;
-    await sleep(POLL_MS);
+    await sleep(pollMs);
   }
   return true;
 }
@@ -177,8 +183,15 @@ if (import.meta.main) {
   let passwordFleet: SimFleet | undefined;
   let real: RealAgents | undefined;
   let cleaned: Promise<void> | undefined;
+  const consoles: ConsoleApi[] = [];
+  const openConsole = async (url: string) => {
+    const api = await signInConsole(url);
+    consoles.push(api);
+    return api;
+  };
   const cleanup = () =>
     cleaned ??= (async () => {
+      for (const api of consoles) api.close();
       fleet?.close();
       passwordFleet?.close();
       await real?.stop();
@@ -205,7 +218,7 @@ if (import.meta.main) {
       "--db",
       dbPath,
     ]);
-    let api = await signInConsole(server.httpUrl);
+    let api = await openConsole(server.httpUrl);
     await sleep(IDLE_SETTLE_MS);
     const idleRss = await server.rssBytes();
     console.log(
@@ -328,7 +341,7 @@ if (import.meta.main) {
     };
     if (phases.has("restart")) {
       if (!await restart([{ label: "token", fleet, boundMs: TOKEN_RESTART_BOUND_MS }])) failures++;
-      api = await signInConsole(server.httpUrl);
+      api = await openConsole(server.httpUrl);
       if (real) await checkReal(real, api, "after restart");
     }
 
@@ -370,7 +383,7 @@ if (import.meta.main) {
         `${n(passwordFleet.counters.ticketLogins - ticketsBefore)} of ${n(passwordAgents)}`,
         "all",
       );
-      api = await signInConsole(server.httpUrl);
+      api = await openConsole(server.httpUrl);
     }
 
     // 3. Vanish: the agents registered by then, once they are shown alive.
@@ -388,12 +401,13 @@ if (import.meta.main) {
       const light = (async () => {
         while (gone === 0) {
           await api.get("/api/logs?limit=50");
-          await sleep(POLL_MS / 5);
+          await sleep(VANISH_POLL_MS);
         }
       })();
       const shownGone = await waitFor(
         async () => ((await api.statuses("host-")).alive ?? 0) === 0,
         heartbeatSeconds * 3000 + 15_000,
+        VANISH_POLL_MS,
       );
       gone = performance.now() - droppedAt;
       await light;
@@ -406,7 +420,9 @@ if (import.meta.main) {
       for (const [path, latencies] of api.latencies) {
         row(
           `vanish: console ${path} p95`,
-          `${p95(latencies).toFixed(0)} ms (${latencies.length} requests)`,
+          `${p95(latencies).toFixed(0)} ms (max ${
+            Math.max(...latencies).toFixed(0)
+          } ms, ${latencies.length} requests)`,
           "< 100 ms",
         );
       }
