@@ -152,8 +152,8 @@ export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<
   });
   // Without a text filter, each count is a range of the liveness index; with
   // one, a single pass over the rows the filters leave.
-  const [row] = filters.length === 0
-    ? await sql`SELECT
+  const countQuery = filters.length === 0
+    ? sql`SELECT
       (SELECT count(*) FROM agents WHERE state = 'open' AND last_heartbeat >= ${late}) +
         (SELECT count(*) FROM agents
           WHERE state = 'open' AND last_heartbeat IS NULL AND last_seen >= ${silent}) AS alive,
@@ -166,14 +166,13 @@ export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<
       (SELECT count(*) FROM agents WHERE state = 'gone' AND last_heartbeat IS NULL) +
         (SELECT count(*) FROM agents
           WHERE state = 'open' AND last_heartbeat IS NULL AND last_seen < ${silent}) AS never_seen`
-    : await sql`SELECT
+    : sql`SELECT
       count(*) FILTER (WHERE ${statusWhere(sql, "alive", late, silent)}) AS alive,
       count(*) FILTER (WHERE ${statusWhere(sql, "late", late, silent)}) AS late,
       count(*) FILTER (WHERE ${statusWhere(sql, "disconnected", late, silent)}) AS disconnected,
       count(*) FILTER (WHERE ${statusWhere(sql, "stopped", late, silent)}) AS stopped,
       count(*) FILTER (WHERE ${statusWhere(sql, "never_seen", late, silent)}) AS never_seen
       FROM agents WHERE ${and(sql, filters)}`;
-  const counts = statusCounts(row!);
   const where = query.status === undefined
     ? filters
     : [...filters, statusWhere(sql, query.status, late, silent)];
@@ -194,10 +193,9 @@ export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<
       SELECT *, ${statusSql(sql, late, silent)} AS status FROM agents
       WHERE ${and(sql, conditions)} ORDER BY ${order}
       LIMIT ${limit} OFFSET ${offset}`;
-  const rows: Row[] = [];
-  if (checked.after === null) {
-    rows.push(...await select(where, want, checked.offset));
-  } else {
+  const readPage = async (): Promise<Row[]> => {
+    const rows: Row[] = [];
+    if (checked.after === null) return [...await select(where, want, checked.offset)];
     // Keyset: each segment is a range of the order's index from the cursor on.
     for (const segment of keysetSegments(checked, checked.after)) {
       const conditions = [...where];
@@ -219,8 +217,12 @@ export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<
       rows.push(...await select(conditions, want - rows.length, 0));
       if (rows.length >= want) break;
     }
-  }
-  return agentPage(rows, counts, checked);
+    return rows;
+  };
+  // The counts and the page are independent reads: on two of the pool's
+  // connections at once, a request costs the longer of the two, not their sum.
+  const [[row], rows] = await Promise.all([countQuery, readPage()]);
+  return agentPage(rows, statusCounts(row!), checked);
 }
 
 /**
