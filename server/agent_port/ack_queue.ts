@@ -14,10 +14,37 @@ export interface AckSlot {
 const encoder = new TextEncoder();
 
 /**
+ * Encoded ACK texts kept for reuse: a fleet's connections answer mostly the
+ * same few lines (one event stored, a heartbeat), so each write need not
+ * encode, nor allocate, its bytes. Only short texts, and only so many.
+ */
+const MAX_ENCODED_TEXTS = 64;
+/** Longest ACK text whose bytes are kept for reuse, in characters. */
+const MAX_ENCODED_TEXT_CHARS = 256;
+const encoded = new Map<string, Uint8Array>();
+
+/** The bytes of an ACK text, shared between connections when it is a common one. */
+function encodeAck(text: string): Uint8Array {
+  if (text.length > MAX_ENCODED_TEXT_CHARS) return encoder.encode(text);
+  let bytes = encoded.get(text);
+  if (bytes === undefined) {
+    bytes = encoder.encode(text);
+    if (encoded.size < MAX_ENCODED_TEXTS) encoded.set(text, bytes);
+  }
+  return bytes;
+}
+
+/**
  * Most bytes of ACK text sent in one socket write. Larger runs are split, so
  * one huge write does not hold a big buffer.
  */
 const MAX_WRITE_CHARS = 256 * 1024;
+
+/**
+ * Written slots a busy queue keeps at its front before dropping them (an
+ * emptied queue drops them at once): bounds the work of each `splice`.
+ */
+const MAX_WRITTEN_SLOTS_KEPT = 1024;
 
 /**
  * Queue of ACK slots that writes resolved ones in order.
@@ -38,7 +65,10 @@ export class AckQueue {
   readonly #write: (bytes: Uint8Array) => Promise<void>;
   #waiters: { below: number; resolve: () => void }[] = [];
 
-  /** @param write Writes all bytes to the socket; rejects when the peer is gone. */
+  /**
+   * @param write Writes all bytes to the socket; rejects when the peer is
+   *   gone. The bytes may be shared with other queues: it must not change them.
+   */
   constructor(write: (bytes: Uint8Array) => Promise<void>) {
     this.#write = write;
   }
@@ -46,6 +76,11 @@ export class AckQueue {
   /** Slots not yet written (pending or resolved). */
   get backlog(): number {
     return this.#slots.length - this.#head;
+  }
+
+  /** Slots the queue holds, written ones at its front included. */
+  get heldSlots(): number {
+    return this.#slots.length;
   }
 
   /** True once a write failed: nothing more will be written. */
@@ -100,8 +135,15 @@ export class AckQueue {
     });
   }
 
-  async #pump(): Promise<void> {
+  /** Starts writing when the next slot in order is ready and no write is under way. */
+  #pump(): void {
     if (this.#writing || this.#broken) return;
+    const next = this.#slots[this.#head];
+    if (next === undefined || next.text === null) return;
+    void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
     this.#writing = true;
     try {
       while (this.#head < this.#slots.length && this.#slots[this.#head]!.text !== null) {
@@ -113,11 +155,15 @@ export class AckQueue {
           text += this.#slots[this.#head]!.text;
           this.#head++;
         }
-        if (this.#head > 1024 && this.#head * 2 > this.#slots.length) {
+        if (this.#head === this.#slots.length) {
+          // Every slot written: an idle connection holds none of them.
+          this.#slots.length = 0;
+          this.#head = 0;
+        } else if (this.#head > MAX_WRITTEN_SLOTS_KEPT && this.#head * 2 > this.#slots.length) {
           this.#slots.splice(0, this.#head);
           this.#head = 0;
         }
-        await this.#write(encoder.encode(text));
+        await this.#write(encodeAck(text));
         this.#wake();
       }
     } catch {

@@ -174,3 +174,23 @@ Deno.test("AckQueue stops writing after a failed write and releases its waiters"
   await acks.waitBelow(1);
   assert.equal(calls, 1, "nothing is written after the failure");
 });
+
+Deno.test("AckQueue holds no slot once every one is written, however many a connection answered", async () => {
+  const socket = recordingSocket();
+  const acks = new AckQueue(socket.write);
+  for (let i = 0; i < 100; i++) {
+    const slot = acks.reserve();
+    acks.fill(slot, "ACK OK\n");
+    await acks.drained();
+  }
+  assert.equal(socket.writes.length, 100);
+  assert.equal(acks.heldSlots, 0);
+  // A slot still waiting keeps its place, and those behind it theirs.
+  const waiting = acks.reserve();
+  acks.pushText("later\n");
+  assert.equal(acks.heldSlots, 2);
+  acks.fill(waiting, "now\n");
+  await acks.drained();
+  assert.equal(socket.text.endsWith("now\nlater\n"), true);
+  assert.equal(acks.heldSlots, 0);
+});

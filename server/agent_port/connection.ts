@@ -37,6 +37,7 @@ import type { ServerMetrics } from "../metrics.ts";
 import { CLOSE_GRACE_MS, type ConnectionLimits, RateLimiter } from "./connection_limits.ts";
 import { type LoginEventGate, redactLine, type TicketAccount, type Tickets } from "../auth/mod.ts";
 import { loginFields, SECURITY_EVENT_KINDS } from "../security_event.ts";
+import { InFlight } from "./in_flight.ts";
 import { MAX_BAD_LINES_BEFORE_LOGIN, type PreLoginBudget } from "./pre_login.ts";
 import type { WarnThrottle } from "../net/mod.ts";
 import type { AgentLiveness } from "../liveness/mod.ts";
@@ -219,7 +220,7 @@ export class Connection {
   #saidBye = false;
   /** This connection's lane in the pool's fair turns, opened with its first batch. */
   #lane: IngestLane | null = null;
-  #inFlight = new Set<Promise<unknown>>();
+  readonly #inFlight = new InFlight();
   #served: Promise<void> = Promise.resolve();
   /** Paces reading to the connection's limit of lines per second. */
   readonly #rate: RateLimiter;
@@ -372,7 +373,7 @@ export class Connection {
     try {
       await Promise.race([
         (async () => {
-          await Promise.allSettled(this.#inFlight);
+          await this.#inFlight.settled();
           if (this.#finalReason !== null && !this.#finalSent) {
             this.#finalSent = true;
             this.#acks.pushText(formatAckLine(false, this.#finalReason));
@@ -496,7 +497,7 @@ export class Connection {
       if (this.#finalReason !== null) {
         await this.#finish();
       } else {
-        await Promise.allSettled(this.#inFlight);
+        await this.#inFlight.settled();
         await this.#acks.drained();
       }
     } finally {
@@ -515,7 +516,7 @@ export class Connection {
     if (this.#reading) {
       // Blocked in read(): every line read so far has been dispatched, so
       // answer them all, then closing the socket ends the read.
-      await Promise.allSettled(this.#inFlight);
+      await this.#inFlight.settled();
       await this.#acks.drained();
       this.#close();
     }
@@ -638,8 +639,7 @@ export class Connection {
         this.#acks.fill(slot, formatAckLine(false, FAIL.internalError));
       },
     );
-    this.#inFlight.add(done);
-    done.finally(() => this.#inFlight.delete(done));
+    this.#inFlight.track(done);
   }
 
   async #login(username: string, password: string): Promise<void> {
@@ -814,8 +814,7 @@ export class Connection {
         if (metrics) metrics.eventsFailed += count;
       },
     );
-    this.#inFlight.add(work);
-    work.finally(() => this.#inFlight.delete(work));
+    this.#inFlight.track(work);
   }
 
   /** Lines the worker rejected count as bad lines, in order with the good ones. */
@@ -894,5 +893,7 @@ function ackText(statuses: Uint8Array): string {
 /** Writes every byte, looping over partial writes. */
 async function writeAll(conn: ByteConn, bytes: Uint8Array): Promise<void> {
   let written = 0;
-  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+  while (written < bytes.length) {
+    written += await conn.write(written === 0 ? bytes : bytes.subarray(written));
+  }
 }

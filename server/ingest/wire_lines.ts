@@ -132,7 +132,7 @@ export class WireLinesBuilder {
   take(): WireLines {
     const taken = {
       bytes: this.#bytes.slice(0, this.#length),
-      ends: Uint32Array.from(this.#ends),
+      ends: new Uint32Array(this.#ends),
     };
     this.#length = 0;
     this.#ends = [];

@@ -342,6 +342,11 @@ export class WorkerPool {
     const pending = this.#pending.get(jobId);
     if (!pending) return;
     this.#pending.delete(jobId);
+    if (pending.lines !== undefined) {
+      // A batch: its credits go back, answered or failed.
+      this.#pendingBatches--;
+      this.#credits.release(batchCredits(pending.lines));
+    }
     if (pending.worker >= 0) this.#load[pending.worker]!--;
     if (pending.lane && pending.worker >= 0) pending.lane.dispatched--;
     if (error !== undefined) pending.reject(new Error(error));
@@ -534,7 +539,7 @@ export class WorkerPool {
    * @param lane The sender's lane, from {@linkcode openLane}.
    * @returns One status per line (`line_status.ts`), after COMMIT.
    */
-  async ingest(batch: LineBatch, lane: IngestLane): Promise<Uint8Array> {
+  ingest(batch: LineBatch, lane: IngestLane): Promise<Uint8Array> {
     const jobId = this.#nextJob++;
     const lines = lineCount(batch);
     const promise = new Promise<Uint8Array>((resolve, reject) => {
@@ -549,12 +554,7 @@ export class WorkerPool {
     this.#pendingBatches++;
     this.#turns.push(lane, { jobId, batch });
     this.#dispatchSoon(lines);
-    try {
-      return await promise;
-    } finally {
-      this.#pendingBatches--;
-      this.#credits.release(batchCredits(lines));
-    }
+    return promise;
   }
 
   /**
