@@ -51,6 +51,21 @@ export class Semaphore {
   }
 
   /**
+   * Takes permits only if they are free now and nobody waits before.
+   *
+   * @param permits How many, at most {@linkcode capacity}.
+   * @returns Whether they were taken.
+   */
+  tryAcquire(permits = 1): boolean {
+    if (!Number.isInteger(permits) || permits < 1 || permits > this.capacity) {
+      throw new RangeError(`Cannot acquire ${permits} of ${this.capacity} permits`);
+    }
+    if (this.#available < permits || this.#waiters.length > 0) return false;
+    this.#available -= permits;
+    return true;
+  }
+
+  /**
    * Returns permits, waking the longest waiters they are enough for.
    *
    * @param permits How many, as many as were acquired.

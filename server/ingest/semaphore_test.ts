@@ -78,3 +78,17 @@ Deno.test("Semaphore hands several permits at once to a waiter in FIFO order, ne
   assert.equal(semaphore.inUse, 10);
   assert.throws(() => semaphore.acquire(11), RangeError);
 });
+
+Deno.test("Semaphore.tryAcquire() takes free permits at once and never passes a waiter", async () => {
+  const credits = new Semaphore(3);
+  assert.equal(credits.tryAcquire(2), true);
+  assert.equal(credits.tryAcquire(2), false); // one left
+  const waiting = credits.acquire(2);
+  credits.release(1); // two free now, but the waiter came first
+  assert.equal(credits.tryAcquire(1), false);
+  await waiting;
+  assert.equal(credits.inUse, 3);
+  credits.release(3);
+  assert.equal(credits.tryAcquire(3), true);
+  assert.throws(() => credits.tryAcquire(4), RangeError);
+});

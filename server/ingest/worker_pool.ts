@@ -531,6 +531,17 @@ export class WorkerPool {
   }
 
   /**
+   * Takes the credits of a batch if they are free now, as
+   * {@linkcode acquireBatchCredit} would without waiting.
+   *
+   * @param lines Lines of the batch that will be passed to {@linkcode ingest}.
+   * @returns Whether they were taken; if not, wait with {@linkcode acquireBatchCredit}.
+   */
+  tryAcquireBatchCredit(lines: number): boolean {
+    return this.#credits.tryAcquire(batchCredits(lines));
+  }
+
+  /**
    * Parses and stores a batch of lines. Requires its credits from
    * {@linkcode acquireBatchCredit}, which this releases. The batch waits in
    * its lane for its turn and a worker with room.

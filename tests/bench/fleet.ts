@@ -20,7 +20,7 @@
  * 4. real agents: registered, alive, their lines stored, before and after the restart.
  *
  * Usage: deno run -A tests/bench/fleet.ts [--agents 10000] [--real-agents 24]
- *          [--steady-seconds 30] [--heartbeat 30] [--window 256] [--password-seconds 120]
+ *          [--steady-seconds 120] [--heartbeat 30] [--window 256] [--password-seconds 120]
  *          [--password-agents 500] [--phases steady,restart,password,vanish]
  *          [--event-seconds 1] [--server-deno-flags="--cpu-prof --cpu-prof-dir=DIR"]
  *
@@ -50,6 +50,11 @@ const BACK_BEFORE_VANISH_MS = 120_000;
  * per-address limit.
  */
 const SERVER_ARGS: string[] = [];
+/**
+ * Length of the steady-state window, in seconds: long enough that memory
+ * which grows with time, not with the fleet, shows in its figures.
+ */
+const STEADY_SECONDS = 120;
 /** Time the fleet is left alone before the steady-state window, in milliseconds. */
 const SETTLE_MS = 10_000;
 /** The targets of a restart: every token agent back within 30 s, every password agent within 60 s. */
@@ -149,7 +154,7 @@ if (import.meta.main) {
   const values = benchArgs(import.meta.url, {
     agents: { type: "string", default: "10000" },
     "real-agents": { type: "string", default: "24" },
-    "steady-seconds": { type: "string", default: "30" },
+    "steady-seconds": { type: "string", default: String(STEADY_SECONDS) },
     heartbeat: { type: "string", default: "30" },
     window: { type: "string", default: "256" },
     "password-seconds": { type: "string", default: "120" },
