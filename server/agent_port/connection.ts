@@ -657,19 +657,14 @@ export class Connection {
       if (outcome.checked && this.#ctx.metrics) this.#ctx.metrics.passwordChecks.agent++;
       this.#ctx.loginEvents?.admit(this.#ip, outcome.events ?? []);
       if (outcome.ok) {
-        this.#session.username = username;
-        this.#session.role = outcome.role;
-        this.#session.token = outcome.token ?? null;
-        this.#session.credential = outcome.credential ?? null;
-        this.#session.byPassword = outcome.token === undefined || outcome.token === null;
-        this.#shipping = outcome.role !== "viewer";
-        this.#ctx.preLogin?.remove(this);
-        this.#good();
-        this.#acks.fill(slot, formatAckLine(true, OK.login));
-        this.#ctx.log.info("Client logged in", {
-          address: this.address,
-          user: quote(outcome.token ? `token ${outcome.token.name}` : username),
-        });
+        const token = outcome.token ?? null;
+        this.#admit(slot, {
+          username,
+          role: outcome.role,
+          token,
+          credential: outcome.credential ?? null,
+          byPassword: token === null,
+        }, { user: quote(token ? `token ${token.name}` : username) });
       } else if (outcome.locked) {
         // Refused before any password check: the user or address is cooling off.
         this.#countBad(FAIL.tooManyFailures, quote(username));
@@ -685,6 +680,24 @@ export class Connection {
       });
       this.#acks.fill(slot, formatAckLine(false, FAIL.internalError));
     }
+  }
+
+  /**
+   * A verified login, by password, token or ticket: the session takes its
+   * user, the connection may ship events unless the user is a viewer, and the
+   * client is answered and logged.
+   */
+  #admit(
+    slot: AckSlot,
+    login: Pick<Session, "username" | "role" | "credential"> & Partial<Session>,
+    logged: Record<string, string>,
+  ): void {
+    Object.assign(this.#session, login);
+    this.#shipping = login.role !== "viewer";
+    this.#ctx.preLogin?.remove(this);
+    this.#good();
+    this.#acks.fill(slot, formatAckLine(true, OK.login));
+    this.#ctx.log.info("Client logged in", { address: this.address, ...logged });
   }
 
   /**
@@ -725,18 +738,11 @@ export class Connection {
           quote(login.username)
         } with a resumption ticket from ${this.address}`,
       }]);
-      this.#session.username = login.username;
-      this.#session.role = login.role;
-      this.#session.credential = login.credential;
-      this.#shipping = login.role !== "viewer";
-      this.#ctx.preLogin?.remove(this);
-      this.#good();
-      this.#acks.fill(slot, formatAckLine(true, OK.login));
-      this.#ctx.log.info("Client logged in", {
-        address: this.address,
-        user: quote(login.username),
-        with: "ticket",
-      });
+      this.#admit(slot, {
+        username: login.username,
+        role: login.role,
+        credential: login.credential,
+      }, { user: quote(login.username), with: "ticket" });
     } catch (error) {
       this.#verifyingLogin = false;
       this.#ctx.log.error("Login failed", {

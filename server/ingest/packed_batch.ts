@@ -74,26 +74,11 @@ function unpackColumn(column: PackedColumn, count: number): (string | null)[] {
  * ```
  */
 export function packBatch(batch: EventBatch): { packed: PackedBatch; transfer: ArrayBuffer[] } {
-  const { host, program, message, stream, messageStart: known, ...rest } = batch;
+  const { host, program, message, stream, messageStart: _, ...rest } = batch;
   const count = batch.count;
+  const messageStart = messageStartsOf(batch);
   const otherMessages: string[] = [];
-  let messageStart = known;
-  if (messageStart) {
-    for (let i = 0; i < count; i++) if (messageStart[i]! < 0) otherMessages.push(message[i]!);
-  } else {
-    // Not parsed from the lines (NMS's own events): compare each message with its line.
-    messageStart = new Int32Array(count);
-    for (let i = 0; i < count; i++) {
-      const raw = batch.raw[i]!;
-      const text = message[i]!;
-      if (raw.endsWith(text)) {
-        messageStart[i] = raw.length - text.length;
-      } else {
-        messageStart[i] = -1;
-        otherMessages.push(text);
-      }
-    }
-  }
+  for (let i = 0; i < count; i++) if (messageStart[i]! < 0) otherMessages.push(message[i]!);
   const packed: PackedBatch = {
     rest,
     host: packColumn(host, count),
@@ -180,7 +165,10 @@ function concatColumn<T extends Column>(columns: readonly T[], make: (length: nu
   return joined;
 }
 
-/** Where each message starts in its raw line (-1 when it is not its end). */
+/**
+ * Where each message starts in its raw line (-1 when it is not its end):
+ * known for parsed lines, found by comparing the two for NMS's own events.
+ */
 function messageStartsOf(batch: EventBatch): Int32Array {
   if (batch.messageStart) return batch.messageStart;
   const starts = new Int32Array(batch.count);

@@ -7,6 +7,7 @@
  */
 
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
+import { PreparedStatements } from "./_prepared_statements.ts";
 import { transaction } from "./transaction.ts";
 import {
   AGENT_SORT_COLUMNS,
@@ -89,11 +90,13 @@ export class SqliteAgents {
   readonly #stop: StatementSync;
   readonly #disconnect: StatementSync;
   readonly #fallenSilent: StatementSync;
-  readonly #prepared = new Map<string, StatementSync>();
+  /** Page queries: their text depends only on which filters are set. */
+  readonly #prepared: PreparedStatements;
 
   /** @param db The store's connection, migrated. */
   constructor(db: DatabaseSync) {
     this.#db = db;
+    this.#prepared = new PreparedStatements(db, MAX_PREPARED_PAGE_QUERIES);
     this.#find = db.prepare("SELECT id FROM agents WHERE hostname = ?");
     this.#upsert = db.prepare(`
       INSERT INTO agents (hostname, version, os, address, first_seen, last_seen)
@@ -212,7 +215,7 @@ export class SqliteAgents {
       : `SELECT ${
         AGENT_STATUSES.map((s) => `count(*) FILTER (WHERE ${STATUS_WHERE[s]}) AS "${s}"`).join(", ")
       } FROM agents WHERE ${where.join(" AND ")}`;
-    const row = this.#statement(countSql).get({ ...params, ...cutoffs }) as Params;
+    const row = this.#prepared.get(countSql).get({ ...params, ...cutoffs }) as Params;
     const counts = statusCounts(row);
     if (query.status !== undefined) where.push(STATUS_WHERE[query.status]);
     const column = AGENT_SORT_COLUMNS[checked.sort];
@@ -220,7 +223,7 @@ export class SqliteAgents {
     // One row more than the page tells whether there is a next one.
     const want = checked.limit + 1;
     const select = (conditions: readonly string[], tail: string) =>
-      this.#statement(`
+      this.#prepared.get(`
         SELECT *, ${SQLITE_STATUS_SQL} AS status FROM agents
         ${conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : ""}
         ORDER BY ${column} ${direction}, id ${direction} ${tail}`);
@@ -262,16 +265,5 @@ export class SqliteAgents {
       }
     }
     return agentPage(rows, counts, checked);
-  }
-
-  /** A page query, prepared once: its text depends only on which filters are set. */
-  #statement(sql: string): StatementSync {
-    let statement = this.#prepared.get(sql);
-    if (statement === undefined) {
-      if (this.#prepared.size >= MAX_PREPARED_PAGE_QUERIES) this.#prepared.clear();
-      statement = this.#db.prepare(sql);
-      this.#prepared.set(sql, statement);
-    }
-    return statement;
   }
 }

@@ -23,6 +23,7 @@ import {
 } from "./sqlite_maintenance.ts";
 import { INDEXED_TEXT_SQL } from "./sqlite_text_index.ts";
 import { SqliteAgents } from "./_sqlite_agents.ts";
+import { PreparedStatements } from "./_prepared_statements.ts";
 import type { PrunePolicy, PruneStep, StorageInfo } from "./store.ts";
 import { checkUserName } from "./user_name.ts";
 import {
@@ -226,7 +227,7 @@ class SqliteStore implements Store {
   readonly #streams = new Map<string, StreamEntry>();
   readonly #statements: Record<string, StatementSync>;
   /** Prepared digest queries by their text (`digestEvents`). */
-  readonly #digestStatements = new Map<string, StatementSync>();
+  readonly #digestStatements: PreparedStatements;
   /** Node changes and pages (`_sqlite_agents.ts`). */
   readonly #agents: SqliteAgents;
   /** Latest state of recently stored alerts by fold key (server/rules/). */
@@ -241,6 +242,7 @@ class SqliteStore implements Store {
   constructor(db: DatabaseSync, options: ConstructorOptions) {
     this.#backedUpVersion = options.backedUpVersion;
     this.#db = db;
+    this.#digestStatements = new PreparedStatements(db, MAX_DIGEST_STATEMENTS);
     db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     // Both must come before the first table is created (no-ops on an existing
     // database). With auto_vacuum, retention gives freed pages back to the file
@@ -708,13 +710,7 @@ class SqliteStore implements Store {
     const sql = `SELECT id, ts, host, program, severity, agent_id, (${marked}) AS marked FROM logs
        WHERE id > ? ORDER BY id LIMIT ${limit}`;
     // The console's statistics ask the same page every time: prepared once.
-    let statement = this.#digestStatements.get(sql);
-    if (!statement) {
-      if (this.#digestStatements.size >= MAX_DIGEST_STATEMENTS) this.#digestStatements.clear();
-      statement = this.#db.prepare(sql);
-      this.#digestStatements.set(sql, statement);
-    }
-    const rows = statement.all(...marks, afterId) as Row[];
+    const rows = this.#digestStatements.get(sql).all(...marks, afterId) as Row[];
     return Promise.resolve(rows.map((row) => ({
       id: Number(row.id),
       ts: Number(row.ts),
