@@ -83,9 +83,10 @@ Deno.test("Semaphore.tryAcquire() takes free permits at once and never passes a 
   const credits = new Semaphore(3);
   assert.equal(credits.tryAcquire(2), true);
   assert.equal(credits.tryAcquire(2), false); // one left
-  const waiting = credits.acquire(2);
-  credits.release(1); // two free now, but the waiter came first
+  const waiting = credits.acquire(3);
+  credits.release(1); // two free now, but the waiter came first and wants three
   assert.equal(credits.tryAcquire(1), false);
+  credits.release(1);
   await waiting;
   assert.equal(credits.inUse, 3);
   credits.release(3);
