@@ -22,7 +22,7 @@ export interface DecodedWire {
   /** Origin stream per valid line, or null when none of them has one. */
   readonly streams: (string | null)[] | null;
   /** Origin position per valid line (-1 without stream), or null when none has one. */
-  readonly positions: Float64Array | null;
+  readonly positions: readonly number[] | null;
   /** Per wire line: 0 when valid, else its failure status; null when all are valid. */
   readonly rejected: Uint8Array | null;
 }
@@ -106,7 +106,7 @@ export function decodeWireLines(wire: WireLines): DecodedWire {
   return {
     lines,
     streams,
-    positions: positions === null ? null : Float64Array.from(positions),
+    positions,
     rejected,
   };
 }

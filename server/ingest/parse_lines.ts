@@ -82,7 +82,7 @@ interface Lines {
   /** Origin stream per line, or null when no line has one. */
   readonly streams: (string | null)[] | null;
   /** Origin position per line (-1 without a stream), or null when no line has one. */
-  readonly positions: Float64Array | null;
+  readonly positions: readonly number[] | null;
   /** Host of a line that names none, unless `tally` knows its sender. */
   readonly defaultHost: string;
   /** Syslog senders, counted as the lines are parsed; null for agent lines. */
@@ -98,6 +98,7 @@ function parseColumns(input: Lines, arena: ColumnArena): EventBatch {
   const { receivedAt, lines, tally } = input;
   const count = lines.length;
   const columns = arena.take(count);
+  // Copied into the arena's column: the decoded positions are a plain array.
   if (input.positions) columns.position.set(input.positions);
   const batch: EventBatch = {
     count,
