@@ -127,6 +127,22 @@ const writer = setInterval(() => {
   file.writeSync(encoder.encode(lines.next().value + "\n"));
 }, LINE_INTERVAL_MS);
 
+// `deno task`, `timeout` and service managers may deliver a stop signal more than once: stop once.
+// Listening before the banner says "Press Ctrl-C", so a stop right after it is caught.
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(writer);
+  file.close();
+  await agent.stop();
+  controller.abort();
+  await server.finished;
+  Deno.exit(0);
+};
+Deno.addSignalListener("SIGINT", stop);
+Deno.addSignalListener("SIGTERM", stop);
+
 const console_ = server.httpAddr ? `http://127.0.0.1:${server.httpAddr.port}` : "(disabled)";
 const out = (text: string) => Deno.stdout.writeSync(encoder.encode(text + "\n"));
 out(`
@@ -143,18 +159,3 @@ NMS demo is running.
 An SSH brute force from 203.0.113.66 starts within 15 seconds: watch Live and Alerts.
 Press Ctrl-C to stop.
 `);
-
-// `deno task`, `timeout` and service managers may deliver a stop signal more than once: stop once.
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  clearInterval(writer);
-  file.close();
-  await agent.stop();
-  controller.abort();
-  await server.finished;
-  Deno.exit(0);
-};
-Deno.addSignalListener("SIGINT", stop);
-Deno.addSignalListener("SIGTERM", stop);
