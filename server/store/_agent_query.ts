@@ -272,6 +272,42 @@ export function keysetSegments(
 }
 
 /**
+ * What sorting a node costs against passing one on an index walk: a page of
+ * one status either walks its order's index, passing the nodes of the other
+ * statuses, or takes the status's range of the liveness index and sorts it.
+ */
+const SORTED_NODE_COST = 4;
+
+/**
+ * Whether a page of one status is cheaper by walking its order's index than
+ * by sorting the status's nodes. Neither planner can tell: SQLite keeps no
+ * statistics of the status mix, and PostgreSQL's statistics of heartbeat
+ * times are always older than the last heartbeats, so both take the
+ * liveness index even for the status most nodes have. The counts per status
+ * tell.
+ *
+ * @param counts The counts per status of the nodes the page is drawn from.
+ * @param status The page's status.
+ * @param reach How many nodes of that status the page passes: its offset and its rows.
+ * @returns True to walk the order's index.
+ * @example
+ * ```ts
+ * walksOrderIndex({ alive: 90, late: 10, ... }, "alive", 501); // true
+ * ```
+ */
+export function walksOrderIndex(
+  counts: Readonly<Record<AgentStatus, number>>,
+  status: AgentStatus,
+  reach: number,
+): boolean {
+  const total = AGENT_STATUSES.reduce((sum, s) => sum + counts[s], 0);
+  const matching = counts[status];
+  if (matching === 0) return false;
+  const walked = Math.min(total, reach * total / matching);
+  return walked <= matching * SORTED_NODE_COST;
+}
+
+/**
  * A stored node with the status its query computed.
  *
  * @param row A row of `agents` with a `status` column.

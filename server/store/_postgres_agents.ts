@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { PendingQuery, Row, Sql } from "postgres";
+import type { PendingQuery, Row, Sql, TransactionSql } from "postgres";
 import { clean } from "./_postgres_ingest.ts";
 import {
   AGENT_SORT_COLUMNS,
@@ -15,6 +15,7 @@ import {
   checkAgentQuery,
   keysetSegments,
   statusCounts,
+  walksOrderIndex,
 } from "./_agent_query.ts";
 import {
   type AgentChange,
@@ -40,22 +41,36 @@ function statusSql(sql: Sql, late: number, silent: number): Fragment {
     ELSE 'alive' END`;
 }
 
-/** Each status as a condition the liveness index `(state, last_heartbeat, last_seen)` serves. */
-function statusWhere(sql: Sql, status: AgentStatus, late: number, silent: number): Fragment {
+/**
+ * Each status as a condition the liveness index `(state, last_heartbeat,
+ * last_seen)` serves or, `unindexed`, one no index serves (its columns inside
+ * expressions), so that a page follows its order's index and checks each
+ * node it passes.
+ */
+function statusWhere(
+  sql: Sql,
+  status: AgentStatus,
+  late: number,
+  silent: number,
+  unindexed = false,
+): Fragment {
+  const state = unindexed ? sql`(state || '')` : sql`state`;
+  const beat = unindexed ? sql`(last_heartbeat + 0)` : sql`last_heartbeat`;
+  const seen = unindexed ? sql`(last_seen + 0)` : sql`last_seen`;
   switch (status) {
     case "stopped":
-      return sql`state = 'stopped'`;
+      return sql`${state} = 'stopped'`;
     case "alive":
-      return sql`state = 'open' AND (last_heartbeat >= ${late} OR
-        (last_heartbeat IS NULL AND last_seen >= ${silent}))`;
+      return sql`${state} = 'open' AND (${beat} >= ${late} OR
+        (${beat} IS NULL AND ${seen} >= ${silent}))`;
     case "late":
-      return sql`state = 'open' AND last_heartbeat >= ${silent} AND last_heartbeat < ${late}`;
+      return sql`${state} = 'open' AND ${beat} >= ${silent} AND ${beat} < ${late}`;
     case "disconnected":
-      return sql`((state = 'gone' AND last_heartbeat IS NOT NULL) OR
-        (state = 'open' AND last_heartbeat < ${silent}))`;
+      return sql`((${state} = 'gone' AND ${beat} IS NOT NULL) OR
+        (${state} = 'open' AND ${beat} < ${silent}))`;
     case "never_seen":
-      return sql`((state = 'gone' AND last_heartbeat IS NULL) OR
-        (state = 'open' AND last_heartbeat IS NULL AND last_seen < ${silent}))`;
+      return sql`((${state} = 'gone' AND ${beat} IS NULL) OR
+        (${state} = 'open' AND ${beat} IS NULL AND ${seen} < ${silent}))`;
   }
 }
 
@@ -173,9 +188,18 @@ export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<
       count(*) FILTER (WHERE ${statusWhere(sql, "stopped", late, silent)}) AS stopped,
       count(*) FILTER (WHERE ${statusWhere(sql, "never_seen", late, silent)}) AS never_seen
       FROM agents WHERE ${and(sql, filters)}`;
-  const where = query.status === undefined
+  // Without a text filter the counts are of every node, and tell which way a
+  // page of one status is cheaper: they are read first. Otherwise the counts
+  // and the page are independent reads, on two of the pool's connections at
+  // once, so that a request costs the longer of the two, not their sum.
+  const status = query.status;
+  const chooses = status !== undefined && filters.length === 0;
+  const counting = countQuery.then(([row]) => statusCounts(row!));
+  const walk = chooses &&
+    walksOrderIndex(await counting, status, checked.offset + checked.limit + 1);
+  const where = status === undefined
     ? filters
-    : [...filters, statusWhere(sql, query.status, late, silent)];
+    : [...filters, statusWhere(sql, status, late, silent, walk)];
   const column = AGENT_SORT_COLUMNS[checked.sort];
   // Byte order for names, as SQLite. Only the heartbeat can be null: NULLS
   // FIRST ascending as SQLite, as its index is built; the other orders keep
@@ -188,14 +212,19 @@ export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<
     : sql`${key} ASC NULLS FIRST, id ASC`;
   // One row more than the page tells whether there is a next one.
   const want = checked.limit + 1;
-  const select = (conditions: readonly Fragment[], limit: number, offset: number) =>
-    sql`
+  const select = (
+    q: Sql | TransactionSql,
+    conditions: readonly Fragment[],
+    limit: number,
+    offset: number,
+  ) =>
+    q`
       SELECT *, ${statusSql(sql, late, silent)} AS status FROM agents
       WHERE ${and(sql, conditions)} ORDER BY ${order}
       LIMIT ${limit} OFFSET ${offset}`;
-  const readPage = async (): Promise<Row[]> => {
+  const readPage = async (q: Sql | TransactionSql): Promise<Row[]> => {
     const rows: Row[] = [];
-    if (checked.after === null) return [...await select(where, want, checked.offset)];
+    if (checked.after === null) return [...await select(q, where, want, checked.offset)];
     // Keyset: each segment is a range of the order's index from the cursor on.
     for (const segment of keysetSegments(checked, checked.after)) {
       const conditions = [...where];
@@ -214,15 +243,24 @@ export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<
             : sql`(${key}, id) > (${cursorKey}, ${at.id})`,
         );
       }
-      rows.push(...await select(conditions, want - rows.length, 0));
+      rows.push(...await select(q, conditions, want - rows.length, 0));
       if (rows.length >= want) break;
     }
     return rows;
   };
-  // The counts and the page are independent reads: on two of the pool's
-  // connections at once, a request costs the longer of the two, not their sum.
-  const [[row], rows] = await Promise.all([countQuery, readPage()]);
-  return agentPage(rows, statusCounts(row!), checked);
+  // The planner estimates a status condition's rows from statistics older
+  // than the last heartbeats, and would sort instead of walking; a walk in
+  // index order gains nothing from parallel workers, which take milliseconds
+  // to start.
+  const reading = walk
+    ? sql.begin(async (tx) => {
+      await tx`SELECT set_config('enable_sort', 'off', true),
+        set_config('max_parallel_workers_per_gather', '0', true)`;
+      return await readPage(tx);
+    })
+    : readPage(sql);
+  const [counts, rows] = await Promise.all([counting, reading]);
+  return agentPage(rows, counts, checked);
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   checkAgentQuery,
   keysetSegments,
   statusCounts,
+  walksOrderIndex,
 } from "./_agent_query.ts";
 import { type Row, toAgent } from "./_rows.ts";
 import {
@@ -44,7 +45,7 @@ export const SQLITE_STATUS_SQL = `CASE
   ELSE 'alive' END`;
 
 /** Each status as a condition the liveness index `(state, last_heartbeat, last_seen)` serves. */
-const STATUS_WHERE: Record<AgentStatus, string> = {
+export const STATUS_WHERE: Record<AgentStatus, string> = {
   stopped: "state = 'stopped'",
   alive: "state = 'open' AND (last_heartbeat >= :late OR " +
     "(last_heartbeat IS NULL AND last_seen >= :silent))",
@@ -54,6 +55,20 @@ const STATUS_WHERE: Record<AgentStatus, string> = {
   "never_seen": "((state = 'gone' AND last_heartbeat IS NULL) OR " +
     "(state = 'open' AND last_heartbeat IS NULL AND last_seen < :silent))",
 };
+
+/**
+ * Each status as a condition no index serves (unary `+` keeps the planner off
+ * the liveness index), so that a page follows its order's index and checks
+ * each node it passes.
+ */
+export const STATUS_WHERE_UNINDEXED = Object.fromEntries(
+  AGENT_STATUSES.map((status) => [status, unindexed(STATUS_WHERE[status])]),
+) as Record<AgentStatus, string>;
+
+/** A condition on the liveness columns with each behind a unary `+`. */
+function unindexed(condition: string): string {
+  return condition.replace(/\b(state|last_heartbeat|last_seen)\b/g, "+$1");
+}
 
 /** The counts per status, each from ranges of the liveness index `(state, last_heartbeat, last_seen)`. */
 const RANGE_COUNTS_SQL = `SELECT
@@ -217,11 +232,16 @@ export class SqliteAgents {
       } FROM agents WHERE ${where.join(" AND ")}`;
     const row = this.#prepared.get(countSql).get({ ...params, ...cutoffs }) as Params;
     const counts = statusCounts(row);
-    if (query.status !== undefined) where.push(STATUS_WHERE[query.status]);
-    const column = AGENT_SORT_COLUMNS[checked.sort];
-    const direction = checked.descending ? "DESC" : "ASC";
     // One row more than the page tells whether there is a next one.
     const want = checked.limit + 1;
+    // Without a text filter the counts are of every node, and tell which way is cheaper.
+    if (query.status !== undefined) {
+      const walk = where.length === 0 &&
+        walksOrderIndex(counts, query.status, checked.offset + want);
+      where.push((walk ? STATUS_WHERE_UNINDEXED : STATUS_WHERE)[query.status]);
+    }
+    const column = AGENT_SORT_COLUMNS[checked.sort];
+    const direction = checked.descending ? "DESC" : "ASC";
     const select = (conditions: readonly string[], tail: string) =>
       this.#prepared.get(`
         SELECT *, ${SQLITE_STATUS_SQL} AS status FROM agents

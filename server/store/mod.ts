@@ -22,7 +22,12 @@ export {
   type StoreKind,
 } from "./open_store.ts";
 export { openSqliteStore, type SqliteStoreOptions, type SyncMode } from "./sqlite_store.ts";
-export { openPostgresStore, PostgresStore, type PostgresStoreOptions } from "./postgres_store.ts";
+export {
+  AGENTS_VACUUM_CHANGES,
+  openPostgresStore,
+  PostgresStore,
+  type PostgresStoreOptions,
+} from "./postgres_store.ts";
 export { redactUrl } from "./_postgres_url.ts";
 export { backupSqliteFile } from "./sqlite_maintenance.ts";
 export type {

@@ -105,7 +105,23 @@ export interface PostgresStoreOptions {
    * @default {PARTITION_DAYS_AHEAD}
    */
   partitionDaysAhead?: number;
+  /**
+   * Rows of `agents` changed (registrations, heartbeats, stops, disconnects)
+   * after which the store vacuums that table itself; 0 leaves it to autovacuum.
+   * @default {AGENTS_VACUUM_CHANGES}
+   */
+  agentsVacuumChanges?: number;
 }
+
+/**
+ * Changed rows of `agents` between two vacuums of it by the store. Every
+ * heartbeat writes a new version of its node's row (its indexed columns
+ * change, so never in place), and autovacuum looks at most once a minute by
+ * default: at 100,000 nodes that is two dead versions per node, which every
+ * page of the console then steps over. A fixed count keeps them a bounded
+ * number whatever the fleet's size.
+ */
+export const AGENTS_VACUUM_CHANGES = 20_000;
 
 /** Largest page {@linkcode Store.queryEvents} returns whatever the caller asks. */
 export const MAX_QUERY_LIMIT = 10_000;
@@ -202,6 +218,7 @@ export async function openPostgresStore(
   }
   return new PostgresStore(sql, {
     partitionDaysAhead: options.partitionDaysAhead ?? PARTITION_DAYS_AHEAD,
+    agentsVacuumChanges: options.agentsVacuumChanges ?? AGENTS_VACUUM_CHANGES,
     // The ingest slot needs no flush to disk: a crash ends the groups it describes.
     openSlotConnection: () => pool(1, "normal"),
   });
@@ -214,20 +231,31 @@ export class PostgresStore implements Store {
   /** Days (since the epoch) whose log partition is known to exist. */
   readonly #days = new Set<number>();
   readonly #daysAhead: number;
+  readonly #agentsVacuumChanges: number;
+  /** Rows of `agents` changed since its last vacuum by this store. */
+  #agentChanges = 0;
+  /** The vacuum of `agents` running, if one is. */
+  #agentsVacuum: Promise<void> | null = null;
   #closed = false;
 
   /**
    * Use {@linkcode openPostgresStore}.
    *
    * @param sql The pool.
-   * @param options Partition days ahead, and how to open the one connection
-   *   the ingest publishes its slot on (another pool of the same database).
+   * @param options Partition days ahead, changed nodes between vacuums of
+   *   `agents`, and how to open the one connection the ingest publishes its
+   *   slot on (another pool of the same database).
    */
   constructor(
     sql: Sql,
-    options: { partitionDaysAhead?: number; openSlotConnection: () => Sql },
+    options: {
+      partitionDaysAhead?: number;
+      agentsVacuumChanges?: number;
+      openSlotConnection: () => Sql;
+    },
   ) {
     this.#daysAhead = Math.max(0, Math.trunc(options.partitionDaysAhead ?? PARTITION_DAYS_AHEAD));
+    this.#agentsVacuumChanges = options.agentsVacuumChanges ?? AGENTS_VACUUM_CHANGES;
     this.#sql = sql;
     this.#ingest = new PostgresIngest(sql, options.openSlotConnection);
     this.security = new PostgresSecurityStore(sql);
@@ -296,22 +324,43 @@ export class PostgresStore implements Store {
   }
 
   async registerAgent(registration: AgentRegistration): Promise<number> {
-    const [result] = await applyPostgresAgentChanges(this.#sql, [
+    const [result] = await this.applyAgentChanges([
       { kind: "register", registration },
     ]);
     return result!.agentId;
   }
 
   async recordHeartbeat(heartbeat: HeartbeatRecord): Promise<void> {
-    await applyPostgresAgentChanges(this.#sql, [{ kind: "heartbeat", heartbeat }]);
+    await this.applyAgentChanges([{ kind: "heartbeat", heartbeat }]);
   }
 
   async markAgentStopped(agentId: number, at: number): Promise<void> {
-    await applyPostgresAgentChanges(this.#sql, [{ kind: "stop", agentId, at }]);
+    await this.applyAgentChanges([{ kind: "stop", agentId, at }]);
   }
 
-  applyAgentChanges(changes: readonly AgentChange[]): Promise<AgentChangeResult[]> {
-    return applyPostgresAgentChanges(this.#sql, changes);
+  async applyAgentChanges(changes: readonly AgentChange[]): Promise<AgentChangeResult[]> {
+    const results = await applyPostgresAgentChanges(this.#sql, changes);
+    this.#agentChanges += changes.length;
+    this.#vacuumAgentsWhenDue();
+    return results;
+  }
+
+  /**
+   * Vacuums `agents` in the background once enough of its rows changed, one
+   * vacuum at a time, skipped when autovacuum holds the table. A failure is
+   * left to autovacuum, which still runs.
+   */
+  #vacuumAgentsWhenDue(): void {
+    const due = this.#agentsVacuumChanges > 0 &&
+      this.#agentChanges >= this.#agentsVacuumChanges;
+    if (!due || this.#agentsVacuum !== null || this.#closed) return;
+    this.#agentChanges = 0;
+    this.#agentsVacuum = this.#sql`VACUUM (SKIP_LOCKED) agents`.then(
+      () => {},
+      () => {},
+    ).finally(() => {
+      this.#agentsVacuum = null;
+    });
   }
 
   queryAgents(query: AgentQuery): Promise<AgentPage> {
@@ -639,6 +688,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#agentsVacuum;
     await this.#ingest.close();
     await this.#sql.end({ timeout: 5 });
   }

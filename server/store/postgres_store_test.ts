@@ -124,6 +124,49 @@ Deno.test({
 });
 
 Deno.test({
+  name: "PostgresStore vacuums agents itself after a set number of changed nodes",
+  ignore,
+  async fn() {
+    await using schema = testSchema(pg);
+    const vacuums = () =>
+      inspect(schema.name, async (sql) => {
+        const [row] = await sql`SELECT vacuum_count FROM pg_stat_user_tables
+          WHERE schemaname = ${schema.name} AND relname = 'agents'`;
+        return Number(row!.vacuum_count);
+      });
+    const beats = (ids: number[]) =>
+      ids.map((agentId) => ({
+        kind: "heartbeat" as const,
+        heartbeat: { agentId, uptimeSeconds: 1, lagBytes: null, at: 2_000 },
+      }));
+    const store = await openPostgresStore(schema.url, { ...TEST_OPTIONS, agentsVacuumChanges: 10 });
+    let ids: number[];
+    try {
+      const registered = await store.applyAgentChanges(
+        Array.from({ length: 5 }, (_, i) => ({
+          kind: "register" as const,
+          registration: { hostname: `n${i}`, version: "1", os: "x", address: "a", at: 1_000 },
+        })),
+      );
+      ids = registered.map((r) => r.agentId);
+      await store.applyAgentChanges(beats(ids.slice(1)));
+    } finally {
+      await store.close();
+    }
+    assert.equal(await vacuums(), 0, "9 changes: not yet");
+    const again = await openPostgresStore(schema.url, { ...TEST_OPTIONS, agentsVacuumChanges: 10 });
+    try {
+      await again.applyAgentChanges(beats(ids));
+      await again.applyAgentChanges(beats(ids));
+    } finally {
+      // close() waits for a vacuum that is running.
+      await again.close();
+    }
+    assert.equal(await vacuums(), 1, "10 changes: one vacuum");
+  },
+});
+
+Deno.test({
   name: "PostgresStore stores NUL characters, which PostgreSQL text cannot hold, as U+FFFD",
   ignore,
   async fn() {

@@ -12,7 +12,12 @@
  */
 
 import { startDashboard } from "../../server/dashboard/mod.ts";
-import { openStore, type Store } from "../../server/store/mod.ts";
+import {
+  AGENTS_VACUUM_CHANGES,
+  openPostgresStore,
+  openStore,
+  type Store,
+} from "../../server/store/mod.ts";
 import type { AgentChange } from "../../server/store/store.ts";
 import { benchArgs, numberOption } from "./_args.ts";
 import { consoleGet } from "./_console_get.ts";
@@ -21,8 +26,12 @@ import { percentile, timeRuns } from "./_timing.ts";
 const SEED_CHUNK = 10_000;
 const HEARTBEAT_SECONDS = 30;
 
-/** Seeds `nodes` nodes with a mix of statuses, through the store's own changes. */
-async function seed(store: Store, nodes: number, now: number): Promise<void> {
+/**
+ * Seeds `nodes` nodes with a mix of statuses, through the store's own
+ * changes; returns the ids of the nodes seeded alive.
+ */
+async function seed(store: Store, nodes: number, now: number): Promise<number[]> {
+  const alive: number[] = [];
   for (let start = 0; start < nodes; start += SEED_CHUNK) {
     const count = Math.min(SEED_CHUNK, nodes - start);
     const registers: AgentChange[] = Array.from({ length: count }, (_, j) => {
@@ -44,6 +53,7 @@ async function seed(store: Store, nodes: number, now: number): Promise<void> {
     const chunkNow = Math.max(now, Date.now());
     const changes: AgentChange[] = results.flatMap(({ agentId }, j): AgentChange[] => {
       const bucket = (start + j) % 100;
+      if (bucket < 90) alive.push(agentId);
       const at = bucket < 90 ? chunkNow : bucket < 95 ? chunkNow - 60_000 : chunkNow - 200_000;
       const beat: AgentChange = {
         kind: "heartbeat",
@@ -54,6 +64,26 @@ async function seed(store: Store, nodes: number, now: number): Promise<void> {
       return [beat];
     });
     await store.applyAgentChanges(changes);
+  }
+  return alive;
+}
+
+/**
+ * Heartbeats from alive nodes, one change each: the bench measures pages
+ * after as many as a PostgreSQL store lets pass between two of its vacuums
+ * of `agents`, each leaving a dead row version behind.
+ */
+async function heartbeats(store: Store, alive: readonly number[], count: number): Promise<void> {
+  for (let start = 0; start < count; start += SEED_CHUNK) {
+    const at = Date.now();
+    const ids = Array.from(
+      { length: Math.min(SEED_CHUNK, count - start) },
+      (_, j) => alive[(start + j) % alive.length]!,
+    );
+    await store.applyAgentChanges(ids.map((agentId) => ({
+      kind: "heartbeat",
+      heartbeat: { agentId, uptimeSeconds: 3600, lagBytes: 0, at },
+    })));
   }
 }
 
@@ -74,22 +104,52 @@ async function registerMs(store: Store, runs: number, now: number, tag: string):
   return percentile(times, 0.5);
 }
 
-async function openBenchStore(url: string | undefined): Promise<[Store, () => Promise<void>]> {
+/** A store of the bench, how to drop it, and for PostgreSQL how to vacuum its nodes. */
+interface BenchStore {
+  store: Store;
+  drop(): Promise<void>;
+  /** Vacuums `agents` (PostgreSQL only), as the store does itself after enough changes. */
+  vacuum?(): Promise<void>;
+  /** The dead and live row versions of `agents` (PostgreSQL only). */
+  rowVersions?(): Promise<string>;
+}
+
+async function openBenchStore(url: string | undefined): Promise<BenchStore> {
   if (url !== undefined) {
     const schema = `nms_bench_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
     const full = new URL(url);
     full.searchParams.set("schema", schema);
-    const store = await openStore(full.href);
-    return [store, async () => {
-      const pg = await import("postgres");
-      const sql = pg.default(url, { max: 1, onnotice: () => {} });
-      await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`;
-      await sql.end();
-    }];
+    // The bench vacuums at the points it measures, in place of the store.
+    const store = await openPostgresStore(full.href, { agentsVacuumChanges: 0 });
+    const pg = await import("postgres");
+    const connect = () =>
+      pg.default(url, { max: 1, onnotice: () => {}, connection: { search_path: schema } });
+    const run = async <T>(work: (sql: ReturnType<typeof connect>) => Promise<T>) => {
+      const sql = connect();
+      try {
+        return await work(sql);
+      } finally {
+        await sql.end({ timeout: 5 });
+      }
+    };
+    return {
+      store,
+      drop: () => run(async (sql) => void await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`),
+      vacuum: () => run(async (sql) => void await sql`VACUUM agents`),
+      rowVersions: () =>
+        run(async (sql) => {
+          const [row] = await sql`SELECT n_live_tup, n_dead_tup FROM pg_stat_user_tables
+            WHERE schemaname = ${schema} AND relname = 'agents'`;
+          const count = (value: unknown) => Number(value).toLocaleString("en-US");
+          return `${count(row!.n_dead_tup)} dead row versions beside ${
+            count(row!.n_live_tup)
+          } live`;
+        }),
+    };
   }
   const dir = await Deno.makeTempDir({ prefix: "nms-agents-bench-" });
   const store = await openStore(`sqlite:${dir}/nms.db`, { sync: "normal" });
-  return [store, () => Deno.remove(dir, { recursive: true })];
+  return { store, drop: () => Deno.remove(dir, { recursive: true }) };
 }
 
 if (import.meta.main) {
@@ -101,24 +161,34 @@ if (import.meta.main) {
   const nodes = numberOption("nodes", values.nodes, { min: 1 });
   const runs = numberOption("runs", values.runs, { min: 1 });
   const now = Date.now();
-  const [small, dropSmall] = await openBenchStore(values.store);
-  const [store, drop] = await openBenchStore(values.store);
+  const small = await openBenchStore(values.store);
+  const large = await openBenchStore(values.store);
+  const store = large.store;
   try {
-    await seed(small, 100, now);
+    await seed(small.store, 100, now);
     const start = performance.now();
-    await seed(store, nodes, now);
+    const alive = await seed(store, nodes, now);
     const seconds = (performance.now() - start) / 1000;
     console.log(
       `agents    ${nodes.toLocaleString("en-US")} nodes seeded in ${seconds.toFixed(1)} s (${
         Math.round(2 * nodes / seconds).toLocaleString("en-US")
       } node changes/s through applyAgentChanges)`,
     );
-    const base = await registerMs(small, runs, now, "s");
-    const large = await registerMs(store, runs, now, "l");
+    await large.vacuum?.();
+    await heartbeats(store, alive, AGENTS_VACUUM_CHANGES - 1);
     console.log(
-      `agents    one REGISTER: median ${large.toFixed(2)} ms with ${
+      `agents    then ${(AGENTS_VACUUM_CHANGES - 1).toLocaleString("en-US")} heartbeats, ${
+        large.rowVersions === undefined
+          ? "updated in place"
+          : `the most the store lets pass between its vacuums: ${await large.rowVersions()}`
+      }`,
+    );
+    const base = await registerMs(small.store, runs, now, "s");
+    const known = await registerMs(store, runs, now, "l");
+    console.log(
+      `agents    one REGISTER: median ${known.toFixed(2)} ms with ${
         nodes.toLocaleString("en-US")
-      } known, ${base.toFixed(2)} ms with 100 (baseline); ratio ${(large / base).toFixed(2)}`,
+      } known, ${base.toFixed(2)} ms with 100 (baseline); ratio ${(known / base).toFixed(2)}`,
     );
     await using dashboard = await startDashboard({
       store,
@@ -167,9 +237,9 @@ if (import.meta.main) {
       );
     }
   } finally {
-    await small.close();
+    await small.store.close();
     await store.close();
-    await dropSmall();
-    await drop();
+    await small.drop();
+    await large.drop();
   }
 }
