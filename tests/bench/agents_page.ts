@@ -4,8 +4,9 @@
  * substring and prefix filters, deep offsets and cursors, every order) with
  * the counts per status, timed over real HTTP against nodes seeded through
  * the store and then 19,999 heartbeats (on PostgreSQL after a vacuum: the
- * most dead row versions the store lets pass), and one REGISTER's store cost with that many nodes known beside
- * one with a hundred (the baseline of the same run).
+ * most dead row versions the store lets pass), and one REGISTER's store cost
+ * with that many nodes known beside one with a hundred (the baseline of the
+ * same run).
  *
  * Usage: deno run -A tests/bench/agents_page.ts [--nodes 100000] [--runs 20] [--store <url>]
  *
