@@ -129,7 +129,7 @@ export function checkAgentQuery(query: AgentQuery): CheckedAgentQuery {
         "invalid",
       );
     }
-    const lower = text.toLowerCase();
+    const lower = asciiLower(text);
     filters.push(
       match === "prefix"
         ? { column, text: lower, range: { from: lower, to: prefixEnd(lower) } }
@@ -159,6 +159,15 @@ function prefixEnd(prefix: string): string | null {
     }
   }
   return null;
+}
+
+/**
+ * `text` with its ASCII letters lowercased and every other character kept:
+ * the case folding of both stores' `lower()` as the filters use it, so that
+ * a filter always matches its own text.
+ */
+function asciiLower(text: string): string {
+  return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
 
 /** The sort key of a node for an order. */

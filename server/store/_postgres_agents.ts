@@ -143,24 +143,40 @@ export async function applyPostgresAgentChanges(
 }
 
 /**
+ * The counts per status of the store's last page without a text filter. A
+ * page of one status needs only their proportions to choose its plan, so it
+ * need not wait for its own counts; a mix gone stale costs one slow page.
+ */
+export interface StatusMix {
+  counts: Record<AgentStatus, number> | null;
+}
+
+/**
  * One page of nodes and the counts per status.
  *
  * @param sql The store's pool.
  * @param query Cutoffs, filters, order and page.
+ * @param mix The counts of the last page, read to choose the plan and then updated.
  * @returns The page.
  * @example
  * ```ts
- * await queryPostgresAgents(sql, { cutoffs, status: "late" });
+ * await queryPostgresAgents(sql, { cutoffs, status: "late" }, { counts: null });
  * ```
  */
-export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<AgentPage> {
+export async function queryPostgresAgents(
+  sql: Sql,
+  query: AgentQuery,
+  mix: StatusMix,
+): Promise<AgentPage> {
   const checked = checkAgentQuery(query);
   const late = query.cutoffs.lateBefore;
   const silent = query.cutoffs.silentBefore;
   const filters = checked.filters.map((f) => {
-    if (f.range === undefined) return sql`strpos(lower(${sql(f.column)}), ${clean(f.text)}) > 0`;
-    // A range of the index on lower(column), instead of a pass over every node.
-    const value = sql`lower(${sql(f.column)}) COLLATE "C"`;
+    // Lowercased in the "C" collation: ASCII letters only, as SQLite's lower(),
+    // and without the database locale's cost per character.
+    const value = sql`lower(${sql(f.column)} COLLATE "C") COLLATE "C"`;
+    if (f.range === undefined) return sql`strpos(${value}, ${clean(f.text)}) > 0`;
+    // A range of the index on that expression, instead of a pass over every node.
     return f.range.to === null
       ? sql`${value} >= ${clean(f.range.from)}`
       : sql`${value} >= ${clean(f.range.from)} AND ${value} < ${clean(f.range.to)}`;
@@ -189,14 +205,14 @@ export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<
       count(*) FILTER (WHERE ${statusWhere(sql, "never_seen", late, silent)}) AS never_seen
       FROM agents WHERE ${and(sql, filters)}`;
   // Without a text filter the counts are of every node, and tell which way a
-  // page of one status is cheaper: they are read first. Otherwise the counts
-  // and the page are independent reads, on two of the pool's connections at
-  // once, so that a request costs the longer of the two, not their sum.
+  // page of one status is cheaper: the last page's, or these when there was
+  // none. The counts and the page are then independent reads, on two of the
+  // pool's connections at once: a request costs the longer of the two.
   const status = query.status;
   const chooses = status !== undefined && filters.length === 0;
   const counting = countQuery.then(([row]) => statusCounts(row!));
   const walk = chooses &&
-    walksOrderIndex(await counting, status, checked.offset + checked.limit + 1);
+    walksOrderIndex(mix.counts ?? await counting, status, checked.offset + checked.limit + 1);
   const where = status === undefined
     ? filters
     : [...filters, statusWhere(sql, status, late, silent, walk)];
@@ -260,6 +276,7 @@ export async function queryPostgresAgents(sql: Sql, query: AgentQuery): Promise<
     })
     : readPage(sql);
   const [counts, rows] = await Promise.all([counting, reading]);
+  if (filters.length === 0) mix.counts = counts;
   return agentPage(rows, counts, checked);
 }
 

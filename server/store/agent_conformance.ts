@@ -221,6 +221,27 @@ export const AGENT_CASES: [string, (fixture: StoreFixture) => Promise<void>][] =
     assert.equal((await store.listAgents()).length, 4, "nothing was dropped");
   }],
 
+  [
+    "queryAgents() filters fold ASCII letters only, and a filter always finds its own text",
+    async ({ store }) => {
+      await register(store, "Über-01", { os: "Ubuntu", version: "1.0.0-Ä" });
+      await register(store, "über-02", { os: "ubuntu" });
+      for (const match of ["contains", "prefix"] as const) {
+        const names = async (query: Omit<AgentQuery, "cutoffs">) =>
+          (await page(store, { ...query, match })).agents.map((a) => a.hostname);
+        assert.deepEqual(await names({ name: "Über" }), ["Über-01"], match);
+        assert.deepEqual(await names({ name: "über" }), ["über-02"], match);
+        assert.deepEqual(await names({ name: "ÜBER" }), ["Über-01"], match);
+        assert.deepEqual(await names({ name: "üBER" }), ["über-02"], match);
+        assert.deepEqual(await names({ os: "UBUNTU" }), ["Über-01", "über-02"], match);
+      }
+      assert.deepEqual(
+        (await page(store, { version: "-Ä" })).agents.map((a) => a.hostname),
+        ["Über-01"],
+      );
+    },
+  ],
+
   ["queryAgents() sorts and pages without gaps or repeats", async ({ store }) => {
     for (let i = 0; i < 25; i++) {
       const id = await register(store, `node-${String(i).padStart(2, "0")}`, {

@@ -340,6 +340,18 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX agents_address_lower ON agents ((lower(address) COLLATE "C"));
     `,
   },
+  {
+    // The filters fold ASCII letters only (lower() in the "C" collation), as
+    // SQLite's lower() does: the prefix indexes follow the new expression.
+    name: "node text prefix indexes, ASCII case",
+    sql: `
+      DROP INDEX agents_hostname_lower, agents_os_lower, agents_version_lower, agents_address_lower;
+      CREATE INDEX agents_hostname_lower ON agents ((lower(hostname COLLATE "C") COLLATE "C"));
+      CREATE INDEX agents_os_lower ON agents ((lower(os COLLATE "C") COLLATE "C"));
+      CREATE INDEX agents_version_lower ON agents ((lower(version COLLATE "C") COLLATE "C"));
+      CREATE INDEX agents_address_lower ON agents ((lower(address COLLATE "C") COLLATE "C"));
+    `,
+  },
 ];
 
 /**

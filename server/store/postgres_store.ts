@@ -31,6 +31,7 @@ import {
   applyPostgresAgentChanges,
   listPostgresAgentsFallenSilent,
   queryPostgresAgents,
+  type StatusMix,
 } from "./_postgres_agents.ts";
 import type { SecurityStore } from "./security_store.ts";
 import { PostgresSecurityStore } from "./postgres_security_store.ts";
@@ -236,6 +237,8 @@ export class PostgresStore implements Store {
   #agentChanges = 0;
   /** The vacuum of `agents` running, if one is. */
   #agentsVacuum: Promise<void> | null = null;
+  /** The counts per status of the last page, which choose the plan of the next. */
+  readonly #statusMix: StatusMix = { counts: null };
   #closed = false;
 
   /**
@@ -364,7 +367,7 @@ export class PostgresStore implements Store {
   }
 
   queryAgents(query: AgentQuery): Promise<AgentPage> {
-    return queryPostgresAgents(this.#sql, query);
+    return queryPostgresAgents(this.#sql, query, this.#statusMix);
   }
 
   async listAgents(): Promise<AgentRecord[]> {

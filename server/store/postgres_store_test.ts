@@ -167,6 +167,55 @@ Deno.test({
 });
 
 Deno.test({
+  name: "PostgresStore pages one status right when the last page's counts are stale",
+  ignore,
+  async fn() {
+    await using schema = testSchema(pg);
+    const store = await openPostgresStore(schema.url, TEST_OPTIONS);
+    try {
+      const registered = await store.applyAgentChanges(
+        Array.from({ length: 40 }, (_, i) => ({
+          kind: "register" as const,
+          registration: {
+            hostname: `n${String(i).padStart(2, "0")}`,
+            version: "1",
+            os: "x",
+            address: "a",
+            at: 1_000,
+          },
+        })),
+      );
+      const cutoffs = { lateBefore: 500, silentBefore: 100 };
+      // Every node alive: the counts this page leaves say stopped is rare.
+      assert.equal((await store.queryAgents({ cutoffs })).counts.alive, 40);
+      await store.applyAgentChanges(
+        registered.slice(4).map(({ agentId }) => ({ kind: "stop" as const, agentId, at: 2_000 })),
+      );
+      // Now 36 of 40 are stopped; pages deep into them, and the few alive.
+      const stopped = await store.queryAgents({
+        cutoffs,
+        status: "stopped",
+        offset: 30,
+        limit: 10,
+      });
+      assert.deepEqual(stopped.agents.map((a) => a.hostname), [
+        "n34",
+        "n35",
+        "n36",
+        "n37",
+        "n38",
+        "n39",
+      ]);
+      assert.equal(stopped.counts.stopped, 36);
+      const alive = await store.queryAgents({ cutoffs, status: "alive", offset: 2, limit: 10 });
+      assert.deepEqual(alive.agents.map((a) => a.hostname), ["n02", "n03"]);
+    } finally {
+      await store.close();
+    }
+  },
+});
+
+Deno.test({
   name: "PostgresStore stores NUL characters, which PostgreSQL text cannot hold, as U+FFFD",
   ignore,
   async fn() {
