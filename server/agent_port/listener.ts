@@ -8,7 +8,11 @@
 import { type ByteConn, Connection, type ConnectionContext } from "./connection.ts";
 import { FAIL, type FailReason, formatAckLine } from "../../protocol/mod.ts";
 import { CLOSE_GRACE_MS, TIMEOUT_CHECK_INTERVAL_MS } from "./connection_limits.ts";
-import { MAX_PRE_LOGIN_CONNECTIONS_PER_ADDRESS, PreLoginBudget } from "./pre_login.ts";
+import {
+  MAX_PRE_LOGIN_CONNECTIONS_PER_ADDRESS,
+  PRE_LOGIN_RECHECK_MS,
+  PreLoginBudget,
+} from "./pre_login.ts";
 import { WarnThrottle } from "../net/mod.ts";
 import { AcceptHealth } from "../net/mod.ts";
 
@@ -154,6 +158,7 @@ export class Listener {
       }, TIMEOUT_CHECK_INTERVAL_MS);
     }
     for (;;) {
+      if (limits) await this.#roomBeforeLogin();
       // EMFILE and friends: log, breathe, keep serving the others.
       const conn = await this.#health.next(
         () => this.#listener.accept(),
@@ -196,6 +201,25 @@ export class Listener {
         this.#evicted.delete(connection);
         this.#ctx.log.debug("Client disconnected", { address: connection.address });
       });
+    }
+  }
+
+  /**
+   * Waits while the budget of connections not logged in is spent and none of
+   * them may go yet: the next connection stays in the kernel's backlog rather
+   * than being refused, so a fleet that comes back at once after a restart
+   * logs in as fast as the server can take it, without backing off.
+   */
+  async #roomBeforeLogin(): Promise<void> {
+    for (;;) {
+      const wait = this.#preLogin.waitMs();
+      if (wait === 0 || this.#stopped) return;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.#preLogin.freed(),
+        new Promise((resolve) => timer = setTimeout(resolve, Math.min(wait, PRE_LOGIN_RECHECK_MS))),
+      ]);
+      clearTimeout(timer);
     }
   }
 

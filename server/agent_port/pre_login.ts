@@ -4,7 +4,9 @@
  * a short deadline to log in, very few bad lines, a count of their own in
  * total and per address, and they are the first to go when the listener's
  * slots run out (the oldest first, but never one whose LOGIN is being
- * verified), so logged-in agents keep working through a flood.
+ * verified), so logged-in agents keep working through a flood. While the
+ * budget is spent and none may go yet, the listener stops accepting: the next
+ * connection waits in the kernel's backlog instead of being refused.
  *
  * @module
  */
@@ -32,6 +34,12 @@ export const DEFAULT_MAX_PRE_LOGIN_CONNECTIONS = 1024;
  * read yet, while a client that holds a slot without logging in still goes.
  */
 export const PRE_LOGIN_EVICTION_GRACE_MS = 1_000;
+/**
+ * Longest wait of the listener for room in a spent budget before it looks
+ * again: a LOGIN whose verification failed frees no slot but makes its
+ * connection one that may go.
+ */
+export const PRE_LOGIN_RECHECK_MS = 100;
 /**
  * Connections not logged in yet from one address (IPv6: one /64); one more is
  * refused with `ACK FAIL Too many connections from this address`. Applies
@@ -69,6 +77,8 @@ export class PreLoginBudget<C extends PreLoginConnection> {
   readonly #perAddress = new Map<string, number>();
   /** Connections closed by {@linkcode evictOldest} since the start, for `/metrics`. */
   evicted = 0;
+  /** Settled by the next {@linkcode remove} that frees a slot. */
+  #freed: PromiseWithResolvers<void> | null = null;
 
   /**
    * @param max Most connections not logged in; `Infinity` for no limit.
@@ -123,6 +133,36 @@ export class PreLoginBudget<C extends PreLoginConnection> {
     const left = (this.#perAddress.get(key) ?? 1) - 1;
     if (left > 0) this.#perAddress.set(key, left);
     else this.#perAddress.delete(key);
+    const freed = this.#freed;
+    this.#freed = null;
+    freed?.resolve();
+  }
+
+  /**
+   * How long a new connection must wait for room: 0 while the budget is not
+   * spent or its oldest connection that may go is past its grace, the rest of
+   * that grace otherwise, and Infinity while every one is verifying a LOGIN.
+   *
+   * @param now Ms since the epoch.
+   * @returns Milliseconds.
+   */
+  waitMs(now: number = Date.now()): number {
+    if (!this.full) return 0;
+    for (const [connection, since] of this.#waiting) {
+      if (connection.verifyingLogin) continue;
+      return Math.max(0, since + PRE_LOGIN_EVICTION_GRACE_MS - now);
+    }
+    return Infinity;
+  }
+
+  /**
+   * Resolves when a connection stops counting (it logged in or closed).
+   *
+   * @returns A promise that never rejects.
+   */
+  freed(): Promise<void> {
+    this.#freed ??= Promise.withResolvers();
+    return this.#freed.promise;
   }
 
   /**

@@ -36,3 +36,21 @@ Deno.test("PreLoginBudget skips connections whose LOGIN is being verified", () =
   assert.equal(budget.evictOldest(FAIL.tooManyConnections, 10 * PRE_LOGIN_EVICTION_GRACE_MS), b);
   assert.equal(a.closed, null);
 });
+
+Deno.test("PreLoginBudget tells how long a newcomer waits, and when a slot is freed", async () => {
+  const budget = new PreLoginBudget<Client>(2, Infinity);
+  const [a, b] = [new Client("10.0.0.1"), new Client("10.0.0.2")];
+  budget.add(a, 0);
+  assert.equal(budget.waitMs(100), 0, "room left");
+  budget.add(b, 400);
+  assert.equal(budget.waitMs(100), PRE_LOGIN_EVICTION_GRACE_MS - 100, "the rest of a's grace");
+  assert.equal(budget.waitMs(PRE_LOGIN_EVICTION_GRACE_MS + 5), 0, "a may go");
+  a.verifyingLogin = true;
+  assert.equal(budget.waitMs(100), PRE_LOGIN_EVICTION_GRACE_MS + 300, "b's grace, a is verifying");
+  b.verifyingLogin = true;
+  assert.equal(budget.waitMs(100), Infinity, "nobody may go");
+  const freed = budget.freed();
+  budget.remove(a);
+  await freed;
+  assert.equal(budget.waitMs(100), 0);
+});

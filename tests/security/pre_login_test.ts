@@ -94,6 +94,33 @@ Deno.test("when the slots run out, the oldest connection not logged in goes, and
   }
 });
 
+Deno.test("while the budget of connections not logged in is spent, a newcomer waits for a slot instead of being refused", async () => {
+  await using srv = await startSecureServer({ limits: { maxPreLoginConnections: 2 } });
+  const idle: SourceClient[] = [];
+  try {
+    let firstIdleAt = 0;
+    for (let i = 0; i < 2; i++) {
+      const client = await SourceClient.connect(srv.port, `127.0.7.${i + 1}`);
+      assert.equal(await client.readLine(), WELCOME_LINE);
+      if (i === 0) firstIdleAt = Date.now();
+      idle.push(client);
+    }
+    // Both slots are taken and within their grace: the newcomer is not answered
+    // at once, it is accepted when the oldest idle one has held its slot too long.
+    await using newcomer = await LineClient.connect(srv.port);
+    assert.equal(await newcomer.readLine(), WELCOME_LINE);
+    assert.ok(Date.now() >= firstIdleAt + PRE_LOGIN_EVICTION_GRACE_MS, "not before the grace");
+    assert.equal(await idle[0]!.readLine(), formatAck(false, FAIL.tooManyConnections));
+    await newcomer.send("LOGIN admin admin");
+    assert.equal(await newcomer.readLine(), formatAck(true, OK.login));
+    // A login frees a slot: the next one is let in.
+    await using next = await LineClient.connect(srv.port);
+    assert.equal(await next.readLine(), WELCOME_LINE);
+  } finally {
+    for (const client of idle) client.close();
+  }
+});
+
 Deno.test("2,000 idle sockets from 40 addresses do not lock out a real agent, and their refusals print a few lines", async () => {
   const lines: string[] = [];
   const log = createLogger({ level: "info", write: (line) => lines.push(line) });
