@@ -31,6 +31,27 @@ async function agent(port: number, hostname: string): Promise<LineClient> {
   return client;
 }
 
+/**
+ * Opens `count` connections from `{network}.1`, `{network}.2`, … that never
+ * log in, each welcomed; returns them and when the first was welcomed (the
+ * server counted it before that moment).
+ */
+async function idleClients(
+  port: number,
+  network: string,
+  count: number,
+): Promise<{ idle: SourceClient[]; firstIdleAt: number }> {
+  const idle: SourceClient[] = [];
+  let firstIdleAt = 0;
+  for (let i = 0; i < count; i++) {
+    const client = await SourceClient.connect(port, `${network}.${i + 1}`);
+    idle.push(client);
+    assert.equal(await client.readLine(), WELCOME_LINE);
+    if (i === 0) firstIdleAt = Date.now();
+  }
+  return { idle, firstIdleAt };
+}
+
 Deno.test("a connection that has not logged in is closed at the login deadline, however busy it keeps its socket", async () => {
   await using srv = await startSecureServer({
     limits: { loginTimeoutSeconds: 1, lineTimeoutSeconds: 30, idleTimeoutSeconds: 300 },
@@ -69,16 +90,8 @@ Deno.test("a connection that has not logged in is closed after its third bad lin
 Deno.test("when the slots run out, the oldest connection not logged in goes, and logged-in agents never do", async () => {
   await using srv = await startSecureServer({ limits: { maxConnections: 6 } });
   await using first = await agent(srv.port, "web-01");
-  const idle: SourceClient[] = [];
+  const { idle, firstIdleAt } = await idleClients(srv.port, "127.0.5", 5);
   try {
-    let firstIdleAt = 0;
-    for (let i = 0; i < 5; i++) {
-      const client = await SourceClient.connect(srv.port, `127.0.5.${i + 1}`);
-      assert.equal(await client.readLine(), WELCOME_LINE);
-      // Welcomed: the server counted it before this moment.
-      if (i === 0) firstIdleAt = Date.now();
-      idle.push(client);
-    }
     // The listener is full, and a connection that just arrived keeps its slot for a grace:
     // once the oldest idle one is past it, a new agent takes its slot.
     await untilPast(firstIdleAt + PRE_LOGIN_EVICTION_GRACE_MS);
@@ -96,15 +109,8 @@ Deno.test("when the slots run out, the oldest connection not logged in goes, and
 
 Deno.test("while the budget of connections not logged in is spent, a newcomer waits for a slot instead of being refused", async () => {
   await using srv = await startSecureServer({ limits: { maxPreLoginConnections: 2 } });
-  const idle: SourceClient[] = [];
+  const { idle, firstIdleAt } = await idleClients(srv.port, "127.0.7", 2);
   try {
-    let firstIdleAt = 0;
-    for (let i = 0; i < 2; i++) {
-      const client = await SourceClient.connect(srv.port, `127.0.7.${i + 1}`);
-      assert.equal(await client.readLine(), WELCOME_LINE);
-      if (i === 0) firstIdleAt = Date.now();
-      idle.push(client);
-    }
     // Both slots are taken and within their grace: the newcomer is not answered
     // at once, it is accepted when the oldest idle one has held its slot too long.
     await using newcomer = await LineClient.connect(srv.port);
