@@ -18,6 +18,7 @@ import {
   DEFAULT_MAX_CONNECTIONS_PER_IP,
   DEFAULT_MAX_EVENTS_PER_SECOND,
   DEFAULT_MAX_PRE_LOGIN_CONNECTIONS,
+  PRE_LOGIN_EVICTION_GRACE_MS,
 } from "./agent_port/mod.ts";
 import { DEFAULT_LOCKOUT_SECONDS, DEFAULT_MAX_LOGIN_FAILURES } from "./auth/mod.ts";
 import { parseByteSize } from "../common/byte_size.ts";
@@ -350,7 +351,10 @@ export const SERVE_OPTIONS = {
   },
   maxPreLoginConnections: {
     flags: "--max-pre-login-connections <n>",
-    help: "most open agent connections not logged in yet; the oldest goes first (0: no limit)",
+    help:
+      `most open agent connections not logged in yet; past it, newcomers wait and the oldest goes after ${
+        PRE_LOGIN_EVICTION_GRACE_MS / 1000
+      } s (0: no limit)`,
     group: G.limits,
     env: "NMS_MAX_PRE_LOGIN_CONNECTIONS",
     parse: integerArg(0, 1_000_000),

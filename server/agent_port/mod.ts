@@ -43,6 +43,7 @@ export {
   DEFAULT_MAX_PRE_LOGIN_CONNECTIONS,
   MAX_BAD_LINES_BEFORE_LOGIN,
   MAX_PRE_LOGIN_CONNECTIONS_PER_ADDRESS,
+  PRE_LOGIN_EVICTION_GRACE_MS,
   PreLoginBudget,
 } from "./pre_login.ts";
 export { ReloadableListener } from "./reloadable_listener.ts";
