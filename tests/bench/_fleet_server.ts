@@ -18,6 +18,24 @@ export const ADMIN_PASSWORD = "bench-password";
 const START_TIMEOUT_MS = 60_000;
 /** Characters of the server's stderr kept for an error message. */
 const STDERR_TAIL_CHARS = 4000;
+/** A server log line at level ERROR: its message, and its `error=` field when it has one. */
+const ERROR_LINE = /\sERROR (.*?)(?=\s[\w.]+=|$)(?:.*?\serror="((?:[^"\\]|\\.)*)")?/;
+
+/**
+ * Counts the ERROR lines of a server's log by message and error, so that a run
+ * shows what the server logged as broken, not only what the agents saw.
+ *
+ * @param text Whole lines of the server's stderr.
+ * @param errors Where the counts go.
+ */
+export function tallyErrors(text: string, errors: Map<string, number>): void {
+  for (const line of text.split("\n")) {
+    const match = ERROR_LINE.exec(line);
+    if (match === null) continue;
+    const key = match[2] === undefined ? match[1]! : `${match[1]}: ${match[2]}`;
+    errors.set(key, (errors.get(key) ?? 0) + 1);
+  }
+}
 
 /** A running collector. */
 export interface FleetServer {
@@ -46,7 +64,14 @@ export interface FleetServer {
  */
 export async function startFleetServer(
   dir: string,
-  options: { port?: number; httpPort?: number; args?: string[]; denoFlags?: string[] } = {},
+  options: {
+    port?: number;
+    httpPort?: number;
+    args?: string[];
+    denoFlags?: string[];
+    /** Counts of the ERROR lines the server logs (see {@linkcode tallyErrors}). */
+    errors?: Map<string, number>;
+  } = {},
 ): Promise<FleetServer> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -91,10 +116,20 @@ export async function startFleetServer(
     clearTimeout(timer);
   }
   const listeningAt = performance.now();
-  // Keep draining stderr so the server never blocks on a full pipe.
+  const errors = options.errors ?? new Map<string, number>();
+  // Keep draining stderr so the server never blocks on a full pipe; a line
+  // split across two reads is counted once it is whole.
+  let partial = text.slice(text.lastIndexOf("\n") + 1);
+  tallyErrors(text.slice(0, text.length - partial.length), errors);
   (async () => {
     try {
-      while (!(await reader.read()).done);
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        const lines = partial + value;
+        partial = lines.slice(lines.lastIndexOf("\n") + 1);
+        tallyErrors(lines.slice(0, lines.length - partial.length), errors);
+      }
     } catch { /* closed */ }
   })();
   const procFile = (name: string) => Deno.readTextFile(`/proc/${child.pid}/${name}`);

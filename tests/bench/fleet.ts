@@ -183,7 +183,13 @@ if (import.meta.main) {
   const serverArgs = [...SERVER_ARGS, "--heartbeat", String(heartbeatSeconds)];
   // Extra `deno run` flags of the server, e.g. `--cpu-prof` (written when it stops).
   const denoFlags = values["server-deno-flags"].split(" ").filter((flag) => flag !== "");
-  let server: FleetServer = await startFleetServer(dir, { args: serverArgs, denoFlags });
+  // ERROR lines of every server of the run, by message.
+  const serverErrors = new Map<string, number>();
+  let server: FleetServer = await startFleetServer(dir, {
+    args: serverArgs,
+    denoFlags,
+    errors: serverErrors,
+  });
   let fleet: SimFleet | undefined;
   let passwordFleet: SimFleet | undefined;
   let real: RealAgents | undefined;
@@ -315,6 +321,7 @@ if (import.meta.main) {
         httpPort: server.httpPort,
         args: serverArgs,
         denoFlags,
+        errors: serverErrors,
       });
       let allBack = true;
       for (const { label, fleet: group, boundMs } of groups) {
@@ -441,6 +448,9 @@ if (import.meta.main) {
       }`,
     );
   } finally {
+    // Also when a step threw: what the server logged is often why.
+    const logged = [...serverErrors].map(([error, count]) => `${error} ×${n(count)}`);
+    console.log(`fleet     server ERROR lines: ${logged.length ? logged.join(", ") : "none"}`);
     await cleanup();
   }
   if (failures > 0) {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { runScript } from "../_harness/run_script.ts";
+import { tallyErrors } from "./_fleet_server.ts";
 
 Deno.test("the fleet bench part connects, restarts and drops a small fleet and prints each target", async () => {
   const { code, stdout, stderr } = await runScript(
@@ -34,8 +35,26 @@ Deno.test("the fleet bench part connects, restarts and drops a small fleet and p
       /restart \(password, tickets\): logins without a hash +5 of 5/,
       /vanish: all 50 shown disconnected or late +[\d.]+ s after the drop/,
       /vanish: console \/api\/agents p95 +\d+ ms/,
+      /server ERROR lines: none/,
     ]
   ) {
     assert.match(stdout, line);
   }
+});
+
+Deno.test("tallyErrors() counts a server's ERROR lines by message and error, and nothing else", () => {
+  const errors = new Map<string, number>();
+  tallyErrors(
+    [
+      '2026-12-07T03:50:31.665Z ERROR Login failed address=127.0.0.1:1 error="database is locked"',
+      "2026-12-07T03:50:31.685Z WARN Dropped line: Not logged in address=127.0.0.1:1 line=TICKET",
+      '2026-12-07T03:50:32.847Z ERROR Login failed address=127.0.0.1:2 error="database is locked"',
+      "2026-12-07T03:50:33.000Z ERROR Accept failed",
+    ].join("\n"),
+    errors,
+  );
+  assert.deepEqual(
+    [...errors],
+    [["Login failed: database is locked", 2], ["Accept failed", 1]],
+  );
 });
