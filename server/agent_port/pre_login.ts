@@ -148,11 +148,10 @@ export class PreLoginBudget<C extends PreLoginConnection> {
    */
   waitMs(now: number = Date.now()): number {
     if (!this.full) return 0;
-    for (const [connection, since] of this.#waiting) {
-      if (connection.verifyingLogin) continue;
-      return Math.max(0, since + PRE_LOGIN_EVICTION_GRACE_MS - now);
-    }
-    return Infinity;
+    const oldest = this.#oldestThatMayGo();
+    return oldest === null
+      ? Infinity
+      : Math.max(0, oldest.since + PRE_LOGIN_EVICTION_GRACE_MS - now);
   }
 
   /**
@@ -175,14 +174,20 @@ export class PreLoginBudget<C extends PreLoginConnection> {
    * @returns The closed connection, or null when none could go.
    */
   evictOldest(reason: FailReason, now: number = Date.now()): C | null {
+    const oldest = this.#oldestThatMayGo();
+    // The oldest that could go is still in its grace: so are all the others.
+    if (oldest === null || now - oldest.since < PRE_LOGIN_EVICTION_GRACE_MS) return null;
+    const { connection } = oldest;
+    this.remove(connection);
+    this.evicted++;
+    connection.abort(reason);
+    return connection;
+  }
+
+  /** The oldest connection whose LOGIN is not being verified, and when it was counted. */
+  #oldestThatMayGo(): { connection: C; since: number } | null {
     for (const [connection, since] of this.#waiting) {
-      if (connection.verifyingLogin) continue;
-      // The oldest that could go is still in its grace: so are all the others.
-      if (now - since < PRE_LOGIN_EVICTION_GRACE_MS) return null;
-      this.remove(connection);
-      this.evicted++;
-      connection.abort(reason);
-      return connection;
+      if (!connection.verifyingLogin) return { connection, since };
     }
     return null;
   }

@@ -40,13 +40,7 @@ export class Semaphore {
    * @returns Resolves once they are taken.
    */
   acquire(permits = 1): Promise<void> {
-    if (!Number.isInteger(permits) || permits < 1 || permits > this.capacity) {
-      throw new RangeError(`Cannot acquire ${permits} of ${this.capacity} permits`);
-    }
-    if (this.#available >= permits && this.#waiters.length === 0) {
-      this.#available -= permits;
-      return Promise.resolve();
-    }
+    if (this.tryAcquire(permits)) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push({ permits, resolve }));
   }
 
