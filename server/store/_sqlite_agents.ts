@@ -44,31 +44,31 @@ export const SQLITE_STATUS_SQL = `CASE
   WHEN last_heartbeat < :late THEN 'late'
   ELSE 'alive' END`;
 
+/**
+ * Each status as a condition on the liveness columns, written as given: the
+ * columns themselves, or each behind a unary `+`, which no index serves.
+ */
+function statusConditions(state: string, beat: string, seen: string): Record<AgentStatus, string> {
+  return {
+    stopped: `${state} = 'stopped'`,
+    alive: `${state} = 'open' AND (${beat} >= :late OR (${beat} IS NULL AND ${seen} >= :silent))`,
+    late: `${state} = 'open' AND ${beat} >= :silent AND ${beat} < :late`,
+    disconnected: `((${state} = 'gone' AND ${beat} IS NOT NULL) OR ` +
+      `(${state} = 'open' AND ${beat} < :silent))`,
+    "never_seen": `((${state} = 'gone' AND ${beat} IS NULL) OR ` +
+      `(${state} = 'open' AND ${beat} IS NULL AND ${seen} < :silent))`,
+  };
+}
+
 /** Each status as a condition the liveness index `(state, last_heartbeat, last_seen)` serves. */
-export const STATUS_WHERE: Record<AgentStatus, string> = {
-  stopped: "state = 'stopped'",
-  alive: "state = 'open' AND (last_heartbeat >= :late OR " +
-    "(last_heartbeat IS NULL AND last_seen >= :silent))",
-  late: "state = 'open' AND last_heartbeat >= :silent AND last_heartbeat < :late",
-  disconnected: "((state = 'gone' AND last_heartbeat IS NOT NULL) OR " +
-    "(state = 'open' AND last_heartbeat < :silent))",
-  "never_seen": "((state = 'gone' AND last_heartbeat IS NULL) OR " +
-    "(state = 'open' AND last_heartbeat IS NULL AND last_seen < :silent))",
-};
+export const STATUS_WHERE = statusConditions("state", "last_heartbeat", "last_seen");
 
 /**
  * Each status as a condition no index serves (unary `+` keeps the planner off
  * the liveness index), so that a page follows its order's index and checks
  * each node it passes.
  */
-export const STATUS_WHERE_UNINDEXED = Object.fromEntries(
-  AGENT_STATUSES.map((status) => [status, unindexed(STATUS_WHERE[status])]),
-) as Record<AgentStatus, string>;
-
-/** A condition on the liveness columns with each behind a unary `+`. */
-function unindexed(condition: string): string {
-  return condition.replace(/\b(state|last_heartbeat|last_seen)\b/g, "+$1");
-}
+export const STATUS_WHERE_UNINDEXED = statusConditions("+state", "+last_heartbeat", "+last_seen");
 
 /** The counts per status, each from ranges of the liveness index `(state, last_heartbeat, last_seen)`. */
 const RANGE_COUNTS_SQL = `SELECT
