@@ -22,6 +22,23 @@ const STDERR_TAIL_CHARS = 4000;
 const ERROR_LINE = /\sERROR (.*?)(?=\s[\w.]+=|$)(?:.*?\serror="((?:[^"\\]|\\.)*)")?/;
 
 /**
+ * Counts the ERROR lines of a log read in chunks that may end mid-line: each
+ * line is counted once it is whole (see {@linkcode tallyErrors}).
+ *
+ * @param errors Where the counts go.
+ * @returns Takes the next chunk.
+ */
+export function errorFeed(errors: Map<string, number>): (chunk: string) => void {
+  let partial = "";
+  return (chunk) => {
+    const lines = partial + chunk;
+    const end = lines.lastIndexOf("\n") + 1;
+    tallyErrors(lines.slice(0, end), errors);
+    partial = lines.slice(end);
+  };
+}
+
+/**
  * Counts the ERROR lines of a server's log by message and error, so that a run
  * shows what the server logged as broken, not only what the agents saw.
  *
@@ -119,16 +136,14 @@ export async function startFleetServer(
   const errors = options.errors ?? new Map<string, number>();
   // Keep draining stderr so the server never blocks on a full pipe; a line
   // split across two reads is counted once it is whole.
-  let partial = text.slice(text.lastIndexOf("\n") + 1);
-  tallyErrors(text.slice(0, text.length - partial.length), errors);
+  const feed = errorFeed(errors);
+  feed(text);
   (async () => {
     try {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        const lines = partial + value;
-        partial = lines.slice(lines.lastIndexOf("\n") + 1);
-        tallyErrors(lines.slice(0, lines.length - partial.length), errors);
+        feed(value);
       }
     } catch { /* closed */ }
   })();

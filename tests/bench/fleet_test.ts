@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { runScript } from "../_harness/run_script.ts";
-import { tallyErrors } from "./_fleet_server.ts";
+import { errorFeed, tallyErrors } from "./_fleet_server.ts";
 
 Deno.test("the fleet bench part connects, restarts and drops a small fleet and prints each target", async () => {
   const { code, stdout, stderr } = await runScript(
@@ -57,4 +57,13 @@ Deno.test("tallyErrors() counts a server's ERROR lines by message and error, and
     [...errors],
     [["Login failed: database is locked", 2], ["Accept failed", 1]],
   );
+});
+
+Deno.test("errorFeed() counts an ERROR line split across two reads once, when it is whole", () => {
+  const errors = new Map<string, number>();
+  const feed = errorFeed(errors);
+  feed("2026-12-07T03:50:31.665Z ERROR Login fai");
+  assert.equal(errors.size, 0);
+  feed('led error="database is locked"\n2026-12-07T03:50:32.000Z INFO fine\n');
+  assert.deepEqual([...errors], [["Login failed: database is locked", 1]]);
 });
