@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { pgTestTarget, requirePg, testSchema } from "../../tests/_harness/postgres.ts";
-import { openPostgresStore } from "./postgres_store.ts";
+import { openPostgresStore, type PostgresStore } from "./postgres_store.ts";
 import { PARTITION_DAYS_AHEAD, PARTITION_MS, POSTGRES_MIGRATIONS } from "./postgres_migrations.ts";
 import { APPEND_STATUS, StoreError } from "./store.ts";
 import { makeBatch, storeConformance } from "./store_conformance.ts";
@@ -123,6 +123,23 @@ Deno.test({
   },
 });
 
+/** Registers nodes `n00`, `n01`, … at 1,000 ms; returns their ids in that order. */
+async function registerNodes(store: PostgresStore, count: number): Promise<number[]> {
+  const registered = await store.applyAgentChanges(
+    Array.from({ length: count }, (_, i) => ({
+      kind: "register" as const,
+      registration: {
+        hostname: `n${String(i).padStart(2, "0")}`,
+        version: "1",
+        os: "x",
+        address: "a",
+        at: 1_000,
+      },
+    })),
+  );
+  return registered.map((r) => r.agentId);
+}
+
 Deno.test({
   name: "PostgresStore vacuums agents itself after a set number of changed nodes",
   ignore,
@@ -142,13 +159,7 @@ Deno.test({
     const store = await openPostgresStore(schema.url, { ...TEST_OPTIONS, agentsVacuumChanges: 10 });
     let ids: number[];
     try {
-      const registered = await store.applyAgentChanges(
-        Array.from({ length: 5 }, (_, i) => ({
-          kind: "register" as const,
-          registration: { hostname: `n${i}`, version: "1", os: "x", address: "a", at: 1_000 },
-        })),
-      );
-      ids = registered.map((r) => r.agentId);
+      ids = await registerNodes(store, 5);
       await store.applyAgentChanges(beats(ids.slice(1)));
     } finally {
       await store.close();
@@ -173,23 +184,12 @@ Deno.test({
     await using schema = testSchema(pg);
     const store = await openPostgresStore(schema.url, TEST_OPTIONS);
     try {
-      const registered = await store.applyAgentChanges(
-        Array.from({ length: 40 }, (_, i) => ({
-          kind: "register" as const,
-          registration: {
-            hostname: `n${String(i).padStart(2, "0")}`,
-            version: "1",
-            os: "x",
-            address: "a",
-            at: 1_000,
-          },
-        })),
-      );
+      const ids = await registerNodes(store, 40);
       const cutoffs = { lateBefore: 500, silentBefore: 100 };
       // Every node alive: the counts this page leaves say stopped is rare.
       assert.equal((await store.queryAgents({ cutoffs })).counts.alive, 40);
       await store.applyAgentChanges(
-        registered.slice(4).map(({ agentId }) => ({ kind: "stop" as const, agentId, at: 2_000 })),
+        ids.slice(4).map((agentId) => ({ kind: "stop" as const, agentId, at: 2_000 })),
       );
       // Now 36 of 40 are stopped; pages deep into them, and the few alive.
       const stopped = await store.queryAgents({
