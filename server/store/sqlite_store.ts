@@ -141,7 +141,7 @@ export const SQLITE_PAGE_SIZE = 16_384;
 export const TEXT_INDEX_AUTOMERGE = 16;
 
 /**
- * Write-ahead log pages (512 KiB at 16 KiB pages) after which a commit of a
+ * Write-ahead log pages (256 KiB at 16 KiB pages) after which a commit of a
  * connection other than the writer's copies the log into the database file
  * (`PRAGMA wal_autocheckpoint`; SQLite's default is 1,000 pages). Those
  * connections only make small writes (the login counters of the lockout, the
@@ -149,7 +149,7 @@ export const TEXT_INDEX_AUTOMERGE = 16;
  * writer's checkpoints, which follow its own commits, would not come. The
  * writer sets its own (`deferCheckpoints`).
  */
-export const SMALL_WRITES_CHECKPOINT_PAGES = 32;
+export const SMALL_WRITES_CHECKPOINT_PAGES = 16;
 
 /** Largest page {@linkcode Store.queryEvents} returns whatever the caller asks. */
 export const MAX_QUERY_LIMIT = 10_000;
