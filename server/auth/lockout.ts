@@ -31,10 +31,7 @@ export const DEFAULT_LOCKOUT_WINDOW_SECONDS = 15 * 60;
 /** How long a locked user or address is refused, in seconds (15 minutes). */
 export const DEFAULT_LOCKOUT_SECONDS = 15 * 60;
 /** Least time between two prunes of expired counters, in ms. */
-export const PRUNE_INTERVAL_MS = 60_000;
-
-/** When each store's expired counters were last pruned: a login makes its own {@linkcode Lockout}. */
-const lastPruned = new WeakMap<SecurityStore, number>();
+const PRUNE_INTERVAL_MS = 60_000;
 
 /** Options of {@linkcode Lockout}. */
 export interface LockoutOptions {
@@ -129,6 +126,7 @@ export type LoginReservation =
 export class Lockout {
   readonly #security: SecurityStore;
   readonly #policy: LoginFailurePolicy;
+  #lastPrune = 0;
 
   /**
    * @param security The store's security part.
@@ -167,8 +165,8 @@ export class Lockout {
    * @returns The reservation to settle once the password is checked, or the wait.
    */
   async reserve(username: string | null, ip: string, now: number): Promise<LoginReservation> {
-    if (now - (lastPruned.get(this.#security) ?? 0) >= PRUNE_INTERVAL_MS) {
-      lastPruned.set(this.#security, now);
+    if (now - this.#lastPrune >= PRUNE_INTERVAL_MS) {
+      this.#lastPrune = now;
       const horizon = now - Math.max(this.#policy.windowMs, this.#policy.lockMs);
       await this.#security.pruneLoginFailures(horizon);
     }
