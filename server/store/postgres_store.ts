@@ -218,8 +218,8 @@ export async function openPostgresStore(
     );
   }
   return new PostgresStore(sql, {
-    partitionDaysAhead: options.partitionDaysAhead ?? PARTITION_DAYS_AHEAD,
-    agentsVacuumChanges: options.agentsVacuumChanges ?? AGENTS_VACUUM_CHANGES,
+    partitionDaysAhead: options.partitionDaysAhead,
+    agentsVacuumChanges: options.agentsVacuumChanges,
     // The ingest slot needs no flush to disk: a crash ends the groups it describes.
     openSlotConnection: () => pool(1, "normal"),
   });
@@ -252,8 +252,8 @@ export class PostgresStore implements Store {
   constructor(
     sql: Sql,
     options: {
-      partitionDaysAhead?: number;
-      agentsVacuumChanges?: number;
+      partitionDaysAhead?: number | undefined;
+      agentsVacuumChanges?: number | undefined;
       openSlotConnection: () => Sql;
     },
   ) {
