@@ -32,7 +32,14 @@ import {
   watchCredentials,
 } from "./agent_port/mod.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { openStore, parseStoreUrl, redactUrl, type Store, type SyncMode } from "./store/mod.ts";
+import {
+  lockSqliteServer,
+  openStore,
+  parseStoreUrl,
+  redactUrl,
+  type Store,
+  type SyncMode,
+} from "./store/mod.ts";
 import { WorkerPool, Writer } from "./ingest/mod.ts";
 import { checkRetentionDays, type Retention, startRetention } from "./retention.ts";
 import { type Dashboard, startDashboard } from "./dashboard/mod.ts";
@@ -331,11 +338,19 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       mode: progressMode(options.logIsTerminal ?? false, true),
       write: (line) => log.info(line),
     });
-  const store = await openStore(storeUrl, {
-    sync,
-    maxConnections: MAIN_STORE_MAX_CONNECTIONS,
-    progress,
-  });
+  // One server per SQLite file (server/store/sqlite_server_lock.ts), before anything is migrated.
+  const serverLock = location.kind === "sqlite" ? await lockSqliteServer(location.path) : null;
+  let store: Store;
+  try {
+    store = await openStore(storeUrl, {
+      sync,
+      maxConnections: MAIN_STORE_MAX_CONNECTIONS,
+      progress,
+    });
+  } catch (error) {
+    serverLock?.release();
+    throw error;
+  }
   let writer: Writer | undefined;
   let pool: WorkerPool | undefined;
   let tcp: ReloadableListener | undefined;
@@ -403,6 +418,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await pool?.close();
     await writer?.close();
     await store.close();
+    serverLock?.release();
     throw error;
   }
   let integrity: IntegrityState = { status: location.kind === "sqlite" ? "checking" : "skipped" };
@@ -476,6 +492,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       await pool.close();
       await writer.close();
       await store.close();
+      serverLock?.release();
       throw error;
     }
     log.info("Web console listening", { url: dashboard.url });
@@ -573,6 +590,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       await writer.close();
       await webhook?.close();
       await store.close();
+      serverLock?.release();
       log.info("Server stopped");
       finish();
     })();

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WELCOME_LINE } from "../protocol/mod.ts";
 import { openSqliteStore } from "../server/mod.ts";
+import { lockSqliteServer } from "../server/store/mod.ts";
 import { hashPassword } from "../server/auth/password.ts";
 import { makeBatch } from "../server/store/store_conformance.ts";
 import { LineClient } from "./_harness/line_client.ts";
@@ -221,6 +222,27 @@ for (const taken of ["agent", "web console"] as const) {
     assert.equal(result.code, 1, "a valid command that cannot be done exits 1");
   });
 }
+
+Deno.test("nms-server serve prints one error line and exits non-zero when another server uses the SQLite database", async () => {
+  await using dir = await tempDir();
+  const dbPath = join(dir.path, "nms.db");
+  await initDatabase(dbPath);
+  // The lock a running server holds.
+  const lock = await lockSqliteServer(dbPath);
+  try {
+    const result = await runCli(
+      ["serve", "--host", "127.0.0.1", "--port", "0", "--http-port", "0", "--db", dbPath],
+      { cwd: dir.path },
+    );
+    assertUserError(
+      result,
+      `nms-server: Another nms-server is using ${dbPath} (it holds ${dbPath}.lock): one SQLite database takes one server; several servers share a PostgreSQL database (docs/SCALING.md)`,
+    );
+    assert.equal(result.code, 1, "a valid command that cannot be done exits 1");
+  } finally {
+    lock.release();
+  }
+});
 
 // --- the happy path ------------------------------------------------------------------
 

@@ -306,6 +306,11 @@ export class GroupCommit {
     await keepTextIndexLagBounded(this.#store, rows, this.#textIndexBound).catch(() => {
       // Retried after the next commit; searches scan what the index lacks.
     });
+    if (rows > 0) {
+      await this.#store.indexDeferred?.().catch(() => {
+        // Retried after the next commit: queries by host scan what the indexes lack meanwhile.
+      });
+    }
     this.#scheduleIndexing();
   }
 

@@ -18,6 +18,7 @@ import {
   type GroupCommitSink,
 } from "./group_commit.ts";
 import { TEXT_INDEX_STEP_BYTES } from "./text_index_lag.ts";
+import { DEFERRED_INDEX_STEP_ROWS } from "../store/sqlite_deferred_indexes.ts";
 import { MAX_LINE_BYTES } from "../../protocol/mod.ts";
 import type { BatchCommit, WriteResult } from "./worker_messages.ts";
 import { NO_REPLY } from "./worker_messages.ts";
@@ -261,6 +262,34 @@ Deno.test("GroupCommit's idle full-text indexing steps stop at TEXT_INDEX_STEP_B
   assert.ok(steps.length >= 4, `${steps.length} steps: ${steps.join(", ")}`);
   for (const rows of steps) assert.ok(rows <= most, `a step indexed ${rows} lines of 64 KiB`);
   assert.equal(steps.reduce((a, b) => a + b, 0), lines);
+});
+
+Deno.test("GroupCommit adds stored events to the deferred indexes after its commits, once DEFERRED_INDEX_STEP_ROWS have gathered", async () => {
+  await using fixture = await groupCommit();
+  const { commit, sink, store } = fixture;
+  // What each step after a commit went past, seen through the store's own method.
+  const steps: number[] = [];
+  let stepped = () => {};
+  const indexDeferred = store.indexDeferred!.bind(store);
+  store.indexDeferred = async (minRows) => {
+    const indexed = await indexDeferred(minRows);
+    steps.push(indexed);
+    if (indexed > 0) stepped();
+    return indexed;
+  };
+  const firstStep = new Promise<void>((resolve) => stepped = resolve);
+  const batchRows = 10_000;
+  const batches = Math.ceil(DEFERRED_INDEX_STEP_ROWS / batchRows) + 1;
+  for (let b = 0; b < batches; b++) {
+    const events = Array.from({ length: batchRows }, (_, i) => ({ host: `host-${i % 100}` }));
+    commit.addEvents(b + 1, makeBatch(events));
+    await sink.groupsReported(b + 1);
+  }
+  await firstStep;
+  const indexed = steps.reduce((a, b) => a + b, 0);
+  assert.ok(indexed >= DEFERRED_INDEX_STEP_ROWS, `steps after commits: ${steps.join(", ")}`);
+  assert.equal(steps[0], 0, "the first commit leaves fewer rows than a step");
+  assert.equal(await store.countEvents({ host: "host-7" }), batches * batchRows / 100);
 });
 
 function registration(hostname: string, at = 1_000): AgentRegistration {

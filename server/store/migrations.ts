@@ -234,4 +234,32 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX agents_address_lower ON agents (lower(address));
     `,
   },
+  {
+    // A fleet's rows of one host, or one stream, spread over the log table, so
+    // these two indexes are filled behind ingest, many rows a step
+    // (sqlite_deferred_indexes.ts): in the insert, a row per host per second
+    // wrote one page per host per commit.
+    name: "host and origin indexes filled behind ingest",
+    sql: `
+      CREATE TABLE logs_by_host (
+        host TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        PRIMARY KEY (host, id)
+      ) WITHOUT ROWID;
+      INSERT INTO logs_by_host (host, id, ts)
+        SELECT host, id, ts FROM logs WHERE host IS NOT NULL ORDER BY host, id;
+      DROP INDEX logs_host_ts;
+      CREATE TABLE logs_by_origin (
+        stream_id INTEGER NOT NULL,
+        pos INTEGER NOT NULL,
+        PRIMARY KEY (stream_id, pos)
+      ) WITHOUT ROWID;
+      INSERT INTO logs_by_origin (stream_id, pos)
+        SELECT stream_id, pos FROM logs WHERE stream_id IS NOT NULL ORDER BY stream_id, pos;
+      DROP INDEX logs_origin;
+      INSERT INTO meta (key, value)
+        SELECT 'deferred_indexed_upto', coalesce(max(id), 0) FROM logs;
+    `,
+  },
 ];

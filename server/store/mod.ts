@@ -30,6 +30,7 @@ export {
 } from "./postgres_store.ts";
 export { redactUrl } from "./_postgres_url.ts";
 export { backupSqliteFile } from "./sqlite_maintenance.ts";
+export { lockSqliteServer, type SqliteServerLock } from "./sqlite_server_lock.ts";
 export type {
   AuditEntry,
   AuditQuery,

@@ -11,6 +11,7 @@ import { errorMessage } from "../../common/error_message.ts";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import { dirname, join } from "node:path";
 import { transaction } from "./transaction.ts";
+import { unindexDeferred } from "./sqlite_deferred_indexes.ts";
 import { unindexEvents } from "./sqlite_text_index.ts";
 import { type PrunePolicy, type PruneStep, type StorageInfo, StoreError } from "./store.ts";
 
@@ -173,8 +174,9 @@ export function pruneSqlite(db: DatabaseSync, policy: PrunePolicy): PruneStep {
       if (count > 0) {
         const first = Number(rows[0]!.id);
         const last = Number(rows[count - 1]!.id);
-        // The indexed text is read from the rows: unindex first.
+        // The indexed text and hosts are read from the rows: unindex first.
         unindexEvents(db, first, last);
+        unindexDeferred(db, first, last);
         db.prepare("DELETE FROM logs WHERE id BETWEEN ? AND ?").run(first, last);
         deleted = count;
       }

@@ -22,6 +22,16 @@ import {
   usedBytes,
 } from "./sqlite_maintenance.ts";
 import { INDEXED_TEXT_SQL } from "./sqlite_text_index.ts";
+import {
+  DEFERRED_INDEX_MAX_STEP_ROWS,
+  DEFERRED_INDEX_STEP_ROWS,
+  deferredIndexedUpto,
+  hostIndexedIds,
+  indexDeferredStep,
+  newestEventId,
+  originsAbove,
+} from "./sqlite_deferred_indexes.ts";
+import { RecentOrigins } from "./_recent_origins.ts";
 import { SqliteAgents } from "./_sqlite_agents.ts";
 import { PreparedStatements } from "./_prepared_statements.ts";
 import type { PrunePolicy, PruneStep, StorageInfo } from "./store.ts";
@@ -225,6 +235,11 @@ class SqliteStore implements Store {
   readonly #params = new Map<number, SQLInputValue[]>();
   /** Highest committed position per stream key, with the stream's row id. */
   readonly #streams = new Map<string, StreamEntry>();
+  /**
+   * Origins stored above the index of origins, read from the file at the
+   * first append with an origin (null until then).
+   */
+  #recent: RecentOrigins | null = null;
   readonly #statements: Record<string, StatementSync>;
   /** Prepared digest queries by their text (`digestEvents`). */
   readonly #digestStatements: PreparedStatements;
@@ -263,8 +278,10 @@ class SqliteStore implements Store {
     this.#statements = {
       streamId: prepare("SELECT id FROM streams WHERE key = ?"),
       insertStream: prepare("INSERT INTO streams (key) VALUES (?)"),
-      highest: prepare("SELECT max(pos) AS highest FROM logs WHERE stream_id = ?"),
-      exists: prepare("SELECT 1 AS found FROM logs WHERE stream_id = ? AND pos = ?"),
+      highest: prepare("SELECT max(pos) AS highest FROM logs_by_origin WHERE stream_id = ?"),
+      indexedOrigin: prepare(
+        "SELECT 1 AS found FROM logs_by_origin WHERE stream_id = ? AND pos = ?",
+      ),
       agents: prepare("SELECT * FROM agents ORDER BY hostname"),
       findUser: prepare("SELECT * FROM users WHERE username = ?"),
       users: prepare("SELECT * FROM users ORDER BY username"),
@@ -358,9 +375,7 @@ class SqliteStore implements Store {
     if (!statement) {
       const tuple = `(${EVENT_COLUMNS.map(() => "?").join(",")})`;
       statement = this.#db.prepare(
-        `INSERT INTO logs (${EVENT_COLUMNS.join(",")}) VALUES ${
-          Array(rows).fill(tuple).join(",")
-        } ON CONFLICT DO NOTHING`,
+        `INSERT INTO logs (${EVENT_COLUMNS.join(",")}) VALUES ${Array(rows).fill(tuple).join(",")}`,
       );
       this.#inserts.set(rows, statement);
       this.#params.set(rows, new Array(rows * EVENT_COLUMNS.length));
@@ -368,19 +383,38 @@ class SqliteStore implements Store {
     return [statement, this.#params.get(rows)!];
   }
 
-  /** Finds or creates the row id of a stream, and its highest stored position. */
-  #stream(key: string): StreamEntry {
+  /**
+   * Finds or creates the row id of a stream, and its highest stored position.
+   * A stream created here is added to `created`, to be forgotten if the
+   * transaction rolls back (its row id would be given to another stream).
+   */
+  #stream(key: string, recent: RecentOrigins, created: string[]): StreamEntry {
     let entry = this.#streams.get(key);
     if (entry) return entry;
     const found = this.#statements.streamId!.get(key) as Row | undefined;
+    if (!found) created.push(key);
     const id = found
       ? Number(found.id)
       : Number(this.#statements.insertStream!.run(key).lastInsertRowid);
     const highest = found ? (this.#statements.highest!.get(id) as Row).highest : null;
-    const committed = highest === null ? -1 : Number(highest);
+    const committed = Math.max(highest === null ? -1 : Number(highest), recent.highest(id));
     entry = { id, highest: committed, pending: committed };
     this.#streams.set(key, entry);
     return entry;
+  }
+
+  /**
+   * The origins above the index of origins, read from the file the first
+   * time (inside the append's transaction, so no other write comes between).
+   */
+  #recentOrigins(): RecentOrigins {
+    if (this.#recent !== null) return this.#recent;
+    const recent = new RecentOrigins();
+    const origins = originsAbove(this.#db, deferredIndexedUpto(this.#db));
+    for (let i = 0; i < origins.length; i += 2) recent.add(origins[i]!, origins[i + 1]!);
+    recent.commit(newestEventId(this.#db));
+    this.#recent = recent;
+    return recent;
   }
 
   appendEvents(batches: readonly EventBatch[], options: AppendOptions = {}): Promise<Uint8Array[]> {
@@ -408,9 +442,20 @@ class SqliteStore implements Store {
     };
     // Positions raised by this transaction, and its alerts: published to the caches after COMMIT.
     const touched = new Set<StreamEntry>();
+    const created: string[] = [];
     const changedAlerts = new Map<string, AlertRecord>();
     let lastKey: string | null = null;
     let stream: StreamEntry | undefined;
+    let recent: RecentOrigins | null = null;
+    let newestId = 0;
+    // A store whose writer never steps the deferred indexes keeps its memory of origins bounded.
+    if ((this.#recent?.size ?? 0) >= DEFERRED_INDEX_MAX_STEP_ROWS) {
+      try {
+        this.#indexDeferred(0);
+      } catch {
+        // Tried again at the next append; the origins stay in memory meanwhile.
+      }
+    }
     try {
       transaction(this.#db, () => {
         if (eventIds) lastId = Number((this.#statements.maxEventId!.get() as Row).id);
@@ -421,16 +466,20 @@ class SqliteStore implements Store {
             const key = batch.stream[i] ?? null;
             let streamId: number | null = null;
             if (key !== null) {
+              recent ??= this.#recentOrigins();
               if (key !== lastKey) {
-                stream = this.#stream(key);
+                stream = this.#stream(key, recent, created);
                 lastKey = key;
               }
               const entry = stream!;
               const position = batch.position[i]!;
               if (position <= entry.pending) {
-                // A resend, the rare path: rows not yet written must be visible to the check.
-                flush();
-                if (this.#statements.exists!.get(entry.id, position)) {
+                // A resend, the rare path: stored above the index (this
+                // transaction included), or in it.
+                if (
+                  recent.has(entry.id, position) ||
+                  this.#statements.indexedOrigin!.get(entry.id, position)
+                ) {
                   statuses[b]![i] = APPEND_STATUS.duplicate;
                   continue;
                 }
@@ -438,6 +487,7 @@ class SqliteStore implements Store {
                 entry.pending = position;
                 touched.add(entry);
               }
+              recent.add(entry.id, position);
               streamId = entry.id;
             }
             const o = filled * width;
@@ -477,6 +527,7 @@ class SqliteStore implements Store {
           }
         });
         flush();
+        if (recent !== null) newestId = Number((this.#statements.maxEventId!.get() as Row).id);
         if (eventIds && Number((this.#statements.maxEventId!.get() as Row).id) !== lastId) {
           // Not the ids counted (cannot happen with one writer): publish none rather than wrong ones.
           for (const ids of eventIds) ids?.fill(0);
@@ -486,10 +537,14 @@ class SqliteStore implements Store {
         if (options.alerts) this.#storeGroupAlerts(options.alerts, statuses, changedAlerts);
       });
     } catch (error) {
-      // Rolled back: forget the positions this transaction raised.
+      // Rolled back: forget the positions this transaction raised, and its origins.
       for (const entry of touched) entry.pending = entry.highest;
+      for (const key of created) this.#streams.delete(key);
+      this.#recent?.rollback();
       throw error;
     }
+    // Only once COMMIT has succeeded do this transaction's origins count as stored.
+    this.#recent?.commit(newestId);
     for (const entry of touched) entry.highest = entry.pending;
     this.#publishAlerts(changedAlerts);
     return Promise.resolve(statuses);
@@ -595,15 +650,15 @@ class SqliteStore implements Store {
   queryEvents(query: EventQuery): Promise<EventRecord[]> {
     const limit = Math.max(1, Math.min(query.limit ?? DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT));
     const ascending = query.afterId !== undefined;
-    const select = (part: TextPart) => {
-      const { where, params } = eventFilter(query, part);
+    const select = (part: QueryPart) => {
+      const { from, key, where, params } = eventFilter(query, part);
       if (query.beforeId !== undefined) (where.push("id < ?"), params.push(query.beforeId));
       if (query.afterId !== undefined) (where.push("id > ?"), params.push(query.afterId));
-      const sql = `SELECT * FROM logs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-        ORDER BY id ${ascending ? "ASC" : "DESC"} LIMIT ${limit}`;
+      const sql = `SELECT logs.* FROM ${from} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+        ORDER BY ${key} ${ascending ? "ASC" : "DESC"} LIMIT ${limit}`;
       return (this.#db.prepare(sql).all(...params) as Row[]).map(toEvent);
     };
-    const parts = this.#textParts(query);
+    const parts = this.#parts(query);
     if (parts === null) return Promise.resolve(select(null));
     // Indexed ids are all below the tail's: newest first means tail first.
     const [first, second] = ascending ? parts : [parts[1], parts[0]];
@@ -613,33 +668,45 @@ class SqliteStore implements Store {
   }
 
   /**
-   * A full-text query runs as two queries that each use an index: the events
-   * the full-text index covers (ids from FTS5), and the newer ones it has not
-   * reached yet (a scan of the id range above it). One query with an OR of
-   * both would scan the whole table.
+   * A full-text query, or else a query by host, runs as two queries that each
+   * use an index: the events the full-text index (or the index of hosts)
+   * covers, and the newer ones it has not reached yet (a scan of the id range
+   * above it). One query with an OR of both would scan the whole table. With
+   * both, the host is a condition on the rows the full text found.
    */
-  #textParts(query: EventQuery): [TextPart, TextPart] | null {
-    if (query.text === undefined || fullTextQuery(query.text).match === null) return null;
-    const upto = Number((this.#statements.ftsUpto!.get() as Row).value);
-    return [{ part: "indexed", upto }, { part: "tail", upto }];
+  #parts(query: EventQuery): [QueryPart, QueryPart] | null {
+    if (query.text !== undefined && fullTextQuery(query.text).match !== null) {
+      const upto = Number((this.#statements.ftsUpto!.get() as Row).value);
+      return [{ index: "text", part: "indexed", upto }, { index: "text", part: "tail", upto }];
+    }
+    if (query.host !== undefined) {
+      const upto = deferredIndexedUpto(this.#db);
+      return [{ index: "host", part: "indexed", upto }, { index: "host", part: "tail", upto }];
+    }
+    return null;
   }
 
   countEvents(query?: EventQuery, options: CountOptions = {}): Promise<number> {
     const atMost = options.atMost;
-    const count = (part: TextPart, cap: number | undefined) => {
-      const { where, params } = query ? eventFilter(query, part) : { where: [], params: [] };
-      if (where.length === 0 && cap === undefined) {
+    const count = (part: QueryPart, cap: number | undefined) => {
+      const filter = query ? eventFilter(query, part) : null;
+      const where = filter?.where ?? [];
+      const params = filter?.params ?? [];
+      let from = filter?.from ?? "logs";
+      if (from === "logs" && where.length === 0 && cap === undefined) {
         return Number((this.#statements.countEvents!.get() as Row).n);
       }
-      const filter = where.length ? `WHERE ${where.join(" AND ")}` : "";
+      // A host alone, or in a time range, is counted in its index without reading the rows.
+      if (filter?.hostIds && where.length === 0) from = `(${filter.hostIds})`;
+      const conditions = where.length ? `WHERE ${where.join(" AND ")}` : "";
       // The inner LIMIT stops the scan at `cap` matches.
       const sql = cap === undefined
-        ? `SELECT count(*) AS n FROM logs ${filter}`
-        : `SELECT count(*) AS n FROM (SELECT 1 FROM logs ${filter} LIMIT ?)`;
+        ? `SELECT count(*) AS n FROM ${from} ${conditions}`
+        : `SELECT count(*) AS n FROM (SELECT 1 FROM ${from} ${conditions} LIMIT ?)`;
       if (cap !== undefined) params.push(Math.max(0, Math.trunc(cap)));
       return Number((this.#db.prepare(sql).get(...params) as Row).n);
     };
-    const parts = query ? this.#textParts(query) : null;
+    const parts = query ? this.#parts(query) : null;
     if (parts === null) return Promise.resolve(count(null, atMost));
     const tail = count(parts[1], atMost);
     const rest = atMost === undefined ? undefined : Math.max(0, atMost - tail);
@@ -679,6 +746,29 @@ class SqliteStore implements Store {
     this.#db.exec("PRAGMA synchronous = NORMAL");
     try {
       return Promise.resolve(this.#indexStep(maxRows, maxBytes));
+    } finally {
+      this.#db.exec(`PRAGMA synchronous = ${this.#sync}`);
+    }
+  }
+
+  indexDeferred(minRows: number = DEFERRED_INDEX_STEP_ROWS): Promise<number> {
+    try {
+      return Promise.resolve(this.#indexDeferred(minRows));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** One step of {@linkcode indexDeferred}; returns how many events it went past. */
+  #indexDeferred(minRows: number): number {
+    // Derived data, as the full-text index: see indexText.
+    this.#db.exec("PRAGMA synchronous = NORMAL");
+    try {
+      const before = deferredIndexedUpto(this.#db);
+      const upto = transaction(this.#db, () => indexDeferredStep(this.#db, minRows));
+      if (upto === null) return 0;
+      this.#recent?.indexedUpTo(upto);
+      return upto - before;
     } finally {
       this.#db.exec(`PRAGMA synchronous = ${this.#sync}`);
     }
@@ -910,20 +1000,44 @@ function fullTextQuery(text: string): { match: string | null; words: string[] } 
   return { match: terms.length > 0 ? terms.join(" AND ") : null, words };
 }
 
-/** Which half of a full-text query to filter for (see `#textParts`), or null for no split. */
-type TextPart = { part: "indexed" | "tail"; upto: number } | null;
+/**
+ * Which half of a query split at an index's reach to filter for (see
+ * `#parts`): the rows the index covers, up to `upto`, or the tail above it;
+ * null for no split.
+ */
+type QueryPart = { index: "text" | "host"; part: "indexed" | "tail"; upto: number } | null;
 
 function eventFilter(
   query: EventQuery,
-  textPart: TextPart = null,
-): { where: string[]; params: SQLInputValue[] } {
+  queryPart: QueryPart = null,
+): { from: string; key: string; where: string[]; params: SQLInputValue[]; hostIds?: string } {
   const where: string[] = [];
   const params: SQLInputValue[] = [];
   const add = (clause: string, value: SQLInputValue) => {
     where.push(clause);
     params.push(value);
   };
-  if (query.host !== undefined) add("host = ?", query.host);
+  const hostPart = queryPart?.index === "host" ? queryPart : null;
+  const textPart = queryPart?.index === "text" ? queryPart : null;
+  let from = "logs";
+  // The order of the ids: the index's own when the rows come from it, so no sort.
+  let key = "id";
+  // The host's rows and time range come from its index: their parameters go first.
+  const hostIds = hostPart?.part === "indexed"
+    ? hostIndexedIds(query.sinceMs !== undefined, query.untilMs !== undefined)
+    : undefined;
+  if (hostIds !== undefined) {
+    from = `(${hostIds}) AS h CROSS JOIN logs ON logs.id = h.hid`;
+    key = "h.hid";
+    params.push(query.host!, hostPart!.upto);
+    if (query.sinceMs !== undefined) params.push(query.sinceMs);
+    if (query.untilMs !== undefined) params.push(query.untilMs);
+  } else if (query.host !== undefined) add("host = ?", query.host);
+  if (hostPart?.part === "tail") {
+    // The id range above the index is short: no other index may look wider (a time range could).
+    from = "logs NOT INDEXED";
+    add("id > ?", hostPart.upto);
+  }
   if (query.program !== undefined) add("program = ?", query.program);
   if (query.contains !== undefined && query.contains !== "") {
     add("instr(raw, ?) > 0", query.contains);
@@ -939,9 +1053,11 @@ function eventFilter(
     for (const word of text.words) add("instr(lower(raw), ?) > 0", word);
   }
   if (query.maxSeverity !== undefined) add("severity <= ?", query.maxSeverity);
-  if (query.sinceMs !== undefined) add("ts >= ?", query.sinceMs);
-  if (query.untilMs !== undefined) add("ts < ?", query.untilMs);
-  return { where, params };
+  if (hostIds === undefined) {
+    if (query.sinceMs !== undefined) add("ts >= ?", query.sinceMs);
+    if (query.untilMs !== undefined) add("ts < ?", query.untilMs);
+  }
+  return { from, key, where, params, ...(hostIds !== undefined ? { hostIds } : {}) };
 }
 
 // Alerts (server/rules/).

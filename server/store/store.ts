@@ -626,6 +626,20 @@ export interface Store {
    */
   indexText?(maxRows: number, maxBytes?: number): Promise<number>;
   /**
+   * Adds the newest stored events to the indexes the backend fills behind
+   * ingest rather than in each insert (SQLite: by host and by origin) once at
+   * least `minRows` have gathered above them. Run by the writer after each
+   * commit, so a query by host never reads more than about one step's worth of
+   * rows outside the index, and the writer's memory of the origins above it
+   * stays small. Backends that keep those indexes in the insert need not
+   * implement it.
+   *
+   * @param minRows Fewest events worth a step; the backend's own batch size
+   *   when omitted.
+   * @returns How many events the step went past (0 when fewer waited).
+   */
+  indexDeferred?(minRows?: number): Promise<number>;
+  /**
    * How many stored events the full-text index has not reached yet (with
    * {@linkcode indexText}).
    *

@@ -36,6 +36,8 @@ interface SimAgent {
   lastHeartbeatAt: number;
   lastEventAt: number;
   eventSeq: number;
+  /** Bytes "read" from its file: the position of its last event line (`EVENT`). */
+  position: number;
   retry: ReturnType<typeof setTimeout> | undefined;
   /** The resumption ticket of its last password login, when it asks for them. */
   ticket: string | null;
@@ -55,6 +57,11 @@ export interface SimFleetOptions {
   heartbeatSeconds?: number;
   /** Seconds between two events of one agent; 0 sends none. @default {1} */
   eventSeconds?: number;
+  /**
+   * Send each event as `EVENT <stream> <position>`, one stream per agent, as
+   * `nms-agent` does, instead of `BATCH_EVENT`. @default {false}
+   */
+  origins?: boolean;
   /**
    * Ask for a resumption ticket after a password login (`TICKET`) and log in
    * with it (`LOGIN @ticket`) on later connections, as `nms-agent` does. @default {false}
@@ -120,6 +127,7 @@ export class SimFleet {
   readonly #port: number;
   readonly #heartbeatMs: number;
   readonly #eventMs: number;
+  readonly #origins: boolean;
   readonly #tickets: boolean;
   readonly #ticker: ReturnType<typeof setInterval>;
   #tick = 0;
@@ -135,6 +143,7 @@ export class SimFleet {
     this.#port = options.port;
     this.#heartbeatMs = (options.heartbeatSeconds ?? 30) * 1000;
     this.#eventMs = (options.eventSeconds ?? 1) * 1000;
+    this.#origins = options.origins ?? false;
     this.#tickets = options.tickets ?? false;
     const first = options.firstIndex ?? 0;
     const prefix = options.hostPrefix ?? "host-";
@@ -152,6 +161,7 @@ export class SimFleet {
       lastHeartbeatAt: 0,
       lastEventAt: 0,
       eventSeq: 0,
+      position: 0,
       retry: undefined,
       ticket: null,
       usedTicket: false,
@@ -359,9 +369,13 @@ export class SimFleet {
           this.counters.eventsSkipped++;
         } else {
           const seq = ++agent.eventSeq;
-          out += `BATCH_EVENT <14>1 ${
+          const line = `<14>1 ${
             new Date().toISOString()
-          } ${agent.hostname} fleet ${agent.index} - - event ${seq} from a simulated agent\n`;
+          } ${agent.hostname} fleet ${agent.index} - - event ${seq} from a simulated agent`;
+          if (this.#origins) {
+            agent.position += line.length + 1;
+            out += `EVENT sim-${agent.index} ${agent.position} ${line}\n`;
+          } else out += `BATCH_EVENT ${line}\n`;
           this.counters.eventsSent++;
         }
       }

@@ -22,7 +22,10 @@
  * Usage: deno run -A tests/bench/fleet.ts [--agents 10000] [--real-agents 24]
  *          [--steady-seconds 120] [--heartbeat 30] [--window 256] [--password-seconds 120]
  *          [--password-agents 500] [--phases steady,restart,password,vanish]
- *          [--event-seconds 1] [--server-deno-flags="--cpu-prof --cpu-prof-dir=DIR"]
+ *          [--event-seconds 1] [--origins] [--server-deno-flags="--cpu-prof --cpu-prof-dir=DIR"]
+ *
+ * `--origins` sends each event as `EVENT <stream> <position>`, as `nms-agent`
+ * does, so that the exactly-once key is written too.
  *
  * @module
  */
@@ -162,6 +165,7 @@ if (import.meta.main) {
     phases: { type: "string", default: PHASES.join(",") },
     "server-deno-flags": { type: "string", default: "" },
     "event-seconds": { type: "string", default: "1" },
+    origins: { type: "boolean", default: false },
   });
   const phases = new Set(
     values.phases.split(",").map((phase) => choiceOption("phases", phase.trim(), PHASES)),
@@ -238,7 +242,9 @@ if (import.meta.main) {
           ? "1 address"
           : `127.10.0.1–${sourceAddress(agents - 1)}`
       }, heartbeat ${heartbeatSeconds} s, ${
-        eventSeconds > 0 ? `1 event every ${eventSeconds} s each` : "no events"
+        eventSeconds > 0
+          ? `1 ${values.origins ? "EVENT" : "BATCH_EVENT"} every ${eventSeconds} s each`
+          : "no events"
       }; ${realCount} real agents; server ${
         SERVER_ARGS.length ? SERVER_ARGS.join(" ") : "with default settings"
       }`,
@@ -259,6 +265,7 @@ if (import.meta.main) {
       login: `LOGIN @token ${token}`,
       heartbeatSeconds,
       eventSeconds,
+      origins: values.origins,
     });
     const rampStart = performance.now();
     const ramped = await fleet.connectAll({ window, timeoutMs: phaseMs });
