@@ -52,6 +52,8 @@ export async function lockSqliteServer(path: string): Promise<SqliteServerLock> 
   }
   try {
     db.exec("PRAGMA busy_timeout = 0");
+    // Nothing is ever written to it: no journal file beside it either (OFF is refused here).
+    db.exec("PRAGMA journal_mode = MEMORY");
     db.exec("PRAGMA locking_mode = EXCLUSIVE");
     db.exec("BEGIN EXCLUSIVE");
   } catch {

@@ -8,6 +8,10 @@ Deno.test("lockSqliteServer() lets one holder in at a time, and the next one aft
   try {
     const path = join(dir, "data", "nms.db");
     const first = await lockSqliteServer(path);
+    // Nothing but the lock file beside the database: no journal of it.
+    const names = [];
+    for await (const entry of Deno.readDir(join(dir, "data"))) names.push(entry.name);
+    assert.deepEqual(names.sort(), ["nms.db", "nms.db.lock"]);
     await assert.rejects(
       () => lockSqliteServer(path),
       (error: unknown) =>
