@@ -761,10 +761,13 @@ class SqliteStore implements Store {
 
   /** One step of {@linkcode indexDeferred}; returns how many events it went past. */
   #indexDeferred(minRows: number): number {
+    // Called after every commit: most calls find too few rows and stop at two reads.
+    const before = deferredIndexedUpto(this.#db);
+    const newest = newestEventId(this.#db);
+    if (newest <= before || newest - before < minRows) return 0;
     // Derived data, as the full-text index: see indexText.
     this.#db.exec("PRAGMA synchronous = NORMAL");
     try {
-      const before = deferredIndexedUpto(this.#db);
       const upto = transaction(this.#db, () => indexDeferredStep(this.#db, minRows));
       if (upto === null) return 0;
       this.#recent?.indexedUpTo(upto);
