@@ -16,6 +16,8 @@
  * - fleet: 10,000 simulated agents and 24 real ones on one collector: connect
  *   rate, RSS and CPU at steady state, reconnection after a `kill -9`
  *   (token and shared password), liveness when they all vanish;
+ * - index layout: a row's cost with the SQLite indexes of hosts and origins in
+ *   the insert and behind it, after hours of a fleet (4,000 hosts of 1,500 rows);
  * - search: a rare keyword, host + time range and per-minute counts on 10 M events;
  * - console: the web console's API on 5 M events;
  * - syslog: TCP and UDP syslog ingest, and the same load through rsyslog and
@@ -98,6 +100,17 @@ const parts: [string, string[]][] = [
     "--password-seconds",
     quick ? "30" : "120",
     "--password-agents",
+    quick ? "50" : "500",
+  ]],
+  // The indexes of hosts and origins in the insert or behind it, after hours of a fleet.
+  ["index_layout.ts", [
+    "--keys",
+    size(4_000),
+    "--rows-per-key",
+    size(1_500),
+    "--groups",
+    size(400),
+    "--group",
     quick ? "50" : "500",
   ]],
   ["search.ts", ["--events", size(10_000_000)]],
