@@ -351,6 +351,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     serverLock?.release();
     throw error;
   }
+  /** Closes the store, then lets the next server of its SQLite file in. */
+  const closeStore = async () => {
+    await store.close();
+    serverLock?.release();
+  };
   let writer: Writer | undefined;
   let pool: WorkerPool | undefined;
   let tcp: ReloadableListener | undefined;
@@ -417,8 +422,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     tcp?.close();
     await pool?.close();
     await writer?.close();
-    await store.close();
-    serverLock?.release();
+    await closeStore();
     throw error;
   }
   let integrity: IntegrityState = { status: location.kind === "sqlite" ? "checking" : "skipped" };
@@ -491,8 +495,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       await syslog.stop();
       await pool.close();
       await writer.close();
-      await store.close();
-      serverLock?.release();
+      await closeStore();
       throw error;
     }
     log.info("Web console listening", { url: dashboard.url });
@@ -589,8 +592,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       await pool.close();
       await writer.close();
       await webhook?.close();
-      await store.close();
-      serverLock?.release();
+      await closeStore();
       log.info("Server stopped");
       finish();
     })();

@@ -67,7 +67,7 @@ export function deferredIndexedUpto(db: DatabaseSync): number {
 }
 
 /** The newest event id, 0 when there is none. */
-export function newestEventId(db: DatabaseSync): number {
+function newestEventId(db: DatabaseSync): number {
   const row = db.prepare("SELECT coalesce(max(id), 0) AS id FROM logs").get() as { id: number };
   return Number(row.id);
 }

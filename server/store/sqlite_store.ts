@@ -25,10 +25,8 @@ import { INDEXED_TEXT_SQL } from "./sqlite_text_index.ts";
 import {
   DEFERRED_INDEX_MAX_STEP_ROWS,
   DEFERRED_INDEX_STEP_ROWS,
-  deferredIndexedUpto,
   hostIndexedIds,
   indexDeferredStep,
-  newestEventId,
   originsAbove,
 } from "./sqlite_deferred_indexes.ts";
 import { RecentOrigins } from "./_recent_origins.ts";
@@ -297,6 +295,7 @@ class SqliteStore implements Store {
         "SELECT (ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS start, count(*) AS n FROM logs WHERE ts >= ? AND ts < ? GROUP BY start ORDER BY start",
       ),
       ftsUpto: prepare("SELECT value FROM meta WHERE key = 'fts_indexed_upto'"),
+      deferredUpto: prepare("SELECT value FROM meta WHERE key = 'deferred_indexed_upto'"),
       // The last event of a step: at most maxRows events, and none once the
       // raw lines before it reach maxBytes (octet_length reads no text).
       ftsLast: prepare(`
@@ -410,9 +409,9 @@ class SqliteStore implements Store {
   #recentOrigins(): RecentOrigins {
     if (this.#recent !== null) return this.#recent;
     const recent = new RecentOrigins();
-    const origins = originsAbove(this.#db, deferredIndexedUpto(this.#db));
+    const origins = originsAbove(this.#db, this.#deferredUpto());
     for (let i = 0; i < origins.length; i += 2) recent.add(origins[i]!, origins[i + 1]!);
-    recent.commit(newestEventId(this.#db));
+    recent.commit(this.#newestId());
     this.#recent = recent;
     return recent;
   }
@@ -458,7 +457,7 @@ class SqliteStore implements Store {
     }
     try {
       transaction(this.#db, () => {
-        if (eventIds) lastId = Number((this.#statements.maxEventId!.get() as Row).id);
+        if (eventIds) lastId = this.#newestId();
         batches.forEach((batch, b) => {
           const ids = eventIds?.[b] ?? null;
           const messageStart = batch.messageStart;
@@ -527,8 +526,8 @@ class SqliteStore implements Store {
           }
         });
         flush();
-        if (recent !== null) newestId = Number((this.#statements.maxEventId!.get() as Row).id);
-        if (eventIds && Number((this.#statements.maxEventId!.get() as Row).id) !== lastId) {
+        if (recent !== null || eventIds) newestId = this.#newestId();
+        if (eventIds && newestId !== lastId) {
           // Not the ids counted (cannot happen with one writer): publish none rather than wrong ones.
           for (const ids of eventIds) ids?.fill(0);
         }
@@ -680,7 +679,7 @@ class SqliteStore implements Store {
       return [{ index: "text", part: "indexed", upto }, { index: "text", part: "tail", upto }];
     }
     if (query.host !== undefined) {
-      const upto = deferredIndexedUpto(this.#db);
+      const upto = this.#deferredUpto();
       return [{ index: "host", part: "indexed", upto }, { index: "host", part: "tail", upto }];
     }
     return null;
@@ -728,7 +727,7 @@ class SqliteStore implements Store {
 
   textIndexLag(): Promise<number> {
     const upto = Number((this.#statements.ftsUpto!.get() as Row).value);
-    const newest = Number((this.#statements.maxEventId!.get() as Row).id);
+    const newest = this.#newestId();
     return Promise.resolve(Math.max(0, newest - upto));
   }
 
@@ -762,8 +761,8 @@ class SqliteStore implements Store {
   /** One step of {@linkcode indexDeferred}; returns how many events it went past. */
   #indexDeferred(minRows: number): number {
     // Called after every commit: most calls find too few rows and stop at two reads.
-    const before = deferredIndexedUpto(this.#db);
-    const newest = newestEventId(this.#db);
+    const before = this.#deferredUpto();
+    const newest = this.#newestId();
     if (newest <= before || newest - before < minRows) return 0;
     // Derived data, as the full-text index: see indexText.
     this.#db.exec("PRAGMA synchronous = NORMAL");
@@ -775,6 +774,16 @@ class SqliteStore implements Store {
     } finally {
       this.#db.exec(`PRAGMA synchronous = ${this.#sync}`);
     }
+  }
+
+  /** `deferred_indexed_upto`: every event up to it is in the indexes of hosts and origins. */
+  #deferredUpto(): number {
+    return Number((this.#statements.deferredUpto!.get() as Row).value);
+  }
+
+  /** The newest event id, 0 when there is none. */
+  #newestId(): number {
+    return Number((this.#statements.maxEventId!.get() as Row).id);
   }
 
   /** One transaction of {@linkcode indexText}; returns how many events it indexed. */

@@ -29,6 +29,7 @@ import {
   DEFERRED_INDEX_STEP_ROWS,
   indexDeferredStep,
 } from "../../server/store/sqlite_deferred_indexes.ts";
+import { transaction } from "../../server/store/transaction.ts";
 
 /** Rows per multi-row INSERT while the store is filled before the clock starts. */
 const FILL_ROWS_PER_INSERT = 500;
@@ -76,27 +77,28 @@ async function measure(
     db.exec("CREATE UNIQUE INDEX logs_origin ON logs (stream_id, pos) WHERE stream_id IS NOT NULL");
   }
   const { keys, rowsPerKey, group, groups } = options;
-  db.exec("BEGIN");
-  const addStream = db.prepare("INSERT INTO streams (id, key) VALUES (?, ?)");
-  for (let key = 0; key < keys; key++) addStream.run(key + 1, `stream-${key}`);
   const next = new Array<number>(keys).fill(0);
   const position = (key: number) => ++next[key]!;
-  const fill = inserter(db, FILL_ROWS_PER_INSERT);
-  const fillOne = inserter(db, 1);
   let at = 1_700_000_000_000;
-  const all = Array.from({ length: keys }, (_, key) => key);
-  for (let round = 0; round < rowsPerKey; round++) {
-    for (let from = 0; from < keys; from += FILL_ROWS_PER_INSERT) {
-      const part = all.slice(from, from + FILL_ROWS_PER_INSERT);
-      if (part.length === FILL_ROWS_PER_INSERT) fill(part, at++, position);
-      else for (const key of part) fillOne([key], at++, position);
+  transaction(db, () => {
+    const addStream = db.prepare("INSERT INTO streams (id, key) VALUES (?, ?)");
+    for (let key = 0; key < keys; key++) addStream.run(key + 1, `stream-${key}`);
+    const fill = inserter(db, FILL_ROWS_PER_INSERT);
+    const fillOne = inserter(db, 1);
+    const all = Array.from({ length: keys }, (_, key) => key);
+    for (let round = 0; round < rowsPerKey; round++) {
+      for (let from = 0; from < keys; from += FILL_ROWS_PER_INSERT) {
+        const part = all.slice(from, from + FILL_ROWS_PER_INSERT);
+        if (part.length === FILL_ROWS_PER_INSERT) fill(part, at++, position);
+        else for (const key of part) fillOne([key], at++, position);
+      }
     }
-  }
-  db.exec("COMMIT");
+  });
   if (layout === "behind ingest") {
-    db.exec("BEGIN");
-    while (indexDeferredStep(db, 1) !== null) { /* every stored row into the indexes */ }
-    db.exec("COMMIT");
+    // Every stored row into the indexes.
+    transaction(db, () => {
+      while (indexDeferredStep(db, 1) !== null);
+    });
   }
   db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   const insert = inserter(db, group);
@@ -105,13 +107,9 @@ async function measure(
     // A group commit's rows: one each from `group` hosts, a different set each time.
     const first = (g * group) % keys;
     const members = Array.from({ length: group }, (_, i) => (first + i) % keys);
-    db.exec("BEGIN");
-    insert(members, at++, position);
-    db.exec("COMMIT");
+    transaction(db, () => insert(members, at++, position));
     if (layout === "behind ingest") {
-      db.exec("BEGIN");
-      indexDeferredStep(db, DEFERRED_INDEX_STEP_ROWS);
-      db.exec("COMMIT");
+      transaction(db, () => indexDeferredStep(db, DEFERRED_INDEX_STEP_ROWS));
     }
   }
   const seconds = (performance.now() - start) / 1000;

@@ -28,6 +28,7 @@ import {
   DEFERRED_INDEX_STEP_ROWS,
   indexDeferredStep,
 } from "../../server/store/sqlite_deferred_indexes.ts";
+import { transaction } from "../../server/store/transaction.ts";
 import { runClients, sampleLine, spawnServer, WORKLOADS } from "./_load.ts";
 import { benchArgs, choiceOption, numberOption } from "./_args.ts";
 
@@ -163,9 +164,7 @@ async function rawInsertRate(dir: string): Promise<number> {
     }
     db.exec("COMMIT");
     // The indexes of hosts and origins, filled behind the inserts as the server's writer does.
-    db.exec("BEGIN");
-    indexDeferredStep(db, DEFERRED_INDEX_STEP_ROWS);
-    db.exec("COMMIT");
+    transaction(db, () => indexDeferredStep(db, DEFERRED_INDEX_STEP_ROWS));
   }
   const elapsed = performance.now() - start;
   db.close();
