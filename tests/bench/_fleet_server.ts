@@ -54,17 +54,42 @@ export function tallyErrors(text: string, errors: Map<string, number>): void {
   }
 }
 
-/** A running collector. */
-export interface FleetServer {
+/** A process's memory and CPU, read from /proc. */
+export interface ProcessStats {
   readonly pid: number;
+  rssBytes(): Promise<number>;
+  /** CPU seconds (user + system) used so far. */
+  cpuSeconds(): Promise<number>;
+}
+
+/**
+ * Reads a process's RSS and CPU time from /proc.
+ *
+ * @param pid The process.
+ * @returns Its figures, read at each call.
+ */
+export function processStats(pid: number): ProcessStats {
+  const procFile = (name: string) => Deno.readTextFile(`/proc/${pid}/${name}`);
+  return {
+    pid,
+    async rssBytes() {
+      return Number(/VmRSS:\s+(\d+) kB/.exec(await procFile("status"))?.[1] ?? 0) * 1024;
+    },
+    async cpuSeconds() {
+      const stat = await procFile("stat");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    },
+  };
+}
+
+/** A running collector. */
+export interface FleetServer extends ProcessStats {
   readonly port: number;
   readonly httpPort: number;
   readonly httpUrl: string;
   /** `performance.now()` when it logged that it listens for agents. */
   readonly listeningAt: number;
-  rssBytes(): Promise<number>;
-  /** CPU seconds (user + system) used so far. */
-  cpuSeconds(): Promise<number>;
   /** SIGKILL, and waits for the exit. */
   kill(): Promise<void>;
   /** SIGTERM, and waits for the exit. */
@@ -147,21 +172,12 @@ export async function startFleetServer(
       }
     } catch { /* closed */ }
   })();
-  const procFile = (name: string) => Deno.readTextFile(`/proc/${child.pid}/${name}`);
   return {
-    pid: child.pid,
+    ...processStats(child.pid),
     port,
     httpPort: Number(new URL(httpUrl).port),
     httpUrl,
     listeningAt,
-    async rssBytes() {
-      return Number(/VmRSS:\s+(\d+) kB/.exec(await procFile("status"))?.[1] ?? 0) * 1024;
-    },
-    async cpuSeconds() {
-      const stat = await procFile("stat");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return (Number(fields[11]) + Number(fields[12])) / 100;
-    },
     async kill() {
       child.kill("SIGKILL");
       await child.status;

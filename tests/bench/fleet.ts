@@ -6,6 +6,9 @@
  * `BATCH_EVENT` every second each), and a few real `nms-agent` processes
  * beside them. Each figure is printed beside its target:
  *
+ * 0. floor: the same fleet on a bare Deno server that only answers each line
+ *    with its ACK (`_fleet_floor.ts`), for the same window: what the sockets
+ *    alone cost any Deno server, the baseline of the steady state's figures;
  * 1. steady: connect, log in and register every agent (at most `--window` in
  *    flight), then the server's RSS and CPU while they heartbeat and send,
  *    and whether every one is shown alive;
@@ -21,7 +24,7 @@
  *
  * Usage: deno run -A tests/bench/fleet.ts [--agents 10000] [--real-agents 24]
  *          [--steady-seconds 120] [--heartbeat 30] [--window 256] [--password-seconds 120]
- *          [--password-agents 500] [--phases steady,restart,password,vanish]
+ *          [--password-agents 500] [--phases floor,steady,restart,password,vanish]
  *          [--event-seconds 1] [--origins] [--server-deno-flags="--cpu-prof --cpu-prof-dir=DIR"]
  *
  * `--origins` sends each event as `EVENT <stream> <position>`, as `nms-agent`
@@ -32,19 +35,24 @@
 
 import { join } from "node:path";
 import { benchArgs, choiceOption, numberOption } from "./_args.ts";
-import { SimFleet, sourceAddress } from "./_fleet_agents.ts";
+import { SimFleet, type SimFleetOptions, sourceAddress } from "./_fleet_agents.ts";
+import { startFloorServer } from "./_fleet_floor.ts";
 import { type RealAgents, startRealAgents } from "./_fleet_real_agents.ts";
 import {
   type ConsoleApi,
   type FleetServer,
+  type ProcessStats,
   serverCli,
   signInConsole,
   startFleetServer,
   type StatusCounts,
 } from "./_fleet_server.ts";
 
-/** The phases after the fleet has connected, in the order they run. */
-const PHASES = ["steady", "restart", "password", "vanish"] as const;
+/**
+ * The phases in the order they run: the floor before the collector starts,
+ * the others once the fleet has connected to it.
+ */
+const PHASES = ["floor", "steady", "restart", "password", "vanish"] as const;
 /** Longest wait for the fleet to be back before the vanish phase, in milliseconds. */
 const BACK_BEFORE_VANISH_MS = 120_000;
 /**
@@ -151,6 +159,72 @@ async function checkReal(real: RealAgents, api: ConsoleApi, label: string): Prom
   if (!allAlive || !delivered) failures++;
 }
 
+/** What the steady window measured on one server. */
+interface SteadyFigures {
+  cpu: number;
+  idleRss: number;
+  rss: number;
+  peakRss: number;
+  windowS: number;
+  eventsPerSecond: number;
+}
+
+/**
+ * Samples a server's CPU and RSS over a window while a fleet runs.
+ *
+ * @param server The server's process.
+ * @param fleet The connected fleet.
+ * @param idleRss The server's RSS before the fleet connected.
+ * @param windowMs Length of the window.
+ */
+async function measureSteady(
+  server: ProcessStats,
+  fleet: SimFleet,
+  idleRss: number,
+  windowMs: number,
+): Promise<SteadyFigures> {
+  const cpuBefore = await server.cpuSeconds();
+  const acksBefore = fleet.counters.eventsAcked;
+  const windowStart = performance.now();
+  let peakRss = 0;
+  while (performance.now() - windowStart < windowMs) {
+    peakRss = Math.max(peakRss, await server.rssBytes());
+    await sleep(POLL_MS);
+  }
+  const windowS = (performance.now() - windowStart) / 1000;
+  return {
+    cpu: (await server.cpuSeconds() - cpuBefore) / windowS,
+    idleRss,
+    rss: await server.rssBytes(),
+    peakRss,
+    windowS,
+    eventsPerSecond: (fleet.counters.eventsAcked - acksBefore) / windowS,
+  };
+}
+
+/**
+ * The floor: the same fleet, connected, settled and measured over the same
+ * window on a bare Deno server that answers each line with its ACK and does
+ * nothing else.
+ */
+async function measureFloor(
+  fleetOptions: Omit<SimFleetOptions, "port" | "login">,
+  connect: { window: number; timeoutMs: number; settleMs: number; windowMs: number },
+): Promise<SteadyFigures | null> {
+  const floor = await startFloorServer();
+  const fleet = new SimFleet({ ...fleetOptions, port: floor.port, login: "LOGIN @token floor" });
+  try {
+    await sleep(IDLE_SETTLE_MS);
+    const idleRss = await floor.rssBytes();
+    if (!await fleet.connectAll(connect)) return null;
+    await sleep(connect.settleMs);
+    return await measureSteady(floor, fleet, idleRss, connect.windowMs);
+  } finally {
+    fleet.close();
+    await floor.stop();
+  }
+}
+
 let failures = 0;
 
 if (import.meta.main) {
@@ -181,6 +255,55 @@ if (import.meta.main) {
   const passwordAgents = numberOption("password-agents", values["password-agents"], { min: 1 });
   const phaseMs = Math.max(MIN_PHASE_MS, (agents / SLOWEST_RATE_PER_SECOND) * 1000);
   const settleMs = Math.min(SETTLE_MS, steadySeconds * 1000);
+
+  console.log(
+    `fleet     ${n(agents)} simulated agents from ${
+      sourceAddress(agents - 1) === sourceAddress(0)
+        ? "1 address"
+        : `127.10.0.1–${sourceAddress(agents - 1)}`
+    }, heartbeat ${heartbeatSeconds} s, ${
+      eventSeconds > 0
+        ? `1 ${values.origins ? "EVENT" : "BATCH_EVENT"} every ${eventSeconds} s each`
+        : "no events"
+    }; ${realCount} real agents; server ${
+      SERVER_ARGS.length ? SERVER_ARGS.join(" ") : "with default settings"
+    }`,
+  );
+
+  const fleetOptions = {
+    agents,
+    heartbeatSeconds,
+    eventSeconds,
+    origins: values.origins,
+  };
+  // 0. The floor, before the collector starts: the machine is the same, the
+  // window as long, so its figures are the steady state's baseline.
+  let floor: SteadyFigures | null = null;
+  if (phases.has("floor")) {
+    floor = await measureFloor(fleetOptions, {
+      window,
+      timeoutMs: phaseMs,
+      settleMs,
+      windowMs: steadySeconds * 1000,
+    });
+    if (floor === null) {
+      failures++;
+      row("floor: a bare Deno server, same fleet", "the fleet did not connect", "all connected");
+    } else {
+      row(
+        `floor: bare Deno server, CPU over ${Math.round(floor.windowS)} s`,
+        `${(floor.cpu * 100).toFixed(1)}% of a core, ${n(floor.eventsPerSecond)} events/s`,
+        "none: what these sockets cost any Deno server",
+      );
+      row(
+        "floor: RSS idle / steady (peak)",
+        `${n(floor.idleRss / MB)} / ${n(floor.rss / MB)} (${n(floor.peakRss / MB)}) MB, ${
+          n((floor.rss - floor.idleRss) / agents / 1024)
+        } KB per connection`,
+        "none",
+      );
+    }
+  }
 
   const dir = await Deno.makeTempDir({ prefix: "nms-fleet-" });
   const dbPath = join(dir, "nms.db");
@@ -236,19 +359,6 @@ if (import.meta.main) {
     let api = await openConsole(server.httpUrl);
     await sleep(IDLE_SETTLE_MS);
     const idleRss = await server.rssBytes();
-    console.log(
-      `fleet     ${n(agents)} simulated agents from ${
-        sourceAddress(agents - 1) === sourceAddress(0)
-          ? "1 address"
-          : `127.10.0.1–${sourceAddress(agents - 1)}`
-      }, heartbeat ${heartbeatSeconds} s, ${
-        eventSeconds > 0
-          ? `1 ${values.origins ? "EVENT" : "BATCH_EVENT"} every ${eventSeconds} s each`
-          : "no events"
-      }; ${realCount} real agents; server ${
-        SERVER_ARGS.length ? SERVER_ARGS.join(" ") : "with default settings"
-      }`,
-    );
     if (realCount > 0) {
       real = await startRealAgents(join(dir, "real"), {
         port: server.port,
@@ -259,14 +369,7 @@ if (import.meta.main) {
     }
 
     // 1. Steady state.
-    fleet = new SimFleet({
-      port: server.port,
-      agents,
-      login: `LOGIN @token ${token}`,
-      heartbeatSeconds,
-      eventSeconds,
-      origins: values.origins,
-    });
+    fleet = new SimFleet({ ...fleetOptions, port: server.port, login: `LOGIN @token ${token}` });
     const rampStart = performance.now();
     const ramped = await fleet.connectAll({ window, timeoutMs: phaseMs });
     const rampMs = performance.now() - rampStart;
@@ -278,17 +381,8 @@ if (import.meta.main) {
     if (!ramped) failures++;
     if (phases.has("steady")) {
       await sleep(settleMs);
-      const cpuBefore = await server.cpuSeconds();
-      const acksBefore = fleet.counters.eventsAcked;
-      const windowStart = performance.now();
-      let peakRss = 0;
-      while (performance.now() - windowStart < steadySeconds * 1000) {
-        peakRss = Math.max(peakRss, await server.rssBytes());
-        await sleep(POLL_MS);
-      }
-      const windowS = (performance.now() - windowStart) / 1000;
-      const cpu = (await server.cpuSeconds() - cpuBefore) / windowS;
-      const rss = await server.rssBytes();
+      const steady = await measureSteady(server, fleet, idleRss, steadySeconds * 1000);
+      const { cpu, rss, peakRss, windowS } = steady;
       const statuses = await api.statuses("host-");
       row(
         "shown alive (GET /api/agents)",
@@ -298,7 +392,7 @@ if (import.meta.main) {
       if ((statuses.alive ?? 0) !== agents) failures++;
       row(
         "events acknowledged in the window",
-        `${n((fleet.counters.eventsAcked - acksBefore) / windowS)}/s`,
+        `${n(steady.eventsPerSecond)}/s`,
         `${n(agents)}/s (one per agent per second)`,
       );
       row(
@@ -313,7 +407,9 @@ if (import.meta.main) {
       );
       row(
         `server CPU over ${Math.round(windowS)} s`,
-        `${(cpu * 100).toFixed(1)}% of a core`,
+        `${(cpu * 100).toFixed(1)}% of a core${
+          floor ? ` (the floor ${(floor.cpu * 100).toFixed(1)}%)` : ""
+        }`,
         "≤ 25% of a core",
       );
       if (real) await checkReal(real, api, "steady");
