@@ -31,6 +31,9 @@ export interface Turn<T> {
   readonly item: T;
 }
 
+/** What {@linkcode LaneTurns.takeRound} does with a lane: take its next item, pass it by, or end. */
+export type RoundStep = "take" | "skip" | "stop";
+
 /**
  * The ring of lanes with a batch waiting, in turn order.
  *
@@ -46,7 +49,9 @@ export interface Turn<T> {
  * ```
  */
 export class LaneTurns<T> {
-  readonly #ring: Lane<T>[] = [];
+  /** Lanes in turn order from {@linkcode #head}; the slots before it are spent. */
+  #ring: Lane<T>[] = [];
+  #head = 0;
   #waiting = 0;
 
   /**
@@ -88,17 +93,51 @@ export class LaneTurns<T> {
    * @returns The lane and its item, or null when no lane may run.
    */
   take(mayRun: (lane: Lane<T>) => boolean): Turn<T> | null {
-    for (let i = 0; i < this.#ring.length; i++) {
-      const lane = this.#ring[i]!;
-      if (!mayRun(lane)) continue;
-      this.#ring.splice(i, 1);
-      const item = lane.waiting.shift()!;
+    const [turn] = this.takeRound((lane, taken) =>
+      taken > 0 ? "stop" : mayRun(lane) ? "take" : "skip"
+    );
+    return turn ?? null;
+  }
+
+  /**
+   * One pass over the ring in turn order: `step` decides for each lane
+   * whether its oldest item is taken, the lane is passed by, or the pass ends.
+   * Lanes passed by keep their place; lanes taken from go to the back if they
+   * have more, after every lane of this pass. Each lane is looked at once, so
+   * taking many items costs one walk of the ring, however many lanes are
+   * passed by.
+   *
+   * @param step Decides for a lane, given how many items were taken so far.
+   * @returns The turns taken, in order.
+   */
+  takeRound(step: (lane: Lane<T>, taken: number) => RoundStep): Turn<T>[] {
+    const ring = this.#ring;
+    const taken: Turn<T>[] = [];
+    const passed: Lane<T>[] = [];
+    const again: Lane<T>[] = [];
+    let i = this.#head;
+    for (; i < ring.length; i++) {
+      const lane = ring[i]!;
+      const decision = step(lane, taken.length);
+      if (decision === "stop") break;
+      if (decision === "skip") {
+        passed.push(lane);
+        continue;
+      }
+      taken.push({ lane, item: lane.waiting.shift()! });
       this.#waiting--;
-      if (lane.waiting.length > 0) this.#ring.push(lane);
+      if (lane.waiting.length > 0) again.push(lane);
       else lane.queued = false;
-      return { lane, item };
     }
-    return null;
+    // The lanes passed by go back, in order, just before the first lane not looked at.
+    this.#head = i - passed.length;
+    for (let j = 0; j < passed.length; j++) ring[this.#head + j] = passed[j]!;
+    for (const lane of again) ring.push(lane);
+    if (this.#head > 0 && this.#head * 2 >= ring.length) {
+      this.#ring = ring.slice(this.#head);
+      this.#head = 0;
+    }
+    return taken;
   }
 
   /**
@@ -108,10 +147,12 @@ export class LaneTurns<T> {
    */
   clear(): T[] {
     const items: T[] = [];
-    for (const lane of this.#ring.splice(0)) {
+    for (const lane of this.#ring.slice(this.#head)) {
       items.push(...lane.waiting.splice(0));
       lane.queued = false;
     }
+    this.#ring = [];
+    this.#head = 0;
     this.#waiting = 0;
     return items;
   }

@@ -636,20 +636,14 @@ export function takeMessage(
   turns: LaneTurns<QueuedBatch>,
   mayJoin: (lane: IngestLane) => boolean,
 ): Turn<QueuedBatch>[] {
-  const taken: Turn<QueuedBatch>[] = [];
-  const lanes = new Set<IngestLane>();
   let lines = 0;
-  while (taken.length < MAX_BATCHES_PER_MESSAGE) {
-    const turn = turns.take((lane) =>
-      (taken.length === 0 ||
-        (!lanes.has(lane) &&
-          lines + lineCount(lane.waiting[0]!.batch) <= MAX_LINES_PER_MESSAGE)) && mayJoin(lane)
-    );
-    if (!turn) break;
-    taken.push(turn);
-    lanes.add(turn.lane);
-    lines += lineCount(turn.item.batch);
-    if (lines >= MAX_LINES_PER_MESSAGE) break;
-  }
-  return taken;
+  // One walk of the ring: lanes that cannot join are passed by once, not once per batch taken.
+  return turns.takeRound((lane, taken) => {
+    if (taken >= MAX_BATCHES_PER_MESSAGE || lines >= MAX_LINES_PER_MESSAGE) return "stop";
+    const next = lineCount(lane.waiting[0]!.batch);
+    if (taken > 0 && lines + next > MAX_LINES_PER_MESSAGE) return "skip";
+    if (!mayJoin(lane)) return "skip";
+    lines += next;
+    return "take";
+  });
 }

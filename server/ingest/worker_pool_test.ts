@@ -144,6 +144,32 @@ Deno.test("takeMessage leaves the lanes mayJoin refuses in their place", () => {
   assert.deepEqual(takeMessage(turns, () => true).map((turn) => turn.item.jobId), [1]);
 });
 
+Deno.test("takeMessage looks at each lane once per message, however many it passes by", () => {
+  // Thousands of lanes bound to a full worker ahead of the ones that may join:
+  // a message of MAX_BATCHES_PER_MESSAGE batches walks past them once.
+  const turns = new LaneTurns<QueuedBatch>();
+  const bound = new Set<unknown>();
+  const blocked = 5_000;
+  for (let i = 0; i < blocked; i++) {
+    const lane = turns.open();
+    bound.add(lane);
+    turns.push(lane, queued(i, 1));
+  }
+  for (let i = 0; i < MAX_BATCHES_PER_MESSAGE; i++) {
+    turns.push(turns.open(), queued(blocked + i, 1));
+  }
+  let asked = 0;
+  const taken = takeMessage(turns, (lane) => {
+    asked++;
+    return !bound.has(lane);
+  });
+  assert.equal(taken.length, MAX_BATCHES_PER_MESSAGE);
+  assert.deepEqual(taken.map((turn) => turn.item.jobId).slice(0, 2), [blocked, blocked + 1]);
+  assert.ok(asked <= blocked + MAX_BATCHES_PER_MESSAGE, `mayJoin asked ${asked} times`);
+  // The lanes passed by kept their place at the front.
+  assert.equal(takeMessage(turns, () => true)[0]!.item.jobId, 0);
+});
+
 Deno.test("WorkerPool: tiny batches of many lanes travel a few per message, each answered with its own lines' statuses", async () => {
   const dir = await Deno.makeTempDir({ prefix: "nms-pool-" });
   const store = { url: join(dir, "nms.db"), sync: "normal" } as const;
