@@ -168,7 +168,14 @@ export class Lockout {
     if (now - this.#lastPrune >= PRUNE_INTERVAL_MS) {
       this.#lastPrune = now;
       const horizon = now - Math.max(this.#policy.windowMs, this.#policy.lockMs);
-      await this.#security.pruneLoginFailures(horizon);
+      // Housekeeping, not part of this attempt: the reservation ignores expired
+      // counters, so a prune the store cannot run now (busy with a long write)
+      // waits for a later login instead of failing this one.
+      try {
+        await this.#security.pruneLoginFailures(horizon);
+      } catch {
+        // Pruned at a later login.
+      }
     }
     const keys = lockoutKeys(username, ip);
     const until = await this.#security.reserveLoginAttempt(keys, now, this.#policy);

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { openSqliteStore } from "../store/sqlite_store.ts";
 import { lockoutPolicy } from "./lockout.ts";
+import { hashPassword } from "./password.ts";
 import { generateToken, TOKEN_USE_RESOLUTION_MS } from "./tokens.ts";
 import { verifyLogin } from "./verify_login.ts";
 
@@ -48,6 +50,41 @@ Deno.test("a fleet logging in with one token writes its last use once per interv
       "the address is locked, even for a good token",
     );
   } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a password login goes through when the store cannot prune expired lockout counters", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nms-verify-login-" });
+  const path = join(dir, "nms.db");
+  const store = await openSqliteStore(path);
+  const other = new DatabaseSync(path);
+  try {
+    await store.createUser("fleet", await hashPassword("fleet-password", { logN: 10 }), "agent");
+    // An expired counter, whose pruning fails inside SQLite as it does when
+    // the store is busy with a long write.
+    other.exec(`INSERT INTO login_failures (key, failures, window_start, locked_until)
+                VALUES ('addr:10.9.9.9', 1, 0, NULL)`);
+    other.exec(`CREATE TRIGGER refuse_prune BEFORE DELETE ON login_failures
+                WHEN old.key = 'addr:10.9.9.9'
+                BEGIN SELECT RAISE(ABORT, 'database is locked'); END`);
+    const result = await verifyLogin(store, {
+      username: "fleet",
+      password: "fleet-password",
+      address: "127.0.0.9:4000",
+      ip: "127.0.0.9",
+      at: Date.now(),
+      lockout: lockoutPolicy({}),
+    });
+    await result.finish();
+    assert.equal(result.verdict.ok, true);
+    // The attempt was still counted, and given back once the password matched.
+    const row = other.prepare("SELECT failures FROM login_failures WHERE key = ?")
+      .get("addr:127.0.0.9") as { failures: number } | undefined;
+    assert.equal(row?.failures, 0);
+  } finally {
+    other.close();
     await store.close();
     await Deno.remove(dir, { recursive: true });
   }

@@ -31,6 +31,37 @@ function cleanOrNull(text: string | null): string | null {
   return text === null ? null : clean(text);
 }
 
+/** SQLite's primary result code for "database is locked"; extended codes keep it in their low byte. */
+const SQLITE_BUSY = 5;
+/**
+ * Waits before each new try of a login's write that SQLite refused with
+ * `database is locked`, in milliseconds. The busy timeout normally waits for
+ * the lock; under load SQLite sometimes returns at once instead, and a login
+ * should not fail for it. Their sum bounds the extra wait of one write.
+ */
+const BUSY_RETRY_DELAYS_MS: readonly number[] = [5, 10, 20, 40, 80, 160, 320];
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof code === "number" && (code & 0xff) === SQLITE_BUSY;
+}
+
+/**
+ * Runs one autocommit write, again after each of {@linkcode BUSY_RETRY_DELAYS_MS}
+ * while SQLite answers `database is locked`: a refused statement wrote nothing.
+ */
+async function retryBusy<T>(write: () => T): Promise<T> {
+  for (const delay of BUSY_RETRY_DELAYS_MS) {
+    try {
+      return write();
+    } catch (error) {
+      if (!isBusy(error)) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+  return write();
+}
+
 /** `true` when a counter's window or lock has passed, so a new failure starts again at 1. */
 const EXPIRED = "(window_start <= :at - :window OR locked_until <= :at)";
 
@@ -106,10 +137,12 @@ export class SqliteSecurityStore implements SecurityStore {
     return Promise.resolve(Number(result.changes) > 0);
   }
 
-  markTokenUsed(id: string, at: number): Promise<void> {
-    this.#statement("markTokenUsed", "UPDATE agent_tokens SET last_used_at = ? WHERE id = ?")
-      .run(at, clean(id));
-    return Promise.resolve();
+  async markTokenUsed(id: string, at: number): Promise<void> {
+    const statement = this.#statement(
+      "markTokenUsed",
+      "UPDATE agent_tokens SET last_used_at = ? WHERE id = ?",
+    );
+    await retryBusy(() => statement.run(at, clean(id)));
   }
 
   lockedUntil(keys: readonly string[], at: number): Promise<number | null> {
@@ -126,7 +159,7 @@ export class SqliteSecurityStore implements SecurityStore {
     return Promise.resolve(row.until === null ? null : Number(row.until));
   }
 
-  reserveLoginAttempt(
+  async reserveLoginAttempt(
     keys: readonly string[],
     at: number,
     policy: LoginFailurePolicy,
@@ -144,40 +177,39 @@ export class SqliteSecurityStore implements SecurityStore {
        RETURNING failures`,
     );
     for (const [i, key] of keys.entries()) {
-      const row = reserve.get({
-        key: clean(key),
-        at,
-        window: policy.windowMs,
-        max: policy.maxFailures,
-      });
+      const row = await retryBusy(() =>
+        reserve.get({
+          key: clean(key),
+          at,
+          window: policy.windowMs,
+          max: policy.maxFailures,
+        })
+      );
       if (row !== undefined) continue;
-      this.#release(keys.slice(0, i));
+      await this.#release(keys.slice(0, i));
       const lock = this.#statement(
         "lockOf",
         "SELECT locked_until FROM login_failures WHERE key = ?",
       ).get(clean(key)) as Row | undefined;
       const until = lock?.locked_until;
-      return Promise.resolve(
-        until === null || until === undefined ? at + policy.lockMs : Number(until),
-      );
+      return until === null || until === undefined ? at + policy.lockMs : Number(until);
     }
-    return Promise.resolve(null);
+    return null;
   }
 
   releaseLoginAttempt(keys: readonly string[]): Promise<void> {
-    this.#release(keys);
-    return Promise.resolve();
+    return this.#release(keys);
   }
 
-  #release(keys: readonly string[]): void {
+  async #release(keys: readonly string[]): Promise<void> {
     const statement = this.#statement(
       "releaseAttempt",
       "UPDATE login_failures SET failures = failures - 1 WHERE key = ? AND failures > 0",
     );
-    for (const key of keys) statement.run(clean(key));
+    for (const key of keys) await retryBusy(() => statement.run(clean(key)));
   }
 
-  lockExhausted(
+  async lockExhausted(
     keys: readonly string[],
     at: number,
     policy: LoginFailurePolicy,
@@ -191,22 +223,23 @@ export class SqliteSecurityStore implements SecurityStore {
     );
     const locked: string[] = [];
     for (const key of keys) {
-      const row = statement.get({
-        key: clean(key),
-        at,
-        window: policy.windowMs,
-        max: policy.maxFailures,
-        lock: policy.lockMs,
-      });
+      const row = await retryBusy(() =>
+        statement.get({
+          key: clean(key),
+          at,
+          window: policy.windowMs,
+          max: policy.maxFailures,
+          lock: policy.lockMs,
+        })
+      );
       if (row !== undefined) locked.push(key);
     }
-    return Promise.resolve(locked);
+    return locked;
   }
 
-  clearLoginFailures(keys: readonly string[]): Promise<void> {
+  async clearLoginFailures(keys: readonly string[]): Promise<void> {
     const statement = this.#statement("clearFailures", "DELETE FROM login_failures WHERE key = ?");
-    for (const key of keys) statement.run(clean(key));
-    return Promise.resolve();
+    for (const key of keys) await retryBusy(() => statement.run(clean(key)));
   }
 
   pruneLoginFailures(before: number): Promise<number> {
