@@ -31,6 +31,13 @@ export const DEFERRED_INDEX_STEP_ROWS = 50_000;
  */
 export const DEFERRED_INDEX_MAX_STEP_ROWS = 200_000;
 
+/** Reads `deferred_indexed_upto` (column `value`); the store prepares it once for its hot path. */
+export const DEFERRED_INDEXED_UPTO_SQL =
+  "SELECT value FROM meta WHERE key = 'deferred_indexed_upto'";
+
+/** Reads the newest event id (column `id`, 0 when there is none). */
+export const NEWEST_EVENT_ID_SQL = "SELECT coalesce(max(id), 0) AS id FROM logs";
+
 /**
  * The ids (`hid`) of a host's rows the index covers, in a time range when
  * asked, read from the index alone (it holds each row's `ts`).
@@ -60,15 +67,13 @@ export function hostIndexedIds(since: boolean, until: boolean): string {
  * ```
  */
 export function deferredIndexedUpto(db: DatabaseSync): number {
-  const row = db.prepare("SELECT value FROM meta WHERE key = 'deferred_indexed_upto'").get() as {
-    value: number;
-  };
+  const row = db.prepare(DEFERRED_INDEXED_UPTO_SQL).get() as { value: number };
   return Number(row.value);
 }
 
 /** The newest event id, 0 when there is none. */
 function newestEventId(db: DatabaseSync): number {
-  const row = db.prepare("SELECT coalesce(max(id), 0) AS id FROM logs").get() as { id: number };
+  const row = db.prepare(NEWEST_EVENT_ID_SQL).get() as { id: number };
   return Number(row.id);
 }
 

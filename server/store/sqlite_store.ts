@@ -25,8 +25,10 @@ import { INDEXED_TEXT_SQL } from "./sqlite_text_index.ts";
 import {
   DEFERRED_INDEX_MAX_STEP_ROWS,
   DEFERRED_INDEX_STEP_ROWS,
+  DEFERRED_INDEXED_UPTO_SQL,
   hostIndexedIds,
   indexDeferredStep,
+  NEWEST_EVENT_ID_SQL,
   originsAbove,
 } from "./sqlite_deferred_indexes.ts";
 import { RecentOrigins } from "./_recent_origins.ts";
@@ -295,7 +297,7 @@ class SqliteStore implements Store {
         "SELECT (ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS start, count(*) AS n FROM logs WHERE ts >= ? AND ts < ? GROUP BY start ORDER BY start",
       ),
       ftsUpto: prepare("SELECT value FROM meta WHERE key = 'fts_indexed_upto'"),
-      deferredUpto: prepare("SELECT value FROM meta WHERE key = 'deferred_indexed_upto'"),
+      deferredUpto: prepare(DEFERRED_INDEXED_UPTO_SQL),
       // The last event of a step: at most maxRows events, and none once the
       // raw lines before it reach maxBytes (octet_length reads no text).
       ftsLast: prepare(`
@@ -307,7 +309,7 @@ class SqliteStore implements Store {
         INSERT INTO logs_fts (rowid, text)
         SELECT id, ${INDEXED_TEXT_SQL} FROM logs WHERE id > ? AND id <= ? ORDER BY id`),
       ftsSetUpto: prepare("UPDATE meta SET value = ? WHERE key = 'fts_indexed_upto'"),
-      maxEventId: prepare("SELECT coalesce(max(id), 0) AS id FROM logs"),
+      maxEventId: prepare(NEWEST_EVENT_ID_SQL),
       // Web console (server/dashboard/).
       firstSince: prepare("SELECT id FROM logs WHERE ts >= ? ORDER BY ts LIMIT 1"),
       setRole: prepare("UPDATE users SET role = ? WHERE username = ?"),
