@@ -251,12 +251,13 @@ export class SqliteSecurityStore implements SecurityStore {
     return Promise.resolve(Number(result.changes));
   }
 
-  replacePasswordHash(username: string, expected: string, next: string): Promise<boolean> {
-    const result = this.#statement(
+  async replacePasswordHash(username: string, expected: string, next: string): Promise<boolean> {
+    const statement = this.#statement(
       "replaceHash",
       "UPDATE users SET password_hash = ? WHERE username = ? AND password_hash = ?",
-    ).run(next, clean(username), expected);
-    return Promise.resolve(Number(result.changes) > 0);
+    );
+    const result = await retryBusy(() => statement.run(next, clean(username), expected));
+    return Number(result.changes) > 0;
   }
 
   appendAudit(entry: AuditEntry): Promise<void> {
