@@ -25,19 +25,22 @@ const READ_BUFFER_BYTES = 1024;
 const START_TIMEOUT_MS = 30_000;
 
 const encoder = new TextEncoder();
-const ACKS: Readonly<Record<string, Uint8Array>> = {
-  LOGIN: encoder.encode(formatAckLine(true, OK.login)),
-  REGISTER: encoder.encode(formatAckLine(true, OK.register)),
-  HEARTBEAT: encoder.encode(formatAckLine(true, OK.heartbeat)),
-  BATCH_EVENT: encoder.encode(formatAckLine(true, OK.event)),
-  EVENT: encoder.encode(formatAckLine(true, OK.event)),
+const decoder = new TextDecoder();
+/** The ACK line of each verb; a line of any other verb is answered as a heartbeat. */
+const ACKS: Readonly<Record<string, string>> = {
+  LOGIN: formatAckLine(true, OK.login),
+  REGISTER: formatAckLine(true, OK.register),
+  HEARTBEAT: formatAckLine(true, OK.heartbeat),
+  BATCH_EVENT: formatAckLine(true, OK.event),
+  EVENT: formatAckLine(true, OK.event),
 };
+/** Each ACK line's bytes, encoded once: a read with one line writes them as they are. */
+const ENCODED_ACKS = new Map(Object.values(ACKS).map((ack) => [ack, encoder.encode(ack)]));
 const WELCOME = encoder.encode(`${WELCOME_LINE}\n`);
 const SPACE = 0x20;
-const decoder = new TextDecoder();
 
 /** The ACK of one line: by its verb, the bytes before its first space. */
-function ackOf(line: Uint8Array): Uint8Array {
+function ackOf(line: Uint8Array): string {
   const space = line.indexOf(SPACE);
   return ACKS[decoder.decode(space < 0 ? line : line.subarray(0, space))] ?? ACKS.HEARTBEAT!;
 }
@@ -52,7 +55,7 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
 async function answer(conn: Deno.Conn): Promise<void> {
   const buffer = new Uint8Array(READ_BUFFER_BYTES);
   const splitter = new LineSplitter();
-  const acks: Uint8Array[] = [];
+  const acks: string[] = [];
   const sink = {
     line: (line: Uint8Array) => acks.push(ackOf(line)),
     overflow: () => acks.push(ACKS.HEARTBEAT!),
@@ -64,7 +67,7 @@ async function answer(conn: Deno.Conn): Promise<void> {
       if (read === null) break;
       splitter.pushBytes(buffer.subarray(0, read), sink);
       if (acks.length === 0) continue;
-      const out = acks.length === 1 ? acks[0]! : concat(acks);
+      const out = acks.length === 1 ? ENCODED_ACKS.get(acks[0]!)! : encoder.encode(acks.join(""));
       acks.length = 0;
       await writeAll(conn, out);
     }
@@ -75,18 +78,6 @@ async function answer(conn: Deno.Conn): Promise<void> {
       conn.close();
     } catch { /* already closed */ }
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 /** A running floor server. */
