@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import { LINEAR_REGEX_V8_FLAGS } from "../../server/rules/linear_regex.ts";
 import type { ProbeAnswer, ProbeRequest } from "./_console_probe.ts";
+import { readThreadCpu, type ThreadCpu } from "./_thread_cpu.ts";
 
 const MAIN = join(import.meta.dirname!, "../../server/main.ts");
 /** Password of the bootstrapped `admin`, for the console. */
@@ -60,6 +61,8 @@ export interface ProcessStats {
   rssBytes(): Promise<number>;
   /** CPU seconds (user + system) used so far. */
   cpuSeconds(): Promise<number>;
+  /** CPU time of each thread so far. */
+  threadCpu(): Promise<ThreadCpu[]>;
 }
 
 /**
@@ -80,6 +83,7 @@ export function processStats(pid: number): ProcessStats {
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       return (Number(fields[11]) + Number(fields[12])) / 100;
     },
+    threadCpu: () => readThreadCpu(pid),
   };
 }
 

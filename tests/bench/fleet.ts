@@ -10,8 +10,9 @@
  *    with its ACK (`_fleet_floor.ts`), for the same window: what the sockets
  *    alone cost any Deno server, the baseline of the steady state's figures;
  * 1. steady: connect, log in and register every agent (at most `--window` in
- *    flight), then the server's RSS and CPU while they heartbeat and send,
- *    and whether every one is shown alive;
+ *    flight), then the server's RSS and CPU, in all and by thread
+ *    (`_thread_cpu.ts`), while they heartbeat and send, and whether every
+ *    one is shown alive;
  * 2. restart: `kill -9` the server and start it again on the same data; the
  *    agents reconnect with the agent's backoff and full jitter; time until
  *    all are registered again, and the registrations per second after the
@@ -38,6 +39,7 @@ import { benchArgs, choiceOption, numberOption } from "./_args.ts";
 import { SimFleet, type SimFleetOptions, sourceAddress } from "./_fleet_agents.ts";
 import { startFloorServer } from "./_fleet_floor.ts";
 import { type RealAgents, startRealAgents } from "./_fleet_real_agents.ts";
+import { formatThreadShares, type ThreadShare, threadShares } from "./_thread_cpu.ts";
 import {
   type ConsoleApi,
   type FleetServer,
@@ -162,6 +164,8 @@ async function checkReal(real: RealAgents, api: ConsoleApi, label: string): Prom
 /** What the steady window measured on one server. */
 interface SteadyFigures {
   cpu: number;
+  /** The same CPU by thread: the main thread, each Worker, V8's helpers. */
+  threads: ThreadShare[];
   idleRss: number;
   rss: number;
   peakRss: number;
@@ -184,6 +188,7 @@ async function measureSteady(
   windowMs: number,
 ): Promise<SteadyFigures> {
   const cpuBefore = await server.cpuSeconds();
+  const threadsBefore = await server.threadCpu();
   const acksBefore = fleet.counters.eventsAcked;
   const windowStart = performance.now();
   let peakRss = 0;
@@ -194,6 +199,7 @@ async function measureSteady(
   const windowS = (performance.now() - windowStart) / 1000;
   return {
     cpu: (await server.cpuSeconds() - cpuBefore) / windowS,
+    threads: threadShares(threadsBefore, await server.threadCpu(), server.pid, windowS),
     idleRss,
     rss: await server.rssBytes(),
     peakRss,
@@ -295,6 +301,7 @@ if (import.meta.main) {
         `${(floor.cpu * 100).toFixed(1)}% of a core, ${n(floor.eventsPerSecond)} events/s`,
         "none: what these sockets cost any Deno server",
       );
+      row("floor: CPU by thread", formatThreadShares(floor.threads), "none");
       row(
         "floor: RSS idle / steady (peak)",
         `${n(floor.idleRss / MB)} / ${n(floor.rss / MB)} (${n(floor.peakRss / MB)}) MB, ${
@@ -412,6 +419,7 @@ if (import.meta.main) {
         }`,
         "≤ 25% of a core",
       );
+      row("server CPU by thread", formatThreadShares(steady.threads), "none: where it goes");
       if (real) await checkReal(real, api, "steady");
     }
 

@@ -23,11 +23,14 @@ Deno.test("the fleet bench part connects, restarts and drops a small fleet and p
   for (
     const line of [
       /floor: bare Deno server, CPU over \d+ s +[\d.]+% of a core, [\d,]+ events\/s/,
+      /floor: CPU by thread +main [\d.]+% \([\d.]+% system\)/,
       /floor: RSS idle \/ steady \(peak\) +\d+ \/ \d+ \(\d+\) MB, \d+ KB per connection/,
       /connect \+ LOGIN @token \+ REGISTER +50 in .* target ≥ 1,000\/s/,
       /shown alive \(GET \/api\/agents\) +50 alive/,
       /server RSS per connection over idle +\d+ KB +target ≤ 40 KB/,
       /server CPU over \d+ s +[\d.]+% of a core \(the floor [\d.]+%\) +target ≤ 25% of a core/,
+      // In any order: the busiest thread comes first.
+      /server CPU by thread +(?=.*main [\d.]+% \([\d.]+% system\))(?=.*worker-\d+ [\d.]+%)/,
       /real agents steady +all alive, 1\/1 lines/,
       /restart \(token\): all registered again +50 in [\d.]+ s after the kill +target ≤ 30 s/,
       /registrations\/s from +0 s:/,
