@@ -35,9 +35,12 @@ function cleanOrNull(text: string | null): string | null {
 const SQLITE_BUSY = 5;
 /**
  * Waits before each new try of a login's write that SQLite refused with
- * `database is locked`, in milliseconds. The busy timeout normally waits for
- * the lock; under load SQLite sometimes returns at once instead, and a login
- * should not fail for it. Their sum bounds the extra wait of one write.
+ * `database is locked`, in milliseconds. SQLite's busy timeout counts its own
+ * sleeps, not time, and a signal cuts each sleep short (a CPU profiler's come
+ * every millisecond): it then gives up within tens of milliseconds while the
+ * writer's longer transactions still hold the lock. These waits are timers,
+ * so a login outlasts such a transaction whatever wakes the thread. Their sum
+ * bounds the extra wait of one write.
  */
 const BUSY_RETRY_DELAYS_MS: readonly number[] = [5, 10, 20, 40, 80, 160, 320];
 
