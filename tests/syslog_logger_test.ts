@@ -12,6 +12,7 @@ import { EVENT_FLAGS, type EventRecord } from "../server/mod.ts";
 import { clientEvents } from "./_harness/events.ts";
 import { startTestServer, type TestServer } from "./_harness/server.ts";
 import { waitFor } from "./_harness/wait_for.ts";
+import { writeAll } from "./_harness/write_all.ts";
 
 const LOGGER = "/usr/bin/logger";
 const hasLogger = await Deno.stat(LOGGER).then(() => true, () => false);
@@ -395,12 +396,6 @@ Deno.test("startServer() rejects an invalid syslog allow-list and a TLS port wit
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-/** Writes every byte. */
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
-}
 
 /** Makes a one-day self-signed certificate for localhost with openssl; never committed. */
 async function selfSignedCertificate(dir: string): Promise<{ cert: string; key: string }> {

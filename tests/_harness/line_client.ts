@@ -5,6 +5,7 @@
  */
 
 import { LineSplitter } from "../../protocol/mod.ts";
+import { writeAll } from "./write_all.ts";
 
 const encoder = new TextEncoder();
 
@@ -42,8 +43,7 @@ export class LineClient {
 
   /** Sends bytes as they are. */
   async sendRaw(bytes: Uint8Array): Promise<void> {
-    let written = 0;
-    while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
+    await writeAll(this.#conn, bytes);
   }
 
   /** The next line from the server, or null at end of stream. */

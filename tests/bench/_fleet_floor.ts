@@ -15,6 +15,7 @@
 
 import { formatAckLine, LineSplitter, OK, WELCOME_LINE } from "../../protocol/mod.ts";
 import { type ProcessStats, processStats } from "./_fleet_server.ts";
+import { writeAll } from "../_harness/write_all.ts";
 
 /**
  * Bytes each connection reads into: the size of the collector's own idle
@@ -43,12 +44,6 @@ const SPACE = 0x20;
 function ackOf(line: Uint8Array): string {
   const space = line.indexOf(SPACE);
   return ACKS[decoder.decode(space < 0 ? line : line.subarray(0, space))] ?? ACKS.HEARTBEAT!;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let written = 0; written < bytes.length;) {
-    written += await conn.write(bytes.subarray(written));
-  }
 }
 
 /** One connection: each read's lines answered in one write. */

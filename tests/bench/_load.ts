@@ -8,6 +8,7 @@
 
 import { join } from "node:path";
 import { LINEAR_REGEX_V8_FLAGS } from "../../server/rules/linear_regex.ts";
+import { writeAll } from "../_harness/write_all.ts";
 
 const encoder = new TextEncoder();
 
@@ -197,8 +198,7 @@ export async function runClients(
   await Promise.all(conns.map(async (conn, c) => {
     const writing = (async () => {
       for (const chunk of payloads[c]!) {
-        let written = 0;
-        while (written < chunk.length) written += await conn.write(chunk.subarray(written));
+        await writeAll(conn, chunk);
       }
     })();
     const failed = await countLines(conn, perClient);

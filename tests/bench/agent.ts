@@ -20,6 +20,7 @@ import { sampleLine, spawnServer } from "./_load.ts";
 import { benchArgs, numberOption } from "./_args.ts";
 import { agentConnected, spawnBenchAgent } from "./_agent_process.ts";
 import { percentile } from "./_timing.ts";
+import { writeAll } from "../_harness/write_all.ts";
 
 const encoder = new TextEncoder();
 const MB = 1024 * 1024;
@@ -149,8 +150,7 @@ export async function runAgentBench(options: AgentBenchOptions = {}): Promise<vo
       const serverCpu = await server.cpuSeconds();
       const start = performance.now();
       for (const chunk of chunks) {
-        let written = 0;
-        while (written < chunk.length) written += await file.write(chunk.subarray(written));
+        await writeAll(file, chunk);
       }
       await until(() => newest() >= lastId, 300_000);
       const seconds = (performance.now() - start) / 1000;

@@ -10,6 +10,7 @@
 
 import { sampleLine, spawnServer } from "./_load.ts";
 import { benchArgs, numberOption } from "./_args.ts";
+import { writeAll } from "../_harness/write_all.ts";
 
 /** Options of {@linkcode runFlood}. */
 export interface FloodOptions {
@@ -64,8 +65,7 @@ export async function runFlood(
         }
       })();
       while (Date.now() < deadline) {
-        let written = 0;
-        while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+        await writeAll(conn, bytes);
       }
       conn.closeWrite();
       await reading;

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { runClients, sampleLine } from "./_load.ts";
 import { defaultReceiveBufferBytes } from "../../server/syslog/udp_listener.ts";
 import { benchArgs, choiceOption, numberOption } from "./_args.ts";
+import { writeAll } from "../_harness/write_all.ts";
 
 const values = benchArgs(import.meta.url, {
   events: { type: "string", default: "200000" },
@@ -154,8 +155,7 @@ async function tcpRun(server: Server, events: { count(): number }): Promise<numb
   const start = performance.now();
   await Promise.all(conns.map(async (conn, c) => {
     for (const chunk of payloads[c]!) {
-      let written = 0;
-      while (written < chunk.length) written += await conn.write(chunk.subarray(written));
+      await writeAll(conn, chunk);
     }
     conn.close();
   }));

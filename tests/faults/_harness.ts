@@ -15,6 +15,7 @@ import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { watchChild } from "../_harness/watched_child.ts";
 import { prng } from "../_harness/prng.ts";
+import { writeAll } from "../_harness/write_all.ts";
 
 const encoder = new TextEncoder();
 
@@ -123,8 +124,7 @@ export class NumberedWriter {
       bytes.set(part, at);
       at += part.length;
     }
-    let written = 0;
-    while (written < bytes.length) written += await this.#file.write(bytes.subarray(written));
+    await writeAll(this.#file, bytes);
   }
 
   /** Finishes a partial line, if any. */

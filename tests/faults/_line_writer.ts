@@ -15,6 +15,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { writeAll } from "../_harness/write_all.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -58,8 +59,7 @@ async function writeLines(count: number): Promise<void> {
   let text = "";
   for (let i = 0; i < count; i++) text += `line ${name}-${next++}${pad}\n`;
   const bytes = encoder.encode(text);
-  let written = 0;
-  while (written < bytes.length) written += await file.write(bytes.subarray(written));
+  await writeAll(file, bytes);
 }
 
 let next = 0;

@@ -28,6 +28,7 @@ import { generateToken } from "../../server/auth/tokens.ts";
 import { EVENT_FLAGS, openSqliteStore, type Store } from "../../server/mod.ts";
 import { SourceClient } from "../_harness/source_client.ts";
 import { prng } from "../_harness/prng.ts";
+import { writeAll } from "../_harness/write_all.ts";
 
 const encoder = new TextEncoder();
 
@@ -320,11 +321,6 @@ async function loginFlood(
 
 async function fileBytes(path: string): Promise<number> {
   return (await Deno.stat(path).catch(() => null))?.size ?? 0;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
 }
 
 /** Reads and discards until EOF or the deadline. */
