@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { LINEAR_REGEX_V8_FLAGS } from "../../server/rules/linear_regex.ts";
 import type { ProbeAnswer, ProbeRequest } from "./_console_probe.ts";
-import { readThreadCpu, type ThreadCpu } from "./_thread_cpu.ts";
+import { parseStat, readThreadCpu, type ThreadCpu } from "./_thread_cpu.ts";
 
 const MAIN = join(import.meta.dirname!, "../../server/main.ts");
 /** Password of the bootstrapped `admin`, for the console. */
@@ -79,9 +79,8 @@ export function processStats(pid: number): ProcessStats {
       return Number(/VmRSS:\s+(\d+) kB/.exec(await procFile("status"))?.[1] ?? 0) * 1024;
     },
     async cpuSeconds() {
-      const stat = await procFile("stat");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return (Number(fields[11]) + Number(fields[12])) / 100;
+      const { userSeconds, systemSeconds } = parseStat(await procFile("stat"));
+      return userSeconds + systemSeconds;
     },
     threadCpu: () => readThreadCpu(pid),
   };

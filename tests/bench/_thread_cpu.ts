@@ -33,6 +33,24 @@ export interface ThreadShare {
 }
 
 /**
+ * The user and system CPU time in a `/proc` `stat` line, of a process or of
+ * one of its threads (the format is the same).
+ *
+ * @param stat The file's text.
+ * @returns The thread's or process's name and its times, in seconds.
+ */
+export function parseStat(stat: string): Omit<ThreadCpu, "tid"> {
+  // The name is in parentheses and may hold spaces or parentheses itself.
+  const nameEnd = stat.lastIndexOf(")");
+  const fields = stat.slice(nameEnd + 2).split(" ");
+  return {
+    name: stat.slice(stat.indexOf("(") + 1, nameEnd),
+    userSeconds: Number(fields[11]) / CLOCK_TICKS_PER_SECOND,
+    systemSeconds: Number(fields[12]) / CLOCK_TICKS_PER_SECOND,
+  };
+}
+
+/**
  * Reads the CPU time of every thread of a process. Threads that end while
  * they are read are left out.
  *
@@ -49,15 +67,7 @@ export async function readThreadCpu(pid: number): Promise<ThreadCpu[]> {
       if (error instanceof Deno.errors.NotFound) continue;
       throw error;
     }
-    // The name is in parentheses and may hold spaces or parentheses itself.
-    const nameEnd = stat.lastIndexOf(")");
-    const fields = stat.slice(nameEnd + 2).split(" ");
-    threads.push({
-      tid: Number(entry.name),
-      name: stat.slice(stat.indexOf("(") + 1, nameEnd),
-      userSeconds: Number(fields[11]) / CLOCK_TICKS_PER_SECOND,
-      systemSeconds: Number(fields[12]) / CLOCK_TICKS_PER_SECOND,
-    });
+    threads.push({ tid: Number(entry.name), ...parseStat(stat) });
   }
   return threads;
 }

@@ -1,8 +1,24 @@
 import assert from "node:assert/strict";
-import { formatThreadShares, readThreadCpu, type ThreadCpu, threadShares } from "./_thread_cpu.ts";
+import {
+  formatThreadShares,
+  parseStat,
+  readThreadCpu,
+  type ThreadCpu,
+  threadShares,
+} from "./_thread_cpu.ts";
 
 const thread = (tid: number, name: string, userSeconds: number, systemSeconds: number) =>
   ({ tid, name, userSeconds, systemSeconds }) satisfies ThreadCpu;
+
+Deno.test("parseStat() reads the name and the user and system times of a /proc stat line", () => {
+  // Fields after the name: state, then 10 more, then utime and stime in clock ticks.
+  const stat = "4242 (V8 Default (x) 1) S 1 4242 4242 0 -1 4194560 100 0 0 0 1234 567 0 0 20 0";
+  assert.deepEqual(parseStat(stat), {
+    name: "V8 Default (x) 1",
+    userSeconds: 12.34,
+    systemSeconds: 5.67,
+  });
+});
 
 Deno.test("threadShares() splits a window's CPU into the main thread, each Worker, V8's helpers and the rest", () => {
   const before = [
