@@ -63,7 +63,7 @@ Deno.test("a password login goes through when the store cannot prune expired loc
   try {
     await store.createUser("fleet", await hashPassword("fleet-password", { logN: 10 }), "agent");
     // An expired counter, whose pruning fails inside SQLite as it does when
-    // the store is busy with a long write.
+    // a long write holds the lock past the busy timeout.
     other.exec(`INSERT INTO login_failures (key, failures, window_start, locked_until)
                 VALUES ('addr:10.9.9.9', 1, 0, NULL)`);
     other.exec(`CREATE TRIGGER refuse_prune BEFORE DELETE ON login_failures

@@ -23,7 +23,8 @@ self.onmessage = (event) => {
 
 /**
  * A store with no busy timeout, so SQLite answers "database is locked" at
- * once, as it sometimes does under load whatever the timeout; and a Worker
+ * once, as it does within tens of milliseconds whatever the timeout when
+ * signals cut its busy handler's sleeps short (a CPU profiler); and a Worker
  * that holds the write lock while `whileLocked` starts its writes, then lets
  * go. The writes' first tries run, and are refused, before they return.
  */
